@@ -1,0 +1,91 @@
+package config
+
+import "time"
+
+// Server holds what httpd used to provide around mod_jk: listeners, the
+// JkOptions, JkEnvVar, logging. It comes from jkbalancer.yaml and the
+// command line.
+type Server struct {
+	Listen []Listener `json:"listen"`
+
+	WorkersFile string `json:"workers_file,omitempty"`
+	MountFile   string `json:"mount_file,omitempty"`
+	// MountFileReload is JkMountFileReload in seconds (default 60, 0 = off).
+	MountFileReload int `json:"mount_file_reload"`
+
+	// ServerName is the canonical name (httpd ServerName) used for %v and
+	// as the AJP server_name when a request carries no Host header.
+	ServerName string `json:"server_name,omitempty"`
+
+	Options Options  `json:"options"`
+	EnvVars []EnvVar `json:"env_vars,omitempty"`
+
+	Log Log `json:"log"`
+
+	// ShutdownTimeout bounds the SIGTERM drain.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+}
+
+// Listener is one address the front end accepts on.
+type Listener struct {
+	Addr string `json:"addr"`
+	// TLS is set for HTTPS listeners (HTTP/2 is offered over TLS).
+	TLS *TLS `json:"tls,omitempty"`
+}
+
+// TLS is a certificate and key for a listener.
+type TLS struct {
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+}
+
+// ForwardURI selects how the request URI is sent to the backend
+// (spec/modjk.md 5.5).
+type ForwardURI uint8
+
+const (
+	ForwardURIProxy          ForwardURI = iota // default: re-encode the decoded URI
+	ForwardURICompatUnparsed                   // the raw URI the client sent, minus the query
+	ForwardURICompat                           // the decoded URI as-is (unsafe)
+	ForwardURIEscaped                          // re-escape the decoded URI
+)
+
+func (f ForwardURI) String() string {
+	return [...]string{"ForwardURIProxy", "ForwardURICompatUnparsed", "ForwardURICompat", "ForwardURIEscaped"}[f]
+}
+
+func (f ForwardURI) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// Options are the JkOptions.
+type Options struct {
+	ForwardURI             ForwardURI `json:"forward_uri"`
+	RejectUnsafeURI        bool       `json:"reject_unsafe_uri"`
+	ForwardDirectories     bool       `json:"forward_directories"`
+	ForwardLocalAddress    bool       `json:"forward_local_address"`
+	ForwardPhysicalAddress bool       `json:"forward_physical_address"`
+	FlushPackets           bool       `json:"flush_packets"`
+	FlushHeader            bool       `json:"flush_header"`
+	DisableReuse           bool       `json:"disable_reuse"`
+	ForwardKeySize         bool       `json:"forward_key_size"` // default true
+	ForwardSSLCertChain    bool       `json:"forward_ssl_cert_chain"`
+}
+
+// EnvVar is one JkEnvVar: sent to the backend as an AJP request attribute.
+// There is no httpd environment in jkbalancer; Value is the configured
+// value, sent on every request when HasValue is set.
+type EnvVar struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	HasValue bool   `json:"-"`
+}
+
+// Log configures the error log and the request log.
+type Log struct {
+	File   string `json:"file,omitempty"` // "" = stderr
+	Level  string `json:"level"`          // trace|debug|info|warn|error
+	Format string `json:"format"`         // text|json
+	// RequestFormat is a JkRequestLogFormat string ("" = off), or
+	// "combined" for the Apache combined format.
+	RequestFormat string `json:"request_format,omitempty"`
+	RequestFile   string `json:"request_file,omitempty"` // "" = same as File
+}
