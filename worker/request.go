@@ -28,6 +28,18 @@ type Request struct {
 	// Secure is true when the client connection is TLS (adds ";Secure" to
 	// generated session cookies).
 	Secure bool
+
+	// Note is filled by the worker that served the request, for the
+	// request log (%R) and the error log.
+	Note Note
+}
+
+// Note records which member served a request. mod_jk's route note keeps
+// the route of the first member tried (or the domain) across failovers.
+type Note struct {
+	Route    string // %R: the route sent to the backend
+	Member   string // the last member tried
+	Attempts int    // members tried
 }
 
 // Ext returns the rule extensions, or the zero set (with ReplyTimeout -1)

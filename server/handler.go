@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// ServeHTTP is the request path: normalise, match a mount rule, build the
+// forward request, hand it to the worker, and map a failure to the status
+// mod_jk would give (spec/design.md "The request path").
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := s.rt.Load()
+	lw := getLogWriter(w, s.now())
+	defer putLogWriter(lw)
+	rq := getRequest()
+	defer putRequest(rq)
+	rq.HTTP = r
+
+	target, status := s.route(rt, lw, r, rq)
+	if target == nil {
+		if status != 0 {
+			worker.WriteErrorPage(lw, status)
+		}
+		s.logRequest(lw, rq, "")
+		return
+	}
+	if err := rq.readBody(r, target.keepMax); err != nil {
+		// mod_jk: a client that fails before the first body packet gets
+		// 400, and the backend is never bothered.
+		s.log.Info("client request body could not be read", "uri", r.RequestURI, "err", err)
+		worker.WriteErrorPage(lw, http.StatusBadRequest)
+		s.logRequest(lw, rq, target.name)
+		return
+	}
+	err := target.h.Serve(lw, &rq.Request)
+	s.logRequest(lw, rq, target.name)
+	if err != nil {
+		s.fail(lw, rq, target, err)
+	}
+}
+
+// route finds the worker for a request. It returns the target, or nil and
+// the status to answer with (0 when the response was already written).
+func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *request) (*target, int) {
+	raw := rawPath(r)
+	if raw == "*" {
+		// "OPTIONS *" is never mapped; httpd answers it itself.
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "GET,HEAD,POST,OPTIONS")
+			w.WriteHeader(http.StatusOK)
+			return nil, 0
+		}
+		return nil, http.StatusBadRequest
+	}
+	p, err := splitPaths(raw, rt.cfg.Server.Options.ForwardURI)
+	if err != nil {
+		var pe *pathError
+		errors.As(err, &pe)
+		s.log.Info("request path refused", "uri", r.RequestURI, "status", pe.status, "reason", pe.msg)
+		return nil, pe.status
+	}
+	if rt.cfg.Server.Options.RejectUnsafeURI && strings.ContainsAny(p.match, "%\\") {
+		// JkOptions +RejectUnsafeURI: such a URI is simply not mapped.
+		return nil, http.StatusNotFound
+	}
+	rule := rt.mounts.Match(p.match)
+	if rule == nil {
+		return nil, http.StatusNotFound
+	}
+	t := rt.targets[rule.Worker]
+	if t == nil {
+		// mod_jk: "Could not find a worker for worker name" -> 500.
+		s.log.Error("mount rule names a worker that is not in worker.list",
+			"pattern", rule.Pattern, "worker", rule.Worker, "at", rule.Pos.String())
+		return nil, http.StatusInternalServerError
+	}
+	rq.fill(r, p, rule, &rt.cfg.Server)
+	rq.match = p.match
+	return t, 0
+}
+
+// fail answers a failed request. Once response headers reached the client
+// nothing else can be said: the client connection is aborted so the
+// client sees a truncated response rather than a wrong one.
+func (s *Server) fail(w *logWriter, rq *request, t *target, err error) {
+	var we *worker.Error
+	errors.As(err, &we)
+	status := worker.Status(err)
+	s.log.Warn("request failed", "worker", t.name, "member", rq.Note.Member, "uri", rq.HTTP.RequestURI,
+		"status", status, "err", err)
+	if (we != nil && we.HeadSent) || w.wroteHeader {
+		panic(http.ErrAbortHandler)
+	}
+	worker.WriteErrorPage(w, status)
+}
+
+// rawPath returns the request path as the client sent it, still encoded,
+// without the query.
+func rawPath(r *http.Request) string {
+	u := r.RequestURI
+	if u == "*" {
+		return u
+	}
+	if u == "" || u[0] != '/' {
+		// Absolute-form ("GET http://host/x"): only the path is used; an
+		// absolute URI is never forwarded (spec/ajp13.md 8.2).
+		return r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// logFiles owns the open log files: the error log (slog) and the request
+// log's writer.
+type logFiles struct {
+	errorLog   *slog.Logger
+	requestLog io.Writer
+	closers    []io.Closer
+}
+
+// LevelTrace is mod_jk's trace level, below debug.
+const LevelTrace = slog.LevelDebug - 4
+
+func parseLevel(s string) slog.Level {
+	switch s {
+	case "trace":
+		return LevelTrace
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// NewLogger builds the structured error log described by cfg on w.
+func NewLogger(cfg *config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: parseLevel(cfg.Level)}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openLogs opens the configured files. When given is not nil it is used as
+// the error log (tests, the demo).
+func openLogs(cfg *config.Log, given *slog.Logger) (*logFiles, error) {
+	lf := &logFiles{errorLog: given}
+	var errW io.Writer = os.Stderr
+	if cfg.File != "" {
+		f, err := openAppend(cfg.File)
+		if err != nil {
+			return nil, err
+		}
+		lf.closers = append(lf.closers, f)
+		errW = f
+	}
+	if lf.errorLog == nil {
+		lf.errorLog = NewLogger(cfg, errW)
+	}
+	lf.requestLog = &lockedWriter{w: errW}
+	if cfg.RequestFile != "" {
+		f, err := openAppend(cfg.RequestFile)
+		if err != nil {
+			lf.Close()
+			return nil, err
+		}
+		lf.closers = append(lf.closers, f)
+		lf.requestLog = &lockedWriter{w: f}
+	}
+	return lf, nil
+}
+
+func openAppend(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open log file: %w", err)
+	}
+	return f, nil
+}
+
+func (lf *logFiles) Close() error {
+	var first error
+	for _, c := range lf.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	lf.closers = nil
+	return first
+}
+
+// lockedWriter serialises whole lines from concurrent requests.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

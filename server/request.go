@@ -1,0 +1,249 @@
+package server
+
+import (
+	"crypto/tls"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// request is the pooled per-request scratch: the worker.Request and the
+// buffers it points into.
+type request struct {
+	worker.Request
+	match   string // the normalised path (%U)
+	body    ajp.Body
+	headers []ajp.Header
+	kept    []byte
+}
+
+var requestPool = sync.Pool{New: func() any {
+	return &request{headers: make([]ajp.Header, 0, 24), kept: make([]byte, 0, ajp.DefaultPacketSize)}
+}}
+
+func getRequest() *request { return requestPool.Get().(*request) }
+
+func putRequest(r *request) {
+	headers, kept := r.headers[:0], r.kept[:0]
+	if cap(kept) > ajp.MaxPacketSize {
+		kept = nil
+	}
+	clear(r.headers)
+	*r = request{headers: headers, kept: kept}
+	requestPool.Put(r)
+}
+
+// fill prepares the AJP forward-request template the way mod_jk builds it
+// from httpd's request (spec/modjk.md 5.2). Nothing here is taken from
+// client-controlled input that the backend would trust as an attribute:
+// only fixed attribute names and the operator's JkEnvVar names are sent.
+func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *config.Server) {
+	rq.HTTP = r
+	rq.Rule = rule
+	rq.Secure = r.TLS != nil
+	a := &rq.AJP
+	a.Method = r.Method
+	a.Protocol = r.Proto
+	a.URI = p.forward
+	a.QueryString = r.URL.RawQuery
+	a.HasQuery = r.URL.ForceQuery || r.URL.RawQuery != ""
+	a.IsSSL = r.TLS != nil
+	a.SSLKeySize = -1
+
+	remoteIP, remotePort := splitAddr(r.RemoteAddr)
+	localIP, localPort := localAddr(r)
+	a.RemoteAddr, a.RemotePort = remoteIP, remotePort
+	if srv.Options.ForwardLocalAddress {
+		// JkOptions +ForwardLocalAddress: the proxy's own address, port "0".
+		a.RemoteAddr, a.RemotePort = localIP, "0"
+	}
+	a.LocalAddr = localIP
+	a.ServerName, a.ServerPort = serverNamePort(r, srv, localIP, localPort)
+
+	rq.headers = appendHeaders(rq.headers[:0], r)
+	a.Headers = rq.headers
+	if r.TLS != nil {
+		fillTLS(a, r.TLS, &srv.Options)
+	}
+	for _, ev := range srv.EnvVars {
+		if ev.HasValue {
+			a.Attributes = append(a.Attributes, ajp.Header{Name: ev.Name, Value: ev.Value})
+		}
+	}
+}
+
+// readBody keeps the start of the request body so that a failover can send
+// it again (mod_jk keeps the first body packet, sized by the largest
+// max_packet_size of the lb's members). A chunked body is not pre-read:
+// like mod_jk, nothing is sent before the backend asks for it.
+func (rq *request) readBody(r *http.Request, keepMax int) error {
+	rq.body = ajp.Body{ContentLength: r.ContentLength}
+	rq.Body = &rq.body
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		rq.body.ContentLength = max(r.ContentLength, 0)
+		return nil
+	}
+	rq.body.Rest = r.Body
+	if r.ContentLength < 0 {
+		return nil
+	}
+	n := int(min(r.ContentLength, int64(keepMax)))
+	if cap(rq.kept) < n {
+		rq.kept = make([]byte, n)
+	}
+	rq.kept = rq.kept[:n]
+	if _, err := io.ReadFull(r.Body, rq.kept); err != nil {
+		return err
+	}
+	rq.body.Kept = rq.kept
+	return nil
+}
+
+// appendHeaders copies the client's headers, one entry per value, minus
+// hop-by-hop headers and Expect (100-continue is answered here, spec/ajp13.md
+// 5.1 rule 10). Content-Length is re-added from the parsed length: mod_jk
+// sends "content-length: 0" for a request without a body, because AJP reads
+// a missing length as "unknown".
+func appendHeaders(dst []ajp.Header, r *http.Request) []ajp.Header {
+	connTokens := r.Header["Connection"]
+	if r.Host != "" {
+		dst = append(dst, ajp.Header{Name: "Host", Value: r.Host})
+	}
+	for name, values := range r.Header {
+		if skipRequestHeader(name) || listedIn(connTokens, name) {
+			continue
+		}
+		for _, v := range values {
+			dst = append(dst, ajp.Header{Name: name, Value: v})
+		}
+	}
+	if r.ContentLength >= 0 {
+		dst = append(dst, ajp.Header{Name: "Content-Length", Value: strconv.FormatInt(r.ContentLength, 10)})
+	}
+	return dst
+}
+
+func skipRequestHeader(name string) bool {
+	switch name {
+	case "Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "Te",
+		"Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Http2-Settings":
+		return true
+	}
+	return false
+}
+
+// listedIn reports whether name is one of the comma-separated tokens of
+// the Connection header (those headers are hop-by-hop too).
+func listedIn(connection []string, name string) bool {
+	for _, v := range connection {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serverNamePort follows httpd's ap_get_server_name/ap_get_server_port with
+// UseCanonicalName Off: the Host header's name and port; without a port,
+// the configured ServerName's port, else the scheme's default port.
+func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort string) (string, int) {
+	host, port := r.Host, ""
+	if h, p, err := net.SplitHostPort(r.Host); err == nil {
+		host, port = h, p
+	}
+	if host == "" {
+		host, port = srv.ServerName, ""
+		if h, p, err := net.SplitHostPort(srv.ServerName); err == nil {
+			host, port = h, p
+		}
+	}
+	if host == "" {
+		host, port = localIP, localPort
+	}
+	if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
+		return host, n
+	}
+	if _, p, err := net.SplitHostPort(srv.ServerName); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			return host, n
+		}
+	}
+	if r.TLS != nil {
+		return host, 443
+	}
+	return host, 80
+}
+
+func splitAddr(addr string) (string, string) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, "0"
+	}
+	return h, p
+}
+
+func localAddr(r *http.Request) (string, string) {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return splitAddr(a.String())
+	}
+	return "", "0"
+}
+
+// fillTLS passes the facts of the client's TLS session the way mod_jk
+// passes mod_ssl's (spec/modjk.md 5.5): cipher, key size, protocol and the
+// client certificate as PEM (with its chain on ForwardSSLCertChain).
+func fillTLS(a *ajp.Request, cs *tls.ConnectionState, o *config.Options) {
+	a.SSLCipher = tls.CipherSuiteName(cs.CipherSuite)
+	if o.ForwardKeySize {
+		a.SSLKeySize = cipherKeyBits(a.SSLCipher)
+	}
+	a.SSLProtocol = tlsProtocol(cs.Version)
+	if len(cs.PeerCertificates) == 0 {
+		return
+	}
+	var b strings.Builder
+	certs := cs.PeerCertificates
+	if !o.ForwardSSLCertChain {
+		certs = certs[:1]
+	}
+	for _, c := range certs {
+		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	a.SSLCert = b.String()
+}
+
+func cipherKeyBits(name string) int {
+	switch {
+	case strings.Contains(name, "AES_256"), strings.Contains(name, "CHACHA20"):
+		return 256
+	case strings.Contains(name, "AES_128"):
+		return 128
+	case strings.Contains(name, "3DES"):
+		return 168
+	}
+	return -1
+}
+
+func tlsProtocol(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return ""
+}

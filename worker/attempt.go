@@ -1,0 +1,213 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// attempt is one send of the request on one connection. A failure on a
+// connection that came from the pool, before anything could have reached
+// the backend's application, is retried at once on the next pooled or a
+// fresh connection without using up one of the worker's retries: a member
+// that restarted leaves stale pooled connections behind, and they must not
+// turn into client errors (spec/ajp13.md 6.4, 6.5).
+func (m *Member) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, *Error) {
+	var total ajp.Result
+	for stale := 0; stale <= m.spec.ConnectionPoolSize; stale++ {
+		conn, err := m.pool.Get(ctx)
+		if err != nil {
+			return total, m.classifyPool(err)
+		}
+		res, xerr := m.exchange(conn, w, req, at)
+		m.pool.Put(conn, xerr == nil && res.Reuse)
+		total.Sent += res.Sent
+		total.Received += res.Received
+		res.Sent, res.Received = total.Sent, total.Received
+		m.counters.Transferred.Add(res.Sent)
+		m.counters.Read.Add(res.Received)
+		if xerr == nil {
+			return res, nil
+		}
+		var ae *ajp.Error
+		if !errors.As(xerr, &ae) {
+			return res, &Error{Member: m.name, Class: ClassInternal, Err: xerr}
+		}
+		if conn.Reused() && m.staleRace(ae, res, req) {
+			m.log.Debug("pooled connection was stale, retrying on another", "err", ae)
+			continue
+		}
+		return res, m.classify(ae, res, req)
+	}
+	return total, &Error{Member: m.name, Class: ClassConnect, Recoverable: true,
+		Err: errors.New("every pooled connection was stale")}
+}
+
+// staleRace reports whether a failure on a reused connection looks like
+// the keep-alive race (the backend closed the connection as we sent) and
+// the request can be sent again without risk: nothing came back, no body
+// beyond the kept part was streamed, and recovery_options allow a resend
+// after the request reached the backend.
+func (m *Member) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bool {
+	if res.Received > 0 || res.HeadSent || res.BodyStreamed || ae.Kind != ajp.KindIO {
+		return false
+	}
+	switch ae.Stage {
+	case ajp.StageSend:
+		return true
+	case ajp.StageReply:
+		return m.replayAfterSend(req.HTTP.Method)
+	}
+	return false
+}
+
+func (m *Member) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, error) {
+	areq := req.AJP
+	areq.Secret = m.secret
+	areq.Route = at.Route
+	areq.Activation = at.Activation.Code()
+
+	rw := getResponder(w, req, at, m.failOnStatus(req))
+	defer putResponder(rw)
+
+	opt := ajp.ExchangeOptions{
+		ReplyTimeout: m.replyTimeout(req),
+		FlushPackets: m.opts.FlushPackets,
+		FlushHeader:  m.opts.FlushHeader,
+	}
+	return conn.Exchange(&areq, req.Body, rw, &opt)
+}
+
+// replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
+// disables) over the worker's reply_timeout (spec/modjk.md 1.5, 2.7).
+func (m *Member) replyTimeout(req *Request) time.Duration {
+	if rt := req.Ext().ReplyTimeout; rt >= 0 {
+		return time.Duration(rt) * time.Millisecond
+	}
+	return m.spec.ReplyTimeoutDuration()
+}
+
+// failOnStatus returns the rule's fail_on_status list when the rule sets
+// one (it replaces the worker's), else the worker's.
+func (m *Member) failOnStatus(req *Request) []int {
+	if ext := req.Ext(); ext.HasFailOnStatus {
+		return ext.FailOnStatus
+	}
+	return m.spec.FailOnStatus
+}
+
+// classifyPool turns a failure to obtain a connection into an Error.
+func (m *Member) classifyPool(err error) *Error {
+	var ae *ajp.Error
+	if errors.As(err, &ae) && ae.Kind == ajp.KindNoSlot {
+		// mod_jk: no free endpoint within connection_acquire_timeout; the
+		// lb marks the member OK/BUSY and fails over.
+		return &Error{Member: m.name, Class: ClassBusy, Recoverable: true, Err: err}
+	}
+	return &Error{Member: m.name, Class: ClassConnect, Recoverable: true, Err: err}
+}
+
+// classify maps a failed exchange to a Class and decides whether the
+// request may be sent again (spec/modjk.md 3.8, 5.3, and the rule that
+// nothing is replayed once the client saw a byte).
+func (m *Member) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
+	e := &Error{Member: m.name, HeadSent: res.HeadSent, Status: res.Status, Err: ae}
+	switch ae.Kind {
+	case ajp.KindTooLarge:
+		e.Class = ClassTooLarge
+		return e
+	case ajp.KindClientRead, ajp.KindClientWrite:
+		e.Class = ClassClient
+		return e
+	case ajp.KindHeadRejected:
+		e.Class = ClassFailStatus
+		var fs *failStatus
+		if errors.As(ae.Err, &fs) {
+			e.Status = fs.status
+			if fs.soft {
+				e.Class = ClassFailStatusSoft
+			}
+		}
+		e.Recoverable = true
+		return e
+	case ajp.KindNoSlot:
+		e.Class = ClassBusy
+	case ajp.KindProtocol:
+		e.Class = ClassProtocol
+	case ajp.KindInvalid:
+		e.Class = ClassInvalid
+		if ae.Stage == ajp.StageSend {
+			// The request itself could not be encoded (NUL/CR/LF in a
+			// field): the client's fault, like httpd's 400.
+			e.Class = ClassClient
+			return e
+		}
+	case ajp.KindTimeout:
+		e.Class = ClassConnect
+		if ae.Stage >= ajp.StageReply {
+			e.Class = ClassClosed
+			if m.replyTimeout(req) > 0 {
+				e.Class = ClassReplyTimeout
+			}
+		}
+	default:
+		e.Class = ClassConnect
+		if ae.Stage >= ajp.StageReply {
+			e.Class = ClassClosed
+		}
+	}
+	e.Recoverable = m.recoverable(ae.Stage, res, req)
+	return e
+}
+
+// recoverable decides whether a failed request may be sent again, on this
+// member or another. Stronger than mod_jk: never after the client saw
+// response bytes, never after body beyond the kept part was streamed.
+func (m *Member) recoverable(stage ajp.Stage, res ajp.Result, req *Request) bool {
+	if res.HeadSent || res.BodyStreamed {
+		return false
+	}
+	switch stage {
+	case ajp.StageConnect, ajp.StagePing, ajp.StageSend:
+		// Connect, CPing and send failures are always retried (mod_jk
+		// ignores recovery_options for them).
+		return true
+	}
+	return m.replayAfterSend(req.HTTP.Method)
+}
+
+// replayAfterSend applies recovery_options bits 1, 8 and 16 to a request
+// the backend may already have received (spec/modjk.md 5.3). The quirk is
+// kept: with bits 8 and 16 both set only HEAD is retried, not GET.
+func (m *Member) replayAfterSend(method string) bool {
+	ro := m.spec.RecoveryOptions
+	if ro&config.RecoveryNoAfterRequest == 0 {
+		return true
+	}
+	if ro&config.RecoveryHEAD != 0 {
+		return method == http.MethodHead
+	}
+	if ro&config.RecoveryGET != 0 {
+		return method == http.MethodGet
+	}
+	return false
+}
+
+// failStatus is returned by the responder's WriteHead when the backend's
+// status is in fail_on_status.
+type failStatus struct {
+	status int
+	soft   bool // matched a negative code: fail over, keep the member OK
+}
+
+func (f *failStatus) Error() string {
+	if f.soft {
+		return fmt.Sprintf("status %d is in fail_on_status (negative: member stays OK)", f.status)
+	}
+	return fmt.Sprintf("status %d is in fail_on_status", f.status)
+}

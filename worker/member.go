@@ -1,0 +1,223 @@
+// Package worker holds one backend ("member" when it sits in an lb, a plain
+// ajp13 worker otherwise): its connection pool, its counters, and the
+// forwarding of one request with mod_jk's per-worker retries. Failures are
+// classified here, where they happen, into *Error values.
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// Options are the server-wide settings a member needs (JkOptions).
+type Options struct {
+	FlushPackets bool
+	FlushHeader  bool
+	DisableReuse bool
+	// Secret is the lb's secret, used when the member has none of its own
+	// (mod_jk pushes worker.LB.secret into members lacking one).
+	Secret string
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Sleep waits between per-worker retries (retry_interval); nil sleeps
+	// on a timer and gives up when ctx ends.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Spec describes one member instance.
+type Spec struct {
+	Name     string
+	AJP      *config.AJP
+	Addr     string    // resolved host:port to dial; "" = AJP.Address()
+	Counters *Counters // shared by every instance of the same worker name
+	Options  Options
+}
+
+// Member is one AJP backend instance with its own connection pool. It is
+// safe for concurrent use.
+type Member struct {
+	name     string
+	spec     *config.AJP
+	pool     *ajp.Pool
+	counters *Counters
+	secret   string
+	opts     Options
+	log      *slog.Logger
+}
+
+// NewMember builds a member and its (lazy) connection pool; nothing is
+// dialed until the first request.
+func NewMember(s Spec) *Member {
+	a := s.AJP
+	addr := s.Addr
+	if addr == "" {
+		addr = a.Address()
+	}
+	o := s.Options
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	secret := a.Secret
+	if secret == "" {
+		secret = o.Secret
+	}
+	c := s.Counters
+	if c == nil {
+		c = new(Counters)
+	}
+	return &Member{
+		name:     s.Name,
+		spec:     a,
+		pool:     ajp.NewPool(poolConfig(a, addr, o)),
+		counters: c,
+		secret:   secret,
+		opts:     o,
+		log:      o.Logger.With("worker", s.Name),
+	}
+}
+
+func poolConfig(a *config.AJP, addr string, o Options) ajp.PoolConfig {
+	return ajp.PoolConfig{
+		Network:        "tcp",
+		Addr:           addr,
+		Source:         a.Source,
+		Size:           a.ConnectionPoolSize,
+		MinSize:        a.ConnectionPoolMinsize,
+		AcquireTimeout: a.ConnectionAcquireTimeoutDuration(),
+		IdleTimeout:    a.ConnectionPoolTimeoutDuration(),
+		ConnectTimeout: a.SocketConnectTimeoutDuration(),
+		SocketTimeout:  a.SocketTimeoutDuration(),
+		KeepAlive:      a.SocketKeepalive,
+		BufferSize:     a.SocketBuffer,
+		ConnectPing:    a.ConnectTimeoutDuration(),
+		PrepostPing:    a.PrepostTimeoutDuration(),
+		PingInterval:   pingInterval(a),
+		PingTimeout:    a.PingTimeoutDuration(),
+		MaxPacketSize:  a.MaxPacketSize,
+		DisableReuse:   o.DisableReuse,
+		Now:            o.Now,
+	}
+}
+
+// pingInterval applies mod_jk's rule that interval probing needs both a
+// positive interval and a positive ping_timeout (spec/modjk.md 4).
+func pingInterval(a *config.AJP) time.Duration {
+	if a.PingTimeout <= 0 {
+		return 0
+	}
+	return a.ConnectionPingIntervalDuration()
+}
+
+// Name returns the worker name.
+func (m *Member) Name() string { return m.name }
+
+// Config returns the member's compiled attributes.
+func (m *Member) Config() *config.AJP { return m.spec }
+
+// Counters returns the counters shared by every instance of this worker.
+func (m *Member) Counters() *Counters { return m.counters }
+
+// Pool returns the member's connection pool (for maintenance and status).
+func (m *Member) Pool() *ajp.Pool { return m.pool }
+
+// Available reports whether a request could start now: a pool slot is free
+// and busy_limit is not reached. The lb uses it to clear OK/BUSY.
+func (m *Member) Available() bool {
+	if l := m.spec.BusyLimit; l > 0 && m.counters.Busy.Load() >= int64(l) {
+		return false
+	}
+	return m.pool.Free()
+}
+
+// Maintain runs the per-process part of mod_jk's maintenance for this
+// instance: idle connection close and interval CPing.
+func (m *Member) Maintain() { m.pool.Maintain() }
+
+// Close releases the pool. In-flight requests finish on their connections.
+func (m *Member) Close() { m.pool.Close() }
+
+// Serve forwards a request to this worker used directly (not as an lb
+// member): mod_jk's plain ajp13 worker. It returns the classified error.
+func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
+	_, err := m.Forward(w, req, &Attempt{Activation: config.Active})
+	return err
+}
+
+// Forward sends the request to this member, retrying on the same member up
+// to `retries` times with `retry_interval` between attempts while the
+// failure is recoverable (mod_jk ajp_service). It returns a *Error or nil.
+func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outcome, error) {
+	c := m.counters
+	if l := m.spec.BusyLimit; l > 0 && c.Busy.Load() >= int64(l) {
+		// mod_jk: JK_BUSY_ERROR, recoverable; the lb marks the member BUSY.
+		return Outcome{}, &Error{Member: m.name, Class: ClassBusy, Recoverable: true,
+			Err: errors.New("busy_limit reached")}
+	}
+	c.EnterBusy()
+	defer c.LeaveBusy()
+	c.Used.Add(1)
+
+	var out Outcome
+	var last *Error
+	ctx := req.HTTP.Context()
+	for i := 0; i < m.spec.Retries; i++ {
+		if i > 0 {
+			if err := m.opts.Sleep(ctx, m.spec.RetryIntervalDuration()); err != nil {
+				last = &Error{Member: m.name, Class: ClassClient, Err: err}
+				break
+			}
+		}
+		res, err := m.attempt(ctx, w, req, at)
+		out.Status = res.Status
+		out.Sent += res.Sent
+		out.Received += res.Received
+		if err == nil {
+			return out, nil
+		}
+		last = err
+		if !err.Recoverable {
+			break
+		}
+		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", m.spec.Retries, "err", err)
+	}
+	m.count(last)
+	return out, last
+}
+
+// count updates the error counters for the final outcome of Forward.
+func (m *Member) count(e *Error) {
+	switch e.Class {
+	case ClassClient:
+		m.counters.ClientErrors.Add(1)
+	case ClassTooLarge, ClassFailStatusSoft:
+	default:
+		m.counters.Errors.Add(1)
+		m.counters.LastErrorTime.Store(m.opts.Now().UnixNano())
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,128 @@
+package worker
+
+import (
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"sync"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+)
+
+// responder carries one AJP response to the client's http.ResponseWriter.
+// It is where fail_on_status is applied: WriteHead refuses the status before
+// a single byte reaches the client, so the lb can still fail over.
+type responder struct {
+	w         http.ResponseWriter
+	fail      []int
+	setCookie string
+	// useServerErrors is the use_server_errors rule extension: a backend
+	// status at or above it is replaced by jkbalancer's own error page.
+	useServerErrors int
+	discard         bool
+}
+
+var responderPool = sync.Pool{New: func() any { return new(responder) }}
+
+func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
+	r := responderPool.Get().(*responder)
+	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors}
+	return r
+}
+
+func putResponder(r *responder) {
+	*r = responder{}
+	responderPool.Put(r)
+}
+
+// WriteHead implements ajp.ResponseWriter. headers is only valid during the
+// call.
+func (r *responder) WriteHead(status int, headers []ajp.Header) error {
+	for _, code := range r.fail {
+		switch code {
+		case status:
+			return &failStatus{status: status}
+		case -status:
+			return &failStatus{status: status, soft: true}
+		}
+	}
+	if r.useServerErrors > 0 && status >= r.useServerErrors {
+		r.writeServerError(status, headers)
+		return nil
+	}
+	h := r.w.Header()
+	for i := range headers {
+		key := textproto.CanonicalMIMEHeaderKey(headers[i].Name)
+		if isHopByHop(key) {
+			continue
+		}
+		h[key] = append(h[key], headers[i].Value)
+	}
+	if status < 200 || status == http.StatusNoContent {
+		// Tomcat sends the length of the swallowed body on 204 (spec/ajp13.md
+		// 8.5); a 204 must not carry one.
+		delete(h, "Content-Length")
+	}
+	if r.setCookie != "" {
+		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)
+	}
+	r.w.WriteHeader(status)
+	return nil
+}
+
+// writeServerError answers with jkbalancer's own error page, like httpd
+// does for use_server_errors; for 401 the challenge headers survive.
+func (r *responder) writeServerError(status int, headers []ajp.Header) {
+	r.discard = true
+	h := r.w.Header()
+	if status == http.StatusUnauthorized {
+		for i := range headers {
+			if textproto.CanonicalMIMEHeaderKey(headers[i].Name) == "Www-Authenticate" {
+				h["Www-Authenticate"] = append(h["Www-Authenticate"], headers[i].Value)
+			}
+		}
+	}
+	WriteErrorPage(r.w, status)
+}
+
+// Write implements ajp.ResponseWriter.
+func (r *responder) Write(p []byte) (int, error) {
+	if r.discard {
+		return len(p), nil
+	}
+	return r.w.Write(p)
+}
+
+// Flush implements ajp.ResponseWriter.
+func (r *responder) Flush() error {
+	if r.discard {
+		return nil
+	}
+	if f, ok := r.w.(http.Flusher); ok {
+		f.Flush()
+		return nil
+	}
+	return http.NewResponseController(r.w).Flush()
+}
+
+// isHopByHop reports the connection-level headers a proxy must not pass on
+// (RFC 9110 7.6.1). key is canonical.
+func isHopByHop(key string) bool {
+	switch key {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Te", "Trailer", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// WriteErrorPage writes a small error document for status, the way httpd
+// answers when mod_jk reports a failure.
+func WriteErrorPage(w http.ResponseWriter, status int) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	text := http.StatusText(status)
+	_, _ = w.Write([]byte("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>" +
+		strconv.Itoa(status) + " " + text + "</title>\n</head><body>\n<h1>" + text + "</h1>\n</body></html>\n"))
+}
