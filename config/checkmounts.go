@@ -1,0 +1,73 @@
+package config
+
+import "strings"
+
+// CheckMounts reports rules that mod_jk would accept but that cannot work
+// as written: a worker missing from worker.list (the request gets 500,
+// "Could not find a worker") and extensions that only apply to lb
+// workers. Load calls it; call it again after LoadMountFile on reload.
+// It only returns warnings.
+func (c *Config) CheckMounts(rules []Mount) Problems {
+	var col collector
+	listed := make(map[string]bool, len(c.List))
+	for _, n := range c.List {
+		listed[n] = true
+	}
+	for i := range rules {
+		r := &rules[i]
+		if r.Worker == "*" && r.Exclude {
+			continue
+		}
+		if !listed[r.Worker] {
+			col.warnf(r.Pos, r.Worker, "worker.list", "mount %s names worker %s, which is not in worker.list: matching requests get 500 like in mod_jk; add it to worker.list",
+				r.Pattern, r.Worker)
+			continue
+		}
+		c.checkExtensions(r, &col)
+	}
+	return col.ps
+}
+
+// checkExtensions warns about lb-only extensions on other workers and
+// about activation overrides naming unknown members.
+func (c *Config) checkExtensions(r *Mount, col *collector) {
+	w := c.Workers[r.Worker]
+	if w == nil {
+		return
+	}
+	e := &r.Ext
+	if w.LB == nil {
+		var lbOnly []string
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{
+			{len(e.Active) > 0, "active"}, {len(e.Disabled) > 0, "disabled"}, {len(e.Stopped) > 0, "stopped"},
+			{e.StickyIgnore, "sticky_ignore"}, {e.SessionCookie != "", "session_cookie"},
+			{e.SessionPath != "", "session_path"}, {e.SetSessionCookie, "set_session_cookie"},
+		} {
+			if f.set {
+				lbOnly = append(lbOnly, f.name)
+			}
+		}
+		if len(lbOnly) > 0 {
+			col.warnf(r.Pos, r.Worker, lbOnly[0], "rule %s: %s only apply to lb workers and are ignored for a %s worker",
+				r.Pattern, strings.Join(lbOnly, ", "), w.Type)
+		}
+		return
+	}
+	members := make(map[string]bool, len(w.LB.BalanceWorkers))
+	for _, m := range w.LB.BalanceWorkers {
+		members[m] = true
+	}
+	for _, list := range []struct {
+		name  string
+		names []string
+	}{{"active", e.Active}, {"disabled", e.Disabled}, {"stopped", e.Stopped}} {
+		for _, m := range list.names {
+			if !members[m] {
+				col.warnf(r.Pos, r.Worker, list.name, "rule %s: %s is not a member of lb %s; ignored", r.Pattern, m, r.Worker)
+			}
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Sources names everything Load reads. The command line overrides the
+// yaml file.
+type Sources struct {
+	ConfigFile  string   // jkbalancer.yaml ("" = none)
+	WorkersFile string   // overrides the yaml's workers_file
+	MountFile   string   // overrides the yaml's mount_file
+	Mounts      []string // --mount values, "PATTERN=WORKER[;ext..]" or "PATTERN WORKER"; source JkMount
+	Listen      []string // --listen values; replace the yaml's listeners when non-empty
+	// LookupEnv resolves $(name) when no earlier property has that name;
+	// nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Load parses, validates and compiles the configuration. It reports every
+// problem it finds, not just the first. cfg is nil when there is at least
+// one error; warnings are both returned and kept in cfg.Warnings.
+func Load(src Sources) (*Config, Problems) {
+	l := &loader{src: src, read: os.ReadFile, getwd: os.Getwd}
+	return l.load()
+}
+
+// LoadMountFile reads a uriworkermap.properties file on its own, for
+// JkMountFileReload. The rules are unsorted; pass them, together with the
+// JkMount and worker.X.mount rules kept from Load, to NewMountTable, and
+// to Config.CheckMounts for the worker checks.
+func LoadMountFile(path string, lookup func(string) (string, bool)) ([]Mount, Problems) {
+	var c collector
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.errorf(Pos{File: path}, "", "mount_file", "cannot read the mount file: %v", err)
+		return nil, c.ps
+	}
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	return readMountFile(data, path, lookup, &c), c.ps
+}
+
+// loader holds one Load; read and getwd are replaceable for tests and
+// fuzzing.
+type loader struct {
+	src   Sources
+	read  func(string) ([]byte, error)
+	getwd func() (string, error)
+	c     collector
+}
+
+func (l *loader) load() (*Config, Problems) {
+	lookup := l.src.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	y := &yamlConfig{server: defaultServer()}
+	if f := l.src.ConfigFile; f != "" {
+		if data, ok := l.readFile(f, "config"); ok {
+			y = parseYAML(data, f, &l.c)
+		}
+	}
+	srv := l.server(y)
+	m := newPropMap(lookup)
+	root := &prop{key: "ServerRoot", value: l.serverRoot(srv.WorkersFile), seed: true}
+	m.entries, m.index[root.key] = append(m.entries, root), root
+	for _, t := range y.workerProps { // JkWorkerProperty is read before the file
+		m.readLine(t.text, t.pos, &l.c)
+	}
+	if f := srv.WorkersFile; f != "" {
+		if data, ok := l.readFile(f, "workers_file"); ok {
+			forEachLine(data, func(line string, n int) { m.readLine(line, Pos{File: f, Line: n}, &l.c) })
+		}
+	}
+	m.resolveReferences(&l.c)
+	list, maintain, workers := compileWorkers(m, &l.c)
+	rules := l.mounts(srv, y, m, list, workers, lookup)
+	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
+		Mounts: NewMountTable(rules), Properties: m.properties()}
+	l.c.ps = append(l.c.ps, cfg.CheckMounts(rules)...)
+	if l.c.failed() {
+		return nil, l.c.ps
+	}
+	cfg.Warnings = l.c.ps.Warnings()
+	return cfg, l.c.ps
+}
+
+func (l *loader) readFile(name, prop string) ([]byte, bool) {
+	data, err := l.read(name)
+	if err != nil {
+		l.c.errorf(Pos{File: name}, "", prop, "cannot read %s: %v", name, err)
+		return nil, false
+	}
+	return data, true
+}
+
+// server applies the command line over the yaml settings and validates
+// the httpd-side options.
+func (l *loader) server(y *yamlConfig) Server {
+	srv := y.server
+	if l.src.WorkersFile != "" {
+		srv.WorkersFile = l.src.WorkersFile
+	}
+	if l.src.MountFile != "" {
+		srv.MountFile = l.src.MountFile
+	}
+	if len(l.src.Listen) > 0 {
+		srv.Listen = nil
+		for _, a := range l.src.Listen {
+			if msg := checkListenAddr(a); msg != "" {
+				l.c.errorf(Pos{}, "", "listen", "%s", msg)
+				continue
+			}
+			srv.Listen = append(srv.Listen, Listener{Addr: a})
+		}
+	}
+	srv.Options = parseOptions(y.options, &l.c)
+	srv.EnvVars = checkEnvVars(y.envVars, y.envPos, &l.c)
+	checkLog(srv.Log, y.logPos, &l.c)
+	return srv
+}
+
+// serverRoot is the value pre-seeded as $(ServerRoot): mod_jk uses
+// httpd's ServerRoot; jkbalancer uses the directory of its config file,
+// else of the workers file, else the working directory.
+func (l *loader) serverRoot(workersFile string) string {
+	for _, f := range []string{l.src.ConfigFile, workersFile} {
+		if f != "" {
+			if abs, err := filepath.Abs(filepath.Dir(f)); err == nil {
+				return abs
+			}
+			return filepath.Dir(f)
+		}
+	}
+	if wd, err := l.getwd(); err == nil {
+		return wd
+	}
+	return "."
+}
+
+// mounts collects the rules of every source. Without any file and any
+// rule, mod_jk's defaults apply: worker ajp13 mounted at /*.
+func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, workers map[string]*Worker,
+	lookup func(string) (string, bool)) []Mount {
+	var rules []Mount
+	if f := srv.MountFile; f != "" {
+		if data, ok := l.readFile(f, "mount_file"); ok {
+			rules = readMountFile(data, f, lookup, &l.c)
+		}
+	}
+	inline := append([]mountLine(nil), y.mounts...)
+	for _, s := range l.src.Mounts {
+		inline = append(inline, mountLine{key: s})
+	}
+	rules = append(rules, parseInlineMounts(inline, lookup, &l.c)...)
+	rules = append(rules, workerMounts(m, list, workers, &l.c)...)
+	if len(rules) > 0 {
+		return rules
+	}
+	if srv.WorkersFile == "" && srv.MountFile == "" {
+		return []Mount{{Pattern: "/*", Worker: "ajp13", Wildcard: true, Source: SourceJkMount, Ext: Extensions{ReplyTimeout: -1}}}
+	}
+	at := Pos{File: srv.WorkersFile}
+	if at.File == "" {
+		at.File = srv.MountFile
+	}
+	l.c.warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
+	return nil
+}

@@ -1,0 +1,141 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// RiskWarnings reports settings that mod_jk accepts but that hurt in
+// production, for `jkbalancer check`. They are warnings, never errors.
+// Warnings Load already reported (c.Warnings) are not repeated.
+func (c *Config) RiskWarnings() Problems {
+	var col collector
+	seen := make(map[string]bool)
+	for _, name := range c.List {
+		w := c.Workers[name]
+		switch {
+		case w == nil:
+		case w.LB != nil:
+			c.lbRisks(w, &col)
+			for _, m := range w.LB.BalanceWorkers {
+				if mw := c.Workers[m]; mw != nil && mw.AJP != nil && !seen[m] {
+					seen[m] = true
+					c.ajpRisks(mw, true, &col)
+				}
+			}
+		case w.AJP != nil && !seen[name]:
+			seen[name] = true
+			c.ajpRisks(w, false, &col)
+		}
+	}
+	if c.Mounts != nil {
+		col.ps = append(col.ps, c.CheckMounts(c.Mounts.Rules)...)
+		c.statusRisks(&col)
+	}
+	known := make(map[Problem]bool, len(c.Warnings))
+	for _, p := range c.Warnings {
+		known[p] = true
+	}
+	var out Problems
+	for _, p := range col.ps {
+		if !known[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// propPos is the line that set worker.<worker>.<attr>, or the worker's
+// own line when the attribute is not set.
+func (c *Config) propPos(w *Worker, attr string) (Pos, bool) {
+	key := "worker." + w.Name + "." + attr
+	for _, p := range c.Properties {
+		if p.Key == key {
+			return p.Pos, true
+		}
+	}
+	return w.Pos, false
+}
+
+func (c *Config) lbRisks(w *Worker, col *collector) {
+	l := w.LB
+	n := len(l.BalanceWorkers)
+	if l.LBRetries < n {
+		pos, _ := c.propPos(w, "lb_retries")
+		reach := l.LBRetries * l.Retries
+		if reach < n {
+			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: a round tries at most %d members and retries=%d rounds reach at most %d of %d, so failover to a standby member may never happen; set lb_retries=%d",
+				l.LBRetries, n, l.LBRetries, l.Retries, reach, n, n)
+		} else {
+			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: a round tries at most %d members, so every member is tried only across retries=%d rounds with retry_interval=%dms sleeps; set lb_retries=%d",
+				l.LBRetries, n, l.LBRetries, l.Retries, l.RetryInterval, n)
+		}
+	}
+	if !l.StickySession {
+		return
+	}
+	anyRoute := false
+	for _, m := range l.BalanceWorkers {
+		mw := c.Workers[m]
+		if mw == nil || mw.AJP == nil {
+			continue
+		}
+		if c.hasRoute(mw) {
+			anyRoute = true
+			continue
+		}
+		pos := mw.Pos
+		col.warnf(pos, m, "route", "member of sticky lb %s without route or jvm_route: its route is its name %q, which must equal the jvmRoute of its Tomcat or sessions will not stick; set worker.%s.route", w.Name, m, m)
+	}
+	if l.StickySessionForce && !anyRoute {
+		pos, _ := c.propPos(w, "sticky_session_force")
+		col.warnf(pos, w.Name, "sticky_session_force", "sticky_session_force is on but no member sets route: unless every Tomcat's jvmRoute equals its worker name, every request carrying a session gets 503")
+	}
+}
+
+func (c *Config) hasRoute(w *Worker) bool {
+	_, r := c.propPos(w, "route")
+	_, j := c.propPos(w, "jvm_route")
+	return r || j
+}
+
+func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
+	a := w.AJP
+	if a.RecoveryOptions&RecoveryNoAfterRequest == 0 && (member || a.Retries > 1) {
+		pos, _ := c.propPos(w, "recovery_options")
+		where := "to another member"
+		if !member {
+			where = "again on this worker (retries=" + strconv.Itoa(a.Retries) + ")"
+		}
+		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: a request (a POST too) that already reached this backend is sent %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
+			a.RecoveryOptions, where)
+	}
+	if a.ConnectionPoolTimeout == 0 && (a.ConnectionPingInterval <= 0 || a.PingTimeout <= 0) {
+		pos, _ := c.propPos(w, "connection_pool_timeout")
+		col.warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed, so connections Tomcat or a firewall dropped are found by failing requests; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode")
+	}
+	if a.ConnectionPoolSize <= 0 {
+		pos, _ := c.propPos(w, "connection_pool_size")
+		col.warnf(pos, w.Name, "connection_pool_size", "connection_pool_size=%d: no request can get a connection, every request to this worker fails", a.ConnectionPoolSize)
+	}
+	if a.ConnectionAcquireTimeout <= 0 {
+		pos, _ := c.propPos(w, "connection_acquire_timeout")
+		col.warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
+	}
+}
+
+// statusRisks warns about status workers that anyone can use to change
+// member state.
+func (c *Config) statusRisks(col *collector) {
+	for i := range c.Mounts.Rules {
+		r := &c.Mounts.Rules[i]
+		w := c.Workers[r.Worker]
+		if r.Disabled || r.Exclude || w == nil || w.Status == nil {
+			continue
+		}
+		if len(w.Status.User) == 0 && !w.Status.ReadOnly {
+			col.warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true or worker.%s.user=..., or restrict access to %s",
+				r.Pattern, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
+		}
+	}
+}

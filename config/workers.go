@@ -1,0 +1,192 @@
+package config
+
+import (
+	"sort"
+	"strings"
+)
+
+// defaultMaintain is worker.maintain's default in seconds.
+const defaultMaintain = 60
+
+// workerBuilder instantiates the workers mod_jk would create: everything
+// in worker.list and every member of a listed lb.
+type workerBuilder struct {
+	m       *propMap
+	c       *collector
+	workers map[string]*Worker
+	defined map[string]Pos // names with at least one key -> first line
+	// implicit is set when worker.list is absent: the default ajp13
+	// worker needs no definition.
+	implicit bool
+}
+
+// compileWorkers returns worker.list, worker.maintain and the workers.
+func compileWorkers(m *propMap, c *collector) ([]string, int, map[string]*Worker) {
+	b := &workerBuilder{m: m, c: c, workers: make(map[string]*Worker), defined: make(map[string]Pos)}
+	for _, p := range m.entries {
+		if strings.HasPrefix(p.key, "worker.") {
+			if name, _ := splitWorkerKey(p.key); name != "" {
+				if _, ok := b.defined[name]; !ok {
+					b.defined[name] = p.pos
+				}
+			}
+		}
+	}
+	list := b.workerList()
+	names := make([]string, 0, len(list))
+	for _, t := range list {
+		b.build(t, "")
+		names = append(names, t.text)
+	}
+	maintain := defaultMaintain
+	if p := m.get("worker.maintain"); p != nil {
+		n, ok := parseInt(p.value)
+		if !ok {
+			c.warnf(p.pos, "", "maintain", "%q is not a whole number; mod_jk reads it as %d", p.value, n)
+		}
+		maintain = n
+	}
+	b.warnUnused()
+	return names, maintain, b.workers
+}
+
+// workerList reads worker.list (default: one worker named ajp13). A name
+// listed twice is kept once: mod_jk re-creates it and keeps the last
+// instance, which has the same definition.
+func (b *workerBuilder) workerList() []token {
+	p := b.m.get("worker.list")
+	if p == nil {
+		b.implicit = true
+		return []token{{text: "ajp13"}}
+	}
+	seen := make(map[string]bool)
+	var out []token
+	for _, t := range p.parts {
+		if seen[t.text] {
+			b.c.warnf(t.pos, t.text, "list", "worker listed more than once in worker.list; the repeats are ignored")
+			continue
+		}
+		seen[t.text] = true
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		b.c.errorf(p.pos, "", "list", "worker.list names no worker: list the workers that mounts may use, e.g. worker.list=lb,status")
+	}
+	return out
+}
+
+// build compiles one worker once; lb names the lb when t comes from its
+// balance_workers.
+func (b *workerBuilder) build(t token, lb string) *Worker {
+	if w, ok := b.workers[t.text]; ok {
+		return w
+	}
+	name := t.text
+	if len(name) > maxNameLen {
+		b.c.errorf(t.pos, name, "", "worker name is %d bytes; mod_jk allows at most %d and refuses to start: shorten it", len(name), maxNameLen)
+	}
+	r := attrReader{m: b.m, name: name, c: b.c}
+	pos, defined := b.defined[name]
+	if !defined {
+		pos = t.pos
+		if lb != "" {
+			b.c.warnf(t.pos, name, "balance_workers", "lb %s names member %s, which has no definition at all; mod_jk creates it with defaults (ajp13 at localhost:8009): define worker.%s.host and .port", lb, name, name)
+		} else if !b.implicit {
+			b.c.warnf(t.pos, name, "list", "worker %s has no definition at all; mod_jk creates it with defaults (ajp13 at localhost:8009): define worker.%s.host and .port", name, name)
+		}
+	}
+	typ, _ := r.str("type", TypeAJP13)
+	w := &Worker{Name: name, Type: typ, Pos: pos, Mount: tokenTexts(r.list("mount"))}
+	b.workers[name] = w
+	typePos := r.pos("type", pos)
+	switch typ {
+	case TypeAJP13:
+		w.AJP = compileAJP(r, typ, pos)
+	case TypeAJP14:
+		b.c.warnf(typePos, name, "type", "ajp14 is compiled like ajp13 (default port 8011): the ajp14 login handshake is not performed, so the backend must accept plain AJP13")
+		w.AJP = compileAJP(r, typ, pos)
+	case TypeLB:
+		b.buildLB(w, r)
+	case TypeStatus:
+		w.Status = compileStatus(r)
+	case "ajp12":
+		b.c.errorf(typePos, name, "type", "ajp12 is obsolete and unsupported: use type=ajp13 and point the worker at Tomcat's AJP connector")
+	case TypeHTTP:
+		b.c.errorf(typePos, name, "type", "type http is not yet supported: use ajp13")
+	default:
+		b.c.errorf(typePos, name, "type", "unknown worker type %q: mod_jk refuses to start; use ajp13, ajp14, lb or status", typ)
+	}
+	return w
+}
+
+// buildLB compiles an lb and its members and checks what mod_jk checks:
+// at least one member, members are ajp13/ajp14, routes are unique.
+func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
+	l, members := compileLB(r)
+	w.LB = l
+	if len(members) == 0 {
+		b.c.errorf(r.pos("balance_workers", w.Pos), w.Name, "balance_workers",
+			"lb has no members: mod_jk refuses to start; set worker.%s.balance_workers=member1,member2", w.Name)
+		return
+	}
+	names := make(map[string]bool)
+	routes := make(map[string]string)
+	for _, t := range members {
+		if names[t.text] {
+			b.c.errorf(t.pos, w.Name, "balance_workers", "member %s is named twice, so two members share the same route %q: mod_jk aborts the configuration; list it once", t.text, t.text)
+			continue
+		}
+		names[t.text] = true
+		mw := b.build(t, w.Name)
+		switch mw.Type {
+		case TypeAJP13, TypeAJP14:
+		case TypeLB, TypeStatus:
+			b.c.errorf(t.pos, w.Name, "balance_workers", "member %s is of type %s; lb members must be ajp13 or ajp14 workers", t.text, mw.Type)
+			continue
+		default:
+			continue // its type error is already reported
+		}
+		if other, dup := routes[mw.AJP.Route]; dup {
+			mr := attrReader{m: b.m, name: t.text, c: b.c}
+			b.c.errorf(mr.pos("route", t.pos), w.Name, "route",
+				"members %s and %s share the same route %q: mod_jk aborts the configuration; give each member the route (jvmRoute) of its own backend", other, t.text, mw.AJP.Route)
+			continue
+		}
+		routes[mw.AJP.Route] = t.text
+	}
+}
+
+// warnUnused reports definitions that are neither instantiated nor used
+// as a reference template: usually a name misspelt in worker.list or
+// balance_workers.
+func (b *workerBuilder) warnUnused() {
+	templates := make(map[string]bool)
+	for _, p := range b.m.entries {
+		if strings.HasSuffix(p.key, ".reference") && strings.HasPrefix(p.value, "worker.") {
+			templates[p.value[len("worker."):]] = true
+		}
+	}
+	var unused []string
+	for name := range b.defined {
+		if b.workers[name] == nil && !templates[name] {
+			unused = append(unused, name)
+		}
+	}
+	sort.Slice(unused, func(i, j int) bool {
+		pi, pj := b.defined[unused[i]], b.defined[unused[j]]
+		if pi != pj {
+			return posLess(pi, pj)
+		}
+		return unused[i] < unused[j]
+	})
+	for _, name := range unused {
+		b.c.warnf(b.defined[name], name, "", "worker %s is defined but neither listed in worker.list nor a member of a listed lb; its settings are ignored", name)
+	}
+}
+
+func posLess(a, b Pos) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
+}
