@@ -1,0 +1,355 @@
+// Package balancer is mod_jk's lb worker (jk_lb_worker.c, spec/modjk.md
+// section 3): sticky routing by session route, value-based selection with
+// the methods Request, Session, Next, Traffic and Busyness, distance tiers,
+// activation, redirect and domain fallbacks, mod_jk's service loop of
+// member attempts and lb rounds, error classification, and the global
+// maintenance that decays load values and recovers members.
+//
+// One mutex per lb guards selection, lb values, member states, error times,
+// the rotation offset and the runtime settings; it is never held while a
+// member forwards a request or while the lb sleeps between rounds. Counters
+// that nothing compares are atomics. There are no goroutines and no timers:
+// error times are stored and compared with an injected clock.
+package balancer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// Member is what the lb needs from one member. *worker.Member implements
+// it; tests use fakes.
+type Member interface {
+	// Forward sends the request to the member (with the member's own
+	// retries). The error is a classified *worker.Error or nil.
+	Forward(w http.ResponseWriter, req *worker.Request, at *worker.Attempt) (worker.Outcome, error)
+	// Counters are the member's per-AJP-worker counters. The lb reads Busy
+	// (error escalation) and Used (idle marking) and maintains
+	// ReplyTimeouts.
+	Counters() *worker.Counters
+	// Available reports that a pool slot is free now and busy_limit is not
+	// reached; the lb clears OK/BUSY with it at the start of a request.
+	Available() bool
+}
+
+// MemberSpec is one member in configuration order.
+type MemberSpec struct {
+	Name string
+	// AJP supplies the member attributes: lbfactor, distance, route,
+	// domain, redirect, activation. It is not modified.
+	AJP    *config.AJP
+	Member Member
+}
+
+// Spec describes one lb worker.
+type Spec struct {
+	Name string
+	LB   *config.LB // not modified; runtime edits go to the lb's own copy
+	// Members in configuration order: the order decides ties, the failover
+	// worker, and the status worker's val0..valN.
+	Members []MemberSpec
+	// Maintain is worker.maintain; 0 disables global maintenance.
+	Maintain time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Sleep waits between lb rounds (retry_interval) and must return early
+	// with ctx's error when ctx ends; nil sleeps on a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger receives one line per failover and per failed request; nil
+	// discards.
+	Logger *slog.Logger
+	// Previous is the lb of the same name before a reload: the runtime
+	// state of members that still exist (by name) and the lb counters are
+	// carried over. Member attributes come from the new configuration.
+	Previous *LB
+}
+
+// Errors returned by New and by the runtime edits.
+var (
+	ErrUnknownMember = errors.New("no such member")
+	ErrRange         = errors.New("value out of range")
+	ErrNotInError    = errors.New("member is not in error state")
+	ErrDuplicate     = errors.New("route already used by another member")
+)
+
+// maxAttrLen is mod_jk's limit for names set through the status worker.
+const maxAttrLen = 60
+
+// settings are the lb attributes the status worker may change at runtime
+// (mod_jk jk_lb_push/jk_lb_pull), in workers.properties units.
+type settings struct {
+	sticky, stickyForce bool
+	method              config.Method
+	lock                config.Lock
+	retries, lbRetries  int
+	retryInterval       int // ms
+	recoverTime         int // s
+	escalation          int // s, error_escalation_time
+	maxReplyTimeouts    int
+	sessionCookie       string
+	sessionPath         string
+	setSessionCookie    bool
+	sessionCookiePath   string
+}
+
+// record is the per-(lb, member) state of mod_jk's shared memory.
+type record struct {
+	name string
+	m    Member
+	c    *worker.Counters
+
+	// Attributes (runtime-editable) and state, guarded by LB.mu.
+	route, domain, redirect string
+	factor                  int
+	mult                    uint64
+	distance                int
+	activation              config.Activation
+	cookie, cookieSecure    string // set_session_cookie values for route
+
+	value             uint64 // lb_value
+	state             State
+	firstErr, lastErr time.Time // zero = unset
+	usedSnapshot      int64     // Counters().Used at the last maintenance
+
+	// Counters nothing compares.
+	errors, sessions, elected atomic.Uint64
+}
+
+// LB is one lb worker. It is safe for concurrent use.
+type LB struct {
+	name     string
+	log      *slog.Logger
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
+	maintain time.Duration
+	scratch  sync.Pool // *scratch, per-request buffers
+
+	// mu guards t (selection, lb values, states, error times, member
+	// attributes, next_offset), set, lastMaintain and lastReset.
+	mu           sync.Mutex
+	t            table
+	set          settings
+	lastMaintain time.Time
+	lastReset    time.Time
+
+	busy, maxBusy atomic.Int64 // requests in flight through this lb
+}
+
+// New builds an lb from its spec. It fails when there is no member, a
+// member is incomplete, or two members share a name or a route (mod_jk
+// aborts its startup for the latter).
+func New(spec Spec) (*LB, error) {
+	if spec.LB == nil {
+		return nil, fmt.Errorf("lb %q: no lb configuration", spec.Name)
+	}
+	if len(spec.Members) == 0 {
+		return nil, fmt.Errorf("lb %q: no members", spec.Name)
+	}
+	lb := &LB{
+		name:     spec.Name,
+		log:      spec.Logger,
+		now:      spec.Now,
+		sleep:    spec.Sleep,
+		maintain: spec.Maintain,
+		set:      newSettings(spec.LB),
+	}
+	if lb.log == nil {
+		lb.log = slog.New(slog.DiscardHandler)
+	}
+	if lb.now == nil {
+		lb.now = time.Now
+	}
+	if lb.sleep == nil {
+		lb.sleep = sleepCtx
+	}
+	n := len(spec.Members)
+	lb.scratch.New = func() any { return newScratch(n) }
+	if err := lb.addMembers(spec.Members); err != nil {
+		return nil, fmt.Errorf("lb %q: %w", spec.Name, err)
+	}
+	lb.t.updateMult()
+	now := lb.now()
+	lb.lastMaintain, lb.lastReset = now, now
+	if spec.Previous != nil {
+		lb.carry(spec.Previous)
+	}
+	return lb, nil
+}
+
+func (lb *LB) addMembers(members []MemberSpec) error {
+	seen := make(map[string]bool, len(members))
+	for _, ms := range members {
+		switch {
+		case ms.Name == "":
+			return errors.New("member without a name")
+		case ms.Member == nil || ms.AJP == nil:
+			return fmt.Errorf("member %q: incomplete spec", ms.Name)
+		case seen[ms.Name]:
+			return fmt.Errorf("member %q listed twice", ms.Name)
+		}
+		seen[ms.Name] = true
+		a := ms.AJP
+		r := &record{
+			name: ms.Name, m: ms.Member, c: ms.Member.Counters(),
+			route: a.Route, domain: a.Domain, redirect: a.Redirect,
+			factor: max(a.LBFactor, 1), distance: a.Distance, activation: a.Activation,
+		}
+		if r.c == nil {
+			return fmt.Errorf("member %q: no counters", ms.Name)
+		}
+		if r.route == "" {
+			r.route = ms.Name // mod_jk: route defaults to the worker name
+		}
+		if r.domain == "" {
+			r.domain = domainOf(r.route)
+		}
+		for _, o := range lb.t.recs {
+			if o.route == r.route {
+				return fmt.Errorf("members %q and %q share the route %q", o.name, r.name, r.route)
+			}
+		}
+		lb.setCookies(r)
+		lb.t.recs = append(lb.t.recs, r)
+	}
+	return nil
+}
+
+// domainOf derives a domain from a route containing '.': the part before
+// the first '.' (mod_jk validate); "" when there is no '.'.
+func domainOf(route string) string {
+	for i := 0; i < len(route); i++ {
+		if route[i] == '.' {
+			return route[:i]
+		}
+	}
+	return ""
+}
+
+// newSettings copies the configured lb attributes, applying mod_jk's
+// minimums so a hand-built config.LB cannot make the loop misbehave.
+func newSettings(c *config.LB) settings {
+	s := settings{
+		sticky: c.StickySession, stickyForce: c.StickySessionForce,
+		method: c.Method, lock: c.Lock,
+		retries: max(c.Retries, 1), lbRetries: max(c.LBRetries, 1),
+		retryInterval:    max(c.RetryInterval, 0),
+		recoverTime:      max(c.RecoverTime, 1),
+		escalation:       max(c.ErrorEscalationTime, 0),
+		maxReplyTimeouts: max(c.MaxReplyTimeouts, 0),
+		sessionCookie:    c.SessionCookie, sessionPath: c.SessionPath,
+		setSessionCookie: c.SetSessionCookie, sessionCookiePath: c.SessionCookiePath,
+	}
+	if s.method > config.MethodNext {
+		s.method = config.MethodRequest
+	}
+	if s.sessionCookie == "" {
+		s.sessionCookie = "JSESSIONID"
+	}
+	if s.sessionPath == "" {
+		s.sessionPath = ";jsessionid"
+	}
+	return s
+}
+
+// setCookies precomputes the set_session_cookie values for r's route
+// (spec/modjk.md 3.12): "<cookie>=.<route>[;PATH=<path>];HttpOnly[;Secure]".
+// mod_jk omits PATH only when session_cookie_path is empty.
+func (lb *LB) setCookies(r *record) {
+	v := lb.set.sessionCookie + "=." + r.route
+	if p := lb.set.sessionCookiePath; p != "" {
+		v += ";PATH=" + p
+	}
+	r.cookie = v + ";HttpOnly"
+	r.cookieSecure = v + ";HttpOnly;Secure"
+}
+
+// carry takes over the runtime state of the previous generation of this
+// lb: per member (by name) lb_value, state, error times and counters; for
+// the lb max_busy, last reset, last maintenance and the rotation offset.
+func (lb *LB) carry(prev *LB) {
+	prev.mu.Lock()
+	defer prev.mu.Unlock()
+	byName := make(map[string]*record, len(prev.t.recs))
+	for _, r := range prev.t.recs {
+		byName[r.name] = r
+	}
+	for _, r := range lb.t.recs {
+		o := byName[r.name]
+		if o == nil {
+			continue
+		}
+		r.value, r.state = o.value, o.state
+		r.firstErr, r.lastErr = o.firstErr, o.lastErr
+		r.usedSnapshot = o.usedSnapshot
+		r.errors.Store(o.errors.Load())
+		r.sessions.Store(o.sessions.Load())
+		r.elected.Store(o.elected.Load())
+	}
+	if len(prev.t.recs) == len(lb.t.recs) {
+		lb.t.next = prev.t.next
+	}
+	lb.maxBusy.Store(prev.maxBusy.Load())
+	lb.lastMaintain, lb.lastReset = prev.lastMaintain, prev.lastReset
+}
+
+// Name returns the lb's worker name.
+func (lb *LB) Name() string { return lb.name }
+
+// gcd and lcm work on uint64 like mod_jk's update_mult.
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func lcm(a, b uint64) uint64 { return a * b / gcd(a, b) }
+
+// updateMult sets lb_mult = lcm(all lbfactors) / lbfactor (spec/modjk.md
+// 3.2): one unit of load adds lb_mult, so lb values compare load/factor.
+func (t *table) updateMult() {
+	s := uint64(1)
+	for _, r := range t.recs {
+		s = lcm(s, uint64(r.factor))
+	}
+	for _, r := range t.recs {
+		r.mult = s / uint64(r.factor)
+	}
+}
+
+// enterBusy counts a request in flight through the lb and keeps max_busy.
+func (lb *LB) enterBusy() {
+	n := lb.busy.Add(1)
+	for {
+		m := lb.maxBusy.Load()
+		if n <= m || lb.maxBusy.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// elapsed is now-t in whole seconds the way mod_jk compares time_t values.
+func elapsed(now, t time.Time) int64 { return now.Unix() - t.Unix() }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
