@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // Sources names everything Load reads. The command line overrides the
@@ -81,6 +82,7 @@ func (l *loader) load() (*Config, Problems) {
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
 		Mounts: NewMountTable(rules), Properties: m.properties()}
 	l.c.ps = append(l.c.ps, cfg.CheckMounts(rules)...)
+	sortProblems(l.c.ps)
 	if l.c.failed() {
 		return nil, l.c.ps
 	}
@@ -169,4 +171,23 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, wo
 	}
 	l.c.warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
 	return nil
+}
+
+// sortProblems orders problems by file (in the order the files were
+// first mentioned) and line, so the report reads like the files do;
+// problems of one line keep the order they were found in.
+func sortProblems(ps Problems) {
+	rank := make(map[string]int)
+	for _, p := range ps {
+		if _, ok := rank[p.Pos.File]; !ok {
+			rank[p.Pos.File] = len(rank)
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i].Pos, ps[j].Pos
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
+		return a.Line < b.Line
+	})
 }

@@ -166,9 +166,11 @@ func workerMounts(m *propMap, list []string, workers map[string]*Worker, c *coll
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if w := workers[name]; !listed[name] && len(w.Mount) > 0 {
-			r := attrReader{m: m, name: name, c: c}
-			c.warnf(r.pos("mount", w.Pos), name, "mount", "ignored: worker.%s.mount is only honoured for workers in worker.list", name)
+		p := m.get("worker." + name + ".mount")
+		// An inherited mount comes from a template and says nothing about
+		// this member; only a member's own mount line is worth a warning.
+		if !listed[name] && p != nil && !p.inherited {
+			c.warnf(p.pos, name, "mount", "ignored: worker.%s.mount is only honoured for workers in worker.list", name)
 		}
 	}
 	return rules

@@ -13,6 +13,8 @@ type prop struct {
 	// problem with one token can name its own line.
 	parts []token
 	seed  bool // pre-seeded (ServerRoot): overriding it is silent
+	// inherited is set on keys copied by reference resolution.
+	inherited bool
 }
 
 // token is one item of a list value, with the line it came from.
@@ -28,10 +30,13 @@ type propMap struct {
 	entries []*prop
 	index   map[string]*prop
 	lookup  func(string) (string, bool) // environment for $(..)
+	// rejected holds worker names that had a line refused, so they are
+	// not also reported as "no definition at all".
+	rejected map[string]bool
 }
 
 func newPropMap(lookup func(string) (string, bool)) *propMap {
-	return &propMap{index: make(map[string]*prop), lookup: lookup}
+	return &propMap{index: make(map[string]*prop), lookup: lookup, rejected: make(map[string]bool)}
 }
 
 func (m *propMap) get(key string) *prop { return m.index[key] }
@@ -83,7 +88,8 @@ func (m *propMap) readLine(line string, pos Pos, c *collector) {
 		c.warnf(pos, "", "", "line has no property name before '=': ignored")
 		return
 	case value == "":
-		c.warnf(pos, "", name, "empty value: the line is ignored, so the default (or an earlier value) stays in force, as in mod_jk")
+		worker, attr := propNames(name)
+		c.warnf(pos, worker, attr, "empty value: the line is ignored, so the default (or an earlier value) stays in force, as in mod_jk")
 		return
 	}
 	kind := kindUnique
@@ -96,6 +102,7 @@ func (m *propMap) readLine(line string, pos Pos, c *collector) {
 				msg += " (did you mean '" + s + "'?)"
 			}
 			c.errorf(pos, worker, attr, "%s; mod_jk refuses to start with it: fix or remove the line", msg)
+			m.rejected[worker] = true
 			return
 		}
 		if info.successor != "" {

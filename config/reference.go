@@ -39,8 +39,12 @@ func (m *propMap) inherit(ref *prop, depth int, chain *[]*prop, c *collector) bo
 	*chain = append(*chain, ref)
 	worker, _ := splitWorkerKey(ref.key)
 	if depth >= maxReferenceDepth {
-		c.errorf(ref.pos, worker, "reference", "Recursion limit of %d reached while resolving '%s' (a reference loop?): mod_jk refuses to start; break the loop",
-			maxReferenceDepth, ref.value)
+		// Report at the key that started the chain: that is the worker
+		// that cannot be built.
+		first := (*chain)[0]
+		fw, _ := splitWorkerKey(first.key)
+		c.errorf(first.pos, fw, "reference", "Recursion limit of %d reached resolving %s=%s (stopped at %s=%s, %s): a reference loop or too long a chain; mod_jk refuses to start",
+			maxReferenceDepth, first.key, first.value, ref.key, ref.value, ref.pos)
 		return false
 	}
 	if !strings.HasPrefix(ref.value, "worker.") || ref.value == "worker." {
@@ -64,7 +68,7 @@ func (m *propMap) inherit(ref *prop, depth int, chain *[]*prop, c *collector) bo
 		if m.index[dst] != nil {
 			continue
 		}
-		cp := &prop{key: dst, value: p.value, pos: p.pos, parts: p.parts}
+		cp := &prop{key: dst, value: p.value, pos: p.pos, parts: p.parts, inherited: true}
 		m.entries = append(m.entries, cp)
 		m.index[dst] = cp
 	}

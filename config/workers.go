@@ -87,7 +87,9 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	}
 	r := attrReader{m: b.m, name: name, c: b.c}
 	pos, defined := b.defined[name]
-	if !defined {
+	if !defined && b.m.rejected[name] {
+		pos = t.pos // its lines were refused and reported already
+	} else if !defined {
 		pos = t.pos
 		if lb != "" {
 			b.c.warnf(t.pos, name, "balance_workers", "lb %s names member %s, which has no definition at all; mod_jk creates it with defaults (ajp13 at localhost:8009): define worker.%s.host and .port", lb, name, name)
@@ -148,7 +150,7 @@ func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
 		}
 		if other, dup := routes[mw.AJP.Route]; dup {
 			mr := attrReader{m: b.m, name: t.text, c: b.c}
-			b.c.errorf(mr.pos("route", t.pos), w.Name, "route",
+			b.c.errorf(mr.pos("route", mr.pos("jvm_route", t.pos)), w.Name, "route",
 				"members %s and %s share the same route %q: mod_jk aborts the configuration; give each member the route (jvmRoute) of its own backend", other, t.text, mw.AJP.Route)
 			continue
 		}
