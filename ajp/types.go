@@ -44,9 +44,12 @@ type Request struct {
 	SSLSession  string
 	SSLKeySize  int    // < 0: not sent
 	SSLProtocol string // AJP_SSL_PROTOCOL, "" = not sent
-	RemotePort  string // AJP_REMOTE_PORT, always sent
-	LocalAddr   string // AJP_LOCAL_ADDR, always sent
-	Activation  string // JK_LB_ACTIVATION (ACT/DIS/STP), always sent
+	// The next three are sent whenever set; "" = not sent (the hex
+	// vectors of spec/ajp13.md 9 omit them). The worker always sets them,
+	// as mod_jk always sends them.
+	RemotePort string // AJP_REMOTE_PORT
+	LocalAddr  string // AJP_LOCAL_ADDR
+	Activation string // JK_LB_ACTIVATION (ACT/DIS/STP)
 	// Attributes holds extra req_attribute (0x0A) pairs (JkEnvVar). The
 	// caller must only put operator-configured names here, never names
 	// derived from client input (Ghostcat).
@@ -72,6 +75,11 @@ type Body struct {
 // *Error of kind KindHeadRejected: that is how fail_on_status is applied
 // before anything reaches the client. An error from Write or Flush is a
 // client error (KindClientWrite).
+//
+// The headers slice passed to WriteHead is only valid during the call: the
+// connection reuses it for the next response (the strings in it may be
+// kept). The slice passed to Write aliases the connection's read buffer
+// and must not be retained, as io.Writer requires.
 type ResponseWriter interface {
 	WriteHead(status int, headers []Header) error
 	Write(p []byte) (int, error)

@@ -1,0 +1,80 @@
+package ajp
+
+import (
+	"errors"
+	"io"
+)
+
+// errBodyShort reports a client body that ended before its Content-Length.
+var errBodyShort = errors.New("client body ended before Content-Length")
+
+// dataPacket builds in dst (length 0, capacity >= 6+want) the next request
+// body packet with up to want bytes (spec 2.2): Kept first, then Rest.
+// It never lets the total exceed ContentLength, and once the body is
+// exhausted it returns the empty packet 12 34 00 00.
+//
+// The offset into Kept lives in the exchange, not in Body, so the next
+// attempt's Exchange sends Kept again. Reading Rest sets BodyStreamed: those
+// bytes exist nowhere else. A Rest that fails, or ends short of a known
+// length, is a client error; the caller closes the connection so Tomcat's
+// application sees an I/O error rather than a silently truncated body
+// (spec 5.1 rule 8).
+func (x *exchange) dataPacket(dst []byte, want int) ([]byte, error) {
+	b := x.body
+	if b == nil || x.eof {
+		want = 0
+	} else if b.ContentLength >= 0 {
+		want = int(min(int64(want), b.ContentLength-x.sent))
+	}
+	if want <= 0 {
+		return appendEmptyData(dst), nil
+	}
+	data := dst[6 : 6+want]
+	n := 0
+	if x.kept < len(b.Kept) {
+		n = copy(data, b.Kept[x.kept:])
+		x.kept += n
+	}
+	if n < want {
+		m, err := x.readRest(data[n:])
+		n += m
+		if err != nil {
+			return dst, err
+		}
+	}
+	if n == 0 {
+		return appendEmptyData(dst), nil
+	}
+	x.sent += int64(n)
+	dst = dst[:6+n]
+	putHeader(dst, magicToBackend0, magicToBackend1, n+2)
+	dst[4], dst[5] = byte(n>>8), byte(n)
+	return dst, nil
+}
+
+// readRest fills p from the client body. With a known length every byte
+// must come; with an unknown length the end of the body is normal and
+// marks the exchange's body as exhausted.
+func (x *exchange) readRest(p []byte) (int, error) {
+	b := x.body
+	if b.Rest == nil {
+		if b.ContentLength >= 0 {
+			return 0, errBodyShort
+		}
+		x.eof = true
+		return 0, nil
+	}
+	x.res.BodyStreamed = true
+	n, err := io.ReadFull(b.Rest, p)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if b.ContentLength >= 0 {
+			return n, errBodyShort
+		}
+		x.eof = true
+		return n, nil
+	}
+	return n, err
+}

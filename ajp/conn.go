@@ -1,0 +1,227 @@
+package ajp
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Conn is one backend connection. It carries one exchange at a time (AJP
+// never multiplexes, spec 1.1) and is not safe for concurrent use; the
+// pool hands it to one goroutine at a time. Its buffers are allocated once:
+// a read buffer that holds any packet the 16-bit length allows, a write
+// buffer of two packets (the forward request and the first body packet go
+// out in one Write), and the header slice SEND_HEADERS decodes into.
+type Conn struct {
+	nc    net.Conn
+	br    *bufio.Reader
+	wbuf  []byte   // len 2*psize
+	hdrs  []Header // reused by every SEND_HEADERS
+	psize int      // max_packet_size for what we send
+
+	socketTimeout time.Duration // per send/recv deadline, 0 = none
+	rdl, wdl      bool          // a read/write deadline is set on nc
+	pending       int           // bytes of the last packet still in br
+
+	reused bool
+	closed bool
+	x      exchange // state of the current exchange, kept here to avoid allocating it
+
+	live liveness // platform state for Alive
+
+	// Pool bookkeeping, guarded by the pool's mutex.
+	pool     *Pool
+	gen      uint64 // pool address generation this conn was dialed for
+	out      bool   // handed out by Get, not yet Put
+	lastUsed time.Time
+	lastPing time.Time
+}
+
+// NewConn wraps an established connection to an AJP container.
+// maxPacketSize is the worker's max_packet_size (0 = default) and limits
+// what is sent; any packet size is accepted from the backend. The pool
+// calls it for every dial; tests use it with in-memory connections.
+func NewConn(nc net.Conn, maxPacketSize int) *Conn {
+	p := normPacketSize(maxPacketSize)
+	c := &Conn{
+		nc:    nc,
+		br:    bufio.NewReaderSize(nc, readBufSize),
+		wbuf:  make([]byte, 2*p),
+		hdrs:  make([]Header, 0, 16),
+		psize: p,
+	}
+	c.live.init(nc)
+	return c
+}
+
+// Reused reports whether the connection came from the pool rather than a
+// fresh dial: a failure on it may be a keep-alive race (spec 6.5).
+func (c *Conn) Reused() bool { return c.reused }
+
+// Close closes the connection. The pool sets SO_LINGER 0 on its sockets,
+// so this sends a reset like mod_jk and Tomcat notices an abort at once.
+// It may be called more than once.
+func (c *Conn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	return c.nc.Close()
+}
+
+// Alive reports, without blocking, whether the connection can carry a
+// request: the peer has not closed it and nothing unexpected is waiting
+// to be read (spec 6.4). A write to a socket the peer closed succeeds
+// once, so only a look at the receive side tells.
+func (c *Conn) Alive() bool {
+	if c.closed || c.br.Buffered() > 0 {
+		return false
+	}
+	return c.live.alive(c)
+}
+
+// Ping sends a CPing and waits up to timeout (0: SocketTimeout, or no
+// limit) for the CPong (spec 6.3). Anything but a CPong closes the
+// connection: unlike mod_jk, no stale packet is tolerated, because this
+// client never leaves one behind. Errors are *Error with StagePing.
+func (c *Conn) Ping(timeout time.Duration) error {
+	if c.closed {
+		return &Error{Stage: StagePing, Kind: KindIO, Reused: c.reused, Err: net.ErrClosed}
+	}
+	if timeout <= 0 {
+		timeout = c.socketTimeout
+	}
+	if _, k, err := c.write(appendCPing(c.wbuf[:0]), timeout); err != nil {
+		return c.pingFail(k, err)
+	}
+	p, k, err := c.readPacket(timeout)
+	if err != nil {
+		return c.pingFail(k, err)
+	}
+	if len(p) != 1 || msgType(p[0]) != typeCPong {
+		return c.pingFail(KindInvalid, errors.New("reply to CPing is not CPong"))
+	}
+	c.discard()
+	return nil
+}
+
+func (c *Conn) pingFail(k Kind, err error) error {
+	c.Close()
+	return &Error{Stage: StagePing, Kind: k, Reused: c.reused, Err: err}
+}
+
+// setReadDeadline arms a read deadline d from now, or clears one left by
+// an earlier exchange or ping when d is 0. Deadlines are only touched when
+// needed: with both timeouts off, the hot path makes no timer calls.
+func (c *Conn) setReadDeadline(d time.Duration) {
+	switch {
+	case d > 0:
+		c.nc.SetReadDeadline(time.Now().Add(d))
+		c.rdl = true
+	case c.rdl:
+		c.nc.SetReadDeadline(time.Time{})
+		c.rdl = false
+	}
+}
+
+func (c *Conn) setWriteDeadline(d time.Duration) {
+	switch {
+	case d > 0:
+		c.nc.SetWriteDeadline(time.Now().Add(d))
+		c.wdl = true
+	case c.wdl:
+		c.nc.SetWriteDeadline(time.Time{})
+		c.wdl = false
+	}
+}
+
+// write sends b with the socket timeout as deadline (d overrides it when
+// set, for pings).
+func (c *Conn) write(b []byte, d time.Duration) (int, Kind, error) {
+	if d <= 0 {
+		d = c.socketTimeout
+	}
+	c.setWriteDeadline(d)
+	n, err := c.nc.Write(b)
+	if err != nil {
+		return n, ioKind(err), err
+	}
+	return n, 0, nil
+}
+
+// discard drops the last packet read from the buffer. Packets are read in
+// place (zero copy), so this waits until the caller is done with it.
+func (c *Conn) discard() {
+	if c.pending > 0 {
+		c.br.Discard(c.pending)
+		c.pending = 0
+	}
+}
+
+// readPacket returns the payload of the next packet from the backend. The
+// slice aliases the read buffer and is valid until the next read. d is the
+// deadline for this one packet (0 = none); it is only armed when the packet
+// is not already buffered, since then no syscall can block.
+func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
+	c.discard()
+	armed := false
+	if c.br.Buffered() < headerLen {
+		c.setReadDeadline(d)
+		armed = true
+	}
+	h, err := c.br.Peek(headerLen)
+	if err != nil {
+		return nil, ioKind(err), err
+	}
+	if h[0] != magicFromBackend0 || h[1] != magicFromBackend1 {
+		return nil, KindProtocol, errBadMagic
+	}
+	n := headerLen + (int(h[2])<<8 | int(h[3]))
+	if !armed && c.br.Buffered() < n {
+		c.setReadDeadline(d)
+	}
+	p, err := c.br.Peek(n)
+	if err != nil {
+		return nil, ioKind(err), err
+	}
+	c.pending = n
+	if n == headerLen {
+		return nil, KindProtocol, errEmpty
+	}
+	return p[headerLen:], 0, nil
+}
+
+// ioKind classifies a socket error: a passed deadline is a timeout,
+// everything else (EOF, reset, closed) is I/O.
+func ioKind(err error) Kind {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return KindTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return KindTimeout
+	}
+	return KindIO
+}
+
+// errEOFBeforeEnd wraps io.EOF when the backend closed mid-exchange, so
+// errors.Is(err, io.EOF) still holds.
+var errEOFBeforeEnd = errors.Join(errors.New("backend closed the connection"), io.EOF)
+
+// rawConn returns the connection's syscall handle, or nil when it has
+// none (in-memory connections in tests).
+func rawConn(nc net.Conn) syscall.RawConn {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}

@@ -1,0 +1,266 @@
+package ajp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// ExchangeOptions tunes one exchange; a nil *ExchangeOptions means the
+// zero value.
+type ExchangeOptions struct {
+	// ReplyTimeout bounds the wait for each packet from the backend, not
+	// the whole response (mod_jk reply_timeout, spec 6.5). 0 = none. The
+	// pool's SocketTimeout applies as well; the shorter one wins.
+	ReplyTimeout time.Duration
+	// FlushPackets flushes the client after every body chunk (JkOptions
+	// +FlushPackets); FlushHeader right after the headers (+FlushHeader).
+	FlushPackets, FlushHeader bool
+}
+
+// exchange is the state of one request/response on a Conn. It lives in
+// the Conn so an exchange allocates nothing for itself.
+type exchange struct {
+	req    *Request
+	body   *Body
+	w      ResponseWriter
+	opt    ExchangeOptions
+	res    Result
+	stage  Stage
+	readTO time.Duration // per-packet read deadline, 0 = none
+	kept   int           // bytes of body.Kept sent in this exchange
+	sent   int64         // body bytes sent in this exchange
+	eof    bool          // the client body of unknown length is exhausted
+	head   bool          // SEND_HEADERS seen
+}
+
+// Exchange sends req and its body and streams the response to w until
+// END_RESPONSE (spec 2-6, 8). It returns a *Error on failure, after
+// closing the connection; then Result says how far it got (HeadSent,
+// BodyStreamed, byte counts) so the caller can decide whether a retry is
+// safe. Result.Reuse tells the caller whether to return the connection to
+// the pool.
+//
+// body may be nil (no body). Exchange never changes body: Kept is sent
+// again by the next attempt's Exchange, and only reads from Rest make the
+// request unreplayable (Result.BodyStreamed).
+//
+// The headers passed to w.WriteHead are only valid during the call: the
+// slice is reused by the next exchange on this connection. The strings in
+// it may be kept. The data passed to w.Write aliases the read buffer, as
+// io.Writer allows, and must not be retained.
+func (c *Conn) Exchange(req *Request, body *Body, w ResponseWriter, opt *ExchangeOptions) (Result, error) {
+	x := &c.x
+	*x = exchange{req: req, body: body, w: w, stage: StageSend}
+	if opt != nil {
+		x.opt = *opt
+	}
+	x.readTO = shorter(x.opt.ReplyTimeout, c.socketTimeout)
+	var err error
+	if c.closed {
+		err = c.fail(x, KindIO, net.ErrClosed)
+	} else if err = c.send(x); err == nil {
+		err = c.receive(x)
+	}
+	res := x.res
+	*x = exchange{} // drop the references to the caller's request
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// shorter returns the smaller positive duration, or 0 when neither is set.
+func shorter(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// send writes FORWARD_REQUEST and, when the body has a positive length,
+// the first data packet in the same Write: Tomcat waits for that packet
+// without asking for it (spec 5.1 rule 1). A length of 0 or -1 sends
+// nothing more (rules 2, 3).
+func (c *Conn) send(x *exchange) error {
+	b, err := AppendForward(c.wbuf[:0], x.req, c.psize)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Reused = c.reused
+		}
+		return err // nothing was written: the connection is still clean
+	}
+	if x.body != nil && x.body.ContentLength > 0 {
+		pkt, err := x.dataPacket(b[len(b):], c.psize-6)
+		if err != nil {
+			return c.fail(x, KindClientRead, err)
+		}
+		b = b[:len(b)+len(pkt)]
+	}
+	n, k, err := c.write(b, 0)
+	x.res.Sent += int64(n)
+	if err != nil {
+		return c.fail(x, k, err)
+	}
+	x.stage = StageReply
+	return nil
+}
+
+// receive reads packets until END_RESPONSE. GET_BODY_CHUNK may come at
+// any time before it, also after SEND_HEADERS (spec 4).
+func (c *Conn) receive(x *exchange) error {
+	for {
+		p, k, err := c.readPacket(x.readTO)
+		x.res.Received += int64(c.pending)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errEOFBeforeEnd
+			}
+			return c.fail(x, k, err)
+		}
+		switch msgType(p[0]) {
+		case typeSendBodyChunk:
+			err = c.bodyChunk(x, p)
+		case typeSendHeaders:
+			err = c.headers(x, p)
+		case typeGetBodyChunk:
+			err = c.answerGetBody(x, p)
+		case typeEndResponse:
+			return c.end(x, p)
+		default:
+			// CPONG mid-request or an unknown type: mod_jk and
+			// mod_proxy_ajp abort, and so do we (spec 6.1).
+			err = c.fail(x, KindInvalid, errUnexpected(p[0]))
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) headers(x *exchange, p []byte) error {
+	if x.head {
+		return c.fail(x, KindInvalid, errors.New("second SEND_HEADERS"))
+	}
+	status, hdrs, err := decodeSendHeaders(p, c.hdrs)
+	if err != nil {
+		return c.failWith(x, err)
+	}
+	x.head = true
+	x.res.Status = status
+	herr := x.w.WriteHead(status, hdrs)
+	clear(hdrs) // let the header strings go with the response
+	c.hdrs = hdrs[:0]
+	if herr != nil {
+		// fail_on_status: nothing reached the client (spec/modjk.md 1.5).
+		return c.fail(x, KindHeadRejected, herr)
+	}
+	x.res.HeadSent = true
+	x.stage = StageResponse
+	if x.opt.FlushHeader {
+		if err := x.w.Flush(); err != nil {
+			return c.fail(x, KindClientWrite, err)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) bodyChunk(x *exchange, p []byte) error {
+	data, err := decodeBodyChunk(p)
+	if err != nil {
+		return c.failWith(x, err)
+	}
+	if !x.head {
+		if len(data) == 0 {
+			return nil // stray flush before the headers: ignore like mod_jk (8.8)
+		}
+		return c.fail(x, KindInvalid, errors.New("body chunk before SEND_HEADERS"))
+	}
+	if len(data) > 0 {
+		n, err := x.w.Write(data)
+		x.res.BodyBytes += int64(n)
+		if err == nil && n < len(data) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return c.fail(x, KindClientWrite, err)
+		}
+		if !x.opt.FlushPackets {
+			return nil
+		}
+	}
+	// A zero-length chunk is Tomcat's flush (4.2).
+	if err := x.w.Flush(); err != nil {
+		return c.fail(x, KindClientWrite, err)
+	}
+	return nil
+}
+
+// answerGetBody sends exactly one data packet per GET_BODY_CHUNK, empty
+// once the body is exhausted, also for every request past the end
+// (spec 4.4, 5.1 rule 5).
+func (c *Conn) answerGetBody(x *exchange, p []byte) error {
+	want, err := decodeGetBodyChunk(p)
+	if err != nil {
+		return c.failWith(x, err)
+	}
+	// Tomcat asks for its own P-6; never send more than ours.
+	pkt, err := x.dataPacket(c.wbuf[:0], min(want, c.psize-6))
+	if err != nil {
+		return c.fail(x, KindClientRead, err)
+	}
+	n, k, err := c.write(pkt, 0)
+	x.res.Sent += int64(n)
+	if err != nil {
+		return c.fail(x, k, err)
+	}
+	return nil
+}
+
+func (c *Conn) end(x *exchange, p []byte) error {
+	reuse, err := decodeEndResponse(p)
+	if err != nil {
+		return c.failWith(x, err)
+	}
+	if !x.head {
+		return c.fail(x, KindInvalid, errors.New("END_RESPONSE before SEND_HEADERS"))
+	}
+	c.discard()
+	// Bytes after END_RESPONSE are junk that would desynchronize the next
+	// exchange (spec 6.1).
+	x.res.Reuse = reuse && c.br.Buffered() == 0
+	if !x.res.Reuse {
+		c.Close()
+	}
+	return nil
+}
+
+// fail closes the connection and returns the classified error for the
+// exchange's current stage. After any failure the connection's state is
+// unknown (or Tomcat must notice the abort), so it is never reused.
+func (c *Conn) fail(x *exchange, k Kind, err error) error {
+	c.Close()
+	x.res.Reuse = false
+	return &Error{Stage: x.stage, Kind: k, Reused: c.reused, Err: err}
+}
+
+// failWith is fail for an *Error from a decoder, which has no stage yet.
+func (c *Conn) failWith(x *exchange, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return c.fail(x, e.Kind, e.Err)
+	}
+	return c.fail(x, KindProtocol, err)
+}
+
+type errUnexpected byte
+
+func (t errUnexpected) Error() string {
+	if msgType(t) == typeCPong {
+		return "unexpected CPONG during a request"
+	}
+	return fmt.Sprintf("unexpected message type %#x", byte(t))
+}

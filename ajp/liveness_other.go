@@ -1,0 +1,24 @@
+//go:build !linux
+
+package ajp
+
+import (
+	"net"
+	"time"
+)
+
+// liveness is the portable fallback for platforms without the MSG_PEEK
+// check: a read with a deadline 1 ms ahead (spec 6.4 notes that a deadline
+// of "now" never touches the socket). It costs up to 1 ms per check.
+type liveness struct{}
+
+func (l *liveness) init(net.Conn) {}
+
+func (l *liveness) alive(c *Conn) bool {
+	c.setReadDeadline(time.Millisecond)
+	_, err := c.br.Peek(1)
+	if err == nil {
+		return false // junk waiting
+	}
+	return ioKind(err) == KindTimeout
+}

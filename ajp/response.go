@@ -1,0 +1,111 @@
+package ajp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Decoders for the container -> proxy messages (spec 4). Each takes the
+// packet payload, type byte included, and never reads past it.
+
+// decodeSendHeaders decodes SEND_HEADERS strictly (spec 4.1, 8.1): the
+// status must be a valid HTTP code, every header code must be one of
+// 0xA001..0xA00B, and num_headers must account for every byte of the
+// payload; anything else means Tomcat produced a malformed packet (the
+// overflow case in 8.1) and is KindProtocol or KindInvalid. status_msg is
+// ignored: Tomcat 9+ sends the number as text (8.9).
+//
+// The headers are appended to dst[:0]. Coded and common names are
+// constants; every other name and value is a substring of one string copy
+// of the payload, so a packet costs one allocation however many headers
+// it has.
+func decodeSendHeaders(payload []byte, dst []Header) (status int, hdrs []Header, err error) {
+	c := cursor{b: payload, i: 1}
+	status = c.u16()
+	c.raw() // status_msg
+	n := c.u16()
+	if c.err != nil {
+		return 0, dst[:0], protoErr(c.err)
+	}
+	if status < 100 || status > 999 {
+		return 0, dst[:0], invalidErr(fmt.Errorf("status %d", status))
+	}
+	if n > c.left()/5 { // a header takes at least 5 bytes
+		return 0, dst[:0], protoErr(fmt.Errorf("%d headers cannot fit in %d bytes", n, c.left()))
+	}
+	hdrs = dst[:0]
+	var s string // the payload as one string, made on first need
+	sub := func(b []byte) string {
+		if len(b) == 0 {
+			return ""
+		}
+		if s == "" {
+			s = string(payload)
+		}
+		end := c.i - 1 // b ends right before the terminator just consumed
+		return s[end-len(b) : end]
+	}
+	for range n {
+		var name string
+		if v := c.peek16(); v&0xFF00 == reqHeaderBase {
+			c.u16()
+			code := v - reqHeaderBase
+			if code < 1 || code >= len(respHeaderNames) {
+				return 0, hdrs, invalidErr(fmt.Errorf("%w %#x", errBadCode, v))
+			}
+			name = respHeaderNames[code]
+		} else {
+			b, null := c.raw()
+			if c.err == nil && (null || len(b) == 0) {
+				return 0, hdrs, invalidErr(errors.New("empty response header name"))
+			}
+			if name = internName(b); name == "" {
+				name = sub(b)
+			}
+		}
+		b, _ := c.raw()
+		if c.err != nil {
+			return 0, hdrs, protoErr(c.err)
+		}
+		hdrs = append(hdrs, Header{Name: name, Value: sub(b)})
+	}
+	if c.left() != 0 {
+		return 0, hdrs, protoErr(fmt.Errorf("%d bytes after %d headers", c.left(), n))
+	}
+	return status, hdrs, nil
+}
+
+// decodeBodyChunk returns the data of a SEND_BODY_CHUNK, aliasing payload.
+// Like mod_jk it requires len <= payload-3 and ignores the trailing byte
+// (spec 4.2); a longer len is KindInvalid ("chunk longer than packet").
+func decodeBodyChunk(payload []byte) ([]byte, error) {
+	if len(payload) < 3 {
+		return nil, protoErr(errShort)
+	}
+	n := int(payload[1])<<8 | int(payload[2])
+	if n > len(payload)-3 {
+		return nil, invalidErr(fmt.Errorf("body chunk of %d bytes in a %d-byte payload", n, len(payload)))
+	}
+	return payload[3 : 3+n], nil
+}
+
+// decodeEndResponse returns END_RESPONSE's reuse flag (spec 4.3).
+func decodeEndResponse(payload []byte) (reuse bool, err error) {
+	if len(payload) < 2 {
+		return false, protoErr(errShort)
+	}
+	return payload[1] != 0, nil
+}
+
+// decodeGetBodyChunk returns the length GET_BODY_CHUNK asks for (4.4).
+func decodeGetBodyChunk(payload []byte) (int, error) {
+	if len(payload) < 3 {
+		return 0, protoErr(errShort)
+	}
+	return int(payload[1])<<8 | int(payload[2]), nil
+}
+
+// protoErr and invalidErr make a stage-less *Error; the exchange fills in
+// the stage and closes the connection.
+func protoErr(err error) *Error   { return &Error{Kind: KindProtocol, Err: err} }
+func invalidErr(err error) *Error { return &Error{Kind: KindInvalid, Err: err} }
