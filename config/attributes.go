@@ -21,14 +21,14 @@ const (
 // attrInfo describes one supported attribute name.
 type attrInfo struct {
 	kind attrKind
-	// successor is non-empty for deprecated attributes: the text that
-	// tells the operator what to use instead.
-	successor string
+	// deprecated is non-empty for deprecated attributes: the warning
+	// that tells the operator what to use instead.
+	deprecated string
 }
 
-// jniNote is the successor text of the attributes of the removed JNI
-// worker type.
-const jniNote = "nothing: the JNI worker type no longer exists; the line is ignored"
+// jniNote is the warning for the attributes of the removed JNI worker
+// type.
+const jniNote = "attribute of the removed JNI worker type: accepted and ignored, as in mod_jk; remove the line"
 
 // attributeTable lists every attribute name mod_jk 1.2.48 accepts after
 // "worker.<name>." (its jk_is_valid_property list, spec/modjk.md 1.3-1.10).
@@ -56,21 +56,21 @@ var attributeTable = map[string]attrInfo{
 	"css": {}, "read_only": {}, "user": {kind: kindList}, "user_case_insensitive": {},
 	"good": {kind: kindList}, "bad": {kind: kindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},
 	// deprecated (1.10)
-	"cachesize":         {successor: "connection_pool_size (cachesize is used only when connection_pool_size is unset)"},
-	"cache_timeout":     {successor: "connection_pool_timeout (cache_timeout is used only when connection_pool_timeout is unset)"},
-	"recycle_timeout":   {successor: "connection_pool_timeout (recycle_timeout is ignored, as in mod_jk)"},
-	"balanced_workers":  {kind: kindFirst, successor: "balance_workers (balanced_workers is used only when balance_workers is unset)"},
-	"jvm_route":         {successor: "route (jvm_route is used only when route is unset)"},
-	"disabled":          {successor: "activation=D (disabled is used only when activation is unset)"},
-	"stopped":           {successor: "activation=S (stopped is used only when activation is unset)"},
-	"local_worker":      {successor: "activation and distance (local_worker is ignored, as in mod_jk)"},
-	"local_worker_only": {successor: "sticky_session_force (local_worker_only is ignored, as in mod_jk)"},
-	"sysprops":          {kind: kindFirst, successor: jniNote}, "stdout": {kind: kindFirst, successor: jniNote},
-	"stderr": {kind: kindFirst, successor: jniNote}, "mx": {kind: kindFirst, successor: jniNote},
-	"ms": {kind: kindFirst, successor: jniNote}, "class_path": {kind: kindFirst, successor: jniNote},
-	"bridge": {kind: kindFirst, successor: jniNote}, "jvm_lib": {kind: kindFirst, successor: jniNote},
-	"ld_path": {kind: kindFirst, successor: jniNote}, "cmd_line": {kind: kindFirst, successor: jniNote},
-	"native_lib": {kind: kindFirst, successor: jniNote},
+	"cachesize":         {deprecated: "deprecated, use connection_pool_size instead (cachesize is used only when connection_pool_size is unset)"},
+	"cache_timeout":     {deprecated: "deprecated, use connection_pool_timeout instead (cache_timeout is used only when connection_pool_timeout is unset)"},
+	"recycle_timeout":   {deprecated: "deprecated, use connection_pool_timeout instead (recycle_timeout is ignored, as in mod_jk)"},
+	"balanced_workers":  {kind: kindFirst, deprecated: "deprecated, use balance_workers instead (balanced_workers is used only when balance_workers is unset)"},
+	"jvm_route":         {deprecated: "deprecated, use route instead (jvm_route is used only when route is unset)"},
+	"disabled":          {deprecated: "deprecated, use activation=D instead (disabled is used only when activation is unset)"},
+	"stopped":           {deprecated: "deprecated, use activation=S instead (stopped is used only when activation is unset)"},
+	"local_worker":      {deprecated: "deprecated, use activation and distance instead (local_worker is ignored, as in mod_jk)"},
+	"local_worker_only": {deprecated: "deprecated, use sticky_session_force instead (local_worker_only is ignored, as in mod_jk)"},
+	"sysprops":          {kind: kindFirst, deprecated: jniNote}, "stdout": {kind: kindFirst, deprecated: jniNote},
+	"stderr": {kind: kindFirst, deprecated: jniNote}, "mx": {kind: kindFirst, deprecated: jniNote},
+	"ms": {kind: kindFirst, deprecated: jniNote}, "class_path": {kind: kindFirst, deprecated: jniNote},
+	"bridge": {kind: kindFirst, deprecated: jniNote}, "jvm_lib": {kind: kindFirst, deprecated: jniNote},
+	"ld_path": {kind: kindFirst, deprecated: jniNote}, "cmd_line": {kind: kindFirst, deprecated: jniNote},
+	"native_lib": {kind: kindFirst, deprecated: jniNote},
 }
 
 // lengthLimited are the attributes whose values mod_jk copies into

@@ -105,8 +105,8 @@ func (m *propMap) readLine(line string, pos Pos, c *collector) {
 			m.rejected[worker] = true
 			return
 		}
-		if info.successor != "" {
-			c.warnf(pos, worker, attr, "deprecated; use %s", info.successor)
+		if info.deprecated != "" {
+			c.warnf(pos, worker, attr, "%s", info.deprecated)
 		}
 		kind = info.kind
 	}

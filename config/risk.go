@@ -42,6 +42,7 @@ func (c *Config) RiskWarnings() Problems {
 			out = append(out, p)
 		}
 	}
+	sortProblems(out)
 	return out
 }
 
