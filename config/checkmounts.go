@@ -51,7 +51,7 @@ func (c *Config) checkExtensions(r *Mount, col *collector) {
 			}
 		}
 		if len(lbOnly) > 0 {
-			col.warnf(r.Pos, r.Worker, lbOnly[0], "rule %s: %s only apply to lb workers and are ignored for a %s worker",
+			col.warnf(r.Pos, r.Worker, lbOnly[0], "rule %s: extension %s applies only to lb workers; ignored for this %s worker",
 				r.Pattern, strings.Join(lbOnly, ", "), w.Type)
 		}
 		return

@@ -113,8 +113,12 @@ func checkEnvVars(vars []EnvVar, pos []Pos, c *collector) []EnvVar {
 	var out []EnvVar
 	index := make(map[string]int)
 	for i, v := range vars {
+		if v.Name == "" {
+			c.errorf(pos[i], "", "env_vars", "JkEnvVar without a name: give each entry a name")
+			continue
+		}
 		lower := strings.ToLower(v.Name)
-		bad := v.Name == ""
+		bad := false
 		for _, p := range forbiddenEnvPrefixes {
 			bad = bad || strings.HasPrefix(lower, p)
 		}
