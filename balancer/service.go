@@ -149,7 +149,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		final = &worker.Error{Class: worker.ClassUnavailable, Err: errNoMember}
 	}
 	lb.log.Error("lb request failed", "lb", lb.name, "member", r.member,
-		"class", final.Class.String(), "attempts", r.tried, "rounds", r.round+1,
+		"class", final.Class.String(), "attempts", r.tried, "rounds", min(r.round+1, r.set.retries),
 		"status", worker.Status(final), "err", final.Err)
 	return final
 }

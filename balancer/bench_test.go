@@ -1,0 +1,118 @@
+package balancer
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// noop is the cheapest possible member, to measure the lb alone.
+type noop struct{ ctr worker.Counters }
+
+func (n *noop) Forward(http.ResponseWriter, *worker.Request, *worker.Attempt) (worker.Outcome, error) {
+	return worker.Outcome{Sent: 100, Received: 200}, nil
+}
+func (n *noop) Counters() *worker.Counters { return &n.ctr }
+func (n *noop) Available() bool            { return true }
+
+func benchLB(b *testing.B, n int, m config.Method) *LB {
+	c := baseLB()
+	c.Method = m
+	spec := Spec{Name: "lb", LB: &c}
+	for i := range n {
+		name := fmt.Sprintf("node%d", i)
+		spec.Members = append(spec.Members, MemberSpec{Name: name, AJP: &config.AJP{LBFactor: 1 + i%3}, Member: &noop{}})
+	}
+	lb, err := New(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lb
+}
+
+// BenchmarkPick is one selection under the lock plus the method's lb value
+// update, on the per-request state copy: what every request pays.
+func BenchmarkPick(b *testing.B) {
+	for _, n := range []int{2, 200} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			lb := benchLB(b, n, config.MethodRequest)
+			states := make([]State, n)
+			q := query{}
+			b.ReportAllocs()
+			for b.Loop() {
+				lb.mu.Lock()
+				c := lb.t.pick(states, &q)
+				r := lb.t.recs[c.idx]
+				r.value += r.mult
+				lb.mu.Unlock()
+			}
+		})
+	}
+}
+
+// BenchmarkPickSticky routes by session id (exact route match).
+func BenchmarkPickSticky(b *testing.B) {
+	for _, n := range []int{2, 200} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			lb := benchLB(b, n, config.MethodRequest)
+			states := make([]State, n)
+			q := query{sid: fmt.Sprintf("0123456789ABCDEF.node%d", n-1)}
+			b.ReportAllocs()
+			for b.Loop() {
+				lb.mu.Lock()
+				c := lb.t.pick(states, &q)
+				lb.mu.Unlock()
+				if c.idx != n-1 {
+					b.Fatal("wrong member")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkServe is the whole lb path around a no-op member.
+func BenchmarkServe(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		req  func() *worker.Request
+	}{
+		{"members=2", 2, plain},
+		{"members=2/session", 2, func() *worker.Request { return newReq(session("0123456789ABCDEF.node1")) }},
+		{"members=200", 200, plain},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			lb := benchLB(b, tc.n, config.MethodRequest)
+			req := tc.req()
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := lb.Serve(w, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestServeDoesNotAllocate(t *testing.T) {
+	c := baseLB()
+	spec := Spec{Name: "lb", LB: &c}
+	for i := range 3 {
+		spec.Members = append(spec.Members, MemberSpec{Name: fmt.Sprintf("t%d", i), AJP: &config.AJP{LBFactor: 1}, Member: &noop{}})
+	}
+	lb, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	for _, req := range []*worker.Request{plain(), newReq(session("A.t2")), newReq(rule(config.Extensions{Stopped: []string{"t0"}}))} {
+		if n := testing.AllocsPerRun(200, func() { _ = lb.Serve(w, req) }); n != 0 {
+			t.Errorf("Serve allocates %v times per request", n)
+		}
+	}
+}
