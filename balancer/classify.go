@@ -12,9 +12,9 @@ import (
 // "after" lb value update of the method, lb busy, and the classification of
 // the result into shared and per-request states (spec/modjk.md 3.8). we is
 // nil on success; stop reports that the loop must end (success, or an
-// error that must not be retried elsewhere); global reports that the member
-// is now in ERR rather than in a local error.
-func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.Error, stop, global bool) {
+// error that must not be retried elsewhere); state is the member's shared
+// state afterwards (anything but ERR after a failure means a local error).
+func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.Error, stop bool, state State) {
 	rec := lb.t.recs[i]
 	we = asError(err, rec.name)
 	now := lb.now()
@@ -27,12 +27,12 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 		rec.value -= min(rec.value, rec.mult) // floor 0
 	}
 	classifyLocked(rec, r.states, i, we, now, &r.set)
-	global = rec.state == StateError
+	state = rec.state
 	lb.mu.Unlock()
 	lb.busy.Add(-1)
 
 	if we == nil {
-		return nil, true, false
+		return nil, true, state
 	}
 	switch {
 	case we.Class == worker.ClassClient, we.Class == worker.ClassTooLarge:
@@ -41,7 +41,7 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 	case !we.Recoverable, we.HeadSent:
 		stop = true
 	}
-	return we, stop, global
+	return we, stop, state
 }
 
 // asError returns err as a classified error. Anything else is a contract

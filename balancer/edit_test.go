@@ -57,7 +57,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestMemberEdits(t *testing.T) {
+func TestMemberEditRanges(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	for _, e := range []struct {
 		name string
@@ -80,7 +80,10 @@ func TestMemberEdits(t *testing.T) {
 			t.Errorf("%s: %v, want %v", e.name, e.err, e.want)
 		}
 	}
+}
 
+func TestActivationEditResetsValues(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// Activation change resets lb values (not for Busyness).
 	h.setValues(5, 6, 7)
 	if err := h.lb.SetActivation("t3", config.Disabled); err != nil {
@@ -99,7 +102,10 @@ func TestMemberEdits(t *testing.T) {
 	if v := h.values(); !slices.Equal(v, []uint64{5, 6, 7}) {
 		t.Fatalf("busyness values reset: %v", v)
 	}
+}
 
+func TestLBFactorEdit(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// lbfactor recomputes every multiplier.
 	if err := h.lb.SetLBFactor("t2", 4); err != nil {
 		t.Fatal(err)
@@ -114,7 +120,10 @@ func TestMemberEdits(t *testing.T) {
 	if !slices.Equal(mults, []uint64{12, 3, 2}) {
 		t.Fatalf("mults %v", mults)
 	}
+}
 
+func TestRouteEdits(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// Route: domain derived only when empty; cookie follows the route.
 	_ = h.lb.SetStickySession(true)
 	if err := h.lb.SetRoute("t1", "dom.node1"); err != nil {

@@ -58,25 +58,8 @@ type run struct {
 func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 	sc := lb.scratch.Get().(*scratch)
 	defer lb.scratch.Put(sc)
-	ext := req.Ext()
-	r := run{states: sc.states, at: &sc.at, secure: req.Secure, cookieOn: ext.SetSessionCookie}
-	r.q = query{stateless: ext.Stateless, over: lb.overrides(sc.over, ext)}
-
-	lb.mu.Lock()
-	r.set = lb.set
-	for i, rec := range lb.t.recs {
-		// An OK/BUSY member that has a free slot again is OK (mod_jk
-		// checks busy_limit and ajp_has_endpoint here).
-		if rec.state == StateBusy && rec.m.Available() {
-			rec.state = StateOK
-		}
-		r.states[i] = rec.state
-	}
-	lb.mu.Unlock()
-
-	if r.set.sticky && !ext.StickyIgnore {
-		r.q.sid = lb.sessionID(req, ext, &r.set)
-	}
+	r := run{states: sc.states, at: &sc.at, secure: req.Secure}
+	lb.begin(&r, req, sc.over)
 	ctx := context.Background()
 	if req.HTTP != nil {
 		ctx = req.HTTP.Context()
@@ -84,24 +67,17 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 	n := len(lb.t.recs)
 	for {
 		if r.attempt >= n || r.attempt >= r.set.lbRetries {
-			// End of an lb round.
+			// End of an lb round: stop after lb.retries rounds, else sleep
+			// and start the next one from the shared states.
 			r.round++
 			if r.round >= r.set.retries {
 				break
 			}
-			d := time.Duration(r.set.retryInterval) * time.Millisecond
-			if err := lb.sleep(ctx, d); err != nil {
+			if err := lb.nextRound(ctx, &r); err != nil {
 				// The client went away while we waited.
 				r.last = &worker.Error{Class: worker.ClassClient, Err: err}
 				break
 			}
-			lb.mu.Lock()
-			r.set = lb.set
-			for i, rec := range lb.t.recs {
-				r.states[i] = rec.state
-			}
-			lb.mu.Unlock()
-			r.attempt = 0
 		}
 
 		lb.mu.Lock()
@@ -126,10 +102,11 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		at := lb.electLocked(&r, rec, c)
 		lb.mu.Unlock()
 
+		// The lock is not held while the member works.
 		out, err := rec.m.Forward(w, req, at)
 		r.tried++
 		r.member = rec.name
-		we, stop, global := lb.finish(&r, c.idx, out, err)
+		we, stop, state := lb.finish(&r, c.idx, out, err)
 		if we == nil {
 			lb.note(req, &r)
 			return nil
@@ -140,10 +117,55 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		}
 		lb.log.Info("lb member failed, failing over", "lb", lb.name, "member", rec.name,
 			"class", we.Class.String(), "attempt", r.tried, "round", r.round+1,
-			"state", errState(global), "err", we.Err)
+			"state", state.String(), "err", we.Err)
 		r.attempt++
 	}
-	lb.note(req, &r)
+	return lb.fail(req, &r)
+}
+
+// begin prepares a request: rule extensions, the settings and states it
+// starts from (clearing OK/BUSY where a slot is free again, as mod_jk
+// checks busy_limit and ajp_has_endpoint), and the session id.
+func (lb *LB) begin(r *run, req *worker.Request, over []override) {
+	ext := req.Ext()
+	r.cookieOn = ext.SetSessionCookie
+	r.q = query{stateless: ext.Stateless, over: lb.overrides(over, ext)}
+	lb.mu.Lock()
+	r.set = lb.set
+	for i, rec := range lb.t.recs {
+		if rec.state == StateBusy && rec.m.Available() {
+			rec.state = StateOK
+		}
+		r.states[i] = rec.state
+	}
+	lb.mu.Unlock()
+	if r.set.sticky && !ext.StickyIgnore {
+		r.q.sid = lb.sessionID(req, ext, &r.set)
+	}
+}
+
+// nextRound sleeps retry_interval, then re-reads the settings and the
+// shared states (mod_jk jk_lb_pull): members that only had a local error
+// in the last round are eligible again.
+func (lb *LB) nextRound(ctx context.Context, r *run) error {
+	d := time.Duration(r.set.retryInterval) * time.Millisecond
+	if err := lb.sleep(ctx, d); err != nil {
+		return err
+	}
+	lb.mu.Lock()
+	r.set = lb.set
+	for i, rec := range lb.t.recs {
+		r.states[i] = rec.state
+	}
+	lb.mu.Unlock()
+	r.attempt = 0
+	return nil
+}
+
+// fail ends a request that was not served: the last attempt's error, or
+// the lb's own 503 when nobody could be chosen at the end.
+func (lb *LB) fail(req *worker.Request, r *run) error {
+	lb.note(req, r)
 	final := r.last
 	if final == nil {
 		final = &worker.Error{Class: worker.ClassUnavailable, Err: errNoMember}
@@ -152,13 +174,6 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		"class", final.Class.String(), "attempts", r.tried, "rounds", min(r.round+1, r.set.retries),
 		"status", worker.Status(final), "err", final.Err)
 	return final
-}
-
-func errState(global bool) string {
-	if global {
-		return "ERR"
-	}
-	return "local error"
 }
 
 // electLocked does what mod_jk does between choosing a member and sending
