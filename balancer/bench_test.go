@@ -116,3 +116,6 @@ func TestServeDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// *worker.Member is the production Member.
+var _ Member = (*worker.Member)(nil)
