@@ -1,0 +1,223 @@
+package config
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// seedFiles adds every testdata file with the given name as a seed.
+func seedFiles(f *testing.F, name string) {
+	_ = filepath.WalkDir(goldenDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == name {
+			if data, err := os.ReadFile(p); err == nil {
+				f.Add(data)
+			}
+		}
+		return nil
+	})
+}
+
+// memLoader loads from in-memory files, so fuzzing never touches disk.
+func memLoader(src Sources, files map[string][]byte) *loader {
+	src.LookupEnv = func(k string) (string, bool) { return "env-" + k, strings.HasPrefix(k, "E") }
+	return &loader{src: src, getwd: func() (string, error) { return "/fuzz", nil },
+		read: func(name string) ([]byte, error) {
+			if data, ok := files[name]; ok {
+				return data, nil
+			}
+			return nil, fs.ErrNotExist
+		}}
+}
+
+// checkConfig asserts the invariants every successful Load guarantees to
+// the packages that consume the model.
+func checkConfig(t *testing.T, cfg *Config, ps Problems) {
+	t.Helper()
+	for _, p := range ps {
+		if p.Message == "" {
+			t.Errorf("problem without message: %#v", p)
+		}
+	}
+	if cfg == nil {
+		if len(ps.Errors()) == 0 {
+			t.Fatal("nil config without an error")
+		}
+		return
+	}
+	if len(ps.Errors()) != 0 {
+		t.Fatalf("config returned with errors: %v", ps)
+	}
+	for _, name := range cfg.List {
+		w := cfg.Workers[name]
+		if w == nil {
+			t.Fatalf("listed worker %q missing", name)
+		}
+		checkWorker(t, cfg, w)
+	}
+	rules := cfg.Mounts.Rules
+	for i := range rules {
+		if !strings.HasPrefix(rules[i].Pattern, "/") {
+			t.Errorf("pattern %q does not start with /", rules[i].Pattern)
+		}
+		if i > 0 && mountBefore(&rules[i], &rules[i-1]) {
+			t.Errorf("rules out of order at %d", i)
+		}
+	}
+	if _, err := json.Marshal(cfg); err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+}
+
+func checkWorker(t *testing.T, cfg *Config, w *Worker) {
+	t.Helper()
+	n := 0
+	for _, set := range []bool{w.AJP != nil, w.LB != nil, w.Status != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("worker %s: %d kinds set", w.Name, n)
+	}
+	if a := w.AJP; a != nil {
+		if a.MaxPacketSize < 8192 || a.MaxPacketSize > 65536 || a.MaxPacketSize%1024 != 0 || a.Retries < 1 || a.LBFactor < 1 {
+			t.Errorf("worker %s: out of range: %+v", w.Name, a)
+		}
+		if strings.Trim(a.PingMode, "CPI") != "" {
+			t.Errorf("worker %s: ping_mode %q", w.Name, a.PingMode)
+		}
+	}
+	if l := w.LB; l != nil {
+		routes := make(map[string]bool)
+		if len(l.BalanceWorkers) == 0 || l.Retries < 1 || l.LBRetries < 1 || l.RecoverTime < 1 {
+			t.Errorf("lb %s: %+v", w.Name, l)
+		}
+		for _, m := range l.BalanceWorkers {
+			mw := cfg.Workers[m]
+			if mw == nil || mw.AJP == nil {
+				t.Fatalf("lb %s: member %s missing or not ajp", w.Name, m)
+			}
+			if routes[mw.AJP.Route] {
+				t.Errorf("lb %s: duplicate route %q", w.Name, mw.AJP.Route)
+			}
+			routes[mw.AJP.Route] = true
+		}
+	}
+}
+
+func FuzzWorkersProperties(f *testing.F) {
+	seedFiles(f, "workers.properties")
+	f.Add([]byte("worker.a.reference=worker.a\nworker.list=a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l := memLoader(Sources{WorkersFile: "w.properties"}, map[string][]byte{"w.properties": data})
+		cfg, ps := l.load()
+		checkConfig(t, cfg, ps)
+		if cfg != nil {
+			cfg.RiskWarnings()
+		}
+	})
+}
+
+func FuzzURIWorkerMap(f *testing.F) {
+	seedFiles(f, "uriworkermap.properties")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c collector
+		rules := readMountFile(data, "u.map", func(string) (string, bool) { return "", false }, &c)
+		for _, p := range c.ps {
+			if !p.Warning {
+				t.Fatalf("uriworkermap problems must be warnings: %v", p)
+			}
+		}
+		tb := NewMountTable(rules)
+		for i := range rules {
+			r := &rules[i]
+			if !strings.HasPrefix(r.Pattern, "/") || r.Wildcard != strings.ContainsAny(r.Pattern, "*?") || r.Ext.ReplyTimeout < -1 {
+				t.Fatalf("bad rule %+v", r)
+			}
+			if i > 0 && mountBefore(&tb.Rules[i], &tb.Rules[i-1]) {
+				t.Fatalf("rules out of order at %d", i)
+			}
+			if m := tb.Match(r.Pattern); m != nil && (m.Disabled || m.Exclude || !m.matches(r.Pattern)) {
+				t.Fatalf("Match(%q) returned %+v", r.Pattern, m)
+			}
+		}
+	})
+}
+
+func FuzzYAML(f *testing.F) {
+	seedFiles(f, "jkbalancer.yaml")
+	f.Add([]byte("listen: &a [\":1\"]\nmounts: *a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l := memLoader(Sources{ConfigFile: "jk.yaml"}, map[string][]byte{"jk.yaml": data, "workers.properties": []byte("worker.list=a\n")})
+		cfg, ps := l.load()
+		checkConfig(t, cfg, ps)
+		if cfg == nil {
+			return
+		}
+		for _, ln := range cfg.Server.Listen {
+			if checkListenAddr(ln.Addr) != "" {
+				t.Errorf("invalid listener accepted: %q", ln.Addr)
+			}
+		}
+		for _, ev := range cfg.Server.EnvVars {
+			if ev.Name == "" || strings.HasPrefix(strings.ToLower(ev.Name), "org.apache.") {
+				t.Errorf("env var accepted: %q", ev.Name)
+			}
+		}
+	})
+}
+
+// FuzzMatch checks the wildcard matcher against a regular expression (Go's
+// regexp runs in linear time, so it is a safe oracle) and Match against
+// the matcher.
+func FuzzMatch(f *testing.F) {
+	for _, s := range [][2]string{{"/app/*", "/app/x"}, {"/*.jsp", "/a/b.jsp"}, {"/v?/a", "/v1/a"}, {"/*a*a*b", "/aaaa"}, {"/x", "/x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, path string) {
+		if len(pattern) > 64 || len(path) > 256 {
+			return
+		}
+		var re strings.Builder
+		re.WriteString(`(?s)\A`)
+		for i := 0; i < len(pattern); i++ {
+			switch pattern[i] {
+			case '*':
+				re.WriteString(`[\x00-\xff]*`)
+			case '?':
+				re.WriteString(`[\x00-\xff]`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string([]byte{pattern[i]})))
+			}
+		}
+		re.WriteString(`\z`)
+		// Match bytes, not runes: map each byte to the rune of the same value.
+		want := regexp.MustCompile(latin1(re.String())).MatchString(latin1(path))
+		if got := wildcardMatch(pattern, path); got != want {
+			t.Fatalf("wildcardMatch(%q, %q) = %v, regexp says %v", pattern, path, got, want)
+		}
+		if !strings.HasPrefix(pattern, "/") {
+			return
+		}
+		tb := NewMountTable([]Mount{{Pattern: pattern, Worker: "w", Wildcard: strings.ContainsAny(pattern, "*?")}})
+		m := tb.Match(path)
+		exact := !strings.ContainsAny(pattern, "*?")
+		if wantHit := (exact && pattern == path) || (!exact && want); (m != nil) != wantHit {
+			t.Fatalf("Match(%q) with rule %q = %v, want hit=%v", path, pattern, m, wantHit)
+		}
+	})
+}
+
+// latin1 widens every byte to a rune so that regexp compares bytes.
+func latin1(s string) string {
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
