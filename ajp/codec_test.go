@@ -153,3 +153,26 @@ func TestMalformedSendHeaders(t *testing.T) {
 		t.Fatal("empty name accepted")
 	}
 }
+
+func TestCleanString(t *testing.T) {
+	base := "abcdefghijklmnopqrstuvwxyz\t0123456789\x7f\xff"
+	if !cleanString(base) {
+		t.Fatal("clean string refused")
+	}
+	for i := 0; i <= len(base); i++ {
+		for _, bad := range []byte{0, '\r', '\n'} {
+			s := base[:i] + string(bad) + base[i:]
+			if cleanString(s) {
+				t.Fatalf("%q accepted", s)
+			}
+		}
+		for b := 1; b < 256; b++ {
+			if b == '\r' || b == '\n' {
+				continue
+			}
+			if s := base[:i] + string(rune(b)) + base[i:]; b < 128 && !cleanString(s) {
+				t.Fatalf("%q refused", s)
+			}
+		}
+	}
+}

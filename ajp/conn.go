@@ -81,6 +81,10 @@ func (c *Conn) Alive() bool {
 	if c.closed || c.br.Buffered() > 0 {
 		return false
 	}
+	// A read deadline left by the last exchange may have passed while the
+	// connection sat in the pool; the runtime would then refuse the peek
+	// before it reaches the socket.
+	c.setReadDeadline(0)
 	return c.live.alive(c)
 }
 

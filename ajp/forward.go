@@ -81,15 +81,19 @@ func (e *encoder) fail(k Kind, err error) {
 func (e *encoder) invalid(msg string) { e.fail(KindInvalid, errors.New(msg)) }
 
 // room reports whether n more bytes fit, failing with KindTooLarge if not.
+// It keeps one byte for the 0xFF terminator, and stays small enough to
+// inline on the hot path. After a failure more bytes may still be
+// appended, within the limit; finish drops them.
 func (e *encoder) room(n int) bool {
-	if e.err != nil {
-		return false
+	if len(e.b)-e.start+n < e.limit {
+		return true
 	}
-	if len(e.b)-e.start+n > e.limit-1 { // keep one byte for the 0xFF terminator
-		e.fail(KindTooLarge, fmt.Errorf("request headers do not fit in max_packet_size %d", e.limit))
-		return false
-	}
-	return true
+	e.tooLarge()
+	return false
+}
+
+func (e *encoder) tooLarge() {
+	e.fail(KindTooLarge, fmt.Errorf("request headers do not fit in max_packet_size %d", e.limit))
 }
 
 // str appends an AJP string after refusing NUL, CR and LF: C peers stop at
@@ -207,8 +211,24 @@ func (e *encoder) finish() ([]byte, error) {
 	return e.b, nil
 }
 
-// cleanString reports whether s has no NUL, CR or LF.
+// cleanString reports whether s has no NUL, CR or LF. It tests 8 bytes
+// at a time for any byte below 0x0E (SWAR: x-0x0E.. borrows into a byte's
+// top bit only where that byte is smaller) and looks closer only then:
+// header text rarely has such bytes (tab is the usual one).
 func cleanString(s string) bool {
+	const lows, highs = 0x0E0E0E0E0E0E0E0E, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (v-lows)&^v&highs != 0 && !cleanBytes(s[i:i+8]) {
+			return false
+		}
+	}
+	return cleanBytes(s[i:])
+}
+
+func cleanBytes(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= '\r' && (c == 0 || c == '\r' || c == '\n') {
 			return false
