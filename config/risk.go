@@ -65,10 +65,10 @@ func (c *Config) lbRisks(w *Worker, col *collector) {
 		pos, _ := c.propPos(w, "lb_retries")
 		reach := l.LBRetries * l.Retries
 		if reach < n {
-			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: a round tries at most %d members and retries=%d rounds reach at most %d of %d, so failover to a standby member may never happen; set lb_retries=%d",
+			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them and retries=%d rounds reach at most %d of the %d, so failover to a standby member may never happen; set lb_retries=%d",
 				l.LBRetries, n, l.LBRetries, l.Retries, reach, n, n)
 		} else {
-			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: a round tries at most %d members, so every member is tried only across retries=%d rounds with retry_interval=%dms sleeps; set lb_retries=%d",
+			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them, so every member is tried only across retries=%d rounds with retry_interval=%dms sleeps; set lb_retries=%d",
 				l.LBRetries, n, l.LBRetries, l.Retries, l.RetryInterval, n)
 		}
 	}
@@ -120,7 +120,10 @@ func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
 		col.warnf(pos, w.Name, "connection_pool_size", "connection_pool_size=%d: no request can get a connection, every request to this worker fails", a.ConnectionPoolSize)
 	}
 	if a.ConnectionAcquireTimeout <= 0 {
-		pos, _ := c.propPos(w, "connection_acquire_timeout")
+		pos, set := c.propPos(w, "connection_acquire_timeout")
+		if !set { // derived from retries*retry_interval: point at the 0
+			pos, _ = c.propPos(w, "retry_interval")
+		}
 		col.warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
 	}
 }
