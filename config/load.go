@@ -119,6 +119,9 @@ func (l *loader) server(y *yamlConfig) Server {
 			srv.Listen = append(srv.Listen, Listener{Addr: a})
 		}
 	}
+	if len(srv.Listen) == 0 {
+		l.c.errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
+	}
 	srv.Options = parseOptions(y.options, &l.c)
 	srv.EnvVars = checkEnvVars(y.envVars, y.envPos, &l.c)
 	checkLog(srv.Log, y.logPos, &l.c)
