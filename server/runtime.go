@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/worker"
@@ -247,4 +246,3 @@ func resolveHost(host string, preferIPv6 bool) (string, error) {
 	return "", fmt.Errorf("no address for %q", host)
 }
 
-var _ = ajp.DefaultPacketSize
