@@ -171,9 +171,9 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		c.out = true
+		c.reused = true
 		p.mu.Unlock()
 		if c.Alive() && (p.cfg.PrepostPing <= 0 || c.Ping(p.cfg.PrepostPing) == nil) {
-			c.reused = true
 			return c, nil
 		}
 		// Stale (peer closed, junk pending) or no CPong: drop it quietly

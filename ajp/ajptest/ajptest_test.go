@@ -29,8 +29,11 @@ func (r *recorder) WriteHead(s int, h []ajp.Header) error {
 	r.status, r.headers = s, append([]ajp.Header(nil), h...)
 	return nil
 }
-func (r *recorder) Write(p []byte) (int, error) { r.writes = append(r.writes, len(p)); return r.body.Write(p) }
-func (r *recorder) Flush() error                { return nil }
+func (r *recorder) Write(p []byte) (int, error) {
+	r.writes = append(r.writes, len(p))
+	return r.body.Write(p)
+}
+func (r *recorder) Flush() error { return nil }
 
 func (r *recorder) header(name string) string {
 	for _, h := range r.headers {

@@ -126,7 +126,9 @@ func (c *conn) request(p []byte) bool {
 		return false
 	}
 	cl := contentLength(req)
-	body := &bodyReader{c: c, cl: cl, first: cl > 0}
+	// With Content-Length 0 Tomcat treats the body as empty and never
+	// asks for it (spec 5.1 rule 2).
+	body := &bodyReader{c: c, cl: cl, first: cl > 0, eof: cl == 0}
 	w.body = body
 	if c.s.secret != "" && req.Secret != c.s.secret {
 		w.SendHeaders(403)
