@@ -1,12 +1,12 @@
 package ajp
 
 import (
-	"errors"
+	"fmt"
 	"io"
 )
 
 // errBodyShort reports a client body that ended before its Content-Length.
-var errBodyShort = errors.New("client body ended before Content-Length")
+var errBodyShort = fmt.Errorf("client body ended before Content-Length: %w", io.ErrUnexpectedEOF)
 
 // dataPacket builds in dst (length 0, capacity >= 6+want) the next request
 // body packet with up to want bytes (spec 2.2): Kept first, then Rest.

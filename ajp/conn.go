@@ -3,6 +3,7 @@ package ajp
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -214,7 +215,7 @@ func ioKind(err error) Kind {
 
 // errEOFBeforeEnd wraps io.EOF when the backend closed mid-exchange, so
 // errors.Is(err, io.EOF) still holds.
-var errEOFBeforeEnd = errors.Join(errors.New("backend closed the connection"), io.EOF)
+var errEOFBeforeEnd = fmt.Errorf("backend closed the connection before END_RESPONSE: %w", io.EOF)
 
 // rawConn returns the connection's syscall handle, or nil when it has
 // none (in-memory connections in tests).
