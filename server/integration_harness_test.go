@@ -1,0 +1,744 @@
+//go:build integration
+
+// Harness for the integration and differential tests: two real Tomcat 10
+// instances (started once per test binary), httpd + mod_jk instances
+// started per test with a given workers.properties, jkbalancer started
+// in-process with the same files, and a raw HTTP/1.1 client that sends
+// exactly the bytes a test writes.
+//
+// Requirements: Debian/Ubuntu packages tomcat10, apache2 and
+// libapache2-mod-jk. Without them the tests skip, unless CI is set (then
+// a missing dependency fails them). Everything listens on 127.0.0.1 only.
+// A reaper process kills what was started if the test binary dies without
+// cleaning up (panic, timeout, SIGKILL).
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+const (
+	tomcatHome    = "/usr/share/tomcat10"
+	tomcatConf    = "/etc/tomcat10"
+	apacheBin     = "apache2"
+	apacheModules = "/usr/lib/apache2/modules"
+	ajpSecret     = "s3cret"
+)
+
+// itBase is the temporary directory everything of this test binary lives
+// in; the reaper removes it if the binary dies.
+var (
+	itBase     string
+	reaper     *exec.Cmd
+	tcStart    sync.Once
+	tcStarted  atomic.Bool
+	tcDone     = make(chan struct{})
+	tcInst     []*tomcat
+	tcErr      error
+	stopOnce   sync.Once
+	httpdSeq   int
+	httpdSeqMu sync.Mutex
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		var err error
+		itBase, err = os.MkdirTemp("", "jkbalancer-it-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "integration harness:", err)
+			return 1
+		}
+		// httpd children run as www-data when started as root and must
+		// reach their shm and log files.
+		os.Chmod(itBase, 0o777)
+		os.MkdirAll(filepath.Join(itBase, "reap"), 0o777)
+		startReaper()
+		defer stopEverything()
+		// Tomcat takes a few seconds to start: begin now, in the
+		// background, so the differential tests run meanwhile.
+		if missingDeps("tomcat") == "" {
+			go ensureTomcats()
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// stopEverything stops the Tomcats and the reaper and removes the base
+// directory (kept when JKB_IT_KEEP is set, for post-mortems). If the
+// Tomcats are still starting (no test needed them), the reaper is left to
+// kill them once this process has exited.
+func stopEverything() {
+	stopOnce.Do(func() {
+		select {
+		case <-tcDone:
+		default:
+			if tcStarted.Load() {
+				fmt.Fprintln(os.Stderr, "integration harness: Tomcat still starting; the reaper stops it after exit")
+				return
+			}
+		}
+		for _, tc := range tcInst {
+			tc.stop()
+		}
+		if reaper != nil && reaper.Process != nil {
+			reaper.Process.Kill()
+			reaper.Wait()
+		}
+		if os.Getenv("JKB_IT_KEEP") != "" {
+			fmt.Fprintln(os.Stderr, "integration harness: keeping", itBase)
+			return
+		}
+		os.RemoveAll(itBase)
+	})
+}
+
+// startReaper starts a detached shell that waits for this process to end
+// and then kills every pid listed in $itBase/reap and removes $itBase.
+// Normally stopEverything kills the reaper first; it only acts when the
+// test binary died without cleaning up.
+func startReaper() {
+	script := `p=$1; d=$2
+while kill -0 "$p" 2>/dev/null; do sleep 1; done
+sleep 2
+for sig in TERM TERM KILL; do
+  for f in "$d"/reap/* "$d"/tc*/pid; do [ -f "$f" ] && kill -$sig "$(cat "$f")" 2>/dev/null; done
+  sleep 3
+done
+rm -rf "$d"`
+	cmd := exec.Command("/bin/sh", "-c", script, "reaper", strconv.Itoa(os.Getpid()), itBase)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err == nil {
+		reaper = cmd
+	}
+}
+
+func reapAdd(name string, pid int) {
+	os.WriteFile(filepath.Join(itBase, "reap", name), []byte(strconv.Itoa(pid)), 0o644)
+}
+
+func reapRemove(name string) { os.Remove(filepath.Join(itBase, "reap", name)) }
+
+// inCI reports whether the tests run in CI, where a missing dependency is
+// a failure and not a reason to skip.
+func inCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v != "" && v != "0" && v != "false"
+}
+
+// missingDeps returns what is missing for "tomcat" or "httpd", or "".
+func missingDeps(what string) string {
+	var miss []string
+	switch what {
+	case "tomcat":
+		if _, err := os.Stat(filepath.Join(tomcatHome, "bin", "catalina.sh")); err != nil {
+			miss = append(miss, tomcatHome+"/bin/catalina.sh (package tomcat10)")
+		}
+		for _, f := range []string{"web.xml", "catalina.properties", "logging.properties"} {
+			if _, err := os.Stat(filepath.Join(tomcatConf, f)); err != nil {
+				miss = append(miss, tomcatConf+"/"+f+" (package tomcat10)")
+			}
+		}
+		if _, err := exec.LookPath("java"); err != nil {
+			miss = append(miss, "java (a JRE 17, pulled in by tomcat10)")
+		}
+	case "httpd":
+		if _, err := exec.LookPath(apacheBin); err != nil {
+			if _, err := os.Stat("/usr/sbin/" + apacheBin); err != nil {
+				miss = append(miss, "apache2 (package apache2)")
+			}
+		}
+		for _, m := range []string{"mod_jk.so", "mod_mpm_event.so", "mod_authz_core.so"} {
+			if _, err := os.Stat(filepath.Join(apacheModules, m)); err != nil {
+				miss = append(miss, apacheModules+"/"+m+" (packages apache2, libapache2-mod-jk)")
+			}
+		}
+	}
+	return strings.Join(miss, ", ")
+}
+
+// requireDeps skips the test when a dependency is missing, or fails it
+// under CI.
+func requireDeps(t testing.TB, what ...string) {
+	t.Helper()
+	for _, w := range what {
+		if miss := missingDeps(w); miss != "" {
+			msg := fmt.Sprintf("%s not available: missing %s; on Debian: apt-get install tomcat10 apache2 libapache2-mod-jk", w, miss)
+			if inCI() {
+				t.Fatalf("CI is set and a dependency is missing: %s", msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func freePortErr() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitFor polls cond every 50 ms until it holds or the deadline passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	end := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func portOpen(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%s: %v)", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return path + ":\n  " + strings.Join(lines, "\n  ")
+}
+
+// ---------------------------------------------------------------- Tomcat
+
+// tomcat is one real Tomcat 10 in its own CATALINA_BASE, with an HTTP
+// connector and an AJP connector (secret required), both on 127.0.0.1.
+type tomcat struct {
+	name     string // also the jvmRoute and -Drig.node
+	base     string
+	httpPort int
+	ajpPort  int
+}
+
+func (tc *tomcat) httpURL(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", tc.httpPort, path)
+}
+
+func (tc *tomcat) ajpAddr() string { return fmt.Sprintf("127.0.0.1:%d", tc.ajpPort) }
+
+// ensureTomcats starts tc1 and tc2 once; every caller waits for the
+// result.
+func ensureTomcats() {
+	tcStart.Do(func() {
+		tcStarted.Store(true)
+		defer close(tcDone)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		tcInst = make([]*tomcat, 2)
+		for i := range tcInst {
+			tcInst[i] = &tomcat{name: fmt.Sprintf("tc%d", i+1)}
+		}
+		for i, tc := range tcInst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = tc.start()
+			}()
+		}
+		wg.Wait()
+		tcErr = errors.Join(errs...)
+	})
+}
+
+// tomcats returns the two running Tomcats, skipping or failing the test
+// when they are not available.
+func tomcats(t *testing.T) []*tomcat {
+	t.Helper()
+	requireDeps(t, "tomcat")
+	go ensureTomcats()
+	select {
+	case <-tcDone:
+	case <-time.After(150 * time.Second):
+		t.Fatal("Tomcat did not finish starting within 150 s")
+	}
+	if tcErr != nil {
+		t.Fatalf("Tomcat failed to start: %v", tcErr)
+	}
+	return tcInst
+}
+
+const tomcatServerXML = `<?xml version="1.0" encoding="UTF-8"?>
+<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+    <Connector port="%d" protocol="HTTP/1.1" address="127.0.0.1" connectionTimeout="20000"/>
+    <Connector port="%d" protocol="AJP/1.3" address="127.0.0.1" secretRequired="true" secret="%s"
+               allowedRequestAttributesPattern="SITE" maxThreads="200"/>
+    <Engine name="Catalina" defaultHost="localhost" jvmRoute="%s">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    </Engine>
+  </Service>
+</Server>
+`
+
+func (tc *tomcat) start() error {
+	tc.base = filepath.Join(itBase, tc.name)
+	for _, d := range []string{"conf", "logs", "temp", "work", "webapps"} {
+		if err := os.MkdirAll(filepath.Join(tc.base, d), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"web.xml", "catalina.properties", "logging.properties"} {
+		if err := copyFile(filepath.Join(tomcatConf, f), filepath.Join(tc.base, "conf", f)); err != nil {
+			return err
+		}
+	}
+	if err := copyDir(filepath.Join("..", "testdata", "tomcat", "ROOT"), filepath.Join(tc.base, "webapps", "ROOT")); err != nil {
+		return fmt.Errorf("%s: copy the webapp: %w", tc.name, err)
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = tc.launch(); err == nil {
+			return tc.warmUp()
+		}
+		tc.stop()
+	}
+	return err
+}
+
+// launch picks ports, writes server.xml and runs catalina.sh start, then
+// waits (at most 90 s) until the HTTP connector answers and the AJP port
+// accepts.
+func (tc *tomcat) launch() error {
+	var err error
+	if tc.httpPort, err = freePortErr(); err != nil {
+		return err
+	}
+	if tc.ajpPort, err = freePortErr(); err != nil {
+		return err
+	}
+	xml := fmt.Sprintf(tomcatServerXML, tc.httpPort, tc.ajpPort, ajpSecret, tc.name)
+	if err := os.WriteFile(filepath.Join(tc.base, "conf", "server.xml"), []byte(xml), 0o644); err != nil {
+		return err
+	}
+	os.Remove(filepath.Join(tc.base, "pid"))
+	cmd := exec.Command(filepath.Join(tomcatHome, "bin", "catalina.sh"), "start")
+	cmd.Env = append(os.Environ(),
+		"CATALINA_HOME="+tomcatHome,
+		"CATALINA_BASE="+tc.base,
+		"CATALINA_PID="+filepath.Join(tc.base, "pid"),
+		"CATALINA_TMPDIR="+filepath.Join(tc.base, "temp"),
+		"JAVA_OPTS=-Xmx256m -XX:TieredStopAtLevel=1 -Drig.node="+tc.name)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: catalina.sh start: %v: %s", tc.name, err, out)
+	}
+	if pid := tc.pid(); pid > 0 {
+		reapAdd("tomcat-"+tc.name, pid)
+	}
+	ok := waitFor(90*time.Second, func() bool {
+		if pid := tc.pid(); pid > 0 && syscall.Kill(pid, 0) != nil {
+			return true // died: stop waiting
+		}
+		resp, err := http.Get(tc.httpURL("/hits.jsp"))
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200 && portOpen(tc.ajpAddr())
+	})
+	if !ok || !portOpen(tc.ajpAddr()) {
+		return fmt.Errorf("%s did not come up on HTTP %d / AJP %d within 90 s\n%s", tc.name, tc.httpPort, tc.ajpPort,
+			tail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
+	}
+	return nil
+}
+
+// warmUp compiles every JSP once through the HTTP connector, so that the
+// tests do not time Jasper.
+func (tc *tomcat) warmUp() error {
+	for _, p := range []string{"/session.jsp", "/echo.jsp", "/params.jsp", "/big.jsp?size=1", "/status.jsp?code=200",
+		"/cookies.jsp", "/headers.jsp", "/attrs.jsp"} {
+		resp, err := http.Get(tc.httpURL(p))
+		if err != nil {
+			return fmt.Errorf("%s warm-up %s: %w", tc.name, p, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s warm-up %s: status %d\n%s", tc.name, p, resp.StatusCode,
+				tail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
+		}
+	}
+	return nil
+}
+
+func (tc *tomcat) pid() int {
+	b, err := os.ReadFile(filepath.Join(tc.base, "pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// stop sends SIGTERM, waits up to 15 s, then SIGKILL.
+func (tc *tomcat) stop() {
+	pid := tc.pid()
+	if pid <= 0 {
+		return
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	if !waitFor(15*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		waitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
+	}
+	os.Remove(filepath.Join(tc.base, "pid"))
+	reapRemove("tomcat-" + tc.name)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		return copyFile(p, filepath.Join(dst, rel))
+	})
+}
+
+// ---------------------------------------------------------------- httpd + mod_jk
+
+// httpdConf follows the reference rig's httpd-modjk.conf, with one child
+// process (mod_jk keeps lb state per child, so one child gives the
+// deterministic pick sequences the differential tests compare).
+const httpdConf = `ServerRoot /etc/apache2
+ServerName localhost
+Listen 127.0.0.1:{{PORT}}
+PidFile {{DIR}}/httpd.pid
+ErrorLog {{DIR}}/error.log
+DefaultRuntimeDir {{DIR}}
+Mutex file:{{DIR}} default
+LogLevel warn
+{{USER}}
+LoadModule mpm_event_module {{MODS}}/mod_mpm_event.so
+LoadModule authz_core_module {{MODS}}/mod_authz_core.so
+LoadModule jk_module {{MODS}}/mod_jk.so
+StartServers 1
+ServerLimit 1
+ThreadLimit 64
+ThreadsPerChild 64
+MaxRequestWorkers 64
+MinSpareThreads 1
+MaxSpareThreads 64
+KeepAlive On
+MaxKeepAliveRequests 0
+DocumentRoot {{DIR}}/htdocs
+JkWorkersFile {{DIR}}/workers.properties
+JkLogFile {{DIR}}/mod_jk.log
+JkLogLevel {{JKLOG}}
+JkShmFile {{DIR}}/jk-runtime-status
+JkWatchdogInterval 60
+{{MOUNTS}}
+`
+
+// httpd is one running httpd + mod_jk.
+type httpd struct {
+	dir  string
+	conf string
+	addr string
+	pid  int
+}
+
+// modjkSpec says what an httpd + mod_jk (and the matching jkbalancer)
+// should run.
+type modjkSpec struct {
+	workers   string   // workers.properties text
+	jkMounts  []string // "PATTERN WORKER" pairs: JkMount for httpd, --mount for jkbalancer
+	mountFile string   // uriworkermap.properties text ("" = none): JkMountFile / MountFile
+}
+
+func (s modjkSpec) mounts() []string {
+	if s.jkMounts == nil && s.mountFile == "" {
+		return []string{"/* lb"}
+	}
+	return s.jkMounts
+}
+
+// startHTTPD starts httpd + mod_jk for spec in a new directory and stops
+// it when the test ends.
+func startHTTPD(t *testing.T, spec modjkSpec) *httpd {
+	t.Helper()
+	requireDeps(t, "httpd")
+	httpdSeqMu.Lock()
+	httpdSeq++
+	n := httpdSeq
+	httpdSeqMu.Unlock()
+	dir := filepath.Join(itBase, fmt.Sprintf("httpd-%d", n))
+	os.MkdirAll(filepath.Join(dir, "htdocs"), 0o777)
+	os.Chmod(dir, 0o777)
+	if err := os.WriteFile(filepath.Join(dir, "workers.properties"), []byte(spec.workers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mounts []string
+	for _, m := range spec.mounts() {
+		mounts = append(mounts, "JkMount "+m)
+	}
+	if spec.mountFile != "" {
+		if err := os.WriteFile(filepath.Join(dir, "uriworkermap.properties"), []byte(spec.mountFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mounts = append(mounts, "JkMountFile "+filepath.Join(dir, "uriworkermap.properties"))
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "User www-data\nGroup www-data"
+	}
+	jklog := "info"
+	if v := os.Getenv("JKB_IT_JKLOG"); v != "" {
+		jklog = v
+	}
+	h := &httpd{dir: dir, conf: filepath.Join(dir, "httpd.conf")}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port := freePort(t)
+		conf := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{DIR}}", dir, "{{USER}}", user,
+			"{{MODS}}", apacheModules, "{{JKLOG}}", jklog, "{{MOUNTS}}", strings.Join(mounts, "\n")).Replace(httpdConf)
+		if err := os.WriteFile(h.conf, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h.addr = fmt.Sprintf("127.0.0.1:%d", port)
+		if lastErr = h.start(); lastErr == nil {
+			t.Cleanup(func() { h.stop(t) })
+			return h
+		}
+		h.stop(t)
+	}
+	t.Fatalf("httpd + mod_jk did not start: %v", lastErr)
+	return nil
+}
+
+func (h *httpd) start() error {
+	cmd := exec.Command(apacheBin, "-f", h.conf, "-k", "start")
+	cmd.Env = append(os.Environ(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin:"+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("apache2 -k start: %v: %s\n%s", err, out, tail(filepath.Join(h.dir, "error.log"), 20))
+	}
+	pidFile := filepath.Join(h.dir, "httpd.pid")
+	ok := waitFor(15*time.Second, func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return false
+		}
+		h.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return h.pid > 0 && portOpen(h.addr)
+	})
+	if h.pid > 0 {
+		reapAdd("httpd-"+filepath.Base(h.dir), h.pid)
+	}
+	if !ok {
+		return fmt.Errorf("httpd did not listen on %s within 15 s\n%s\n%s", h.addr,
+			tail(filepath.Join(h.dir, "error.log"), 20), tail(filepath.Join(h.dir, "mod_jk.log"), 20))
+	}
+	return nil
+}
+
+// stop runs apache2 -k stop and waits (at most 10 s) for the parent to
+// exit, then kills it.
+func (h *httpd) stop(t testing.TB) {
+	if h.pid == 0 {
+		b, err := os.ReadFile(filepath.Join(h.dir, "httpd.pid"))
+		if err != nil {
+			return
+		}
+		h.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		if h.pid == 0 {
+			return
+		}
+	}
+	exec.Command(apacheBin, "-f", h.conf, "-k", "stop").Run()
+	pid := h.pid
+	if !waitFor(10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		waitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
+	}
+	// The parent is gone; give its children a moment to leave the port.
+	waitFor(5*time.Second, func() bool { return !portOpen(h.addr) })
+	reapRemove("httpd-" + filepath.Base(h.dir))
+	h.pid = 0
+}
+
+func (h *httpd) logs() string {
+	return tail(filepath.Join(h.dir, "mod_jk.log"), 30) + "\n" + tail(filepath.Join(h.dir, "error.log"), 10)
+}
+
+// ---------------------------------------------------------------- jkbalancer
+
+// jkb is one in-process jkbalancer.
+type jkb struct {
+	srv     *Server
+	addr    string
+	logPath string
+}
+
+// startJKB runs jkbalancer on 127.0.0.1:0 with the same files as the
+// httpd of spec (written to a new directory) and stops it when the test
+// ends. yaml, if not empty, is written as jkbalancer.yaml and loaded too.
+func startJKB(t *testing.T, spec modjkSpec, yaml string) *jkb {
+	t.Helper()
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "workers.properties")
+	if err := os.WriteFile(wf, []byte(spec.workers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := config.Sources{WorkersFile: wf, Listen: []string{"127.0.0.1:0"}}
+	for _, m := range spec.mounts() {
+		f := strings.Fields(m)
+		src.Mounts = append(src.Mounts, f[0]+"="+f[1])
+	}
+	if spec.mountFile != "" {
+		src.MountFile = filepath.Join(dir, "uriworkermap.properties")
+		if err := os.WriteFile(src.MountFile, []byte(spec.mountFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if yaml != "" {
+		src.ConfigFile = filepath.Join(dir, "jkbalancer.yaml")
+		if err := os.WriteFile(src.ConfigFile, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, problems := config.Load(src)
+	if cfg == nil {
+		t.Fatalf("jkbalancer refuses the configuration that httpd + mod_jk accepts:\n%v\n--- workers.properties:\n%s",
+			problems, spec.workers)
+	}
+	j := &jkb{logPath: filepath.Join(dir, "jkbalancer.log")}
+	lf, err := os.Create(j.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := New(cfg, Options{Logger: logger})
+	if err != nil {
+		lf.Close()
+		t.Fatalf("server.New: %v", err)
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		lf.Close()
+		t.Fatalf("Listen: %v", err)
+	}
+	j.srv, j.addr = srv, srv.Addrs()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(40 * time.Second):
+			t.Errorf("jkbalancer Serve did not return within 40 s of cancel")
+		}
+		lf.Close()
+	})
+	return j
+}
+
+func (j *jkb) logs() string { return tail(j.logPath, 30) }
+
+// ---------------------------------------------------------------- raw HTTP client
+
+// rawResp is a response read by rawDo.
+type rawResp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// rawDo sends req (a complete HTTP/1.1 request head, lines separated by
+// \r\n and ending with an empty line, optionally followed by a body) to
+// addr on a fresh connection and reads one response. The connection is
+// closed afterwards. Bounded by 30 s.
+func rawDo(addr string, req string) (*rawResp, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		return nil, err
+	}
+	method := req[:strings.IndexByte(req, ' ')]
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	return &rawResp{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// rawGet builds and sends "GET target" with the given extra header lines.
+func rawGet(addr, target string, headers ...string) (*rawResp, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", target, addr)
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("Connection: close\r\n\r\n")
+	return rawDo(addr, b.String())
+}
