@@ -20,6 +20,9 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 	now := lb.now()
 
 	lb.mu.Lock()
+	if we != nil && we.Class == worker.ClassNoEndpoint {
+		lb.unelectLocked(r, rec)
+	}
 	switch r.set.method {
 	case config.MethodTraffic:
 		rec.value += uint64(max(out.Sent+out.Received, 0)) * rec.mult
@@ -65,7 +68,7 @@ func asError(err error, member string) *worker.Error {
 func classifyLocked(rec *record, states []State, i int, we *worker.Error, now time.Time, set *settings) {
 	// The endpoint was obtained and the request ran: OK, unless the member
 	// was in ERR (only a success clears ERR). Refined below.
-	if rec.state != StateError {
+	if rec.state != StateError && (we == nil || we.Class != worker.ClassNoEndpoint) {
 		rec.state, states[i] = StateOK, StateOK
 	}
 	if we == nil {
@@ -84,8 +87,14 @@ func classifyLocked(rec *record, states []State, i int, we *worker.Error, now ti
 		// do not use the member again for this request.
 		states[i] = StateError
 	case worker.ClassBusy:
-		// JK_BUSY_ERROR: busy_limit or no endpoint.
+		// JK_BUSY_ERROR: busy_limit reached.
 		rec.state, states[i] = StateBusy, StateBusy
+	case worker.ClassNoEndpoint:
+		// get_endpoint failed: OK/BUSY, except that ERR stays ERR.
+		if rec.state != StateError {
+			rec.state = StateBusy
+		}
+		states[i] = StateBusy
 	case worker.ClassFailStatus:
 		// JK_STATUS_FATAL_ERROR: a positive fail_on_status code.
 		markError(rec, now)
@@ -113,6 +122,26 @@ func classifyLocked(rec *record, states []State, i int, we *worker.Error, now ti
 		}
 		rec.lastErr = now
 	}
+}
+
+// unelectLocked takes back what electLocked counted when the member then
+// could not get a connection: mod_jk updates lb_value, sessions and elected
+// only once the endpoint was obtained, and the member's Forward acquires it.
+func (lb *LB) unelectLocked(r *run, rec *record) {
+	newSession := r.q.sid == "" && !r.q.stateless
+	switch r.set.method {
+	case config.MethodRequest:
+		rec.value -= min(rec.value, rec.mult)
+	case config.MethodSessions, config.MethodNext:
+		if newSession {
+			rec.value -= min(rec.value, rec.mult)
+		}
+	}
+	// Busyness: the "after" update in finish takes back the "before" one.
+	if newSession {
+		rec.sessions.Add(^uint64(0))
+	}
+	rec.elected.Add(^uint64(0))
 }
 
 // markError puts a member into ERR and starts a new error period at now.

@@ -30,6 +30,7 @@ func TestClassification(t *testing.T) {
 		{worker.ClassFailStatus, "t1>t2", StateError, 1, true},
 		{worker.ClassFailStatusSoft, "t1>t2", StateOK, 0, false},
 		{worker.ClassBusy, "t1>t2", StateBusy, 0, false},
+		{worker.ClassNoEndpoint, "t1>t2", StateBusy, 0, false},
 		{worker.ClassReplyTimeout, "t1>t2", StateError, 1, true}, // max_reply_timeouts 0
 		{worker.ClassClient, "t1:400", StateOK, 0, false},
 		{worker.ClassTooLarge, "t1:413", StateOK, 0, false},
@@ -183,6 +184,7 @@ func TestErrOnlyClearedBySuccess(t *testing.T) {
 		{worker.ClassProtocol, StateError},
 		{worker.ClassInternal, StateError},
 		{worker.ClassBusy, StateBusy},
+		{worker.ClassNoEndpoint, StateError}, // get_endpoint failure leaves ERR alone
 		{worker.ClassClient, StateOK},
 		{0, StateOK},
 	}
@@ -200,5 +202,27 @@ func TestErrOnlyClearedBySuccess(t *testing.T) {
 		if got := h.state("t1"); got != tt.want {
 			t.Errorf("%s: t1 %s, want %s", tt.class, got, tt.want)
 		}
+	}
+}
+
+// TestNoEndpointCountsNothing: mod_jk updates lb_value, sessions and
+// elected only once a connection was obtained; a member whose pool had no
+// free slot keeps its numbers (unlike busy_limit, which counts).
+func TestNoEndpointCountsNothing(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2"))
+	h.f("t1").script(outcome{err: failure(worker.ClassNoEndpoint)})
+	if got := h.serve(plain()); got != "t1>t2" {
+		t.Fatalf("token %s, want t1>t2", got)
+	}
+	s := h.snap("t1")
+	if s.LBValue != 0 || s.Sessions != 0 || s.Elected != 0 || s.State != StateBusy {
+		t.Fatalf("t1 after no endpoint: value=%d sessions=%d elected=%d state=%s; want 0 0 0 OK/BUSY",
+			s.LBValue, s.Sessions, s.Elected, s.State)
+	}
+	h = newHarness(t, baseLB(), member("t1"), member("t2"))
+	h.f("t1").script(outcome{err: failure(worker.ClassBusy)})
+	h.serve(plain())
+	if s := h.snap("t1"); s.LBValue == 0 || s.Elected != 1 {
+		t.Fatalf("busy_limit must still count: value=%d elected=%d", s.LBValue, s.Elected)
 	}
 }

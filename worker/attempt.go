@@ -22,6 +22,11 @@ func (m *Member) attempt(ctx context.Context, w http.ResponseWriter, req *Reques
 	for stale := 0; stale <= m.spec.ConnectionPoolSize; stale++ {
 		conn, err := m.pool.Get(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				// The client went away while we waited for a connection:
+				// not the member's fault, and nobody to answer.
+				return total, &Error{Member: m.name, Class: ClassClient, Err: ctx.Err()}
+			}
 			return total, m.classifyPool(err)
 		}
 		res, xerr := m.exchange(conn, w, req, at)
@@ -107,7 +112,7 @@ func (m *Member) classifyPool(err error) *Error {
 	if errors.As(err, &ae) && ae.Kind == ajp.KindNoSlot {
 		// mod_jk: no free endpoint within connection_acquire_timeout; the
 		// lb marks the member OK/BUSY and fails over.
-		return &Error{Member: m.name, Class: ClassBusy, Recoverable: true, Err: err}
+		return &Error{Member: m.name, Class: ClassNoEndpoint, Recoverable: true, Err: err}
 	}
 	return &Error{Member: m.name, Class: ClassConnect, Recoverable: true, Err: err}
 }
@@ -136,7 +141,7 @@ func (m *Member) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
 		e.Recoverable = true
 		return e
 	case ajp.KindNoSlot:
-		e.Class = ClassBusy
+		e.Class = ClassNoEndpoint
 	case ajp.KindProtocol:
 		e.Class = ClassProtocol
 	case ajp.KindInvalid:

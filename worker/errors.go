@@ -34,8 +34,8 @@ const (
 	// ClassFailStatusSoft: a negative fail_on_status code matched. 503, fail
 	// over, member stays OK.
 	ClassFailStatusSoft
-	// ClassBusy: busy_limit reached or no pool slot within
-	// connection_acquire_timeout. 503, member OK/BUSY.
+	// ClassBusy: busy_limit reached (mod_jk JK_BUSY_ERROR). 503, member
+	// OK/BUSY, fail over.
 	ClassBusy
 	// ClassClient: the client failed (body read error, went away). 400, no
 	// failover, member stays OK.
@@ -48,10 +48,15 @@ const (
 	ClassUnavailable
 	// ClassInternal: a bug or resource failure inside jkbalancer. 500.
 	ClassInternal
+	// ClassNoEndpoint: no free pool slot within connection_acquire_timeout
+	// (mod_jk: get_endpoint failed). 503; the lb marks the member OK/BUSY
+	// unless it is in ERR, and counts nothing against it.
+	ClassNoEndpoint
 )
 
 var classNames = [...]string{"", "connect", "closed", "protocol", "invalid", "reply-timeout",
-	"fail-on-status", "fail-on-status-soft", "busy", "client", "too-large", "unavailable", "internal"}
+	"fail-on-status", "fail-on-status-soft", "busy", "client", "too-large", "unavailable", "internal",
+	"no-endpoint"}
 
 func (c Class) String() string {
 	if int(c) < len(classNames) {
@@ -102,7 +107,7 @@ func Status(err error) int {
 		return http.StatusInternalServerError
 	}
 	switch we.Class {
-	case ClassConnect, ClassFailStatus, ClassFailStatusSoft, ClassBusy, ClassUnavailable:
+	case ClassConnect, ClassFailStatus, ClassFailStatusSoft, ClassBusy, ClassUnavailable, ClassNoEndpoint:
 		return http.StatusServiceUnavailable
 	case ClassClosed, ClassProtocol:
 		return http.StatusBadGateway
