@@ -69,7 +69,6 @@ func newReq(method, path, body string) *Request {
 	return req
 }
 
-
 func classOf(t *testing.T, err error) *Error {
 	t.Helper()
 	var we *Error
