@@ -245,4 +245,3 @@ func resolveHost(host string, preferIPv6 bool) (string, error) {
 	}
 	return "", fmt.Errorf("no address for %q", host)
 }
-
