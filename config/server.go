@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Server holds what httpd used to provide around mod_jk: listeners, the
 // JkOptions, JkEnvVar, logging. It comes from jkbalancer.yaml and the
@@ -23,7 +26,16 @@ type Server struct {
 	Log Log `json:"log"`
 
 	// ShutdownTimeout bounds the SIGTERM drain.
-	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	ShutdownTimeout time.Duration `json:"-"`
+}
+
+// MarshalJSON prints durations the way jkbalancer.yaml spells them ("30s").
+func (s Server) MarshalJSON() ([]byte, error) {
+	type plain Server
+	return json.Marshal(struct {
+		plain
+		ShutdownTimeout string `json:"shutdown_timeout"`
+	}{plain(s), s.ShutdownTimeout.String()})
 }
 
 // Listener is one address the front end accepts on.
