@@ -124,7 +124,7 @@ func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
 		if !set { // derived from retries*retry_interval: point at the 0
 			pos, _ = c.propPos(w, "retry_interval")
 		}
-		col.warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
+		col.warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; jkbalancer takes a free connection if there is one but never waits, so bursts fail over or get 503; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
 	}
 }
 
