@@ -38,26 +38,26 @@ import (
 )
 
 const (
-	tomcatHome    = "/usr/share/tomcat10"
-	tomcatConf    = "/etc/tomcat10"
-	apacheBin     = "apache2"
-	apacheModules = "/usr/lib/apache2/modules"
-	ajpSecret     = "s3cret"
+	itTomcatHome    = "/usr/share/tomcat10"
+	itTomcatConf    = "/etc/tomcat10"
+	itApacheName    = "apache2"
+	itApacheModules = "/usr/lib/apache2/modules"
+	itSecret        = "s3cret"
 )
 
 // itBase is the temporary directory everything of this test binary lives
 // in; the reaper removes it if the binary dies.
 var (
-	itBase     string
-	reaper     *exec.Cmd
-	tcStart    sync.Once
-	tcStarted  atomic.Bool
-	tcDone     = make(chan struct{})
-	tcInst     []*tomcat
-	tcErr      error
-	stopOnce   sync.Once
-	httpdSeq   int
-	httpdSeqMu sync.Mutex
+	itBase       string
+	itReaper     *exec.Cmd
+	tcStart      sync.Once
+	tcStarted    atomic.Bool
+	tcDone       = make(chan struct{})
+	tcInst       []*itTomcat
+	tcErr        error
+	itStopOnce   sync.Once
+	itHTTPDSeq   int
+	itHTTPDSeqMu sync.Mutex
 )
 
 func TestMain(m *testing.M) {
@@ -72,24 +72,24 @@ func TestMain(m *testing.M) {
 		// reach their shm and log files.
 		os.Chmod(itBase, 0o777)
 		os.MkdirAll(filepath.Join(itBase, "reap"), 0o777)
-		startReaper()
-		defer stopEverything()
+		itStartReaper()
+		defer itStopAll()
 		// Tomcat takes a few seconds to start: begin now, in the
 		// background, so the differential tests run meanwhile.
-		if missingDeps("tomcat") == "" {
-			go ensureTomcats()
+		if itMissingDeps("tomcat") == "" {
+			go itEnsureTomcats()
 		}
 		return m.Run()
 	}()
 	os.Exit(code)
 }
 
-// stopEverything stops the Tomcats and the reaper and removes the base
+// itStopAll stops the Tomcats and the reaper and removes the base
 // directory (kept when JKB_IT_KEEP is set, for post-mortems). If the
 // Tomcats are still starting (no test needed them), the reaper is left to
 // kill them once this process has exited.
-func stopEverything() {
-	stopOnce.Do(func() {
+func itStopAll() {
+	itStopOnce.Do(func() {
 		select {
 		case <-tcDone:
 		default:
@@ -101,9 +101,9 @@ func stopEverything() {
 		for _, tc := range tcInst {
 			tc.stop()
 		}
-		if reaper != nil && reaper.Process != nil {
-			reaper.Process.Kill()
-			reaper.Wait()
+		if itReaper != nil && itReaper.Process != nil {
+			itReaper.Process.Kill()
+			itReaper.Wait()
 		}
 		if os.Getenv("JKB_IT_KEEP") != "" {
 			fmt.Fprintln(os.Stderr, "integration harness: keeping", itBase)
@@ -113,11 +113,11 @@ func stopEverything() {
 	})
 }
 
-// startReaper starts a detached shell that waits for this process to end
+// itStartReaper starts a detached shell that waits for this process to end
 // and then kills every pid listed in $itBase/reap and removes $itBase.
 // Normally stopEverything kills the reaper first; it only acts when the
 // test binary died without cleaning up.
-func startReaper() {
+func itStartReaper() {
 	script := `p=$1; d=$2
 while kill -0 "$p" 2>/dev/null; do sleep 1; done
 sleep 2
@@ -129,62 +129,72 @@ rm -rf "$d"`
 	cmd := exec.Command("/bin/sh", "-c", script, "reaper", strconv.Itoa(os.Getpid()), itBase)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err == nil {
-		reaper = cmd
+		itReaper = cmd
 	}
 }
 
-func reapAdd(name string, pid int) {
+func itReapAdd(name string, pid int) {
 	os.WriteFile(filepath.Join(itBase, "reap", name), []byte(strconv.Itoa(pid)), 0o644)
 }
 
-func reapRemove(name string) { os.Remove(filepath.Join(itBase, "reap", name)) }
+func itReapRemove(name string) { os.Remove(filepath.Join(itBase, "reap", name)) }
 
-// inCI reports whether the tests run in CI, where a missing dependency is
+// itInCI reports whether the tests run in CI, where a missing dependency is
 // a failure and not a reason to skip.
-func inCI() bool {
+func itInCI() bool {
 	v := strings.ToLower(os.Getenv("CI"))
 	return v != "" && v != "0" && v != "false"
 }
 
-// missingDeps returns what is missing for "tomcat" or "httpd", or "".
-func missingDeps(what string) string {
+// itMissingDeps returns what is missing for "tomcat" or "httpd", or "".
+func itMissingDeps(what string) string {
 	var miss []string
 	switch what {
 	case "tomcat":
-		if _, err := os.Stat(filepath.Join(tomcatHome, "bin", "catalina.sh")); err != nil {
-			miss = append(miss, tomcatHome+"/bin/catalina.sh (package tomcat10)")
+		if _, err := os.Stat(filepath.Join(itTomcatHome, "bin", "catalina.sh")); err != nil {
+			miss = append(miss, itTomcatHome+"/bin/catalina.sh (package tomcat10)")
 		}
 		for _, f := range []string{"web.xml", "catalina.properties", "logging.properties"} {
-			if _, err := os.Stat(filepath.Join(tomcatConf, f)); err != nil {
-				miss = append(miss, tomcatConf+"/"+f+" (package tomcat10)")
+			if _, err := os.Stat(filepath.Join(itTomcatConf, f)); err != nil {
+				miss = append(miss, itTomcatConf+"/"+f+" (package tomcat10)")
 			}
 		}
 		if _, err := exec.LookPath("java"); err != nil {
 			miss = append(miss, "java (a JRE 17, pulled in by tomcat10)")
 		}
 	case "httpd":
-		if _, err := exec.LookPath(apacheBin); err != nil {
-			if _, err := os.Stat("/usr/sbin/" + apacheBin); err != nil {
-				miss = append(miss, "apache2 (package apache2)")
-			}
+		if itApacheBin() == "" {
+			miss = append(miss, "apache2 (package apache2)")
 		}
 		for _, m := range []string{"mod_jk.so", "mod_mpm_event.so", "mod_authz_core.so"} {
-			if _, err := os.Stat(filepath.Join(apacheModules, m)); err != nil {
-				miss = append(miss, apacheModules+"/"+m+" (packages apache2, libapache2-mod-jk)")
+			if _, err := os.Stat(filepath.Join(itApacheModules, m)); err != nil {
+				miss = append(miss, itApacheModules+"/"+m+" (packages apache2, libapache2-mod-jk)")
 			}
 		}
 	}
 	return strings.Join(miss, ", ")
 }
 
-// requireDeps skips the test when a dependency is missing, or fails it
+// itApacheBin finds the httpd binary; /usr/sbin is often not in a
+// non-root PATH.
+func itApacheBin() string {
+	if p, err := exec.LookPath(itApacheName); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/" + itApacheName); err == nil {
+		return "/usr/sbin/" + itApacheName
+	}
+	return ""
+}
+
+// itRequireDeps skips the test when a dependency is missing, or fails it
 // under CI.
-func requireDeps(t testing.TB, what ...string) {
+func itRequireDeps(t testing.TB, what ...string) {
 	t.Helper()
 	for _, w := range what {
-		if miss := missingDeps(w); miss != "" {
+		if miss := itMissingDeps(w); miss != "" {
 			msg := fmt.Sprintf("%s not available: missing %s; on Debian: apt-get install tomcat10 apache2 libapache2-mod-jk", w, miss)
-			if inCI() {
+			if itInCI() {
 				t.Fatalf("CI is set and a dependency is missing: %s", msg)
 			}
 			t.Skip(msg)
@@ -192,8 +202,8 @@ func requireDeps(t testing.TB, what ...string) {
 	}
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
+// itFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func itFreePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -203,7 +213,7 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func freePortErr() (int, error) {
+func itFreePortErr() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -212,8 +222,8 @@ func freePortErr() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitFor polls cond every 50 ms until it holds or the deadline passes.
-func waitFor(d time.Duration, cond func() bool) bool {
+// itWaitFor polls cond every 50 ms until it holds or the deadline passes.
+func itWaitFor(d time.Duration, cond func() bool) bool {
 	end := time.Now().Add(d)
 	for {
 		if cond() {
@@ -226,7 +236,7 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 }
 
-func portOpen(addr string) bool {
+func itPortOpen(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 	if err != nil {
 		return false
@@ -235,7 +245,7 @@ func portOpen(addr string) bool {
 	return true
 }
 
-func tail(path string, n int) string {
+func itTail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(%s: %v)", path, err)
@@ -249,32 +259,32 @@ func tail(path string, n int) string {
 
 // ---------------------------------------------------------------- Tomcat
 
-// tomcat is one real Tomcat 10 in its own CATALINA_BASE, with an HTTP
+// itTomcat is one real Tomcat 10 in its own CATALINA_BASE, with an HTTP
 // connector and an AJP connector (secret required), both on 127.0.0.1.
-type tomcat struct {
+type itTomcat struct {
 	name     string // also the jvmRoute and -Drig.node
 	base     string
 	httpPort int
 	ajpPort  int
 }
 
-func (tc *tomcat) httpURL(path string) string {
+func (tc *itTomcat) httpURL(path string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d%s", tc.httpPort, path)
 }
 
-func (tc *tomcat) ajpAddr() string { return fmt.Sprintf("127.0.0.1:%d", tc.ajpPort) }
+func (tc *itTomcat) ajpAddr() string { return fmt.Sprintf("127.0.0.1:%d", tc.ajpPort) }
 
-// ensureTomcats starts tc1 and tc2 once; every caller waits for the
+// itEnsureTomcats starts tc1 and tc2 once; every caller waits for the
 // result.
-func ensureTomcats() {
+func itEnsureTomcats() {
 	tcStart.Do(func() {
 		tcStarted.Store(true)
 		defer close(tcDone)
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
-		tcInst = make([]*tomcat, 2)
+		tcInst = make([]*itTomcat, 2)
 		for i := range tcInst {
-			tcInst[i] = &tomcat{name: fmt.Sprintf("tc%d", i+1)}
+			tcInst[i] = &itTomcat{name: fmt.Sprintf("tc%d", i+1)}
 		}
 		for i, tc := range tcInst {
 			wg.Add(1)
@@ -288,12 +298,12 @@ func ensureTomcats() {
 	})
 }
 
-// tomcats returns the two running Tomcats, skipping or failing the test
+// itTomcats returns the two running Tomcats, skipping or failing the test
 // when they are not available.
-func tomcats(t *testing.T) []*tomcat {
+func itTomcats(t *testing.T) []*itTomcat {
 	t.Helper()
-	requireDeps(t, "tomcat")
-	go ensureTomcats()
+	itRequireDeps(t, "tomcat")
+	go itEnsureTomcats()
 	select {
 	case <-tcDone:
 	case <-time.After(150 * time.Second):
@@ -305,7 +315,7 @@ func tomcats(t *testing.T) []*tomcat {
 	return tcInst
 }
 
-const tomcatServerXML = `<?xml version="1.0" encoding="UTF-8"?>
+const itTomcatServerXML = `<?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
   <Service name="Catalina">
     <Connector port="%d" protocol="HTTP/1.1" address="127.0.0.1" connectionTimeout="20000"/>
@@ -318,7 +328,7 @@ const tomcatServerXML = `<?xml version="1.0" encoding="UTF-8"?>
 </Server>
 `
 
-func (tc *tomcat) start() error {
+func (tc *itTomcat) start() error {
 	tc.base = filepath.Join(itBase, tc.name)
 	for _, d := range []string{"conf", "logs", "temp", "work", "webapps"} {
 		if err := os.MkdirAll(filepath.Join(tc.base, d), 0o755); err != nil {
@@ -326,11 +336,11 @@ func (tc *tomcat) start() error {
 		}
 	}
 	for _, f := range []string{"web.xml", "catalina.properties", "logging.properties"} {
-		if err := copyFile(filepath.Join(tomcatConf, f), filepath.Join(tc.base, "conf", f)); err != nil {
+		if err := itCopyFile(filepath.Join(itTomcatConf, f), filepath.Join(tc.base, "conf", f)); err != nil {
 			return err
 		}
 	}
-	if err := copyDir(filepath.Join("..", "testdata", "tomcat", "ROOT"), filepath.Join(tc.base, "webapps", "ROOT")); err != nil {
+	if err := itCopyDir(filepath.Join("..", "testdata", "tomcat", "ROOT"), filepath.Join(tc.base, "webapps", "ROOT")); err != nil {
 		return fmt.Errorf("%s: copy the webapp: %w", tc.name, err)
 	}
 	var err error
@@ -346,22 +356,22 @@ func (tc *tomcat) start() error {
 // launch picks ports, writes server.xml and runs catalina.sh start, then
 // waits (at most 90 s) until the HTTP connector answers and the AJP port
 // accepts.
-func (tc *tomcat) launch() error {
+func (tc *itTomcat) launch() error {
 	var err error
-	if tc.httpPort, err = freePortErr(); err != nil {
+	if tc.httpPort, err = itFreePortErr(); err != nil {
 		return err
 	}
-	if tc.ajpPort, err = freePortErr(); err != nil {
+	if tc.ajpPort, err = itFreePortErr(); err != nil {
 		return err
 	}
-	xml := fmt.Sprintf(tomcatServerXML, tc.httpPort, tc.ajpPort, ajpSecret, tc.name)
+	xml := fmt.Sprintf(itTomcatServerXML, tc.httpPort, tc.ajpPort, itSecret, tc.name)
 	if err := os.WriteFile(filepath.Join(tc.base, "conf", "server.xml"), []byte(xml), 0o644); err != nil {
 		return err
 	}
 	os.Remove(filepath.Join(tc.base, "pid"))
-	cmd := exec.Command(filepath.Join(tomcatHome, "bin", "catalina.sh"), "start")
+	cmd := exec.Command(filepath.Join(itTomcatHome, "bin", "catalina.sh"), "start")
 	cmd.Env = append(os.Environ(),
-		"CATALINA_HOME="+tomcatHome,
+		"CATALINA_HOME="+itTomcatHome,
 		"CATALINA_BASE="+tc.base,
 		"CATALINA_PID="+filepath.Join(tc.base, "pid"),
 		"CATALINA_TMPDIR="+filepath.Join(tc.base, "temp"),
@@ -371,9 +381,9 @@ func (tc *tomcat) launch() error {
 		return fmt.Errorf("%s: catalina.sh start: %v: %s", tc.name, err, out)
 	}
 	if pid := tc.pid(); pid > 0 {
-		reapAdd("tomcat-"+tc.name, pid)
+		itReapAdd("tomcat-"+tc.name, pid)
 	}
-	ok := waitFor(90*time.Second, func() bool {
+	ok := itWaitFor(90*time.Second, func() bool {
 		if pid := tc.pid(); pid > 0 && syscall.Kill(pid, 0) != nil {
 			return true // died: stop waiting
 		}
@@ -383,18 +393,18 @@ func (tc *tomcat) launch() error {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode == 200 && portOpen(tc.ajpAddr())
+		return resp.StatusCode == 200 && itPortOpen(tc.ajpAddr())
 	})
-	if !ok || !portOpen(tc.ajpAddr()) {
+	if !ok || !itPortOpen(tc.ajpAddr()) {
 		return fmt.Errorf("%s did not come up on HTTP %d / AJP %d within 90 s\n%s", tc.name, tc.httpPort, tc.ajpPort,
-			tail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
+			itTail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
 	}
 	return nil
 }
 
 // warmUp compiles every JSP once through the HTTP connector, so that the
 // tests do not time Jasper.
-func (tc *tomcat) warmUp() error {
+func (tc *itTomcat) warmUp() error {
 	for _, p := range []string{"/session.jsp", "/echo.jsp", "/params.jsp", "/big.jsp?size=1", "/status.jsp?code=200",
 		"/cookies.jsp", "/headers.jsp", "/attrs.jsp"} {
 		resp, err := http.Get(tc.httpURL(p))
@@ -405,13 +415,13 @@ func (tc *tomcat) warmUp() error {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			return fmt.Errorf("%s warm-up %s: status %d\n%s", tc.name, p, resp.StatusCode,
-				tail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
+				itTail(filepath.Join(tc.base, "logs", "catalina.out"), 40))
 		}
 	}
 	return nil
 }
 
-func (tc *tomcat) pid() int {
+func (tc *itTomcat) pid() int {
 	b, err := os.ReadFile(filepath.Join(tc.base, "pid"))
 	if err != nil {
 		return 0
@@ -421,21 +431,21 @@ func (tc *tomcat) pid() int {
 }
 
 // stop sends SIGTERM, waits up to 15 s, then SIGKILL.
-func (tc *tomcat) stop() {
+func (tc *itTomcat) stop() {
 	pid := tc.pid()
 	if pid <= 0 {
 		return
 	}
 	syscall.Kill(pid, syscall.SIGTERM)
-	if !waitFor(15*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+	if !itWaitFor(15*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
 		syscall.Kill(pid, syscall.SIGKILL)
-		waitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
+		itWaitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
 	}
 	os.Remove(filepath.Join(tc.base, "pid"))
-	reapRemove("tomcat-" + tc.name)
+	itReapRemove("tomcat-" + tc.name)
 }
 
-func copyFile(src, dst string) error {
+func itCopyFile(src, dst string) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -443,7 +453,7 @@ func copyFile(src, dst string) error {
 	return os.WriteFile(dst, b, 0o644)
 }
 
-func copyDir(src, dst string) error {
+func itCopyDir(src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -452,16 +462,16 @@ func copyDir(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
-		return copyFile(p, filepath.Join(dst, rel))
+		return itCopyFile(p, filepath.Join(dst, rel))
 	})
 }
 
 // ---------------------------------------------------------------- httpd + mod_jk
 
-// httpdConf follows the reference rig's httpd-modjk.conf, with one child
+// itHTTPDConf follows the reference rig's httpd-modjk.conf, with one child
 // process (mod_jk keeps lb state per child, so one child gives the
 // deterministic pick sequences the differential tests compare).
-const httpdConf = `ServerRoot /etc/apache2
+const itHTTPDConf = `ServerRoot /etc/apache2
 ServerName localhost
 Listen 127.0.0.1:{{PORT}}
 PidFile {{DIR}}/httpd.pid
@@ -491,38 +501,38 @@ JkWatchdogInterval 60
 {{MOUNTS}}
 `
 
-// httpd is one running httpd + mod_jk.
-type httpd struct {
+// itHTTPD is one running httpd + mod_jk.
+type itHTTPD struct {
 	dir  string
 	conf string
 	addr string
 	pid  int
 }
 
-// modjkSpec says what an httpd + mod_jk (and the matching jkbalancer)
+// itSpec says what an httpd + mod_jk (and the matching jkbalancer)
 // should run.
-type modjkSpec struct {
+type itSpec struct {
 	workers   string   // workers.properties text
 	jkMounts  []string // "PATTERN WORKER" pairs: JkMount for httpd, --mount for jkbalancer
 	mountFile string   // uriworkermap.properties text ("" = none): JkMountFile / MountFile
 }
 
-func (s modjkSpec) mounts() []string {
+func (s itSpec) mounts() []string {
 	if s.jkMounts == nil && s.mountFile == "" {
 		return []string{"/* lb"}
 	}
 	return s.jkMounts
 }
 
-// startHTTPD starts httpd + mod_jk for spec in a new directory and stops
+// itStartHTTPD starts httpd + mod_jk for spec in a new directory and stops
 // it when the test ends.
-func startHTTPD(t *testing.T, spec modjkSpec) *httpd {
+func itStartHTTPD(t *testing.T, spec itSpec) *itHTTPD {
 	t.Helper()
-	requireDeps(t, "httpd")
-	httpdSeqMu.Lock()
-	httpdSeq++
-	n := httpdSeq
-	httpdSeqMu.Unlock()
+	itRequireDeps(t, "httpd")
+	itHTTPDSeqMu.Lock()
+	itHTTPDSeq++
+	n := itHTTPDSeq
+	itHTTPDSeqMu.Unlock()
 	dir := filepath.Join(itBase, fmt.Sprintf("httpd-%d", n))
 	os.MkdirAll(filepath.Join(dir, "htdocs"), 0o777)
 	os.Chmod(dir, 0o777)
@@ -547,12 +557,12 @@ func startHTTPD(t *testing.T, spec modjkSpec) *httpd {
 	if v := os.Getenv("JKB_IT_JKLOG"); v != "" {
 		jklog = v
 	}
-	h := &httpd{dir: dir, conf: filepath.Join(dir, "httpd.conf")}
+	h := &itHTTPD{dir: dir, conf: filepath.Join(dir, "httpd.conf")}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
+		port := itFreePort(t)
 		conf := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{DIR}}", dir, "{{USER}}", user,
-			"{{MODS}}", apacheModules, "{{JKLOG}}", jklog, "{{MOUNTS}}", strings.Join(mounts, "\n")).Replace(httpdConf)
+			"{{MODS}}", itApacheModules, "{{JKLOG}}", jklog, "{{MOUNTS}}", strings.Join(mounts, "\n")).Replace(itHTTPDConf)
 		if err := os.WriteFile(h.conf, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -567,34 +577,33 @@ func startHTTPD(t *testing.T, spec modjkSpec) *httpd {
 	return nil
 }
 
-func (h *httpd) start() error {
-	cmd := exec.Command(apacheBin, "-f", h.conf, "-k", "start")
-	cmd.Env = append(os.Environ(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin:"+os.Getenv("PATH"))
+func (h *itHTTPD) start() error {
+	cmd := exec.Command(itApacheBin(), "-f", h.conf, "-k", "start")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apache2 -k start: %v: %s\n%s", err, out, tail(filepath.Join(h.dir, "error.log"), 20))
+		return fmt.Errorf("apache2 -k start: %v: %s\n%s", err, out, itTail(filepath.Join(h.dir, "error.log"), 20))
 	}
 	pidFile := filepath.Join(h.dir, "httpd.pid")
-	ok := waitFor(15*time.Second, func() bool {
+	ok := itWaitFor(15*time.Second, func() bool {
 		b, err := os.ReadFile(pidFile)
 		if err != nil {
 			return false
 		}
 		h.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		return h.pid > 0 && portOpen(h.addr)
+		return h.pid > 0 && itPortOpen(h.addr)
 	})
 	if h.pid > 0 {
-		reapAdd("httpd-"+filepath.Base(h.dir), h.pid)
+		itReapAdd("httpd-"+filepath.Base(h.dir), h.pid)
 	}
 	if !ok {
 		return fmt.Errorf("httpd did not listen on %s within 15 s\n%s\n%s", h.addr,
-			tail(filepath.Join(h.dir, "error.log"), 20), tail(filepath.Join(h.dir, "mod_jk.log"), 20))
+			itTail(filepath.Join(h.dir, "error.log"), 20), itTail(filepath.Join(h.dir, "mod_jk.log"), 20))
 	}
 	return nil
 }
 
 // stop runs apache2 -k stop and waits (at most 10 s) for the parent to
 // exit, then kills it.
-func (h *httpd) stop(t testing.TB) {
+func (h *itHTTPD) stop(t testing.TB) {
 	if h.pid == 0 {
 		b, err := os.ReadFile(filepath.Join(h.dir, "httpd.pid"))
 		if err != nil {
@@ -605,35 +614,35 @@ func (h *httpd) stop(t testing.TB) {
 			return
 		}
 	}
-	exec.Command(apacheBin, "-f", h.conf, "-k", "stop").Run()
+	exec.Command(itApacheBin(), "-f", h.conf, "-k", "stop").Run()
 	pid := h.pid
-	if !waitFor(10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+	if !itWaitFor(10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
 		syscall.Kill(pid, syscall.SIGKILL)
-		waitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
+		itWaitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
 	}
 	// The parent is gone; give its children a moment to leave the port.
-	waitFor(5*time.Second, func() bool { return !portOpen(h.addr) })
-	reapRemove("httpd-" + filepath.Base(h.dir))
+	itWaitFor(5*time.Second, func() bool { return !itPortOpen(h.addr) })
+	itReapRemove("httpd-" + filepath.Base(h.dir))
 	h.pid = 0
 }
 
-func (h *httpd) logs() string {
-	return tail(filepath.Join(h.dir, "mod_jk.log"), 30) + "\n" + tail(filepath.Join(h.dir, "error.log"), 10)
+func (h *itHTTPD) logs() string {
+	return itTail(filepath.Join(h.dir, "mod_jk.log"), 30) + "\n" + itTail(filepath.Join(h.dir, "error.log"), 10)
 }
 
 // ---------------------------------------------------------------- jkbalancer
 
-// jkb is one in-process jkbalancer.
-type jkb struct {
+// itJKB is one in-process jkbalancer.
+type itJKB struct {
 	srv     *Server
 	addr    string
 	logPath string
 }
 
-// startJKB runs jkbalancer on 127.0.0.1:0 with the same files as the
-// httpd of spec (written to a new directory) and stops it when the test
+// itStartJKB runs jkbalancer on 127.0.0.1:0 with the same files as the
+// itHTTPD of spec (written to a new directory) and stops it when the test
 // ends. yaml, if not empty, is written as jkbalancer.yaml and loaded too.
-func startJKB(t *testing.T, spec modjkSpec, yaml string) *jkb {
+func itStartJKB(t *testing.T, spec itSpec, yaml string) *itJKB {
 	t.Helper()
 	dir := t.TempDir()
 	wf := filepath.Join(dir, "workers.properties")
@@ -662,7 +671,7 @@ func startJKB(t *testing.T, spec modjkSpec, yaml string) *jkb {
 		t.Fatalf("jkbalancer refuses the configuration that httpd + mod_jk accepts:\n%v\n--- workers.properties:\n%s",
 			problems, spec.workers)
 	}
-	j := &jkb{logPath: filepath.Join(dir, "jkbalancer.log")}
+	j := &itJKB{logPath: filepath.Join(dir, "jkbalancer.log")}
 	lf, err := os.Create(j.logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -694,22 +703,22 @@ func startJKB(t *testing.T, spec modjkSpec, yaml string) *jkb {
 	return j
 }
 
-func (j *jkb) logs() string { return tail(j.logPath, 30) }
+func (j *itJKB) logs() string { return itTail(j.logPath, 30) }
 
 // ---------------------------------------------------------------- raw HTTP client
 
-// rawResp is a response read by rawDo.
-type rawResp struct {
+// itRawResp is a response read by itRawDo.
+type itRawResp struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-// rawDo sends req (a complete HTTP/1.1 request head, lines separated by
+// itRawDo sends req (a complete HTTP/1.1 request head, lines separated by
 // \r\n and ending with an empty line, optionally followed by a body) to
 // addr on a fresh connection and reads one response. The connection is
 // closed afterwards. Bounded by 30 s.
-func rawDo(addr string, req string) (*rawResp, error) {
+func itRawDo(addr string, req string) (*itRawResp, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
@@ -729,16 +738,16 @@ func rawDo(addr string, req string) (*rawResp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
-	return &rawResp{status: resp.StatusCode, header: resp.Header, body: body}, nil
+	return &itRawResp{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
-// rawGet builds and sends "GET target" with the given extra header lines.
-func rawGet(addr, target string, headers ...string) (*rawResp, error) {
+// itRawGet builds and sends "GET target" with the given extra header lines.
+func itRawGet(addr, target string, headers ...string) (*itRawResp, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", target, addr)
 	for _, h := range headers {
 		b.WriteString(h + "\r\n")
 	}
 	b.WriteString("Connection: close\r\n\r\n")
-	return rawDo(addr, b.String())
+	return itRawDo(addr, b.String())
 }

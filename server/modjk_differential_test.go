@@ -68,7 +68,7 @@ func (m *diffMember) serve(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		{Name: "X-Activation", Value: strconv.QuoteToASCII(r.Activation)},
 		{Name: "X-Query", Value: strconv.QuoteToASCII(r.QueryString)},
 	}
-	if !hasCookie(r.Request, "JSESSIONID") {
+	if !diffHasCookie(r.Request, "JSESSIONID") {
 		m.mu.Lock()
 		m.seq[r.ServerPort]++
 		n := m.seq[r.ServerPort]
@@ -77,12 +77,26 @@ func (m *diffMember) serve(w *ajptest.ResponseWriter, r *ajptest.Request) {
 	}
 	body := "member=" + m.name + "\n"
 	hs = append(hs, ajp.Header{Name: "Content-Length", Value: fmt.Sprint(len(body))})
-	w.SendHeaders(200, hs...)
+	w.SendHeaders(m.status(r.URI), hs...)
 	w.Write([]byte(body))
 	w.End(true)
 }
 
-func hasCookie(r *ajp.Request, name string) bool {
+// status is 200, or N for a URI /code/<member>/<N> naming this member
+// (fail_on_status cases).
+func (m *diffMember) status(uri string) int {
+	rest, ok := strings.CutPrefix(uri, "/code/"+m.name+"/")
+	if !ok {
+		return 200
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 100 || n > 599 {
+		return 200
+	}
+	return n
+}
+
+func diffHasCookie(r *ajp.Request, name string) bool {
 	for _, h := range r.Headers {
 		if strings.EqualFold(h.Name, "cookie") && strings.Contains(h.Value, name+"=") {
 			return true
@@ -91,8 +105,8 @@ func hasCookie(r *ajp.Request, name string) bool {
 	return false
 }
 
-// step is one request of a script, or an action on the members.
-type step struct {
+// diffStep is one request of a script, or an action on the members.
+type diffStep struct {
 	target string // request target, sent byte for byte
 	cookie string // Cookie header value; jarCookie = the last JSESSIONID this proxy set
 	n      int    // how many times (default 1)
@@ -101,17 +115,31 @@ type step struct {
 	action func(ms map[string]*diffMember)
 }
 
-const jarCookie = "@jar"
+const diffJar = "@jar"
 
-func get(target string, n int) step                        { return step{target: target, n: n} }
-func getC(target, cookie string, n int) step               { return step{target: target, cookie: cookie, n: n} }
-func kill(names ...string) step                            { return memberAction("kill", names, (*ajptest.Server).Close) }
-func revive(names ...string) step                          { return memberAction("revive", names, restartMember) }
-func restartMember(s *ajptest.Server)                      { s.Restart() }
-func act(what string, f func(map[string]*diffMember)) step { return step{what: what, action: f} }
+func diffGet(target string, n int) diffStep { return diffStep{target: target, n: n} }
+func diffGetC(target, cookie string, n int) diffStep {
+	return diffStep{target: target, cookie: cookie, n: n}
+}
+func diffKill(names ...string) diffStep {
+	return diffMemberAction("kill", names, (*ajptest.Server).Close)
+}
+func diffRevive(names ...string) diffStep {
+	return diffMemberAction("revive", names, diffRestartMember)
+}
+func diffRestartMember(s *ajptest.Server) { s.Restart() }
+func diffHang(names ...string) diffStep {
+	return diffMemberAction("hang", names, (*ajptest.Server).Hang)
+}
+func diffResume(names ...string) diffStep {
+	return diffMemberAction("resume", names, (*ajptest.Server).Resume)
+}
+func diffAct(what string, f func(map[string]*diffMember)) diffStep {
+	return diffStep{what: what, action: f}
+}
 
-func memberAction(verb string, names []string, f func(*ajptest.Server)) step {
-	return act(verb+" "+strings.Join(names, ","), func(ms map[string]*diffMember) {
+func diffMemberAction(verb string, names []string, f func(*ajptest.Server)) diffStep {
+	return diffAct(verb+" "+strings.Join(names, ","), func(ms map[string]*diffMember) {
 		for _, n := range names {
 			f(ms[n].srv)
 		}
@@ -126,7 +154,7 @@ type diffCase struct {
 	members   []string          // member worker names (t1, t2, t3)
 	jkMounts  []string          // "PATTERN WORKER"; nil = "/* lb" unless mountFile is set
 	mountFile string            // file in testdata/diff
-	script    []step
+	script    []diffStep
 	// want, if set, pins the "status member" sequence mod_jk and
 	// jkbalancer must both produce.
 	want []string
@@ -137,8 +165,8 @@ type diffCase struct {
 	wantCookies []string
 }
 
-// obs is what one request observed.
-type obs struct {
+// diffObs is what one request observed.
+type diffObs struct {
 	status  int
 	member  string
 	uri     string
@@ -147,9 +175,9 @@ type obs struct {
 	cookies []string
 }
 
-func (o obs) key() string { return fmt.Sprintf("%d %s", o.status, o.member) }
+func (o diffObs) key() string { return fmt.Sprintf("%d %s", o.status, o.member) }
 
-func (o obs) detail() string {
+func (o diffObs) detail() string {
 	return fmt.Sprintf("uri=%s route=%s activation=%s", o.uri, o.route, o.act)
 }
 
@@ -164,108 +192,138 @@ func diffCases() []diffCase {
 			c := diffCase{
 				name:    fmt.Sprintf("method_%s_%s_%s", m, f[0], f[1]),
 				workers: "methods.properties", vars: map[string]string{"METHOD": m, "F1": f[0], "F2": f[1]},
-				members: two, script: []step{get("/m", 12)},
+				members: two, script: []diffStep{diffGet("/m", 12)},
 			}
 			if m == "R" && f == [2]string{"1", "5"} {
 				// spec/modjk.md 3.5 [verified]: mults 5:1, ties by rotation.
-				c.want = repeatSeq([]string{"200 t1", "200 t2", "200 t2", "200 t2", "200 t2", "200 t2"}, 12)
+				c.want = diffRepeat([]string{"200 t1", "200 t2", "200 t2", "200 t2", "200 t2", "200 t2"}, 12)
 			}
 			cs = append(cs, c)
 		}
 	}
+	// Sessions and balanced traffic mixed: R counts sticky requests, S and
+	// N count only new sessions, B counts in-flight ones.
+	for _, m := range []string{"R", "S", "N", "B"} {
+		cs = append(cs, diffCase{
+			name:    "method_" + m + "_with_sessions",
+			workers: "methods.properties", vars: map[string]string{"METHOD": m, "F1": "1", "F2": "1"},
+			members: two, script: []diffStep{
+				diffGet("/m", 1), diffGetC("/m", "JSESSIONID=x.t1", 3), diffGet("/m", 4), diffGetC("/m", "JSESSIONID=x.t2", 5),
+				diffGet("/m", 4), diffGetC("/m", diffJar, 2), diffGet("/m", 2),
+			},
+		})
+	}
 	cs = append(cs,
-		diffCase{name: "sticky_cookie", workers: "two.properties", members: two, script: []step{
-			get("/s", 1), getC("/s", "JSESSIONID=x.t2", 4), get("/s", 2), getC("/s", "JSESSIONID=x.t1", 2),
-			get("/s", 1), getC("/s", jarCookie, 3),
+		diffCase{name: "sticky_cookie", workers: "two.properties", members: two, script: []diffStep{
+			diffGet("/s", 1), diffGetC("/s", "JSESSIONID=x.t2", 4), diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t1", 2),
+			diffGet("/s", 1), diffGetC("/s", diffJar, 3),
 		}},
-		diffCase{name: "cookie_route_matches_no_member", workers: "two.properties", members: two, script: []step{
-			getC("/s", "JSESSIONID=x.t9", 4), getC("/s", "JSESSIONID=x.", 2), getC("/s", "JSESSIONID=", 2),
-			getC("/s", "JSESSIONID=nodot", 2),
+		diffCase{name: "cookie_route_matches_no_member", workers: "two.properties", members: two, script: []diffStep{
+			diffGetC("/s", "JSESSIONID=x.t9", 4), diffGetC("/s", "JSESSIONID=x.", 2), diffGetC("/s", "JSESSIONID=", 2),
+			diffGetC("/s", "JSESSIONID=nodot", 2),
 		}},
-		diffCase{name: "first_dot_rule", workers: "two.properties", members: two, script: []step{
+		diffCase{name: "first_dot_rule", workers: "two.properties", members: two, script: []diffStep{
 			// route of a.b.t2 is b.t2 (after the first dot): no member.
-			getC("/s", "JSESSIONID=a.b.t2", 4), getC("/s", "JSESSIONID=a.t2.b", 2), getC("/s", "JSESSIONID=a.t2", 2),
+			diffGetC("/s", "JSESSIONID=a.b.t2", 4), diffGetC("/s", "JSESSIONID=a.t2.b", 2), diffGetC("/s", "JSESSIONID=a.t2", 2),
 		}},
-		diffCase{name: "cookie_forms", workers: "two.properties", members: two, script: []step{
-			getC("/s", "other=1; JSESSIONID=x.t2", 2), getC("/s", `JSESSIONID="x.t2"`, 2),
-			getC("/s", "JSESSIONID = x.t2", 2), getC("/s", "XJSESSIONID=x.t2", 2),
-			getC("/s", "JSESSIONID=x.t9; JSESSIONID=y.t2", 2), getC("/s", "jsessionid=x.t2", 2),
+		diffCase{name: "cookie_forms", workers: "two.properties", members: two, script: []diffStep{
+			diffGetC("/s", "other=1; JSESSIONID=x.t2", 2), diffGetC("/s", `JSESSIONID="x.t2"`, 2),
+			diffGetC("/s", "JSESSIONID = x.t2", 2), diffGetC("/s", "XJSESSIONID=x.t2", 2),
+			diffGetC("/s", "JSESSIONID=x.t9; JSESSIONID=y.t2", 2), diffGetC("/s", "jsessionid=x.t2", 2),
 		}},
-		diffCase{name: "path_parameter", workers: "two.properties", members: two, script: []step{
-			get("/s;jsessionid=x.t1", 3), get("/s;jsessionid=x.t2?q=1", 2),
+		diffCase{name: "path_parameter", workers: "two.properties", members: two, script: []diffStep{
+			diffGet("/s;jsessionid=x.t1", 3), diffGet("/s;jsessionid=x.t2?q=1", 2),
 			// the path parameter wins over the cookie
-			getC("/s;jsessionid=x.t1", "JSESSIONID=y.t2", 2),
-			get("/a;jsessionid=x.t2/b", 2), get("/s;JSESSIONID=x.t2", 2), get("/s;jsessionid=x.t9", 2),
+			diffGetC("/s;jsessionid=x.t1", "JSESSIONID=y.t2", 2),
+			diffGet("/a;jsessionid=x.t2/b", 2), diffGet("/s;JSESSIONID=x.t2", 2), diffGet("/s;jsessionid=x.t9", 2),
 		}},
-		diffCase{name: "session_cookie_ROUTEID", workers: "routeid.properties", members: two, script: []step{
-			get("/s;jsessionid=x.t2", 3), getC("/s", "ROUTEID=.t2", 3), getC("/s", "JSESSIONID=x.t2", 3),
-			get("/s;ROUTEID=.t2", 2), get("/s;jsessionid=x.t1", 2),
+		diffCase{name: "session_cookie_ROUTEID", workers: "routeid.properties", members: two, script: []diffStep{
+			diffGet("/s;jsessionid=x.t2", 3), diffGetC("/s", "ROUTEID=.t2", 3), diffGetC("/s", "JSESSIONID=x.t2", 3),
+			diffGet("/s;ROUTEID=.t2", 2), diffGet("/s;jsessionid=x.t1", 2),
 		}},
 		diffCase{name: "activation_disabled", workers: "activation.properties", vars: map[string]string{"ACT": "D"},
-			members: three, script: []step{
-				get("/s", 4), getC("/s", "JSESSIONID=x.t2", 3), get("/s", 2), getC("/s", "JSESSIONID=x.t3", 1),
-				kill("t2"), getC("/s", "JSESSIONID=x.t2", 2),
+			members: three, script: []diffStep{
+				diffGet("/s", 4), diffGetC("/s", "JSESSIONID=x.t2", 3), diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t3", 1),
+				diffKill("t2"), diffGetC("/s", "JSESSIONID=x.t2", 2),
 			}},
 		diffCase{name: "activation_stopped", workers: "activation.properties", vars: map[string]string{"ACT": "S"},
-			members: three, script: []step{
-				get("/s", 4), getC("/s", "JSESSIONID=x.t2", 3), get("/s", 2), get("/s;jsessionid=x.t2", 2),
+			members: three, script: []diffStep{
+				diffGet("/s", 4), diffGetC("/s", "JSESSIONID=x.t2", 3), diffGet("/s", 2), diffGet("/s;jsessionid=x.t2", 2),
 			}},
 		diffCase{name: "sticky_force_stopped", workers: "force.properties", vars: map[string]string{"ACT": "S"},
-			members: two, script: []step{
-				get("/s", 2), getC("/s", "JSESSIONID=x.t2", 2), getC("/s", "JSESSIONID=nodot", 2),
-				getC("/s", "JSESSIONID=x.t9", 2), getC("/s", "JSESSIONID=x.t1", 2),
+			members: two, script: []diffStep{
+				diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t2", 2), diffGetC("/s", "JSESSIONID=nodot", 2),
+				diffGetC("/s", "JSESSIONID=x.t9", 2), diffGetC("/s", "JSESSIONID=x.t1", 2),
 			}},
 		diffCase{name: "sticky_force_dead", workers: "force.properties", vars: map[string]string{"ACT": "A"},
-			members: two, script: []step{
-				getC("/s", "JSESSIONID=x.t2", 2), kill("t2"), getC("/s", "JSESSIONID=x.t2", 2), get("/s", 3),
-				getC("/s", "JSESSIONID=x.t1", 1),
+			members: two, script: []diffStep{
+				diffGetC("/s", "JSESSIONID=x.t2", 2), diffKill("t2"), diffGetC("/s", "JSESSIONID=x.t2", 2), diffGet("/s", 3),
+				diffGetC("/s", "JSESSIONID=x.t1", 1),
 			}},
-		diffCase{name: "distance_tiers", workers: "distance.properties", members: three, script: []step{
-			get("/s", 4), getC("/s", "JSESSIONID=x.t1", 2), kill("t2"), get("/s", 3), kill("t3"), get("/s", 3),
-			revive("t2", "t3"), get("/s", 2),
+		diffCase{name: "distance_tiers", workers: "distance.properties", members: three, script: []diffStep{
+			diffGet("/s", 4), diffGetC("/s", "JSESSIONID=x.t1", 2), diffKill("t2"), diffGet("/s", 3), diffKill("t3"), diffGet("/s", 3),
+			diffRevive("t2", "t3"), diffGet("/s", 2),
 		}},
-		diffCase{name: "redirect", workers: "redirect.properties", members: three, script: []step{
-			get("/s", 3), kill("t1"), getC("/s", "JSESSIONID=x.t1", 3), get("/s", 3),
+		diffCase{name: "redirect", workers: "redirect.properties", members: three, script: []diffStep{
+			diffGet("/s", 3), diffKill("t1"), diffGetC("/s", "JSESSIONID=x.t1", 3), diffGet("/s", 3),
 		}},
-		diffCase{name: "hot_standby", workers: "standby.properties", members: three, script: []step{
-			get("/s", 4), kill("t1"), get("/s", 2), kill("t2"), get("/s", 3), getC("/s", "JSESSIONID=x.t3", 1),
+		diffCase{name: "hot_standby", workers: "standby.properties", members: three, script: []diffStep{
+			diffGet("/s", 4), diffKill("t1"), diffGet("/s", 2), diffKill("t2"), diffGet("/s", 3), diffGetC("/s", "JSESSIONID=x.t3", 1),
 		}},
-		diffCase{name: "domain", workers: "domain.properties", members: three, script: []step{
-			getC("/s", "JSESSIONID=x.d2", 3), getC("/s", "JSESSIONID=x.d1", 4), kill("t1"),
-			getC("/s", "JSESSIONID=x.t1", 3), getC("/s", "JSESSIONID=x.d1", 2), kill("t3"),
-			getC("/s", "JSESSIONID=x.t3", 2), getC("/s", "JSESSIONID=x.d2", 2),
+		diffCase{name: "domain", workers: "domain.properties", members: three, script: []diffStep{
+			diffGetC("/s", "JSESSIONID=x.d2", 3), diffGetC("/s", "JSESSIONID=x.d1", 4), diffKill("t1"),
+			diffGetC("/s", "JSESSIONID=x.t1", 3), diffGetC("/s", "JSESSIONID=x.d1", 2), diffKill("t3"),
+			diffGetC("/s", "JSESSIONID=x.t3", 2), diffGetC("/s", "JSESSIONID=x.d2", 2),
 		}},
-		diffCase{name: "dead_members", workers: "two.properties", members: two, script: []step{
-			get("/s", 2), kill("t1"), get("/s", 4), getC("/s", "JSESSIONID=x.t1", 2), kill("t2"), get("/s", 2),
-			getC("/s", "JSESSIONID=x.t2", 1), revive("t1", "t2"), get("/s", 2),
+		diffCase{name: "dead_members", workers: "two.properties", members: two, script: []diffStep{
+			diffGet("/s", 2), diffKill("t1"), diffGet("/s", 4), diffGetC("/s", "JSESSIONID=x.t1", 2), diffKill("t2"), diffGet("/s", 2),
+			diffGetC("/s", "JSESSIONID=x.t2", 1), diffRevive("t1", "t2"), diffGet("/s", 2),
 		}},
 		diffCase{name: "set_session_cookie", workers: "setcookie.properties", members: two, cookies: true,
 			// spec/modjk.md 3.12 [verified]: appended after the member's own.
-			wantCookies: []string{"JSESSIONID=000001.t1; Path=/", "JSESSIONID=.t1;PATH=/;HttpOnly"}, script: []step{
-				get("/s", 2), getC("/s", "JSESSIONID=x.t1", 2), getC("/s", "JSESSIONID=x.t9", 1), getC("/s", jarCookie, 2),
-				kill("t1"), getC("/s", "JSESSIONID=x.t1", 2),
+			wantCookies: []string{"JSESSIONID=000001.t1; Path=/", "JSESSIONID=.t1;PATH=/;HttpOnly"}, script: []diffStep{
+				diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t1", 2), diffGetC("/s", "JSESSIONID=x.t9", 1), diffGetC("/s", diffJar, 2),
+				diffKill("t1"), diffGetC("/s", "JSESSIONID=x.t1", 2),
 			}},
+		diffCase{name: "rule_extensions", workers: "two.properties", members: two, mountFile: "extensions.uriworkermap",
+			script: []diffStep{
+				diffGetC("/ign/a", "JSESSIONID=x.t2", 4), diffGet("/stop/a", 2), diffGetC("/stop/a", "JSESSIONID=x.t1", 2),
+				diffGet("/dis/a", 2), diffGetC("/dis/a", "JSESSIONID=x.t2", 2), diffGetC("/a", "JSESSIONID=x.t2", 1),
+				diffGetC("/stl/a", "JSESSIONID=x.t1", 1), diffGet("/stl/a", 4),
+			}},
+		diffCase{name: "fail_on_status", workers: "failonstatus.properties", members: two, script: []diffStep{
+			// 500 from t1: fatal, t1 goes to ERR and the request fails over.
+			diffGet("/code/t1/500", 3), diffGet("/s", 2),
+			// 404 from t2 with -404: fails over, t2 stays usable.
+			diffGet("/code/t2/404", 3), diffGet("/s", 2),
+			// a status not in the list passes through
+			diffGet("/code/t2/503", 2),
+		}},
+		diffCase{name: "hung_member", workers: "hung.properties", members: two, script: []diffStep{
+			// connects complete, the connect CPing is never answered
+			diffGet("/s", 2), diffHang("t1"), diffGet("/s", 3), diffGetC("/s", "JSESSIONID=x.t1", 1), diffResume("t1"), diffGet("/s", 2),
+		}},
 		diffCase{name: "mount_exclusions", workers: "two.properties", members: two, mountFile: "exclusions.uriworkermap",
-			script: []step{
-				get("/index", 1), get("/static/a.css", 1), get("/static", 1), get("/static/", 1), get("/app/x", 1),
-				get("/app/img.gif", 1), get("/img.gif", 1), get("/static/../app/x", 1), get("/app/..;/static/a", 1),
-				get("/Static/a", 1),
+			script: []diffStep{
+				diffGet("/index", 1), diffGet("/static/a.css", 1), diffGet("/static", 1), diffGet("/static/", 1), diffGet("/app/x", 1),
+				diffGet("/app/img.gif", 1), diffGet("/img.gif", 1), diffGet("/static/../app/x", 1), diffGet("/app/..;/static/a", 1),
+				diffGet("/Static/a", 1),
 			}},
 		diffCase{name: "unmapped_path", workers: "two.properties", members: two, mountFile: "unmapped.uriworkermap",
-			script: []step{get("/other", 1), get("/app", 1), get("/app/", 1), get("/app/x", 1), get("/apps/x", 1)}},
+			script: []diffStep{diffGet("/other", 1), diffGet("/app", 1), diffGet("/app/", 1), diffGet("/app/x", 1), diffGet("/apps/x", 1)}},
 		diffCase{name: "path_normalisation", workers: "direct.properties", members: two, mountFile: "paths.uriworkermap",
-			script: []step{
-				get("/app/x", 1), get("/x", 1), get("/app/..;/x", 1), get("/a/%2e%2e/x", 1), get("//x", 1),
-				get("/app/../x", 1), get("/app/./../x", 1), get("/x;p=1", 1), get("/app;p=1/..;q=2/x", 1),
-				get("/app/%2E%2E/x", 1), get("/.;/x", 1), get("/a//../x", 1), get("/app/x/..", 1),
+			script: []diffStep{
+				diffGet("/app/x", 1), diffGet("/x", 1), diffGet("/app/..;/x", 1), diffGet("/a/%2e%2e/x", 1), diffGet("//x", 1),
+				diffGet("/app/../x", 1), diffGet("/app/./../x", 1), diffGet("/x;p=1", 1), diffGet("/app;p=1/..;q=2/x", 1),
+				diffGet("/app/%2E%2E/x", 1), diffGet("/.;/x", 1), diffGet("/a//../x", 1), diffGet("/app/x/..", 1),
 			}},
 		diffCase{name: "path_above_root", workers: "direct.properties", members: two, mountFile: "paths.uriworkermap",
-			script: []step{get("/..", 1), get("/../x", 1), get("/app/../../x", 1), get("/x", 1)}},
+			script: []diffStep{diffGet("/..", 1), diffGet("/../x", 1), diffGet("/app/../../x", 1), diffGet("/x", 1)}},
 	)
 	return cs
 }
 
-func repeatSeq(cycle []string, n int) []string {
+func diffRepeat(cycle []string, n int) []string {
 	var out []string
 	for len(out) < n {
 		out = append(out, cycle[:min(len(cycle), n-len(out))]...)
@@ -278,7 +336,7 @@ func repeatSeq(cycle []string, n int) []string {
 // forwarded URI, route and activation attributes; and Set-Cookie where the
 // case asks for it).
 func TestModJKDifferential(t *testing.T) {
-	requireDeps(t, "httpd")
+	itRequireDeps(t, "httpd")
 	for _, c := range diffCases() {
 		t.Run(c.name, func(t *testing.T) { runDiffCase(t, c) })
 	}
@@ -295,18 +353,18 @@ func runDiffCase(t *testing.T, c diffCase) {
 		ms[n] = m
 		vars["@"+n+"@"] = strings.TrimPrefix(m.srv.Addr(), "127.0.0.1:")
 	}
-	spec := modjkSpec{workers: readDiffFile(t, c.workers, vars), jkMounts: c.jkMounts}
+	spec := itSpec{workers: readDiffFile(t, c.workers, vars), jkMounts: c.jkMounts}
 	if c.mountFile != "" {
 		spec.mountFile = readDiffFile(t, c.mountFile, vars)
 	}
-	h := startHTTPD(t, spec)
-	j := startJKB(t, spec, "")
+	h := itStartHTTPD(t, spec)
+	j := itStartJKB(t, spec, "")
 
 	type proxy struct {
 		name string
 		addr string
 		jar  string
-		seq  []obs
+		seq  []diffObs
 	}
 	px := []*proxy{{name: "mod_jk", addr: h.addr}, {name: "jkbalancer", addr: j.addr}}
 	var script []string // what each index of seq was, for messages
@@ -316,18 +374,18 @@ func runDiffCase(t *testing.T, c diffCase) {
 			continue
 		}
 		for range max(s.n, 1) {
-			script = append(script, describeStep(s))
+			script = append(script, diffDescribe(s))
 			for _, p := range px {
 				cookie := s.cookie
-				if cookie == jarCookie {
+				if cookie == diffJar {
 					cookie = p.jar
 				}
 				o, err := diffRequest(p.addr, s.target, cookie)
 				if err != nil {
-					t.Fatalf("%s: request %d (%s): %v\nmod_jk:\n%s\njkbalancer:\n%s", p.name, len(script), describeStep(s),
+					t.Fatalf("%s: request %d (%s): %v\nmod_jk:\n%s\njkbalancer:\n%s", p.name, len(script), diffDescribe(s),
 						err, h.logs(), j.logs())
 				}
-				if jc := lastSessionCookie(o.cookies); jc != "" {
+				if jc := diffJarCookie(o.cookies); jc != "" {
 					p.jar = jc
 				}
 				p.seq = append(p.seq, o)
@@ -335,24 +393,24 @@ func runDiffCase(t *testing.T, c diffCase) {
 		}
 	}
 	mk, jk := px[0].seq, px[1].seq
-	keys := func(seq []obs, f func(obs) string) []string {
+	keys := func(seq []diffObs, f func(diffObs) string) []string {
 		out := make([]string, len(seq))
 		for i, o := range seq {
 			out[i] = f(o)
 		}
 		return out
 	}
-	mkKeys, jkKeys := keys(mk, obs.key), keys(jk, obs.key)
-	if c.want != nil && !equalStrings(mkKeys, c.want) {
+	mkKeys, jkKeys := keys(mk, diffObs.key), keys(jk, diffObs.key)
+	if c.want != nil && !itEqual(mkKeys, c.want) {
 		t.Errorf("mod_jk itself does not produce the pinned sequence (the test's expectation is wrong):\n%s",
-			sideBySide(script, c.want, mkKeys, "pinned", "mod_jk"))
+			diffSideBySide(script, c.want, mkKeys, "pinned", "mod_jk"))
 	}
-	if c.want != nil && !equalStrings(jkKeys, c.want) {
-		t.Errorf("jkbalancer does not produce the pinned sequence:\n%s", sideBySide(script, c.want, jkKeys, "pinned", "jkbalancer"))
+	if c.want != nil && !itEqual(jkKeys, c.want) {
+		t.Errorf("jkbalancer does not produce the pinned sequence:\n%s", diffSideBySide(script, c.want, jkKeys, "pinned", "jkbalancer"))
 	}
 	if c.wantCookies != nil {
 		for _, p := range px {
-			if len(p.seq) == 0 || !equalStrings(p.seq[0].cookies, c.wantCookies) {
+			if len(p.seq) == 0 || !itEqual(p.seq[0].cookies, c.wantCookies) {
 				got := []string(nil)
 				if len(p.seq) > 0 {
 					got = p.seq[0].cookies
@@ -361,9 +419,9 @@ func runDiffCase(t *testing.T, c diffCase) {
 			}
 		}
 	}
-	if !equalStrings(mkKeys, jkKeys) {
+	if !itEqual(mkKeys, jkKeys) {
 		t.Errorf("status/member sequences differ from mod_jk:\n%s\n--- mod_jk log\n%s\n--- jkbalancer log\n%s",
-			sideBySide(script, mkKeys, jkKeys, "mod_jk", "jkbalancer"), h.logs(), j.logs())
+			diffSideBySide(script, mkKeys, jkKeys, "mod_jk", "jkbalancer"), h.logs(), j.logs())
 	}
 	var undefined []string
 	for i := range min(len(mk), len(jk)) {
@@ -378,21 +436,21 @@ func runDiffCase(t *testing.T, c diffCase) {
 	if undefined != nil {
 		t.Logf("mod_jk sent undefined bytes as the route attribute (not compared): %s", strings.Join(undefined, "; "))
 	}
-	if md, jd := keys(mk, obs.detail), keys(jk, obs.detail); !equalStrings(md, jd) {
-		t.Errorf("forwarded URI / route / activation differ from mod_jk:\n%s", sideBySide(script, md, jd, "mod_jk", "jkbalancer"))
+	if md, jd := keys(mk, diffObs.detail), keys(jk, diffObs.detail); !itEqual(md, jd) {
+		t.Errorf("forwarded URI / route / activation differ from mod_jk:\n%s", diffSideBySide(script, md, jd, "mod_jk", "jkbalancer"))
 	}
 	if c.cookies {
-		cj := func(o obs) string { return strings.Join(o.cookies, " | ") }
-		if mc, jc := keys(mk, cj), keys(jk, cj); !equalStrings(mc, jc) {
-			t.Errorf("Set-Cookie headers differ from mod_jk:\n%s", sideBySide(script, mc, jc, "mod_jk", "jkbalancer"))
+		cj := func(o diffObs) string { return strings.Join(o.cookies, " | ") }
+		if mc, jc := keys(mk, cj), keys(jk, cj); !itEqual(mc, jc) {
+			t.Errorf("Set-Cookie headers differ from mod_jk:\n%s", diffSideBySide(script, mc, jc, "mod_jk", "jkbalancer"))
 		}
 	}
 	if testing.Verbose() {
-		t.Logf("sequence:\n%s", sideBySide(script, mkKeys, jkKeys, "mod_jk", "jkbalancer"))
+		t.Logf("sequence:\n%s", diffSideBySide(script, mkKeys, jkKeys, "mod_jk", "jkbalancer"))
 	}
 }
 
-func describeStep(s step) string {
+func diffDescribe(s diffStep) string {
 	d := "GET " + s.target
 	if s.cookie != "" {
 		d += " [Cookie: " + s.cookie + "]"
@@ -416,24 +474,24 @@ func readDiffFile(t *testing.T, name string, vars map[string]string) string {
 	for _, k := range ks {
 		s = strings.ReplaceAll(s, k, vars[k])
 	}
-	if m := placeholderRE.FindString(s); m != "" {
+	if m := diffPlaceholderRE.FindString(s); m != "" {
 		t.Fatalf("%s: placeholder %s has no value in the case table", name, m)
 	}
 	return s
 }
 
-var placeholderRE = regexp.MustCompile(`@[A-Za-z0-9]+@`)
+var diffPlaceholderRE = regexp.MustCompile(`@[A-Za-z0-9]+@`)
 
-func diffRequest(addr, target, cookie string) (obs, error) {
+func diffRequest(addr, target, cookie string) (diffObs, error) {
 	var hs []string
 	if cookie != "" {
 		hs = append(hs, "Cookie: "+cookie)
 	}
-	r, err := rawGet(addr, target, hs...)
+	r, err := itRawGet(addr, target, hs...)
 	if err != nil {
-		return obs{}, err
+		return diffObs{}, err
 	}
-	o := obs{status: r.status, member: r.header.Get("X-Member"), uri: r.header.Get("X-Uri"),
+	o := diffObs{status: r.status, member: r.header.Get("X-Member"), uri: r.header.Get("X-Uri"),
 		route: r.header.Get("X-Route-Attr"), act: r.header.Get("X-Activation"), cookies: r.header.Values("Set-Cookie")}
 	if o.member == "" {
 		o.member = "-"
@@ -444,9 +502,9 @@ func diffRequest(addr, target, cookie string) (obs, error) {
 	return o, nil
 }
 
-// lastSessionCookie returns "JSESSIONID=<value>" from the last Set-Cookie
+// diffJarCookie returns "JSESSIONID=<value>" from the last Set-Cookie
 // that sets JSESSIONID, as a browser would keep it.
-func lastSessionCookie(setCookies []string) string {
+func diffJarCookie(setCookies []string) string {
 	out := ""
 	for _, sc := range setCookies {
 		nv, _, _ := strings.Cut(sc, ";")
@@ -457,7 +515,7 @@ func lastSessionCookie(setCookies []string) string {
 	return out
 }
 
-func equalStrings(a, b []string) bool {
+func itEqual(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -469,21 +527,21 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func sideBySide(script, a, b []string, an, bn string) string {
+func diffSideBySide(script, a, b []string, an, bn string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "  %-3s %-44s %-36s %-36s\n", "#", "request", an, bn)
 	for i := range max(len(a), len(b)) {
-		get := func(s []string) string {
+		diffGet := func(s []string) string {
 			if i < len(s) {
 				return s[i]
 			}
 			return "(none)"
 		}
 		mark := " "
-		if get(a) != get(b) {
+		if diffGet(a) != diffGet(b) {
 			mark = "!"
 		}
-		fmt.Fprintf(&sb, "%s %-3d %-44s %-36s %-36s\n", mark, i+1, get(script), get(a), get(b))
+		fmt.Fprintf(&sb, "%s %-3d %-44s %-36s %-36s\n", mark, i+1, diffGet(script), diffGet(a), diffGet(b))
 	}
 	return sb.String()
 }

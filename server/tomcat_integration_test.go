@@ -24,9 +24,9 @@ import (
 	"time"
 )
 
-// tomcatWorkers is the workers.properties of these tests (the seed's
+// tcWorkers is the workers.properties of these tests (the seed's
 // recommended setup, as in the brief).
-func tomcatWorkers(tcs []*tomcat, method string) string {
+func tcWorkers(tcs []*itTomcat, method string) string {
 	return fmt.Sprintf(`worker.list=lb,status
 worker.template.type=ajp13
 worker.template.host=127.0.0.1
@@ -41,13 +41,13 @@ worker.lb.type=lb
 worker.lb.method=%s
 worker.lb.balance_workers=tc1,tc2
 worker.status.type=status
-`, ajpSecret, tcs[0].ajpPort, tcs[1].ajpPort, method)
+`, itSecret, tcs[0].ajpPort, tcs[1].ajpPort, method)
 }
 
-var tomcatMounts = []string{"/* lb", "/jk-status status"}
+var tcMounts = []string{"/* lb", "/jk-status status"}
 
-// kv parses the "key=value" lines (or space-separated pairs) a JSP prints.
-func kv(body string) map[string]string {
+// tcKV parses the "key=value" lines (or space-separated pairs) a JSP prints.
+func tcKV(body string) map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(body, "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
@@ -57,8 +57,8 @@ func kv(body string) map[string]string {
 	return m
 }
 
-// kvFields parses session.jsp's single line "k=v k=v ...".
-func kvFields(body string) map[string]string {
+// tcFields parses session.jsp's single line "k=v k=v ...".
+func tcFields(body string) map[string]string {
 	m := map[string]string{}
 	for _, f := range strings.Fields(body) {
 		if k, v, ok := strings.Cut(f, "="); ok {
@@ -102,14 +102,14 @@ func (c *tcClient) do(method, path string, body io.Reader, hdr ...string) (*http
 	return resp, b
 }
 
-func wantStatus(t *testing.T, what string, resp *http.Response, body []byte, want int) {
+func tcWantStatus(t *testing.T, what string, resp *http.Response, body []byte, want int) {
 	t.Helper()
 	if resp.StatusCode != want {
 		t.Fatalf("%s: status %d, want %d; body:\n%.500s", what, resp.StatusCode, want, body)
 	}
 }
 
-func wantKV(t *testing.T, what string, m map[string]string, want map[string]string) {
+func tcWantKV(t *testing.T, what string, m map[string]string, want map[string]string) {
 	t.Helper()
 	for k, v := range want {
 		if got, ok := m[k]; !ok || got != v {
@@ -124,35 +124,35 @@ func wantKV(t *testing.T, what string, m map[string]string, want map[string]stri
 // what the reference does (a failure only under mod_jk means the test's
 // expectation is wrong, not jkbalancer).
 func TestTomcat(t *testing.T) {
-	tcs := tomcats(t)
-	spec := modjkSpec{workers: tomcatWorkers(tcs, "R"), jkMounts: tomcatMounts}
+	tcs := itTomcats(t)
+	spec := itSpec{workers: tcWorkers(tcs, "R"), jkMounts: tcMounts}
 	t.Run("jkbalancer", func(t *testing.T) {
-		j := startJKB(t, spec, "")
-		tomcatChecks(t, tcs, j.addr, j.logs)
+		j := itStartJKB(t, spec, "")
+		tcChecks(t, tcs, j.addr, j.logs)
 	})
 	t.Run("mod_jk", func(t *testing.T) {
-		h := startHTTPD(t, spec)
-		tomcatChecks(t, tcs, h.addr, h.logs)
+		h := itStartHTTPD(t, spec)
+		tcChecks(t, tcs, h.addr, h.logs)
 	})
 }
 
-func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) {
+func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	c := newTCClient(t, addr, nil)
 	defer func() {
 		if t.Failed() {
 			t.Logf("proxy log:\n%s\n%s\n%s", logs(),
-				tail(tcs[0].base+"/logs/catalina.out", 15), tail(tcs[1].base+"/logs/catalina.out", 15))
+				itTail(tcs[0].base+"/logs/catalina.out", 15), itTail(tcs[1].base+"/logs/catalina.out", 15))
 		}
 	}()
 
 	t.Run("GET", func(t *testing.T) {
 		c.t = t
 		resp, body := c.do("GET", "/session.jsp?echo=hello", nil)
-		wantStatus(t, "GET /session.jsp", resp, body, 200)
-		m := kvFields(string(body))
+		tcWantStatus(t, "GET /session.jsp", resp, body, 200)
+		m := tcFields(string(body))
 		// len=0: like mod_jk, a request without a body is forwarded with
 		// "content-length: 0" (spec/modjk.md 5.2).
-		wantKV(t, "session.jsp", m, map[string]string{"count": "1", "method": "GET", "uri": "/session.jsp",
+		tcWantKV(t, "session.jsp", m, map[string]string{"count": "1", "method": "GET", "uri": "/session.jsp",
 			"query": "echo=hello", "remote": "127.0.0.1", "secure": "false", "len": "0", "echo": "hello"})
 		if m["node"] != "tc1" && m["node"] != "tc2" {
 			t.Errorf("node=%q, want tc1 or tc2", m["node"])
@@ -173,7 +173,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		form := "a=1&b=%C3%A9&a=2&sp=x+y&amp=%26"
 		resp, body := c.do("POST", "/params.jsp?q=%20x", strings.NewReader(form),
 			"Content-Type", "application/x-www-form-urlencoded")
-		wantStatus(t, "POST /params.jsp", resp, body, 200)
+		tcWantStatus(t, "POST /params.jsp", resp, body, 200)
 		want := "method=POST\nquery=q=%20x\na=1|2\namp=&\nb=é\nq= x\nsp=x y\n"
 		if string(body) != want {
 			t.Errorf("params.jsp:\n%s\nwant:\n%s", body, want)
@@ -202,10 +202,10 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		wantStatus(t, "chunked POST /echo.jsp", resp, body, 200)
-		m := kv(string(body))
+		tcWantStatus(t, "chunked POST /echo.jsp", resp, body, 200)
+		m := tcKV(string(body))
 		sum := sha256.Sum256(data)
-		wantKV(t, "echo.jsp", m, map[string]string{"method": "POST", "len": strconv.Itoa(len(data)), "cl": "-1",
+		tcWantKV(t, "echo.jsp", m, map[string]string{"method": "POST", "len": strconv.Itoa(len(data)), "cl": "-1",
 			"sha256": hex.EncodeToString(sum[:])})
 		if m["body"] != string(data) {
 			t.Errorf("echoed body differs (got %d bytes, sent %d)", len(m["body"]), len(data))
@@ -218,8 +218,8 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		rand.Read(data)
 		sum := sha256.Sum256(data)
 		resp, body := c.do("PUT", "/echo.jsp", bytes.NewReader(data), "Content-Type", "application/octet-stream")
-		wantStatus(t, "PUT 10 MiB /echo.jsp", resp, body, 200)
-		wantKV(t, "echo.jsp", kv(string(body)), map[string]string{"method": "PUT", "len": strconv.Itoa(len(data)),
+		tcWantStatus(t, "PUT 10 MiB /echo.jsp", resp, body, 200)
+		tcWantKV(t, "echo.jsp", tcKV(string(body)), map[string]string{"method": "PUT", "len": strconv.Itoa(len(data)),
 			"cl": strconv.Itoa(len(data)), "sha256": hex.EncodeToString(sum[:])})
 	})
 
@@ -228,7 +228,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		const size = 10 << 20
 		for _, q := range []string{"", "&cl=1"} {
 			resp, body := c.do("GET", "/big.jsp?size="+strconv.Itoa(size)+q, nil)
-			wantStatus(t, "GET /big.jsp"+q, resp, body, 200)
+			tcWantStatus(t, "GET /big.jsp"+q, resp, body, 200)
 			if len(body) != size {
 				t.Errorf("big.jsp%s: %d bytes, want %d", q, len(body), size)
 				continue
@@ -249,7 +249,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		c.t = t
 		for _, path := range []string{"/big.jsp?size=1000&cl=1", "/cookies.jsp", "/status.jsp?code=200&body=1"} {
 			_, getBody := c.do("GET", path, nil)
-			r, rest := rawExchange(t, addr, "HEAD", path)
+			r, rest := itRawExchange(t, addr, "HEAD", path)
 			if r.StatusCode != 200 {
 				t.Errorf("HEAD %s: status %d", path, r.StatusCode)
 			}
@@ -267,7 +267,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		for _, code := range []int{204, 304} {
 			for _, b := range []string{"", "&body=1"} {
 				path := fmt.Sprintf("/status.jsp?code=%d%s", code, b)
-				r, rest := rawExchange(t, addr, "GET", path)
+				r, rest := itRawExchange(t, addr, "GET", path)
 				if r.StatusCode != code {
 					t.Errorf("GET %s: status %d, want %d", path, r.StatusCode, code)
 				}
@@ -300,7 +300,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 
 	t.Run("encoded_query", func(t *testing.T) {
 		c.t = t
-		r, err := rawGet(addr, "/params.jsp?a=%20b&c=%C3%A9&d=%2B+&e")
+		r, err := itRawGet(addr, "/params.jsp?a=%20b&c=%C3%A9&d=%2B+&e")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 			t.Errorf("params.jsp: %d\n%s\nwant:\n%s", r.status, r.body, want)
 		}
 		resp, body := c.do("GET", "/session.jsp?x=%41%2F%3F", nil)
-		if m := kvFields(string(body)); resp.StatusCode != 200 || m["query"] != "x=%41%2F%3F" {
+		if m := tcFields(string(body)); resp.StatusCode != 200 || m["query"] != "x=%41%2F%3F" {
 			t.Errorf("session.jsp query: %d %q, want the raw x=%%41%%2F%%3F", resp.StatusCode, m["query"])
 		}
 	})
@@ -320,7 +320,7 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		var id string
 		for i := 0; i < 6 && id == ""; i++ {
 			_, body := c.do("GET", "/session.jsp", nil)
-			if m := kvFields(string(body)); m["node"] == "tc2" {
+			if m := tcFields(string(body)); m["node"] == "tc2" {
 				id = m["session"]
 			}
 		}
@@ -329,22 +329,22 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		}
 		for i := 2; i <= 4; i++ {
 			resp, body := c.do("GET", "/session.jsp;jsessionid="+id, nil)
-			m := kvFields(string(body))
-			wantStatus(t, "GET ;jsessionid", resp, body, 200)
-			wantKV(t, ";jsessionid="+id, m, map[string]string{"node": "tc2", "session": id, "count": strconv.Itoa(i),
+			m := tcFields(string(body))
+			tcWantStatus(t, "GET ;jsessionid", resp, body, 200)
+			tcWantKV(t, ";jsessionid="+id, m, map[string]string{"node": "tc2", "session": id, "count": strconv.Itoa(i),
 				"uri": "/session.jsp;jsessionid=" + id})
 		}
 		// A made-up id with route tc2 still goes to tc2 (new session there).
 		_, body := c.do("GET", "/session.jsp;jsessionid=0123456789ABCDEF.tc2", nil)
-		wantKV(t, "made-up id .tc2", kvFields(string(body)), map[string]string{"node": "tc2", "count": "1"})
+		tcWantKV(t, "made-up id .tc2", tcFields(string(body)), map[string]string{"node": "tc2", "count": "1"})
 	})
 
 	t.Run("several_Set-Cookie", func(t *testing.T) {
 		c.t = t
 		resp, body := c.do("GET", "/cookies.jsp", nil)
-		wantStatus(t, "cookies.jsp", resp, body, 200)
+		tcWantStatus(t, "cookies.jsp", resp, body, 200)
 		want := []string{"a=1; Path=/", "b=2; Path=/x; HttpOnly", "c=3, d=4; Max-Age=60"}
-		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, want) {
+		if got := resp.Header.Values("Set-Cookie"); !itEqual(got, want) {
 			t.Errorf("Set-Cookie headers %q, want %q (each separately, in order)", got, want)
 		}
 	})
@@ -353,8 +353,8 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		c.t = t
 		for _, m := range []string{"PATCH", "FOO", "PROPFIND", "MKCOL"} {
 			resp, body := c.do(m, "/echo.jsp?header=X-Test", strings.NewReader("payload-"+m), "X-Test", "v-"+m)
-			wantStatus(t, m+" /echo.jsp", resp, body, 200)
-			wantKV(t, m, kv(string(body)), map[string]string{"method": m, "len": strconv.Itoa(len("payload-" + m)),
+			tcWantStatus(t, m+" /echo.jsp", resp, body, 200)
+			tcWantKV(t, m, tcKV(string(body)), map[string]string{"method": m, "len": strconv.Itoa(len("payload-" + m)),
 				"header": "v-" + m})
 		}
 	})
@@ -365,12 +365,12 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		var node, session string
 		for i := 1; i <= 20; i++ {
 			resp, body := jc.do("GET", "/session.jsp", nil)
-			wantStatus(t, "session.jsp", resp, body, 200)
-			m := kvFields(string(body))
+			tcWantStatus(t, "session.jsp", resp, body, 200)
+			m := tcFields(string(body))
 			if i == 1 {
 				node, session = m["node"], m["session"]
 			}
-			wantKV(t, fmt.Sprintf("request %d", i), m, map[string]string{"count": strconv.Itoa(i), "node": node,
+			tcWantKV(t, fmt.Sprintf("request %d", i), m, map[string]string{"count": strconv.Itoa(i), "node": node,
 				"session": session})
 			if t.Failed() {
 				return
@@ -393,8 +393,8 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 		if !strings.HasPrefix(string(raw), "HTTP/1.1 200") {
 			t.Fatalf("attrs.jsp: %.300s", raw)
 		}
-		m := kv(unchunk(body))
-		wantKV(t, "attrs.jsp", m, map[string]string{"remotePort": strconv.Itoa(clientPort), "remoteAddr": "127.0.0.1",
+		m := tcKV(tcUnchunk(body))
+		tcWantKV(t, "attrs.jsp", m, map[string]string{"remotePort": strconv.Itoa(clientPort), "remoteAddr": "127.0.0.1",
 			"localAddr": "127.0.0.1", "secure": "false", "scheme": "http", "serverName": "127.0.0.1", "serverPort": jport,
 			"JK_LB_ACTIVATION": "ACT", "attr.SITE": "null"})
 	})
@@ -406,8 +406,8 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 			resp, body := c.do("GET", "/attrs.jsp?a="+url.QueryEscape(name)+"&a=jakarta.servlet.include.servlet_path", nil,
 				name, "/WEB-INF/web.xml")
 			// Sent as an AJP attribute, Tomcat would answer 403.
-			wantStatus(t, "attrs.jsp with a "+name+" header", resp, body, 200)
-			m := kv(string(body))
+			tcWantStatus(t, "attrs.jsp with a "+name+" header", resp, body, 200)
+			m := tcKV(string(body))
 			want := map[string]string{"attr." + name: "null", "attr.jakarta.servlet.include.servlet_path": "null"}
 			if name == "JK_LB_ACTIVATION" {
 				want = map[string]string{"attr.JK_LB_ACTIVATION": "ACT"}
@@ -418,17 +418,17 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 					t.Errorf("remote port %q taken from the client's header", m["remotePort"])
 				}
 			}
-			wantKV(t, "attrs.jsp with header "+name, m, want)
+			tcWantKV(t, "attrs.jsp with header "+name, m, want)
 			resp, body = c.do("GET", "/headers.jsp?h="+url.QueryEscape(name), nil, name, "/WEB-INF/web.xml")
-			wantStatus(t, "headers.jsp", resp, body, 200)
-			wantKV(t, "headers.jsp", kv(string(body)), map[string]string{name: "/WEB-INF/web.xml"})
+			tcWantStatus(t, "headers.jsp", resp, body, 200)
+			tcWantKV(t, "headers.jsp", tcKV(string(body)), map[string]string{name: "/WEB-INF/web.xml"})
 		}
 	})
 
 	t.Run("status_worker_mounted", func(t *testing.T) {
 		c.t = t
 		resp, body := c.do("GET", "/jk-status?mime=txt", nil)
-		wantStatus(t, "/jk-status", resp, body, 200)
+		tcWantStatus(t, "/jk-status", resp, body, 200)
 		for _, w := range []string{"name=lb", "name=tc1", "name=tc2"} {
 			if !strings.Contains(string(body), w) {
 				t.Errorf("/jk-status?mime=txt has no %q:\n%.800s", w, body)
@@ -437,10 +437,10 @@ func tomcatChecks(t *testing.T, tcs []*tomcat, addr string, logs func() string) 
 	})
 }
 
-// rawExchange sends "METHOD path" with Connection: close and returns the
+// itRawExchange sends "METHOD path" with Connection: close and returns the
 // parsed head and every byte that followed it on the connection (for
 // HEAD, 204 and 304 there must be none).
-func rawExchange(t *testing.T, addr, method, path string) (*http.Response, []byte) {
+func itRawExchange(t *testing.T, addr, method, path string) (*http.Response, []byte) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -465,9 +465,9 @@ func rawExchange(t *testing.T, addr, method, path string) (*http.Response, []byt
 	return resp, rest
 }
 
-// unchunk decodes a chunked body if it is one (a best effort for the
+// tcUnchunk decodes a chunked body if it is one (a best effort for the
 // small bodies of attrs.jsp read off a raw connection).
-func unchunk(s string) string {
+func tcUnchunk(s string) string {
 	var out strings.Builder
 	for {
 		line, rest, ok := strings.Cut(s, "\r\n")
@@ -490,30 +490,30 @@ func unchunk(s string) string {
 // without it (or with a wrong one) gets Tomcat's 403, the same Tomcat with
 // it answers 200. httpd + mod_jk gives the same statuses.
 func TestTomcatSecret(t *testing.T) {
-	tcs := tomcats(t)
+	tcs := itTomcats(t)
 	for _, tc := range []struct {
 		name, secret string
 		want         int
 	}{
 		{"without", "", 403},
 		{"wrong", "worker.w.secret=wrong\n", 403},
-		{"with", "worker.w.secret=" + ajpSecret + "\n", 200},
+		{"with", "worker.w.secret=" + itSecret + "\n", 200},
 	} {
 		workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%d\n%s",
 			tcs[0].ajpPort, tc.secret)
-		spec := modjkSpec{workers: workers, jkMounts: []string{"/* w"}}
+		spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
 		for _, proxy := range []string{"jkbalancer", "mod_jk"} {
 			t.Run(tc.name+"/"+proxy, func(t *testing.T) {
 				var addr string
 				var logs func() string
 				if proxy == "mod_jk" {
-					h := startHTTPD(t, spec)
+					h := itStartHTTPD(t, spec)
 					addr, logs = h.addr, h.logs
 				} else {
-					j := startJKB(t, spec, "")
+					j := itStartJKB(t, spec, "")
 					addr, logs = j.addr, j.logs
 				}
-				r, err := rawGet(addr, "/session.jsp")
+				r, err := itRawGet(addr, "/session.jsp")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -532,13 +532,13 @@ func TestTomcatSecret(t *testing.T) {
 // request attribute (Tomcat allows the name SITE by
 // allowedRequestAttributesPattern).
 func TestTomcatJkEnvVar(t *testing.T) {
-	tcs := tomcats(t)
-	j := startJKB(t, modjkSpec{workers: tomcatWorkers(tcs, "R"), jkMounts: tomcatMounts}, "env_vars:\n  SITE: blue\n")
+	tcs := itTomcats(t)
+	j := itStartJKB(t, itSpec{workers: tcWorkers(tcs, "R"), jkMounts: tcMounts}, "env_vars:\n  SITE: blue\n")
 	c := newTCClient(t, j.addr, nil)
 	for i := 0; i < 2; i++ { // both members
 		resp, body := c.do("GET", "/attrs.jsp?a=SITE", nil)
-		wantStatus(t, "attrs.jsp", resp, body, 200)
-		wantKV(t, "attrs.jsp", kv(string(body)), map[string]string{"attr.SITE": "blue", "JK_LB_ACTIVATION": "ACT"})
+		tcWantStatus(t, "attrs.jsp", resp, body, 200)
+		tcWantKV(t, "attrs.jsp", tcKV(string(body)), map[string]string{"attr.SITE": "blue", "JK_LB_ACTIVATION": "ACT"})
 	}
 }
 
@@ -547,10 +547,10 @@ func TestTomcatJkEnvVar(t *testing.T) {
 // never sees the request. The boundary must be the same byte count as
 // mod_jk's in front of the same Tomcats.
 func TestTomcatHeaderLimit(t *testing.T) {
-	tcs := tomcats(t)
-	spec := modjkSpec{workers: tomcatWorkers(tcs, "R"), jkMounts: tomcatMounts}
-	h := startHTTPD(t, spec)
-	j := startJKB(t, spec, "")
+	tcs := itTomcats(t)
+	spec := itSpec{workers: tcWorkers(tcs, "R"), jkMounts: tcMounts}
+	h := itStartHTTPD(t, spec)
+	j := itStartJKB(t, spec, "")
 
 	hits := func() int {
 		total := 0
@@ -572,9 +572,9 @@ func TestTomcatHeaderLimit(t *testing.T) {
 	// No Connection header: jkbalancer drops hop-by-hop headers and
 	// mod_jk forwards them, which would shift the boundary for reasons
 	// that have nothing to do with the limit.
-	send := func(addr string, n int) *rawResp {
+	send := func(addr string, n int) *itRawResp {
 		req := fmt.Sprintf("GET /headers.jsp?h=X-Big HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\n\r\n", addr, strings.Repeat("a", n))
-		r, err := rawDo(addr, req)
+		r, err := itRawDo(addr, req)
 		if err != nil {
 			t.Fatalf("%s: X-Big of %d bytes: %v", addr, n, err)
 		}
@@ -609,10 +609,10 @@ func TestTomcatHeaderLimit(t *testing.T) {
 	if nm != nj {
 		t.Errorf("the 413 boundary differs from mod_jk's: mod_jk forwards an X-Big header of up to %d bytes, "+
 			"jkbalancer up to %d; for the same request Tomcat sees header bytes (names+values) mod_jk %s, jkbalancer %s",
-			nm, nj, kv(string(send(h.addr, 10).body))["total"], kv(string(send(j.addr, 10).body))["total"])
+			nm, nj, tcKV(string(send(h.addr, 10).body))["total"], tcKV(string(send(j.addr, 10).body))["total"])
 	}
 	r := send(j.addr, nj)
-	wantKV(t, "just under the limit", kv(string(r.body)), map[string]string{"len(X-Big)": strconv.Itoa(nj)})
+	tcWantKV(t, "just under the limit", tcKV(string(r.body)), map[string]string{"len(X-Big)": strconv.Itoa(nj)})
 	if r.status != 200 {
 		t.Errorf("just under the limit: status %d", r.status)
 	}
