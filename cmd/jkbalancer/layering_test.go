@@ -22,7 +22,7 @@ var allowedImports = map[string][]string{
 	"ajp":            {},
 	"ajp/ajptest":    {"ajp"},
 	"config":         {},
-	"bench":          {"ajp", "ajp/ajptest"},
+	"bench/member":   {"ajp", "ajp/ajptest"},
 }
 
 var allowedThirdParty = map[string][]string{
