@@ -11,6 +11,7 @@
 // a missing dependency fails them). Everything listens on 127.0.0.1 only.
 // A reaper process kills what was started if the test binary dies without
 // cleaning up (panic, timeout, SIGKILL).
+
 package server
 
 import (

@@ -14,6 +14,7 @@
 // so no state leaks between cases. The requests of a script are sent
 // alternately to both proxies, and member kills and restarts happen
 // between steps, so both see the same members at every step.
+
 package server
 
 import (

@@ -4,6 +4,7 @@
 // AJP with the secret, through an in-process jkbalancer. The webapp is
 // testdata/tomcat/ROOT; every JSP echoes what the servlet API saw, so the
 // assertions are about what really reached the application.
+
 package server
 
 import (
