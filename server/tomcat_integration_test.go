@@ -81,6 +81,13 @@ func newTCClient(t *testing.T, addr string, jar http.CookieJar) *tcClient {
 	return &tcClient{t: t, base: "http://" + addr, c: &http.Client{Transport: tr, Jar: jar, Timeout: 60 * time.Second}}
 }
 
+// with returns a copy of c that reports to t (each subtest its own).
+func (c *tcClient) with(t *testing.T) *tcClient {
+	d := *c
+	d.t = t
+	return &d
+}
+
 // do sends one request and returns the response with its body read.
 func (c *tcClient) do(method, path string, body io.Reader, hdr ...string) (*http.Response, []byte) {
 	c.t.Helper()
@@ -147,7 +154,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	}()
 
 	t.Run("GET", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		resp, body := c.do("GET", "/session.jsp?echo=hello", nil)
 		tcWantStatus(t, "GET /session.jsp", resp, body, 200)
 		m := tcFields(string(body))
@@ -170,7 +177,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("form_POST", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		form := "a=1&b=%C3%A9&a=2&sp=x+y&amp=%26"
 		resp, body := c.do("POST", "/params.jsp?q=%20x", strings.NewReader(form),
 			"Content-Type", "application/x-www-form-urlencoded")
@@ -182,7 +189,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("chunked_upload", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		data := make([]byte, 300_000)
 		rand.Read(data)
 		for i := range data { // printable, so the echoed body compares as text
@@ -214,7 +221,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("upload_10MiB", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		data := make([]byte, 10<<20)
 		rand.Read(data)
 		sum := sha256.Sum256(data)
@@ -225,7 +232,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("download_10MiB", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		const size = 10 << 20
 		for _, q := range []string{"", "&cl=1"} {
 			resp, body := c.do("GET", "/big.jsp?size="+strconv.Itoa(size)+q, nil)
@@ -247,7 +254,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("HEAD", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		for _, path := range []string{"/big.jsp?size=1000&cl=1", "/cookies.jsp", "/status.jsp?code=200&body=1"} {
 			_, getBody := c.do("GET", path, nil)
 			r, rest := itRawExchange(t, addr, "HEAD", path)
@@ -265,6 +272,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("204_304_and_errors", func(t *testing.T) {
+		c := c.with(t)
 		for _, code := range []int{204, 304} {
 			for _, b := range []string{"", "&body=1"} {
 				path := fmt.Sprintf("/status.jsp?code=%d%s", code, b)
@@ -300,7 +308,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("encoded_query", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		r, err := itRawGet(addr, "/params.jsp?a=%20b&c=%C3%A9&d=%2B+&e")
 		if err != nil {
 			t.Fatal(err)
@@ -316,7 +324,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("jsessionid_path_parameter_routes_to_tc2", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		// Get a real session on tc2 (method R alternates; bounded).
 		var id string
 		for i := 0; i < 6 && id == ""; i++ {
@@ -341,7 +349,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("several_Set-Cookie", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		resp, body := c.do("GET", "/cookies.jsp", nil)
 		tcWantStatus(t, "cookies.jsp", resp, body, 200)
 		want := []string{"a=1; Path=/", "b=2; Path=/x; HttpOnly", "c=3, d=4; Max-Age=60"}
@@ -351,7 +359,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("unknown_methods", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		for _, m := range []string{"PATCH", "FOO", "PROPFIND", "MKCOL"} {
 			resp, body := c.do(m, "/echo.jsp?header=X-Test", strings.NewReader("payload-"+m), "X-Test", "v-"+m)
 			tcWantStatus(t, m+" /echo.jsp", resp, body, 200)
@@ -401,7 +409,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("client_header_never_becomes_an_attribute", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		const evil = "javax.servlet.include.request_uri"
 		for _, name := range []string{evil, "jakarta.servlet.include.request_uri", "AJP_REMOTE_PORT", "JK_LB_ACTIVATION"} {
 			resp, body := c.do("GET", "/attrs.jsp?a="+url.QueryEscape(name)+"&a=jakarta.servlet.include.servlet_path", nil,
@@ -427,7 +435,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 	})
 
 	t.Run("status_worker_mounted", func(t *testing.T) {
-		c.t = t
+		c := c.with(t)
 		resp, body := c.do("GET", "/jk-status?mime=txt", nil)
 		tcWantStatus(t, "/jk-status", resp, body, 200)
 		for _, w := range []string{"name=lb", "name=tc1", "name=tc2"} {
