@@ -11,6 +11,11 @@
 // a missing dependency fails them). Everything listens on 127.0.0.1 only.
 // A reaper process kills what was started if the test binary dies without
 // cleaning up (panic, timeout, SIGKILL).
+//
+// Run: go test -tags integration -count=1 ./server/
+// (-run TestModJK for the differential tests only, -run TestTomcat for the
+// Tomcat ones). JKB_IT_KEEP=1 keeps the temporary directory with the
+// Tomcat, httpd and mod_jk logs; JKB_IT_JKLOG=debug raises JkLogLevel.
 
 package server
 
