@@ -182,17 +182,24 @@ func (lb *LB) Recover(member string) error {
 		if r.state != StateError {
 			return fmt.Errorf("lb %q: member %q is %s: %w", lb.name, member, r.state, ErrNotInError)
 		}
-		if lb.set.method != config.MethodBusyness {
-			var curmax uint64
-			for _, o := range lb.t.recs {
-				curmax = max(curmax, o.value)
-			}
-			r.value = curmax
-		}
-		r.c.ReplyTimeouts.Store(0)
-		r.state = StateRecover
+		lb.readmitLocked(r)
 		return nil
 	})
+}
+
+// readmitLocked turns a member in ERR into ERR/REC at the current maximum
+// lb value, so the recovering member is not flooded, and forgets its reply
+// timeouts (mod_jk recover_workers and the status worker's recover).
+func (lb *LB) readmitLocked(r *record) {
+	if lb.set.method != config.MethodBusyness {
+		var curmax uint64
+		for _, o := range lb.t.recs {
+			curmax = max(curmax, o.value)
+		}
+		r.value = curmax
+	}
+	r.c.ReplyTimeouts.Store(0)
+	r.state = StateRecover
 }
 
 // editSettings changes the lb settings under the lock.

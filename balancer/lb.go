@@ -71,6 +71,10 @@ type Spec struct {
 	// state of members that still exist (by name) and the lb counters are
 	// carried over. Member attributes come from the new configuration.
 	Previous *LB
+	// Probed says a health checker probes members in ERR out of band: a
+	// member then leaves ERR only after a successful probe (SetProbeResult),
+	// never on time alone, so its recovery does not cost a user request.
+	Probed bool
 }
 
 // Errors returned by New and by the runtime edits.
@@ -117,6 +121,7 @@ type record struct {
 
 	value             uint64 // lb_value
 	state             State
+	probing           bool // a health probe is out for this member
 	firstErr, lastErr time.Time // zero = unset
 	usedSnapshot      int64     // Counters().Used at the last maintenance
 
@@ -131,6 +136,7 @@ type LB struct {
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
 	maintain time.Duration
+	probed   bool      // recovery is gated by health probes (Spec.Probed)
 	scratch  sync.Pool // *scratch, per-request buffers
 
 	// mu guards t (selection, lb values, states, error times, member
@@ -160,6 +166,7 @@ func New(spec Spec) (*LB, error) {
 		now:      spec.Now,
 		sleep:    spec.Sleep,
 		maintain: spec.Maintain,
+		probed:   spec.Probed,
 		set:      newSettings(spec.LB),
 	}
 	if lb.log == nil {

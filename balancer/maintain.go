@@ -79,8 +79,9 @@ func (lb *LB) recoverLocked(curmax uint64, now time.Time) int {
 		switch {
 		case r.state == StateError:
 			// Measured from the last error, in whole seconds, strictly
-			// greater than recover_time.
-			if elapsed(now, r.lastErr) > int64(lb.set.recoverTime) {
+			// greater than recover_time. With health probing the probe
+			// does this transition instead (SetProbeResult).
+			if !lb.probed && elapsed(now, r.lastErr) > int64(lb.set.recoverTime) {
 				if lb.set.method != config.MethodBusyness {
 					r.value = curmax // do not flood the recovering member
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/health"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -39,6 +40,8 @@ type runtime struct {
 	lbByName map[string]*balancer.LB
 	members  []*worker.Member // every instance, for maintenance and Close
 	counters map[string]*worker.Counters
+	health   *health.Checker
+	groups   []health.Group
 }
 
 // buildDeps are the shared things a runtime needs.
@@ -74,6 +77,8 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 		}
 		rt.targets[name] = t
 	}
+	rt.health = health.New(health.Spec{Groups: rt.groups, Now: d.now, Logger: d.log})
+	rt.health.Start()
 	return rt, nil
 }
 
@@ -108,12 +113,15 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		Maintain: rt.cfg.MaintainInterval(),
 		Now:      d.now,
 		Logger:   d.log,
+		// Members in ERR come back only after an out-of-band probe.
+		Probed: true,
 	}
 	if d.previous != nil {
 		spec.Previous = d.previous.lbByName[w.Name]
 	}
 	keep := 0
 	var stopped []string
+	probers := make(map[string]health.Prober, len(w.LB.BalanceWorkers))
 	for _, name := range w.LB.BalanceWorkers {
 		mw := rt.cfg.Workers[name]
 		if mw == nil || mw.AJP == nil {
@@ -124,6 +132,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 			stopped = append(stopped, name)
 		}
 		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: mw.AJP, Member: m})
+		probers[name] = m
 		keep = max(keep, mw.AJP.MaxPacketSize-6)
 	}
 	lb, err := balancer.New(spec)
@@ -138,6 +147,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	}
 	rt.lbs = append(rt.lbs, lb)
 	rt.lbByName[w.Name] = lb
+	rt.groups = append(rt.groups, health.Group{Name: w.Name, Target: lb, Members: probers})
 	return lb, keep, nil
 }
 
@@ -191,6 +201,9 @@ func (rt *runtime) maintain(now time.Time) {
 }
 
 func (rt *runtime) close() {
+	if rt.health != nil {
+		rt.health.Close()
+	}
 	for _, m := range rt.members {
 		m.Close()
 	}

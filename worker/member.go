@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -49,6 +50,8 @@ type Member struct {
 	secret   string
 	opts     Options
 	log      *slog.Logger
+	// lastFail is the Class of the last failed Forward, for Probe.
+	lastFail atomic.Uint32
 }
 
 // NewMember builds a member and its (lazy) connection pool; nothing is
@@ -210,6 +213,7 @@ func (m *Member) count(e *Error) {
 		m.counters.ClientErrors.Add(1)
 	case ClassTooLarge, ClassFailStatusSoft:
 	default:
+		m.lastFail.Store(uint32(e.Class))
 		m.counters.Errors.Add(1)
 		m.counters.LastErrorTime.Store(m.opts.Now().UnixNano())
 	}
