@@ -121,7 +121,7 @@ type record struct {
 
 	value             uint64 // lb_value
 	state             State
-	probing           bool // a health probe is out for this member
+	probing           bool      // a health probe is out for this member
 	firstErr, lastErr time.Time // zero = unset
 	usedSnapshot      int64     // Counters().Used at the last maintenance
 

@@ -50,8 +50,8 @@ func (m *Member) requestProbe(ctx context.Context, ping time.Duration) error {
 	req := ajp.Request{
 		Method: http.MethodGet, Protocol: "HTTP/1.1", URI: ProbeURI,
 		RemoteAddr: "127.0.0.1", ServerName: "localhost", ServerPort: 80, SSLKeySize: -1,
-		Headers:    []ajp.Header{{Name: "User-Agent", Value: "jkbalancer-probe"}, {Name: "Content-Length", Value: "0"}},
-		Secret:     m.secret, RemotePort: "0", LocalAddr: "127.0.0.1", Activation: "ACT",
+		Headers: []ajp.Header{{Name: "User-Agent", Value: "jkbalancer-probe"}, {Name: "Content-Length", Value: "0"}},
+		Secret:  m.secret, RemotePort: "0", LocalAddr: "127.0.0.1", Activation: "ACT",
 	}
 	var sink probeSink
 	res, err := conn.Exchange(&req, &ajp.Body{}, &sink, &ajp.ExchangeOptions{ReplyTimeout: wait})
