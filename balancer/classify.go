@@ -112,7 +112,9 @@ func classifyLocked(rec *record, states []State, i int, we *worker.Error, now ti
 		// a local error (mod_jk "Keep previous global state, if we are not
 		// in local error since too long").
 		rec.errors.Add(1)
-		if rec.c.Busy.Load() == 0 || set.escalation == 0 ||
+		// Better than mod_jk: a failed connect or CPing is no one-off, so
+		// requests still in flight on the member do not delay its ERR.
+		if we.Unreachable || rec.c.Busy.Load() == 0 || set.escalation == 0 ||
 			(!rec.firstErr.IsZero() && elapsed(now, rec.firstErr) >= int64(set.escalation)) {
 			rec.state = StateError
 		}

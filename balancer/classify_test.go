@@ -226,3 +226,23 @@ func TestNoEndpointCountsNothing(t *testing.T) {
 		t.Fatalf("busy_limit must still count: value=%d elected=%d", s.LBValue, s.Elected)
 	}
 }
+
+// TestUnreachableIsGlobalDespiteBusy: another request in flight keeps a
+// plain failure local (mod_jk), but not a failed connect or CPing.
+func TestUnreachableIsGlobalDespiteBusy(t *testing.T) {
+	for _, unreachable := range []bool{false, true} {
+		h := newHarness(t, baseLB(), member("t1"), member("t2"))
+		h.f("t1").ctr.Busy.Add(1) // someone else's request is in flight on t1
+		e := failure(worker.ClassConnect)
+		e.Unreachable = unreachable
+		h.f("t1").script(outcome{err: e})
+		h.serve(plain())
+		want := StateOK
+		if unreachable {
+			want = StateError
+		}
+		if got := h.state("t1"); got != want {
+			t.Errorf("unreachable=%v: t1 %s, want %s", unreachable, got, want)
+		}
+	}
+}

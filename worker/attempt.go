@@ -114,7 +114,8 @@ func (m *Member) classifyPool(err error) *Error {
 		// lb marks the member OK/BUSY and fails over.
 		return &Error{Member: m.name, Class: ClassNoEndpoint, Recoverable: true, Err: err}
 	}
-	return &Error{Member: m.name, Class: ClassConnect, Recoverable: true, Err: err}
+	unreachable := errors.As(err, &ae) && (ae.Stage == ajp.StageConnect || ae.Stage == ajp.StagePing)
+	return &Error{Member: m.name, Class: ClassConnect, Recoverable: true, Unreachable: unreachable, Err: err}
 }
 
 // classify maps a failed exchange to a Class and decides whether the

@@ -78,6 +78,11 @@ type Error struct {
 	// client; then nothing can be written but the rest of the body, and on
 	// failure the client connection is aborted.
 	HeadSent bool
+	// Unreachable is set when connecting or the CPing failed: the member is
+	// down or hung, which other requests still in flight on it do not make
+	// less true (the lb marks it ERR at once instead of waiting for
+	// error_escalation_time).
+	Unreachable bool
 	// Status is the backend's status for ClassFailStatus*.
 	Status int
 	Err    error

@@ -110,8 +110,8 @@ func TestConnectFailureRetriesOnSameWorker(t *testing.T) {
 	m, sleeps := newTestMember(t, ajpSpec(t, addr, "retries=3"))
 	_, err := m.Forward(httptest.NewRecorder(), newReq("GET", "/", ""), &Attempt{})
 	we := classOf(t, err)
-	if we.Class != ClassConnect || !we.Recoverable || Status(err) != 503 {
-		t.Fatalf("class=%s recoverable=%v status=%d", we.Class, we.Recoverable, Status(err))
+	if we.Class != ClassConnect || !we.Recoverable || !we.Unreachable || Status(err) != 503 {
+		t.Fatalf("class=%s recoverable=%v unreachable=%v status=%d", we.Class, we.Recoverable, we.Unreachable, Status(err))
 	}
 	if sleeps.Load() != 2 {
 		t.Fatalf("retry_interval sleeps = %d, want 2 (3 tries)", sleeps.Load())
