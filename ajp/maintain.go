@@ -1,6 +1,7 @@
 package ajp
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"slices"
@@ -140,10 +141,12 @@ func (p *Pool) dial(ctx context.Context, addr string, gen uint64) (*Conn, error)
 	c.socketTimeout = p.cfg.SocketTimeout
 	c.pool, c.gen, c.out = p, gen, true
 	c.lastUsed = p.now()
-	if p.cfg.ConnectPing > 0 {
-		// A completed connect proves nothing: the kernel accepts for a
-		// hung or saturated Tomcat too; a CPong does (spec 6.2).
-		if err := c.Ping(p.cfg.ConnectPing); err != nil {
+	// A completed connect proves nothing: the kernel accepts for a hung or
+	// saturated Tomcat too; a CPong does (spec 6.2). Without a connect
+	// ping, the pre-request ping covers the fresh connection as well
+	// (mod_jk ajp_send_request: connect_timeout <= 0 && prepost_timeout > 0).
+	if timeout := cmp.Or(p.cfg.ConnectPing, p.cfg.PrepostPing); timeout > 0 {
+		if err := c.Ping(timeout); err != nil {
 			p.forget(c)
 			return nil, err
 		}

@@ -234,14 +234,32 @@ func TestPoolPrepostPing(t *testing.T) {
 	p := newPool(t, s, ajp.PoolConfig{PrepostPing: time.Second})
 	roundTrip(t, p)
 	roundTrip(t, p)
-	if s.Pings() != 1 || s.Connections() != 1 {
+	// One CPing for the fresh connection (there is no connect ping, so the
+	// pre-request ping covers it, like mod_jk) and one before its reuse.
+	if s.Pings() != 2 || s.Connections() != 1 {
 		t.Fatalf("pings %d connections %d", s.Pings(), s.Connections())
 	}
-	// A pooled connection that does not answer is dropped for a new one.
+	// A pooled connection that does not answer is dropped; the fresh one
+	// that replaces it is pinged too, and a stopping Tomcat fails that.
 	s.SetCPong(ajptest.CPongClose)
-	c := roundTrip(t, p)
-	if c.Reused() || s.Connections() != 2 {
-		t.Fatalf("reused %v connections %d", c.Reused(), s.Connections())
+	_, err := p.Get(bg)
+	wantErr(t, err, ajp.StagePing, ajp.KindIO)
+	if s.Connections() != 2 || !p.Free() {
+		t.Fatalf("connections %d free %v", s.Connections(), p.Free())
+	}
+}
+
+// TestPoolPrepostPingCatchesHungMember: with ping_mode=P alone, a member
+// that accepts connections but never answers (SIGSTOP) must fail the CPing
+// on a fresh connection instead of receiving the request.
+func TestPoolPrepostPingCatchesHungMember(t *testing.T) {
+	s := newServer(t, nil)
+	s.SetCPong(ajptest.CPongIgnore)
+	p := newPool(t, s, ajp.PoolConfig{PrepostPing: 50 * time.Millisecond})
+	_, err := p.Get(bg)
+	wantErr(t, err, ajp.StagePing, ajp.KindTimeout)
+	if s.Requests() != 0 {
+		t.Fatalf("hung member got %d requests", s.Requests())
 	}
 }
 
