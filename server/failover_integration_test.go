@@ -163,7 +163,10 @@ func TestFailoverFrozenMember(t *testing.T) {
 
 func foFrozen(t *testing.T, name string, attrs []string, ping, reply time.Duration) {
 	const (
-		clients       = 4
+		// More clients than the frozen member can hold: with CPing alone
+		// a request in flight on it when it stops waits for SIGCONT, and
+		// the remaining clients are what reveals the freeze.
+		clients       = 8
 		retries       = 2
 		retryInterval = 100 * time.Millisecond
 		recoverTime   = time.Second // lb recover_time=1
@@ -267,7 +270,10 @@ func foFrozen(t *testing.T, name string, attrs []string, ping, reply time.Durati
 	var maxPost time.Duration
 	var firstAfterErr time.Time
 	for _, r := range foSortedByStart(res) {
-		if r.start.After(sigAt) {
+		// A request started between SIGSTOP and the moment every thread
+		// of m2 was seen stopped may have had its CPing answered and then
+		// hung: it was in flight across the freeze, not after it.
+		if r.start.After(frozenAt) {
 			post = append(post, r)
 			lat := r.end.Sub(r.start)
 			maxPost = max(maxPost, lat)
