@@ -173,12 +173,28 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 		c.out = true
 		c.reused = true
 		p.mu.Unlock()
-		if c.Alive() && (p.cfg.PrepostPing <= 0 || c.Ping(p.cfg.PrepostPing) == nil) {
+		if !c.Alive() {
+			// Stale (peer closed, junk pending): drop it quietly and try
+			// the next one, like mod_jk (spec/modjk.md 4, 5.1).
+			p.forget(c)
+			continue
+		}
+		if p.cfg.PrepostPing <= 0 {
 			return c, nil
 		}
-		// Stale (peer closed, junk pending) or no CPong: drop it quietly
-		// and try the next one, like mod_jk (spec/modjk.md 4, 5.1).
+		err := c.Ping(p.cfg.PrepostPing)
+		if err == nil {
+			return c, nil
+		}
 		p.forget(c)
+		var ae *Error
+		if errors.As(err, &ae) && ae.Kind == KindTimeout {
+			// No CPong within prepost_timeout on a live socket: the member
+			// is hung. mod_jk tries every other pooled socket, each costing
+			// another timeout; failing now lets the lb fail over at once.
+			ae.Reused = true
+			return nil, err
+		}
 	}
 }
 

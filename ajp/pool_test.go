@@ -378,3 +378,33 @@ func TestPoolConcurrent(t *testing.T) {
 		t.Fatalf("stats %+v requests %d", st, s.Requests())
 	}
 }
+
+// TestPoolPrepostPingTimeoutStopsAtFirst: a pooled connection whose CPing
+// times out means a hung member; the other pooled connections are not
+// tried one timeout after another.
+func TestPoolPrepostPingTimeoutStopsAtFirst(t *testing.T) {
+	s := newServer(t, nil)
+	p := newPool(t, s, ajp.PoolConfig{Size: 4, PrepostPing: 200 * time.Millisecond})
+	cs := make([]*ajp.Conn, 3)
+	for i := range cs {
+		c, err := p.Get(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs[i] = c
+	}
+	for _, c := range cs {
+		p.Put(c, true)
+	}
+	pings := s.Pings()
+	s.SetCPong(ajptest.CPongIgnore)
+	start := time.Now()
+	_, err := p.Get(bg)
+	wantErr(t, err, ajp.StagePing, ajp.KindTimeout)
+	if got := s.Pings() - pings; got != 1 {
+		t.Fatalf("%d CPings sent, want 1 (stop at the first timeout); took %v", got, time.Since(start))
+	}
+	if st := p.Stats(); st.Idle != 2 {
+		t.Fatalf("idle %d, want the 2 untried connections kept", st.Idle)
+	}
+}

@@ -197,13 +197,25 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			return out, nil
 		}
 		last = err
-		if !err.Recoverable {
+		if !err.Recoverable || timedOut(err) {
 			break
 		}
 		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", m.spec.Retries, "err", err)
 	}
 	m.count(last)
 	return out, last
+}
+
+// timedOut reports a connect, CPing or reply that timed out: the member
+// is hung or overloaded, and trying it again only makes the client wait
+// another timeout before the lb fails over. mod_jk retries on the same
+// worker here; slow detection of a hung node is where operators hurt most.
+func timedOut(e *Error) bool {
+	if e.Class == ClassReplyTimeout {
+		return true
+	}
+	var ae *ajp.Error
+	return e.Unreachable && errors.As(e.Err, &ae) && ae.Kind == ajp.KindTimeout
 }
 
 // count updates the error counters for the final outcome of Forward.

@@ -64,3 +64,39 @@ func TestProbeAfterReplyTimeoutSendsARequest(t *testing.T) {
 		t.Fatalf("after recovery the probe is a CPing again: err=%v requests %d->%d", err, before, be.Requests())
 	}
 }
+
+// TestHungMemberIsNotRetried: a CPing timeout ends the member's attempts at
+// once so the lb can fail over after one ping_timeout, not retries of them.
+func TestHungMemberIsNotRetried(t *testing.T) {
+	be := ajptest.NewServer(ajptest.EchoHandler("t1"), ajptest.WithCPong(ajptest.CPongIgnore))
+	defer be.Close()
+	m, sleeps := newTestMember(t, ajpSpec(t, be.Addr(), "ping_mode=C", "ping_timeout=50", "retries=3"))
+	_, err := m.Forward(httptest.NewRecorder(), newReq("GET", "/", ""), &Attempt{})
+	we := classOf(t, err)
+	if we.Class != ClassConnect || !we.Unreachable || !we.Recoverable {
+		t.Fatalf("class=%s unreachable=%v recoverable=%v", we.Class, we.Unreachable, we.Recoverable)
+	}
+	if sleeps.Load() != 0 || be.Pings() != 1 {
+		t.Fatalf("retried a hung member: sleeps=%d pings=%d", sleeps.Load(), be.Pings())
+	}
+}
+
+func TestReplyTimeoutIsNotRetriedOnTheSameMember(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		select {
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	})
+	defer be.Close()
+	m, sleeps := newTestMember(t, ajpSpec(t, be.Addr(), "reply_timeout=50", "retries=3"))
+	_, err := m.Forward(httptest.NewRecorder(), newReq("GET", "/", ""), &Attempt{})
+	if we := classOf(t, err); we.Class != ClassReplyTimeout || !we.Recoverable {
+		t.Fatalf("class=%s recoverable=%v", we.Class, we.Recoverable)
+	}
+	if sleeps.Load() != 0 || be.Requests() != 1 {
+		t.Fatalf("retried on the same member: sleeps=%d requests=%d", sleeps.Load(), be.Requests())
+	}
+}
