@@ -30,6 +30,10 @@ type Conn struct {
 
 	reused bool
 	closed bool
+	// pinged counts the CPing/CPong bytes exchanged since the pool last
+	// handed the connection out; the next Exchange reports them, because
+	// mod_jk counts them into the request's traffic (lb method Traffic).
+	pingSent, pingRecv int64
 	x      exchange // state of the current exchange, kept here to avoid allocating it
 
 	live liveness // platform state for Alive
@@ -110,6 +114,8 @@ func (c *Conn) Ping(timeout time.Duration) error {
 	if len(p) != 1 || msgType(p[0]) != typeCPong {
 		return c.pingFail(KindInvalid, errors.New("reply to CPing is not CPong"))
 	}
+	c.pingSent += cpingLen
+	c.pingRecv += cpingLen
 	c.discard()
 	return nil
 }

@@ -54,6 +54,8 @@ type exchange struct {
 func (c *Conn) Exchange(req *Request, body *Body, w ResponseWriter, opt *ExchangeOptions) (Result, error) {
 	x := &c.x
 	*x = exchange{req: req, body: body, w: w, stage: StageSend}
+	x.res.Sent, x.res.Received = c.pingSent, c.pingRecv
+	c.pingSent, c.pingRecv = 0, 0
 	if opt != nil {
 		x.opt = *opt
 	}

@@ -81,6 +81,9 @@ const (
 // attribute 0x0D" (spec 3.2).
 const methodStored = 0xFF
 
+// cpingLen is the size of a CPing and of a CPong packet.
+const cpingLen = 5
+
 // appendCPing appends V1's CPing packet: 12 34 00 01 0a.
 func appendCPing(b []byte) []byte {
 	return append(b, magicToBackend0, magicToBackend1, 0, 1, byte(typeCPing))

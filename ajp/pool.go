@@ -172,6 +172,7 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 		p.idle = p.idle[:n-1]
 		c.out = true
 		c.reused = true
+		c.pingSent, c.pingRecv = 0, 0 // interval pings while idle are not this request's
 		p.mu.Unlock()
 		if !c.Alive() {
 			// Stale (peer closed, junk pending): drop it quietly and try

@@ -408,3 +408,31 @@ func TestPoolPrepostPingTimeoutStopsAtFirst(t *testing.T) {
 		t.Fatalf("idle %d, want the 2 untried connections kept", st.Idle)
 	}
 }
+
+// TestExchangeCountsThePingsOfItsGet: mod_jk counts the CPing/CPong of the
+// request's connect or pre-request ping into the request's bytes, which
+// method Traffic adds to the lb value.
+func TestExchangeCountsThePingsOfItsGet(t *testing.T) {
+	s := newServer(t, nil)
+	plain := newPool(t, s, ajp.PoolConfig{})
+	pinged := newPool(t, s, ajp.PoolConfig{ConnectPing: time.Second})
+	ra, rb := exchangeOnce(t, plain), exchangeOnce(t, pinged)
+	if rb.Sent-ra.Sent != 5 || rb.Received-ra.Received != 5 {
+		t.Fatalf("with connect ping sent %d received %d; without %d %d: want 5 more each way",
+			rb.Sent, rb.Received, ra.Sent, ra.Received)
+	}
+}
+
+func exchangeOnce(t *testing.T, p *ajp.Pool) ajp.Result {
+	t.Helper()
+	c, err := p.Get(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Exchange(get("/"), nil, &rec{}, safe)
+	p.Put(c, err == nil && res.Reuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
