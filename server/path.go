@@ -168,19 +168,49 @@ func resolveDots(p string) (string, error) {
 }
 
 // httpdURI reproduces httpd's r->uri, which mod_jk forwards under every
-// ForwardURI option but CompatUnparsed: dot segments of the raw path
-// removed and slashes merged (before decoding, so "%2e%2e" survives as
-// ".."), then %-decoded. Path parameters stay (";jsessionid=" reaches
-// Tomcat, spec/modjk.md 2.2).
+// ForwardURI option but CompatUnparsed. httpd (2.4.49+, ap_normalize_path)
+// first decodes escapes of unreserved characters ("%2e" is "."), then
+// merges slashes and resolves dot segments, and only then decodes the
+// rest; so "/a/%2e%2e/x" becomes "/x" while "%252e" stays "%2e". Path
+// parameters stay (";jsessionid=" reaches Tomcat, spec/modjk.md 2.2).
 func httpdURI(raw string) (string, error) {
-	cleaned := raw
-	if !isPlainPath(raw) {
+	cleaned := decodeUnreserved(raw)
+	if !isPlainPath(cleaned) {
 		var err error
-		if cleaned, err = resolveDots(raw); err != nil {
+		if cleaned, err = resolveDots(cleaned); err != nil {
 			return "", err
 		}
 	}
 	return percentDecode(cleaned)
+}
+
+// decodeUnreserved decodes the %XX escapes of RFC 3986 unreserved
+// characters (letters, digits, "-", ".", "_", "~") and leaves every other
+// escape as it is.
+func decodeUnreserved(p string) string {
+	i := strings.IndexByte(p, '%')
+	if i < 0 {
+		return p
+	}
+	b := make([]byte, 0, len(p))
+	b = append(b, p[:i]...)
+	for ; i < len(p); i++ {
+		c := p[i]
+		if c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
+			if v := unhex(p[i+1])<<4 | unhex(p[i+2]); isUnreserved(v) {
+				b = append(b, v)
+				i += 2
+				continue
+			}
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 func isHex(c byte) bool {

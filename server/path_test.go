@@ -63,7 +63,9 @@ func TestForwardURIModes(t *testing.T) {
 		{"/a/%252e%252e/x", config.ForwardURIProxy, "/a/%252e%252e/x"},
 		{"/caf%C3%A9", config.ForwardURIProxy, "/caf%C3%A9"},
 		{"/a//b/./c", config.ForwardURIProxy, "/a/b/c"},
-		{"/a/%2e%2e/b", config.ForwardURIProxy, "/a/../b"}, // httpd resolves dots before decoding
+		{"/a/%2e%2e/b", config.ForwardURIProxy, "/b"}, // httpd decodes unreserved escapes before resolving dots
+		{"/app/%2E%2E/x%41", config.ForwardURIProxy, "/xA"},
+		{"/a/%252e%252e/b", config.ForwardURIProxy, "/a/%252e%252e/b"},
 		// CompatUnparsed: exactly what the client sent.
 		{"/a//b/%7e;x=1", config.ForwardURICompatUnparsed, "/a//b/%7e;x=1"},
 		// Compat: the decoded form (unsafe, on request only).
