@@ -104,6 +104,15 @@ worker.lb.balance_workers=t1
 
 	chunked := "POST /f/chunked HTTP/1.1\r\nHost: {{HOST}}\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n" +
 		"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
+	// known lists the deliberate differences from mod_jk, by case name: a
+	// line only jkbalancer sends, with the reason it is accepted.
+	known := map[string]string{
+		// Go's net/http adds Cache-Control: no-cache to every request that
+		// has Pragma: no-cache and no Cache-Control (fixPragmaCacheControl),
+		// leaving nothing to tell it from a client that sent both, as
+		// browsers do on reload. RFC 9111 5.4 gives the two the same meaning.
+		"Pragma no-cache": `header "cache-control": "no-cache"`,
+	}
 	reqs := []struct{ name, raw string }{
 		{"GET with query and headers", "GET /f/a?x=1&y=%20z&x=2 HTTP/1.1\r\nHost: {{HOST}}\r\nUser-Agent: probe/1\r\n" +
 			"Accept: */*\r\nAccept-Language: en\r\nX-Custom: v1\r\nX-Custom: v2\r\nCookie: a=1\r\nCookie: b=2\r\n" +
@@ -144,6 +153,13 @@ worker.lb.balance_workers=t1
 				_, p, _ := strings.Cut(addr, ":")
 				d := fmt.Sprintf("status %d\n%s", r.status, r.body)
 				dumps[i] = strings.ReplaceAll(d, p, "<proxy port>")
+			}
+			if extra, ok := known[rq.name]; ok {
+				without := strings.Replace(dumps[1], extra+"\n", "", 1)
+				if without == dumps[1] {
+					t.Errorf("the known difference %q is gone: drop it from the known list", extra)
+				}
+				dumps[1] = without
 			}
 			if dumps[0] != dumps[1] {
 				t.Errorf("the forward request differs from mod_jk's:\n%s", lineDiff(dumps[0], dumps[1]))

@@ -85,7 +85,16 @@ func (m *Member) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, a
 		FlushPackets: m.opts.FlushPackets,
 		FlushHeader:  m.opts.FlushHeader,
 	}
-	return conn.Exchange(&areq, req.Body, rw, &opt)
+	res, err := conn.Exchange(&areq, req.Body, rw, &opt)
+	if err == nil {
+		rw.commit() // a response without a body (HEAD, 204, 304, empty)
+		return res, nil
+	}
+	// What counts is whether the client may have seen a byte, not whether
+	// the backend's head arrived: an uncommitted head is dropped.
+	res.HeadSent = rw.committed
+	rw.abandon()
+	return res, err
 }
 
 // replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
@@ -183,6 +192,12 @@ func (m *Member) recoverable(stage ajp.Stage, res ajp.Result, req *Request) bool
 		// Connect, CPing and send failures are always retried (mod_jk
 		// ignores recovery_options for them).
 		return true
+	case ajp.StageResponse:
+		// The backend's head arrived (it was not committed to the client,
+		// or HeadSent would have stopped us above): bit 2 forbids a retry.
+		if m.spec.RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
+			return false
+		}
 	}
 	return m.replayAfterSend(req.HTTP.Method)
 }

@@ -424,3 +424,68 @@ func TestClientGoneWhileWaitingIsNotAMemberError(t *testing.T) {
 		t.Fatalf("class=%s recoverable=%v errors=%d", we.Class, we.Recoverable, m.Counters().Errors.Load())
 	}
 }
+
+// TestFailureAfterHeadBeforeBody: a backend that sends its head and then
+// closes before any body byte leaves the client untouched (httpd buffers
+// the head too), so the request may be retried unless recovery_options
+// bit 2 (or bit 1) forbids it.
+func TestFailureAfterHeadBeforeBody(t *testing.T) {
+	for _, tc := range []struct {
+		opts string
+		seen int32
+	}{
+		{"recovery_options=0", 2},
+		{"recovery_options=2", 1},
+		{"recovery_options=1", 1},
+	} {
+		var seen atomic.Int32
+		be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+			seen.Add(1)
+			w.SendHeaders(200, ajp.Header{Name: "Set-Cookie", Value: "leak=1"})
+			w.CloseConn()
+		})
+		m, _ := newTestMember(t, ajpSpec(t, be.Addr(), tc.opts, "retries=2"))
+		rec := httptest.NewRecorder()
+		_, err := m.Forward(rec, newReq("GET", "/", ""), &Attempt{})
+		be.Close()
+		we := classOf(t, err)
+		if we.HeadSent || seen.Load() != tc.seen || we.Class != ClassClosed {
+			t.Errorf("%s: headSent=%v seen=%d class=%s, want false %d closed", tc.opts, we.HeadSent, seen.Load(), we.Class, tc.seen)
+		}
+		if rec.Flushed || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("%s: the failed head leaked to the client: %v", tc.opts, rec.Header())
+		}
+	}
+}
+
+// TestResponseFramingLikeHttpd: no invented Content-Type, and no
+// "Content-Length: 0" on HEAD, as httpd + mod_jk answer.
+func TestResponseFramingLikeHttpd(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(302, ajp.Header{Name: "Location", Value: "/x"}, ajp.Header{Name: "Content-Length", Value: "0"})
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	for _, method := range []string{"HEAD", "GET"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req := newReq(r.Method, "/", "")
+			req.HTTP = r
+			if _, err := m.Forward(w, req, &Attempt{}); err != nil {
+				t.Error(err)
+			}
+		}))
+		req, _ := http.NewRequest(method, srv.URL, nil)
+		resp, err := (&http.Transport{}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		_, hasCT := resp.Header["Content-Type"]
+		_, hasCL := resp.Header["Content-Length"]
+		if hasCT || (method == "HEAD") == hasCL {
+			t.Errorf("%s: headers %v: want no Content-Type, Content-Length only on GET", method, resp.Header)
+		}
+	}
+}

@@ -12,6 +12,12 @@ import (
 // responder carries one AJP response to the client's http.ResponseWriter.
 // It is where fail_on_status is applied: WriteHead refuses the status before
 // a single byte reaches the client, so the lb can still fail over.
+//
+// The head is committed (http.ResponseWriter.WriteHeader) only with the
+// first body byte, a flush, or the end of the exchange, like httpd, which
+// buffers the headers mod_jk hands it: a backend that fails right after
+// SEND_HEADERS (headers twice, a close before the body) still gets a clean
+// error response instead of an aborted one.
 type responder struct {
 	w         http.ResponseWriter
 	fail      []int
@@ -20,13 +26,17 @@ type responder struct {
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
 	discard         bool
+	status          int  // the head's status, once WriteHead accepted it
+	committed       bool // WriteHeader was called: the client may see bytes
+	head            bool // a HEAD request
 }
 
 var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors}
+	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
+		head: req.HTTP.Method == http.MethodHead}
 	return r
 }
 
@@ -63,17 +73,46 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		// 8.5); a 204 must not carry one.
 		delete(h, "Content-Length")
 	}
+	if r.head && len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0" {
+		// httpd's header filter drops "Content-Length: 0" from HEAD
+		// responses: it says nothing about the GET body.
+		delete(h, "Content-Length")
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		// Send no Content-Type when the backend sent none, like httpd;
+		// a nil value stops net/http from sniffing one.
+		h["Content-Type"] = nil
+	}
 	if r.setCookie != "" {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)
 	}
-	r.w.WriteHeader(status)
+	r.status = status
 	return nil
+}
+
+// commit writes the pending head to the client.
+func (r *responder) commit() {
+	if r.committed || r.status == 0 {
+		return
+	}
+	r.committed = true
+	r.w.WriteHeader(r.status)
+}
+
+// abandon undoes an uncommitted head after a failed exchange, so that the
+// next member, or the error page, starts from empty headers.
+func (r *responder) abandon() {
+	if r.committed {
+		return
+	}
+	clear(r.w.Header())
+	r.status = 0
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd
 // does for use_server_errors; for 401 the challenge headers survive.
 func (r *responder) writeServerError(status int, headers []ajp.Header) {
-	r.discard = true
+	r.discard, r.committed = true, true
 	h := r.w.Header()
 	if status == http.StatusUnauthorized {
 		for i := range headers {
@@ -90,6 +129,7 @@ func (r *responder) Write(p []byte) (int, error) {
 	if r.discard {
 		return len(p), nil
 	}
+	r.commit()
 	return r.w.Write(p)
 }
 
@@ -98,6 +138,7 @@ func (r *responder) Flush() error {
 	if r.discard {
 		return nil
 	}
+	r.commit()
 	if f, ok := r.w.(http.Flusher); ok {
 		f.Flush()
 		return nil
