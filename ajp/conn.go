@@ -34,7 +34,7 @@ type Conn struct {
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
 	pingSent, pingRecv int64
-	x      exchange // state of the current exchange, kept here to avoid allocating it
+	x                  exchange // state of the current exchange, kept here to avoid allocating it
 
 	live liveness // platform state for Alive
 
