@@ -197,7 +197,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			return out, nil
 		}
 		last = err
-		if !err.Recoverable || timedOut(err) {
+		if !err.Recoverable || gaveUp(err) {
 			break
 		}
 		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", m.spec.Retries, "err", err)
@@ -206,16 +206,13 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 	return out, last
 }
 
-// timedOut reports a connect, CPing or reply that timed out: the member
-// is hung or overloaded, and trying it again only makes the client wait
-// another timeout before the lb fails over. mod_jk retries on the same
-// worker here; slow detection of a hung node is where operators hurt most.
-func timedOut(e *Error) bool {
-	if e.Class == ClassReplyTimeout {
-		return true
-	}
-	var ae *ajp.Error
-	return e.Unreachable && errors.As(e.Err, &ae) && ae.Kind == ajp.KindTimeout
+// gaveUp reports a failure after which trying the same member again only
+// makes the client wait: the connect or CPing failed (nothing listens, or
+// the member is hung or stopping) or the reply timed out. mod_jk retries on
+// the same worker after retry_interval even then; the lb fails over at once
+// instead, because slow failover is where operators hurt most.
+func gaveUp(e *Error) bool {
+	return e.Unreachable || e.Class == ClassReplyTimeout
 }
 
 // count updates the error counters for the final outcome of Forward.
