@@ -34,14 +34,7 @@ func (p *Pool) Maintain() {
 	for _, c := range probe {
 		err := c.Ping(p.cfg.PingTimeout)
 		p.mu.Lock()
-		c.out = false
-		keep := err == nil && !p.closed && c.gen == p.gen
-		if keep {
-			c.lastPing = p.now()
-			p.idle = append(p.idle, c)
-		} else {
-			p.open--
-		}
+		keep := p.settleLocked(c, err == nil, &c.lastPing)
 		p.mu.Unlock()
 		p.release()
 		if !keep {

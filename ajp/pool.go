@@ -222,20 +222,30 @@ func (p *Pool) Put(c *Conn, reuse bool) {
 		p.mu.Unlock()
 		return
 	}
-	c.out = false
 	p.inUse--
-	keep := reuse && !p.cfg.DisableReuse && !p.closed && !c.closed && c.gen == p.gen
-	if keep {
-		c.lastUsed = p.now()
-		p.idle = append(p.idle, c)
-	} else {
-		p.open--
-	}
+	keep := p.settleLocked(c, reuse && !p.cfg.DisableReuse, &c.lastUsed)
 	p.mu.Unlock()
 	p.release()
 	if !keep {
 		c.Close()
 	}
+}
+
+// settleLocked takes back a connection that was out of the idle stack (a
+// request's, or an interval probe's): it goes back on the stack, stamped
+// now in *stamp, when keep holds, it is still open, the pool is open and
+// its address did not change; otherwise it no longer counts as open and
+// the caller closes it after unlocking. It reports whether c was kept.
+func (p *Pool) settleLocked(c *Conn, keep bool, stamp *time.Time) bool {
+	c.out = false
+	keep = keep && !p.closed && !c.closed && c.gen == p.gen
+	if keep {
+		*stamp = p.now()
+		p.idle = append(p.idle, c)
+	} else {
+		p.open--
+	}
+	return keep
 }
 
 // Free reports whether a slot is free now, so a request would not wait.

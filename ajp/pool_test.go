@@ -35,15 +35,7 @@ func (c *clock) Advance(d time.Duration) {
 // roundTrip does one GET on a connection from p and puts it back.
 func roundTrip(t *testing.T, p *ajp.Pool) *ajp.Conn {
 	t.Helper()
-	c, err := p.Get(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Exchange(get("/"), nil, &rec{}, safe)
-	p.Put(c, err == nil && res.Reuse)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := exchangeOnce(t, p)
 	return c
 }
 
@@ -416,14 +408,16 @@ func TestExchangeCountsThePingsOfItsGet(t *testing.T) {
 	s := newServer(t, nil)
 	plain := newPool(t, s, ajp.PoolConfig{})
 	pinged := newPool(t, s, ajp.PoolConfig{ConnectPing: time.Second})
-	ra, rb := exchangeOnce(t, plain), exchangeOnce(t, pinged)
+	_, ra := exchangeOnce(t, plain)
+	_, rb := exchangeOnce(t, pinged)
 	if rb.Sent-ra.Sent != 5 || rb.Received-ra.Received != 5 {
 		t.Fatalf("with connect ping sent %d received %d; without %d %d: want 5 more each way",
 			rb.Sent, rb.Received, ra.Sent, ra.Received)
 	}
 }
 
-func exchangeOnce(t *testing.T, p *ajp.Pool) ajp.Result {
+// exchangeOnce sends GET / on a connection from p and gives it back.
+func exchangeOnce(t *testing.T, p *ajp.Pool) (*ajp.Conn, ajp.Result) {
 	t.Helper()
 	c, err := p.Get(bg)
 	if err != nil {
@@ -434,5 +428,5 @@ func exchangeOnce(t *testing.T, p *ajp.Pool) ajp.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res
+	return c, res
 }

@@ -176,7 +176,7 @@ func New(spec Spec) (*LB, error) {
 		lb.now = time.Now
 	}
 	if lb.sleep == nil {
-		lb.sleep = sleepCtx
+		lb.sleep = worker.SleepContext
 	}
 	n := len(spec.Members)
 	lb.scratch.New = func() any { return newScratch(n) }
@@ -346,17 +346,3 @@ func (lb *LB) enterBusy() {
 
 // elapsed is now-t in whole seconds the way mod_jk compares time_t values.
 func elapsed(now, t time.Time) int64 { return now.Unix() - t.Unix() }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -228,20 +228,6 @@ func TestSleepHonoursContext(t *testing.T) {
 	}
 }
 
-func TestRealSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := sleepCtx(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := sleepCtx(ctx, time.Microsecond); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
-	}
-}
-
 func TestCountersAndLogs(t *testing.T) {
 	h := newHarness(t, withMethod(config.MethodRequest), member("t1"), member("t2"))
 	h.f("t1").script(outcome{err: failure(worker.ClassConnect)})

@@ -70,7 +70,7 @@ func NewMember(s Spec) *Member {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = SleepContext
 	}
 	secret := a.Secret
 	if secret == "" {
@@ -228,9 +228,11 @@ func (m *Member) count(e *Error) {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits d, or less when ctx ends first (then it returns
+// ctx's error). It is the default sleep between retries.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return nil
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
