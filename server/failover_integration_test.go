@@ -1074,13 +1074,13 @@ func (e *foEnv) member(name string) balancer.MemberSnapshot {
 }
 
 // poolStats returns the connection counts of one member's pool.
-func (e *foEnv) poolStats(name string) ajp.PoolStats {
+func (e *foEnv) poolStats(name string) worker.ConnStats {
 	e.t.Helper()
 	wm, ok := e.member(name).Member.(*worker.Member)
 	if !ok {
 		e.t.Fatalf("member %q is not a *worker.Member", name)
 	}
-	return wm.Pool().Stats()
+	return wm.ConnStats()
 }
 
 // foRecorder is an in-process member's request log.

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
-	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // attempt is one send of the request on one connection. A failure on a
@@ -17,20 +15,27 @@ import (
 // fresh connection without using up one of the worker's retries: a member
 // that restarted leaves stale pooled connections behind, and they must not
 // turn into client errors (spec/ajp13.md 6.4, 6.5).
-func (m *Member) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, *Error) {
+func (t *ajpTransport) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (Outcome, *Error) {
+	res, err := t.send(ctx, w, req, at)
+	return Outcome{Status: res.Status, Sent: res.Sent, Received: res.Received}, err
+}
+
+// send is attempt with the AJP result.
+func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, *Error) {
+	m := t.m
 	var total ajp.Result
 	for stale := 0; stale <= m.spec.ConnectionPoolSize; stale++ {
-		conn, err := m.pool.Get(ctx)
+		conn, err := t.pool.Get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				// The client went away while we waited for a connection:
 				// not the member's fault, and nobody to answer.
 				return total, &Error{Member: m.name, Class: ClassClient, Err: ctx.Err()}
 			}
-			return total, m.classifyPool(err)
+			return total, t.classifyPool(err)
 		}
-		res, xerr := m.exchange(conn, w, req, at)
-		m.pool.Put(conn, xerr == nil && res.Reuse)
+		res, xerr := t.exchange(conn, w, req, at)
+		t.pool.Put(conn, xerr == nil && res.Reuse)
 		total.Sent += res.Sent
 		total.Received += res.Received
 		res.Sent, res.Received = total.Sent, total.Received
@@ -43,11 +48,11 @@ func (m *Member) attempt(ctx context.Context, w http.ResponseWriter, req *Reques
 		if !errors.As(xerr, &ae) {
 			return res, &Error{Member: m.name, Class: ClassInternal, Err: xerr}
 		}
-		if conn.Reused() && m.staleRace(ae, res, req) {
+		if conn.Reused() && t.staleRace(ae, res, req) {
 			m.log.Debug("pooled connection was stale, retrying on another", "err", ae)
 			continue
 		}
-		return res, m.classify(ae, res, req)
+		return res, t.classify(ae, res, req)
 	}
 	return total, &Error{Member: m.name, Class: ClassConnect, Recoverable: true,
 		Err: errors.New("every pooled connection was stale")}
@@ -58,7 +63,8 @@ func (m *Member) attempt(ctx context.Context, w http.ResponseWriter, req *Reques
 // the request can be sent again without risk: nothing came back, no body
 // beyond the kept part was streamed, and recovery_options allow a resend
 // after the request reached the backend.
-func (m *Member) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bool {
+func (t *ajpTransport) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bool {
+	m := t.m
 	if res.Received > 0 || res.HeadSent || res.BodyStreamed || ae.Kind != ajp.KindIO {
 		return false
 	}
@@ -71,7 +77,8 @@ func (m *Member) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bool {
 	return false
 }
 
-func (m *Member) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, error) {
+func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, error) {
+	m := t.m
 	areq := req.AJP
 	areq.Secret = m.secret
 	areq.Route = at.Route
@@ -97,26 +104,9 @@ func (m *Member) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, a
 	return res, err
 }
 
-// replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
-// disables) over the worker's reply_timeout (spec/modjk.md 1.5, 2.7).
-func (m *Member) replyTimeout(req *Request) time.Duration {
-	if rt := req.Ext().ReplyTimeout; rt >= 0 {
-		return time.Duration(rt) * time.Millisecond
-	}
-	return m.spec.ReplyTimeoutDuration()
-}
-
-// failOnStatus returns the rule's fail_on_status list when the rule sets
-// one (it replaces the worker's), else the worker's.
-func (m *Member) failOnStatus(req *Request) []int {
-	if ext := req.Ext(); ext.HasFailOnStatus {
-		return ext.FailOnStatus
-	}
-	return m.spec.FailOnStatus
-}
-
 // classifyPool turns a failure to obtain a connection into an Error.
-func (m *Member) classifyPool(err error) *Error {
+func (t *ajpTransport) classifyPool(err error) *Error {
+	m := t.m
 	var ae *ajp.Error
 	if errors.As(err, &ae) && ae.Kind == ajp.KindNoSlot {
 		// mod_jk: no free endpoint within connection_acquire_timeout; the
@@ -130,7 +120,8 @@ func (m *Member) classifyPool(err error) *Error {
 // classify maps a failed exchange to a Class and decides whether the
 // request may be sent again (spec/modjk.md 3.8, 5.3, and the rule that
 // nothing is replayed once the client saw a byte).
-func (m *Member) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
+func (t *ajpTransport) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
+	m := t.m
 	e := &Error{Member: m.name, HeadSent: res.HeadSent, Status: res.Status, Err: ae}
 	switch ae.Kind {
 	case ajp.KindTooLarge:
@@ -176,47 +167,21 @@ func (m *Member) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
 			e.Class = ClassClosed
 		}
 	}
-	e.Recoverable = m.recoverable(ae.Stage, res, req)
+	e.Recoverable = t.recoverable(ae.Stage, res, req)
 	return e
 }
 
-// recoverable decides whether a failed request may be sent again, on this
-// member or another. Stronger than mod_jk: never after the client saw
-// response bytes, never after body beyond the kept part was streamed.
-func (m *Member) recoverable(stage ajp.Stage, res ajp.Result, req *Request) bool {
-	if res.HeadSent || res.BodyStreamed {
-		return false
-	}
+// recoverable maps how far the AJP exchange got onto the member's
+// recovery rules.
+func (t *ajpTransport) recoverable(stage ajp.Stage, res ajp.Result, req *Request) bool {
+	p := phaseAfterSend
 	switch stage {
 	case ajp.StageConnect, ajp.StagePing, ajp.StageSend:
-		// Connect, CPing and send failures are always retried (mod_jk
-		// ignores recovery_options for them).
-		return true
+		p = phaseBeforeSend
 	case ajp.StageResponse:
-		// The backend's head arrived (it was not committed to the client,
-		// or HeadSent would have stopped us above): bit 2 forbids a retry.
-		if m.spec.RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
-			return false
-		}
+		p = phaseAfterHead
 	}
-	return m.replayAfterSend(req.HTTP.Method)
-}
-
-// replayAfterSend applies recovery_options bits 1, 8 and 16 to a request
-// the backend may already have received (spec/modjk.md 5.3). The quirk is
-// kept: with bits 8 and 16 both set only HEAD is retried, not GET.
-func (m *Member) replayAfterSend(method string) bool {
-	ro := m.spec.RecoveryOptions
-	if ro&config.RecoveryNoAfterRequest == 0 {
-		return true
-	}
-	if ro&config.RecoveryHEAD != 0 {
-		return method == http.MethodHead
-	}
-	if ro&config.RecoveryGET != 0 {
-		return method == http.MethodGet
-	}
-	return false
+	return t.m.mayResend(p, res.HeadSent, res.BodyStreamed, req.HTTP.Method)
 }
 
 // failStatus is returned by the responder's WriteHead when the backend's

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -40,18 +39,39 @@ type Spec struct {
 	Options  Options
 }
 
-// Member is one AJP backend instance with its own connection pool. It is
+// Member is one backend instance with its own connections. It holds what
+// every member shares — the per-worker retry loop, the counters, the
+// recovery rules — and reaches its backend through a transport. It is
 // safe for concurrent use.
 type Member struct {
 	name     string
 	spec     *config.AJP
-	pool     *ajp.Pool
+	tr       transport
 	counters *Counters
 	secret   string
 	opts     Options
 	log      *slog.Logger
 	// lastFail is the Class of the last failed Forward, for Probe.
 	lastFail atomic.Uint32
+}
+
+// transport is how a member reaches its backend: AJP13 (ajpTransport).
+type transport interface {
+	// attempt sends the request once (stale pooled connections aside) and
+	// classifies a failure.
+	attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (Outcome, *Error)
+	// free reports whether a connection slot is free now.
+	free() bool
+	// probe checks the backend out of band (see Member.Probe).
+	probe(ctx context.Context) error
+	maintain()
+	close()
+	stats() ConnStats
+}
+
+// ConnStats are a member's backend connections.
+type ConnStats struct {
+	Open, Idle, InUse, MaxOpen int
 }
 
 // NewMember builds a member and its (lazy) connection pool; nothing is
@@ -80,47 +100,16 @@ func NewMember(s Spec) *Member {
 	if c == nil {
 		c = new(Counters)
 	}
-	return &Member{
+	m := &Member{
 		name:     s.Name,
 		spec:     a,
-		pool:     ajp.NewPool(poolConfig(a, addr, o)),
 		counters: c,
 		secret:   secret,
 		opts:     o,
 		log:      o.Logger.With("worker", s.Name),
 	}
-}
-
-func poolConfig(a *config.AJP, addr string, o Options) ajp.PoolConfig {
-	return ajp.PoolConfig{
-		Network:        "tcp",
-		Addr:           addr,
-		Source:         a.Source,
-		Size:           a.ConnectionPoolSize,
-		MinSize:        a.ConnectionPoolMinsize,
-		AcquireTimeout: a.ConnectionAcquireTimeoutDuration(),
-		IdleTimeout:    a.ConnectionPoolTimeoutDuration(),
-		ConnectTimeout: a.SocketConnectTimeoutDuration(),
-		SocketTimeout:  a.SocketTimeoutDuration(),
-		KeepAlive:      a.SocketKeepalive,
-		BufferSize:     a.SocketBuffer,
-		ConnectPing:    a.ConnectTimeoutDuration(),
-		PrepostPing:    a.PrepostTimeoutDuration(),
-		PingInterval:   pingInterval(a),
-		PingTimeout:    a.PingTimeoutDuration(),
-		MaxPacketSize:  a.MaxPacketSize,
-		DisableReuse:   o.DisableReuse,
-		Now:            o.Now,
-	}
-}
-
-// pingInterval applies mod_jk's rule that interval probing needs both a
-// positive interval and a positive ping_timeout (spec/modjk.md 4).
-func pingInterval(a *config.AJP) time.Duration {
-	if a.PingTimeout <= 0 {
-		return 0
-	}
-	return a.ConnectionPingIntervalDuration()
+	m.tr = newAJPTransport(m, addr)
+	return m
 }
 
 // Name returns the worker name.
@@ -132,8 +121,8 @@ func (m *Member) Config() *config.AJP { return m.spec }
 // Counters returns the counters shared by every instance of this worker.
 func (m *Member) Counters() *Counters { return m.counters }
 
-// Pool returns the member's connection pool (for maintenance and status).
-func (m *Member) Pool() *ajp.Pool { return m.pool }
+// ConnStats returns the member's backend connections (status worker).
+func (m *Member) ConnStats() ConnStats { return m.tr.stats() }
 
 // Available reports whether a request could start now: a pool slot is free
 // and busy_limit is not reached. The lb uses it to clear OK/BUSY.
@@ -141,15 +130,15 @@ func (m *Member) Available() bool {
 	if l := m.spec.BusyLimit; l > 0 && m.counters.Busy.Load() >= int64(l) {
 		return false
 	}
-	return m.pool.Free()
+	return m.tr.free()
 }
 
 // Maintain runs the per-process part of mod_jk's maintenance for this
 // instance: idle connection close and interval CPing.
-func (m *Member) Maintain() { m.pool.Maintain() }
+func (m *Member) Maintain() { m.tr.maintain() }
 
 // Close releases the pool. In-flight requests finish on their connections.
-func (m *Member) Close() { m.pool.Close() }
+func (m *Member) Close() { m.tr.close() }
 
 // Serve forwards a request to this worker used directly (not as an lb
 // member): mod_jk's plain ajp13 worker. It returns the classified error.
@@ -189,7 +178,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 				break
 			}
 		}
-		res, err := m.attempt(ctx, w, req, at)
+		res, err := m.tr.attempt(ctx, w, req, at)
 		out.Status = res.Status
 		out.Sent += res.Sent
 		out.Received += res.Received

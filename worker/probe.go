@@ -22,28 +22,33 @@ const ProbeURI = "/"
 // reply_timeout, one real request, because a Tomcat whose request threads
 // hang still answers CPing. It returns nil when the member is fit for
 // traffic.
-func (m *Member) Probe(ctx context.Context) error {
+func (m *Member) Probe(ctx context.Context) error { return m.tr.probe(ctx) }
+
+// probe is Member.Probe for AJP.
+func (t *ajpTransport) probe(ctx context.Context) error {
+	m := t.m
 	timeout := m.spec.PingTimeoutDuration()
 	if timeout <= 0 {
 		timeout = defaultProbeTimeout
 	}
-	if err := m.pool.Ping(ctx, timeout); err != nil {
+	if err := t.pool.Ping(ctx, timeout); err != nil {
 		return fmt.Errorf("cping: %w", err)
 	}
 	if Class(m.lastFail.Load()) != ClassReplyTimeout {
 		return nil
 	}
-	return m.requestProbe(ctx, timeout)
+	return t.requestProbe(ctx, timeout)
 }
 
 // requestProbe sends GET ProbeURI and wants any response head within
 // reply_timeout (or the ping timeout) that is not a failure status.
-func (m *Member) requestProbe(ctx context.Context, ping time.Duration) error {
+func (t *ajpTransport) requestProbe(ctx context.Context, ping time.Duration) error {
+	m := t.m
 	wait := m.spec.ReplyTimeoutDuration()
 	if wait <= 0 {
 		wait = ping
 	}
-	conn, err := m.pool.Get(ctx)
+	conn, err := t.pool.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("probe request: %w", err)
 	}
@@ -55,7 +60,7 @@ func (m *Member) requestProbe(ctx context.Context, ping time.Duration) error {
 	}
 	var sink probeSink
 	res, err := conn.Exchange(&req, &ajp.Body{}, &sink, &ajp.ExchangeOptions{ReplyTimeout: wait})
-	m.pool.Put(conn, err == nil && res.Reuse)
+	t.pool.Put(conn, err == nil && res.Reuse)
 	if err != nil {
 		return fmt.Errorf("probe request: %w", err)
 	}
