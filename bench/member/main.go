@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -30,9 +31,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/jkbalancer/jkbalancer/ajp"
-	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
 type member struct {
@@ -61,16 +59,15 @@ func main() {
 		}
 		m.logF = f
 	}
-	opts := []ajptest.Option{ajptest.WithAddr(*ajpAddr)}
-	if m.secret != "" {
-		opts = append(opts, ajptest.WithSecret(m.secret))
+	ln, err := net.Listen("tcp", *ajpAddr)
+	if err != nil {
+		log.Fatal(err)
 	}
-	s := ajptest.NewServer(m.serveAJP, opts...)
-	defer s.Close()
+	go func() { log.Fatal(m.serveAJP(ln)) }()
 	if *httpAddr != "" {
 		go func() { log.Fatal(http.ListenAndServe(*httpAddr, http.HandlerFunc(m.serveHTTP))) }()
 	}
-	fmt.Printf("member %s ajp=%s http=%s\n", m.route, s.Addr(), *httpAddr)
+	fmt.Printf("member %s ajp=%s http=%s\n", m.route, ln.Addr(), *httpAddr)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
@@ -112,34 +109,6 @@ func (m *member) behave(uri, query string) int {
 
 func (m *member) newSession() string {
 	return fmt.Sprintf("JSESSIONID=%016X.%s; Path=/; HttpOnly", m.seq.Add(1), m.route)
-}
-
-func (m *member) serveAJP(w *ajptest.ResponseWriter, r *ajptest.Request) {
-	n, _ := io.Copy(io.Discard, r.Body)
-	m.record(r.Method, r.URI)
-	status := m.behave(r.URI, r.QueryString)
-	head := fmt.Sprintf("route=%s method=%s uri=%s body=%d\n", m.route, r.Method, r.URI, n)
-	hs := []ajp.Header{
-		{Name: "Content-Type", Value: "text/plain"},
-		{Name: "X-Route", Value: m.route},
-		{Name: "Content-Length", Value: strconv.Itoa(len(head) + len(m.body))},
-	}
-	if !hasSession(r.Headers) {
-		hs = append(hs, ajp.Header{Name: "Set-Cookie", Value: m.newSession()})
-	}
-	w.SendHeaders(status, hs...)
-	w.Write([]byte(head))
-	w.Write(m.body)
-	w.End(true)
-}
-
-func hasSession(hs []ajp.Header) bool {
-	for _, h := range hs {
-		if strings.EqualFold(h.Name, "cookie") && strings.Contains(h.Value, "JSESSIONID=") {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *member) serveHTTP(w http.ResponseWriter, r *http.Request) {
