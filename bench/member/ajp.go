@@ -148,17 +148,18 @@ func (m *member) serveOne(c *ajpConn, req *ajp.Request) bool {
 	m.record(req.Method, req.URI)
 	status := m.behave(req.URI, req.QueryString)
 	head := fmt.Sprintf("route=%s method=%s uri=%s body=%d\n", m.route, req.Method, req.URI, n)
+	body := m.bodyFor(req.QueryString)
 	hs := []ajp.Header{
 		{Name: "Content-Type", Value: "text/plain"},
 		{Name: "X-Route", Value: m.route},
-		{Name: "Content-Length", Value: strconv.Itoa(len(head) + len(m.body))},
+		{Name: "Content-Length", Value: strconv.Itoa(len(head) + len(body))},
 	}
 	if !session {
 		hs = append(hs, ajp.Header{Name: "Set-Cookie", Value: m.newSession()})
 	}
 	c.head(status, hs)
 	c.body([]byte(head))
-	c.body(m.body)
+	c.body(body)
 	return c.end(true)
 }
 

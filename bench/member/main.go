@@ -37,6 +37,7 @@ type member struct {
 	route  string
 	body   []byte
 	seq    atomic.Uint64
+	bodies sync.Map // int -> []byte
 	mu     sync.Mutex
 	logF   *os.File
 	secret string
@@ -107,6 +108,28 @@ func (m *member) behave(uri, query string) int {
 	return http.StatusOK
 }
 
+// bodyFor returns the response body for a query: "size=N" anywhere in it
+// asks for N bytes instead of -size (bodies are built once per size).
+func (m *member) bodyFor(query string) []byte {
+	i := strings.Index(query, "size=")
+	if i < 0 {
+		return m.body
+	}
+	v := query[i+len("size="):]
+	if j := strings.IndexByte(v, '&'); j >= 0 {
+		v = v[:j]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 64<<20 {
+		return m.body
+	}
+	if b, ok := m.bodies.Load(n); ok {
+		return b.([]byte)
+	}
+	b, _ := m.bodies.LoadOrStore(n, makeBody(n))
+	return b.([]byte)
+}
+
 func (m *member) newSession() string {
 	return fmt.Sprintf("JSESSIONID=%016X.%s; Path=/; HttpOnly", m.seq.Add(1), m.route)
 }
@@ -119,11 +142,12 @@ func (m *member) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain")
 	h.Set("X-Route", m.route)
-	h.Set("Content-Length", strconv.Itoa(len(head)+len(m.body)))
+	body := m.bodyFor(r.URL.RawQuery)
+	h.Set("Content-Length", strconv.Itoa(len(head)+len(body)))
 	if _, err := r.Cookie("JSESSIONID"); err != nil {
 		h.Add("Set-Cookie", m.newSession())
 	}
 	w.WriteHeader(status)
 	io.WriteString(w, head)
-	w.Write(m.body)
+	w.Write(body)
 }

@@ -23,6 +23,7 @@ var allowedImports = map[string][]string{
 	"ajp/ajptest":    {"ajp"},
 	"config":         {},
 	"bench/member":   {"ajp", "ajp/ajptest"},
+	"bench/run":      {},
 }
 
 var allowedThirdParty = map[string][]string{

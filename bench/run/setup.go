@@ -1,0 +1,233 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// target is one proxy under test.
+type target struct {
+	name   string // table label
+	kind   string // "ajp" or "http": which anchor it is compared with
+	anchor bool   // httpd + mod_jk for ajp, HAProxy for http
+	port   int
+	proc   *proc
+}
+
+// env is the running set: two members and every proxy in front of them.
+type env struct {
+	dir      string
+	bin      string // jkbalancer
+	members  []*proc
+	ajpPorts [2]int
+	hPorts   [2]int
+	targets  []*target
+}
+
+func (e *env) close() {
+	for _, t := range e.targets {
+		if t.proc != nil {
+			t.proc.stop()
+		}
+	}
+	for _, m := range e.members {
+		m.stop()
+	}
+}
+
+// build compiles jkbalancer and the member into dir.
+func build(dir string) (jkb, member string, err error) {
+	jkb, member = filepath.Join(dir, "jkbalancer"), filepath.Join(dir, "member")
+	for out, pkg := range map[string]string{jkb: "./cmd/jkbalancer", member: "./bench/member"} {
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("go build %s: %v: %s", pkg, err, b)
+		}
+	}
+	return jkb, member, nil
+}
+
+func (e *env) startMembers(member string) error {
+	for i, route := range []string{"t1", "t2"} {
+		e.ajpPorts[i], e.hPorts[i] = freePort(), freePort()
+		p, err := start("member-"+route, e.dir, member, "-route", route,
+			"-ajp", addr(e.ajpPorts[i]), "-http", addr(e.hPorts[i]))
+		if err != nil {
+			return err
+		}
+		e.members = append(e.members, p)
+		if err := waitPort(e.ajpPorts[i], 5*time.Second); err != nil {
+			return err
+		}
+		if err := waitPort(e.hPorts[i], 5*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// workersProperties is the shared mod_jk / jkbalancer configuration: the
+// rig's (ping_mode CI), members t1 and t2, sticky lb.
+func (e *env) workersProperties(typ string, ports [2]int) string {
+	extra := "worker.template.ping_mode=CI\nworker.template.ping_timeout=1000\nworker.template.connection_ping_interval=5\n"
+	if typ == "http" {
+		extra = ""
+	}
+	return fmt.Sprintf(`worker.list=lb
+worker.template.type=%s
+worker.template.host=127.0.0.1
+%sworker.template.retries=1
+worker.t1.reference=worker.template
+worker.t1.port=%d
+worker.t1.route=t1
+worker.t2.reference=worker.template
+worker.t2.port=%d
+worker.t2.route=t2
+worker.lb.type=lb
+worker.lb.balance_workers=t1,t2
+worker.lb.sticky_session=1
+`, typ, extra, ports[0], ports[1])
+}
+
+func (e *env) startJKB(name, typ string, ports [2]int) error {
+	wp := filepath.Join(e.dir, name+".properties")
+	if err := os.WriteFile(wp, []byte(e.workersProperties(typ, ports)), 0o600); err != nil {
+		return err
+	}
+	port := freePort()
+	p, err := start(name, e.dir, e.bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port))
+	if err != nil {
+		return err
+	}
+	if err := waitPort(port, 10*time.Second); err != nil {
+		p.stop()
+		return err
+	}
+	kind := "ajp"
+	if typ == "http" {
+		kind = "http"
+	}
+	e.targets = append(e.targets, &target{name: name, kind: kind, port: port, proc: p})
+	return nil
+}
+
+// httpdCommon is the MPM setup of the rig's httpd anchors: event MPM,
+// 4 children x 64 threads, unlimited keep-alive requests.
+const httpdCommon = `ServerRoot /etc/apache2
+ServerName localhost
+Listen 127.0.0.1:%d
+PidFile %s
+ErrorLog %s
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+StartServers 2
+ServerLimit 4
+ThreadsPerChild 64
+MaxRequestWorkers 256
+KeepAlive On
+MaxKeepAliveRequests 0
+`
+
+func (e *env) startHTTPD(name, kind, body string) error {
+	if _, err := exec.LookPath("apache2"); err != nil {
+		return fmt.Errorf("apache2 not installed")
+	}
+	port := freePort()
+	pid := filepath.Join(e.dir, name+".pid")
+	conf := fmt.Sprintf(httpdCommon, port, pid, filepath.Join(e.dir, name+".error.log")) + body
+	cf := filepath.Join(e.dir, name+".conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	os.Chmod(e.dir, 0o755)
+	p, err := startDaemon(name, pid, port, "apache2", "-f", cf, "-k", "start")
+	if err != nil {
+		return err
+	}
+	e.targets = append(e.targets, &target{name: name, kind: kind, port: port, proc: p, anchor: name == "httpd+mod_jk"})
+	return nil
+}
+
+func (e *env) startModJK() error {
+	if _, err := os.Stat("/usr/lib/apache2/modules/mod_jk.so"); err != nil {
+		return fmt.Errorf("mod_jk not installed")
+	}
+	wp := filepath.Join(e.dir, "modjk.properties")
+	if err := os.WriteFile(wp, []byte(e.workersProperties("ajp13", e.ajpPorts)), 0o644); err != nil {
+		return err
+	}
+	return e.startHTTPD("httpd+mod_jk", "ajp", fmt.Sprintf(`LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so
+JkWorkersFile %s
+JkLogFile %s
+JkLogLevel error
+JkShmFile %s
+JkWatchdogInterval 60
+JkMount /* lb
+`, wp, filepath.Join(e.dir, "mod_jk.log"), filepath.Join(e.dir, "jk-shm")))
+}
+
+func (e *env) startProxyBalancer(kind string, ports [2]int) error {
+	scheme := map[string]string{"ajp": "ajp", "http": "http"}[kind]
+	return e.startHTTPD("httpd+proxy_"+kind, kind, fmt.Sprintf(`LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
+LoadModule proxy_ajp_module /usr/lib/apache2/modules/mod_proxy_ajp.so
+LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
+LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
+LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byrequests.so
+<Proxy balancer://c>
+    BalancerMember %[1]s://127.0.0.1:%[2]d route=t1 loadfactor=1 retry=10
+    BalancerMember %[1]s://127.0.0.1:%[3]d route=t2 loadfactor=1 retry=10
+</Proxy>
+ProxyPass / balancer://c/ stickysession=JSESSIONID|jsessionid
+`, scheme, ports[0], ports[1]))
+}
+
+// startHAProxy is the HTTP anchor: round robin, and route stickiness on
+// the JSESSIONID suffix like the others.
+func (e *env) startHAProxy() error {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		return fmt.Errorf("haproxy not installed")
+	}
+	port := freePort()
+	pid := filepath.Join(e.dir, "haproxy.pid")
+	cfg := fmt.Sprintf(`global
+    maxconn 8000
+    nbthread 2
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    option http-keep-alive
+    retries 2
+    option redispatch
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend be
+backend be
+    balance roundrobin
+    http-reuse always
+    use-server t1 if { req.cook(JSESSIONID) -m end .t1 }
+    use-server t2 if { req.cook(JSESSIONID) -m end .t2 }
+    server t1 127.0.0.1:%d
+    server t2 127.0.0.1:%d
+`, port, e.hPorts[0], e.hPorts[1])
+	cf := filepath.Join(e.dir, "haproxy.cfg")
+	if err := os.WriteFile(cf, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	p, err := startDaemon("haproxy", pid, port, "haproxy", "-f", cf, "-D", "-p", pid)
+	if err != nil {
+		return err
+	}
+	e.targets = append(e.targets, &target{name: "haproxy", kind: "http", port: port, proc: p, anchor: true})
+	return nil
+}
