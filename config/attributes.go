@@ -31,7 +31,8 @@ type attrInfo struct {
 const jniNote = "attribute of the removed JNI worker type: accepted and ignored, as in mod_jk; remove the line"
 
 // attributeTable lists every attribute name mod_jk 1.2.48 accepts after
-// "worker.<name>." (its jk_is_valid_property list, spec/modjk.md 1.3-1.10).
+// "worker.<name>." (its jk_is_valid_property list, spec/modjk.md 1.3-1.10),
+// plus the http member attributes.
 // Read-only.
 var attributeTable = map[string]attrInfo{
 	// global (worker.list, worker.maintain) and generic
@@ -55,6 +56,9 @@ var attributeTable = map[string]attrInfo{
 	// status (1.8)
 	"css": {}, "read_only": {}, "user": {kind: kindList}, "user_case_insensitive": {},
 	"good": {kind: kindList}, "bad": {kind: kindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},
+	// http member (jkbalancer extension, config/http.go)
+	"scheme": {}, "tls_verify": {}, "tls_ca_file": {}, "tls_server_name": {}, "tls_cert_file": {},
+	"tls_key_file": {}, "probe_method": {}, "probe_uri": {}, "probe_status": {kind: kindList}, "probe_timeout": {},
 	// deprecated (1.10)
 	"cachesize":         {deprecated: "deprecated, use connection_pool_size instead (cachesize is used only when connection_pool_size is unset)"},
 	"cache_timeout":     {deprecated: "deprecated, use connection_pool_timeout instead (cache_timeout is used only when connection_pool_timeout is unset)"},

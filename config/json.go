@@ -35,6 +35,16 @@ func (w *Worker) MarshalJSON() ([]byte, error) {
 			b.Write(inner[1 : len(inner)-1])
 		}
 	}
+	if w.AJP != nil && w.AJP.HTTP != nil {
+		// An http member's own attributes follow the member attributes,
+		// flat like the rest.
+		inner, err := json.Marshal(w.AJP.HTTP)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteByte(',')
+		b.Write(inner[1 : len(inner)-1])
+	}
 	if secret != "" {
 		b.WriteString(`,"secret":"(set)"`)
 	}

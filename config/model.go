@@ -68,7 +68,8 @@ type Property struct {
 }
 
 // Worker is one worker definition. Exactly one of AJP, LB, Status is set,
-// according to Type (AJP for ajp13/ajp14, and later http members).
+// according to Type (AJP for ajp13/ajp14 and http; an http worker also has
+// AJP.HTTP).
 type Worker struct {
 	Name string `json:"-"`
 	Type string `json:"type"`
@@ -128,6 +129,10 @@ type AJP struct {
 	Domain     string     `json:"domain"`
 	Redirect   string     `json:"redirect"`
 	Activation Activation `json:"activation"`
+
+	// HTTP is set only for type=http members (config/http.go); the
+	// attributes above then apply to the HTTP connection pool.
+	HTTP *HTTPMember `json:"-"`
 }
 
 // Duration helpers: convert the workers.properties units.

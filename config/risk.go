@@ -111,7 +111,9 @@ func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
 		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: a request (a POST too) that already reached this backend is sent %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
 			a.RecoveryOptions, where)
 	}
-	if a.ConnectionPoolTimeout == 0 && (a.ConnectionPingInterval <= 0 || a.PingTimeout <= 0) {
+	if a.HTTP != nil {
+		c.httpRisks(w, col)
+	} else if a.ConnectionPoolTimeout == 0 && (a.ConnectionPingInterval <= 0 || a.PingTimeout <= 0) {
 		pos, _ := c.propPos(w, "connection_pool_timeout")
 		col.warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed, so connections Tomcat or a firewall dropped are found by failing requests; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode")
 	}

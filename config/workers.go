@@ -101,6 +101,9 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	w := &Worker{Name: name, Type: typ, Pos: pos, Mount: tokenTexts(r.list("mount"))}
 	b.workers[name] = w
 	typePos := r.pos("type", pos)
+	if typ != TypeHTTP {
+		warnHTTPOnly(r, typ)
+	}
 	switch typ {
 	case TypeAJP13:
 		w.AJP = compileAJP(r, typ, pos)
@@ -114,15 +117,16 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	case "ajp12":
 		b.c.errorf(typePos, name, "type", "ajp12 is obsolete and unsupported: use type=ajp13 and point the worker at Tomcat's AJP connector")
 	case TypeHTTP:
-		b.c.errorf(typePos, name, "type", "type http is not yet supported: use ajp13")
+		w.AJP = compileHTTP(r, pos)
 	default:
-		b.c.errorf(typePos, name, "type", "unknown worker type %q: mod_jk refuses to start; use ajp13, ajp14, lb or status", typ)
+		b.c.errorf(typePos, name, "type", "unknown worker type %q: mod_jk refuses to start; use ajp13, ajp14, lb, status or http", typ)
 	}
 	return w
 }
 
 // buildLB compiles an lb and its members and checks what mod_jk checks:
-// at least one member, members are ajp13/ajp14, routes are unique.
+// at least one member, members are ajp13/ajp14 (or http, which mod_jk
+// does not have), routes are unique.
 func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
 	l, members := compileLB(r)
 	w.LB = l
@@ -141,9 +145,9 @@ func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
 		names[t.text] = true
 		mw := b.build(t, w.Name)
 		switch mw.Type {
-		case TypeAJP13, TypeAJP14:
+		case TypeAJP13, TypeAJP14, TypeHTTP:
 		case TypeLB, TypeStatus:
-			b.c.errorf(t.pos, w.Name, "balance_workers", "member %s is of type %s; lb members must be ajp13 or ajp14 workers", t.text, mw.Type)
+			b.c.errorf(t.pos, w.Name, "balance_workers", "member %s is of type %s; lb members must be ajp13, ajp14 or http workers", t.text, mw.Type)
 			continue
 		default:
 			continue // its type error is already reported

@@ -127,6 +127,9 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		if mw == nil || mw.AJP == nil {
 			return nil, 0, fmt.Errorf("lb %q: member %q is not an ajp13 worker", w.Name, name)
 		}
+		if mw.AJP.IsHTTP() {
+			return nil, 0, fmt.Errorf("lb %q: member %q: http members are not served yet", w.Name, name)
+		}
 		m, noAddr := rt.newMember(name, mw.AJP, w.LB.Secret, d)
 		if noAddr {
 			stopped = append(stopped, name)
