@@ -28,8 +28,10 @@ type Conn struct {
 	rdl, wdl      bool          // a read/write deadline is set on nc
 	pending       int           // bytes of the last packet still in br
 
-	reused bool
-	closed bool
+	reused   bool
+	closed   bool
+	lastRead int    // size of the last packet read, header included
+	large    []byte // holds packets longer than the read buffer
 	// pinged counts the CPing/CPong bytes exchanged since the pool last
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
@@ -54,7 +56,7 @@ func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 	p := normPacketSize(maxPacketSize)
 	c := &Conn{
 		nc:    nc,
-		br:    bufio.NewReaderSize(nc, readBufSize),
+		br:    bufio.NewReaderSize(nc, 2*p),
 		wbuf:  make([]byte, 2*p),
 		hdrs:  make([]Header, 0, 16),
 		psize: p,
@@ -179,6 +181,7 @@ func (c *Conn) discard() {
 // is not already buffered, since then no syscall can block.
 func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
 	c.discard()
+	c.lastRead = 0
 	armed := false
 	if c.br.Buffered() < headerLen {
 		c.setReadDeadline(d)
@@ -195,15 +198,39 @@ func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
 	if !armed && c.br.Buffered() < n {
 		c.setReadDeadline(d)
 	}
+	if n == headerLen {
+		c.pending, c.lastRead = n, n
+		return nil, KindProtocol, errEmpty
+	}
+	if n > c.br.Size() {
+		return c.readLarge(n)
+	}
 	p, err := c.br.Peek(n)
 	if err != nil {
 		return nil, ioKind(err), err
 	}
-	c.pending = n
-	if n == headerLen {
-		return nil, KindProtocol, errEmpty
-	}
+	c.pending, c.lastRead = n, n
 	return p[headerLen:], 0, nil
+}
+
+// readLarge reads a packet longer than the read buffer, which is sized for
+// two of our own packets. A backend whose packetSize is larger than ours
+// may send one (spec/ajp13.md 1.2): it is accepted, copied into a buffer
+// kept for the next such packet. Keeping the common buffer small keeps
+// hundreds of pooled connections cheap in memory and in cache.
+func (c *Conn) readLarge(n int) ([]byte, Kind, error) {
+	if _, err := c.br.Discard(headerLen); err != nil {
+		return nil, ioKind(err), err
+	}
+	if cap(c.large) < n-headerLen {
+		c.large = make([]byte, n-headerLen)
+	}
+	p := c.large[:n-headerLen]
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		return nil, ioKind(err), err
+	}
+	c.lastRead = n
+	return p, 0, nil
 }
 
 // ioKind classifies a socket error: a passed deadline is a timeout,

@@ -116,7 +116,7 @@ func (c *Conn) send(x *exchange) error {
 func (c *Conn) receive(x *exchange) error {
 	for {
 		p, k, err := c.readPacket(x.readTO)
-		x.res.Received += int64(c.pending)
+		x.res.Received += int64(c.lastRead)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errEOFBeforeEnd

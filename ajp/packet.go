@@ -13,12 +13,6 @@ const (
 	// magicFromBackend opens every Tomcat -> proxy packet: 'A' 'B'.
 	magicFromBackend0, magicFromBackend1 = 'A', 'B'
 
-	// maxPayload is the largest payload the 16-bit length can describe. The
-	// read side accepts any of them (spec 1.2: Tomcat's packetSize may be
-	// larger than ours), so the read buffer holds headerLen+maxPayload.
-	maxPayload  = 0xFFFF
-	readBufSize = headerLen + maxPayload
-
 	// nullString is the length that marks a null string: no bytes and no
 	// terminator follow it (spec 1.3).
 	nullString = 0xFFFF

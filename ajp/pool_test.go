@@ -1,6 +1,7 @@
 package ajp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -429,4 +430,34 @@ func exchangeOnce(t *testing.T, p *ajp.Pool) (*ajp.Conn, ajp.Result) {
 		t.Fatal(err)
 	}
 	return c, res
+}
+
+// TestLargerBackendPacketsAreAccepted: a Tomcat configured with a larger
+// packetSize than ours sends body chunks bigger than our read buffer; they
+// arrive intact and are counted (spec/ajp13.md 1.2).
+func TestLargerBackendPacketsAreAccepted(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 4000) // 64000 bytes
+	s := newServer(t, func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200)
+		w.Write(big)
+		w.End(true)
+	}, ajptest.WithPacketSize(65536))
+	p := newPool(t, s, ajp.PoolConfig{MaxPacketSize: 8192})
+	c, err := p.Get(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rec
+	res, err := c.Exchange(get("/"), nil, &r, safe)
+	p.Put(c, err == nil && res.Reuse)
+	if err != nil || !bytes.Equal(r.body.Bytes(), big) {
+		t.Fatalf("err %v, got %d bytes, want %d", err, r.body.Len(), len(big))
+	}
+	if res.Received < int64(len(big)) || !res.Reuse {
+		t.Fatalf("received %d reuse %v", res.Received, res.Reuse)
+	}
+	// The connection, and its big-packet buffer, serve the next exchange.
+	if c2, _ := exchangeOnce(t, p); c2 != c {
+		t.Fatal("connection not reused after a large packet")
+	}
 }
