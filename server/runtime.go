@@ -16,8 +16,8 @@ import (
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
-// handler is what a mount rule leads to: an lb, a plain ajp13 worker or
-// the status worker.
+// handler is what a mount rule leads to: an lb, a plain ajp13 or http
+// worker, or the status worker.
 type handler interface {
 	Serve(w http.ResponseWriter, req *worker.Request) error
 }
@@ -85,7 +85,7 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 	t := &target{name: w.Name, typ: w.Type}
 	switch w.Type {
-	case config.TypeAJP13, config.TypeAJP14:
+	case config.TypeAJP13, config.TypeAJP14, config.TypeHTTP:
 		m, stopped := rt.newMember(w.Name, w.AJP, "", d)
 		if stopped {
 			d.log.Warn("worker has no usable address; requests to it will fail", "worker", w.Name)
@@ -125,10 +125,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	for _, name := range w.LB.BalanceWorkers {
 		mw := rt.cfg.Workers[name]
 		if mw == nil || mw.AJP == nil {
-			return nil, 0, fmt.Errorf("lb %q: member %q is not an ajp13 worker", w.Name, name)
-		}
-		if mw.AJP.IsHTTP() {
-			return nil, 0, fmt.Errorf("lb %q: member %q: http members are not served yet", w.Name, name)
+			return nil, 0, fmt.Errorf("lb %q: member %q is not an ajp13 or http worker", w.Name, name)
 		}
 		m, noAddr := rt.newMember(name, mw.AJP, w.LB.Secret, d)
 		if noAddr {
@@ -222,7 +219,7 @@ func (rt *runtime) names() []string {
 	return out
 }
 
-// directWorker is an ajp13 worker used without an lb.
+// directWorker is an ajp13 or http worker used without an lb.
 type directWorker struct{ m *worker.Member }
 
 func (d directWorker) Serve(w http.ResponseWriter, req *worker.Request) error {

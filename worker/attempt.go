@@ -16,6 +16,13 @@ import (
 // that restarted leaves stale pooled connections behind, and they must not
 // turn into client errors (spec/ajp13.md 6.4, 6.5).
 func (t *ajpTransport) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (Outcome, *Error) {
+	if isUpgrade(req.HTTP) {
+		// AJP cannot switch protocols (WebSocket): Tomcat's AJP connector
+		// does not upgrade, so the request is refused here, as 501, rather
+		// than served as a plain GET the application would misread.
+		WriteErrorPage(w, http.StatusNotImplemented)
+		return Outcome{Status: http.StatusNotImplemented}, nil
+	}
 	res, err := t.send(ctx, w, req, at)
 	return Outcome{Status: res.Status, Sent: res.Sent, Received: res.Received}, err
 }

@@ -55,7 +55,8 @@ type Member struct {
 	lastFail atomic.Uint32
 }
 
-// transport is how a member reaches its backend: AJP13 (ajpTransport).
+// transport is how a member reaches its backend: AJP13 (ajpTransport) or
+// HTTP/1.1 (httpTransport).
 type transport interface {
 	// attempt sends the request once (stale pooled connections aside) and
 	// classifies a failure.
@@ -108,7 +109,7 @@ func NewMember(s Spec) *Member {
 		opts:     o,
 		log:      o.Logger.With("worker", s.Name),
 	}
-	m.tr = newAJPTransport(m, addr)
+	m.tr = newTransport(m, addr)
 	return m
 }
 

@@ -9,9 +9,12 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
 
-// responder carries one AJP response to the client's http.ResponseWriter.
-// It is where fail_on_status is applied: WriteHead refuses the status before
-// a single byte reaches the client, so the lb can still fail over.
+// responder carries one backend response to the client's
+// http.ResponseWriter, whatever the transport: WriteHead takes an AJP head,
+// writeHTTPHead (http_response.go) an HTTP one; both go through refuse,
+// replaced and finishHead. It is where fail_on_status is applied: the status
+// is refused before a single byte reaches the client, so the lb can still
+// fail over.
 //
 // The head is committed (http.ResponseWriter.WriteHeader) only with the
 // first body byte, a flush, or the end of the exchange, like httpd, which
@@ -48,16 +51,17 @@ func putResponder(r *responder) {
 // WriteHead implements ajp.ResponseWriter. headers is only valid during the
 // call.
 func (r *responder) WriteHead(status int, headers []ajp.Header) error {
-	for _, code := range r.fail {
-		switch code {
-		case status:
-			return &failStatus{status: status}
-		case -status:
-			return &failStatus{status: status, soft: true}
-		}
+	if err := r.refuse(status); err != nil {
+		return err
 	}
-	if r.useServerErrors > 0 && status >= r.useServerErrors {
-		r.writeServerError(status, headers)
+	if r.replaced(status) {
+		var auth []string
+		for i := range headers {
+			if textproto.CanonicalMIMEHeaderKey(headers[i].Name) == "Www-Authenticate" {
+				auth = append(auth, headers[i].Value)
+			}
+		}
+		r.writeServerError(status, auth)
 		return nil
 	}
 	h := r.w.Header()
@@ -68,6 +72,34 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		}
 		h[key] = append(h[key], headers[i].Value)
 	}
+	r.finishHead(status)
+	return nil
+}
+
+// refuse applies fail_on_status: an error means nothing of this response
+// may reach the client, so the lb can still fail over.
+func (r *responder) refuse(status int) error {
+	for _, code := range r.fail {
+		switch code {
+		case status:
+			return &failStatus{status: status}
+		case -status:
+			return &failStatus{status: status, soft: true}
+		}
+	}
+	return nil
+}
+
+// replaced reports whether use_server_errors replaces this status with
+// jkbalancer's own error page.
+func (r *responder) replaced(status int) bool {
+	return r.useServerErrors > 0 && status >= r.useServerErrors
+}
+
+// finishHead applies the rules that do not depend on the transport to the
+// headers copied into the ResponseWriter, and keeps the status for commit.
+func (r *responder) finishHead(status int) {
+	h := r.w.Header()
 	if status < 200 || status == http.StatusNoContent {
 		// Tomcat sends the length of the swallowed body on 204 (spec/ajp13.md
 		// 8.5); a 204 must not carry one.
@@ -87,7 +119,6 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)
 	}
 	r.status = status
-	return nil
 }
 
 // commit writes the pending head to the client.
@@ -110,16 +141,12 @@ func (r *responder) abandon() {
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd
-// does for use_server_errors; for 401 the challenge headers survive.
-func (r *responder) writeServerError(status int, headers []ajp.Header) {
+// does for use_server_errors; for 401 the challenge headers (auth)
+// survive.
+func (r *responder) writeServerError(status int, auth []string) {
 	r.discard, r.committed = true, true
-	h := r.w.Header()
-	if status == http.StatusUnauthorized {
-		for i := range headers {
-			if textproto.CanonicalMIMEHeaderKey(headers[i].Name) == "Www-Authenticate" {
-				h["Www-Authenticate"] = append(h["Www-Authenticate"], headers[i].Value)
-			}
-		}
+	if status == http.StatusUnauthorized && len(auth) > 0 {
+		r.w.Header()["Www-Authenticate"] = auth
 	}
 	WriteErrorPage(r.w, status)
 }

@@ -1,0 +1,284 @@
+package worker
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// httpTransport reaches an HTTP/1.1 member (type=http) through a tuned
+// net/http.Transport. The member attributes keep their mod_jk meaning:
+// connection_pool_size bounds the connections (one request each),
+// connection_acquire_timeout how long a request waits for one,
+// connection_pool_timeout how long an idle one is kept, socket_* the
+// sockets, reply_timeout the wait for each read of the response.
+type httpTransport struct {
+	m       *Member
+	h       *config.HTTPMember
+	addr    string // resolved ip:port to dial
+	base    string // scheme://host:port, the URL the requests are made for
+	tr      *http.Transport
+	tlsConf *tls.Config
+	local   net.Addr // source
+	// initErr is set when the TLS files no longer load: every attempt
+	// then fails as a connect failure instead of the process refusing to
+	// start after check passed.
+	initErr error
+
+	// slots holds one token per request in flight: net/http has no
+	// acquire timeout and no way to ask whether a connection is free.
+	slots chan struct{}
+	open  atomic.Int64 // connections open (dialed, not yet closed)
+
+	mu      sync.Mutex
+	relays  map[*relay]struct{} // upgraded connections in flight; nil once closed
+	closedF atomic.Bool         // close was called
+}
+
+// newTransport builds the member's transport from its attributes.
+func newTransport(m *Member, addr string) transport {
+	if m.spec.HTTP != nil {
+		return newHTTPTransport(m, addr)
+	}
+	return newAJPTransport(m, addr)
+}
+
+func newHTTPTransport(m *Member, addr string) *httpTransport {
+	a := m.spec
+	t := &httpTransport{
+		m: m, h: a.HTTP, addr: addr,
+		base:   a.HTTP.Scheme + "://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port)),
+		slots:  make(chan struct{}, max(a.ConnectionPoolSize, 0)),
+		relays: make(map[*relay]struct{}),
+		local:  sourceAddr(a.Source),
+	}
+	if a.HTTP.Scheme == config.SchemeHTTPS {
+		t.tlsConf, t.initErr = tlsConfig(a)
+		if t.initErr != nil {
+			m.log.Error("http member TLS settings do not load; every request to it fails", "err", t.initErr)
+		}
+	}
+	size := max(a.ConnectionPoolSize, 1)
+	t.tr = &http.Transport{
+		Proxy:               nil, // never the environment's proxy
+		DialContext:         t.dial,
+		DialTLSContext:      t.dialTLS,
+		MaxConnsPerHost:     size,
+		MaxIdleConns:        size,
+		MaxIdleConnsPerHost: size,
+		IdleConnTimeout:     a.ConnectionPoolTimeoutDuration(),
+		DisableKeepAlives:   m.opts.DisableReuse,
+		// The client's Accept-Encoding goes through and the body comes
+		// back as the member encoded it.
+		DisableCompression: true,
+		// HTTP/1.1 to members, like mod_proxy_http: an empty map keeps
+		// the transport from ever negotiating h2.
+		ForceAttemptHTTP2: false,
+		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
+		ReadBufferSize:    32 << 10,
+		WriteBufferSize:   32 << 10,
+	}
+	return t
+}
+
+// tlsConfig is the client TLS configuration towards the member.
+func tlsConfig(a *config.AJP) (*tls.Config, error) {
+	h := a.HTTP
+	c := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         h.TLSServerName,
+		InsecureSkipVerify: !h.TLSVerify,
+	}
+	if c.ServerName == "" {
+		c.ServerName = a.Host
+	}
+	if h.TLSCAFile != "" {
+		pool, err := config.LoadCAPool(h.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		c.RootCAs = pool
+	}
+	if h.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(h.TLSCertFile, h.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_cert_file: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// sourceAddr resolves the source attribute once; like mod_jk, a source
+// that does not resolve is ignored.
+func sourceAddr(source string) net.Addr {
+	if source == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(source); err != nil {
+		source = net.JoinHostPort(source, "0")
+	}
+	a, err := net.ResolveTCPAddr("tcp", source)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+// dialError marks a failure to connect (or to complete the TLS
+// handshake): the member is unreachable and nothing was sent.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return "connect: " + e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// dial connects to the member's resolved address, whatever addr net/http
+// asks for (it asks for the configured host:port).
+func (t *httpTransport) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	a := t.m.spec
+	d := net.Dialer{
+		Timeout:         a.SocketConnectTimeoutDuration(),
+		LocalAddr:       t.local,
+		KeepAlive:       -1,
+		KeepAliveConfig: net.KeepAliveConfig{Enable: a.SocketKeepalive, Idle: -1, Interval: -1, Count: -1},
+	}
+	nc, err := d.DialContext(ctx, "tcp", t.addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		if a.SocketBuffer > 0 {
+			tc.SetReadBuffer(a.SocketBuffer)
+			tc.SetWriteBuffer(a.SocketBuffer)
+		}
+	}
+	return t.count(nc), nil
+}
+
+// dialTLS connects and completes the handshake within
+// socket_connect_timeout.
+func (t *httpTransport) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	if t.initErr != nil {
+		return nil, &dialError{t.initErr}
+	}
+	raw, err := t.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d := t.m.spec.SocketConnectTimeoutDuration(); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	cc := raw.(*countedConn)
+	tc := tls.Client(cc.Conn, t.tlsConf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, &dialError{fmt.Errorf("tls handshake: %w", err)}
+	}
+	cc.Conn = tc
+	return cc, nil
+}
+
+// acquire takes a connection slot, waiting up to
+// connection_acquire_timeout (mod_jk: get_endpoint). The returned func
+// gives it back.
+func (t *httpTransport) acquire(ctx context.Context) (func(), *Error) {
+	release := func() { <-t.slots }
+	select {
+	case t.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	wait := t.m.spec.ConnectionAcquireTimeoutDuration()
+	noSlot := &Error{Member: t.m.name, Class: ClassNoEndpoint, Recoverable: true,
+		Err: fmt.Errorf("no free connection within connection_acquire_timeout (%v, connection_pool_size %d)", wait, cap(t.slots))}
+	if wait <= 0 {
+		return nil, noSlot
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case t.slots <- struct{}{}:
+		return release, nil
+	case <-timer.C:
+		return nil, noSlot
+	case <-ctx.Done():
+		return nil, &Error{Member: t.m.name, Class: ClassClient, Err: ctx.Err()}
+	}
+}
+
+func (t *httpTransport) free() bool { return len(t.slots) < cap(t.slots) }
+
+// maintain has nothing to do: the HTTP client closes idle connections
+// after connection_pool_timeout and drops those the member closed.
+func (t *httpTransport) maintain() {}
+
+func (t *httpTransport) stats() ConnStats {
+	open, busy := int(t.open.Load()), len(t.slots)
+	return ConnStats{Open: open, Idle: max(open-busy, 0), InUse: min(busy, open), MaxOpen: cap(t.slots)}
+}
+
+// close drops the idle connections and ends the upgraded ones; requests
+// in flight finish, and their connections are closed as they come back.
+func (t *httpTransport) close() {
+	t.mu.Lock()
+	t.closedF.Store(true)
+	relays := t.relays
+	t.relays = nil
+	t.mu.Unlock()
+	for r := range relays {
+		r.close()
+	}
+	t.tr.CloseIdleConnections()
+}
+
+// countedConn counts one member connection's bytes (Outcome, the Wr/Rd
+// counters, and whether a failed attempt wrote anything) and applies
+// socket_timeout to every read and write.
+type countedConn struct {
+	net.Conn
+	t        *httpTransport
+	timeout  time.Duration
+	read     atomic.Int64
+	written  atomic.Int64
+	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
+	once     sync.Once
+}
+
+func (t *httpTransport) count(nc net.Conn) *countedConn {
+	t.open.Add(1)
+	return &countedConn{Conn: nc, t: t, timeout: t.m.spec.SocketTimeoutDuration()}
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	if c.timeout > 0 && !c.noExpire.Load() {
+		c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	}
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	if c.timeout > 0 && !c.noExpire.Load() {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	}
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.t.open.Add(-1) })
+	return c.Conn.Close()
+}

@@ -1,0 +1,328 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+)
+
+// The headers jkbalancer adds for an HTTP member. The X-Forwarded-* set is
+// what httpd's mod_proxy_http adds (ProxyAddHeaders On) plus -Proto and
+// -Port, which Tomcat's RemoteIpValve reads; the X-SSL-* set carries what
+// AJP members get as is_ssl, ssl_cipher, ssl_key_size, ssl_session and
+// ssl_cert (README "HTTP members").
+const (
+	hdrForwardedFor   = "X-Forwarded-For"
+	hdrForwardedProto = "X-Forwarded-Proto"
+	hdrForwardedHost  = "X-Forwarded-Host"
+	hdrForwardedPort  = "X-Forwarded-Port"
+	hdrSSLCipher      = "X-Ssl-Cipher"
+	hdrSSLProtocol    = "X-Ssl-Protocol"
+	hdrSSLKeySize     = "X-Ssl-Key-Size"
+	hdrSSLSession     = "X-Ssl-Session-Id"
+	hdrSSLClientCert  = "X-Ssl-Client-Cert"
+)
+
+// outRequest builds the request for the member from the client's. The
+// path is req.AJP.URI, the URI exactly as an AJP member would get it
+// (re-encoded per the ForwardURI option), with the raw query.
+func (t *httpTransport) outRequest(ctx context.Context, req *Request, body io.ReadCloser, length int64) (*http.Request, error) {
+	r := req.HTTP
+	out, err := http.NewRequestWithContext(ctx, r.Method, t.base, nil)
+	if err != nil {
+		return nil, err
+	}
+	setURI(out.URL, req.AJP.URI, req.AJP.QueryString, req.AJP.HasQuery)
+	out.Header = forwardHeaders(req)
+	out.Body, out.ContentLength = body, length
+	// The Host header goes through unchanged (ProxyPreserveHost On), so
+	// the application builds its URLs for the name the client used, as
+	// Tomcat behind mod_jk does.
+	out.Host = r.Host
+	if out.Host == "" {
+		out.Host = net.JoinHostPort(req.AJP.ServerName, strconv.Itoa(req.AJP.ServerPort))
+	}
+	return out, nil
+}
+
+// setURI puts the forwarded path and query into u so that net/http writes
+// them byte for byte. Opaque does that, except that a path starting with
+// "//" would turn into an absolute URI.
+func setURI(u *url.URL, uri, query string, force bool) {
+	if strings.HasPrefix(uri, "//") {
+		if p, err := url.PathUnescape(uri); err == nil {
+			u.Path, u.RawPath = p, uri
+		} else {
+			u.Path = uri
+		}
+	} else {
+		u.Opaque = uri
+	}
+	u.RawQuery = query
+	u.ForceQuery = force && query == ""
+}
+
+// forwardHeaders copies the client's headers minus hop-by-hop ones (RFC
+// 9110 7.6.1, and those named in Connection), Expect (100-continue is
+// answered by the front end) and anything a client could use to forge
+// what jkbalancer asserts, then adds the X-Forwarded-* and X-SSL-* set.
+func forwardHeaders(req *Request) http.Header {
+	r := req.HTTP
+	conn := r.Header["Connection"]
+	h := make(http.Header, len(r.Header)+8)
+	for name, values := range r.Header {
+		if skipForwardHeader(name) || listedIn(conn, name) {
+			continue
+		}
+		h[name] = values
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = nil // not Go's default user agent
+	}
+	client, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		client = r.RemoteAddr
+	}
+	// Appended like mod_proxy: whatever came before is kept for a trusted
+	// proxy in front; the last entry is jkbalancer's own and the only one
+	// a member should trust without further configuration.
+	if prior := r.Header[hdrForwardedFor]; len(prior) > 0 {
+		client = strings.Join(prior, ", ") + ", " + client
+	}
+	h[hdrForwardedFor] = []string{client}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	h[hdrForwardedProto] = []string{proto}
+	if r.Host != "" {
+		h[hdrForwardedHost] = []string{r.Host}
+	}
+	if port := localPort(r); port != "" {
+		h[hdrForwardedPort] = []string{port}
+	}
+	if r.TLS != nil {
+		addTLSHeaders(h, &req.AJP)
+	}
+	if isUpgrade(r) {
+		h["Connection"] = []string{"Upgrade"}
+		h["Upgrade"] = r.Header["Upgrade"]
+	}
+	return h
+}
+
+// addTLSHeaders passes the facts of the client's TLS session, exactly as
+// the server computed them for AJP members (same JkOptions). Only called
+// when the client connection really is TLS.
+func addTLSHeaders(h http.Header, a *ajp.Request) {
+	if a.SSLCipher != "" {
+		h[hdrSSLCipher] = []string{a.SSLCipher}
+	}
+	if a.SSLProtocol != "" {
+		h[hdrSSLProtocol] = []string{a.SSLProtocol}
+	}
+	if a.SSLKeySize >= 0 {
+		h[hdrSSLKeySize] = []string{strconv.Itoa(a.SSLKeySize)}
+	}
+	if a.SSLSession != "" {
+		h[hdrSSLSession] = []string{a.SSLSession}
+	}
+	if a.SSLCert != "" {
+		// URL-encoded PEM with %20 for blanks, the form nginx's
+		// $ssl_client_escaped_cert uses and Tomcat's SSLValve decodes.
+		h[hdrSSLClientCert] = []string{strings.ReplaceAll(url.QueryEscape(a.SSLCert), "+", "%20")}
+	}
+}
+
+// skipForwardHeader reports the client headers that never reach a member.
+// name is canonical (net/http canonicalises what clients send).
+func skipForwardHeader(name string) bool {
+	switch name {
+	case "Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "Te",
+		"Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Http2-Settings":
+		return true
+	}
+	return forgeable(name)
+}
+
+// forgeable reports names a client must not be able to send: the
+// X-Forwarded-* and X-SSL-* jkbalancer asserts itself, also spelt with
+// '_' for '-' (some stacks, CGI among them, treat both alike).
+func forgeable(name string) bool {
+	if len(name) < 6 || (name[0] != 'X' && name[0] != 'x') {
+		return false
+	}
+	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+	return strings.HasPrefix(n, "x-ssl-") || (strings.HasPrefix(n, "x-forwarded-") && n != "x-forwarded-for")
+}
+
+// listedIn reports whether name is one of the comma-separated tokens of
+// the Connection header (those headers are hop-by-hop too).
+func listedIn(connection []string, name string) bool {
+	for _, v := range connection {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// localPort is the port the client connected to.
+func localPort(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(a.String()); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// isUpgrade reports a request to switch protocols (WebSocket, RFC 9110
+// 7.8). h2c is not one: the front end answers over HTTP/1.1, which the
+// RFC allows, and the request is served like any other.
+func isUpgrade(r *http.Request) bool {
+	up := r.Header["Upgrade"]
+	if len(up) == 0 || !listedIn(r.Header["Connection"], "Upgrade") {
+		return false
+	}
+	for _, v := range up {
+		for _, tok := range strings.Split(v, ",") {
+			if p := strings.TrimSpace(tok); p != "" && !strings.EqualFold(p, "h2c") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// errDetached ends reads of an attempt's body after the attempt is over,
+// if net/http's writer is still at it.
+var errDetached = errors.New("request body: attempt is over")
+
+// errBodyShort reports a client body that ended before its Content-Length.
+var errBodyShort = errors.New("client body ended before Content-Length")
+
+// httpBody is one attempt's view of the request body: the kept part (its
+// own offset, so every attempt sends it again), then the rest, which only
+// one attempt can read. Reading the rest marks the request as not
+// replayable; detach freezes that answer when the attempt ends.
+type httpBody struct {
+	b    *ajp.Body
+	off  int
+	sent int64
+
+	mu        sync.Mutex
+	detached  bool
+	streamed  bool
+	clientErr error
+}
+
+func (h *httpBody) Read(p []byte) (int, error) {
+	b := h.b
+	if b.ContentLength >= 0 {
+		if h.sent >= b.ContentLength {
+			return 0, io.EOF
+		}
+		p = p[:min(int64(len(p)), b.ContentLength-h.sent)]
+	}
+	h.mu.Lock()
+	if h.detached {
+		h.mu.Unlock()
+		return 0, errDetached
+	}
+	if h.off < len(b.Kept) {
+		n := copy(p, b.Kept[h.off:])
+		h.off += n
+		h.sent += int64(n)
+		h.mu.Unlock()
+		return n, nil
+	}
+	if b.Rest == nil {
+		h.mu.Unlock()
+		if b.ContentLength >= 0 {
+			return 0, h.fail(errBodyShort)
+		}
+		return 0, io.EOF
+	}
+	h.streamed = true
+	h.mu.Unlock()
+	n, err := b.Rest.Read(p)
+	h.sent += int64(n)
+	switch {
+	case err == io.EOF && b.ContentLength >= 0 && h.sent < b.ContentLength:
+		err = h.fail(errBodyShort)
+	case err != nil && err != io.EOF:
+		err = h.fail(err)
+	}
+	return n, err
+}
+
+// fail records a client failure: the attempt ends as a client error.
+func (h *httpBody) fail(err error) error {
+	h.mu.Lock()
+	h.clientErr = err
+	h.mu.Unlock()
+	return err
+}
+
+// Close leaves the client's body open: the next attempt may need it.
+func (h *httpBody) Close() error { return nil }
+
+// detach ends the attempt's use of the body and reports whether it read
+// from the rest, and how the client failed, if it did.
+func (h *httpBody) detach() (streamed bool, clientErr error) {
+	if h == nil {
+		return false, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.detached = true
+	return h.streamed, h.clientErr
+}
+
+// emptyBody is a non-nil body that reads as empty. net/http resends a
+// request it believes idempotent (no body, or GetBody set) when a reused
+// connection fails after it was written; with this body it never does, so
+// recovery_options alone decide (see attemptBody).
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
+
+// attemptBody returns the body and length of one attempt. A request
+// without a body goes as http.NoBody when recovery_options let it be sent
+// again after it reached the member; otherwise, for the methods that
+// normally have no body (net/http then checks the body and sends none),
+// as emptyBody so that net/http does not resend it on its own.
+func (t *httpTransport) attemptBody(req *Request) (io.ReadCloser, *httpBody, int64) {
+	b := req.Body
+	if b == nil || b.ContentLength == 0 {
+		m := req.HTTP.Method
+		if !t.m.replayAfterSend(m) && lacksBody(m) {
+			return emptyBody{}, nil, -1
+		}
+		return http.NoBody, nil, 0
+	}
+	hb := &httpBody{b: b}
+	return hb, hb, b.ContentLength
+}
+
+// lacksBody lists the methods net/http probes for an empty body rather
+// than sending it chunked (requestMethodUsuallyLacksBody).
+func lacksBody(method string) bool {
+	switch method {
+	case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,224 @@
+package worker
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// copyBufPool holds the buffers response bodies are copied through.
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// respond carries the member's response to the client through the
+// responder (fail_on_status, use_server_errors, set_session_cookie, the
+// lazily committed head), then the body and the trailers.
+func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt, resp *http.Response, rt *replyTimer, hb *httpBody) *Error {
+	m := t.m
+	rw := getResponder(w, req, at, m.failOnStatus(req))
+	defer putResponder(rw)
+	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
+	if err := rw.writeHTTPHead(resp.StatusCode, resp.Header, resp.Trailer, fix); err != nil {
+		streamed, _ := hb.detach()
+		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.StatusCode, Err: err}
+		var fs *failStatus
+		if errors.As(err, &fs) && fs.soft {
+			e.Class = ClassFailStatusSoft
+		}
+		// mod_jk fails over on fail_on_status whatever recovery_options
+		// say; only a body already streamed to this member forbids it.
+		e.Recoverable = !streamed
+		return e
+	}
+	if m.opts.FlushHeader {
+		if err := rw.Flush(); err != nil {
+			hb.detach()
+			return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.StatusCode, Err: err}
+		}
+	}
+	clientErr, backendErr := copyBody(rw, resp, rt, m.opts.FlushPackets || streams(resp))
+	streamed, _ := hb.detach()
+	e := &Error{Member: m.name, Class: ClassClosed, HeadSent: rw.committed, Status: resp.StatusCode}
+	switch {
+	case clientErr != nil || (backendErr != nil && req.HTTP.Context().Err() != nil):
+		e.Class, e.Err = ClassClient, cmpErr(clientErr, backendErr)
+		return e
+	case backendErr != nil:
+		if rt.fired.Load() {
+			e.Class = ClassReplyTimeout
+		}
+		e.Err = backendErr
+		e.Recoverable = m.mayResend(phaseAfterHead, rw.committed, streamed, req.HTTP.Method)
+		rw.abandon()
+		return e
+	}
+	rw.commit() // a response without a body (HEAD, 204, 304, empty)
+	if !rw.discard {
+		copyTrailers(w.Header(), resp.Trailer)
+	}
+	return nil
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// streams reports a response the member produces as it goes: without a
+// length (chunked, or up to the close), or an event stream. Each piece is
+// flushed to the client as it arrives, as httputil.ReverseProxy does; a
+// response with a length is flushed only when FlushPackets asks for it.
+func streams(resp *http.Response) bool {
+	if resp.ContentLength < 0 {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return mt == "text/event-stream"
+}
+
+// copyBody copies the response body, each read within reply_timeout.
+func copyBody(rw *responder, resp *http.Response, rt *replyTimer, flush bool) (clientErr, backendErr error) {
+	bufp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bufp)
+	buf := *bufp
+	for {
+		rt.start()
+		n, rerr := resp.Body.Read(buf)
+		rt.stop()
+		if n > 0 {
+			if _, err := rw.Write(buf[:n]); err != nil {
+				return err, nil
+			}
+			if flush {
+				if err := rw.Flush(); err != nil {
+					return err, nil
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil, nil
+		}
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+}
+
+// writeHTTPHead is WriteHead for an HTTP response: src minus the
+// hop-by-hop headers (and those named in Connection), fixed by fix, with
+// the member's announced trailers declared again.
+func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func(http.Header)) error {
+	if err := r.refuse(status); err != nil {
+		return err
+	}
+	if r.replaced(status) {
+		r.writeServerError(status, src["Www-Authenticate"])
+		return nil
+	}
+	h := r.w.Header()
+	conn := src["Connection"]
+	for name, values := range src {
+		if isHopByHop(name) || listedIn(conn, name) {
+			continue
+		}
+		h[name] = values // resp is not used again
+	}
+	fix(h)
+	for name := range trailer {
+		h["Trailer"] = append(h["Trailer"], name)
+	}
+	r.finishHead(status)
+	return nil
+}
+
+// copyTrailers sets the member's trailers on the client's response, after
+// the body: announced ones under their names, others with
+// http.TrailerPrefix.
+func copyTrailers(h http.Header, trailer http.Header) {
+	if len(trailer) == 0 {
+		return
+	}
+	announced := h["Trailer"]
+	for name, values := range trailer {
+		if len(values) == 0 {
+			continue
+		}
+		key := http.TrailerPrefix + name
+		for _, a := range announced {
+			if a == name {
+				key = name
+				break
+			}
+		}
+		h[key] = values
+	}
+}
+
+// reverseLocation is ProxyPassReverse for the 1:1 path mapping a mount
+// gives: a Location or Content-Location that points at the member's own
+// scheme://host:port (as configured, or the address dialed) is made to
+// point at the scheme and Host the client used. Anything after the
+// authority is kept byte for byte.
+func (t *httpTransport) reverseLocation(h http.Header, r *http.Request) {
+	if r.Host == "" {
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	for _, key := range [...]string{"Location", "Content-Location"} {
+		vs := h[key]
+		if len(vs) != 1 {
+			continue
+		}
+		if rest, ok := t.ownURL(vs[0]); ok {
+			h[key] = []string{scheme + "://" + r.Host + rest}
+		}
+	}
+}
+
+// ownURL reports whether v is an absolute URL of this member, and returns
+// what follows its authority.
+func (t *httpTransport) ownURL(v string) (string, bool) {
+	a := t.m.spec
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok || !strings.EqualFold(scheme, t.h.Scheme) {
+		return "", false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	if strings.Contains(authority, "@") {
+		return "", false
+	}
+	host, port := authority, ""
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
+		host, port = authority[:i], authority[i+1:]
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if port == "" {
+		port = "80"
+		if strings.EqualFold(scheme, "https") {
+			port = "443"
+		}
+	}
+	if port != strconv.Itoa(a.Port) {
+		return "", false
+	}
+	dialHost := t.addr
+	if i := strings.LastIndexByte(dialHost, ':'); i >= 0 {
+		dialHost = strings.TrimSuffix(strings.TrimPrefix(dialHost[:i], "["), "]")
+	}
+	if !strings.EqualFold(host, a.Host) && host != dialHost {
+		return "", false
+	}
+	return tail, true
+}

@@ -1,0 +1,129 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// relay is one upgraded (WebSocket) connection pair. The request's
+// goroutine owns it and waits for both directions; the transport keeps it
+// so that close can end it.
+type relay struct {
+	client, member io.Closer
+	once           sync.Once
+}
+
+func (r *relay) close() {
+	r.once.Do(func() {
+		r.client.Close()
+		r.member.Close()
+	})
+}
+
+// relay finishes a protocol switch the member accepted (101): it takes
+// over the client's connection, sends it the member's 101, and copies
+// bytes both ways until either side closes, then closes both. The bytes
+// are counted on the member connection like any response.
+func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *http.Response, st *connTrace) *Error {
+	m := t.m
+	fail := func(c Class, err error) *Error {
+		resp.Body.Close()
+		return &Error{Member: m.name, Class: c, Status: resp.StatusCode, Err: err}
+	}
+	back, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		return fail(ClassProtocol, errors.New("101 without a connection to take over"))
+	}
+	want, got := req.HTTP.Header.Get("Upgrade"), resp.Header.Get("Upgrade")
+	if !strings.EqualFold(firstToken(want), firstToken(got)) {
+		return fail(ClassProtocol, fmt.Errorf("member switched to %q when %q was asked for", got, want))
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return fail(ClassInternal, fmt.Errorf("take over the client connection: %w", err))
+	}
+	r := &relay{client: conn, member: back}
+	if !t.track(r) {
+		r.close()
+		return nil
+	}
+	defer t.untrack(r)
+	// The front end's and socket_timeout's deadlines were for HTTP; an
+	// upgraded connection may idle as long as its protocol likes.
+	conn.SetDeadline(time.Time{})
+	if c, _, _ := st.state(); c != nil {
+		c.noExpire.Store(true)
+		c.Conn.SetDeadline(time.Time{})
+	}
+	if err := writeSwitch(brw, resp); err != nil {
+		r.close()
+		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.StatusCode, Err: err}
+	}
+	done := make(chan struct{}, 2)
+	go func() {
+		io.Copy(back, brw) // bytes the front end already buffered first
+		done <- struct{}{}
+	}()
+	go func() {
+		io.Copy(conn, back)
+		done <- struct{}{}
+	}()
+	<-done
+	r.close()
+	<-done
+	return nil
+}
+
+// writeSwitch sends the member's 101 head to the client.
+func writeSwitch(brw interface {
+	io.Writer
+	Flush() error
+}, resp *http.Response) error {
+	h := make(http.Header, len(resp.Header))
+	conn := resp.Header["Connection"]
+	for name, values := range resp.Header {
+		if !isHopByHop(name) && !listedIn(conn, name) {
+			h[name] = values
+		}
+	}
+	h["Connection"] = []string{"Upgrade"}
+	h["Upgrade"] = resp.Header["Upgrade"]
+	if _, err := io.WriteString(brw, "HTTP/1.1 101 Switching Protocols\r\n"); err != nil {
+		return err
+	}
+	if err := h.Write(brw); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(brw, "\r\n"); err != nil {
+		return err
+	}
+	return brw.Flush()
+}
+
+func firstToken(v string) string {
+	tok, _, _ := strings.Cut(v, ",")
+	tok, _, _ = strings.Cut(tok, "/")
+	return strings.TrimSpace(tok)
+}
+
+// track registers an upgraded pair; false once the transport is closed.
+func (t *httpTransport) track(r *relay) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.relays == nil {
+		return false
+	}
+	t.relays[r] = struct{}{}
+	return true
+}
+
+func (t *httpTransport) untrack(r *relay) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.relays, r)
+}
