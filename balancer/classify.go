@@ -30,6 +30,11 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 		rec.value -= min(rec.value, rec.mult) // floor 0
 	}
 	classifyLocked(rec, r.states, i, we, now, &r.set)
+	if rec.ignoreErrors && rec.state == StateError {
+		// +I (PROXY_WORKER_IGNORE_ERRORS): the member stays in rotation;
+		// only this request moves on (states[i] stays a local error).
+		rec.state, rec.firstErr, rec.lastErr = StateOK, time.Time{}, time.Time{}
+	}
 	state = rec.state
 	lb.mu.Unlock()
 	lb.busy.Add(-1)

@@ -121,6 +121,7 @@ type record struct {
 
 	value             uint64 // lb_value
 	state             State
+	ignoreErrors      bool      // mod_proxy +I: failures never put it in ERR
 	probing           bool      // a health probe is out for this member
 	firstErr, lastErr time.Time // zero = unset
 	usedSnapshot      int64     // Counters().Used at the last maintenance
@@ -218,6 +219,16 @@ func (lb *LB) addMembers(members []MemberSpec) error {
 		}
 		if r.domain == "" {
 			r.domain = domainOf(r.route)
+		}
+		if p := a.Proxy; p != nil {
+			// mod_proxy_balancer status flags with no mod_jk attribute
+			// (config.ProxyMember): +I, and +E, a member that starts in
+			// error and waits recover_time for its first probe.
+			r.ignoreErrors = p.IgnoreErrors
+			if p.StartInError {
+				now := lb.now()
+				r.state, r.firstErr, r.lastErr = StateError, now, now
+			}
 		}
 		for _, o := range lb.t.recs {
 			if o.route == r.route {

@@ -133,6 +133,11 @@ type AJP struct {
 	// HTTP is set only for type=http members (config/http.go); the
 	// attributes above then apply to the HTTP connection pool.
 	HTTP *HTTPMember `json:"-"`
+
+	// Proxy is set only for members of balancers: in jkbalancer.yaml
+	// (config/proxy.go): what their BalancerMember said beyond the
+	// attributes above.
+	Proxy *ProxyMember `json:"proxy,omitempty"`
 }
 
 // Duration helpers: convert the workers.properties units.

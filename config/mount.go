@@ -36,6 +36,9 @@ type Mount struct {
 	Source   MountSource `json:"source"`
 	Pos      Pos         `json:"-"`
 	Ext      Extensions  `json:"extensions"`
+	// Proxy is set on the rules of proxy_pass entries (config/proxymount.go):
+	// the path mapping and reverse rewriting the server applies.
+	Proxy *ProxyPass `json:"proxy_pass,omitempty"`
 }
 
 // Extensions are the per-rule settings appended to the worker name with

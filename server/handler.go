@@ -35,7 +35,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logRequest(lw, rq, target.name)
 		return
 	}
-	err := target.h.Serve(lw, &rq.Request)
+	w2 := http.ResponseWriter(lw)
+	if pp := rq.Rule.Proxy; pp != nil && (pp.Reverse || pp.ReverseCookiePath) {
+		rq.rev = reverseWriter{logWriter: lw, pp: pp, host: r.Host}
+		w2 = &rq.rev
+	}
+	err := target.h.Serve(w2, &rq.Request)
 	s.logRequest(lw, rq, target.name)
 	if err != nil {
 		s.fail(lw, rq, target, err)
@@ -76,6 +81,9 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		s.log.Error("mount rule names a worker that is not in worker.list",
 			"pattern", rule.Pattern, "worker", rule.Worker, "at", rule.Pos.String())
 		return nil, http.StatusInternalServerError
+	}
+	if rule.Proxy != nil {
+		p.forward = proxyForward(rule.Proxy, p) // proxy_pass: front prefix -> backend prefix
 	}
 	rq.fill(r, p, rule, &rt.cfg.Server)
 	rq.match = p.match

@@ -1,0 +1,334 @@
+package config
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// A mod_proxy_balancer setup (<Proxy balancer://NAME>, BalancerMember,
+// ProxySet) written as balancers: in jkbalancer.yaml compiles into the
+// model workers.properties compiles into: one lb worker per balancer and
+// one ajp13 or http worker per member. The balancer is turned into the
+// workers.properties lines an operator would have written for mod_jk
+// (worker.NAME.type=lb, balance_workers, lbfactor, distance, activation
+// ...), each carrying the yaml line it came from, and those lines go
+// through the same reader, defaults and checks as the workers file. What
+// workers.properties cannot say (+I, +E) is attached to the compiled
+// members afterwards as a ProxyMember. The mapping, and where the two
+// products differ, is the README's "mod_proxy_balancer configurations".
+
+// ProxyMember records what a member of a balancers: entry carries beyond
+// the workers.properties attributes it compiled into.
+type ProxyMember struct {
+	URL   string `json:"url"`
+	LBSet int    `json:"lbset"`
+	// Status is the status= flags as written ("+H", "+I+E" ...).
+	Status string `json:"status,omitempty"`
+	// IgnoreErrors is +I: a failure never puts the member in error (the
+	// request still fails over), like PROXY_WORKER_IGNORE_ERRORS.
+	IgnoreErrors bool `json:"ignore_errors,omitempty"`
+	// StartInError is +E: the member starts in error and gets traffic only
+	// once a probe after recover_time found it alive.
+	StartInError bool `json:"start_in_error,omitempty"`
+}
+
+// proxyPlan is what the balancers compiled to before the workers exist.
+type proxyPlan struct {
+	members map[string]*ProxyMember // member worker name -> its flags
+}
+
+// Defaults of mod_proxy_balancer that differ from mod_jk's.
+const (
+	proxyDefaultRetry = 60 // BalancerMember retry=, seconds
+	maxLBSet          = 99
+)
+
+// propWriter adds generated workers.properties lines to the map.
+type propWriter struct {
+	m *propMap
+	c *collector
+}
+
+func (w propWriter) set(worker, attr, value string, pos Pos) {
+	w.m.put("worker."+worker+"."+attr, value, pos, attributeTable[attr].kind, w.c)
+}
+
+// compileBalancers writes the workers.properties lines of every balancer
+// into m, after the workers file. A workers file without worker.list
+// means worker.list=ajp13 (mod_jk's default); when it defines ajp13,
+// that line is written first, so the balancers' worker.list lines do not
+// take the worker away from it.
+func compileBalancers(bals []rawBalancer, m *propMap, c *collector) *proxyPlan {
+	plan := &proxyPlan{members: make(map[string]*ProxyMember)}
+	if len(bals) == 0 {
+		return plan
+	}
+	w := propWriter{m: m, c: c}
+	taken := definedWorkers(m)
+	if _, ok := taken["ajp13"]; ok && m.get("worker.list") == nil {
+		m.put("worker.list", "ajp13", taken["ajp13"], kindList, c)
+	}
+	for i := range bals {
+		b := &bals[i]
+		if !validWorkerName(b.name) {
+			c.errorf(b.pos, "", b.key, "balancer name %q: use letters, digits, '_', '-' and '.' only (it becomes the lb worker's name)", b.name)
+			continue
+		}
+		if at, dup := taken[b.name]; dup {
+			c.errorf(b.pos, "", b.key, "a worker named %s is already defined at %s: rename the balancer", b.name, at)
+			continue
+		}
+		taken[b.name] = b.pos
+		compileBalancer(b, w, taken, plan)
+	}
+	return plan
+}
+
+// definedWorkers returns every worker name that has a key in m.
+func definedWorkers(m *propMap) map[string]Pos {
+	out := make(map[string]Pos)
+	for _, p := range m.entries {
+		if name, _ := splitWorkerKey(p.key); name != "" && strings.HasPrefix(p.key, "worker.") {
+			if _, ok := out[name]; !ok {
+				out[name] = p.pos
+			}
+		}
+	}
+	return out
+}
+
+// validWorkerName accepts the names that can stand in a workers.properties
+// key and a balance_workers list.
+func validWorkerName(s string) bool {
+	if s == "" || len(s) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// balancerSettings are the lb-wide values the members need.
+type balancerSettings struct {
+	acquireMS   int   // timeout= as the members' connection_acquire_timeout (0 = unset)
+	failOn      []int // failonstatus=
+	failOnPos   Pos
+	routes      map[string]bool
+	scale       int // loadfactor multiplier: 100 when a factor has decimals
+	recoverTime int
+	recoverPos  Pos
+}
+
+// compileBalancer writes one balancer and its members.
+func compileBalancer(b *rawBalancer, w propWriter, taken map[string]Pos, plan *proxyPlan) {
+	c := w.c
+	if len(b.members) == 0 {
+		c.errorf(b.pos, "", b.key+".members", "balancer %s has no members: add members: with at least one url:", b.name)
+		return
+	}
+	set := balancerSettings{routes: make(map[string]bool), scale: 1}
+	w.set(b.name, "type", TypeLB, b.pos)
+	lbSettings(b, w, &set)
+	set.scale = factorScale(b)
+	recoverTime(b, &set, c)
+	var names []string
+	for i := range b.members {
+		if name := compileMember(b, &b.members[i], w, &set, taken, plan); name != "" {
+			names = append(names, name)
+		}
+	}
+	checkRedirects(b, set.routes, c)
+	if len(names) > 0 {
+		w.set(b.name, "balance_workers", strings.Join(names, ","), b.members[0].pos)
+	}
+	w.set(b.name, "recover_time", strconv.Itoa(set.recoverTime), set.recoverPos)
+	w.m.put("worker.list", b.name, b.pos, kindList, c)
+}
+
+// lbSettings compiles the balancer parameters (set_balancer_param).
+func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
+	c := w.c
+	method := "R"
+	if t, ok := b.get("lbmethod"); ok {
+		switch strings.ToLower(t.text) {
+		case "byrequests":
+		case "bytraffic":
+			method = "T"
+		case "bybusyness":
+			method = "B"
+		case "heartbeat":
+			c.errorf(t.pos, "", b.key+".lbmethod", "heartbeat needs mod_heartmonitor's multicast reports, which jkbalancer does not receive: use byrequests, bytraffic or bybusyness")
+		default:
+			c.errorf(t.pos, "", b.key+".lbmethod", "%q is not a method: use byrequests, bytraffic or bybusyness", t.text)
+		}
+	}
+	w.set(b.name, "method", method, b.pos)
+	stickySettings(b, w)
+	if t, ok := b.get("nofailover"); ok {
+		if on, valid := proxyBool(t.text); valid {
+			w.set(b.name, "sticky_session_force", strconv.FormatBool(on), t.pos)
+		} else {
+			c.errorf(t.pos, "", b.key+".nofailover", "%q: write on or off", t.text)
+		}
+	}
+	// mod_proxy makes maxattempts+1 attempts, by default one per member
+	// (max_attempts = members-1, init_balancer_members); each goes to a
+	// member not yet tried. One lb round of lb_retries attempts does the
+	// same, without mod_jk's sleep and second round.
+	attempts, pos := len(b.members), b.pos
+	if t, ok := b.get("maxattempts"); ok {
+		n, err := strconv.Atoi(t.text)
+		if err != nil || n < 0 {
+			c.errorf(t.pos, "", b.key+".maxattempts", "%q: write the number of failover attempts, 0 or more", t.text)
+		} else {
+			attempts, pos = n+1, t.pos
+		}
+	}
+	w.set(b.name, "retries", "1", pos)
+	w.set(b.name, "lb_retries", strconv.Itoa(max(attempts, 1)), pos)
+	if t, ok := b.get("timeout"); ok {
+		if n, err := strconv.Atoi(t.text); err != nil || n < 0 {
+			c.errorf(t.pos, "", b.key+".timeout", "%q: write whole seconds", t.text)
+		} else {
+			set.acquireMS = n * 1000
+		}
+	}
+	if t, ok := b.get("failonstatus"); ok {
+		set.failOn, set.failOnPos = statusList(t, b.key+".failonstatus", c), t.pos
+	}
+	if t, ok := b.get("forcerecovery"); ok {
+		if on, valid := proxyBool(t.text); !valid {
+			c.errorf(t.pos, "", b.key+".forcerecovery", "%q: write on or off", t.text)
+		} else if !on {
+			c.warnf(t.pos, "", b.key+".forcerecovery", "off is not honoured: when every member is in error, jkbalancer tries them again once per request, as mod_jk's forced recovery does")
+		}
+	}
+}
+
+// stickySettings compiles stickysession=COOKIE|PATH and stickysessionsep.
+// mod_proxy takes the route after the first '.' of the value
+// (find_session_route: strchr with sticky_separator), which is mod_jk's
+// rule, so only '.' is accepted as the separator.
+func stickySettings(b *rawBalancer, w propWriter) {
+	c := w.c
+	if t, ok := b.get("stickysessionsep"); ok && t.text != "." {
+		c.errorf(t.pos, "", b.key+".stickysessionsep", "%q: jkbalancer takes the route after the first '.' of the session id only (mod_jk's rule and mod_proxy's default)", t.text)
+	}
+	t, ok := b.get("stickysession")
+	if !ok || t.text == "" {
+		// No stickysession: mod_proxy never looks for a route.
+		w.set(b.name, "sticky_session", "false", b.pos)
+		return
+	}
+	cookie, path, found := strings.Cut(t.text, "|")
+	if !found {
+		path = cookie // set_balancer_param: one name is both
+	}
+	for _, n := range []string{cookie, path} {
+		if n == "" || len(n)+1 > maxNameLen || strings.ContainsAny(n, " \t;=,|\"") {
+			c.errorf(t.pos, "", b.key+".stickysession", "%q: write COOKIE or COOKIE|PATHPARAM, e.g. JSESSIONID|jsessionid", t.text)
+			return
+		}
+	}
+	w.set(b.name, "sticky_session", "true", t.pos)
+	w.set(b.name, "session_cookie", cookie, t.pos)
+	// mod_jk's session_path names the path parameter with its ';'.
+	w.set(b.name, "session_path", ";"+path, t.pos)
+}
+
+// recoverTime derives the lb's recover_time from the members' retry=:
+// mod_proxy keeps it per member, mod_jk per lb, so the largest wins.
+func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
+	best, bestPos := -1, b.pos
+	distinct := map[int]bool{}
+	for i := range b.members {
+		n, pos := proxyDefaultRetry, b.members[i].pos
+		if t, ok := b.members[i].get("retry"); ok {
+			v, err := strconv.Atoi(t.text)
+			if err != nil || v < 0 {
+				c.errorf(t.pos, "", b.members[i].key+".retry", "%q: write whole seconds, 0 or more", t.text)
+				continue
+			}
+			n, pos = v, t.pos
+		}
+		distinct[n] = true
+		if n > best {
+			best, bestPos = n, pos
+		}
+	}
+	if best < 0 {
+		best = proxyDefaultRetry
+	}
+	if len(distinct) > 1 {
+		vals := make([]int, 0, len(distinct))
+		for v := range distinct {
+			vals = append(vals, v)
+		}
+		sort.Ints(vals)
+		c.warnf(bestPos, "", b.key+".members.retry", "members have different retry values %v: jkbalancer keeps one recover_time per balancer and uses the largest, %d s", vals, best)
+	}
+	// mod_jk's minimum is one second: retry=0 waits that long.
+	set.recoverTime, set.recoverPos = max(best, 1), bestPos
+}
+
+// factorScale is 100 when a loadfactor has decimals (mod_proxy 2.4.41+
+// keeps factors x100 internally), so the ratios stay exact as integers.
+func factorScale(b *rawBalancer) int {
+	for i := range b.members {
+		if t, ok := b.members[i].get("loadfactor"); ok && strings.Contains(t.text, ".") {
+			return 100
+		}
+	}
+	return 1
+}
+
+// checkRedirects warns about redirect= naming no member's route.
+func checkRedirects(b *rawBalancer, routes map[string]bool, c *collector) {
+	for i := range b.members {
+		if t, ok := b.members[i].get("redirect"); ok && !routes[t.text] {
+			c.warnf(t.pos, "", b.members[i].key+".redirect", "no member of balancer %s has route %q: the redirect never finds a member", b.name, t.text)
+		}
+	}
+}
+
+// attach hangs the ProxyMember records on the compiled members.
+func (p *proxyPlan) attach(workers map[string]*Worker) {
+	if p == nil {
+		return
+	}
+	for name, pm := range p.members {
+		if w := workers[name]; w != nil && w.AJP != nil {
+			w.AJP.Proxy = pm
+		}
+	}
+}
+
+// proxyBool reads mod_proxy's On/Off (and yaml's true/false).
+func proxyBool(s string) (on, ok bool) {
+	switch strings.ToLower(s) {
+	case "on", "true", "yes", "1":
+		return true, true
+	case "off", "false", "no", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// statusList reads a list of HTTP status codes separated by ',' or blanks.
+func statusList(t token, key string, c *collector) []int {
+	var out []int
+	for _, f := range strings.FieldsFunc(t.text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 100 || n > 599 {
+			c.errorf(t.pos, "", key, "%q is not an HTTP status code", f)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}

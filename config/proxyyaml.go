@@ -1,0 +1,118 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The balancers: and proxy_pass: sections of jkbalancer.yaml are read
+// here as raw text with their lines; config/proxy.go validates and
+// compiles them, so every message names the yaml key it is about.
+
+// rawSection is one yaml mapping of a proxy section: each key as written,
+// with the line of its value.
+type rawSection struct {
+	key  string // dotted yaml path, e.g. "balancers.mycluster.members[2]"
+	pos  Pos
+	vals map[string]token
+}
+
+func (s *rawSection) get(k string) (token, bool) {
+	t, ok := s.vals[k]
+	return t, ok
+}
+
+// rawBalancer is one entry of balancers: (a <Proxy balancer://NAME>).
+type rawBalancer struct {
+	rawSection
+	name    string
+	members []rawSection
+}
+
+// Keys of a balancer and of a member, after the mod_proxy_balancer
+// parameter of the same name (httpd mod_proxy.c set_balancer_param and
+// set_worker_param).
+var (
+	balancerKeys = []string{"lbmethod", "stickysession", "stickysessionsep", "nofailover", "maxattempts",
+		"timeout", "failonstatus", "forcerecovery"}
+	memberKeys = []string{"url", "route", "loadfactor", "lbset", "status", "retry", "redirect", "secret",
+		"timeout", "connectiontimeout", "ping", "max", "ttl", "acquire", "keepalive", "tls_verify", "tls_ca_file"}
+	proxyPassKeys = []string{"path", "to", "reverse", "reverse_cookie_path"}
+)
+
+// balancers reads balancers: NAME -> {keys..., members: [...]}.
+func (y *yamlLoader) balancers(n *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		y.c.errorf(y.pos(n), "", "balancers", "expected a mapping of balancer names to their settings")
+		return
+	}
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := "balancers." + k.Value
+		if line := seen[k.Value]; line > 0 {
+			y.c.errorf(y.pos(k), "", key, "balancer given twice (first at line %d)", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		b := rawBalancer{name: k.Value}
+		b.rawSection = y.rawSection(v, key, balancerKeys, func(y *yamlLoader, mv *yaml.Node) {
+			b.members = y.members(mv, key+".members")
+		})
+		b.pos = y.pos(k)
+		y.out.balancers = append(y.out.balancers, b)
+	}
+}
+
+// members reads the members: list of one balancer.
+func (y *yamlLoader) members(n *yaml.Node, key string) []rawSection {
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		y.c.errorf(y.pos(n), "", key, "expected a list of members, each with at least url:")
+		return nil
+	}
+	out := make([]rawSection, 0, len(n.Content))
+	for i, it := range n.Content {
+		out = append(out, y.rawSection(it, key+"["+strconv.Itoa(i+1)+"]", memberKeys, nil))
+	}
+	return out
+}
+
+// proxyPass reads proxy_pass: a list of {path, to, reverse, reverse_cookie_path}.
+func (y *yamlLoader) proxyPass(n *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		y.c.errorf(y.pos(n), "", "proxy_pass", "expected a list of {path:, to:} entries")
+		return
+	}
+	for i, it := range n.Content {
+		y.out.proxyPass = append(y.out.proxyPass, y.rawSection(it, "proxy_pass["+strconv.Itoa(i+1)+"]", proxyPassKeys, nil))
+	}
+}
+
+// rawSection reads a mapping whose keys are all scalars from keys;
+// members, when not nil, handles the key "members". A list value (e.g.
+// failonstatus: [500, 503]) is joined with ','.
+func (y *yamlLoader) rawSection(n *yaml.Node, key string, keys []string, members yamlHandler) rawSection {
+	s := rawSection{key: key, pos: y.pos(n), vals: make(map[string]token)}
+	handlers := make(map[string]yamlHandler, len(keys)+1)
+	for _, k := range keys {
+		handlers[k] = func(y *yamlLoader, v *yaml.Node) {
+			v = deref(v)
+			if v.Kind == yaml.SequenceNode {
+				parts := y.strList(v, false)
+				s.vals[k] = token{strings.Join(tokenTexts(parts), ","), y.pos(v)}
+				return
+			}
+			s.vals[k] = token{y.str(v), y.pos(v)}
+		}
+	}
+	if members != nil {
+		handlers["members"] = members
+	}
+	y.mapping(n, key+".", handlers)
+	return s
+}
