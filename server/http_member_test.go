@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,4 +319,57 @@ func wsRead(r *bufio.Reader) (byte, []byte, error) {
 		}
 	}
 	return h[0] & 0x0f, payload, nil
+}
+
+// TestHTTPMemberProbeReadmits: an http member in error gets no traffic
+// until its probe_uri answers a status in probe_status; then its sessions
+// go back to it.
+func TestHTTPMemberProbeReadmits(t *testing.T) {
+	var up atomic.Bool
+	var probes atomic.Int32
+	h1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/health":
+			probes.Add(1)
+			if !up.Load() {
+				w.WriteHeader(500)
+			}
+		case !up.Load():
+			w.WriteHeader(503) // fail_on_status: the member goes to ERR
+		default:
+			io.WriteString(w, "route=h1")
+		}
+	}))
+	defer h1.Close()
+	h2 := httpMember(t, "h2")
+	host1, port1 := hostPort(t, h1)
+	host2, port2 := hostPort(t, h2)
+	props := "worker.list=lb\n" +
+		"worker.h1.type=http\nworker.h1.host=" + host1 + "\nworker.h1.port=" + port1 + "\n" +
+		"worker.h1.probe_uri=/health\nworker.h1.fail_on_status=503\n" +
+		"worker.h2.type=http\nworker.h2.host=" + host2 + "\nworker.h2.port=" + port2 + "\n" +
+		"worker.lb.type=lb\nworker.lb.balance_workers=h1,h2\nworker.lb.recover_time=1\n"
+	ts := startServer(t, map[string]string{"workers.properties": props}, "/*=lb")
+	if _, body, _ := get(t, ts.base+"/", "Cookie", "JSESSIONID=A.h1"); routeOf(body) != "h2" {
+		t.Fatalf("failing member's session went to %q", routeOf(body))
+	}
+	// Failed probes keep it out (bounded wait for the checker to run).
+	deadline := time.Now().Add(15 * time.Second)
+	for probes.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if probes.Load() == 0 {
+		t.Fatal("the member in error was never probed")
+	}
+	if _, body, _ := get(t, ts.base+"/", "Cookie", "JSESSIONID=A.h1"); routeOf(body) != "h2" {
+		t.Fatalf("member readmitted although its probe failed: %q", body)
+	}
+	up.Store(true)
+	for time.Now().Before(deadline) {
+		if _, body, _ := get(t, ts.base+"/", "Cookie", "JSESSIONID=A.h1"); routeOf(body) == "h1" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the member never came back after its probe succeeded")
 }

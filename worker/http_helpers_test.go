@@ -17,7 +17,7 @@ import (
 
 // httpSpec compiles a one-worker workers.properties with an http worker
 // at addr (host:port), so the tests run with an operator's defaults.
-func httpSpec(t *testing.T, addr string, props ...string) *config.AJP {
+func httpSpec(t testing.TB, addr string, props ...string) *config.AJP {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
