@@ -3,6 +3,7 @@ package ajp
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // AppendForward appends the whole FORWARD_REQUEST packet for req (header
@@ -152,6 +153,24 @@ func (e *encoder) attr(code byte, field, v string) {
 	e.str(field, v)
 }
 
+// pemAttr appends ssl_cert. It is PEM, with line feeds, like mod_ssl's
+// SSL_CLIENT_CERT that mod_jk forwards, and Tomcat's certificate parser
+// needs them; the text is built from the TLS connection, never copied
+// from client input, so only NUL and CR are refused.
+func (e *encoder) pemAttr(code byte, field, v string) {
+	if v == "" || e.err != nil || !e.room(1) {
+		return
+	}
+	if strings.IndexByte(v, 0) >= 0 || strings.IndexByte(v, '\r') >= 0 {
+		e.fail(KindInvalid, fmt.Errorf("%s contains NUL or CR", field))
+		return
+	}
+	e.b = append(e.b, code)
+	if e.room(len(v) + 3) {
+		e.b = appendString(e.b, v)
+	}
+}
+
 // reqAttr appends one 0x0A name/value pair when value is set.
 func (e *encoder) reqAttr(name, value string) {
 	if value == "" || !e.room(1) {
@@ -171,7 +190,7 @@ func (e *encoder) attributes(req *Request, coded bool) {
 		e.str("query_string", req.QueryString)
 	}
 	e.attr(attrRoute, "route", req.Route)
-	e.attr(attrSSLCert, "ssl_cert", req.SSLCert)
+	e.pemAttr(attrSSLCert, "ssl_cert", req.SSLCert)
 	e.attr(attrSSLCipher, "ssl_cipher", req.SSLCipher)
 	e.attr(attrSSLSession, "ssl_session", req.SSLSession)
 	if req.SSLKeySize >= 0 && e.room(1) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // Sources names everything Load reads. The command line overrides the
@@ -76,11 +77,8 @@ func (l *loader) load() (*Config, Problems) {
 			forEachLine(data, func(line string, n int) { m.readLine(line, Pos{File: f, Line: n}, &l.c) })
 		}
 	}
-	// balancers: of jkbalancer.yaml, as workers.properties lines after the file.
-	plan := compileBalancers(y.balancers, m, &l.c)
 	m.resolveReferences(&l.c)
 	list, maintain, workers := compileWorkers(m, &l.c)
-	plan.attach(workers)
 	rules := l.mounts(srv, y, m, list, workers, lookup)
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
 		Mounts: NewMountTable(rules), Properties: m.properties()}
@@ -125,6 +123,7 @@ func (l *loader) server(y *yamlConfig) Server {
 	if len(srv.Listen) == 0 {
 		l.c.errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
 	}
+	checkListenerTLS(srv.Listen, l.read, time.Now(), &l.c)
 	srv.Options = parseOptions(y.options, &l.c)
 	srv.EnvVars = checkEnvVars(y.envVars, y.envPos, &l.c)
 	checkLog(srv.Log, y.logPos, &l.c)
@@ -165,7 +164,6 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, wo
 	}
 	rules = append(rules, parseInlineMounts(inline, lookup, &l.c)...)
 	rules = append(rules, workerMounts(m, list, workers, &l.c)...)
-	rules = append(rules, proxyMounts(y.proxyPass, workers, list, &l.c)...)
 	if len(rules) > 0 {
 		return rules
 	}

@@ -45,10 +45,41 @@ type Listener struct {
 	TLS *TLS `json:"tls,omitempty"`
 }
 
-// TLS is a certificate and key for a listener.
+// TLS terminates TLS on a listener: httpd's SSL virtual host. The
+// certificate files are read (and checked) by Load and again by the server
+// at startup and on SIGHUP; see LoadTLS.
 type TLS struct {
+	// Certificate is the default: served when the client sends no SNI
+	// name or one that no other certificate claims.
+	Certificate
+	// Certificates are more certificates, chosen by the SNI server name
+	// (one httpd SSL virtual host each).
+	Certificates []Certificate `json:"certificates,omitempty"`
+	MinVersion   TLSVersion    `json:"min_version"`
+	// CipherSuites restricts the TLS 1.2 suites (SSLCipherSuite); nil =
+	// Go's defaults. TLS 1.3 suites are not configurable.
+	CipherSuites []CipherSuite `json:"cipher_suites,omitempty"`
+	ClientAuth   ClientAuth    `json:"client_auth"`
+	ClientCAFile string        `json:"client_ca_file,omitempty"`
+	// ClientCertChain, when set, overrides JkOptions ForwardSSLCertChain
+	// for requests on this listener, as a JkOptions line inside an httpd
+	// SSL virtual host would.
+	ClientCertChain *bool `json:"client_cert_chain,omitempty"`
+
+	Pos         Pos `json:"-"` // the tls: key
+	ClientCAPos Pos `json:"-"`
+}
+
+// Certificate is one certificate and its key.
+type Certificate struct {
 	CertFile string `json:"cert_file"`
 	KeyFile  string `json:"key_file"`
+	// ServerNames are the SNI names that select this certificate; empty =
+	// the certificate's DNS names (or its CN when it has none).
+	ServerNames []string `json:"server_names,omitempty"`
+
+	CertPos Pos `json:"-"`
+	KeyPos  Pos `json:"-"`
 }
 
 // ForwardURI selects how the request URI is sent to the backend

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,8 +19,6 @@ type yamlConfig struct {
 	envVars     []EnvVar
 	envPos      []Pos
 	logPos      Pos
-	balancers   []rawBalancer // balancers: (config/proxyyaml.go)
-	proxyPass   []rawSection  // proxy_pass:
 }
 
 // yamlLoader walks the yaml.Node tree so that every problem carries its
@@ -52,8 +49,6 @@ var yamlTopLevel = map[string]yamlHandler{
 	"env_vars":         (*yamlLoader).envVars,
 	"log":              (*yamlLoader).log,
 	"shutdown_timeout": (*yamlLoader).shutdownTimeout,
-	"balancers":        (*yamlLoader).balancers,
-	"proxy_pass":       (*yamlLoader).proxyPass,
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
@@ -191,58 +186,6 @@ func (y *yamlLoader) shutdownTimeout(n *yaml.Node) {
 		return
 	}
 	y.out.server.ShutdownTimeout = d
-}
-
-// listen reads listeners: a plain string is an HTTP listener, a mapping
-// {addr, tls: {cert_file, key_file}} an HTTPS one.
-func (y *yamlLoader) listen(n *yaml.Node) {
-	n = deref(n)
-	items := []*yaml.Node{n}
-	if n.Kind == yaml.SequenceNode {
-		items = n.Content
-	}
-	var out []Listener
-	for _, it := range items {
-		it = deref(it)
-		var l Listener
-		if it.Kind == yaml.MappingNode {
-			y.mapping(it, "listen.", map[string]yamlHandler{
-				"addr": func(y *yamlLoader, v *yaml.Node) { l.Addr = y.str(v) },
-				"tls":  func(y *yamlLoader, v *yaml.Node) { l.TLS = y.tls(v) },
-			})
-		} else {
-			l.Addr = y.str(it)
-		}
-		if err := checkListenAddr(l.Addr); err != "" {
-			y.c.errorf(y.pos(it), "", "listen", "%s", err)
-			continue
-		}
-		out = append(out, l)
-	}
-	y.out.server.Listen = out
-}
-
-func (y *yamlLoader) tls(n *yaml.Node) *TLS {
-	t := &TLS{}
-	y.mapping(n, "listen.tls.", map[string]yamlHandler{
-		"cert_file": func(y *yamlLoader, v *yaml.Node) { t.CertFile = y.path(y.str(v)) },
-		"key_file":  func(y *yamlLoader, v *yaml.Node) { t.KeyFile = y.path(y.str(v)) },
-	})
-	if t.CertFile == "" || t.KeyFile == "" {
-		y.c.errorf(y.pos(n), "", "listen.tls", "tls needs both cert_file and key_file")
-	}
-	return t
-}
-
-// checkListenAddr returns a message when addr is not host:port.
-func checkListenAddr(addr string) string {
-	if addr == "" {
-		return "listener without an address: write e.g. \":8080\""
-	}
-	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-		return "listen address " + strconv.Quote(addr) + " is not host:port (e.g. \":8080\" or \"127.0.0.1:8080\")"
-	}
-	return ""
 }
 
 // envVars reads JkEnvVar: a mapping NAME: value (null = no value: not

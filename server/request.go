@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/tls"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -21,7 +19,6 @@ type request struct {
 	worker.Request
 	match   string // the normalised path (%U)
 	body    ajp.Body
-	rev     reverseWriter // proxy_pass reverse rewriting (server/proxypass.go)
 	headers []ajp.Header
 	kept    []byte
 }
@@ -71,8 +68,8 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 
 	rq.headers = appendHeaders(rq.headers[:0], r)
 	a.Headers = rq.headers
-	if r.TLS != nil {
-		fillTLS(a, r.TLS, &srv.Options)
+	if rq.TLS = requestTLS(r, &srv.Options); rq.TLS != nil {
+		fillTLS(a, rq.TLS, &srv.Options)
 	}
 	for _, ev := range srv.EnvVars {
 		if ev.HasValue {
@@ -200,51 +197,17 @@ func localAddr(r *http.Request) (string, string) {
 	return "", "0"
 }
 
-// fillTLS passes the facts of the client's TLS session the way mod_jk
-// passes mod_ssl's (spec/modjk.md 5.5): cipher, key size, protocol and the
-// client certificate as PEM (with its chain on ForwardSSLCertChain).
-func fillTLS(a *ajp.Request, cs *tls.ConnectionState, o *config.Options) {
-	a.SSLCipher = tls.CipherSuiteName(cs.CipherSuite)
-	if o.ForwardKeySize {
-		a.SSLKeySize = cipherKeyBits(a.SSLCipher)
+// fillTLS passes the facts of the client's TLS connection the way mod_jk
+// passes mod_ssl's (spec/modjk.md 5.5, spec/ajp13.md 3.4): ssl_cipher,
+// ssl_session, ssl_cert (the chain appended on ForwardSSLCertChain),
+// AJP_SSL_PROTOCOL, and ssl_key_size on ForwardKeySize (the default).
+// Nothing is allocated: the strings were built once for the connection.
+func fillTLS(a *ajp.Request, t *worker.TLSInfo, o *config.Options) {
+	a.SSLCipher = t.Cipher
+	a.SSLSession = t.SessionID
+	a.SSLCert = t.ClientCert
+	a.SSLProtocol = t.Protocol
+	if o.ForwardKeySize && t.KeyBits >= 0 {
+		a.SSLKeySize = t.KeyBits
 	}
-	a.SSLProtocol = tlsProtocol(cs.Version)
-	if len(cs.PeerCertificates) == 0 {
-		return
-	}
-	var b strings.Builder
-	certs := cs.PeerCertificates
-	if !o.ForwardSSLCertChain {
-		certs = certs[:1]
-	}
-	for _, c := range certs {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-	}
-	a.SSLCert = b.String()
-}
-
-func cipherKeyBits(name string) int {
-	switch {
-	case strings.Contains(name, "AES_256"), strings.Contains(name, "CHACHA20"):
-		return 256
-	case strings.Contains(name, "AES_128"):
-		return 128
-	case strings.Contains(name, "3DES"):
-		return 168
-	}
-	return -1
-}
-
-func tlsProtocol(v uint16) string {
-	switch v {
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS10:
-		return "TLSv1"
-	}
-	return ""
 }

@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +41,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners []net.Listener
 	servers   []*http.Server
-	tlsConf   []*config.TLS
+	tls       []*tlsListener // per listener; nil for plain HTTP
 }
 
 // New builds the workers of cfg. Nothing listens yet.
@@ -81,13 +80,21 @@ func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range s.rt.Load().cfg.Server.Listen {
+		var tl *tlsListener
+		if l.TLS != nil {
+			var err error
+			if tl, err = newTLSListener(l, s.now()); err != nil {
+				s.closeListenersLocked()
+				return fmt.Errorf("listen %s: tls: %w", l.Addr, err)
+			}
+		}
 		ln, err := net.Listen("tcp", l.Addr)
 		if err != nil {
 			s.closeListenersLocked()
 			return fmt.Errorf("listen %s: %w", l.Addr, err)
 		}
 		s.listeners = append(s.listeners, ln)
-		s.tlsConf = append(s.tlsConf, l.TLS)
+		s.tls = append(s.tls, tl)
 	}
 	return nil
 }
@@ -109,11 +116,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	errc := make(chan error, len(s.listeners))
 	for i, ln := range s.listeners {
-		hs := s.newHTTPServer()
+		hs := s.newHTTPServer(s.tls[i])
 		s.servers = append(s.servers, hs)
-		go func(ln net.Listener, t *config.TLS) {
-			errc <- serveOne(hs, ln, t)
-		}(ln, s.tlsConf[i])
+		go func(ln net.Listener, tl *tlsListener) {
+			errc <- serveOne(hs, ln, tl)
+		}(ln, s.tls[i])
 	}
 	s.mu.Unlock()
 	s.log.Info("jkbalancer serving", "listen", s.Addrs(), "workers", s.rt.Load().names())
@@ -129,10 +136,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-func serveOne(hs *http.Server, ln net.Listener, t *config.TLS) error {
+func serveOne(hs *http.Server, ln net.Listener, tl *tlsListener) error {
 	var err error
-	if t != nil {
-		err = hs.ServeTLS(ln, t.CertFile, t.KeyFile)
+	if tl != nil {
+		err = tl.serve(hs, ln)
 	} else {
 		err = hs.Serve(ln)
 	}
@@ -142,15 +149,18 @@ func serveOne(hs *http.Server, ln net.Listener, t *config.TLS) error {
 	return err
 }
 
-func (s *Server) newHTTPServer() *http.Server {
-	return &http.Server{
+func (s *Server) newHTTPServer(tl *tlsListener) *http.Server {
+	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 	}
+	if tl != nil {
+		hs.ConnContext = tl.connContext // caches the TLS facts per connection
+	}
+	return hs
 }
 
 // shutdown drains: stop accepting, wait for in-flight requests up to the
@@ -200,7 +210,7 @@ func (s *Server) closeListenersLocked() {
 		ln.Close()
 	}
 	s.listeners = nil
-	s.tlsConf = nil
+	s.tls = nil
 }
 
 // startMaintenance runs mod_jk's maintenance every worker.maintain seconds

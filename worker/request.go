@@ -29,6 +29,11 @@ type Request struct {
 	// generated session cookies).
 	Secure bool
 
+	// TLS is the client connection's TLS facts, nil for plain HTTP. The
+	// AJP template already carries them; the HTTP transport sends them as
+	// headers. Shared by every request of the connection: read-only.
+	TLS *TLSInfo
+
 	// Note is filled by the worker that served the request, for the
 	// request log (%R) and the error log.
 	Note Note
