@@ -77,8 +77,11 @@ func (l *loader) load() (*Config, Problems) {
 			forEachLine(data, func(line string, n int) { m.readLine(line, Pos{File: f, Line: n}, &l.c) })
 		}
 	}
+	// balancers: of jkbalancer.yaml, as workers.properties lines after the file.
+	plan := compileBalancers(y.balancers, m, &l.c)
 	m.resolveReferences(&l.c)
 	list, maintain, workers := compileWorkers(m, &l.c)
+	plan.attach(workers)
 	rules := l.mounts(srv, y, m, list, workers, lookup)
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
 		Mounts: NewMountTable(rules), Properties: m.properties()}
@@ -164,6 +167,7 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, wo
 	}
 	rules = append(rules, parseInlineMounts(inline, lookup, &l.c)...)
 	rules = append(rules, workerMounts(m, list, workers, &l.c)...)
+	rules = append(rules, proxyMounts(y.proxyPass, workers, list, &l.c)...)
 	if len(rules) > 0 {
 		return rules
 	}

@@ -19,6 +19,8 @@ type yamlConfig struct {
 	envVars     []EnvVar
 	envPos      []Pos
 	logPos      Pos
+	balancers   []rawBalancer // balancers: (config/proxyyaml.go)
+	proxyPass   []rawSection  // proxy_pass:
 }
 
 // yamlLoader walks the yaml.Node tree so that every problem carries its
@@ -49,6 +51,8 @@ var yamlTopLevel = map[string]yamlHandler{
 	"env_vars":         (*yamlLoader).envVars,
 	"log":              (*yamlLoader).log,
 	"shutdown_timeout": (*yamlLoader).shutdownTimeout,
+	"balancers":        (*yamlLoader).balancers,
+	"proxy_pass":       (*yamlLoader).proxyPass,
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)

@@ -19,6 +19,7 @@ type request struct {
 	worker.Request
 	match   string // the normalised path (%U)
 	body    ajp.Body
+	rev     reverseWriter // proxy_pass reverse rewriting (server/proxypass.go)
 	headers []ajp.Header
 	kept    []byte
 }
