@@ -56,6 +56,8 @@ var attributeTable = map[string]attrInfo{
 	// status (1.8)
 	"css": {}, "read_only": {}, "user": {kind: kindList}, "user_case_insensitive": {},
 	"good": {kind: kindList}, "bad": {kind: kindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},
+	// status (jkbalancer extensions, config/lbstatus.go)
+	"user_file": {}, "csrf": {},
 	// http member (jkbalancer extension, config/http.go)
 	"scheme": {}, "tls_verify": {}, "tls_ca_file": {}, "tls_server_name": {}, "tls_cert_file": {},
 	"tls_key_file": {}, "probe_method": {}, "probe_uri": {}, "probe_status": {kind: kindList}, "probe_timeout": {},

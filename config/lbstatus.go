@@ -1,5 +1,10 @@
 package config
 
+import (
+	"path/filepath"
+	"strings"
+)
+
 // Defaults of spec/modjk.md 1.6 and 1.8.
 const (
 	defaultRecoverTime = 60
@@ -97,5 +102,26 @@ func compileStatus(r attrReader) *Status {
 	if s.Bad == nil {
 		s.Bad = []string{"s", "e"} // stopped or in error
 	}
+	compileStatusExtensions(r, s)
 	return s
+}
+
+// compileStatusExtensions reads the jkbalancer-only status attributes:
+// user_file (resolved against the directory of the line that sets it) and
+// csrf.
+func compileStatusExtensions(r attrReader, s *Status) {
+	if p := r.get("user_file"); p != nil {
+		s.UserFile = p.value
+		if !filepath.IsAbs(s.UserFile) && p.pos.File != "" {
+			s.UserFile = filepath.Join(filepath.Dir(p.pos.File), s.UserFile)
+		}
+	}
+	if p := r.get("csrf"); p != nil {
+		switch v := strings.ToLower(p.value); v {
+		case CSRFBrowser, CSRFStrict:
+			s.CSRF = v
+		default:
+			r.c.errorf(p.pos, r.name, "csrf", "csrf=%s is not understood: use browser (scripts keep the GET update API) or strict (every change needs the form's POST and token)", p.value)
+		}
+	}
 }

@@ -207,7 +207,23 @@ type Status struct {
 	NS                  string   `json:"ns"`
 	XMLNS               string   `json:"xmlns"`
 	Doctype             string   `json:"doctype"`
+
+	// jkbalancer extensions (there is no httpd to authenticate users or to
+	// guard the forms):
+	// UserFile is worker.NAME.user_file, an htpasswd file whose users may
+	// log in with HTTP basic auth ("" = none; relative to workers.properties).
+	UserFile string `json:"user_file,omitempty"`
+	// CSRF is worker.NAME.csrf: CSRFBrowser or CSRFStrict ("" = browser).
+	CSRF string `json:"csrf,omitempty"`
 }
+
+// Values of Status.CSRF: with "browser", state changes from a browser
+// need the HTML form's POST and its token while scripts keep mod_jk's GET
+// API; with "strict", every state change needs them.
+const (
+	CSRFBrowser = "browser"
+	CSRFStrict  = "strict"
+)
 
 // Activation of an lb member (spec/modjk.md 3.6).
 type Activation uint8

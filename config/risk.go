@@ -139,7 +139,7 @@ func (c *Config) statusRisks(col *collector) {
 		if r.Disabled || r.Exclude || w == nil || w.Status == nil {
 			continue
 		}
-		if len(w.Status.User) == 0 && !w.Status.ReadOnly {
+		if len(w.Status.User) == 0 && w.Status.UserFile == "" && !w.Status.ReadOnly {
 			col.warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true or worker.%s.user=..., or restrict access to %s",
 				r.Pattern, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
 		}

@@ -27,6 +27,10 @@ type Server struct {
 
 	// ShutdownTimeout bounds the SIGTERM drain.
 	ShutdownTimeout time.Duration `json:"-"`
+
+	// StateFile keeps the status worker's runtime edits (activation,
+	// lbfactor, ...) across restarts; "" = they are lost, as in mod_jk.
+	StateFile string `json:"state_file,omitempty"`
 }
 
 // MarshalJSON prints durations the way jkbalancer.yaml spells them ("30s").

@@ -53,6 +53,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"shutdown_timeout": (*yamlLoader).shutdownTimeout,
 	"balancers":        (*yamlLoader).balancers,
 	"proxy_pass":       (*yamlLoader).proxyPass,
+	"state_file":       (*yamlLoader).stateFile,
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
@@ -190,6 +191,12 @@ func (y *yamlLoader) shutdownTimeout(n *yaml.Node) {
 		return
 	}
 	y.out.server.ShutdownTimeout = d
+}
+
+// stateFile reads state_file: where the status worker's runtime edits are
+// kept across restarts ("" = not kept, as in mod_jk).
+func (y *yamlLoader) stateFile(n *yaml.Node) {
+	y.out.server.StateFile = y.path(y.str(n))
 }
 
 // envVars reads JkEnvVar: a mapping NAME: value (null = no value: not

@@ -13,6 +13,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/health"
+	"github.com/jkbalancer/jkbalancer/status"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -42,6 +43,10 @@ type runtime struct {
 	counters map[string]*worker.Counters
 	health   *health.Checker
 	groups   []health.Group
+	// store keeps status-worker edits across restarts (status.go);
+	// statusKey signs the status pages' forms.
+	store     *status.Store
+	statusKey []byte
 }
 
 // buildDeps are the shared things a runtime needs.
@@ -65,6 +70,9 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 			rt.counters[name] = c
 		}
 	}
+	if err := rt.openStore(d); err != nil {
+		return nil, err
+	}
 	for _, name := range cfg.List {
 		w := cfg.Workers[name]
 		if w == nil {
@@ -76,6 +84,10 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 			return nil, err
 		}
 		rt.targets[name] = t
+	}
+	if err := rt.buildStatusWorkers(d); err != nil {
+		rt.close()
+		return nil, err
 	}
 	rt.health = health.New(health.Spec{Groups: rt.groups, Now: d.now, Logger: d.log})
 	rt.health.Start()
@@ -99,7 +111,7 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 		}
 		t.h, t.keepMax = lb, keep
 	case config.TypeStatus:
-		t.h = statusUnavailable{}
+		// Built by buildStatusWorkers once every other worker exists.
 	default:
 		return nil, fmt.Errorf("worker %q: type %q is not supported", w.Name, w.Type)
 	}
@@ -109,7 +121,7 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, error) {
 	spec := balancer.Spec{
 		Name:     w.Name,
-		LB:       w.LB,
+		LB:       rt.store.LB(w.Name, w.LB), // with saved status edits
 		Maintain: rt.cfg.MaintainInterval(),
 		Now:      d.now,
 		Logger:   d.log,
@@ -131,7 +143,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		if noAddr {
 			stopped = append(stopped, name)
 		}
-		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: mw.AJP, Member: m})
+		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: rt.store.Member(w.Name, name, mw.AJP), Member: m})
 		probers[name] = m
 		keep = max(keep, mw.AJP.MaxPacketSize-6)
 	}
@@ -155,6 +167,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 // startup; a name that does not resolve, or port 0, leaves the worker
 // without an address (noAddr).
 func (rt *runtime) newMember(name string, a *config.AJP, lbSecret string, d buildDeps) (*worker.Member, bool) {
+	a = rt.store.AJP(name, a) // with saved status edits
 	c := rt.counters[name]
 	if c == nil {
 		c = new(worker.Counters)
@@ -226,15 +239,6 @@ func (d directWorker) Serve(w http.ResponseWriter, req *worker.Request) error {
 	req.Note.Member = d.m.Name()
 	req.Note.Attempts = 1
 	return d.m.Serve(w, req)
-}
-
-// statusUnavailable answers for a status worker until the status worker
-// is implemented (issue 5).
-type statusUnavailable struct{}
-
-func (statusUnavailable) Serve(w http.ResponseWriter, _ *worker.Request) error {
-	worker.WriteErrorPage(w, http.StatusNotImplemented)
-	return nil
 }
 
 // resolveHost resolves a worker host once, preferring IPv4 unless

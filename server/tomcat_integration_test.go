@@ -433,6 +433,17 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 			tcWantKV(t, "headers.jsp", tcKV(string(body)), map[string]string{name: "/WEB-INF/web.xml"})
 		}
 	})
+
+	t.Run("status_worker_mounted", func(t *testing.T) {
+		c := c.with(t)
+		resp, body := c.do("GET", "/jk-status?mime=txt", nil)
+		tcWantStatus(t, "/jk-status", resp, body, 200)
+		for _, w := range []string{"name=lb", "name=tc1", "name=tc2"} {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("/jk-status?mime=txt has no %q:\n%.800s", w, body)
+			}
+		}
+	})
 }
 
 // itRawExchange sends "METHOD path" with Connection: close and returns the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,10 @@ type Member struct {
 	log      *slog.Logger
 	// lastFail is the Class of the last failed Forward, for Probe.
 	lastFail atomic.Uint32
+	// live holds the current attributes: spec plus status-worker edits
+	// (edit.go); editMu serialises the edits.
+	live   atomic.Pointer[config.AJP]
+	editMu sync.Mutex
 }
 
 // transport is how a member reaches its backend: AJP13 (ajpTransport) or
@@ -109,6 +114,7 @@ func NewMember(s Spec) *Member {
 		opts:     o,
 		log:      o.Logger.With("worker", s.Name),
 	}
+	m.live.Store(a)
 	m.tr = newTransport(m, addr)
 	return m
 }
@@ -116,8 +122,9 @@ func NewMember(s Spec) *Member {
 // Name returns the worker name.
 func (m *Member) Name() string { return m.name }
 
-// Config returns the member's compiled attributes.
-func (m *Member) Config() *config.AJP { return m.spec }
+// Config returns the member's current attributes: the compiled ones plus
+// any status-worker edits (edit.go). The result must not be modified.
+func (m *Member) Config() *config.AJP { return m.cfg() }
 
 // Counters returns the counters shared by every instance of this worker.
 func (m *Member) Counters() *Counters { return m.counters }
@@ -128,7 +135,7 @@ func (m *Member) ConnStats() ConnStats { return m.tr.stats() }
 // Available reports whether a request could start now: a pool slot is free
 // and busy_limit is not reached. The lb uses it to clear OK/BUSY.
 func (m *Member) Available() bool {
-	if l := m.spec.BusyLimit; l > 0 && m.counters.Busy.Load() >= int64(l) {
+	if l := m.cfg().BusyLimit; l > 0 && m.counters.Busy.Load() >= int64(l) {
 		return false
 	}
 	return m.tr.free()
@@ -159,8 +166,8 @@ func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
 // to `retries` times with `retry_interval` between attempts while the
 // failure is recoverable (mod_jk ajp_service). It returns a *Error or nil.
 func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outcome, error) {
-	c := m.counters
-	if l := m.spec.BusyLimit; l > 0 && c.Busy.Load() >= int64(l) {
+	c, a := m.counters, m.cfg()
+	if l := a.BusyLimit; l > 0 && c.Busy.Load() >= int64(l) {
 		// mod_jk: JK_BUSY_ERROR, recoverable; the lb marks the member BUSY.
 		return Outcome{}, &Error{Member: m.name, Class: ClassBusy, Recoverable: true,
 			Err: errors.New("busy_limit reached")}
@@ -172,9 +179,9 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 	var out Outcome
 	var last *Error
 	ctx := req.HTTP.Context()
-	for i := 0; i < m.spec.Retries; i++ {
+	for i := 0; i < a.Retries; i++ {
 		if i > 0 {
-			if err := m.opts.Sleep(ctx, m.spec.RetryIntervalDuration()); err != nil {
+			if err := m.opts.Sleep(ctx, a.RetryIntervalDuration()); err != nil {
 				last = &Error{Member: m.name, Class: ClassClient, Err: err}
 				break
 			}
@@ -184,13 +191,16 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 		out.Sent += res.Sent
 		out.Received += res.Received
 		if err == nil {
+			if m.lastFail.Load() != 0 {
+				m.lastFail.Store(0) // the worker answers again (State)
+			}
 			return out, nil
 		}
 		last = err
 		if !err.Recoverable || gaveUp(err) {
 			break
 		}
-		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", m.spec.Retries, "err", err)
+		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", a.Retries, "err", err)
 	}
 	m.count(last)
 	return out, last

@@ -29,7 +29,7 @@ func (m *Member) mayResend(p phase, committed, streamed bool, method string) boo
 	case phaseBeforeSend:
 		return true
 	case phaseAfterHead:
-		if m.spec.RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
+		if m.cfg().RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
 			return false
 		}
 	}
@@ -40,7 +40,7 @@ func (m *Member) mayResend(p phase, committed, streamed bool, method string) boo
 // the backend may already have received (spec/modjk.md 5.3). The quirk is
 // kept: with bits 8 and 16 both set only HEAD is retried, not GET.
 func (m *Member) replayAfterSend(method string) bool {
-	ro := m.spec.RecoveryOptions
+	ro := m.cfg().RecoveryOptions
 	if ro&config.RecoveryNoAfterRequest == 0 {
 		return true
 	}
@@ -59,7 +59,7 @@ func (m *Member) replyTimeout(req *Request) time.Duration {
 	if rt := req.Ext().ReplyTimeout; rt >= 0 {
 		return time.Duration(rt) * time.Millisecond
 	}
-	return m.spec.ReplyTimeoutDuration()
+	return m.cfg().ReplyTimeoutDuration()
 }
 
 // failOnStatus returns the rule's fail_on_status list when the rule sets
@@ -68,5 +68,5 @@ func (m *Member) failOnStatus(req *Request) []int {
 	if ext := req.Ext(); ext.HasFailOnStatus {
 		return ext.FailOnStatus
 	}
-	return m.spec.FailOnStatus
+	return m.cfg().FailOnStatus
 }

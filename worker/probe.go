@@ -27,7 +27,7 @@ func (m *Member) Probe(ctx context.Context) error { return m.tr.probe(ctx) }
 // probe is Member.Probe for AJP.
 func (t *ajpTransport) probe(ctx context.Context) error {
 	m := t.m
-	timeout := m.spec.PingTimeoutDuration()
+	timeout := m.cfg().PingTimeoutDuration()
 	if timeout <= 0 {
 		timeout = defaultProbeTimeout
 	}
@@ -44,7 +44,7 @@ func (t *ajpTransport) probe(ctx context.Context) error {
 // reply_timeout (or the ping timeout) that is not a failure status.
 func (t *ajpTransport) requestProbe(ctx context.Context, ping time.Duration) error {
 	m := t.m
-	wait := m.spec.ReplyTimeoutDuration()
+	wait := m.cfg().ReplyTimeoutDuration()
 	if wait <= 0 {
 		wait = ping
 	}
@@ -64,7 +64,7 @@ func (t *ajpTransport) requestProbe(ctx context.Context, ping time.Duration) err
 	if err != nil {
 		return fmt.Errorf("probe request: %w", err)
 	}
-	for _, code := range m.spec.FailOnStatus {
+	for _, code := range m.cfg().FailOnStatus {
 		if code == res.Status {
 			return fmt.Errorf("probe request: status %d is in fail_on_status", res.Status)
 		}
