@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -372,4 +373,59 @@ func TestHTTPMemberProbeReadmits(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("the member never came back after its probe succeeded")
+}
+
+// TestTLSFactsToHTTPMember: over a TLS listener with client certificates,
+// an http member gets the connection's facts as X-SSL-* headers, the
+// same values an AJP member gets as attributes; what the client sent under
+// those names is gone.
+func TestTLSFactsToHTTPMember(t *testing.T) {
+	seen := make(chan http.Header, 1)
+	member := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+	}))
+	defer member.Close()
+	host, port := hostPort(t, member)
+	ca := issue(t, certSpec{cn: "Client CA", ca: true}, nil)
+	client := issue(t, certSpec{cn: "alice", client: true}, ca)
+	srv := issue(t, certSpec{cn: "127.0.0.1"}, nil)
+	yaml := "workers_file: workers.properties\nmounts: [\"/*=w\"]\nlisten:\n  - addr: 127.0.0.1:0\n    tls:\n" +
+		"      cert_file: s.crt\n      key_file: s.key\n      client_auth: require\n      client_ca_file: ca.pem\n"
+	ts := startServerSources(t, map[string]string{
+		"workers.properties": "worker.list=w\nworker.w.type=http\nworker.w.host=" + host + "\nworker.w.port=" + port + "\n",
+		"jkbalancer.yaml":    yaml, "s.crt": srv.certPEM, "s.key": srv.keyPEM, "ca.pem": ca.certPEM,
+	}, nil)
+	conn, err := tls.Dial("tcp", ts.srv.Addrs()[0], &tls.Config{RootCAs: pool(srv), ServerName: "127.0.0.1",
+		MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		Certificates: []tls.Certificate{client.tlsCert()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-SSL-Client-Cert: forged\r\nX-SSL-Cipher: NULL\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("response %v, %v", resp, err)
+	}
+	h := <-seen
+	cs := conn.ConnectionState()
+	ekm, err := cs.ExportKeyingMaterial("EXPERIMENTAL jkbalancer ssl_session", nil, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"X-Ssl-Cipher": "ECDHE-ECDSA-AES128-GCM-SHA256", "X-Ssl-Key-Size": "128",
+		"X-Ssl-Protocol": "TLSv1.2", "X-Ssl-Session-Id": fmt.Sprintf("%x", ekm), "X-Forwarded-Proto": "https"}
+	for k, v := range want {
+		if got := h.Values(k); len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	certs := h.Values("X-Ssl-Client-Cert")
+	if len(certs) != 1 {
+		t.Fatalf("X-SSL-Client-Cert %q", certs)
+	}
+	if pem, err := url.PathUnescape(certs[0]); err != nil || pem != client.certPEM {
+		t.Errorf("X-SSL-Client-Cert decodes to %q (%v), want the client's certificate", pem, err)
+	}
 }

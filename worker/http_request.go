@@ -109,8 +109,8 @@ func forwardHeaders(req *Request) http.Header {
 	if port := localPort(r); port != "" {
 		h[hdrForwardedPort] = []string{port}
 	}
-	if r.TLS != nil {
-		addTLSHeaders(h, &req.AJP)
+	if r.TLS != nil && req.TLS != nil {
+		addTLSHeaders(h, req.TLS)
 	}
 	if isUpgrade(r) {
 		h["Connection"] = []string{"Upgrade"}
@@ -119,26 +119,27 @@ func forwardHeaders(req *Request) http.Header {
 	return h
 }
 
-// addTLSHeaders passes the facts of the client's TLS session, exactly as
-// the server computed them for AJP members (same JkOptions). Only called
-// when the client connection really is TLS.
-func addTLSHeaders(h http.Header, a *ajp.Request) {
-	if a.SSLCipher != "" {
-		h[hdrSSLCipher] = []string{a.SSLCipher}
+// addTLSHeaders passes the facts of the client's TLS connection, the ones
+// AJP members get as request attributes (the server computes them once per
+// connection). Only called when the client connection really is TLS.
+func addTLSHeaders(h http.Header, t *TLSInfo) {
+	if t.Cipher != "" {
+		h[hdrSSLCipher] = []string{t.Cipher}
 	}
-	if a.SSLProtocol != "" {
-		h[hdrSSLProtocol] = []string{a.SSLProtocol}
+	if t.Protocol != "" {
+		h[hdrSSLProtocol] = []string{t.Protocol}
 	}
-	if a.SSLKeySize >= 0 {
-		h[hdrSSLKeySize] = []string{strconv.Itoa(a.SSLKeySize)}
+	if t.KeyBits > 0 {
+		h[hdrSSLKeySize] = []string{strconv.Itoa(t.KeyBits)}
 	}
-	if a.SSLSession != "" {
-		h[hdrSSLSession] = []string{a.SSLSession}
+	if t.SessionID != "" {
+		h[hdrSSLSession] = []string{t.SessionID}
 	}
-	if a.SSLCert != "" {
+	if t.ClientCert != "" {
 		// URL-encoded PEM with %20 for blanks, the form nginx's
-		// $ssl_client_escaped_cert uses and Tomcat's SSLValve decodes.
-		h[hdrSSLClientCert] = []string{strings.ReplaceAll(url.QueryEscape(a.SSLCert), "+", "%20")}
+		// $ssl_client_escaped_cert uses and Tomcat's SSLValve decodes
+		// (sslClientEscapedCertHeader).
+		h[hdrSSLClientCert] = []string{strings.ReplaceAll(url.QueryEscape(t.ClientCert), "+", "%20")}
 	}
 }
 

@@ -22,8 +22,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jkbalancer/jkbalancer/ajp"
 )
 
 // TestHTTPRequestHeaders: what the member sees of a client request —
@@ -81,14 +79,13 @@ func TestHTTPRequestHeaders(t *testing.T) {
 }
 
 // TestHTTPTLSHeaders: the client's TLS session reaches the member as the
-// documented X-SSL-* headers, built from what the server computed for AJP.
+// documented X-SSL-* headers, built from the server's TLSInfo.
 func TestHTTPTLSHeaders(t *testing.T) {
 	r := httptest.NewRequest("GET", "https://shop.example/x", nil)
 	r.TLS = &tls.ConnectionState{}
 	pem := "-----BEGIN CERTIFICATE-----\nMIIB+x/y=\n-----END CERTIFICATE-----\n"
-	req := &Request{HTTP: r}
-	req.AJP = ajp.Request{SSLCipher: "TLS_AES_128_GCM_SHA256", SSLProtocol: "TLSv1.3", SSLKeySize: 128,
-		SSLSession: "abcd", SSLCert: pem}
+	req := &Request{HTTP: r, TLS: &TLSInfo{Cipher: "TLS_AES_128_GCM_SHA256", Protocol: "TLSv1.3", KeyBits: 128,
+		SessionID: "abcd", ClientCert: pem}}
 	h := forwardHeaders(req)
 	want := map[string]string{"X-Ssl-Cipher": "TLS_AES_128_GCM_SHA256", "X-Ssl-Protocol": "TLSv1.3",
 		"X-Ssl-Key-Size": "128", "X-Ssl-Session-Id": "abcd", "X-Forwarded-Proto": "https"}
@@ -104,7 +101,8 @@ func TestHTTPTLSHeaders(t *testing.T) {
 	if dec, err := url.PathUnescape(enc); err != nil || dec != pem {
 		t.Errorf("X-SSL-Client-Cert decodes to %q, %v", dec, err)
 	}
-	// Without TLS nothing of the kind is sent, whatever the AJP fields say.
+	// Without a TLS connection nothing of the kind is sent, whatever
+	// TLSInfo says.
 	r.TLS = nil
 	h = forwardHeaders(req)
 	for k := range want {
