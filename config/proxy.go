@@ -242,7 +242,9 @@ func stickySettings(b *rawBalancer, w propWriter) {
 }
 
 // recoverTime derives the lb's recover_time from the members' retry=:
-// mod_proxy keeps it per member, mod_jk per lb, so the largest wins.
+// mod_proxy keeps it per member, mod_jk per lb. The smallest wins: a
+// member in error gets traffic again only after an out-of-band probe
+// found it alive, so waiting less costs probes, never a failed request.
 func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
 	best, bestPos := -1, b.pos
 	distinct := map[int]bool{}
@@ -257,7 +259,7 @@ func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
 			n, pos = v, t.pos
 		}
 		distinct[n] = true
-		if n > best {
+		if best < 0 || n < best {
 			best, bestPos = n, pos
 		}
 	}
@@ -270,7 +272,7 @@ func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
 			vals = append(vals, v)
 		}
 		sort.Ints(vals)
-		c.warnf(bestPos, "", b.key+".members.retry", "members have different retry values %v: jkbalancer keeps one recover_time per balancer and uses the largest, %d s", vals, best)
+		c.warnf(bestPos, "", b.key+".members.retry", "members have different retry values %v: jkbalancer keeps one recover_time per balancer and uses the smallest, %d s (a member in error is probed before it gets traffic again)", vals, best)
 	}
 	// mod_jk's minimum is one second: retry=0 waits that long.
 	set.recoverTime, set.recoverPos = max(best, 1), bestPos

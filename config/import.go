@@ -1,0 +1,80 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// `jkbalancer import httpd.conf`: an httpd configuration running mod_jk
+// or mod_proxy_balancer becomes a jkbalancer.yaml that Load accepts. The
+// workers.properties and uriworkermap files it names are referenced where
+// they are, unchanged. Every directive that is not carried over, or not
+// exactly, is reported as a Leftover with its line and the reason.
+
+// Leftover is one directive the import could not carry over (exactly).
+type Leftover struct {
+	Pos       Pos
+	Directive string // as written
+	Reason    string
+	seq       int // reading order, for sorting
+}
+
+func (l Leftover) String() string { return fmt.Sprintf("%s: %s: %s", l.Pos, l.Directive, l.Reason) }
+
+// ImportOptions tunes ImportHTTPD.
+type ImportOptions struct {
+	// ServerRoot is httpd's ServerRoot until the file sets one; "" means
+	// the directory of the file (Debian's /etc/apache2/apache2.conf).
+	ServerRoot string
+	// LookupEnv resolves ${VAR} that no Define set; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Imported is the result of ImportHTTPD.
+type Imported struct {
+	YAML      []byte     // jkbalancer.yaml
+	Leftovers []Leftover // in reading order
+	// Directives counts the directives that were carried over.
+	Directives int
+}
+
+// ImportHTTPD reads an httpd configuration and converts it. The error is
+// set only when the configuration cannot be read or parsed (a file that
+// cannot be opened, an unclosed section, an Include that matches
+// nothing); everything else is a Leftover.
+func ImportHTTPD(file string, opt ImportOptions) (*Imported, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	root := opt.ServerRoot
+	if root == "" {
+		root = filepath.Dir(abs)
+	}
+	lookup := opt.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var left []Leftover
+	r := &hReader{root: root, read: os.ReadFile, lookup: lookup, defines: map[string]string{},
+		loaded: map[string]bool{}, left: &left}
+	for _, m := range builtinModules {
+		r.loaded[m] = true
+	}
+	if err := r.readFile(abs, nil); err != nil {
+		return nil, err
+	}
+	im := newImporter(abs, r.root)
+	im.left = left
+	for i := range r.out {
+		im.seq = i
+		r.out[i].idx = i + 1
+		im.directive(&r.out[i])
+	}
+	im.seq = len(r.out)
+	im.finish()
+	sort.SliceStable(im.left, func(i, j int) bool { return im.left[i].seq < im.left[j].seq })
+	return &Imported{YAML: im.yaml(), Leftovers: im.left, Directives: im.done}, nil
+}
