@@ -113,3 +113,28 @@ func TestTokenExpires(t *testing.T) {
 		t.Error("garbage accepted")
 	}
 }
+
+func TestAllMembersFormRoundTrip(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	page := body(t, f.get("cmd=edit&w=lb&att=vwd&from=list", browserAccept))
+	if !strings.Contains(page, "Edit attribute &#39;Distance&#39; for all members of load balancer lb") {
+		t.Fatalf("att form:\n%s", page)
+	}
+	form := tokenOf(t, page, "update", "")
+	if form.Get("att") != "vwd" || form.Get("val2") != "0" {
+		t.Fatalf("form fields %v", form)
+	}
+	form.Set("val0", "4")
+	form.Set("val2", "6")
+	if page := body(t, f.post(form, browserAccept)); !strings.Contains(page, "Result: OK") {
+		t.Fatalf("post:\n%s", page)
+	}
+	if f.member("t1").Distance != 4 || f.member("t2").Distance != 0 || f.member("t3").Distance != 6 {
+		t.Error("distances not applied")
+	}
+	// The token is bound to att: reusing it for another attribute fails.
+	form.Set("att", "vwf")
+	if page := body(t, f.post(form, browserAccept)); !strings.Contains(page, "CSRF token") {
+		t.Error("token accepted for another attribute")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -87,6 +88,7 @@ type Handler struct {
 	csrf      csrfKey
 	log       *slog.Logger
 	page      *template.Template
+	csp       string // Content-Security-Policy of the HTML pages
 	// editMu serialises updates, as mod_jk's jk_shm_lock does.
 	editMu sync.Mutex
 }
@@ -135,7 +137,19 @@ func New(spec Spec) (*Handler, error) {
 	}
 	h.csrf = key
 	h.page = newPage()
+	h.csp = contentPolicy(spec.Config.CSS)
 	return h, nil
+}
+
+// contentPolicy allows the page nothing but its inline style, the
+// stylesheet of worker.NAME.css (same origin or its own), and forms and
+// links to itself.
+func contentPolicy(css string) string {
+	style := "'unsafe-inline' 'self'"
+	if u, err := url.Parse(css); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		style += " " + u.Scheme + "://" + u.Host
+	}
+	return "default-src 'none'; style-src " + style + "; form-action 'self'; frame-ancestors 'none'"
 }
 
 // index records the workers by name and every AJP instance by worker
@@ -199,10 +213,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName strin
 	hdr.Set("Content-Type", rq.mime.contentType())
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("Pragma", "no-cache")
-	if rq.mime == mimeHTML || rq.mime == mimeUnknown {
+	if rq.mime == mimeHTML {
 		// The HTML pages hold forms: refuse framing (clickjacking).
 		hdr.Set("X-Frame-Options", "DENY")
-		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		hdr.Set("Content-Security-Policy", h.csp)
 	}
 	hdr.Set("Content-Length", strconv.Itoa(rq.out.Len()))
 	w.WriteHeader(http.StatusOK)

@@ -35,23 +35,21 @@ func maskXSS(s string) string {
 
 func newParams() *params { return &params{vals: make(map[string]string)} }
 
-// parseParams parses a query string (or a form body, which has the same
-// syntax).
+// parseParams parses a query string.
 func parseParams(query string) *params {
 	p := newParams()
+	p.raw = maskXSS(query)
 	p.add(query)
 	return p
 }
 
-// add parses one more query string into p; later values win.
+// add parses a form body (same syntax) or query into p; later values win.
+// It does not change raw, which is the query string alone.
 func (p *params) add(query string) {
 	if query == "" || p.bad {
 		return
 	}
 	masked := maskXSS(query)
-	if p.raw == "" {
-		p.raw = masked
-	}
 	for _, part := range strings.Split(masked, "&") {
 		key, value, ok := strings.Cut(part, "=")
 		if !ok || key == "" {

@@ -280,3 +280,22 @@ func TestXSSIsMasked(t *testing.T) {
 		t.Logf("refresh link: %s", html[:400])
 	}
 }
+
+func TestHTMLHeadersAndCSS(t *testing.T) {
+	f := newFixture(t, fixtureOpts{extra: "worker.jkstatus.css=https://cdn.example/jk.css\n"})
+	w := f.get("")
+	page := body(t, w)
+	if !strings.Contains(page, `<link rel="stylesheet" type="text/css" href="https://cdn.example/jk.css">`) {
+		t.Error("css link missing")
+	}
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "style-src 'unsafe-inline' 'self' https://cdn.example;") || w.Header().Get("X-Frame-Options") != "DENY" {
+		t.Errorf("headers %v", w.Header())
+	}
+	if w.Header().Get("Cache-Control") != "no-cache" || w.Header().Get("Pragma") != "no-cache" {
+		t.Error("mod_jk's no-cache headers missing")
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page has a script")
+	}
+}

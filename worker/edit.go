@@ -3,6 +3,8 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -143,12 +145,14 @@ func (m *Member) SetAddress(host string, port int, addr string) error {
 	return nil
 }
 
-// Addr returns the address the member dials ("ip:port").
+// Addr returns the address the member dials ("ip:port"; host:port for
+// a transport that resolves per connection).
 func (m *Member) Addr() string {
 	if t, ok := m.tr.(*ajpTransport); ok {
 		return t.pool.Addr()
 	}
-	return ""
+	a := m.cfg()
+	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 }
 
 // State is the informational state of a worker used without an lb, as
