@@ -19,6 +19,13 @@ import (
 // certificate with the given CN and DNS names, valid until notAfter.
 func writeCert(t *testing.T, dir, name, cn string, dns []string, notAfter time.Time) {
 	t.Helper()
+	writeCertFiles(t, filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"), cn, dns, notAfter)
+}
+
+// writeCertFiles writes a self-signed ECDSA certificate (usable as a CA
+// too) and its key to the given paths, creating their directories.
+func writeCertFiles(t *testing.T, certPath, keyPath, cn string, dns []string, notAfter time.Time) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +41,14 @@ func writeCert(t *testing.T, dir, name, cn string, dns []string, notAfter time.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, name+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(filepath.Join(dir, name+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
+	for p, b := range map[string]*pem.Block{certPath: {Type: "CERTIFICATE", Bytes: der}, keyPath: {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestListenerTLSProblems: every problem of every TLS listener is

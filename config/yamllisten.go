@@ -44,6 +44,33 @@ func (y *yamlLoader) listen(n *yaml.Node) {
 // The files themselves are checked later, by checkListenerTLS.
 func (y *yamlLoader) tls(n *yaml.Node) *TLS {
 	t := &TLS{Pos: y.pos(n), MinVersion: TLSVersion(tls.VersionTLS12)}
+	y.mapping(n, "listen.tls.", y.tlsHandlers(t))
+	if t.CertFile == "" || t.KeyFile == "" {
+		y.c.errorf(t.Pos, "", "listen.tls", "tls needs both cert_file and key_file")
+	}
+	switch {
+	case t.ClientAuth.needsCA() && t.ClientCAFile == "":
+		y.c.errorf(t.Pos, "", "listen.tls.client_ca_file", "client_auth %s verifies client certificates: set client_ca_file to the CA certificates that sign them (SSLCACertificateFile)", t.ClientAuth)
+	case t.ClientAuth == ClientAuthNone && t.ClientCAFile != "":
+		y.c.warnf(t.ClientCAPos, "", "listen.tls.client_ca_file", "ignored: client_auth is none, so no client certificate is asked for")
+	}
+	switch {
+	case t.MinVersion == tls.VersionTLS13 && len(t.CipherSuites) > 0:
+		y.c.warnf(t.Pos, "", "listen.tls.cipher_suites", "ignored: cipher_suites only apply to TLS 1.2 and min_version is 1.3")
+	case len(t.CipherSuites) > 0 && !slices.ContainsFunc(t.CipherSuites, h2Suite):
+		// RFC 9113 9.2.2: HTTP/2 over TLS 1.2 needs this AEAD suite;
+		// Go's HTTP/2 server refuses the others with INADEQUATE_SECURITY.
+		y.c.warnf(t.Pos, "", "listen.tls.cipher_suites", "no ECDHE-RSA-AES128-GCM-SHA256 or ECDHE-ECDSA-AES128-GCM-SHA256: HTTP/2 clients limited to TLS 1.2 may fail (RFC 9113 9.2.2)")
+	}
+	return t
+}
+
+func h2Suite(c CipherSuite) bool {
+	return uint16(c) == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 || uint16(c) == tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+}
+
+// tlsHandlers are the keys of a listener's tls mapping.
+func (y *yamlLoader) tlsHandlers(t *TLS) map[string]yamlHandler {
 	h := y.certificateKeys(&t.Certificate)
 	h["certificates"] = func(y *yamlLoader, v *yaml.Node) { t.Certificates = y.certificates(v) }
 	h["min_version"] = func(y *yamlLoader, v *yaml.Node) {
@@ -74,29 +101,7 @@ func (y *yamlLoader) tls(n *yaml.Node) *TLS {
 			t.ClientCertChain = &b
 		}
 	}
-	y.mapping(n, "listen.tls.", h)
-	if t.CertFile == "" || t.KeyFile == "" {
-		y.c.errorf(t.Pos, "", "listen.tls", "tls needs both cert_file and key_file")
-	}
-	switch {
-	case t.ClientAuth.needsCA() && t.ClientCAFile == "":
-		y.c.errorf(t.Pos, "", "listen.tls.client_ca_file", "client_auth %s verifies client certificates: set client_ca_file to the CA certificates that sign them (SSLCACertificateFile)", t.ClientAuth)
-	case t.ClientAuth == ClientAuthNone && t.ClientCAFile != "":
-		y.c.warnf(t.ClientCAPos, "", "listen.tls.client_ca_file", "ignored: client_auth is none, so no client certificate is asked for")
-	}
-	switch {
-	case t.MinVersion == tls.VersionTLS13 && len(t.CipherSuites) > 0:
-		y.c.warnf(t.Pos, "", "listen.tls.cipher_suites", "ignored: cipher_suites only apply to TLS 1.2 and min_version is 1.3")
-	case len(t.CipherSuites) > 0 && !slices.ContainsFunc(t.CipherSuites, h2Suite):
-		// RFC 9113 9.2.2: HTTP/2 over TLS 1.2 needs this AEAD suite;
-		// Go's HTTP/2 server refuses the others with INADEQUATE_SECURITY.
-		y.c.warnf(t.Pos, "", "listen.tls.cipher_suites", "no ECDHE-RSA-AES128-GCM-SHA256 or ECDHE-ECDSA-AES128-GCM-SHA256: HTTP/2 clients limited to TLS 1.2 may fail (RFC 9113 9.2.2)")
-	}
-	return t
-}
-
-func h2Suite(c CipherSuite) bool {
-	return uint16(c) == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 || uint16(c) == tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	return h
 }
 
 // certificateKeys are the keys of one certificate: the default one at
