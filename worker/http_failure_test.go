@@ -385,3 +385,46 @@ func TestHTTPProbe(t *testing.T) {
 		t.Error("connect probe of a closed port succeeded")
 	}
 }
+
+// TestHTTPUpgradeRelayAndClose: an upgraded connection relays bytes both
+// ways and counts them; closing the member ends it (the relay has an
+// owner), and the client sees the connection close.
+func TestHTTPUpgradeRelayAndClose(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		io.Copy(conn, brw) // echo until the balancer closes
+	}))
+	defer be.Close()
+	m := newHTTPMember(t, httpSpec(t, backendAddr(be)))
+	fs := front(t, m, nil)
+	c, err := net.Dial("tcp", fs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fmt.Fprint(c, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err != nil || resp.StatusCode != 101 || resp.Header.Get("Upgrade") != "echo" {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	io.WriteString(c, "ping")
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(br, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo %q, %v", buf, err)
+	}
+	if m.Counters().Busy.Load() != 1 {
+		t.Errorf("busy %d while upgraded, want 1", m.Counters().Busy.Load())
+	}
+	m.Close()
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("the upgraded connection outlived the member's Close")
+	}
+}
