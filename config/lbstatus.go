@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -114,6 +115,11 @@ func compileStatusExtensions(r attrReader, s *Status) {
 		s.UserFile = p.value
 		if !filepath.IsAbs(s.UserFile) && p.pos.File != "" {
 			s.UserFile = filepath.Join(filepath.Dir(p.pos.File), s.UserFile)
+		}
+		if f, err := os.Open(s.UserFile); err != nil {
+			r.c.errorf(p.pos, r.name, "user_file", "cannot read the user file: %v; create it with htpasswd -c -5 %s USER", err, s.UserFile)
+		} else {
+			f.Close()
 		}
 	}
 	if p := r.get("csrf"); p != nil {
