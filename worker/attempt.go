@@ -146,7 +146,9 @@ func (t *ajpTransport) classify(ae *ajp.Error, res ajp.Result, req *Request) *Er
 				e.Class = ClassFailStatusSoft
 			}
 		}
-		e.Recoverable = true
+		// mod_jk fails over on fail_on_status; but once body beyond the
+		// kept part went to this member, another one would get a torn body.
+		e.Recoverable = !res.BodyStreamed
 		return e
 	case ajp.KindNoSlot:
 		e.Class = ClassNoEndpoint

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -489,5 +490,30 @@ func TestResponseFramingLikeHttpd(t *testing.T) {
 		if hasCT || (method == "HEAD") == hasCL {
 			t.Errorf("%s: headers %v: want no Content-Type, Content-Length only on GET", method, resp.Header)
 		}
+	}
+}
+
+// TestFailOnStatusAfterStreamedBodyIsFinal: a member that reads the whole
+// body and then answers a fail_on_status code cannot be failed over from,
+// because the rest of the body is gone; the request ends there.
+func TestFailOnStatusAfterStreamedBodyIsFinal(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.SendHeaders(503)
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "fail_on_status=503", "retries=2"))
+	body := strings.Repeat("x", 20000) // more than one packet: the rest is streamed
+	req := newReq("POST", "/upload", "")
+	req.HTTP = httptest.NewRequest("POST", "/upload", strings.NewReader(body))
+	req.Body = &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body[:8186]), Rest: strings.NewReader(body[8186:])}
+	req.AJP.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
+	_, err := m.Forward(httptest.NewRecorder(), req, &Attempt{})
+	if we := classOf(t, err); we.Class != ClassFailStatus || we.Recoverable {
+		t.Fatalf("class=%s recoverable=%v, want fail-on-status, not recoverable", we.Class, we.Recoverable)
+	}
+	if be.Requests() != 1 {
+		t.Fatalf("backend saw %d requests, want 1", be.Requests())
 	}
 }
