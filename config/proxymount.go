@@ -39,9 +39,9 @@ func (p *ProxyPass) MapPath(path string) (string, bool) {
 
 const balancerScheme = "balancer://"
 
-// proxyMounts compiles proxy_pass into mount rules of source JkMount: the
-// prefix path becomes the pattern path*. An entry whose to: is "!" is an
-// exclusion for every worker (ProxyPass /path !).
+// proxyMounts compiles proxy_pass into mount rules of source JkMount
+// (prefixRules). An entry whose to: is "!" is an exclusion for every
+// worker (ProxyPass /path !).
 func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string, c *collector) []Mount {
 	listed := make(map[string]bool, len(list))
 	for _, n := range list {
@@ -57,16 +57,18 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 			continue
 		}
 		for _, earlier := range paths {
-			if strings.HasPrefix(path.text, earlier.text) {
+			if covers(earlier.text, path.text) {
 				c.warnf(path.pos, "", e.key+".path", "comes after %s (line %d), which already covers it: in httpd the first matching ProxyPass wins and this one is never used; jkbalancer uses the most specific rule, this one", earlier.text, earlier.pos.Line)
 			}
 		}
 		paths = append(paths, path)
-		m := Mount{Pattern: path.text + "*", Wildcard: true, Source: SourceJkMount, Pos: path.pos, Ext: Extensions{ReplyTimeout: -1}}
+		rules := prefixRules(path.text, path.pos)
 		to, _ := e.get("to")
 		if to.text == "!" {
-			m.Worker, m.Exclude = "*", true
-			out = append(out, m)
+			for _, m := range rules {
+				m.Worker, m.Exclude = "*", true
+				out = append(out, m)
+			}
 			continue
 		}
 		pp, ok := proxyPassTarget(e, to, workers, listed, c)
@@ -78,10 +80,37 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 			back, _ := pp.MapPath(pp.Path + "x")
 			c.warnf(to.pos, "", e.key+".to", "path %s and target %s do not both end with '/': httpd's ProxyPass documentation warns that such pairs lose or double slashes; %sx is sent as %s", pp.Path, to.text, pp.Path, back)
 		}
-		m.Worker, m.Proxy = pp.Worker, pp
-		out = append(out, m)
+		for _, m := range rules {
+			m.Worker, m.Proxy = pp.Worker, pp
+			out = append(out, m)
+		}
 	}
 	return out
+}
+
+// prefixRules are the mount patterns that match what httpd's alias_match
+// matches for a ProxyPass path: the path and everything below it, on a
+// segment boundary ("/app" covers "/app" and "/app/x", not "/application").
+func prefixRules(path string, pos Pos) []Mount {
+	base := Mount{Source: SourceJkMount, Pos: pos, Ext: Extensions{ReplyTimeout: -1}}
+	below := base
+	below.Pattern, below.Wildcard = path+"*", true
+	if strings.HasSuffix(path, "/") {
+		return []Mount{below}
+	}
+	below.Pattern = path + "/*"
+	exact := base
+	exact.Pattern = path
+	return []Mount{exact, below}
+}
+
+// covers reports whether a ProxyPass path matches every request another
+// one matches.
+func covers(earlier, later string) bool {
+	if !strings.HasPrefix(later, earlier) {
+		return false
+	}
+	return strings.HasSuffix(earlier, "/") || len(later) == len(earlier) || later[len(earlier)] == '/'
 }
 
 // proxyPassPath checks path:.

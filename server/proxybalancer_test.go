@@ -32,7 +32,7 @@ func TestProxyForward(t *testing.T) {
 		{pp, "/app/ü", "/app/%C3%BC", "/backend/%C3%BC"},
 		{root, "/app/x", "/app/x", "/x"},
 		{noPath, "/app/x", "/app/x", "/x"},
-		{noPath, "/application", "/application", "/lication"}, // what httpd does too
+		{noPath, "/app", "/app", "/"},
 		{&config.ProxyPass{Path: "/", BackendPath: "/"}, "/x", "/x;p", "/x;p"},
 		{&config.ProxyPass{Path: "/é/", BackendPath: "/b/"}, "/é/x", "/%C3%A9/x", "/b/x"},
 	}
@@ -134,6 +134,7 @@ proxy_pass:
   - {path: /static/, to: "!"}
   - {path: /app/, to: "balancer://b/backend/", reverse: true, reverse_cookie_path: true}
   - {path: /plain/, to: "balancer://b/backend/"}
+  - {path: /seg, to: "balancer://b/backend"}
 `, portOf(member))
 	ts := startServer(t, map[string]string{"jkbalancer.yaml": yaml})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -170,7 +171,14 @@ proxy_pass:
 	if got := resp.Header.Get("Content-Location"); got != "/backend/page" {
 		t.Errorf("/plain/y: Content-Location rewritten to %q", got)
 	}
-	for _, p := range []string{"/static/a.css", "/other", "/app"} {
+	// A path without '/' at the end: itself and below it, on a segment
+	// boundary, as httpd's alias_match.
+	for in, want := range map[string]string{"/seg/x": "/backend/x", "/seg": "/backend"} {
+		if got := do(in).Header.Get("X-Uri"); got != want {
+			t.Errorf("%s: member saw %q, want %q", in, got, want)
+		}
+	}
+	for _, p := range []string{"/static/a.css", "/other", "/app", "/segment"} {
 		if resp := do(p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", p, resp.StatusCode)
 		}

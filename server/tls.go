@@ -150,7 +150,7 @@ func (s *Server) ReloadCertificates() error {
 	return errors.Join(errs...)
 }
 
-// serveTLS serves HTTPS (HTTP/1.1 and, by ALPN, HTTP/2) on ln.
+// serve serves HTTPS (HTTP/1.1 and, by ALPN, HTTP/2) on ln.
 func (tl *tlsListener) serve(hs *http.Server, ln net.Listener) error {
 	return hs.Serve(tls.NewListener(ln, tl.base))
 }
