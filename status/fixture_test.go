@@ -54,7 +54,7 @@ var fixtureMounts = []string{"/app/*=lb", "!/app/static/*=lb", "/d/*=direct", "/
 var fixtureNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	dir       string
 	cfg       *config.Config
 	h         *Handler
@@ -73,7 +73,7 @@ type fixtureOpts struct {
 
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
-func newFixture(t *testing.T, o fixtureOpts) *fixture {
+func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), instances: make(map[string][]*worker.Member), log: &strings.Builder{}}
 	for name, body := range o.files {
@@ -230,7 +230,7 @@ func (f *fixture) do(r *http.Request, headers []string) *httptest.ResponseRecord
 }
 
 // body returns the response body and fails unless the status is 200.
-func body(t *testing.T, w *httptest.ResponseRecorder) string {
+func body(t testing.TB, w *httptest.ResponseRecorder) string {
 	t.Helper()
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", w.Code, w.Body.String())
