@@ -129,27 +129,36 @@ func (m *Member) SetMaxPacketSize(n int) error {
 // is the resolved "ip:port" to dial; the caller resolves, as mod_jk does
 // before it changes anything. New connections go to addr at once.
 func (m *Member) SetAddress(host string, port int, addr string) error {
-	t, ok := m.tr.(*ajpTransport)
-	if !ok {
-		return fmt.Errorf("worker %q: address change: %w", m.name, ErrEditUnsupported)
-	}
 	if port < 0 || port > 65535 {
 		return fmt.Errorf("worker %q: port %d: %w", m.name, port, ErrEditRange)
+	}
+	var redirect func()
+	switch t := m.tr.(type) {
+	case *ajpTransport:
+		redirect = func() { t.pool.SetAddr(addr) }
+	case *httpTransport:
+		redirect = func() { t.setAddress(host, port, addr) }
+	default:
+		return fmt.Errorf("worker %q: address change: %w", m.name, ErrEditUnsupported)
 	}
 	m.editMu.Lock()
 	defer m.editMu.Unlock()
 	a := *m.live.Load()
 	a.Host, a.Port = host, port
 	m.live.Store(&a)
-	t.pool.SetAddr(addr)
+	redirect()
 	return nil
 }
 
 // Addr returns the address the member dials ("ip:port"; host:port for
 // a transport that resolves per connection).
 func (m *Member) Addr() string {
-	if t, ok := m.tr.(*ajpTransport); ok {
+	switch t := m.tr.(type) {
+	case *ajpTransport:
 		return t.pool.Addr()
+	case *httpTransport:
+		d := t.dest.Load()
+		return net.JoinHostPort(d.host, strconv.Itoa(d.port))
 	}
 	a := m.cfg()
 	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))

@@ -23,8 +23,7 @@ import (
 type httpTransport struct {
 	m       *Member
 	h       *config.HTTPMember
-	addr    string // resolved ip:port to dial
-	base    string // scheme://host:port, the URL the requests are made for
+	dest    atomic.Pointer[httpDest] // where requests go; swapped by a status edit
 	tr      *http.Transport
 	tlsConf *tls.Config
 	local   net.Addr // source
@@ -54,12 +53,12 @@ func newTransport(m *Member, addr string) transport {
 func newHTTPTransport(m *Member, addr string) *httpTransport {
 	a := m.spec
 	t := &httpTransport{
-		m: m, h: a.HTTP, addr: addr,
-		base:   a.HTTP.Scheme + "://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port)),
+		m: m, h: a.HTTP,
 		slots:  make(chan struct{}, max(a.ConnectionPoolSize, 0)),
 		relays: make(map[*relay]struct{}),
 		local:  sourceAddr(a.Source),
 	}
+	t.dest.Store(newHTTPDest(a.HTTP.Scheme, a.Host, a.Port, addr))
 	if a.HTTP.Scheme == config.SchemeHTTPS {
 		t.tlsConf, t.initErr = tlsConfig(a)
 		if t.initErr != nil {
@@ -87,6 +86,27 @@ func newHTTPTransport(m *Member, addr string) *httpTransport {
 		WriteBufferSize:   32 << 10,
 	}
 	return t
+}
+
+// httpDest is the member's address: what it dials and the URL its
+// requests are made for.
+type httpDest struct {
+	host string
+	port int
+	addr string // resolved ip:port to dial
+	base string // scheme://host:port
+}
+
+func newHTTPDest(scheme, host string, port int, addr string) *httpDest {
+	return &httpDest{host: host, port: port, addr: addr, base: scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))}
+}
+
+// setAddress points new requests at host:port (resolved to addr); idle
+// connections to the old address are closed, busy ones finish their
+// request first.
+func (t *httpTransport) setAddress(host string, port int, addr string) {
+	t.dest.Store(newHTTPDest(t.h.Scheme, host, port, addr))
+	t.tr.CloseIdleConnections()
 }
 
 // tlsConfig is the client TLS configuration towards the member.
@@ -150,7 +170,7 @@ func (t *httpTransport) dial(ctx context.Context, _, _ string) (net.Conn, error)
 		KeepAlive:       -1,
 		KeepAliveConfig: net.KeepAliveConfig{Enable: a.SocketKeepalive, Idle: -1, Interval: -1, Count: -1},
 	}
-	nc, err := d.DialContext(ctx, "tcp", t.addr)
+	nc, err := d.DialContext(ctx, "tcp", t.dest.Load().addr)
 	if err != nil {
 		return nil, &dialError{err}
 	}
@@ -180,7 +200,13 @@ func (t *httpTransport) dialTLS(ctx context.Context, network, addr string) (net.
 		defer cancel()
 	}
 	cc := raw.(*countedConn)
-	tc := tls.Client(cc.Conn, t.tlsConf)
+	conf := t.tlsConf
+	if host := t.dest.Load().host; t.h.TLSServerName == "" && host != conf.ServerName {
+		// The host was changed by a status edit: verify the new name.
+		conf = conf.Clone()
+		conf.ServerName = host
+	}
+	tc := tls.Client(cc.Conn, conf)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, &dialError{fmt.Errorf("tls handshake: %w", err)}

@@ -113,6 +113,7 @@ func copyBody(rw *responder, resp *http.Response, rt *replyTimer, flush bool) (c
 // hop-by-hop headers (and those named in Connection), fixed by fix, with
 // the member's announced trailers declared again.
 func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func(http.Header)) error {
+	r.stamp()
 	if err := r.refuse(status); err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ func (t *httpTransport) reverseLocation(h http.Header, r *http.Request) {
 // ownURL reports whether v is an absolute URL of this member, and returns
 // what follows its authority.
 func (t *httpTransport) ownURL(v string) (string, bool) {
-	a := t.m.spec
+	d := t.dest.Load()
 	scheme, rest, ok := strings.Cut(v, "://")
 	if !ok || !strings.EqualFold(scheme, t.h.Scheme) {
 		return "", false
@@ -210,14 +211,14 @@ func (t *httpTransport) ownURL(v string) (string, bool) {
 			port = "443"
 		}
 	}
-	if port != strconv.Itoa(a.Port) {
+	if port != strconv.Itoa(d.port) {
 		return "", false
 	}
-	dialHost := t.addr
+	dialHost := d.addr
 	if i := strings.LastIndexByte(dialHost, ':'); i >= 0 {
 		dialHost = strings.TrimSuffix(strings.TrimPrefix(dialHost[:i], "["), "]")
 	}
-	if !strings.EqualFold(host, a.Host) && host != dialHost {
+	if !strings.EqualFold(host, d.host) && host != dialHost {
 		return "", false
 	}
 	return tail, true

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -19,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -360,4 +362,48 @@ func writeClientCert(t *testing.T, dir, cn string) (string, string) {
 	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 	return cert, key
+}
+
+// TestHTTPSetAddress: a status-worker address edit (vahst/vaprt) sends the
+// next request of an http member to the new address, and its absolute
+// Location URLs are recognised as the member's own under the new address.
+func TestHTTPSetAddress(t *testing.T) {
+	backend := func(name string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "http://"+r.Host+"/next")
+			io.WriteString(w, name)
+		}))
+	}
+	one, two := backend("one"), backend("two")
+	defer one.Close()
+	defer two.Close()
+	m := newHTTPMember(t, httpSpec(t, backendAddr(one)))
+	get := func() string {
+		rec := httptest.NewRecorder()
+		req := toRequest(t, httptest.NewRequest("GET", "/", nil), 8192)
+		if _, err := m.Forward(rec, req, &Attempt{}); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Body.String()
+	}
+	if got := get(); got != "one" {
+		t.Fatalf("before the edit: %q", got)
+	}
+	host, port, _ := net.SplitHostPort(backendAddr(two))
+	p, _ := strconv.Atoi(port)
+	if err := m.SetAddress(host, p, backendAddr(two)); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got != "two" {
+		t.Errorf("after the edit: %q, want two", got)
+	}
+	if got := m.Addr(); got != backendAddr(two) {
+		t.Errorf("Addr() = %q, want %q", got, backendAddr(two))
+	}
+	if tail, ok := m.tr.(*httpTransport).ownURL("http://" + backendAddr(two) + "/x"); !ok || tail != "/x" {
+		t.Errorf("ownURL of the new address: %q %v", tail, ok)
+	}
+	if err := m.SetAddress(host, 70000, backendAddr(two)); !errors.Is(err, ErrEditRange) {
+		t.Errorf("port 70000: %v, want ErrEditRange", err)
+	}
 }
