@@ -15,6 +15,9 @@ type Sources struct {
 	MountFile   string   // overrides the yaml's mount_file
 	Mounts      []string // --mount values, "PATTERN=WORKER[;ext..]" or "PATTERN WORKER"; source JkMount
 	Listen      []string // --listen values; replace the yaml's listeners when non-empty
+	// Admin is --admin: the admin listener's address ("" = the yaml's or
+	// the default, "off" = none).
+	Admin string
 	// LookupEnv resolves $(name) when no earlier property has that name;
 	// nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -130,6 +133,7 @@ func (l *loader) server(y *yamlConfig) Server {
 	srv.Options = parseOptions(y.options, &l.c)
 	srv.EnvVars = checkEnvVars(y.envVars, y.envPos, &l.c)
 	checkLog(srv.Log, y.logPos, &l.c)
+	l.admin(&srv.Admin)
 	return srv
 }
 

@@ -159,5 +159,6 @@ func defaultServer() Server {
 		Options:         DefaultOptions(),
 		Log:             Log{Level: "info", Format: "text"},
 		ShutdownTimeout: 30 * time.Second,
+		Admin:           defaultAdmin(),
 	}
 }

@@ -31,6 +31,9 @@ type Server struct {
 	// StateFile keeps the status worker's runtime edits (activation,
 	// lbfactor, ...) across restarts; "" = they are lost, as in mod_jk.
 	StateFile string `json:"state_file,omitempty"`
+
+	// Admin is the admin listener: /metrics, /healthz, /readyz (admin.go).
+	Admin Admin `json:"admin"`
 }
 
 // MarshalJSON prints durations the way jkbalancer.yaml spells them ("30s").

@@ -54,6 +54,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"balancers":        (*yamlLoader).balancers,
 	"proxy_pass":       (*yamlLoader).proxyPass,
 	"state_file":       (*yamlLoader).stateFile,
+	"admin":            (*yamlLoader).admin,
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)

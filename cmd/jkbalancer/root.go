@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 type sourceFlags struct {
 	config, workers, mounts string
 	mount, listen           []string
+	admin                   string
 }
 
 func (f *sourceFlags) register(c *cobra.Command) {
@@ -32,6 +33,7 @@ func (f *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.mounts, "mounts", "", "uriworkermap.properties (overrides the config file's mount_file)")
 	fl.StringArrayVar(&f.mount, "mount", nil, "a JkMount rule PATTERN=WORKER[;ext=...] (repeatable)")
 	fl.StringArrayVar(&f.listen, "listen", nil, "listen address, e.g. :8080 (repeatable; replaces the config file's)")
+	fl.StringVar(&f.admin, "admin", "", "admin listener for /metrics, /healthz, /readyz, e.g. 127.0.0.1:8099 (\"off\": none; replaces the config file's)")
 }
 
 func (f *sourceFlags) sources() config.Sources {
@@ -41,5 +43,6 @@ func (f *sourceFlags) sources() config.Sources {
 		MountFile:   f.mounts,
 		Mounts:      f.mount,
 		Listen:      f.listen,
+		Admin:       f.admin,
 	}
 }
