@@ -30,6 +30,9 @@ type ImportOptions struct {
 	ServerRoot string
 	// LookupEnv resolves ${VAR} that no Define set; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// readFile reads a configuration file; nil means os.ReadFile (the
+	// fuzz test reads from memory).
+	readFile func(string) ([]byte, error)
 }
 
 // Imported is the result of ImportHTTPD.
@@ -57,8 +60,12 @@ func ImportHTTPD(file string, opt ImportOptions) (*Imported, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
+	read := opt.readFile
+	if read == nil {
+		read = os.ReadFile
+	}
 	var left []Leftover
-	r := &hReader{root: root, read: os.ReadFile, lookup: lookup, defines: map[string]string{},
+	r := &hReader{root: root, read: read, lookup: lookup, defines: map[string]string{},
 		loaded: map[string]bool{}, left: &left}
 	for _, m := range builtinModules {
 		r.loaded[m] = true
