@@ -37,7 +37,10 @@ type Spec struct {
 	AJP      *config.AJP
 	Addr     string    // resolved host:port to dial; "" = AJP.Address()
 	Counters *Counters // shared by every instance of the same worker name
-	Options  Options
+	// Metrics are this instance's monotonic numbers (metrics.go); nil =
+	// new ones. A reload passes the previous instance's.
+	Metrics *Metrics
+	Options Options
 }
 
 // Member is one backend instance with its own connections. It holds what
@@ -49,6 +52,7 @@ type Member struct {
 	spec     *config.AJP
 	tr       transport
 	counters *Counters
+	metrics  *Metrics
 	secret   string
 	opts     Options
 	log      *slog.Logger
@@ -106,10 +110,15 @@ func NewMember(s Spec) *Member {
 	if c == nil {
 		c = new(Counters)
 	}
+	x := s.Metrics
+	if x == nil {
+		x = new(Metrics)
+	}
 	m := &Member{
 		name:     s.Name,
 		spec:     a,
 		counters: c,
+		metrics:  x,
 		secret:   secret,
 		opts:     o,
 		log:      o.Logger.With("worker", s.Name),
@@ -128,6 +137,9 @@ func (m *Member) Config() *config.AJP { return m.cfg() }
 
 // Counters returns the counters shared by every instance of this worker.
 func (m *Member) Counters() *Counters { return m.counters }
+
+// Metrics returns this instance's monotonic numbers (metrics.go).
+func (m *Member) Metrics() *Metrics { return m.metrics }
 
 // ConnStats returns the member's backend connections (status worker).
 func (m *Member) ConnStats() ConnStats { return m.tr.stats() }
@@ -166,15 +178,21 @@ func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
 // to `retries` times with `retry_interval` between attempts while the
 // failure is recoverable (mod_jk ajp_service). It returns a *Error or nil.
 func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outcome, error) {
-	c, a := m.counters, m.cfg()
+	c, a, x := m.counters, m.cfg(), m.metrics
+	x.requests.Add(1)
 	if l := a.BusyLimit; l > 0 && c.Busy.Load() >= int64(l) {
 		// mod_jk: JK_BUSY_ERROR, recoverable; the lb marks the member BUSY.
+		x.errors[ClassBusy].Add(1)
 		return Outcome{}, &Error{Member: m.name, Class: ClassBusy, Recoverable: true,
 			Err: errors.New("busy_limit reached")}
 	}
 	c.EnterBusy()
 	defer c.LeaveBusy()
 	c.Used.Add(1)
+	// Latency is measured on the monotonic clock, not the injected one:
+	// it is reported, never compared with state times.
+	start := time.Now()
+	req.headAt = time.Time{}
 
 	var out Outcome
 	var last *Error
@@ -185,6 +203,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 				last = &Error{Member: m.name, Class: ClassClient, Err: err}
 				break
 			}
+			x.retries.Add(1)
 		}
 		res, err := m.tr.attempt(ctx, w, req, at)
 		out.Status = res.Status
@@ -194,6 +213,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			if m.lastFail.Load() != 0 {
 				m.lastFail.Store(0) // the worker answers again (State)
 			}
+			x.finish(&out, nil, start, req.headAt)
 			return out, nil
 		}
 		last = err
@@ -203,6 +223,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", a.Retries, "err", err)
 	}
 	m.count(last)
+	x.finish(&out, last, start, req.headAt)
 	return out, last
 }
 

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
@@ -37,6 +38,10 @@ type Request struct {
 	// Note is filled by the worker that served the request, for the
 	// request log (%R) and the error log.
 	Note Note
+
+	// headAt is when the member's response head arrived, stamped by the
+	// responder, for the time-to-first-byte histogram (metrics.go).
+	headAt time.Time
 }
 
 // Note records which member served a request. mod_jk's route note keeps

@@ -5,6 +5,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
@@ -25,6 +26,7 @@ type responder struct {
 	w         http.ResponseWriter
 	fail      []int
 	setCookie string
+	headAt    *time.Time // Request.headAt: stamped when the head arrives
 	// useServerErrors is the use_server_errors rule extension: a backend
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
@@ -39,7 +41,7 @@ var responderPool = sync.Pool{New: func() any { return new(responder) }}
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
 	r := responderPool.Get().(*responder)
 	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
-		head: req.HTTP.Method == http.MethodHead}
+		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
 	return r
 }
 
@@ -51,6 +53,7 @@ func putResponder(r *responder) {
 // WriteHead implements ajp.ResponseWriter. headers is only valid during the
 // call.
 func (r *responder) WriteHead(status int, headers []ajp.Header) error {
+	r.stamp()
 	if err := r.refuse(status); err != nil {
 		return err
 	}
@@ -74,6 +77,14 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 	}
 	r.finishHead(status)
 	return nil
+}
+
+// stamp records when the member's response head arrived, once per
+// Forward (metrics.go).
+func (r *responder) stamp() {
+	if r.headAt != nil && r.headAt.IsZero() {
+		*r.headAt = time.Now()
+	}
 }
 
 // refuse applies fail_on_status: an error means nothing of this response
