@@ -95,6 +95,7 @@ func (lb *LB) SetRoute(member, route string) error {
 			r.domain = domainOf(route)
 		}
 		lb.setCookies(r)
+		r.doc.SetRoute(route) // the doctor's findings about the old route are moot
 		return nil
 	})
 }
@@ -138,6 +139,7 @@ func (lb *LB) SetDistance(member string, d int) error {
 // value, errors, sessions and error times cleared, and the AJP counters
 // used, client errors, reply timeouts, bytes and max busy.
 func (lb *LB) Reset(member string, now time.Time) error {
+	defer lb.doc.Reset(member) // and the doctor's findings, after the unlock
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	if member == "" {

@@ -75,6 +75,8 @@ type Spec struct {
 	// member then leaves ERR only after a successful probe (SetProbeResult),
 	// never on time alone, so its recovery does not cost a user request.
 	Probed bool
+	// Doctor is the session-route doctor (worker/doctor.go); nil = none.
+	Doctor *worker.Doctor
 }
 
 // Errors returned by New and by the runtime edits.
@@ -125,6 +127,7 @@ type record struct {
 	probing           bool      // a health probe is out for this member
 	firstErr, lastErr time.Time // zero = unset
 	usedSnapshot      int64     // Counters().Used at the last maintenance
+	doc               *worker.DoctorMember
 
 	// Counters nothing compares.
 	errors, sessions, elected atomic.Uint64
@@ -139,6 +142,7 @@ type LB struct {
 	maintain time.Duration
 	probed   bool      // recovery is gated by health probes (Spec.Probed)
 	scratch  sync.Pool // *scratch, per-request buffers
+	doc      *worker.DoctorLB
 
 	// mu guards t (selection, lb values, states, error times, member
 	// attributes, next_offset), set, lastMaintain and lastReset.
@@ -190,6 +194,7 @@ func New(spec Spec) (*LB, error) {
 	if spec.Previous != nil {
 		lb.carry(spec.Previous)
 	}
+	lb.attachDoctor(spec.Doctor, spec.Members)
 	return lb, nil
 }
 

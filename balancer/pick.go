@@ -40,6 +40,9 @@ type choice struct {
 	// clears it. The service loop keeps the result across attempts.
 	routeSet bool
 	route    string
+	// unknown is a session route that names nothing in this lb (for the
+	// session-route doctor), "" when the session found its member.
+	unknown string
 }
 
 func (c *choice) setRoute(r string) { c.routeSet, c.route = true, r }
@@ -77,8 +80,11 @@ func (t *table) pick(states []State, q *query) choice {
 				continue
 			}
 			if i := t.bySessionRoute(route, states, q, &c); i >= 0 {
-				c.idx = i
+				c.idx, c.unknown = i, ""
 				return c
+			}
+			if c.unknown == "" && t.unknownRoute(route) {
+				c.unknown = route
 			}
 		}
 		if q.force {

@@ -34,6 +34,10 @@ type run struct {
 	at       *worker.Attempt
 	secure   bool
 	cookieOn bool // set_session_cookie rule extension
+	// check: the members look at the sessions they hand out (the
+	// session-route doctor), read with these names.
+	check        bool
+	path, cookie string
 
 	attempt, round int
 	forced         bool   // forced recovery happens once per request
@@ -101,6 +105,9 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		rec := lb.t.recs[c.idx]
 		at := lb.electLocked(&r, rec, c)
 		lb.mu.Unlock()
+		if c.unknown != "" && r.tried == 0 {
+			lb.doc.UnknownRoute(c.unknown)
+		}
 
 		// The lock is not held while the member works.
 		out, err := rec.m.Forward(w, req, at)
@@ -140,7 +147,9 @@ func (lb *LB) begin(r *run, req *worker.Request, over []override) {
 	}
 	lb.mu.Unlock()
 	if r.set.sticky && !ext.StickyIgnore {
-		r.q.sid = lb.sessionID(req, ext, &r.set)
+		r.path, r.cookie = sessionNames(ext, &r.set)
+		r.q.sid = sessionID(req, r.path, r.cookie)
+		r.check = lb.doc != nil
 	}
 }
 
@@ -207,7 +216,7 @@ func (lb *LB) electLocked(r *run, rec *record, c choice) *worker.Attempt {
 		rec.sessions.Add(1)
 	}
 	rec.elected.Add(1)
-	*r.at = worker.Attempt{Route: r.route, Activation: lb.t.activation(c.idx, &r.q)}
+	*r.at = worker.Attempt{Route: r.route, Activation: lb.t.activation(c.idx, &r.q), Check: r.sessionCheck(rec)}
 	if !c.sticky && (r.set.setSessionCookie || r.cookieOn) {
 		r.at.SetCookie = rec.cookie
 		if r.secure {
@@ -225,16 +234,9 @@ func (lb *LB) note(req *worker.Request, r *run) {
 	req.Note.Attempts = r.tried
 }
 
-// sessionID extracts the session id; the rule extensions session_cookie
-// and session_path override the names for reading only.
-func (lb *LB) sessionID(req *worker.Request, ext *config.Extensions, set *settings) string {
-	path, cookie := set.sessionPath, set.sessionCookie
-	if ext.SessionPath != "" {
-		path = ext.SessionPath
-	}
-	if ext.SessionCookie != "" {
-		cookie = ext.SessionCookie
-	}
+// sessionID extracts the session id from the path parameter and cookie
+// named by sessionNames.
+func sessionID(req *worker.Request, path, cookie string) string {
 	var cookies []string
 	if req.HTTP != nil {
 		cookies = req.HTTP.Header["Cookie"]

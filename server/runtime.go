@@ -47,6 +47,7 @@ type runtime struct {
 	// statusKey signs the status pages' forms.
 	store     *status.Store
 	statusKey []byte
+	doctor    *worker.Doctor // the session-route doctor (doctor.go)
 }
 
 // buildDeps are the shared things a runtime needs.
@@ -65,6 +66,7 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 		lbByName: make(map[string]*balancer.LB),
 		counters: make(map[string]*worker.Counters),
 	}
+	rt.doctor = doctorFor(d)
 	if d.previous != nil {
 		for name, c := range d.previous.counters {
 			rt.counters[name] = c
@@ -91,6 +93,7 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 	}
 	rt.health = health.New(health.Spec{Groups: rt.groups, Now: d.now, Logger: d.log})
 	rt.health.Start()
+	rt.adoptDoctor()
 	return rt, nil
 }
 
@@ -127,6 +130,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		Logger:   d.log,
 		// Members in ERR come back only after an out-of-band probe.
 		Probed: true,
+		Doctor: rt.doctor,
 	}
 	if d.previous != nil {
 		spec.Previous = d.previous.lbByName[w.Name]

@@ -60,6 +60,7 @@ func (rt *runtime) buildStatusWorkers(d buildDeps) error {
 			Mounts:     func() *config.MountTable { return rt.mounts },
 			Properties: rt.cfg.Properties, ServerName: rt.cfg.Server.ServerName,
 			Store: rt.store, Key: rt.statusKey, Resolve: d.resolve, Now: d.now, Logger: d.log,
+			Doctor: rt.doctor,
 		})
 		if err != nil {
 			return err

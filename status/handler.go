@@ -75,6 +75,9 @@ type Spec struct {
 	Logger   *slog.Logger
 	// Software is the web_server text; "" = "jkbalancer".
 	Software string
+	// Doctor holds the session-route doctor's findings shown with each lb
+	// (doctor.go); nil shows none.
+	Doctor *worker.Doctor
 }
 
 // Handler serves one status worker. It is safe for concurrent use.

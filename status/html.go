@@ -69,6 +69,7 @@ type htmlLB struct {
 	AJPConf    bool
 	AJPHide    string
 	AllMembers *editAllSelect
+	Doctor     []doctorRow // session-route problems (doctor.go)
 	Maps       htmlMaps
 }
 

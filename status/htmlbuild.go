@@ -186,6 +186,7 @@ func (rq *request) htmlLB(w *Worker, sub string) htmlLB {
 			hl.AllMembers = rq.allMembersSelect(w.Name)
 		}
 	}
+	hl.Doctor = rq.htmlDoctor(w.Name)
 	hl.Maps = rq.htmlMaps(w.Name, v.Maps)
 	return hl
 }

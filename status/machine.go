@@ -192,6 +192,7 @@ func (rq *request) machineWorker(w *Worker, sub string) {
 				rq.writeRecord(&mr, 6, false)
 			}
 		}
+		rq.machineDoctor(w.Name)
 		rq.machineMaps(w.Name, v.Maps)
 		if rq.mime == mimeXML {
 			rq.xmlClose(2, "balancer")

@@ -74,6 +74,9 @@ type Attempt struct {
 	// SetCookie, when not empty, is a Set-Cookie value the member appends to
 	// the response headers (set_session_cookie, spec/modjk.md 3.12).
 	SetCookie string
+	// Check asks the member to look at the session its response hands out
+	// (the session-route doctor, doctor.go); zero for no check.
+	Check SessionCheck
 }
 
 // Outcome reports what one Forward call moved, for lb accounting (method

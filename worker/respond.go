@@ -26,7 +26,8 @@ type responder struct {
 	w         http.ResponseWriter
 	fail      []int
 	setCookie string
-	headAt    *time.Time // Request.headAt: stamped when the head arrives
+	headAt    *time.Time    // Request.headAt: stamped when the head arrives
+	check     *SessionCheck // the session-route doctor's, or nil
 	// useServerErrors is the use_server_errors rule extension: a backend
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
@@ -42,6 +43,9 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) 
 	r := responderPool.Get().(*responder)
 	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
 		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
+	if at.Check.M != nil {
+		r.check = &at.Check
+	}
 	return r
 }
 
@@ -125,6 +129,11 @@ func (r *responder) finishHead(status int) {
 		// Send no Content-Type when the backend sent none, like httpd;
 		// a nil value stops net/http from sniffing one.
 		h["Content-Type"] = nil
+	}
+	if r.check != nil {
+		// Before our own set_session_cookie is added: only the member's
+		// session matters.
+		r.check.inspect(h)
 	}
 	if r.setCookie != "" {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)

@@ -1,0 +1,93 @@
+package balancer
+
+import (
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// The lb's side of the session-route doctor (worker/doctor.go): it hands
+// every attempt a SessionCheck with the member's route and the session
+// names this request was read with, and notes requests whose session route
+// names no member.
+
+// attachDoctor registers the lb and its members with the doctor. members
+// are in configuration order, like lb.t.recs.
+func (lb *LB) attachDoctor(d *worker.Doctor, members []MemberSpec) {
+	if d == nil {
+		return
+	}
+	lb.doc = d.LB(lb.name, lb.set.sessionCookie)
+	for i, ms := range members {
+		r := lb.t.recs[i]
+		url := ""
+		if ms.AJP.Proxy != nil {
+			url = ms.AJP.Proxy.URL
+		}
+		r.doc = lb.doc.Member(r.name, ms.AJP.Address(), r.route, url)
+	}
+}
+
+// sessionNames are the path parameter and cookie a request's session id
+// is read from: the lb's, unless the rule extensions session_path and
+// session_cookie override them (for reading only, spec/modjk.md 4).
+func sessionNames(ext *config.Extensions, set *settings) (path, cookie string) {
+	path, cookie = set.sessionPath, set.sessionCookie
+	if ext.SessionPath != "" {
+		path = ext.SessionPath
+	}
+	if ext.SessionCookie != "" {
+		cookie = ext.SessionCookie
+	}
+	return path, cookie
+}
+
+// sessionCheck is what the member checks its response against.
+func (r *run) sessionCheck(rec *record) worker.SessionCheck {
+	if !r.check {
+		return worker.SessionCheck{}
+	}
+	return worker.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
+}
+
+// unknownRoute reports whether no member has route as its route and no
+// member's domain is the route's domain part: nothing in this lb could
+// ever take such a session (whatever the members' states).
+func (t *table) unknownRoute(route string) bool {
+	if t.byRoute(route) >= 0 {
+		return false
+	}
+	key := route
+	if i := strings.IndexByte(key, '.'); i >= 0 {
+		key = key[:i]
+	}
+	for _, r := range t.recs {
+		if r.domain != "" && r.domain == key {
+			return false
+		}
+	}
+	return true
+}
+
+// RouteOwner returns the member whose route is route, "" if none.
+func (lb *LB) RouteOwner(route string) string {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if i := lb.t.byRoute(route); i >= 0 {
+		return lb.t.recs[i].name
+	}
+	return ""
+}
+
+// KnowsRoute reports whether a session with this route would find a
+// member of this lb by its route or domain.
+func (lb *LB) KnowsRoute(route string) bool {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return !lb.t.unknownRoute(route)
+}
+
+// Doctor returns the lb's part of the session-route doctor, nil without
+// one.
+func (lb *LB) Doctor() *worker.DoctorLB { return lb.doc }

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"github.com/jkbalancer/jkbalancer/balancer"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// The session-route doctor's wiring (worker/doctor.go): one registry for
+// the life of the process, handed from each runtime generation to the
+// next like the counters, so findings survive a reload for the lbs and
+// members that still exist.
+
+// doctorFor returns the previous generation's doctor, or a new one.
+func doctorFor(d buildDeps) *worker.Doctor {
+	if d.previous != nil && d.previous.doctor != nil {
+		return d.previous.doctor
+	}
+	return worker.NewDoctor(worker.DoctorSpec{Logger: d.log, Now: d.now})
+}
+
+// adoptDoctor points the doctor at this generation once it is built: it
+// answers the doctor's questions about routes from these lbs, and the
+// findings of lbs and members that are gone are dropped.
+func (rt *runtime) adoptDoctor() {
+	book := doctorBook{byName: rt.lbByName, lbs: rt.lbs}
+	rt.doctor.SetBook(book)
+	members := make(map[[2]string]bool)
+	for _, lb := range rt.lbs {
+		for _, m := range lb.Snapshot().Members {
+			members[[2]string{lb.Name(), m.Name}] = true
+		}
+	}
+	rt.doctor.Retain(func(lb, member string) bool {
+		if member == "" {
+			return rt.lbByName[lb] != nil
+		}
+		return members[[2]string{lb, member}]
+	})
+}
+
+// doctorBook answers the doctor from one generation's lbs.
+type doctorBook struct {
+	byName map[string]*balancer.LB
+	lbs    []*balancer.LB
+}
+
+func (b doctorBook) RouteOwner(lb, route string) string {
+	if l := b.byName[lb]; l != nil {
+		return l.RouteOwner(route)
+	}
+	return ""
+}
+
+func (b doctorBook) KnownRoute(route string) bool {
+	for _, l := range b.lbs {
+		if l.KnowsRoute(route) {
+			return true
+		}
+	}
+	return false
+}
+
+// Findings returns what the session-route doctor found so far, for every
+// lb: for the metrics and for tests.
+func (s *Server) Findings() []worker.Finding {
+	if rt := s.rt.Load(); rt != nil {
+		return rt.doctor.Findings()
+	}
+	return nil
+}
