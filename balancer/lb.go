@@ -131,6 +131,7 @@ type record struct {
 
 	// Counters nothing compares.
 	errors, sessions, elected atomic.Uint64
+	met                       *memberMetrics // never reset (metrics.go)
 }
 
 // LB is one lb worker. It is safe for concurrent use.
@@ -153,6 +154,7 @@ type LB struct {
 	lastReset    time.Time
 
 	busy, maxBusy atomic.Int64 // requests in flight through this lb
+	met           *lbMetrics   // never reset (metrics.go)
 }
 
 // New builds an lb from its spec. It fails when there is no member, a
@@ -189,6 +191,7 @@ func New(spec Spec) (*LB, error) {
 		return nil, fmt.Errorf("lb %q: %w", spec.Name, err)
 	}
 	lb.t.updateMult()
+	lb.newMetrics()
 	now := lb.now()
 	lb.lastMaintain, lb.lastReset = now, now
 	if spec.Previous != nil {
@@ -316,7 +319,9 @@ func (lb *LB) carry(prev *LB) {
 		r.errors.Store(o.errors.Load())
 		r.sessions.Store(o.sessions.Load())
 		r.elected.Store(o.elected.Load())
+		r.met = o.met // shared: both generations count into it
 	}
+	lb.met = prev.met
 	if len(prev.t.recs) == len(lb.t.recs) {
 		lb.t.next = prev.t.next
 	}

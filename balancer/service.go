@@ -41,6 +41,7 @@ type run struct {
 
 	attempt, round int
 	forced         bool   // forced recovery happens once per request
+	routeCounted   bool   // the session route was classified (metrics.go)
 	route          string // s->route: set once, see electLocked
 	tried          int    // Forward calls
 	member         string // last member tried
@@ -63,6 +64,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 	sc := lb.scratch.Get().(*scratch)
 	defer lb.scratch.Put(sc)
 	r := run{states: sc.states, at: &sc.at, secure: req.Secure}
+	lb.met.requests.Add(1)
 	lb.begin(&r, req, sc.over)
 	ctx := context.Background()
 	if req.HTTP != nil {
@@ -87,6 +89,10 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		lb.mu.Lock()
 		r.q.force = r.set.stickyForce
 		c := lb.t.pick(r.states, &r.q)
+		if !r.routeCounted {
+			r.routeCounted = true
+			lb.countRouteLocked(&r.q, &c)
+		}
 		if c.idx < 0 {
 			forced := 0
 			if !r.forced {
@@ -122,6 +128,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		if stop {
 			break
 		}
+		rec.met.failovers.Add(1)
 		lb.log.Info("lb member failed, failing over", "lb", lb.name, "member", rec.name,
 			"class", we.Class.String(), "attempt", r.tried, "round", r.round+1,
 			"state", state.String(), "err", we.Err)
@@ -179,6 +186,7 @@ func (lb *LB) fail(req *worker.Request, r *run) error {
 	if final == nil {
 		final = &worker.Error{Class: worker.ClassUnavailable, Err: errNoMember}
 	}
+	lb.countFailed(final)
 	lb.log.Error("lb request failed", "lb", lb.name, "member", r.member,
 		"class", final.Class.String(), "attempts", r.tried, "rounds", min(r.round+1, r.set.retries),
 		"status", worker.Status(final), "err", final.Err)
