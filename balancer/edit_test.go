@@ -264,8 +264,12 @@ func TestReloadCarriesState(t *testing.T) {
 	if a := after.Members[0]; a.LBFactor != 2 {
 		t.Errorf("new config not applied: %+v", a)
 	}
-	if a := after.Members[2]; a.State != StateIdle || a.LBValue != 0 || a.Elected != 0 {
-		t.Errorf("new member not fresh: %+v", a)
+	// A new member starts at the highest carried lb value (mod_jk's
+	// recovered members do too), not at 0 where it would take every
+	// request until it caught up.
+	curmax := max(before.Members[0].LBValue, before.Members[1].LBValue)
+	if a := after.Members[2]; a.State != StateIdle || a.LBValue != curmax || curmax == 0 || a.Elected != 0 {
+		t.Errorf("new member not fresh at lb value %d: %+v", curmax, a)
 	}
 	if after.MaxBusy != before.MaxBusy || !after.LastReset.Equal(before.LastReset) || !after.LastMaintain.Equal(before.LastMaintain) {
 		t.Errorf("lb counters not carried")

@@ -308,11 +308,15 @@ func (lb *LB) carry(prev *LB) {
 	for _, r := range prev.t.recs {
 		byName[r.name] = r
 	}
+	var curmax uint64
+	var added []*record
 	for _, r := range lb.t.recs {
 		o := byName[r.name]
 		if o == nil {
+			added = append(added, r)
 			continue
 		}
+		curmax = max(curmax, o.value)
 		r.value, r.state = o.value, o.state
 		r.firstErr, r.lastErr = o.firstErr, o.lastErr
 		r.usedSnapshot = o.usedSnapshot
@@ -322,6 +326,15 @@ func (lb *LB) carry(prev *LB) {
 		r.met = o.met // shared: both generations count into it
 	}
 	lb.met = prev.met
+	// A member the reload added starts at the highest carried lb_value,
+	// like a member mod_jk recovers (recover_workers): at 0 it would take
+	// every request until it caught up with values that may be large.
+	// Busyness values count requests in flight: 0 is right there.
+	if lb.set.method != config.MethodBusyness {
+		for _, r := range added {
+			r.value = curmax
+		}
+	}
 	if len(prev.t.recs) == len(lb.t.recs) {
 		lb.t.next = prev.t.next
 	}

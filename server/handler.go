@@ -12,7 +12,12 @@ import (
 // forward request, hand it to the worker, and map a failure to the status
 // mod_jk would give (spec/design.md "The request path").
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt := s.rt.Load()
+	rt := s.acquire() // counted in flight until the response is done
+	if rt == nil {
+		worker.WriteErrorPage(w, http.StatusServiceUnavailable) // closed
+		return
+	}
+	defer rt.release()
 	lw := getLogWriter(w, s.now())
 	defer putLogWriter(lw)
 	rq := getRequest()
@@ -71,7 +76,7 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		// JkOptions +RejectUnsafeURI: such a URI is simply not mapped.
 		return nil, http.StatusNotFound
 	}
-	rule := rt.mounts.Match(p.match)
+	rule := rt.mounts.Load().Match(p.match)
 	if rule == nil {
 		return nil, http.StatusNotFound
 	}

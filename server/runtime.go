@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/balancer"
@@ -34,12 +35,21 @@ type target struct {
 // runtime is one generation of the compiled configuration turned into
 // live objects. A reload builds a new one and swaps it in.
 type runtime struct {
-	cfg      *config.Config
-	mounts   *config.MountTable
+	cfg *config.Config
+	// mounts is cfg.Mounts until the mount file is re-read
+	// (mountreload.go).
+	mounts   atomic.Pointer[config.MountTable]
 	targets  map[string]*target
 	lbs      []*balancer.LB
 	lbByName map[string]*balancer.LB
 	members  []*worker.Member // every instance, for maintenance and Close
+	// instances are the members by lb and name, with what they were
+	// built from: a reload keeps those whose configuration is the same
+	// (reloadmember.go).
+	instances map[instanceKey]*instance
+	// builds are what each lb was built from, to tell status edits made
+	// while it ran (reloadedits.go).
+	builds   map[string]*lbBuild
 	counters map[string]*worker.Counters
 	health   *health.Checker
 	groups   []health.Group
@@ -48,6 +58,18 @@ type runtime struct {
 	store     *status.Store
 	statusKey []byte
 	doctor    *worker.Doctor // the session-route doctor (doctor.go)
+
+	// Requests in flight on this generation (reloadretire.go): a reload
+	// closes what the next one does not keep only when they are done.
+	inflight atomic.Int64
+	retiring atomic.Bool
+	idle     chan struct{} // signalled when inflight drops to 0 while retiring
+	// before is closed once the runtime this one replaced is retired
+	// (nil: it replaced none).
+	before <-chan struct{}
+	// mountSeen is the mount file's mtime when last read (guarded by
+	// Server.reloadMu once published).
+	mountSeen time.Time
 }
 
 // buildDeps are the shared things a runtime needs.
@@ -60,12 +82,15 @@ type buildDeps struct {
 
 func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 	rt := &runtime{
-		cfg:      cfg,
-		mounts:   cfg.Mounts,
-		targets:  make(map[string]*target),
-		lbByName: make(map[string]*balancer.LB),
-		counters: make(map[string]*worker.Counters),
+		cfg:       cfg,
+		targets:   make(map[string]*target),
+		lbByName:  make(map[string]*balancer.LB),
+		instances: make(map[instanceKey]*instance),
+		builds:    make(map[string]*lbBuild),
+		counters:  make(map[string]*worker.Counters),
+		idle:      make(chan struct{}, 1),
 	}
+	rt.mounts.Store(cfg.Mounts)
 	rt.doctor = doctorFor(d)
 	if d.previous != nil {
 		for name, c := range d.previous.counters {
@@ -82,17 +107,17 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 		}
 		t, err := rt.buildTarget(w, d)
 		if err != nil {
-			rt.close()
+			rt.closeMembers(d.previous)
 			return nil, err
 		}
 		rt.targets[name] = t
 	}
 	if err := rt.buildStatusWorkers(d); err != nil {
-		rt.close()
+		rt.closeMembers(d.previous)
 		return nil, err
 	}
+	// Started by the owner once the runtime is put to use.
 	rt.health = health.New(health.Spec{Groups: rt.groups, Now: d.now, Logger: d.log})
-	rt.health.Start()
 	rt.adoptDoctor()
 	return rt, nil
 }
@@ -101,7 +126,7 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 	t := &target{name: w.Name, typ: w.Type}
 	switch w.Type {
 	case config.TypeAJP13, config.TypeAJP14, config.TypeHTTP:
-		m, stopped := rt.newMember(w.Name, w.AJP, "", d)
+		m, stopped := rt.newMember(instanceKey{name: w.Name}, w.AJP, "", d)
 		if stopped {
 			d.log.Warn("worker has no usable address; requests to it will fail", "worker", w.Name)
 		}
@@ -122,9 +147,10 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 }
 
 func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, error) {
+	edits := rt.lbEdits(d.previous, w) // status edits carried over a reload (reloadedits.go)
 	spec := balancer.Spec{
 		Name:     w.Name,
-		LB:       rt.store.LB(w.Name, w.LB), // with saved status edits
+		LB:       edits.settings(rt.store.LB(w.Name, w.LB)), // with saved status edits
 		Maintain: rt.cfg.MaintainInterval(),
 		Now:      d.now,
 		Logger:   d.log,
@@ -143,11 +169,12 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		if mw == nil || mw.AJP == nil {
 			return nil, 0, fmt.Errorf("lb %q: member %q is not an ajp13 or http worker", w.Name, name)
 		}
-		m, noAddr := rt.newMember(name, mw.AJP, w.LB.Secret, d)
+		m, noAddr := rt.newMember(instanceKey{lb: w.Name, name: name}, mw.AJP, w.LB.Secret, d)
 		if noAddr {
 			stopped = append(stopped, name)
 		}
-		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: rt.store.Member(w.Name, name, mw.AJP), Member: m})
+		a := edits.member(name, mw.AJP, rt.store.Member(w.Name, name, mw.AJP), noAddr)
+		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: a, Member: m})
 		probers[name] = m
 		keep = max(keep, mw.AJP.MaxPacketSize-6)
 	}
@@ -157,9 +184,8 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	}
 	for _, name := range stopped {
 		// mod_jk: a member whose host does not resolve (or has port 0) is
-		// set to activation Stopped at startup.
+		// set to activation Stopped at startup (edits.member did).
 		d.log.Error("member has no usable address, setting it to Stopped", "lb", w.Name, "member", name)
-		_ = lb.SetActivation(name, config.Stopped)
 	}
 	rt.lbs = append(rt.lbs, lb)
 	rt.lbByName[w.Name] = lb
@@ -167,43 +193,54 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	return lb, keep, nil
 }
 
-// newMember makes one member instance. mod_jk resolves the host once, at
-// startup; a name that does not resolve, or port 0, leaves the worker
-// without an address (noAddr).
-func (rt *runtime) newMember(name string, a *config.AJP, lbSecret string, d buildDeps) (*worker.Member, bool) {
-	a = rt.store.AJP(name, a) // with saved status edits
+// newMember makes one member instance, or keeps the previous
+// generation's when its configuration is the same (reloadmember.go).
+// mod_jk resolves the host once, at startup (and again on a reload); a
+// name that does not resolve, or port 0, leaves the worker without an
+// address (noAddr).
+func (rt *runtime) newMember(key instanceKey, compiled *config.AJP, lbSecret string, d buildDeps) (*worker.Member, bool) {
+	name := key.name
+	a := rt.store.AJP(name, compiled) // with saved status edits
 	c := rt.counters[name]
 	if c == nil {
 		c = new(worker.Counters)
 		c.LastReset.Store(d.now().UnixNano())
 		rt.counters[name] = c
 	}
-	addr, noAddr := "", a.Port == 0
-	if !noAddr {
-		ip, err := d.resolve(a.Host, a.PreferIPv6)
-		if err != nil {
-			d.log.Error("cannot resolve worker host", "worker", name, "host", a.Host, "err", err)
-			noAddr = true
-		} else {
-			addr = net.JoinHostPort(ip, strconv.Itoa(a.Port))
-		}
+	addr, noAddr := resolveMember(name, a, d)
+	in := &instance{sig: rt.signature(a, addr, lbSecret), noAddr: noAddr}
+	if old := d.previous.instance(key); old != nil && old.sig.equal(&in.sig) {
+		in.m = old.m // the pool and its warm connections stay
+	} else {
+		in.m = worker.NewMember(worker.Spec{
+			Name: name, AJP: a, Addr: addr, Counters: c,
+			Options: worker.Options{
+				FlushPackets: rt.cfg.Server.Options.FlushPackets,
+				FlushHeader:  rt.cfg.Server.Options.FlushHeader,
+				DisableReuse: rt.cfg.Server.Options.DisableReuse,
+				Secret:       lbSecret,
+				Logger:       d.log,
+				Now:          d.now,
+			},
+		})
 	}
-	if noAddr {
-		addr = "0.0.0.0:0"
+	rt.instances[key] = in
+	rt.members = append(rt.members, in.m)
+	return in.m, in.noAddr
+}
+
+// resolveMember returns the address to dial, "0.0.0.0:0" with noAddr set
+// when there is none.
+func resolveMember(name string, a *config.AJP, d buildDeps) (addr string, noAddr bool) {
+	if a.Port == 0 {
+		return "0.0.0.0:0", true
 	}
-	m := worker.NewMember(worker.Spec{
-		Name: name, AJP: a, Addr: addr, Counters: c,
-		Options: worker.Options{
-			FlushPackets: rt.cfg.Server.Options.FlushPackets,
-			FlushHeader:  rt.cfg.Server.Options.FlushHeader,
-			DisableReuse: rt.cfg.Server.Options.DisableReuse,
-			Secret:       lbSecret,
-			Logger:       d.log,
-			Now:          d.now,
-		},
-	})
-	rt.members = append(rt.members, m)
-	return m, noAddr
+	ip, err := d.resolve(a.Host, a.PreferIPv6)
+	if err != nil {
+		d.log.Error("cannot resolve worker host", "worker", name, "host", a.Host, "err", err)
+		return "0.0.0.0:0", true
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(a.Port)), false
 }
 
 // maintain runs mod_jk's maintenance: the lbs' global part (decay,
@@ -217,12 +254,18 @@ func (rt *runtime) maintain(now time.Time) {
 	}
 }
 
-func (rt *runtime) close() {
+func (rt *runtime) close() { rt.closeMembers(nil) }
+
+// closeMembers stops the health checker and closes every member the
+// runtime keep does not hold too (nil: every member).
+func (rt *runtime) closeMembers(keep *runtime) {
 	if rt.health != nil {
 		rt.health.Close()
 	}
 	for _, m := range rt.members {
-		m.Close()
+		if !keep.holds(m) {
+			m.Close()
+		}
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -38,15 +37,32 @@ type Server struct {
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[requestLog]
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	servers   []*http.Server
-	tls       []*tlsListener // per listener; nil for plain HTTP
+	mu        sync.Mutex // guards fronts, listening and serving
+	fronts    []*front   // the client listeners, in configuration order
+	listening bool       // Listen ran: a reload binds added addresses
+	serving   bool       // Serve ran: a reload serves added listeners
+	serveErr  chan error // a listener that failed (cap 1)
+
+	// reload (reload.go): reloadMu serialises Reload, the mount file
+	// check and the start of a drain; closed (under reloadMu) refuses
+	// reloads once draining began. base ends when Close runs: the
+	// retiring runtimes and removed listeners stop waiting. bg counts
+	// their goroutines. loopReset wakes the maintenance loop to re-read
+	// its intervals.
+	reloadMu  sync.Mutex
+	closed    bool
+	base      context.Context
+	cancel    context.CancelFunc
+	bg        sync.WaitGroup
+	loopReset chan struct{}
+	stats     reloadCounters
 }
 
 // New builds the workers of cfg. Nothing listens yet.
 func New(cfg *config.Config, o Options) (*Server, error) {
-	s := &Server{now: o.Now, resolve: o.Resolve, log: o.Logger}
+	s := &Server{now: o.Now, resolve: o.Resolve, log: o.Logger,
+		serveErr: make(chan error, 1), loopReset: make(chan struct{}, 1)}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -64,13 +80,15 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		logs.Close()
 		return nil, err
 	}
-	s.rt.Store(rt)
 	rl, err := newRequestLog(cfg.Server.Log.RequestFormat, logs.requestLog)
 	if err != nil {
 		rt.close()
 		logs.Close()
 		return nil, err
 	}
+	rt.health.Start()
+	rt.watchMountFile()
+	s.rt.Store(rt)
 	s.reqlog.Store(rl)
 	return s, nil
 }
@@ -79,23 +97,11 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range s.rt.Load().cfg.Server.Listen {
-		var tl *tlsListener
-		if l.TLS != nil {
-			var err error
-			if tl, err = newTLSListener(l, s.now()); err != nil {
-				s.closeListenersLocked()
-				return fmt.Errorf("listen %s: tls: %w", l.Addr, err)
-			}
-		}
-		ln, err := net.Listen("tcp", l.Addr)
-		if err != nil {
-			s.closeListenersLocked()
-			return fmt.Errorf("listen %s: %w", l.Addr, err)
-		}
-		s.listeners = append(s.listeners, ln)
-		s.tls = append(s.tls, tl)
+	fronts, err := bindFronts(s.rt.Load().cfg.Server.Listen, s.now())
+	if err != nil {
+		return err
 	}
+	s.fronts, s.listening = fronts, true
 	return nil
 }
 
@@ -103,9 +109,9 @@ func (s *Server) Listen() error {
 func (s *Server) Addrs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, len(s.listeners))
-	for i, ln := range s.listeners {
-		out[i] = ln.Addr().String()
+	out := make([]string, len(s.fronts))
+	for i, f := range s.fronts {
+		out[i] = f.Addr().String()
 	}
 	return out
 }
@@ -114,13 +120,9 @@ func (s *Server) Addrs() []string {
 // and lets in-flight requests finish within the shutdown timeout.
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
-	errc := make(chan error, len(s.listeners))
-	for i, ln := range s.listeners {
-		hs := s.newHTTPServer(s.tls[i])
-		s.servers = append(s.servers, hs)
-		go func(ln net.Listener, tl *tlsListener) {
-			errc <- serveOne(hs, ln, tl)
-		}(ln, s.tls[i])
+	s.serving = true
+	for _, f := range s.fronts {
+		s.startFrontLocked(f)
 	}
 	s.mu.Unlock()
 	s.log.Info("jkbalancer serving", "listen", s.Addrs(), "workers", s.rt.Load().names())
@@ -130,50 +132,54 @@ func (s *Server) Serve(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
-	case err = <-errc:
+	case err = <-s.serveErr:
 	}
 	s.shutdown()
 	return err
 }
 
-func serveOne(hs *http.Server, ln net.Listener, tl *tlsListener) error {
-	var err error
-	if tl != nil {
-		err = tl.serve(hs, ln)
-	} else {
-		err = hs.Serve(ln)
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+// startFrontLocked serves one listener; a failure other than a shutdown
+// ends Serve.
+func (s *Server) startFrontLocked(f *front) {
+	hs := s.newHTTPServer(f)
+	f.hs = hs
+	go func() {
+		err := hs.Serve(f)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case s.serveErr <- fmt.Errorf("listen %s: %w", f.addr, err):
+			default:
+			}
+		}
+	}()
 }
 
-func (s *Server) newHTTPServer(tl *tlsListener) *http.Server {
-	hs := &http.Server{
+func (s *Server) newHTTPServer(f *front) *http.Server {
+	return &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnContext:       f.connContext, // caches the TLS facts per connection
 	}
-	if tl != nil {
-		hs.ConnContext = tl.connContext // caches the TLS facts per connection
-	}
-	return hs
 }
 
 // shutdown drains: stop accepting, wait for in-flight requests up to the
 // configured timeout, then close what is left.
 func (s *Server) shutdown() {
-	timeout := s.rt.Load().cfg.Server.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	s.reloadMu.Lock() // waits for a reload in progress; refuses later ones
+	s.closed = true
+	s.reloadMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout())
 	defer cancel()
 	s.mu.Lock()
-	servers := s.servers
+	var servers []*http.Server
+	for _, f := range s.fronts {
+		if f.hs != nil {
+			servers = append(servers, f.hs)
+		}
+	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, hs := range servers {
@@ -187,55 +193,27 @@ func (s *Server) shutdown() {
 		}()
 	}
 	wg.Wait()
+	s.waitBackground(ctx) // listeners a reload removed, runtimes it retired
 	s.Close()
 }
 
 // Close stops listening and releases the workers' pools and the logs.
+// Runtimes retired by a reload and listeners it removed stop waiting for
+// their requests.
 func (s *Server) Close() error {
+	s.reloadMu.Lock()
+	s.closed = true
+	s.reloadMu.Unlock()
+	s.cancel()
 	s.mu.Lock()
-	s.closeListenersLocked()
-	for _, hs := range s.servers {
-		hs.Close()
+	for _, f := range s.fronts {
+		f.close()
 	}
-	s.servers = nil
+	s.fronts = nil
 	s.mu.Unlock()
+	s.bg.Wait()
 	if rt := s.rt.Swap(nil); rt != nil {
 		rt.close()
 	}
 	return s.logs.Close()
-}
-
-func (s *Server) closeListenersLocked() {
-	for _, ln := range s.listeners {
-		ln.Close()
-	}
-	s.listeners = nil
-	s.tls = nil
-}
-
-// startMaintenance runs mod_jk's maintenance every worker.maintain seconds
-// (the JkWatchdogInterval thread of httpd). It returns the stop function.
-func (s *Server) startMaintenance() func() {
-	every := s.rt.Load().cfg.MaintainInterval()
-	if every <= 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if rt := s.rt.Load(); rt != nil {
-					rt.maintain(s.now())
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }

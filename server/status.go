@@ -57,7 +57,7 @@ func (rt *runtime) buildStatusWorkers(d buildDeps) error {
 		}
 		h, err := status.New(status.Spec{
 			Name: name, Config: w.Status, Workers: shown, Types: types,
-			Mounts:     func() *config.MountTable { return rt.mounts },
+			Mounts:     func() *config.MountTable { return rt.mounts.Load() },
 			Properties: rt.cfg.Properties, ServerName: rt.cfg.Server.ServerName,
 			Store: rt.store, Key: rt.statusKey, Resolve: d.resolve, Now: d.now, Logger: d.log,
 			Doctor: rt.doctor,

@@ -22,15 +22,16 @@ import (
 // theirs and are never dropped.
 type tlsListener struct {
 	addr string
-	spec *config.TLS
 	cur  atomic.Pointer[certStore]
 	// base is what tls.NewListener gets. Its session ticket keys are
 	// shared by every generation, so sessions resume across reloads.
 	base *tls.Config
 }
 
-// certStore is one generation of a listener's certificates. Immutable.
+// certStore is one generation of a listener's settings and certificates.
+// Immutable; a reload installs a new one (reloadfront.go).
 type certStore struct {
+	spec   *config.TLS
 	conf   *tls.Config
 	def    *tls.Certificate
 	byName map[string][]*tls.Certificate // SNI name -> candidates, in config order
@@ -40,7 +41,7 @@ type certStore struct {
 // newTLSListener loads the listener's files. Warnings are not logged
 // here: Load already reported them when the configuration was read.
 func newTLSListener(l config.Listener, now time.Time) (*tlsListener, error) {
-	tl := &tlsListener{addr: l.Addr, spec: l.TLS}
+	tl := &tlsListener{addr: l.Addr}
 	tl.base = &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"h2", "http/1.1"},
@@ -48,25 +49,37 @@ func newTLSListener(l config.Listener, now time.Time) (*tlsListener, error) {
 			return tl.cur.Load().conf, nil
 		},
 	}
-	if _, err := tl.load(now); err != nil {
+	st, _, err := loadCertStore(l.TLS, now)
+	if err != nil {
 		return nil, err
 	}
+	tl.cur.Store(st)
 	return tl, nil
 }
 
 // load reads the files again and, when they are all good, swaps the new
 // certificates in. On an error the current ones stay.
 func (tl *tlsListener) load(now time.Time) (config.Problems, error) {
-	m, ps := config.LoadTLS(tl.spec, now)
-	if m == nil {
-		return ps, errors.New(strings.ReplaceAll(ps.Errors().Error(), "\n", "; "))
+	st, ps, err := loadCertStore(tl.cur.Load().spec, now)
+	if err != nil {
+		return ps, err
 	}
-	tl.cur.Store(newCertStore(tl.spec, m))
-	return ps.Warnings(), nil
+	tl.cur.Store(st)
+	return ps, nil
+}
+
+// loadCertStore reads the files of spec; the problems are its warnings,
+// or its errors when the error is not nil.
+func loadCertStore(spec *config.TLS, now time.Time) (*certStore, config.Problems, error) {
+	m, ps := config.LoadTLS(spec, now)
+	if m == nil {
+		return nil, ps, errors.New(strings.ReplaceAll(ps.Errors().Error(), "\n", "; "))
+	}
+	return newCertStore(spec, m), ps.Warnings(), nil
 }
 
 func newCertStore(spec *config.TLS, m *config.TLSMaterial) *certStore {
-	st := &certStore{def: m.Certificates[0].Cert, byName: make(map[string][]*tls.Certificate), count: len(m.Certificates)}
+	st := &certStore{spec: spec, def: m.Certificates[0].Cert, byName: make(map[string][]*tls.Certificate), count: len(m.Certificates)}
 	// SNI certificates first: the default certificate's own names only
 	// decide when no other certificate claims the name.
 	for i := range m.Certificates {
@@ -123,13 +136,18 @@ func pickSupported(hello *tls.ClientHelloInfo, certs []*tls.Certificate) *tls.Ce
 }
 
 // ReloadCertificates reads the certificate, key and client CA files of
-// every TLS listener again (SIGHUP). New handshakes use the new files;
-// established connections are not touched. A listener whose new files do
-// not load keeps its current certificates; the error, also logged, says
-// why.
+// every TLS listener again (Reload does it too, as part of the whole
+// configuration). New handshakes use the new files; established
+// connections are not touched. A listener whose new files do not load
+// keeps its current certificates; the error, also logged, says why.
 func (s *Server) ReloadCertificates() error {
+	s.reloadMu.Lock() // a reload may be installing new listener settings
+	defer s.reloadMu.Unlock()
 	s.mu.Lock()
-	listeners := append([]*tlsListener(nil), s.tls...)
+	var listeners []*tlsListener
+	for _, f := range s.fronts {
+		listeners = append(listeners, f.tls.Load())
+	}
 	s.mu.Unlock()
 	var errs []error
 	for _, tl := range listeners {
@@ -150,11 +168,6 @@ func (s *Server) ReloadCertificates() error {
 	return errors.Join(errs...)
 }
 
-// serve serves HTTPS (HTTP/1.1 and, by ALPN, HTTP/2) on ln.
-func (tl *tlsListener) serve(hs *http.Server, ln net.Listener) error {
-	return hs.Serve(tls.NewListener(ln, tl.base))
-}
-
 // connTLSKey keys the connTLS of a connection in its context.
 type connTLSKey struct{}
 
@@ -170,7 +183,7 @@ type connTLS struct {
 
 // connContext is the listener's http.Server.ConnContext.
 func (tl *tlsListener) connContext(ctx context.Context, _ net.Conn) context.Context {
-	return context.WithValue(ctx, connTLSKey{}, &connTLS{chain: tl.spec.ClientCertChain})
+	return context.WithValue(ctx, connTLSKey{}, &connTLS{chain: tl.cur.Load().spec.ClientCertChain})
 }
 
 // requestTLS returns the TLS facts of r's connection, nil for plain HTTP.

@@ -21,8 +21,12 @@ func newServeCommand() *cobra.Command {
 		Long: "serve loads the configuration and balances requests to the workers.\n" +
 			"With no files at all it runs mod_jk's defaults: worker ajp13 at localhost:8009, mounted at /*.\n" +
 			"SIGTERM or SIGINT drains: stop accepting, finish in-flight requests, exit.\n" +
-			"SIGHUP reloads the TLS certificates: new handshakes use the new files; a file that\n" +
-			"does not load is logged and the current certificate keeps serving.",
+			"SIGHUP reloads every file (jkbalancer.yaml, workers.properties, uriworkermap.properties,\n" +
+			"certificates) without dropping requests or idle client connections: members whose\n" +
+			"configuration did not change keep their connections and their state, kept listeners\n" +
+			"keep their sockets, removed ones drain. A configuration with errors is refused: the\n" +
+			"errors are logged (file:line) and the running configuration keeps serving.\n" +
+			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd, f.sources())
@@ -33,6 +37,14 @@ func newServeCommand() *cobra.Command {
 }
 
 func runServe(cmd *cobra.Command, src config.Sources) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, cmd, src)
+}
+
+// serveUntil serves until ctx ends (SIGTERM or SIGINT in runServe), and
+// reloads on SIGHUP.
+func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) error {
 	cfg, problems := config.Load(src)
 	for _, p := range problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p.String())
@@ -48,15 +60,19 @@ func runServe(cmd *cobra.Command, src config.Sources) error {
 		srv.Close()
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	defer onHangup(srv.ReloadCertificates)()
+	defer onHangup(func() error { return reloadFrom(srv, src) })()
 	return srv.Serve(ctx)
 }
 
+// reloadFrom loads the sources serve started from again and hands the
+// result to the server, which refuses a configuration with errors (and
+// logs them) and keeps serving the running one.
+func reloadFrom(srv *server.Server, src config.Sources) error {
+	return srv.ReloadFrom(func() (*config.Config, config.Problems) { return config.Load(src) })
+}
+
 // onHangup calls reload on every SIGHUP until the returned stop is
-// called. Today SIGHUP reloads the listeners' certificates (the server
-// logs the outcome); issue 5 extends it to the whole configuration.
+// called. The server logs the outcome of each reload.
 func onHangup(reload func() error) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -66,7 +82,7 @@ func onHangup(reload func() error) (stop func()) {
 		for {
 			select {
 			case <-hup:
-				_ = reload() // logged by the server; the old certificates keep serving
+				_ = reload() // logged by the server; a refused reload keeps the running configuration
 			case <-done:
 				return
 			}

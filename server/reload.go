@@ -1,0 +1,181 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// Live reload (SIGHUP). A reload builds a complete new runtime next to the
+// running one, binds the listeners it adds and loads their certificates;
+// only when all of that worked does it swap the runtime in. Nothing is
+// dropped on the way:
+//
+//   - requests in flight finish on the runtime they started on
+//     (reloadretire.go); the members the new runtime does not keep are
+//     closed after them, at most after the shutdown timeout;
+//   - members whose configuration did not change keep their instance and
+//     its warm backend connections (reloadmember.go); the lb state of
+//     members that still exist (lb_value, ERR and its times, counters) is
+//     carried over by name (balancer.Spec.Previous), and status worker
+//     edits come back from the state file;
+//   - listeners whose address remains keep their socket, so idle
+//     keep-alive clients stay connected; TLS settings are swapped in
+//     place; removed listeners drain like a SIGTERM (reloadfront.go);
+//   - the health checker of the old runtime stops, the new one starts.
+//
+// The error log's destination, level and format, and the request log's
+// file, are opened once: a reload that changes them says a restart is
+// needed and keeps the current ones.
+
+// ErrClosed is returned by Reload once the server drains or is closed.
+var ErrClosed = errors.New("server is shutting down")
+
+// ReloadStats counts reloads since start, for logs and metrics.
+type ReloadStats struct {
+	// Reloads took effect; Failed were refused (a configuration with
+	// errors, a listener that cannot bind, ...) and left the running
+	// configuration in place.
+	Reloads, Failed uint64
+	// MountReloads are new mount tables from the mount file
+	// (JkMountFileReload); MountFailed were refused.
+	MountReloads, MountFailed uint64
+	// LastReload is the time of the last successful reload (zero: none).
+	LastReload time.Time
+}
+
+type reloadCounters struct {
+	ok, failed, mountOK, mountFailed atomic.Uint64
+	last                             atomic.Int64 // unix ns
+}
+
+// ReloadStats returns the reload counters.
+func (s *Server) ReloadStats() ReloadStats {
+	st := ReloadStats{
+		Reloads: s.stats.ok.Load(), Failed: s.stats.failed.Load(),
+		MountReloads: s.stats.mountOK.Load(), MountFailed: s.stats.mountFailed.Load(),
+	}
+	if ns := s.stats.last.Load(); ns != 0 {
+		st.LastReload = time.Unix(0, ns)
+	}
+	return st
+}
+
+// ReloadFrom loads a configuration with load (config.Load of the sources
+// the server started from) and reloads it. A configuration with errors is
+// refused: every problem is logged as `jkbalancer check` prints it
+// (file:line), the running configuration keeps serving and the failure is
+// counted.
+func (s *Server) ReloadFrom(load func() (*config.Config, config.Problems)) error {
+	cfg, problems := load()
+	for _, p := range problems {
+		if p.Warning {
+			s.log.Warn("configuration warning", "problem", p.String())
+		} else {
+			s.log.Error("configuration error", "problem", p.String())
+		}
+	}
+	if cfg == nil {
+		s.stats.failed.Add(1)
+		err := fmt.Errorf("reload refused: %d configuration error(s); the running configuration keeps serving",
+			len(problems.Errors()))
+		s.log.Error("reload refused: the configuration has errors; the running configuration keeps serving",
+			"errors", len(problems.Errors()))
+		return err
+	}
+	return s.Reload(cfg)
+}
+
+// Reload replaces the running configuration with cfg without dropping a
+// request or an idle client connection. On an error nothing changed.
+func (s *Server) Reload(cfg *config.Config) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	err := s.reloadLocked(cfg)
+	if err != nil {
+		s.stats.failed.Add(1)
+		s.log.Error("reload failed; the running configuration keeps serving", "err", err)
+		return err
+	}
+	s.stats.ok.Add(1)
+	s.stats.last.Store(s.now().UnixNano())
+	return nil
+}
+
+func (s *Server) reloadLocked(cfg *config.Config) error {
+	old := s.rt.Load()
+	if s.closed || old == nil {
+		return ErrClosed
+	}
+	next, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve, previous: old})
+	if err != nil {
+		return err
+	}
+	rl, err := newRequestLog(cfg.Server.Log.RequestFormat, s.logs.requestLog)
+	if err != nil {
+		next.closeMembers(old)
+		return err
+	}
+	var plan *frontPlan
+	s.mu.Lock()
+	listening, cur := s.listening, append([]*front(nil), s.fronts...)
+	s.mu.Unlock()
+	if listening {
+		if plan, err = planFronts(cur, cfg.Server.Listen, s.now()); err != nil {
+			next.closeMembers(old)
+			return err
+		}
+	}
+	s.commit(old, next, rl, plan)
+	return nil
+}
+
+// commit swaps next in. It cannot fail.
+func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
+	s.warnRestart(old.cfg, next.cfg)
+	timeout := s.shutdownTimeout()
+	if t := next.cfg.Server.ShutdownTimeout; t > 0 {
+		timeout = t
+	}
+	next.health.Start()
+	next.watchMountFile()
+	s.rt.Store(next)
+	s.reqlog.Store(rl)
+	if plan != nil {
+		s.commitFronts(plan, timeout)
+	}
+	next.before = s.retire(old, next, old.before, timeout)
+	select {
+	case s.loopReset <- struct{}{}: // maintenance and mount intervals may have changed
+	default:
+	}
+	kept := 0
+	for _, in := range next.instances {
+		if old.holds(in.m) {
+			kept++
+		}
+	}
+	s.log.Info("configuration reloaded", "workers", next.names(), "listen", s.Addrs(),
+		"members_kept", kept, "members_new", len(next.instances)-kept)
+}
+
+// warnRestart logs the settings a reload cannot change: the logs are
+// opened once, at start.
+func (s *Server) warnRestart(old, next *config.Config) {
+	o, n := &old.Server.Log, &next.Server.Log
+	for _, c := range []struct {
+		name     string
+		was, now string
+	}{
+		{"log.file", o.File, n.File}, {"log.level", o.Level, n.Level},
+		{"log.format", o.Format, n.Format}, {"log.request_file", o.RequestFile, n.RequestFile},
+	} {
+		if c.was != c.now {
+			s.log.Warn("reload: this setting changes only at the next restart; the current value stays",
+				"setting", c.name, "current", c.was, "configured", c.now)
+		}
+	}
+}
