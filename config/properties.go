@@ -110,7 +110,33 @@ func (m *propMap) readLine(line string, pos Pos, c *collector) {
 		}
 		kind = info.kind
 	}
+	for _, v := range m.unresolved(value) {
+		worker, attr := propNames(name)
+		c.warnf(pos, worker, attr, "$(%s) is neither an earlier key of the file nor an environment variable: mod_jk keeps the text as it is, so %q is used literally; define it (for a secret, in the service's environment) or remove the reference", v, "$("+v+")")
+	}
 	m.put(name, m.substitute(value), pos, kind, c)
+}
+
+// unresolved lists the $(name) references of v that substitute would
+// leave verbatim.
+func (m *propMap) unresolved(v string) []string {
+	var out []string
+	for n := 0; n < maxSubstitutions; n++ {
+		start := strings.Index(v, "$(")
+		if start < 0 {
+			break
+		}
+		end := strings.IndexByte(v[start+2:], ')')
+		if end < 0 {
+			break
+		}
+		name := v[start+2 : start+2+end]
+		if _, ok := m.resolveVar(name); !ok {
+			out = append(out, name)
+		}
+		v = v[start+2+end+1:]
+	}
+	return out
 }
 
 // put stores one value, applying mod_jk's duplicate-key rules.
