@@ -1,41 +1,58 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server"
 )
 
 func newCheckCommand() *cobra.Command {
 	var f sourceFlags
-	var asJSON bool
+	var o checkOptions
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and warn about risky settings",
 		Long: "check loads the same files serve would, reports every problem at once with\n" +
 			"file:line, worker and property, and warns about setups that hurt in production.\n" +
-			"Exit status: 1 when there are errors, 0 otherwise.",
+			"With --probe it also sends one GET to every member of every lb and compares the\n" +
+			"session cookie and route each one hands out with the configuration (the\n" +
+			"session-route doctor, before go-live).\n" +
+			"Exit status: 1 when there are errors (or, with --probe, a member is unreachable\n" +
+			"or would break sticky sessions), 0 otherwise.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runCheck(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.sources(), asJSON)
+			return runCheck(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f.sources(), o)
 		},
 	}
 	f.register(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the compiled configuration (every default and inheritance applied) as JSON")
+	c.Flags().BoolVar(&o.json, "json", false, "print the compiled configuration (every default and inheritance applied) as JSON; with --probe, the probe results")
+	c.Flags().BoolVar(&o.probe, "probe", false, "send one request to each lb member and check its session cookie and route (jvmRoute) against the configuration")
+	c.Flags().StringVar(&o.probePath, "probe-path", "/", "path (and query) the probe requests; use a page that creates a session")
+	c.Flags().DurationVar(&o.probeTimeout, "probe-timeout", 10*time.Second, "how long each member may take to answer the probe")
 	return c
 }
 
-func runCheck(stdout, stderr io.Writer, src config.Sources, asJSON bool) error {
+// checkOptions are check's flags.
+type checkOptions struct {
+	json, probe  bool
+	probePath    string
+	probeTimeout time.Duration
+}
+
+func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources, o checkOptions) error {
 	cfg, problems := config.Load(src)
 	if cfg != nil {
 		problems = append(problems, cfg.RiskWarnings()...)
 	}
 	report := stdout
-	if asJSON {
+	if o.json {
 		report = stderr
 	}
 	for _, p := range problems {
@@ -45,7 +62,10 @@ func runCheck(stdout, stderr io.Writer, src config.Sources, asJSON bool) error {
 		fmt.Fprintf(report, "%d error(s), %d warning(s)\n", len(problems.Errors()), len(problems.Warnings()))
 		return exitError{code: 1}
 	}
-	if asJSON {
+	if o.probe {
+		return runProbe(ctx, stdout, report, cfg, o)
+	}
+	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(cfg)
@@ -56,5 +76,32 @@ func runCheck(stdout, stderr io.Writer, src config.Sources, asJSON bool) error {
 	}
 	fmt.Fprintf(report, "configuration OK: %d worker(s) listed, %d mount rule(s), %d warning(s)\n",
 		len(cfg.List), rules, len(problems.Warnings()))
+	return nil
+}
+
+// runProbe is check --probe: the table (or JSON) of what every lb member
+// answered; exit status 1 when one is unreachable or mismatched.
+func runProbe(ctx context.Context, stdout, report io.Writer, cfg *config.Config, o checkOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rs := server.Probe(ctx, cfg, server.ProbeOptions{Path: o.probePath, Timeout: o.probeTimeout})
+	if len(rs) == 0 {
+		fmt.Fprintln(report, "no lb member to probe")
+	}
+	var failed int
+	if o.json {
+		n, err := server.WriteProbeJSON(stdout, rs)
+		if err != nil {
+			return err
+		}
+		failed = n
+	} else {
+		fmt.Fprintf(stdout, "probing %d member(s) with GET %s\n\n", len(rs), o.probePath)
+		failed = server.WriteProbeTable(stdout, rs)
+	}
+	if failed > 0 {
+		return exitError{code: 1}
+	}
 	return nil
 }

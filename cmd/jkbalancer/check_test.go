@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCheckProbe runs check --probe through the command: a member whose
+// session carries its route passes; one that is down fails the command.
+func TestCheckProbe(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			w.Header().Add("Set-Cookie", "JSESSIONID=ABC.web; Path=/")
+		}
+	}))
+	defer web.Close()
+	host, port, _ := net.SplitHostPort(web.Listener.Addr().String())
+	props := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=web\n" +
+		"worker.web.type=http\nworker.web.host=" + host + "\nworker.web.port=" + port + "\n"
+	wf := filepath.Join(t.TempDir(), "workers.properties")
+	if err := os.WriteFile(wf, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		c := newRootCommand()
+		c.SetOut(&out)
+		c.SetErr(&out)
+		c.SetArgs(append([]string{"check", "--workers", wf, "--probe"}, args...))
+		err := c.Execute()
+		return out.String(), err
+	}
+	out, err := run("--probe-path", "/login")
+	if err != nil || !strings.Contains(out, "lb  web") || !strings.Contains(out, "1 member(s) probed, 0 problem(s)") {
+		t.Fatalf("healthy member: %v\n%s", err, out)
+	}
+	out, err = run()
+	if err != nil || !strings.Contains(out, "no session created at /") {
+		t.Fatalf("no session at /: %v\n%s", err, out)
+	}
+	out, err = run("--probe-path", "/login", "--json")
+	var doc struct{ Problems int }
+	if err != nil || json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &doc) != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+
+	web.Close()
+	out, err = run("--probe-path", "/login", "--probe-timeout", "2s")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "unreachable") {
+		t.Fatalf("member down: %v\n%s", err, out)
+	}
+}

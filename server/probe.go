@@ -1,0 +1,283 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// `jkbalancer check --probe`: one request to every member of every lb
+// before go-live, to see the session cookie and route each one hands out
+// and compare them with the configuration, the way the session-route
+// doctor (worker/doctor.go) does on live traffic.
+
+// ProbeOptions configure Probe.
+type ProbeOptions struct {
+	// Path is the request path (and query); "" = "/". It should create a
+	// session: Tomcat's default page does not.
+	Path string
+	// Timeout bounds each member's answer (connect and reply); 0 = 10 s.
+	Timeout time.Duration
+	// Resolve resolves member hosts; nil = the system resolver.
+	Resolve func(host string, preferIPv6 bool) (string, error)
+}
+
+// ProbeResult is what one member of one lb answered.
+type ProbeResult struct {
+	LB      string `json:"lb"`
+	Member  string `json:"member"`
+	Type    string `json:"type"`    // ajp13 or http
+	Address string `json:"address"` // host:port as configured
+	// Reachable: a response came back; Status is its status, Error why
+	// there was none.
+	Reachable bool   `json:"reachable"`
+	Status    int    `json:"status,omitempty"`
+	Error     string `json:"error,omitempty"`
+	// Cookie and SessionRoute are the session cookie the member set (or
+	// the session path parameter of its Location) and the route of the id.
+	Cookie       string `json:"cookie,omitempty"`
+	SessionRoute string `json:"session_route,omitempty"`
+	// Route and SessionCookie are what the configuration says.
+	Route         string `json:"route"`
+	SessionCookie string `json:"session_cookie"`
+	Sticky        bool   `json:"sticky_session"`
+	// Result is "ok", "unreachable", "no_session", or a doctor kind
+	// (route_mismatch, no_route, cookie_name); Problem and Fix explain it.
+	Result  string `json:"result"`
+	Problem string `json:"problem,omitempty"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Failed reports a member that would break sticky sessions or cannot be
+// reached: check --probe exits 1 for it.
+func (r *ProbeResult) Failed() bool {
+	return r.Result != "ok" && r.Result != "no_session"
+}
+
+// Probe sends one GET to every member of every listed lb, in parallel,
+// and judges what each answered. Nothing is retried.
+func Probe(ctx context.Context, cfg *config.Config, o ProbeOptions) []ProbeResult {
+	if o.Path == "" {
+		o.Path = "/"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Resolve == nil {
+		o.Resolve = resolveHost
+	}
+	var out []ProbeResult
+	var jobs []probeJob
+	for _, name := range cfg.List {
+		w := cfg.Workers[name]
+		if w == nil || w.Type != config.TypeLB || w.LB == nil {
+			continue
+		}
+		for _, m := range w.LB.BalanceWorkers {
+			if mw := cfg.Workers[m]; mw != nil && mw.AJP != nil {
+				jobs = append(jobs, probeJob{cfg: cfg, lb: w, name: m, a: mw.AJP, idx: len(out)})
+				out = append(out, ProbeResult{})
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8) // at most 8 members at once
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[j.idx] = probeOne(ctx, cfg, j, &o)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+type probeJob struct {
+	cfg  *config.Config
+	lb   *config.Worker
+	name string
+	a    *config.AJP
+	idx  int
+}
+
+// probeOne probes one member and judges the answer.
+func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptions) ProbeResult {
+	lbc := j.lb.LB
+	r := ProbeResult{LB: j.lb.Name, Member: j.name, Type: config.TypeAJP13, Address: j.a.Address(),
+		Route: j.a.Route, SessionCookie: lbc.SessionCookie, Sticky: lbc.StickySession}
+	if j.a.HTTP != nil {
+		r.Type = config.TypeHTTP
+	}
+	if r.Route == "" {
+		r.Route = j.name // mod_jk: the route defaults to the worker name
+	}
+	if r.SessionCookie == "" {
+		r.SessionCookie = "JSESSIONID"
+	}
+	path := lbc.SessionPath
+	if path == "" {
+		path = ";jsessionid"
+	}
+	h, err := probeRequest(ctx, cfg, j, o)
+	if err != nil {
+		r.Result, r.Error = "unreachable", err.Error()
+		r.Problem = "member " + j.name + " did not answer: " + err.Error()
+		r.Fix = "check that it runs and listens on " + r.Address + " (and the secret, for AJP)"
+		return r
+	}
+	r.Reachable, r.Status = true, h.status
+	judgeProbe(&r, worker.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
+	return r
+}
+
+// judgeProbe compares the session the member handed out with the
+// configuration, with the doctor's rules and words.
+func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath string) {
+	f := worker.Finding{LB: r.LB, Member: r.Member, Addr: r.Address, Configured: r.Route}
+	switch {
+	case s.ID != "":
+		r.Cookie = r.SessionCookie
+		if s.From == "Location" {
+			r.Cookie = "(URL " + s.From + ")"
+		}
+		r.SessionRoute, _ = worker.RouteOf(s.ID)
+		f.Kind, f.Seen = worker.JudgeRoute(s.ID, r.Route, domainOf(j.a))
+	case s.Foreign != "":
+		r.Cookie = s.Foreign
+		f.Kind, f.Seen, f.Configured = worker.KindCookieName, s.Foreign, r.SessionCookie
+	default:
+		r.Result = "no_session"
+		r.Problem = "no session created at " + probePath
+		r.Fix = "use --probe-path with a page that creates one"
+		return
+	}
+	if f.Kind == 0 {
+		r.Result = "ok"
+		return
+	}
+	if !r.Sticky {
+		// Without sticky sessions the route does not matter.
+		r.Result = "ok"
+		return
+	}
+	proxyURL := ""
+	if j.a.Proxy != nil {
+		proxyURL = j.a.Proxy.URL
+	}
+	worker.Describe(&f, routeOwner(j, f.Seen), proxyURL)
+	r.Result, r.Problem, r.Fix = f.Kind.String(), f.Problem, f.Fix
+}
+
+// domainOf is the member's domain: configured, or the part of its route
+// before the first '.' (mod_jk validate).
+func domainOf(a *config.AJP) string {
+	if a.Domain != "" {
+		return a.Domain
+	}
+	for i := 0; i < len(a.Route); i++ {
+		if a.Route[i] == '.' {
+			return a.Route[:i]
+		}
+	}
+	return ""
+}
+
+// routeOwner is the other member of the lb whose route is route.
+func routeOwner(j probeJob, route string) string {
+	for _, m := range j.lb.LB.BalanceWorkers {
+		w := j.cfg.Workers[m]
+		if m == j.name || w == nil || w.AJP == nil {
+			continue
+		}
+		if r := w.AJP.Route; r == route || (r == "" && m == route) {
+			return m
+		}
+	}
+	return ""
+}
+
+// probeHead is the response head a member answered with.
+type probeHead struct {
+	status int
+	h      http.Header
+}
+
+// probeRequest sends GET path to the member, through the same code a
+// request takes when served, and returns the response head.
+func probeRequest(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptions) (*probeHead, error) {
+	a := *j.a
+	a.Retries, a.BusyLimit = 1, 0
+	ms := int(o.Timeout / time.Millisecond)
+	for _, v := range []*int{&a.SocketConnectTimeout, &a.ReplyTimeout} {
+		if *v <= 0 || *v > ms {
+			*v = ms
+		}
+	}
+	addr := "0.0.0.0:0"
+	if a.Port > 0 {
+		ip, err := o.Resolve(a.Host, a.PreferIPv6)
+		if err != nil {
+			return nil, err
+		}
+		addr = net.JoinHostPort(ip, strconv.Itoa(a.Port))
+	}
+	m := worker.NewMember(worker.Spec{Name: j.name, AJP: &a, Addr: addr,
+		Options: worker.Options{Secret: j.lb.LB.Secret, Logger: slog.New(slog.DiscardHandler)}})
+	defer m.Close()
+
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	u, err := url.Parse("http://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) + o.Path)
+	if err != nil {
+		return nil, err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	hr.RequestURI = u.RequestURI()
+	hr.RemoteAddr = "127.0.0.1:0"
+	hr.Header.Set("User-Agent", "jkbalancer-check-probe")
+	rq := getRequest()
+	defer putRequest(rq)
+	rq.fill(hr, paths{match: u.EscapedPath(), forward: u.EscapedPath()}, nil, &cfg.Server)
+	if err := rq.readBody(hr, 0); err != nil {
+		return nil, err
+	}
+	pw := &probeWriter{h: http.Header{}}
+	if err := m.Serve(pw, &rq.Request); err != nil {
+		return nil, err
+	}
+	return &probeHead{status: pw.status, h: pw.h}, nil
+}
+
+// probeWriter keeps the response head and throws the body away.
+type probeWriter struct {
+	h      http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header { return p.h }
+
+func (p *probeWriter) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *probeWriter) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+func (p *probeWriter) Flush() {}
