@@ -27,9 +27,9 @@ import (
 //     place; removed listeners drain like a SIGTERM (reloadfront.go);
 //   - the health checker of the old runtime stops, the new one starts.
 //
-// The error log's destination, level and format, and the request log's
-// file, are opened once: a reload that changes them says a restart is
-// needed and keeps the current ones.
+// The error log's destination, level and format, the request log's file
+// and the admin listener are set up once: a reload that changes them says
+// a restart is needed and keeps the current ones.
 
 // ErrClosed is returned by Reload once the server drains or is closed.
 var ErrClosed = errors.New("server is shutting down")
@@ -162,16 +162,18 @@ func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
 		"members_kept", kept, "members_new", len(next.instances)-kept)
 }
 
-// warnRestart logs the settings a reload cannot change: the logs are
-// opened once, at start.
+// warnRestart logs the settings a reload cannot change: the logs and the
+// admin listener are opened once, at start.
 func (s *Server) warnRestart(old, next *config.Config) {
 	o, n := &old.Server.Log, &next.Server.Log
+	oa, na := &old.Server.Admin, &next.Server.Admin
 	for _, c := range []struct {
 		name     string
 		was, now string
 	}{
 		{"log.file", o.File, n.File}, {"log.level", o.Level, n.Level},
 		{"log.format", o.Format, n.Format}, {"log.request_file", o.RequestFile, n.RequestFile},
+		{"admin.listen", oa.Listen, na.Listen}, {"admin.metrics_path", oa.MetricsPath, na.MetricsPath},
 	} {
 		if c.was != c.now {
 			s.log.Warn("reload: this setting changes only at the next restart; the current value stays",
