@@ -92,6 +92,8 @@ func checkAdmin(a *Admin, c *collector) {
 		c.errorf(a.PathPos, "", "admin.metrics_path", "%q does not begin with '/' (write e.g. /metrics)", p)
 	case p == "/healthz" || p == "/readyz":
 		c.errorf(a.PathPos, "", "admin.metrics_path", "%q is taken by the health endpoint of the same name", p)
+	case strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-~") != "":
+		c.errorf(a.PathPos, "", "admin.metrics_path", "%q: use only letters, digits and / . _ - ~", p)
 	}
 	if a.Listen == "" {
 		return

@@ -26,6 +26,7 @@ func TestAdminListen(t *testing.T) {
 		{name: "disabled", yaml: "admin: {listen: \"127.0.0.1:9000\", enabled: false}", want: ""},
 		{name: "no port", yaml: "admin: {listen: \"127.0.0.1\"}", want: "error: is not host:port"},
 		{name: "bad port", yaml: "admin: {listen: \"127.0.0.1:http\"}", want: "error: is not a number"},
+		{name: "path chars", yaml: "admin: {metrics_path: \"/m{x}\"}", want: "error: use only letters"},
 		{name: "path clash", yaml: "admin: {metrics_path: /readyz}", want: "error: is taken by the health endpoint"},
 		{name: "flag", yaml: "admin: {listen: \"127.0.0.1:9000\"}", flag: "127.0.0.1:9001", want: "127.0.0.1:9001"},
 		{name: "flag off", flag: "off", want: ""},

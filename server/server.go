@@ -36,6 +36,7 @@ type Server struct {
 	resolve func(string, bool) (string, error)
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[requestLog]
+	admin   adminListener // /metrics, /healthz, /readyz (admin.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -75,6 +76,10 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	s.logs = logs
 	s.log = logs.errorLog
+	if err := s.initAdmin(cfg.Server.Admin); err != nil {
+		logs.Close()
+		return nil, err
+	}
 	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve})
 	if err != nil {
 		logs.Close()
@@ -101,6 +106,12 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return err
 	}
+	if err := s.admin.listen(); err != nil {
+		for _, f := range fronts {
+			f.close()
+		}
+		return err
+	}
 	s.fronts, s.listening = fronts, true
 	return nil
 }
@@ -124,6 +135,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, f := range s.fronts {
 		s.startFrontLocked(f)
 	}
+	s.admin.serving.Store(true) // /readyz may say ready
 	s.mu.Unlock()
 	s.log.Info("jkbalancer serving", "listen", s.Addrs(), "workers", s.rt.Load().names())
 
@@ -168,7 +180,8 @@ func (s *Server) newHTTPServer(f *front) *http.Server {
 // shutdown drains: stop accepting, wait for in-flight requests up to the
 // configured timeout, then close what is left.
 func (s *Server) shutdown() {
-	s.reloadMu.Lock() // waits for a reload in progress; refuses later ones
+	s.admin.draining.Store(true) // /readyz: 503 from now on
+	s.reloadMu.Lock()            // waits for a reload in progress; refuses later ones
 	s.closed = true
 	s.reloadMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout())
@@ -212,6 +225,7 @@ func (s *Server) Close() error {
 	s.fronts = nil
 	s.mu.Unlock()
 	s.bg.Wait()
+	s.admin.close()
 	if rt := s.rt.Swap(nil); rt != nil {
 		rt.close()
 	}

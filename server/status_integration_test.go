@@ -212,11 +212,11 @@ func TestStatusKeySetsMatchModJK(t *testing.T) {
 // status URL exactly as an existing script would (GET, mime=txt): new
 // sessions avoid tc1 at once, a session already on tc1 still reaches it,
 // and after a restart of jkbalancer with the same files tc1 is still
-// disabled (state_file).
+// disabled (state_file). /metrics on the admin listener shows it each time.
 func TestStatusUpdateRoutesAtOnceAndSurvivesRestart(t *testing.T) {
 	tcs := itTomcats(t)
 	spec := itSpec{workers: tcWorkers(tcs, "R"), jkMounts: tcMounts}
-	yaml := "state_file: " + filepath.Join(t.TempDir(), "jk.state") + "\n"
+	yaml := "state_file: " + filepath.Join(t.TempDir(), "jk.state") + "\n" + adminYAML
 	j := itStartJKB(t, spec, yaml)
 
 	// A session on tc1: method R alternates new sessions between the two.
@@ -244,6 +244,7 @@ func TestStatusUpdateRoutesAtOnceAndSurvivesRestart(t *testing.T) {
 	if node := tcFields(string(stDo(sticky, "/session.jsp")))["node"]; node != "tc1" {
 		t.Errorf("the session on disabled tc1 went to %s", node)
 	}
+	stWantDisabledMetric(t, j.srv)
 
 	// Restart with the same files.
 	j.srv.Close()
@@ -251,6 +252,7 @@ func TestStatusUpdateRoutesAtOnceAndSurvivesRestart(t *testing.T) {
 	if prop := stGet(t, j2.addr, "/jk-status?mime=prop"); !strings.Contains(prop, "worker.tc1.activation=DIS\n") {
 		t.Fatalf("after the restart tc1 is not disabled:\n%s", prop)
 	}
+	stWantDisabledMetric(t, j2.srv)
 	fresh = newTCClient(t, j2.addr, nil)
 	for i := 0; i < 4; i++ {
 		if node := tcFields(string(stDo(fresh, "/session.jsp")))["node"]; node != "tc2" {
@@ -259,6 +261,18 @@ func TestStatusUpdateRoutesAtOnceAndSurvivesRestart(t *testing.T) {
 	}
 	if node := tcFields(string(stDo(stRetarget(sticky, j2.addr), "/session.jsp")))["node"]; node != "tc1" {
 		t.Errorf("after the restart, the tc1 session went to %s", node)
+	}
+}
+
+// stWantDisabledMetric checks that /metrics shows tc1 disabled and tc2
+// active in lb.
+func stWantDisabledMetric(t *testing.T, srv *Server) {
+	t.Helper()
+	m := scrapeMetrics(t, srv.AdminAddr())
+	for _, c := range []struct{ member, act string }{{"tc1", "DIS"}, {"tc2", "ACT"}} {
+		if got := m.get("jkbalancer_member_activation", "lb", "lb", "member", c.member, "activation", c.act); got != 1 {
+			t.Errorf("/metrics: %s activation %s = %v, want 1", c.member, c.act, got)
+		}
 	}
 }
 
