@@ -18,7 +18,7 @@ import (
 
 // reloadRig runs a jkbalancer from files in a directory that a test
 // rewrites between reloads. "jkbalancer.yaml" is the config file; it may
-// use $DIR for the directory.
+// use $DIR for the directory, and has no admin listener unless it says so.
 type reloadRig struct {
 	t    *testing.T
 	dir  string
@@ -57,6 +57,9 @@ func (r *reloadRig) writeAll(files map[string]string) {
 	r.t.Helper()
 	for name, text := range files {
 		text = strings.ReplaceAll(text, "$DIR", r.dir)
+		if name == "jkbalancer.yaml" && !strings.Contains(text, "admin:") {
+			text += "admin: {listen: \"\"}\n" // no admin listener on its default port
+		}
 		if err := os.WriteFile(filepath.Join(r.dir, name), []byte(text), 0o600); err != nil {
 			r.t.Fatal(err)
 		}

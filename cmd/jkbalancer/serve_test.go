@@ -49,7 +49,7 @@ func TestServeReloadsOnHangup(t *testing.T) {
 	}
 	logFile := filepath.Join(dir, "error.log")
 	write("jkbalancer.yaml", "listen: [\"127.0.0.1:0\"]\nworkers_file: workers.properties\nmount_file: uriworkermap.properties\n"+
-		"mount_file_reload: 0\nlog: {file: "+logFile+"}\n")
+		"mount_file_reload: 0\nlog: {file: "+logFile+"}\nadmin: {listen: \"\"}\n")
 	workers := "worker.list=jkstatus\nworker.jkstatus.type=status\n"
 	write("workers.properties", workers)
 	write("uriworkermap.properties", "/a=jkstatus\n")
