@@ -1,7 +1,12 @@
 package server
 
 import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/jkbalancer/jkbalancer/balancer"
+	"github.com/jkbalancer/jkbalancer/status"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -61,10 +66,18 @@ func (b doctorBook) KnownRoute(route string) bool {
 }
 
 // Findings returns what the session-route doctor found so far, for every
-// lb: for the metrics and for tests.
-func (s *Server) Findings() []worker.Finding {
-	if rt := s.rt.Load(); rt != nil {
-		return rt.doctor.Findings()
+// lb.
+func (s *Server) Findings() []worker.Finding { return runtimeFindings(&s.rt) }
+
+func runtimeFindings(rt *atomic.Pointer[runtime]) []worker.Finding {
+	if r := rt.Load(); r != nil {
+		return r.doctor.Findings()
 	}
 	return nil
+}
+
+// doctorCollector exports the findings of the runtime in use at each
+// scrape as jkbalancer_session_route_problems{lb,member,kind}.
+func doctorCollector(rt *atomic.Pointer[runtime]) prometheus.Collector {
+	return status.NewDoctorCollector(func() []worker.Finding { return runtimeFindings(rt) })
 }

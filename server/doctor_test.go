@@ -62,7 +62,8 @@ func doctorRig(t *testing.T) *testServer {
 	t.Cleanup(web.Close)
 	host, port := hostPort(t, web)
 	props += "worker.web.type=http\nworker.web.host=" + host + "\nworker.web.port=" + port + "\n"
-	return startServer(t, map[string]string{"workers.properties": props}, "/app/*=lb", "/two/*=lb2", "/jk-status=jkstatus")
+	return startServer(t, map[string]string{"workers.properties": props, "jkbalancer.yaml": adminYAML},
+		"/app/*=lb", "/two/*=lb2", "/jk-status=jkstatus")
 }
 
 func TestDoctorFindsEachCauseOnce(t *testing.T) {
@@ -125,7 +126,20 @@ func TestDoctorFindsEachCauseOnce(t *testing.T) {
 		!strings.Contains(f.Problem, "elsewhere") {
 		t.Errorf("redirect: %+v", f)
 	}
+	m := scrapeMetrics(t, ts.srv.AdminAddr())
+	for _, w := range want {
+		if v := m.get("jkbalancer_session_route_problems", "lb", "lb", "member", w.member, "kind", w.kind); v != 1 {
+			t.Errorf("metric for %s/%s: %v", w.member, w.kind, v)
+		}
+	}
+	if v := m.get("jkbalancer_session_route_problems", "lb", "lb", "member", "good", "kind", "route_mismatch"); v != -1 {
+		t.Errorf("a series for the correct member: %v", v)
+	}
 	checkDoctorStatus(t, ts, want)
+	if v := scrapeMetrics(t, ts.srv.AdminAddr()).get("jkbalancer_session_route_problems", "lb", "lb",
+		"member", "wrong", "kind", "route_mismatch"); v != -1 {
+		t.Errorf("the series outlived the reset: %v", v)
+	}
 }
 
 // docGet sends a GET with an optional Cookie and does not follow
@@ -207,5 +221,44 @@ func TestDoctorQuietOnHealthyLB(t *testing.T) {
 	_, txt, _ := get(t, ts.base+"/jk-status?mime=txt")
 	if strings.Contains(txt, "Session Route") || strings.Contains(ts.log.String(), "session-route doctor") {
 		t.Errorf("status or log mention the doctor:\n%s\n%s", txt, ts.log)
+	}
+}
+
+// TestDoctorFindingsSurviveReload: a reload keeps the findings of members
+// that still exist (and logs nothing again), drops those of a member that
+// is gone, and drops a finding the new configuration fixes (the route).
+func TestDoctorFindingsSurviveReload(t *testing.T) {
+	a, b := ajptest.NewServer(ajptest.EchoHandler("xa")), ajptest.NewServer(ajptest.EchoHandler("xb"))
+	defer a.Close()
+	defer b.Close()
+	both := []*ajptest.Server{a, b}
+	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": lbYAML(""), "workers.properties": lbWorkers(both, "")})
+	for i := 0; i < 4; i++ {
+		docGet(t, r.url("/x"), "")
+	}
+	kinds := func() string {
+		var out []string
+		for _, f := range r.srv.Findings() {
+			out = append(out, f.Member+":"+f.Seen)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := kinds(); got != "t1:xa t2:xb" {
+		t.Fatalf("before: %q", got)
+	}
+	r.mustReload(map[string]string{"workers.properties": lbWorkers(both, "worker.lb.method=B\n")})
+	for i := 0; i < 4; i++ {
+		docGet(t, r.url("/x"), "")
+	}
+	if got := kinds(); got != "t1:xa t2:xb" {
+		t.Errorf("after a reload that changes nothing for them: %q", got)
+	}
+	if n := strings.Count(r.log.String(), "session-route doctor"); n != 2 {
+		t.Errorf("%d doctor lines, want 2 (no second report after the reload)", n)
+	}
+	// t2 gone; t1's route fixed to what its Tomcat says.
+	r.mustReload(map[string]string{"workers.properties": lbWorkers([]*ajptest.Server{a}, "worker.t1.route=xa\n")})
+	if got := kinds(); got != "" {
+		t.Errorf("after removing t2 and fixing t1: %q", got)
 	}
 }

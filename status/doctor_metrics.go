@@ -1,0 +1,50 @@
+package status
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// DoctorCollector exports the session-route doctor's findings as the gauge
+// jkbalancer_session_route_problems{lb,member,kind}: how many distinct
+// causes of that kind the doctor holds for the member (member "" for
+// unknown routes clients send). It holds nothing itself: each scrape reads
+// the findings, so a status reset (which clears them) takes the series
+// away, and an alert on "> 0" fires once per broken member.
+type DoctorCollector struct {
+	findings func() []worker.Finding
+	desc     *prometheus.Desc
+}
+
+// NewDoctorCollector builds the collector over the function that returns
+// the current findings (Server.Findings).
+func NewDoctorCollector(findings func() []worker.Finding) *DoctorCollector {
+	return &DoctorCollector{findings: findings, desc: prometheus.NewDesc("jkbalancer_session_route_problems",
+		"Distinct causes found by the session-route doctor that break sticky sessions "+
+			"(kind: route_mismatch, no_route, cookie_name, unknown_route); see the status page for the fix.",
+		[]string{"lb", "member", "kind"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *DoctorCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *DoctorCollector) Collect(ch chan<- prometheus.Metric) {
+	type key struct {
+		lb, member string
+		kind       worker.FindingKind
+	}
+	var order []key
+	n := map[key]int{}
+	for _, f := range c.findings() {
+		k := key{f.LB, f.Member, f.Kind}
+		if n[k] == 0 {
+			order = append(order, k)
+		}
+		n[k]++
+	}
+	for _, k := range order {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n[k]), k.lb, k.member, k.kind.String())
+	}
+}

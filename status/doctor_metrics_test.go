@@ -1,0 +1,59 @@
+package status
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// gatherDoctor registers c in a fresh registry and returns its series as
+// "kind lb member value" lines, sorted.
+func gatherDoctor(t *testing.T, c prometheus.Collector) []string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, mf := range mfs {
+		if mf.GetName() != "jkbalancer_session_route_problems" || mf.GetType().String() != "GAUGE" {
+			t.Fatalf("family %s %s", mf.GetName(), mf.GetType())
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %g", l["kind"], l["lb"], l["member"], m.GetGauge().GetValue()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestDoctorCollector(t *testing.T) {
+	var fs []worker.Finding
+	c := NewDoctorCollector(func() []worker.Finding { return fs })
+	if got := gatherDoctor(t, c); len(got) != 0 {
+		t.Fatalf("series without findings: %v", got)
+	}
+	fs = []worker.Finding{
+		{LB: "lb", Member: "n1", Kind: worker.KindRouteMismatch, Seen: "a"},
+		{LB: "lb", Member: "n1", Kind: worker.KindRouteMismatch, Seen: "b"},
+		{LB: "lb", Member: "n2", Kind: worker.KindNoRoute},
+		{LB: "lb", Kind: worker.KindUnknownRoute, Seen: "old"},
+	}
+	want := "no_route lb n2 1|route_mismatch lb n1 2|unknown_route lb  1"
+	if got := strings.Join(gatherDoctor(t, NewDoctorCollector(func() []worker.Finding { return fs })), "|"); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
