@@ -38,9 +38,11 @@ type adminListener struct {
 	cfg config.Admin
 	log *slog.Logger
 	// reg is the Server's registry (never the process-global default
-	// one, so two Servers in one process do not mix). Collectors that
-	// read the running configuration are registered once, in New, and
-	// read the current runtime at each scrape; see runtimeCollector.
+	// one, so two Servers in one process do not mix). This is the hook
+	// for metrics of the running configuration: initAdmin registers
+	// collectors once, in New, that read s.rt at each scrape
+	// (workersCollector, doctorCollector), so a reload needs nothing
+	// from them.
 	reg *prometheus.Registry
 	// ready reports whether the workers can take requests, and why not.
 	ready func() (bool, string)

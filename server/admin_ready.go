@@ -9,35 +9,22 @@ import (
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/status"
+	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // What the admin listener reads from the running configuration: the
 // workers for /metrics, their readiness for /readyz. Both read whatever
 // runtime is current when asked, so a reload needs nothing from them.
 
-// runtimeCollector is the hook for metrics of the running configuration:
-// register one on the Server's registry (adminListener.reg) in New, and
-// collect runs at every scrape on the runtime in use then. It is how the
-// lb and worker metrics are exported, and how other parts of the server
-// (the session-route doctor) add theirs.
-type runtimeCollector struct {
-	rt      *atomic.Pointer[runtime]
-	descs   []*prometheus.Desc
-	collect func(rt *runtime, ch chan<- prometheus.Metric)
-}
-
-// Describe implements prometheus.Collector.
-func (c *runtimeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d
+// instanceMetrics returns the never-reset metrics of rt's instance of key,
+// nil (new ones) when there is none or rt is nil: a member a reload
+// rebuilds counts on from where the previous instance stood, and a scrape
+// never sees its counters go down.
+func (rt *runtime) instanceMetrics(key instanceKey) *worker.Metrics {
+	if old := rt.instance(key); old != nil {
+		return old.m.Metrics()
 	}
-}
-
-// Collect implements prometheus.Collector; nothing once the Server closed.
-func (c *runtimeCollector) Collect(ch chan<- prometheus.Metric) {
-	if rt := c.rt.Load(); rt != nil {
-		c.collect(rt, ch)
-	}
+	return nil
 }
 
 // workersCollector exports the lbs and workers of the current runtime

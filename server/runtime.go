@@ -214,6 +214,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.AJP, lbSecret str
 	} else {
 		in.m = worker.NewMember(worker.Spec{
 			Name: name, AJP: a, Addr: addr, Counters: c,
+			Metrics: d.previous.instanceMetrics(key), // counting on (admin_ready.go)
 			Options: worker.Options{
 				FlushPackets: rt.cfg.Server.Options.FlushPackets,
 				FlushHeader:  rt.cfg.Server.Options.FlushHeader,
