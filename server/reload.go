@@ -140,8 +140,7 @@ func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
 	if t := next.cfg.Server.ShutdownTimeout; t > 0 {
 		timeout = t
 	}
-	next.health.Start()
-	next.watchMountFile()
+	next.start()
 	s.rt.Store(next)
 	s.reqlog.Store(rl)
 	if plan != nil {
@@ -160,6 +159,16 @@ func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
 	}
 	s.log.Info("configuration reloaded", "workers", next.names(), "listen", s.Addrs(),
 		"members_kept", kept, "members_new", len(next.instances)-kept)
+}
+
+// start puts a built runtime to use: its health checker runs, the
+// session-route doctor answers from its lbs, and the mount file is
+// watched from the version it was built with. Not earlier: a reload that
+// is refused after building must leave the running generation as it was.
+func (rt *runtime) start() {
+	rt.health.Start()
+	rt.adoptDoctor()
+	rt.watchMountFile()
 }
 
 // warnRestart logs the settings a reload cannot change: the logs and the

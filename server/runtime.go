@@ -116,9 +116,8 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 		rt.closeMembers(d.previous)
 		return nil, err
 	}
-	// Started by the owner once the runtime is put to use.
+	// Started by rt.start (reload.go) once the runtime is put to use.
 	rt.health = health.New(health.Spec{Groups: rt.groups, Now: d.now, Logger: d.log})
-	rt.adoptDoctor()
 	return rt, nil
 }
 

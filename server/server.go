@@ -91,8 +91,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		logs.Close()
 		return nil, err
 	}
-	rt.health.Start()
-	rt.watchMountFile()
+	rt.start()
 	s.rt.Store(rt)
 	s.reqlog.Store(rl)
 	return s, nil
