@@ -51,6 +51,16 @@ func (r *run) sessionCheck(rec *record) worker.SessionCheck {
 	return worker.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
 }
 
+// noteUnknown tells the doctor, once per request, that its session route
+// names nothing in this lb. It runs without lb.mu.
+func (lb *LB) noteUnknown(r *run, c *choice) {
+	if c.unknown == "" || r.unknownSeen {
+		return
+	}
+	r.unknownSeen = true
+	lb.doc.UnknownRoute(c.unknown)
+}
+
 // unknownRoute reports whether no member has route as its route and no
 // member's domain is the route's domain part: nothing in this lb could
 // ever take such a session (whatever the members' states).

@@ -38,6 +38,7 @@ type run struct {
 	// session-route doctor), read with these names.
 	check        bool
 	path, cookie string
+	unknownSeen  bool // the request's unknown route went to the doctor
 
 	attempt, round int
 	forced         bool   // forced recovery happens once per request
@@ -100,6 +101,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 				forced = lb.forceRecoveryLocked(r.states)
 			}
 			lb.mu.Unlock()
+			lb.noteUnknown(&r, &c) // also when sticky_session_force refuses it
 			if forced > 0 {
 				lb.log.Info("lb forcing recovery once", "lb", lb.name, "members", forced)
 				continue // does not count as an attempt
@@ -111,9 +113,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 		rec := lb.t.recs[c.idx]
 		at := lb.electLocked(&r, rec, c)
 		lb.mu.Unlock()
-		if c.unknown != "" && r.tried == 0 {
-			lb.doc.UnknownRoute(c.unknown)
-		}
+		lb.noteUnknown(&r, &c)
 
 		// The lock is not held while the member works.
 		out, err := rec.m.Forward(w, req, at)

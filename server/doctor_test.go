@@ -262,3 +262,22 @@ func TestDoctorFindingsSurviveReload(t *testing.T) {
 		t.Errorf("after removing t2 and fixing t1: %q", got)
 	}
 }
+
+// TestDoctorUnknownRouteWithForce: with sticky_session_force a session
+// route that names no member is refused (503, as mod_jk); the doctor
+// still says why.
+func TestDoctorUnknownRouteWithForce(t *testing.T) {
+	t1, t2 := ajptest.NewServer(ajptest.EchoHandler("t1")), ajptest.NewServer(ajptest.EchoHandler("t2"))
+	defer t1.Close()
+	defer t2.Close()
+	ts := startServer(t, map[string]string{"workers.properties": twoMembers(t1, t2, "worker.lb.sticky_session_force=true\n")}, "/*=lb")
+	for i := 0; i < 5; i++ {
+		if code := docGet(t, ts.base+"/x", "JSESSIONID=A.renamed"); code != 503 {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	fs := ts.srv.Findings()
+	if len(fs) != 1 || fs[0].Kind.String() != "unknown_route" || fs[0].Seen != "renamed" || fs[0].Count != 5 {
+		t.Fatalf("findings: %+v", fs)
+	}
+}
