@@ -37,7 +37,9 @@ func TestAdminMetricsREADME(t *testing.T) {
 	ts := startServer(t, map[string]string{"workers.properties": workers, "jkbalancer.yaml": adminYAML},
 		"/app/*=lb", "/solo/*=solo")
 	get(t, ts.base+"/app/x")
-	get(t, ts.base+"/solo/x")
+	if code, _, _ := get(t, ts.base+"/solo/x"); code != 200 {
+		t.Fatalf("/solo/x: %d", code)
+	}
 	resp, err := http.Get("http://" + ts.srv.AdminAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -65,5 +67,12 @@ func TestAdminMetricsREADME(t *testing.T) {
 	}
 	if len(exported) < 20 {
 		t.Errorf("only %d jkbalancer families exported", len(exported))
+	}
+	m := scrapeMetrics(t, ts.srv.AdminAddr())
+	if got := m.get("jkbalancer_worker_requests_total", "worker", "solo"); got != 1 {
+		t.Errorf("the direct worker's requests: %v, want 1", got)
+	}
+	if got := m.get("jkbalancer_worker_state", "worker", "solo", "state", "OK"); got != 1 {
+		t.Errorf("the direct worker's state OK: %v, want 1", got)
 	}
 }

@@ -91,8 +91,7 @@ func workersReady(rt *runtime) (bool, string) {
 // lbDown says why no member of the lb can take a new request, "" when one
 // can. A busy member counts as usable: busy is load, not failure.
 func lbDown(s balancer.Snapshot) string {
-	var b strings.Builder
-	b.WriteString("lb " + s.Name + ":")
+	parts := make([]string, 0, len(s.Members))
 	for _, m := range s.Members {
 		switch m.State {
 		case balancer.StateIdle, balancer.StateOK, balancer.StateRecover, balancer.StateForce, balancer.StateBusy:
@@ -100,7 +99,7 @@ func lbDown(s balancer.Snapshot) string {
 				return ""
 			}
 		}
-		b.WriteString(" " + m.Name + " " + m.State.String() + "/" + m.Activation.Code())
+		parts = append(parts, m.Name+" "+m.State.String()+" "+m.Activation.Code())
 	}
-	return b.String()
+	return "lb " + s.Name + ": " + strings.Join(parts, ", ")
 }

@@ -254,7 +254,7 @@ func TestAdminReadyz(t *testing.T) {
 		t.Fatalf("request with the only member down: %d", code)
 	}
 	code, body := httpStatus(t, admin+"/readyz")
-	if code != 503 || !strings.Contains(body, "lb lb: t1 ERR/ACT") {
+	if code != 503 || !strings.Contains(body, "lb lb: t1 ERR ACT") {
 		t.Fatalf("member down: %d %q", code, body)
 	}
 	if err := t1.Restart(); err != nil {
@@ -349,4 +349,23 @@ func newAdminServer(t *testing.T, workers, yaml string) *adminServer {
 func (as *adminServer) serve() {
 	as.served = true
 	go func() { as.srv.Serve(as.ctx); close(as.done) }()
+}
+
+// TestAdminReadyzNoUsableMember: an lb whose members are all stopped
+// (or disabled) is not ready from the start, and says which.
+func TestAdminReadyzNoUsableMember(t *testing.T) {
+	workers := "worker.list=lb\nworker.t1.host=127.0.0.1\nworker.t1.port=1\nworker.t1.activation=S\n" +
+		"worker.t2.host=127.0.0.1\nworker.t2.port=2\nworker.t2.activation=D\n" +
+		"worker.lb.type=lb\nworker.lb.balance_workers=t1,t2\n"
+	as := newAdminServer(t, workers, adminYAML)
+	as.serve()
+	want := "not ready: no worker can take a request: lb lb: t1 OK/IDLE STP, t2 OK/IDLE DIS"
+	var code int
+	var body string
+	if !waitFor(5*time.Second, func() bool {
+		code, body = httpStatus(t, "http://"+as.srv.AdminAddr()+"/readyz")
+		return strings.Contains(body, "no worker")
+	}) || code != 503 || strings.TrimSpace(body) != want {
+		t.Fatalf("/readyz: %d %q, want 503 %q", code, body, want)
+	}
 }
