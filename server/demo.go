@@ -29,7 +29,7 @@ type DemoOptions struct {
 // pattern operators build with mod_jk (two active members with lbfactor 1
 // and 5, a disabled hot standby that both redirect to).
 const demoWorkers = `# jkbalancer demo: written by "jkbalancer demo"
-worker.list=lb
+worker.list=lb,jkstatus
 worker.maintain=10
 worker.template.type=ajp13
 worker.template.host=127.0.0.1
@@ -50,6 +50,10 @@ worker.standby.activation=D
 worker.lb.type=lb
 worker.lb.balance_workers=node1,node2,standby
 worker.lb.recover_time=10
+# mod_jk's status worker, mounted at /jk-status; read_only keeps the demo
+# page from changing anything.
+worker.jkstatus.type=status
+worker.jkstatus.read_only=true
 `
 
 // RunDemo starts three in-process AJP members and the balancer in front of
@@ -71,7 +75,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if err := os.WriteFile(workersFile, []byte(text), 0o600); err != nil {
 		return err
 	}
-	cfg, problems := config.Load(config.Sources{WorkersFile: workersFile, Mounts: []string{"/*=lb"}, Listen: []string{o.Listen}})
+	cfg, problems := config.Load(config.Sources{WorkersFile: workersFile, Mounts: []string{"/*=lb", "/jk-status=jkstatus"}, Listen: []string{o.Listen}})
 	if cfg == nil {
 		return problems
 	}
@@ -97,7 +101,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if o.Once {
 		return nil
 	}
-	printTryIt(o.Out, base)
+	printTryIt(o.Out, base, srv.AdminAddr())
 	<-ctx.Done()
 	return nil
 }
@@ -167,7 +171,7 @@ func routeFromBody(body string, status int) string {
 	return fmt.Sprintf("(%d)", status)
 }
 
-func printTryIt(out io.Writer, base string) {
+func printTryIt(out io.Writer, base, admin string) {
 	fmt.Fprintf(out, `Try it (Ctrl-C stops the demo):
 
   # a new session: note the Set-Cookie JSESSIONID=<id>.<route> and the route= line
@@ -181,7 +185,17 @@ func printTryIt(out io.Writer, base string) {
 
   # a cookie whose route matches no member is balanced normally
   curl -s -b 'JSESSIONID=ABC.nosuchnode' %[1]s/ | grep route
+
+  # mod_jk's status worker (open %[1]s/jk-status in a browser), as a script reads it
+  curl -s '%[1]s/jk-status?mime=prop' | grep -E 'activation|state'
 `, base)
+	if admin != "" {
+		fmt.Fprintf(out, `
+  # Prometheus metrics, liveness and readiness on the admin listener
+  curl -s http://%[1]s/metrics | grep '^jkbalancer_member_requests_total'
+  curl -s http://%[1]s/readyz
+`, admin)
+	}
 }
 
 func port(s *ajptest.Server) string {
