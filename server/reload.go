@@ -136,13 +136,10 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 // commit swaps next in. It cannot fail.
 func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
 	s.warnRestart(old.cfg, next.cfg)
-	timeout := s.shutdownTimeout()
-	if t := next.cfg.Server.ShutdownTimeout; t > 0 {
-		timeout = t
-	}
 	next.start()
 	s.rt.Store(next)
 	s.reqlog.Store(rl)
+	timeout := s.shutdownTimeout() // the new configuration's
 	if plan != nil {
 		s.commitFronts(plan, timeout)
 	}

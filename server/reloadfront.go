@@ -23,6 +23,9 @@ type front struct {
 	ln   net.Listener
 	tls  atomic.Pointer[tlsListener] // nil = plain HTTP
 	hs   *http.Server                // set when served; guarded by Server.mu
+	// removed is set before a reload closes the socket: the accept error
+	// that follows is the drain, not a failure that should stop Serve.
+	removed atomic.Bool
 }
 
 // bindFronts binds every listener of ls, or none.
@@ -217,8 +220,9 @@ func (s *Server) drainFront(f *front, timeout time.Duration) {
 	s.mu.Lock()
 	hs := f.hs
 	s.mu.Unlock()
+	f.removed.Store(true)
+	f.ln.Close() // not accepting once Reload returns; Shutdown closes it again, harmlessly
 	if hs == nil {
-		f.ln.Close()
 		return
 	}
 	s.bg.Add(1)

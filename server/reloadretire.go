@@ -86,7 +86,7 @@ func (s *Server) retire(old, next *runtime, prev <-chan struct{}, timeout time.D
 			case <-ctx.Done():
 			}
 		}
-		if !idle {
+		if !idle && s.base.Err() == nil { // not idle and not closing: the timeout
 			s.log.Warn("reload: requests still running on the previous configuration after the shutdown timeout; closing its dropped members",
 				"in_flight", old.inflight.Load())
 		}

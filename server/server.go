@@ -156,7 +156,7 @@ func (s *Server) startFrontLocked(f *front) {
 	f.hs = hs
 	go func() {
 		err := hs.Serve(f)
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !f.removed.Load() {
 			select {
 			case s.serveErr <- fmt.Errorf("listen %s: %w", f.addr, err):
 			default:
