@@ -160,5 +160,6 @@ func defaultServer() Server {
 		Log:             Log{Level: "info", Format: "text"},
 		ShutdownTimeout: 30 * time.Second,
 		Admin:           defaultAdmin(),
+		Limits:          DefaultLimits(),
 	}
 }

@@ -34,6 +34,9 @@ type Server struct {
 
 	// Admin is the admin listener: /metrics, /healthz, /readyz (admin.go).
 	Admin Admin `json:"admin"`
+
+	// Limits defend the front end against hostile clients (limits.go).
+	Limits Limits `json:"limits,omitzero"`
 }
 
 // MarshalJSON prints durations the way jkbalancer.yaml spells them ("30s").

@@ -55,6 +55,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"proxy_pass":       (*yamlLoader).proxyPass,
 	"state_file":       (*yamlLoader).stateFile,
 	"admin":            (*yamlLoader).admin,
+	"limits":           (*yamlLoader).limits,
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)

@@ -23,6 +23,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := getRequest()
 	defer putRequest(rq)
 	rq.HTTP = r
+	if status := s.admit(rt, w, r, rq); status != 0 { // limits.go: 414, 429
+		worker.WriteErrorPage(lw, status)
+		s.logRequest(lw, rq, "")
+		return
+	}
 
 	target, status := s.route(rt, lw, r, rq)
 	if target == nil {

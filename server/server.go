@@ -37,6 +37,7 @@ type Server struct {
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[requestLog]
 	admin   adminListener // /metrics, /healthz, /readyz (admin.go)
+	lim     limitState    // connection cap, rate limiter (limits*.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -154,6 +155,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) startFrontLocked(f *front) {
 	hs := s.newHTTPServer(f)
 	f.hs = hs
+	f.ln = s.wrapListener(f.ln, s.currentLimits()) // max_connections, strict_http
 	go func() {
 		err := hs.Serve(f)
 		if err != nil && !errors.Is(err, http.ErrServerClosed) && !f.removed.Load() {
@@ -166,14 +168,14 @@ func (s *Server) startFrontLocked(f *front) {
 }
 
 func (s *Server) newHTTPServer(f *front) *http.Server {
-	return &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		ConnContext:       f.connContext, // caches the TLS facts per connection
+	hs := &http.Server{
+		Handler:     s,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnContext: f.connContext, // caches the TLS facts per connection
 	}
+	lim := s.currentLimits()
+	httpServerLimits(hs, &lim) // read_header_timeout, idle_timeout, max_header_bytes
+	return hs
 }
 
 // shutdown drains: stop accepting, wait for in-flight requests up to the

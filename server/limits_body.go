@@ -1,0 +1,70 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+// errBodyTimeout is what a request body read returns once
+// limits.read_body_timeout ran out: the request fails as a client error
+// (400, or the backend connection closed mid-body: spec/modjk.md 5.4
+// "client aborted while sending body"), and the backend connection is
+// never reused (CVE-2008-5519).
+var errBodyTimeout = errors.New("client request body too slow (limits.read_body_timeout, limits.body_min_rate)")
+
+// readDeadliner is what net/http's HTTP/1 and HTTP/2 response writers
+// offer (http.ResponseController uses it too).
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// bodyTimeout wraps a request body so that every read must complete
+// before a deadline, mod_reqtimeout style: the body gets an initial
+// allowance (idle) extended by one second per minRate bytes received,
+// and no single read may wait longer than idle. A stalled body and one
+// trickled slower than minRate both run out. It lives in the pooled
+// request, so guarding a body allocates nothing.
+type bodyTimeout struct {
+	rc      io.ReadCloser
+	dl      readDeadliner
+	now     func() time.Time
+	start   time.Time
+	idle    time.Duration
+	minRate int64
+	n       int64 // bytes received so far
+}
+
+// guard puts the deadline on r's body when w can set read deadlines.
+func (b *bodyTimeout) guard(w http.ResponseWriter, r *http.Request, idle time.Duration, minRate int, now func() time.Time) {
+	dl, ok := w.(readDeadliner)
+	if !ok || idle <= 0 {
+		return
+	}
+	*b = bodyTimeout{rc: r.Body, dl: dl, now: now, start: now(), idle: idle, minRate: int64(minRate)}
+	r.Body = b
+}
+
+func (b *bodyTimeout) Read(p []byte) (int, error) {
+	now := b.now()
+	deadline := now.Add(b.idle)
+	if b.minRate > 0 {
+		earned := b.start.Add(b.idle + time.Duration(b.n/b.minRate)*time.Second)
+		if earned.Before(deadline) {
+			deadline = earned
+		}
+	}
+	if err := b.dl.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errBodyTimeout
+	}
+	return n, err
+}
+
+func (b *bodyTimeout) Close() error { return b.rc.Close() }
