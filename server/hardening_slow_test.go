@@ -233,3 +233,28 @@ func retryAfterOf(h http.Header) int {
 	}
 	return n
 }
+
+// TestLimitsReloadSaysWhatNeedsRestart: a reload that changes a setting
+// the listener's http.Server holds says (at the listener's next
+// connection) that it applies only after a restart; the per-request
+// limits apply at once.
+func TestLimitsReloadSaysWhatNeedsRestart(t *testing.T) {
+	m := newSeenMember(t, "m1")
+	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": lbYAML(""),
+		"workers.properties": lbWorkers([]*ajptest.Server{m.Server}, "")})
+	long := "/" + strings.Repeat("a", 500)
+	if status, _, _ := get(t, r.url(long)); status != 200 {
+		t.Fatalf("before: %d", status)
+	}
+	r.mustReload(map[string]string{"jkbalancer.yaml": lbYAML("limits: {idle_timeout: 5s, max_request_line: 300}\n")})
+	if status, _, _ := get(t, r.url(long)); status != http.StatusRequestURITooLong {
+		t.Errorf("max_request_line after reload: %d, want 414", status)
+	}
+	// The listener says so when it accepts its next connection.
+	if status, _ := rawGet(t, r.srv.Addrs()[0], "/new-connection"); status != 200 {
+		t.Fatalf("new connection: %d", status)
+	}
+	eventually(t, "the restart warning", func() bool {
+		return strings.Contains(r.log.String(), "change on this listener only at the next restart")
+	})
+}

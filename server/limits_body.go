@@ -25,8 +25,9 @@ type readDeadliner interface {
 // before a deadline, mod_reqtimeout style: the body gets an initial
 // allowance (idle) extended by one second per minRate bytes received,
 // and no single read may wait longer than idle. A stalled body and one
-// trickled slower than minRate both run out. It lives in the pooled
-// request, so guarding a body allocates nothing.
+// trickled slower than minRate both run out. It is allocated per request
+// with a body (not kept in the pooled request): net/http's transport may
+// still be reading a body for an HTTP member when the handler returns.
 type bodyTimeout struct {
 	rc      io.ReadCloser
 	dl      readDeadliner
@@ -37,14 +38,13 @@ type bodyTimeout struct {
 	n       int64 // bytes received so far
 }
 
-// guard puts the deadline on r's body when w can set read deadlines.
-func (b *bodyTimeout) guard(w http.ResponseWriter, r *http.Request, idle time.Duration, minRate int, now func() time.Time) {
+// guardBody puts the deadline on r's body when w can set read deadlines.
+func guardBody(w http.ResponseWriter, r *http.Request, idle time.Duration, minRate int, now func() time.Time) {
 	dl, ok := w.(readDeadliner)
 	if !ok || idle <= 0 {
 		return
 	}
-	*b = bodyTimeout{rc: r.Body, dl: dl, now: now, start: now(), idle: idle, minRate: int64(minRate)}
-	r.Body = b
+	r.Body = &bodyTimeout{rc: r.Body, dl: dl, now: now, start: now(), idle: idle, minRate: int64(minRate)}
 }
 
 func (b *bodyTimeout) Read(p []byte) (int, error) {
