@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,4 +259,47 @@ func TestLimitsReloadSaysWhatNeedsRestart(t *testing.T) {
 	eventually(t, "the restart warning", func() bool {
 		return strings.Contains(r.log.String(), "change on this listener only at the next restart")
 	})
+}
+
+// TestSlowBodyToHTTPMember: the body deadline also guards bodies streamed
+// to an HTTP member, including one that answers before reading the body
+// (net/http's transport may then still be reading it after the handler
+// returned: run with -race).
+func TestSlowBodyToHTTPMember(t *testing.T) {
+	early := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/early" {
+			w.WriteHeader(200) // without reading the body
+			return
+		}
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return
+		}
+		w.WriteHeader(201)
+	}))
+	defer early.Close()
+	host, port := hostPort(t, early)
+	ts := hardServer(t, "limits: {read_body_timeout: 300ms}\n",
+		"worker.list=h\nworker.h.type=http\nworker.h.host="+host+"\nworker.h.port="+port+"\n", "/*=h")
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				resp, err := http.Post(ts.base+"/early", "text/plain", strings.NewReader(strings.Repeat("x", 256<<10)))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// A body that stalls after its first 9000 bytes: 400 or a close, and
+	// the member's request ends.
+	c := dialRaw(t, ts.addr())
+	io.WriteString(c, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("b", 9000))
+	if res := readResponses(c); len(res.statuses) > 1 || len(res.statuses) == 1 && res.statuses[0] != 400 {
+		t.Errorf("stalled body to an HTTP member: %v, want 400 or a close", res.statuses)
+	}
 }

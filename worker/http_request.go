@@ -228,18 +228,25 @@ type httpBody struct {
 	clientErr error
 }
 
+// Read may run in net/http's transport goroutine after the attempt ended
+// (a member that answers before reading the whole body): h.b lives in the
+// server's pooled request, recycled once the handler returns, so it is
+// only touched under h.mu before detach; the client body itself (Rest)
+// stays safe to read, net/http closes it.
 func (h *httpBody) Read(p []byte) (int, error) {
-	b := h.b
-	if b.ContentLength >= 0 {
-		if h.sent >= b.ContentLength {
-			return 0, io.EOF
-		}
-		p = p[:min(int64(len(p)), b.ContentLength-h.sent)]
-	}
 	h.mu.Lock()
 	if h.detached {
 		h.mu.Unlock()
 		return 0, errDetached
+	}
+	b := h.b
+	cl, rest := b.ContentLength, b.Rest
+	if cl >= 0 {
+		if h.sent >= cl {
+			h.mu.Unlock()
+			return 0, io.EOF
+		}
+		p = p[:min(int64(len(p)), cl-h.sent)]
 	}
 	if h.off < len(b.Kept) {
 		n := copy(p, b.Kept[h.off:])
@@ -248,19 +255,22 @@ func (h *httpBody) Read(p []byte) (int, error) {
 		h.mu.Unlock()
 		return n, nil
 	}
-	if b.Rest == nil {
+	if rest == nil {
 		h.mu.Unlock()
-		if b.ContentLength >= 0 {
+		if cl >= 0 {
 			return 0, h.fail(errBodyShort)
 		}
 		return 0, io.EOF
 	}
 	h.streamed = true
 	h.mu.Unlock()
-	n, err := b.Rest.Read(p)
+	n, err := rest.Read(p)
+	h.mu.Lock()
 	h.sent += int64(n)
+	short := err == io.EOF && cl >= 0 && h.sent < cl
+	h.mu.Unlock()
 	switch {
-	case err == io.EOF && b.ContentLength >= 0 && h.sent < b.ContentLength:
+	case short:
 		err = h.fail(errBodyShort)
 	case err != nil && err != io.EOF:
 		err = h.fail(err)
