@@ -53,6 +53,8 @@ var attributeTable = map[string]attrInfo{
 	"method": {}, "lock": {}, "lb_retries": {}, "recover_time": {}, "error_escalation_time": {},
 	"max_reply_timeouts": {}, "session_cookie": {}, "session_path": {}, "set_session_cookie": {},
 	"session_cookie_path": {},
+	// lb members from DNS (jkbalancer extension, config/discover.go)
+	"discover": {}, "discover_interval": {}, "discover_template": {},
 	// status (1.8)
 	"css": {}, "read_only": {}, "user": {kind: kindList}, "user_case_insensitive": {},
 	"good": {kind: kindList}, "bad": {kind: kindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},

@@ -94,7 +94,7 @@ func checkWorker(t *testing.T, cfg *Config, w *Worker) {
 	}
 	if l := w.LB; l != nil {
 		routes := make(map[string]bool)
-		if len(l.BalanceWorkers) == 0 || l.Retries < 1 || l.LBRetries < 1 || l.RecoverTime < 1 {
+		if (len(l.BalanceWorkers) == 0 && l.Discover == nil) || l.Retries < 1 || l.LBRetries < 1 || l.RecoverTime < 1 {
 			t.Errorf("lb %s: %+v", w.Name, l)
 		}
 		for _, m := range l.BalanceWorkers {

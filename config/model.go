@@ -189,6 +189,9 @@ type LB struct {
 	SetSessionCookie    bool     `json:"set_session_cookie"`
 	SessionCookiePath   string   `json:"session_cookie_path"`
 	Secret              string   `json:"-"` // pushed into members without their own
+	// Discover is discover= (jkbalancer extension, config/discover.go):
+	// more members from DNS; nil = only balance_workers.
+	Discover *Discover `json:"discover,omitempty"`
 }
 
 func (l *LB) RetryIntervalDuration() time.Duration       { return ms(l.RetryInterval) }

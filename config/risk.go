@@ -17,6 +17,7 @@ func (c *Config) RiskWarnings() Problems {
 		case w == nil:
 		case w.LB != nil:
 			c.lbRisks(w, &col)
+			c.discoverRisks(w, seen, &col) // config/discover.go
 			for _, m := range w.LB.BalanceWorkers {
 				if mw := c.Workers[m]; mw != nil && mw.AJP != nil && !seen[m] {
 					seen[m] = true
@@ -88,7 +89,7 @@ func (c *Config) lbRisks(w *Worker, col *collector) {
 		pos := mw.Pos
 		col.warnf(pos, m, "route", "member of sticky lb %s without route or jvm_route: its route is its name %q, which must equal the jvmRoute of its Tomcat or sessions will not stick; set worker.%s.route", w.Name, m, m)
 	}
-	if l.StickySessionForce && !anyRoute {
+	if l.StickySessionForce && !anyRoute && l.Discover == nil { // discovered members have routes
 		pos, _ := c.propPos(w, "sticky_session_force")
 		col.warnf(pos, w.Name, "sticky_session_force", "sticky_session_force is on but no member sets route: unless every Tomcat's jvmRoute equals its worker name, every request carrying a session gets 503")
 	}

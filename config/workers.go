@@ -104,6 +104,9 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	if typ != TypeHTTP {
 		warnHTTPOnly(r, typ)
 	}
+	if typ != TypeLB {
+		warnDiscoverOnly(r, typ)
+	}
 	switch typ {
 	case TypeAJP13:
 		w.AJP = compileAJP(r, typ, pos)
@@ -130,6 +133,10 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
 	l, members := compileLB(r)
 	w.LB = l
+	l.Discover = b.discover(w, r) // members from DNS (config/discover.go)
+	if len(members) == 0 && r.has("discover") {
+		return // DNS gives the members; balance_workers may add fixed ones
+	}
 	if len(members) == 0 {
 		b.c.errorf(r.pos("balance_workers", w.Pos), w.Name, "balance_workers",
 			"lb has no members: mod_jk refuses to start; set worker.%s.balance_workers=member1,member2", w.Name)
@@ -170,6 +177,9 @@ func (b *workerBuilder) warnUnused() {
 	for _, p := range b.m.entries {
 		if strings.HasSuffix(p.key, ".reference") && strings.HasPrefix(p.value, "worker.") {
 			templates[p.value[len("worker."):]] = true
+		}
+		if strings.HasSuffix(p.key, ".discover_template") {
+			templates[p.value] = true
 		}
 	}
 	var unused []string

@@ -186,7 +186,8 @@ func plain(w http.ResponseWriter, status int, line string) {
 // initAdmin prepares the admin listener and its registry in New.
 func (s *Server) initAdmin(cfg config.Admin) error {
 	ready := func() (bool, string) { return workersReady(s.rt.Load()) }
-	return s.admin.init(cfg, s.log, ready, workersCollector(&s.rt), doctorCollector(&s.rt), newReloadCollector(s))
+	return s.admin.init(cfg, s.log, ready, workersCollector(&s.rt), doctorCollector(&s.rt), newReloadCollector(s),
+		newDiscoverCollector(s.disc))
 }
 
 // AdminAddr returns the admin listener's bound address, "" when there is

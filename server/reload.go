@@ -94,7 +94,7 @@ func (s *Server) ReloadFrom(load func() (*config.Config, config.Problems)) error
 func (s *Server) Reload(cfg *config.Config) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	err := s.reloadLocked(cfg)
+	err := s.reloadConfig(cfg) // with the members from DNS (discoverrun.go)
 	if err != nil {
 		s.stats.failed.Add(1)
 		s.log.Error("reload failed; the running configuration keeps serving", "err", err)

@@ -25,6 +25,9 @@ type Options struct {
 	Now func() time.Time
 	// Resolve resolves worker host names; nil = the system resolver.
 	Resolve func(host string, preferIPv6 bool) (string, error)
+	// Discover answers the DNS questions of lbs that discover their
+	// members (discover.go); nil = net.DefaultResolver.
+	Discover DiscoverResolver
 }
 
 // Server is one running jkbalancer. Create it with New, bind with Listen,
@@ -38,6 +41,7 @@ type Server struct {
 	reqlog  atomic.Pointer[requestLog]
 	admin   adminListener // /metrics, /healthz, /readyz (admin.go)
 	lim     limitState    // connection cap, rate limiter (limits*.go)
+	disc    *discovery    // lb members from DNS (discover*.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -77,10 +81,13 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	s.logs = logs
 	s.log = logs.errorLog
+	s.disc = newDiscovery(o.Discover, s.log)
 	if err := s.initAdmin(cfg.Server.Admin); err != nil {
 		logs.Close()
 		return nil, err
 	}
+	loaded := cfg
+	cfg = s.disc.prepare(s.base, cfg) // with the members DNS gives
 	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve})
 	if err != nil {
 		logs.Close()
@@ -95,6 +102,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	rt.start()
 	s.rt.Store(rt)
 	s.reqlog.Store(rl)
+	s.adoptDiscovery(loaded)
 	return s, nil
 }
 
@@ -219,6 +227,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.reloadMu.Unlock()
 	s.cancel()
+	s.stopDiscovery()
 	s.mu.Lock()
 	for _, f := range s.fronts {
 		f.close()

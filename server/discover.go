@@ -1,0 +1,319 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// Members from DNS (worker.LB.discover, config/discover.go). mod_jk
+// resolves a member's host once, at startup; an lb in front of a
+// Kubernetes StatefulSet needs its members to follow the pods. So an lb
+// may name a DNS name, and every discover_interval seconds the server
+// asks for it again (discoverloop.go). Each answer becomes one member:
+//
+//   - SRV: one member per record, at the record's port; its route is the
+//     first label of the target ("tomcat-0.tomcat.ns.svc.cluster.local."
+//     gives "tomcat-0", the pod name a StatefulSet's Tomcat takes as its
+//     jvmRoute);
+//   - A/AAAA: one member per address, at the configured port; its route
+//     is the first label of the address's PTR name, or the address itself
+//     with '.' and ':' turned into '-' ("10.0.0.7" gives "10-0-0-7", the
+//     form Kubernetes gives pods in DNS) when there is no PTR record.
+//
+// The member's worker name is "<lb>/<route>": no workers.properties name
+// can hold '/', and it stays the same as long as the route does, so lb
+// state, counters, metrics, status worker edits and the state file follow
+// the member from one resolution to the next.
+//
+// When the set of members changes, the server reloads (reload.go) with
+// the configuration as loaded plus the members found, so the reload's
+// guarantees hold: requests in flight finish, unchanged members keep
+// their pools and their state, removed members are closed after their
+// requests; a session whose member is gone fails over as it would for a
+// member removed from workers.properties.
+
+// DiscoverResolver is what member discovery asks DNS. *net.Resolver
+// implements it; tests inject answers.
+type DiscoverResolver interface {
+	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
+}
+
+// found is one discovered member.
+type found struct {
+	route string // the first label of host, or the address in DNS form
+	host  string // the host name it came from ("" when none)
+	ip    string
+	port  int
+}
+
+// errEmpty is an answer without any member: NXDOMAIN, no records, or no
+// address for them.
+var errEmpty = errors.New("DNS gave no member")
+
+// lookupMembers asks DNS for the members of one lb, sorted by route.
+func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+	var out []found
+	var err error
+	if d.Kind == config.DiscoverSRV {
+		out, err = lookupSRV(ctx, r, d)
+	} else {
+		out, err = lookupA(ctx, r, d)
+	}
+	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return nil, errEmpty
+		}
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errEmpty
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].route < out[j].route })
+	return uniqueRoutes(out), nil
+}
+
+// lookupSRV resolves the SRV records and each target's address. A
+// target that does not resolve fails the whole lookup, so the current
+// members stay: a member is removed only by an answer that lacks it.
+func lookupSRV(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+	_, srvs, err := r.LookupSRV(ctx, "", "", d.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]found, 0, len(srvs))
+	for _, s := range srvs {
+		host := strings.TrimSuffix(s.Target, ".")
+		if host == "" || s.Port == 0 { // "." means: no service here (RFC 2782)
+			continue
+		}
+		addrs, err := r.LookupIPAddr(ctx, host)
+		if err != nil {
+			// %v: a target without an address is a failed lookup, not
+			// an empty answer (NXDOMAIN of the name asked).
+			return nil, fmt.Errorf("SRV target %s: %v", host, err)
+		}
+		ip := pickAddr(addrs, d.Member.PreferIPv6)
+		if ip == "" {
+			return nil, fmt.Errorf("SRV target %s: no address", host)
+		}
+		out = append(out, found{route: firstLabel(host), host: host, ip: ip, port: int(s.Port)})
+	}
+	return out, nil
+}
+
+// lookupA resolves the addresses of the name, one family (IPv4 unless
+// the template says prefer_ipv6, the other when the preferred one has
+// none: a dual-stack pod must not become two members), and names each
+// by its PTR record. A PTR lookup that fails for another reason than
+// "no such name" fails the lookup: the route must not flip between a
+// name and an address.
+func lookupA(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+	addrs, err := r.LookupIPAddr(ctx, d.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out []found
+	for _, ip := range familyOf(addrs, d.Member.PreferIPv6) {
+		f := found{ip: ip, port: d.Port, route: addrRoute(ip)}
+		names, err := r.LookupAddr(ctx, ip)
+		var dnsErr *net.DNSError
+		switch {
+		case err == nil && len(names) > 0:
+			f.host = strings.TrimSuffix(names[0], ".")
+			if l := firstLabel(f.host); l != "" {
+				f.route = l
+			}
+		case err != nil && !(errors.As(err, &dnsErr) && dnsErr.IsNotFound):
+			return nil, fmt.Errorf("PTR of %s: %w", ip, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// pickAddr returns the first address of the preferred family, else the
+// first of the other (mod_jk jk_resolve's order), "" when there is none.
+func pickAddr(addrs []net.IPAddr, preferIPv6 bool) string {
+	if ips := familyOf(addrs, preferIPv6); len(ips) > 0 {
+		return ips[0]
+	}
+	return ""
+}
+
+// familyOf returns the distinct addresses of the preferred family, or of
+// the other when there is none of it.
+func familyOf(addrs []net.IPAddr, preferIPv6 bool) []string {
+	for _, want4 := range []bool{!preferIPv6, preferIPv6} {
+		var out []string
+		seen := make(map[string]bool)
+		for _, a := range addrs {
+			if (a.IP.To4() != nil) != want4 || a.Zone != "" {
+				continue
+			}
+			if s := a.IP.String(); !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// firstLabel returns the host name up to its first '.'.
+func firstLabel(host string) string {
+	label, _, _ := strings.Cut(host, ".")
+	return label
+}
+
+// addrRoute is the route of an address without a PTR name: Kubernetes'
+// pod DNS form, '.' and ':' replaced by '-' ("10-0-0-7", "fd00--7").
+func addrRoute(ip string) string {
+	return strings.NewReplacer(".", "-", ":", "-").Replace(ip)
+}
+
+// uniqueRoutes keeps the first member of each route (sorted input): two
+// members with one route would share every session.
+func uniqueRoutes(fs []found) []found {
+	out := fs[:0]
+	for i, f := range fs {
+		if i > 0 && f.route == fs[i-1].route {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// sameMembers reports whether two sorted answers name the same members
+// at the same addresses.
+func sameMembers(a, b []found) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// memberName is the worker name of a discovered member of lb.
+func memberName(lb, route string) string { return lb + "/" + route }
+
+// pendingRoute names the placeholder of an lb that has no member yet:
+// the lb worker needs at least one (balancer.New), and a Stopped member
+// without an address is what mod_jk makes of a member whose host does
+// not resolve, so requests get 503 and /readyz says the lb cannot serve
+// until DNS answers.
+const pendingRoute = "awaiting-dns"
+
+// expandConfig returns base with the members found added to each lb that
+// discovers its members (base itself when none does). found is keyed by
+// lb name; an entry whose source is not the lb's current discover
+// setting is not used.
+func expandConfig(base *config.Config, sets map[string]discoveredSet) *config.Config {
+	cfg := *base
+	cfg.Workers = nil
+	for name, w := range base.Workers {
+		d := discoverOf(w)
+		if d == nil {
+			continue
+		}
+		if cfg.Workers == nil {
+			cfg.Workers = make(map[string]*config.Worker, len(base.Workers)+8)
+			for n, w := range base.Workers {
+				cfg.Workers[n] = w
+			}
+		}
+		var members []found
+		if s, ok := sets[name]; ok && s.source == d.String() {
+			members = s.members
+		}
+		addMembers(&cfg, w, d, members)
+	}
+	if cfg.Workers == nil {
+		return base
+	}
+	return &cfg
+}
+
+// discoverOf returns an lb worker's discover setting (nil: none).
+func discoverOf(w *config.Worker) *config.Discover {
+	if w == nil || w.LB == nil {
+		return nil
+	}
+	return w.LB.Discover
+}
+
+// addMembers adds the members of one lb to cfg, after its fixed
+// balance_workers. A found member whose route or worker name a fixed
+// member already has is left out.
+func addMembers(cfg *config.Config, w *config.Worker, d *config.Discover, members []found) {
+	lb := *w.LB
+	lb.BalanceWorkers = append([]string(nil), w.LB.BalanceWorkers...)
+	routes := make(map[string]bool, len(lb.BalanceWorkers))
+	for _, m := range lb.BalanceWorkers {
+		if mw := cfg.Workers[m]; mw != nil && mw.AJP != nil {
+			routes[mw.AJP.Route] = true
+		}
+	}
+	for _, f := range members {
+		name := memberName(w.Name, f.route)
+		if routes[f.route] || cfg.Workers[name] != nil {
+			continue
+		}
+		routes[f.route] = true
+		cfg.Workers[name] = discoveredWorker(name, d, f)
+		lb.BalanceWorkers = append(lb.BalanceWorkers, name)
+	}
+	if len(lb.BalanceWorkers) == 0 {
+		name := memberName(w.Name, pendingRoute)
+		cfg.Workers[name] = discoveredWorker(name, d, found{route: pendingRoute})
+		lb.BalanceWorkers = append(lb.BalanceWorkers, name)
+	}
+	nw := *w
+	nw.LB = &lb
+	cfg.Workers[w.Name] = &nw
+}
+
+// discoveredWorker is the worker of one found member: the template's
+// attributes with the address and route DNS gave (port 0, Stopped, for
+// the placeholder).
+func discoveredWorker(name string, d *config.Discover, f found) *config.Worker {
+	a := *d.Member
+	a.Host, a.Port, a.Route = f.ip, f.port, f.route
+	if f.ip == "" {
+		a.Host, a.Activation = "0.0.0.0", config.Stopped
+	}
+	if a.HTTP != nil && a.HTTP.TLSServerName == "" && f.host != "" {
+		// An https member is verified against the name DNS gave, not
+		// against its address.
+		h := *a.HTTP
+		h.TLSServerName = f.host
+		a.HTTP = &h
+	}
+	return &config.Worker{Name: name, Type: d.Type, Pos: d.Pos, AJP: &a}
+}
+
+// describe lists found members for the log: "tomcat-0=10.0.0.5:8009".
+func describe(fs []found) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.route + "=" + net.JoinHostPort(f.ip, strconv.Itoa(f.port))
+	}
+	return out
+}
