@@ -372,6 +372,9 @@ func TestDiscoverStartsWithoutDNS(t *testing.T) {
 	if code, _ := getWith(t, r.url("/x"), ""); code != 503 {
 		t.Fatalf("status %d without members, want 503", code)
 	}
+	if ok, why := workersReady(r.srv.rt.Load()); ok || !strings.Contains(why, "lb/awaiting-dns") || !strings.HasSuffix(why, "STP") {
+		t.Errorf("readyz without members: %v %q", ok, why)
+	}
 	dns.setPods(srvName, pods)
 	r.srv.rediscover(true)
 	if code, route := getWith(t, r.url("/x"), ""); code != 200 || route != "tomcat-0" {
@@ -392,4 +395,30 @@ func TestDiscoverLoopAsksAgain(t *testing.T) {
 		defer r.srv.reloadMu.Unlock()
 		return len(r.srv.rt.Load().lbByName["lb"].Snapshot().Members) == 2
 	})
+}
+
+// TestDiscoverReloadNewName: a SIGHUP that points the lb at another name
+// asks DNS for it before the reload completes; one that removes
+// discover leaves the fixed members only.
+func TestDiscoverReloadNewName(t *testing.T) {
+	pods := echoPods(t, "tomcat-0", "web-0", "fixed")
+	dns := newFakeDNS()
+	dns.setPods(srvName, pick(pods, "tomcat-0"))
+	dns.setPods("_ajp._tcp.web", pick(pods, "web-0"))
+	r := startDiscoverRig(t, map[string]string{"jkbalancer.yaml": discoverYAML, "workers.properties": discoverWorkers("")}, dns)
+	other := strings.Replace(discoverWorkers(""), srvName, "_ajp._tcp.web", 1)
+	r.mustReload(map[string]string{"workers.properties": other})
+	if got := strings.Join(r.memberNames("lb"), ","); got != "lb/web-0" {
+		t.Fatalf("members after the new name %s", got)
+	}
+	fixed := "worker.list=lb,jkstatus\nworker.lb.type=lb\nworker.lb.balance_workers=fixed\nworker.fixed.port=" +
+		portOf(pods["fixed"]) + "\nworker.fixed.host=127.0.0.1\nworker.jkstatus.type=status\n"
+	r.mustReload(map[string]string{"workers.properties": fixed})
+	if got := strings.Join(r.memberNames("lb"), ","); got != "fixed" {
+		t.Fatalf("members without discover %s", got)
+	}
+	r.srv.rediscover(true) // nothing to ask: no change
+	if got := countRoutes(t, http.DefaultClient, r.url("/x"), 2); got["fixed"] != 2 {
+		t.Fatalf("traffic %v", got)
+	}
 }

@@ -66,7 +66,9 @@ func (s *Server) reloadConfig(cfg *config.Config) error {
 	if s.closed {
 		return ErrClosed
 	}
+	saved := s.disc.snapshot()
 	if err := s.reloadLocked(s.disc.prepare(s.base, cfg)); err != nil {
+		s.disc.sets = saved // a refused reload leaves discovery as it was
 		return err
 	}
 	s.adoptDiscovery(cfg)
@@ -123,10 +125,7 @@ func (s *Server) rediscover(all bool) {
 	if s.closed || dc.base != base {
 		return // a reload came in between: its settings win, the loop asks again
 	}
-	saved := make(map[string]discoveredSet, len(dc.sets))
-	for k, v := range dc.sets {
-		saved[k] = v
-	}
+	saved := dc.snapshot()
 	changed := false
 	now := time.Now()
 	for _, a := range answers {
@@ -150,6 +149,16 @@ func (s *Server) rediscover(all bool) {
 	}
 	dc.changes.Add(1)
 	dc.counts()
+}
+
+// snapshot copies the answers (under reloadMu), to put them back when
+// the reload they lead to is refused.
+func (dc *discovery) snapshot() map[string]discoveredSet {
+	out := make(map[string]discoveredSet, len(dc.sets))
+	for k, v := range dc.sets {
+		out[k] = v
+	}
+	return out
 }
 
 // stopDiscovery ends the loop (Close).
