@@ -93,8 +93,13 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 	rt.mounts.Store(cfg.Mounts)
 	rt.doctor = doctorFor(d)
 	if d.previous != nil {
+		// Only workers of the new configuration keep their counters: DNS
+		// members come and go under new names, and the map must not grow
+		// with every name ever seen.
 		for name, c := range d.previous.counters {
-			rt.counters[name] = c
+			if cfg.Workers[name] != nil {
+				rt.counters[name] = c
+			}
 		}
 	}
 	if err := rt.openStore(d); err != nil {
