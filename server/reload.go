@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -169,10 +170,12 @@ func (rt *runtime) start() {
 }
 
 // warnRestart logs the settings a reload cannot change: the logs and the
-// admin listener are opened once, at start.
+// admin listener are opened once, at start, and three limits live in the
+// http.Server of each kept listener.
 func (s *Server) warnRestart(old, next *config.Config) {
 	o, n := &old.Server.Log, &next.Server.Log
 	oa, na := &old.Server.Admin, &next.Server.Admin
+	ol, nl := &old.Server.Limits, &next.Server.Limits
 	for _, c := range []struct {
 		name     string
 		was, now string
@@ -180,6 +183,11 @@ func (s *Server) warnRestart(old, next *config.Config) {
 		{"log.file", o.File, n.File}, {"log.level", o.Level, n.Level},
 		{"log.format", o.Format, n.Format}, {"log.request_file", o.RequestFile, n.RequestFile},
 		{"admin.listen", oa.Listen, na.Listen}, {"admin.metrics_path", oa.MetricsPath, na.MetricsPath},
+		// Held by the http.Server of each listener the reload keeps
+		// (limits_conn.go also says so per listener at its next accept).
+		{"limits.read_header_timeout", ol.ReadHeaderTimeout.String(), nl.ReadHeaderTimeout.String()},
+		{"limits.idle_timeout", ol.IdleTimeout.String(), nl.IdleTimeout.String()},
+		{"limits.max_header_bytes", strconv.Itoa(ol.MaxHeaderBytes), strconv.Itoa(nl.MaxHeaderBytes)},
 	} {
 		if c.was != c.now {
 			s.log.Warn("reload: this setting changes only at the next restart; the current value stays",

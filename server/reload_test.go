@@ -288,10 +288,11 @@ func TestReloadSaysWhatNeedsRestart(t *testing.T) {
 	ms := []*ajptest.Server{t1}
 	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": lbYAML("admin: {listen: \"\"}\n"),
 		"workers.properties": lbWorkers(ms, "")})
-	r.mustReload(map[string]string{"jkbalancer.yaml": lbYAML("admin: {listen: \"127.0.0.1:0\"}\nlog: {level: debug}\n"),
+	r.mustReload(map[string]string{"jkbalancer.yaml": lbYAML("admin: {listen: \"127.0.0.1:0\"}\nlog: {level: debug}\nlimits: {idle_timeout: 30s}\n"),
 		"workers.properties": lbWorkers(ms, "worker.lb.retries=5\n")})
 	logs := r.log.String()
-	for _, want := range []string{`setting=log.level current=info configured=debug`, `setting=admin.listen current="" configured=127.0.0.1:0`} {
+	for _, want := range []string{`setting=log.level current=info configured=debug`, `setting=admin.listen current="" configured=127.0.0.1:0`,
+		`setting=limits.idle_timeout current=2m0s configured=30s`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log does not say %q needs a restart:\n%s", want, logs)
 		}
