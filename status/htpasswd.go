@@ -209,27 +209,34 @@ func shaCryptSum(newHash func() hash.Hash, p, s []byte, rounds int) []byte {
 	}
 	sSeq := repeatTo(h.Sum(nil), len(s))
 
+	return cryptRounds(h, a, pSeq, sSeq, rounds)
+}
+
+// cryptRounds is the loop MD5-crypt introduced and SHA-crypt kept: each
+// round hashes the previous digest with the password and salt in an
+// order set by the round number.
+func cryptRounds(h hash.Hash, sum, p, s []byte, rounds int) []byte {
 	for i := 0; i < rounds; i++ {
 		h.Reset()
 		if i&1 != 0 {
-			h.Write(pSeq)
+			h.Write(p)
 		} else {
-			h.Write(a)
+			h.Write(sum)
 		}
 		if i%3 != 0 {
-			h.Write(sSeq)
+			h.Write(s)
 		}
 		if i%7 != 0 {
-			h.Write(pSeq)
+			h.Write(p)
 		}
 		if i&1 != 0 {
-			h.Write(a)
+			h.Write(sum)
 		} else {
-			h.Write(pSeq)
+			h.Write(p)
 		}
-		a = h.Sum(a[:0])
+		sum = h.Sum(sum[:0])
 	}
-	return a
+	return sum
 }
 
 // repeatTo repeats d until it is n bytes long.
@@ -265,27 +272,7 @@ func apr1(stored, password string) string {
 			h.Write(p[:1])
 		}
 	}
-	sum := h.Sum(nil)
-	for i := 0; i < 1000; i++ {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(p)
-		} else {
-			h.Write(sum)
-		}
-		if i%3 != 0 {
-			h.Write(s)
-		}
-		if i%7 != 0 {
-			h.Write(p)
-		}
-		if i&1 != 0 {
-			h.Write(sum)
-		} else {
-			h.Write(p)
-		}
-		sum = h.Sum(sum[:0])
-	}
+	sum := cryptRounds(h, h.Sum(nil), p, s, 1000)
 	out := []byte(magic + salt + "$")
 	for _, g := range [][3]int{{0, 6, 12}, {1, 7, 13}, {2, 8, 14}, {3, 9, 15}, {4, 10, 5}} {
 		out = put64(out, sum[g[0]], sum[g[1]], sum[g[2]], 4)
