@@ -677,6 +677,13 @@ func itStartJKB(t *testing.T, spec itSpec, yaml string) *itJKB {
 		t.Fatalf("jkbalancer refuses the configuration that httpd + mod_jk accepts:\n%v\n--- workers.properties:\n%s",
 			problems, spec.workers)
 	}
+	return itRunJKB(t, dir, cfg)
+}
+
+// itRunJKB serves cfg in-process (Listen already set, e.g. 127.0.0.1:0)
+// with a debug log in dir, and stops it when the test ends.
+func itRunJKB(t *testing.T, dir string, cfg *config.Config) *itJKB {
+	t.Helper()
 	j := &itJKB{logPath: filepath.Join(dir, "jkbalancer.log")}
 	lf, err := os.Create(j.logPath)
 	if err != nil {

@@ -14,10 +14,8 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,7 +24,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -126,35 +123,7 @@ func pbStartJKB(t *testing.T, conf string) *itJKB {
 	if cfg == nil {
 		t.Fatalf("the configuration imported from httpd.conf does not load:\n%v\n--- yaml\n%s", problems, im.YAML)
 	}
-	j := &itJKB{logPath: filepath.Join(dir, "jkbalancer.log")}
-	lf, err := os.Create(j.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		lf.Close()
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Listen(); err != nil {
-		srv.Close()
-		lf.Close()
-		t.Fatalf("Listen: %v", err)
-	}
-	j.srv, j.addr = srv, srv.Addrs()[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(40 * time.Second):
-			t.Errorf("jkbalancer Serve did not return within 40 s of cancel")
-		}
-		lf.Close()
-	})
-	return j
+	return itRunJKB(t, dir, cfg)
 }
 
 // pbCase is one differential case. body is the httpd.conf part with the
