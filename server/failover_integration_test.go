@@ -1159,6 +1159,11 @@ func foFailed(r foResult) bool { return r.err != nil || r.status != http.StatusO
 
 // do sends one request to jkbalancer.
 func (e *foEnv) do(method, path, cookie, body string) foResult {
+	return e.doWith(e.client, method, path, cookie, body)
+}
+
+// doWith sends one request to jkbalancer through client c.
+func (e *foEnv) doWith(c *http.Client, method, path, cookie, body string) foResult {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -1175,7 +1180,7 @@ func (e *foEnv) do(method, path, cookie, body string) foResult {
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
-	resp, err := e.client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		r.err, r.end = err, time.Now()
 		return r

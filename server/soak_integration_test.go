@@ -14,7 +14,6 @@ package server
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -187,7 +186,7 @@ func soakRun(e *foEnv, fresh *http.Client, routes []string, dur time.Duration, m
 				if i%5 == 4 {
 					client = fresh
 				}
-				r := soakDo(e, client, method, path, cookie, b)
+				r := e.doWith(client, method, path, cookie, b)
 				res.total.Add(1)
 				if foFailed(r) {
 					res.failed.Add(1)
@@ -214,25 +213,4 @@ func soakRun(e *foEnv, fresh *http.Client, routes []string, dur time.Duration, m
 			}
 		}
 	}
-}
-
-// soakDo is foEnv.do with a chosen client.
-func soakDo(e *foEnv, c *http.Client, method, path, cookie, body string) foResult {
-	if c == e.client {
-		return e.do(method, path, cookie, body)
-	}
-	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
-	if err != nil {
-		return foResult{err: err}
-	}
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return foResult{err: err}
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	return foResult{status: resp.StatusCode, n: int(n), err: err}
 }
