@@ -117,19 +117,7 @@ func startDiscoverRig(t *testing.T, files map[string]string, dns DiscoverResolve
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Discover: dns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	r.srv = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx); close(done) }()
-	r.stop = func() { cancel(); <-done }
-	t.Cleanup(r.stop)
+	r.srv, r.stop = runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Discover: dns})
 	return r
 }
 

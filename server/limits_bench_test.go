@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,17 +34,8 @@ func benchmarkFront(b *testing.B, limits string) {
 	if cfg == nil {
 		b.Fatal(problems)
 	}
-	srv, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	srv, stop := runServer(b, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	defer stop()
 	c, err := net.Dial("tcp", srv.Addrs()[0])
 	if err != nil {
 		b.Fatal(err)

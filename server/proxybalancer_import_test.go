@@ -1,10 +1,8 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,19 +47,7 @@ func pbStartImported(t *testing.T, conf string) (*testServer, *config.Imported) 
 	if cfg == nil {
 		t.Fatalf("the imported configuration does not load: %v\n%s", problems, im.YAML)
 	}
-	logBuf := new(syncBuf)
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &testServer{srv: srv, base: "http://" + srv.Addrs()[0], log: logBuf}, im
+	return serveTest(t, cfg), im
 }
 
 // pbRouteOf sends one GET and returns the status and the route of the

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -37,19 +36,7 @@ func startReloadRig(t *testing.T, files map[string]string) *reloadRig {
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	r.srv = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx); close(done) }()
-	r.stop = func() { cancel(); <-done }
-	t.Cleanup(r.stop)
+	r.srv, r.stop = runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, nil))})
 	return r
 }
 

@@ -52,8 +52,22 @@ func startServerSources(t *testing.T, files map[string]string, listen []string, 
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
+	return serveTest(t, cfg)
+}
+
+// serveTest runs cfg with a text log kept in memory until the test ends.
+func serveTest(t *testing.T, cfg *config.Config) *testServer {
+	t.Helper()
 	logBuf := new(syncBuf)
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
+	srv, _ := runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(logBuf, nil))})
+	return &testServer{srv: srv, base: "http://" + srv.Addrs()[0], log: logBuf}
+}
+
+// runServer builds, binds and serves cfg until the test ends; stop ends
+// it earlier (and may be called again).
+func runServer(t testing.TB, cfg *config.Config, opts Options) (srv *Server, stop func()) {
+	t.Helper()
+	srv, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +77,9 @@ func startServerSources(t *testing.T, files map[string]string, listen []string, 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &testServer{srv: srv, base: "http://" + srv.Addrs()[0], log: logBuf}
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return srv, stop
 }
 
 // syncBuf is a log sink the server's goroutines may write concurrently.
