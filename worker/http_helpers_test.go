@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,24 +17,7 @@ import (
 // at addr (host:port), so the tests run with an operator's defaults.
 func httpSpec(t testing.TB, addr string, props ...string) *config.AJP {
 	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := "worker.list=w\nworker.w.type=http\nworker.w.host=" + host + "\nworker.w.port=" + port +
-		"\nworker.w.retry_interval=1\n"
-	for _, p := range props {
-		text += "worker.w." + p + "\n"
-	}
-	path := filepath.Join(t.TempDir(), "workers.properties")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, problems := config.Load(config.Sources{WorkersFile: path, Mounts: []string{"/*=w"}})
-	if cfg == nil {
-		t.Fatalf("config: %v", problems)
-	}
-	return cfg.Workers["w"].AJP
+	return workerSpec(t, "http", addr, props...)
 }
 
 // backendAddr is the host:port of an httptest server.

@@ -24,11 +24,18 @@ import (
 // exactly the defaults an operator gets.
 func ajpSpec(t *testing.T, addr string, props ...string) *config.AJP {
 	t.Helper()
+	return workerSpec(t, "ajp13", addr, props...)
+}
+
+// workerSpec compiles workers.properties with the one worker w of type
+// typ at addr (host:port) and the given attributes.
+func workerSpec(t testing.TB, typ, addr string, props ...string) *config.AJP {
+	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "worker.list=w\nworker.w.type=ajp13\nworker.w.host=" + host + "\nworker.w.port=" + port +
+	text := "worker.list=w\nworker.w.type=" + typ + "\nworker.w.host=" + host + "\nworker.w.port=" + port +
 		"\nworker.w.retry_interval=1\n"
 	for _, p := range props {
 		text += "worker.w." + p + "\n"
