@@ -561,23 +561,7 @@ func TestTomcatHeaderLimit(t *testing.T) {
 	h := itStartHTTPD(t, spec)
 	j := itStartJKB(t, spec, "")
 
-	hits := func() int {
-		total := 0
-		for _, tc := range tcs {
-			resp, err := http.Get(tc.httpURL("/hits.jsp"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				t.Fatalf("hits.jsp: %q", b)
-			}
-			total += n
-		}
-		return total
-	}
+	hits := func() int { return tcHits(t, tcs) }
 	// No Connection header: jkbalancer drops hop-by-hop headers and
 	// mod_jk forwards them, which would shift the boundary for reasons
 	// that have nothing to do with the limit.
