@@ -220,38 +220,9 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 		}
 	})
 
-	t.Run("upload_10MiB", func(t *testing.T) {
-		c := c.with(t)
-		data := make([]byte, 10<<20)
-		rand.Read(data)
-		sum := sha256.Sum256(data)
-		resp, body := c.do("PUT", "/echo.jsp", bytes.NewReader(data), "Content-Type", "application/octet-stream")
-		tcWantStatus(t, "PUT 10 MiB /echo.jsp", resp, body, 200)
-		tcWantKV(t, "echo.jsp", tcKV(string(body)), map[string]string{"method": "PUT", "len": strconv.Itoa(len(data)),
-			"cl": strconv.Itoa(len(data)), "sha256": hex.EncodeToString(sum[:])})
-	})
+	t.Run("upload_10MiB", func(t *testing.T) { tcUpload10MiB(t, c.with(t)) })
 
-	t.Run("download_10MiB", func(t *testing.T) {
-		c := c.with(t)
-		const size = 10 << 20
-		for _, q := range []string{"", "&cl=1"} {
-			resp, body := c.do("GET", "/big.jsp?size="+strconv.Itoa(size)+q, nil)
-			tcWantStatus(t, "GET /big.jsp"+q, resp, body, 200)
-			if len(body) != size {
-				t.Errorf("big.jsp%s: %d bytes, want %d", q, len(body), size)
-				continue
-			}
-			for i, b := range body {
-				if b != byte(i%251) {
-					t.Errorf("big.jsp%s: byte %d is %d, want %d", q, i, b, byte(i%251))
-					break
-				}
-			}
-			if q != "" && resp.ContentLength != size {
-				t.Errorf("big.jsp%s: Content-Length %d, want %d (Tomcat set it)", q, resp.ContentLength, size)
-			}
-		}
-	})
+	t.Run("download_10MiB", func(t *testing.T) { tcDownload10MiB(t, c.with(t)) })
 
 	t.Run("HEAD", func(t *testing.T) {
 		c := c.with(t)
@@ -620,5 +591,40 @@ func TestTomcatHeaderLimit(t *testing.T) {
 	// The member is not blamed: the next normal request works.
 	if r := send(j.addr, 10); r.status != 200 {
 		t.Errorf("after the 413: status %d", r.status)
+	}
+}
+
+// tcUpload10MiB PUTs 10 MiB of random bytes to echo.jsp, which must see
+// them all: length, Content-Length and checksum.
+func tcUpload10MiB(t *testing.T, c *tcClient) {
+	data := make([]byte, 10<<20)
+	rand.Read(data)
+	sum := sha256.Sum256(data)
+	resp, body := c.do("PUT", "/echo.jsp", bytes.NewReader(data), "Content-Type", "application/octet-stream")
+	tcWantStatus(t, "PUT 10 MiB /echo.jsp", resp, body, 200)
+	tcWantKV(t, "echo.jsp", tcKV(string(body)), map[string]string{"method": "PUT", "len": strconv.Itoa(len(data)),
+		"cl": strconv.Itoa(len(data)), "sha256": hex.EncodeToString(sum[:])})
+}
+
+// tcDownload10MiB reads 10 MiB from big.jsp, streamed and with a
+// Content-Length, and checks every byte.
+func tcDownload10MiB(t *testing.T, c *tcClient) {
+	const size = 10 << 20
+	for _, q := range []string{"", "&cl=1"} {
+		resp, body := c.do("GET", "/big.jsp?size="+strconv.Itoa(size)+q, nil)
+		tcWantStatus(t, "GET /big.jsp"+q, resp, body, 200)
+		if len(body) != size {
+			t.Errorf("big.jsp%s: %d bytes, want %d", q, len(body), size)
+			continue
+		}
+		for i, b := range body {
+			if b != byte(i%251) {
+				t.Errorf("big.jsp%s: byte %d is %d, want %d", q, i, b, byte(i%251))
+				break
+			}
+		}
+		if q != "" && resp.ContentLength != size {
+			t.Errorf("big.jsp%s: Content-Length %d, want %d (Tomcat set it)", q, resp.ContentLength, size)
+		}
 	}
 }
