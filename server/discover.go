@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,28 +188,7 @@ func addrRoute(ip string) string {
 // uniqueRoutes keeps the first member of each route (sorted input): two
 // members with one route would share every session.
 func uniqueRoutes(fs []found) []found {
-	out := fs[:0]
-	for i, f := range fs {
-		if i > 0 && f.route == fs[i-1].route {
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-// sameMembers reports whether two sorted answers name the same members
-// at the same addresses.
-func sameMembers(a, b []found) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.CompactFunc(fs, func(a, b found) bool { return a.route == b.route })
 }
 
 // memberName is the worker name of a discovered member of lb.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -110,7 +111,7 @@ func (dc *discovery) record(a answer, now time.Time) bool {
 		return false
 	}
 	dc.recovered(a)
-	if had && sameMembers(prev.members, a.members) {
+	if had && slices.Equal(prev.members, a.members) {
 		return false
 	}
 	prev.members = a.members

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestRateLimitAnswers429(t *testing.T) {
 			retry = retryAfterOf(h)
 		}
 	}
-	if want := []int{200, 200, 429, 429}; !equalInts(statuses, want) || retry < 1 || len(mustSeen(m)) != 2 {
+	if want := []int{200, 200, 429, 429}; !slices.Equal(statuses, want) || retry < 1 || len(mustSeen(m)) != 2 {
 		t.Fatalf("statuses %v (want %v), Retry-After %d, member saw %d", statuses, want, retry, len(mustSeen(m)))
 	}
 	r.mustReload(map[string]string{"jkbalancer.yaml": lbYAML(
@@ -128,16 +129,4 @@ func TestOversizedHeaders(t *testing.T) {
 	if got := mustSeen(m); len(got) != 2 {
 		t.Errorf("member saw %d requests, want the 2 small ones", len(got))
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
