@@ -19,9 +19,12 @@ func newAJPTransport(m *Member, addr string) *ajpTransport {
 	return &ajpTransport{m: m, pool: ajp.NewPool(poolConfig(m.spec, addr, m.opts))}
 }
 
-func (t *ajpTransport) free() bool { return t.pool.Free() }
-func (t *ajpTransport) maintain()  { t.pool.Maintain() }
-func (t *ajpTransport) close()     { t.pool.Close() }
+func (t *ajpTransport) free() bool   { return t.pool.Free() }
+func (t *ajpTransport) maintain()    { t.pool.Maintain() }
+func (t *ajpTransport) dest() string { return t.pool.Addr() }
+
+func (t *ajpTransport) setAddress(_ string, _ int, addr string) { t.pool.SetAddr(addr) }
+func (t *ajpTransport) close()                                  { t.pool.Close() }
 
 func (t *ajpTransport) stats() ConnStats {
 	s := t.pool.Stats()

@@ -3,8 +3,6 @@ package worker
 import (
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -34,10 +32,6 @@ import (
 
 // ErrEditRange is returned by a setter given a value mod_jk would ignore.
 var ErrEditRange = errors.New("value out of range")
-
-// ErrEditUnsupported is returned when the member's transport cannot apply
-// the edit.
-var ErrEditUnsupported = errors.New("not supported by this member")
 
 // cfg returns the member's current attributes (the compiled ones plus any
 // edits). The result must not be modified.
@@ -132,37 +126,18 @@ func (m *Member) SetAddress(host string, port int, addr string) error {
 	if port < 0 || port > 65535 {
 		return fmt.Errorf("worker %q: port %d: %w", m.name, port, ErrEditRange)
 	}
-	var redirect func()
-	switch t := m.tr.(type) {
-	case *ajpTransport:
-		redirect = func() { t.pool.SetAddr(addr) }
-	case *httpTransport:
-		redirect = func() { t.setAddress(host, port, addr) }
-	default:
-		return fmt.Errorf("worker %q: address change: %w", m.name, ErrEditUnsupported)
-	}
 	m.editMu.Lock()
 	defer m.editMu.Unlock()
 	a := *m.live.Load()
 	a.Host, a.Port = host, port
 	m.live.Store(&a)
-	redirect()
+	m.tr.setAddress(host, port, addr)
 	return nil
 }
 
-// Addr returns the address the member dials ("ip:port"; host:port for
-// a transport that resolves per connection).
-func (m *Member) Addr() string {
-	switch t := m.tr.(type) {
-	case *ajpTransport:
-		return t.pool.Addr()
-	case *httpTransport:
-		d := t.dest.Load()
-		return net.JoinHostPort(d.host, strconv.Itoa(d.port))
-	}
-	a := m.cfg()
-	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
-}
+// Addr returns the address the member dials: "ip:port" for AJP, the
+// configured host:port for HTTP (the URL its requests are made for).
+func (m *Member) Addr() string { return m.tr.dest() }
 
 // State is the informational state of a worker used without an lb, as
 // mod_jk's status worker shows it for a plain ajp13 worker: OK/IDLE before

@@ -23,7 +23,7 @@ import (
 type httpTransport struct {
 	m       *Member
 	h       *config.HTTPMember
-	dest    atomic.Pointer[httpDest] // where requests go; swapped by a status edit
+	to      atomic.Pointer[httpDest] // where requests go; swapped by a status edit
 	tr      *http.Transport
 	tlsConf *tls.Config
 	local   net.Addr // source
@@ -58,7 +58,7 @@ func newHTTPTransport(m *Member, addr string) *httpTransport {
 		relays: make(map[*relay]struct{}),
 		local:  sourceAddr(a.Source),
 	}
-	t.dest.Store(newHTTPDest(a.HTTP.Scheme, a.Host, a.Port, addr))
+	t.to.Store(newHTTPDest(a.HTTP.Scheme, a.Host, a.Port, addr))
 	if a.HTTP.Scheme == config.SchemeHTTPS {
 		t.tlsConf, t.initErr = tlsConfig(a)
 		if t.initErr != nil {
@@ -105,8 +105,13 @@ func newHTTPDest(scheme, host string, port int, addr string) *httpDest {
 // connections to the old address are closed, busy ones finish their
 // request first.
 func (t *httpTransport) setAddress(host string, port int, addr string) {
-	t.dest.Store(newHTTPDest(t.h.Scheme, host, port, addr))
+	t.to.Store(newHTTPDest(t.h.Scheme, host, port, addr))
 	t.tr.CloseIdleConnections()
+}
+
+func (t *httpTransport) dest() string {
+	d := t.to.Load()
+	return net.JoinHostPort(d.host, strconv.Itoa(d.port))
 }
 
 // tlsConfig is the client TLS configuration towards the member.
@@ -170,7 +175,7 @@ func (t *httpTransport) dial(ctx context.Context, _, _ string) (net.Conn, error)
 		KeepAlive:       -1,
 		KeepAliveConfig: net.KeepAliveConfig{Enable: a.SocketKeepalive, Idle: -1, Interval: -1, Count: -1},
 	}
-	nc, err := d.DialContext(ctx, "tcp", t.dest.Load().addr)
+	nc, err := d.DialContext(ctx, "tcp", t.to.Load().addr)
 	if err != nil {
 		return nil, &dialError{err}
 	}
@@ -201,7 +206,7 @@ func (t *httpTransport) dialTLS(ctx context.Context, network, addr string) (net.
 	}
 	cc := raw.(*countedConn)
 	conf := t.tlsConf
-	if host := t.dest.Load().host; t.h.TLSServerName == "" && host != conf.ServerName {
+	if host := t.to.Load().host; t.h.TLSServerName == "" && host != conf.ServerName {
 		// The host was changed by a status edit: verify the new name.
 		conf = conf.Clone()
 		conf.ServerName = host

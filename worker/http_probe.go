@@ -39,7 +39,7 @@ func (t *httpTransport) probe(ctx context.Context) error {
 	if h.Scheme == "https" {
 		dial = t.dialTLS
 	}
-	conn, err := dial(ctx, "tcp", t.dest.Load().addr)
+	conn, err := dial(ctx, "tcp", t.to.Load().addr)
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
@@ -63,7 +63,7 @@ func (t *httpTransport) probe(ctx context.Context) error {
 // requestProbe sends one request to the member and checks its status.
 // The body is read (up to 64 KiB) so the connection can be kept.
 func (t *httpTransport) requestProbe(ctx context.Context, method, uri string, check func(int) error) error {
-	req, err := http.NewRequestWithContext(ctx, method, t.dest.Load().base, nil)
+	req, err := http.NewRequestWithContext(ctx, method, t.to.Load().base, nil)
 	if err != nil {
 		return fmt.Errorf("probe %s %s: %w", method, uri, err)
 	}

@@ -36,7 +36,7 @@ const (
 // (re-encoded per the ForwardURI option), with the raw query.
 func (t *httpTransport) outRequest(ctx context.Context, req *Request, body io.ReadCloser, length int64) (*http.Request, error) {
 	r := req.HTTP
-	out, err := http.NewRequestWithContext(ctx, r.Method, t.dest.Load().base, nil)
+	out, err := http.NewRequestWithContext(ctx, r.Method, t.to.Load().base, nil)
 	if err != nil {
 		return nil, err
 	}

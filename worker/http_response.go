@@ -187,7 +187,7 @@ func (t *httpTransport) reverseLocation(h http.Header, r *http.Request) {
 // ownURL reports whether v is an absolute URL of this member, and returns
 // what follows its authority.
 func (t *httpTransport) ownURL(v string) (string, bool) {
-	d := t.dest.Load()
+	d := t.to.Load()
 	scheme, rest, ok := strings.Cut(v, "://")
 	if !ok || !strings.EqualFold(scheme, t.h.Scheme) {
 		return "", false

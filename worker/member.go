@@ -77,6 +77,10 @@ type transport interface {
 	maintain()
 	close()
 	stats() ConnStats
+	// setAddress sends new connections to addr, the resolved host:port
+	// (a status edit); dest is what Member.Addr shows.
+	setAddress(host string, port int, addr string)
+	dest() string
 }
 
 // ConnStats are a member's backend connections.
