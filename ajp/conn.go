@@ -32,6 +32,7 @@ type Conn struct {
 	closed   bool
 	lastRead int    // size of the last packet read, header included
 	large    []byte // holds packets longer than the read buffer
+	held     []byte // body bytes held back for one larger client write
 	// pinged counts the CPing/CPong bytes exchanged since the pool last
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
@@ -211,6 +212,25 @@ func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
 	}
 	c.pending, c.lastRead = n, n
 	return p[headerLen:], 0, nil
+}
+
+// bufferedNext returns the type of the next packet when all of it is
+// already in the read buffer, so that reading it cannot wait for the
+// backend, and 0 otherwise.
+func (c *Conn) bufferedNext() msgType {
+	avail := c.br.Buffered() - c.pending
+	if avail < headerLen+1 {
+		return 0
+	}
+	h, err := c.br.Peek(c.pending + headerLen + 1)
+	if err != nil {
+		return 0
+	}
+	h = h[c.pending:]
+	if avail < headerLen+(int(h[2])<<8|int(h[3])) {
+		return 0
+	}
+	return msgType(h[headerLen])
 }
 
 // readLarge reads a packet longer than the read buffer, which is sized for

@@ -524,3 +524,36 @@ func TestFailOnStatusAfterStreamedBodyIsFinal(t *testing.T) {
 		t.Fatalf("backend saw %d requests, want 1", be.Requests())
 	}
 }
+
+// writeCounter is a ResponseRecorder that counts the writes it gets.
+type writeCounter struct {
+	*httptest.ResponseRecorder
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestBodyChunksReachClientInOneWrite: the AJP body chunks of a 12 KiB
+// response that arrives in one read are handed to the client in one
+// write, not one each (a write per chunk is a syscall per chunk), and the
+// body is intact.
+func TestBodyChunksReachClientInOneWrite(t *testing.T) {
+	body := strings.Repeat("0123456789abcdef", 768)
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: strconv.Itoa(len(body))})
+		w.Write([]byte(body)) // 8184 + 4104 bytes at the default packet size
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	w := &writeCounter{ResponseRecorder: httptest.NewRecorder()}
+	if _, err := m.Forward(w, newReq("GET", "/", ""), &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Body.String() != body || w.writes != 1 {
+		t.Fatalf("%d bytes in %d writes, want %d in 1", w.Body.Len(), w.writes, len(body))
+	}
+}
