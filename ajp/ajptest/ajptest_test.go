@@ -85,8 +85,12 @@ func TestWriteSplitsChunks(t *testing.T) {
 	}, WithPacketSize(8192))
 	defer s.Close()
 	var w recorder
-	res, err := dial(t, s).Exchange(request("GET", "/"), nil, &w, opts)
-	if err != nil || res.Status != 200 || w.body.Len() != 20000 {
+	// FlushPackets: each chunk is written as it comes, not joined with the
+	// buffered ones after it, so the writes show the chunk sizes.
+	perChunk := *opts
+	perChunk.FlushPackets = true
+	res, err := dial(t, s).Exchange(request("GET", "/"), nil, &w, &perChunk)
+	if err != nil || res.Status != 200 || w.body.Len() != 20000 || len(w.writes) != 3 {
 		t.Fatalf("%+v %v", res, err)
 	}
 	for _, n := range w.writes {
