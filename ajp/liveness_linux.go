@@ -27,7 +27,9 @@ func (l *liveness) init(nc net.Conn) {
 // the peer has not closed (alive); 0 bytes means EOF; any byte is junk
 // that would desynchronize the next exchange. Connections without a
 // socket (in-memory pipes in tests) are assumed alive.
-func (l *liveness) alive(*Conn) bool {
+func (l *liveness) alive(*Conn) bool { return l.peekAlive() }
+
+func (l *liveness) peekAlive() bool {
 	if l.rc == nil {
 		return true
 	}

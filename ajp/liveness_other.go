@@ -14,6 +14,10 @@ type liveness struct{}
 
 func (l *liveness) init(net.Conn) {}
 
+// peekAlive has no peek to make: a stale connection shows at its first
+// use instead.
+func (l *liveness) peekAlive() bool { return true }
+
 func (l *liveness) alive(c *Conn) bool {
 	c.setReadDeadline(time.Millisecond)
 	_, err := c.br.Peek(1)

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,8 +13,9 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// httpTransport reaches an HTTP/1.1 member (type=http) through a tuned
-// net/http.Transport. The member attributes keep their mod_jk meaning:
+// httpTransport reaches an HTTP/1.1 member (type=http) through a pool of
+// keep-alive connections (http_conn.go). The member attributes keep their
+// mod_jk meaning:
 // connection_pool_size bounds the connections (one request each),
 // connection_acquire_timeout how long a request waits for one,
 // connection_pool_timeout how long an idle one is kept, socket_* the
@@ -24,7 +24,6 @@ type httpTransport struct {
 	m       *Member
 	h       *config.HTTPMember
 	to      atomic.Pointer[httpDest] // where requests go; swapped by a status edit
-	tr      *http.Transport
 	tlsConf *tls.Config
 	local   net.Addr // source
 	// initErr is set when the TLS files no longer load: every attempt
@@ -32,14 +31,14 @@ type httpTransport struct {
 	// start after check passed.
 	initErr error
 
-	// slots holds one token per request in flight: net/http has no
-	// acquire timeout and no way to ask whether a connection is free.
+	// slots holds one token per request in flight, so a request can wait
+	// for one up to connection_acquire_timeout.
 	slots chan struct{}
 	open  atomic.Int64 // connections open (dialed, not yet closed)
 
-	mu      sync.Mutex
-	relays  map[*relay]struct{} // upgraded connections in flight; nil once closed
-	closedF atomic.Bool         // close was called
+	mu     sync.Mutex
+	idle   []*hconn            // kept-alive connections, newest last
+	relays map[*relay]struct{} // upgraded connections in flight; nil once closed
 }
 
 // newTransport builds the member's transport from its attributes.
@@ -65,26 +64,6 @@ func newHTTPTransport(m *Member, addr string) *httpTransport {
 			m.log.Error("http member TLS settings do not load; every request to it fails", "err", t.initErr)
 		}
 	}
-	size := max(a.ConnectionPoolSize, 1)
-	t.tr = &http.Transport{
-		Proxy:               nil, // never the environment's proxy
-		DialContext:         t.dial,
-		DialTLSContext:      t.dialTLS,
-		MaxConnsPerHost:     size,
-		MaxIdleConns:        size,
-		MaxIdleConnsPerHost: size,
-		IdleConnTimeout:     a.ConnectionPoolTimeoutDuration(),
-		DisableKeepAlives:   m.opts.DisableReuse,
-		// The client's Accept-Encoding goes through and the body comes
-		// back as the member encoded it.
-		DisableCompression: true,
-		// HTTP/1.1 to members, like mod_proxy_http: an empty map keeps
-		// the transport from ever negotiating h2.
-		ForceAttemptHTTP2: false,
-		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
-		ReadBufferSize:    32 << 10,
-		WriteBufferSize:   32 << 10,
-	}
 	return t
 }
 
@@ -106,7 +85,7 @@ func newHTTPDest(scheme, host string, port int, addr string) *httpDest {
 // request first.
 func (t *httpTransport) setAddress(host string, port int, addr string) {
 	t.to.Store(newHTTPDest(t.h.Scheme, host, port, addr))
-	t.tr.CloseIdleConnections()
+	t.closeIdle(0)
 }
 
 func (t *httpTransport) dest() string {
@@ -165,9 +144,8 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return "connect: " + e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-// dial connects to the member's resolved address, whatever addr net/http
-// asks for (it asks for the configured host:port).
-func (t *httpTransport) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+// dial connects to the member's resolved address addr.
+func (t *httpTransport) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 	a := t.m.spec
 	d := net.Dialer{
 		Timeout:         a.SocketConnectTimeoutDuration(),
@@ -175,7 +153,7 @@ func (t *httpTransport) dial(ctx context.Context, _, _ string) (net.Conn, error)
 		KeepAlive:       -1,
 		KeepAliveConfig: net.KeepAliveConfig{Enable: a.SocketKeepalive, Idle: -1, Interval: -1, Count: -1},
 	}
-	nc, err := d.DialContext(ctx, "tcp", t.to.Load().addr)
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, &dialError{err}
 	}
@@ -250,9 +228,13 @@ func (t *httpTransport) acquire(ctx context.Context) (func(), *Error) {
 
 func (t *httpTransport) free() bool { return len(t.slots) < cap(t.slots) }
 
-// maintain has nothing to do: the HTTP client closes idle connections
-// after connection_pool_timeout and drops those the member closed.
-func (t *httpTransport) maintain() {}
+// maintain closes the connections idle longer than
+// connection_pool_timeout.
+func (t *httpTransport) maintain() {
+	if d := t.m.spec.ConnectionPoolTimeoutDuration(); d > 0 {
+		t.closeIdle(d)
+	}
+}
 
 func (t *httpTransport) stats() ConnStats {
 	open, busy := int(t.open.Load()), len(t.slots)
@@ -263,23 +245,24 @@ func (t *httpTransport) stats() ConnStats {
 // in flight finish, and their connections are closed as they come back.
 func (t *httpTransport) close() {
 	t.mu.Lock()
-	t.closedF.Store(true)
 	relays := t.relays
 	t.relays = nil
 	t.mu.Unlock()
 	for r := range relays {
 		r.close()
 	}
-	t.tr.CloseIdleConnections()
+	t.closeIdle(0)
 }
 
 // countedConn counts one member connection's bytes (Outcome, the Wr/Rd
 // counters, and whether a failed attempt wrote anything) and applies
-// socket_timeout to every read and write.
+// socket_timeout to every read and write, and reply_timeout, when it is
+// shorter, to every read (mod_jk: the wait for each packet).
 type countedConn struct {
 	net.Conn
 	t        *httpTransport
 	timeout  time.Duration
+	replyTO  time.Duration // set per request by its goroutine
 	read     atomic.Int64
 	written  atomic.Int64
 	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
@@ -292,8 +275,8 @@ func (t *httpTransport) count(nc net.Conn) *countedConn {
 }
 
 func (c *countedConn) Read(p []byte) (int, error) {
-	if c.timeout > 0 && !c.noExpire.Load() {
-		c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
+		c.Conn.SetReadDeadline(time.Now().Add(d))
 	}
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
@@ -312,4 +295,13 @@ func (c *countedConn) Write(p []byte) (int, error) {
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.t.open.Add(-1) })
 	return c.Conn.Close()
+}
+
+// shorterPositive returns the smaller positive duration, or 0 when neither
+// is set.
+func shorterPositive(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
 }

@@ -1,13 +1,13 @@
 package worker
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
-	"net/http/httptrace"
-	"sync"
-	"sync/atomic"
-	"time"
+	"net/http/httputil"
+	"os"
 )
 
 // attempt sends the request once on a connection slot. Like the AJP
@@ -41,55 +41,123 @@ func (t *httpTransport) attempt(ctx context.Context, w http.ResponseWriter, req 
 		Err: errors.New("every pooled connection was stale")}
 }
 
-// once is one round trip and, when a response came, its copy to the
-// client. again reports a stale keep-alive connection worth another try.
+// once is one round trip on one connection and, when a response came,
+// its copy to the client. again reports a stale keep-alive connection
+// worth another try.
 func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (out Outcome, e *Error, again bool) {
 	m := t.m
-	body, hb, length := t.attemptBody(req)
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	rt := &replyTimer{d: m.replyTimeout(req), cancel: cancel}
-	defer rt.stop()
-	st := new(connTrace)
-	defer func() {
-		out.Sent, out.Received = st.bytes()
-		m.counters.Transferred.Add(out.Sent)
-		m.counters.Read.Add(out.Received)
-		if t.closedF.Load() {
-			t.tr.CloseIdleConnections() // the member was closed meanwhile
-		}
-	}()
-	trace := &httptrace.ClientTrace{GotConn: st.gotConn, WroteRequest: func(httptrace.WroteRequestInfo) { rt.waitHead() }}
-	outReq, err := t.outRequest(httptrace.WithClientTrace(actx, trace), req, body, length)
-	if err != nil {
-		hb.detach()
+	if err := checkTarget(req); err != nil {
 		return out, &Error{Member: m.name, Class: ClassInternal, Err: err}, false
 	}
-	resp, err := t.tr.RoundTrip(outReq)
-	rt.gotHead()
+	body, length := newHTTPBody(req)
+	c, err := t.getConn(ctx)
 	if err != nil {
-		e, again = t.classifyTrip(err, req, st, hb, rt)
+		return out, t.classifyDial(err, req), false
+	}
+	w0, r0 := c.cc.written.Load(), c.cc.read.Load()
+	keep, relayed := false, false
+	defer func() {
+		out.Sent, out.Received = c.cc.written.Load()-w0, c.cc.read.Load()-r0
+		m.counters.Transferred.Add(out.Sent)
+		m.counters.Read.Add(out.Received)
+		if !relayed {
+			t.putConn(c, keep)
+		}
+	}()
+	c.cc.replyTO = m.replyTimeout(req)
+	resp, err := roundTrip(c, req, body, length)
+	if err != nil {
+		e, again = t.classifyTrip(err, req, c, w0, r0, body)
 		return out, e, again
 	}
-	defer resp.Body.Close()
-	out.Status = resp.StatusCode
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		hb.detach()
-		return out, t.relay(w, req, resp, st), false
+	out.Status = resp.status
+	if resp.status == http.StatusSwitchingProtocols {
+		relayed = true
+		return out, t.relay(w, req, resp, c), false
 	}
-	return out, t.respond(w, req, at, resp, rt, hb), false
+	e = t.respond(w, req, at, resp, body)
+	keep = e == nil && !resp.close
+	return out, e, false
+}
+
+// writeError is a failure to send the request.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "send request: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// roundTrip sends the request and reads the response head. When sending
+// fails, a response the member sent before it stopped reading (an early
+// 413, say) is still taken; the connection is then not used again.
+func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberResponse, error) {
+	werr := writeRequest(c.bw, req, body, length)
+	if werr != nil {
+		if _, clientErr := body.result(); clientErr != nil {
+			return nil, clientErr
+		}
+	}
+	resp, err := readResponse(c.br, req.HTTP.Method)
+	switch {
+	case werr == nil:
+		return resp, err
+	case err == nil:
+		resp.close = true
+		return resp, nil
+	}
+	return nil, &writeError{werr}
+}
+
+// writeRequest writes the head and the body, chunked when its length is
+// unknown, and flushes.
+func writeRequest(bw *bufio.Writer, req *Request, body *httpBody, length int64) error {
+	if err := writeHead(bw, req, length); err != nil {
+		return err
+	}
+	if body != nil {
+		var dst io.Writer = bw
+		var chunked io.WriteCloser
+		if length < 0 {
+			chunked = httputil.NewChunkedWriter(bw)
+			dst = chunked
+		}
+		bufp := copyBufPool.Get().(*[]byte)
+		_, err := io.CopyBuffer(dst, struct{ io.Reader }{body}, *bufp)
+		copyBufPool.Put(bufp)
+		if err != nil {
+			return err
+		}
+		if chunked != nil {
+			chunked.Close()
+			bw.WriteString("\r\n")
+		}
+	}
+	return bw.Flush()
+}
+
+// classifyDial maps a failure to get a connection to a Class: nothing was
+// sent.
+func (t *httpTransport) classifyDial(err error, req *Request) *Error {
+	e := &Error{Member: t.m.name, Err: err}
+	if req.HTTP.Context().Err() != nil {
+		e.Class = ClassClient
+		return e
+	}
+	e.Class, e.Unreachable = ClassConnect, true
+	e.Recoverable = t.m.mayResend(phaseBeforeSend, false, false, req.HTTP.Method)
+	return e
 }
 
 // classifyTrip maps a round trip that brought no response to a Class, and
 // decides whether the request may be sent again: before anything was
 // written always, after that per recovery_options, never once body beyond
-// the kept part went out.
-func (t *httpTransport) classifyTrip(err error, req *Request, st *connTrace, hb *httpBody, rt *replyTimer) (*Error, bool) {
+// the kept part went out. again is a stale keep-alive connection: reused,
+// nothing came back, and sending again is allowed.
+func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0, r0 int64, body *httpBody) (*Error, bool) {
 	m := t.m
-	streamed, clientErr := hb.detach()
+	streamed, clientErr := body.result()
 	method := req.HTTP.Method
 	e := &Error{Member: m.name, Err: err}
-	var de *dialError
+	var head *errMemberHead
 	switch {
 	case clientErr != nil:
 		e.Class, e.Err = ClassClient, clientErr
@@ -98,150 +166,25 @@ func (t *httpTransport) classifyTrip(err error, req *Request, st *connTrace, hb 
 		// The client went away: nobody to answer, not the member's fault.
 		e.Class = ClassClient
 		return e, false
-	case errors.As(err, &de):
-		e.Class, e.Unreachable = ClassConnect, true
-		e.Recoverable = m.mayResend(phaseBeforeSend, false, streamed, method)
+	case errors.As(err, &head):
+		e.Class = ClassProtocol
+		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
 		return e, false
-	case rt.fired.Load():
-		e.Class = ClassReplyTimeout
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		e.Class = ClassClosed
+		if m.replyTimeout(req) > 0 {
+			e.Class = ClassReplyTimeout
+		}
 		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
 		return e, false
 	}
-	conn, reused, wrote := st.state()
-	switch {
-	case conn == nil:
-		// No connection was used: net/http refused the request itself.
-		e.Class = ClassInternal
-		return e, false
-	case wrote == 0:
+	wrote, got := c.cc.written.Load()-w0, c.cc.read.Load()-r0
+	if wrote == 0 {
 		e.Class = ClassConnect
 		e.Recoverable = m.mayResend(phaseBeforeSend, false, streamed, method)
-		return e, reused && e.Recoverable
+		return e, c.reused && e.Recoverable
 	}
 	e.Class = ClassClosed
 	e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
-	return e, reused && e.Recoverable
-}
-
-// connTrace follows the connection(s) net/http uses for one round trip
-// (it may switch to another after a failure before anything was written).
-type connTrace struct {
-	mu       sync.Mutex
-	conn     *countedConn
-	reused   bool
-	w0, r0   int64 // the connection's counts when it was taken
-	sent     int64 // bytes on connections given up before this one
-	received int64
-}
-
-func (s *connTrace) gotConn(info httptrace.GotConnInfo) {
-	c, _ := info.Conn.(*countedConn)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn != nil {
-		s.sent += s.conn.written.Load() - s.w0
-		s.received += s.conn.read.Load() - s.r0
-	}
-	s.conn, s.reused = c, info.Reused
-	if c != nil {
-		s.w0, s.r0 = c.written.Load(), c.read.Load()
-	}
-}
-
-// state returns the connection in use, whether it came from the idle
-// pool, and how many bytes were written to it since.
-func (s *connTrace) state() (*countedConn, bool, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil, false, 0
-	}
-	return s.conn, s.reused, s.conn.written.Load() - s.w0
-}
-
-// bytes returns what the round trip wrote and read on every connection.
-func (s *connTrace) bytes() (sent, received int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sent, received = s.sent, s.received
-	if s.conn != nil {
-		sent += s.conn.written.Load() - s.w0
-		received += s.conn.read.Load() - s.r0
-	}
-	return sent, received
-}
-
-// errReplyTimeout is the cause of a round trip cancelled by reply_timeout.
-var errReplyTimeout = errors.New("reply_timeout passed")
-
-// replyTimer is mod_jk's reply_timeout for HTTP: the longest wait for the
-// response head once the request is written, and for each read of the
-// body after it. When it fires, the round trip is cancelled. net/http's
-// ResponseHeaderTimeout is not used because the rule extension
-// reply_timeout changes the value per request.
-type replyTimer struct {
-	d      time.Duration
-	cancel context.CancelCauseFunc
-	fired  atomic.Bool
-
-	mu   sync.Mutex
-	t    *time.Timer
-	head bool // the head arrived: a late WroteRequest must not start the wait
-}
-
-// waitHead starts the wait for the head (the request is written).
-func (rt *replyTimer) waitHead() {
-	if rt.d <= 0 {
-		return
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if !rt.head {
-		rt.startLocked()
-	}
-}
-
-// gotHead ends the wait for the head.
-func (rt *replyTimer) gotHead() {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	rt.head = true
-	if rt.t != nil {
-		rt.t.Stop()
-	}
-}
-
-// start begins the wait for one read of the body.
-func (rt *replyTimer) start() {
-	if rt.d <= 0 {
-		return
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	rt.startLocked()
-}
-
-func (rt *replyTimer) startLocked() {
-	if rt.t == nil {
-		rt.t = time.AfterFunc(rt.d, rt.fire)
-		return
-	}
-	rt.t.Reset(rt.d)
-}
-
-// stop ends a wait.
-func (rt *replyTimer) stop() {
-	if rt.d <= 0 {
-		return
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.t != nil {
-		rt.t.Stop()
-	}
-}
-
-func (rt *replyTimer) fire() {
-	rt.fired.Store(true)
-	rt.cancel(errReplyTimeout)
+	return e, c.reused && e.Recoverable && got == 0
 }

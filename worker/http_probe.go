@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -60,25 +61,53 @@ func (t *httpTransport) probe(ctx context.Context) error {
 	})
 }
 
-// requestProbe sends one request to the member and checks its status.
-// The body is read (up to 64 KiB) so the connection can be kept.
+// requestProbe sends one request to the member on a pooled connection
+// and checks its status. The body is read (up to 64 KiB) so the
+// connection can be kept.
 func (t *httpTransport) requestProbe(ctx context.Context, method, uri string, check func(int) error) error {
-	req, err := http.NewRequestWithContext(ctx, method, t.to.Load().base, nil)
-	if err != nil {
-		return fmt.Errorf("probe %s %s: %w", method, uri, err)
+	status, err := t.probeOnce(ctx, method, uri)
+	if err == nil {
+		err = check(status)
 	}
-	path, query, _ := strings.Cut(uri, "?")
-	req.URL.Opaque, req.URL.RawQuery = path, query
-	req.Header.Set("User-Agent", "jkbalancer-probe")
-	resp, err := t.tr.RoundTrip(req)
 	if err != nil {
-		return fmt.Errorf("probe %s %s: %w", method, uri, err)
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if err := check(resp.StatusCode); err != nil {
 		return fmt.Errorf("probe %s %s: %w", method, uri, err)
 	}
 	t.m.lastFail.Store(0)
 	return nil
+}
+
+func (t *httpTransport) probeOnce(ctx context.Context, method, uri string) (int, error) {
+	if hasCTL(uri) {
+		return 0, fmt.Errorf("probe URI %q has a control character or a blank", uri)
+	}
+	c, err := t.getConn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	keep := false
+	defer func() { t.putConn(c, keep) }()
+	if dl, ok := ctx.Deadline(); ok {
+		c.cc.replyTO = max(time.Until(dl), time.Millisecond)
+	}
+	d := t.to.Load()
+	length := ""
+	if !lacksBody(method) {
+		length = "Content-Length: 0\r\n"
+	}
+	fmt.Fprintf(c.bw, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jkbalancer-probe\r\n%s\r\n",
+		method, uri, net.JoinHostPort(d.host, strconv.Itoa(d.port)), length)
+	if err := c.bw.Flush(); err != nil {
+		return 0, err
+	}
+	resp, err := readResponse(c.br, method)
+	if err != nil {
+		return 0, err
+	}
+	if resp.body != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(resp.body, 64<<10))
+		keep = err == nil && n < 64<<10 && !resp.close
+	} else {
+		keep = !resp.close
+	}
+	return resp.status, nil
 }

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
@@ -30,45 +28,6 @@ const (
 	hdrSSLSession     = "X-Ssl-Session-Id"
 	hdrSSLClientCert  = "X-Ssl-Client-Cert"
 )
-
-// outRequest builds the request for the member from the client's. The
-// path is req.AJP.URI, the URI exactly as an AJP member would get it
-// (re-encoded per the ForwardURI option), with the raw query.
-func (t *httpTransport) outRequest(ctx context.Context, req *Request, body io.ReadCloser, length int64) (*http.Request, error) {
-	r := req.HTTP
-	out, err := http.NewRequestWithContext(ctx, r.Method, t.to.Load().base, nil)
-	if err != nil {
-		return nil, err
-	}
-	setURI(out.URL, req.AJP.URI, req.AJP.QueryString, req.AJP.HasQuery)
-	out.Header = forwardHeaders(req)
-	out.Body, out.ContentLength = body, length
-	// The Host header goes through unchanged (ProxyPreserveHost On), so
-	// the application builds its URLs for the name the client used, as
-	// Tomcat behind mod_jk does.
-	out.Host = r.Host
-	if out.Host == "" {
-		out.Host = net.JoinHostPort(req.AJP.ServerName, strconv.Itoa(req.AJP.ServerPort))
-	}
-	return out, nil
-}
-
-// setURI puts the forwarded path and query into u so that net/http writes
-// them byte for byte. Opaque does that, except that a path starting with
-// "//" would turn into an absolute URI.
-func setURI(u *url.URL, uri, query string, force bool) {
-	if strings.HasPrefix(uri, "//") {
-		if p, err := url.PathUnescape(uri); err == nil {
-			u.Path, u.RawPath = p, uri
-		} else {
-			u.Path = uri
-		}
-	} else {
-		u.Opaque = uri
-	}
-	u.RawQuery = query
-	u.ForceQuery = force && query == ""
-}
 
 // forwardHeaders copies the client's headers minus hop-by-hop ones (RFC
 // 9110 7.6.1, and those named in Connection), Expect (100-continue is
@@ -206,44 +165,36 @@ func isUpgrade(r *http.Request) bool {
 	return false
 }
 
-// errDetached ends reads of an attempt's body after the attempt is over,
-// if net/http's writer is still at it.
-var errDetached = errors.New("request body: attempt is over")
-
 // errBodyShort reports a client body that ended before its Content-Length.
 var errBodyShort = errors.New("client body ended before Content-Length")
 
 // httpBody is one attempt's view of the request body: the kept part (its
 // own offset, so every attempt sends it again), then the rest, which only
 // one attempt can read. Reading the rest marks the request as not
-// replayable; detach freezes that answer when the attempt ends.
+// replayable.
 type httpBody struct {
-	b    *ajp.Body
-	off  int
-	sent int64
-
-	mu        sync.Mutex
-	detached  bool
+	b         *ajp.Body
+	off       int
+	sent      int64
 	streamed  bool
 	clientErr error
 }
 
-// Read may run in net/http's transport goroutine after the attempt ended
-// (a member that answers before reading the whole body): h.b lives in the
-// server's pooled request, recycled once the handler returns, so it is
-// only touched under h.mu before detach; the client body itself (Rest)
-// stays safe to read, net/http closes it.
-func (h *httpBody) Read(p []byte) (int, error) {
-	h.mu.Lock()
-	if h.detached {
-		h.mu.Unlock()
-		return 0, errDetached
+// newHTTPBody returns the body of one attempt and its length (-1:
+// chunked), or nil when the request has none.
+func newHTTPBody(req *Request) (*httpBody, int64) {
+	b := req.Body
+	if b == nil || b.ContentLength == 0 {
+		return nil, 0
 	}
+	return &httpBody{b: b}, b.ContentLength
+}
+
+func (h *httpBody) Read(p []byte) (int, error) {
 	b := h.b
-	cl, rest := b.ContentLength, b.Rest
+	cl := b.ContentLength
 	if cl >= 0 {
 		if h.sent >= cl {
-			h.mu.Unlock()
 			return 0, io.EOF
 		}
 		p = p[:min(int64(len(p)), cl-h.sent)]
@@ -252,25 +203,19 @@ func (h *httpBody) Read(p []byte) (int, error) {
 		n := copy(p, b.Kept[h.off:])
 		h.off += n
 		h.sent += int64(n)
-		h.mu.Unlock()
 		return n, nil
 	}
-	if rest == nil {
-		h.mu.Unlock()
+	if b.Rest == nil {
 		if cl >= 0 {
 			return 0, h.fail(errBodyShort)
 		}
 		return 0, io.EOF
 	}
 	h.streamed = true
-	h.mu.Unlock()
-	n, err := rest.Read(p)
-	h.mu.Lock()
+	n, err := b.Rest.Read(p)
 	h.sent += int64(n)
-	short := err == io.EOF && cl >= 0 && h.sent < cl
-	h.mu.Unlock()
 	switch {
-	case short:
+	case err == io.EOF && cl >= 0 && h.sent < cl:
 		err = h.fail(errBodyShort)
 	case err != nil && err != io.EOF:
 		err = h.fail(err)
@@ -280,60 +225,15 @@ func (h *httpBody) Read(p []byte) (int, error) {
 
 // fail records a client failure: the attempt ends as a client error.
 func (h *httpBody) fail(err error) error {
-	h.mu.Lock()
 	h.clientErr = err
-	h.mu.Unlock()
 	return err
 }
 
-// Close leaves the client's body open: the next attempt may need it.
-func (h *httpBody) Close() error { return nil }
-
-// detach ends the attempt's use of the body and reports whether it read
-// from the rest, and how the client failed, if it did.
-func (h *httpBody) detach() (streamed bool, clientErr error) {
+// result reports whether the attempt read from the rest of the body, and
+// how the client failed, if it did.
+func (h *httpBody) result() (streamed bool, clientErr error) {
 	if h == nil {
 		return false, nil
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.detached = true
 	return h.streamed, h.clientErr
-}
-
-// emptyBody is a non-nil body that reads as empty. net/http resends a
-// request it believes idempotent (no body, or GetBody set) when a reused
-// connection fails after it was written; with this body it never does, so
-// recovery_options alone decide (see attemptBody).
-type emptyBody struct{}
-
-func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
-func (emptyBody) Close() error             { return nil }
-
-// attemptBody returns the body and length of one attempt. A request
-// without a body goes as http.NoBody when recovery_options let it be sent
-// again after it reached the member; otherwise, for the methods that
-// normally have no body (net/http then checks the body and sends none),
-// as emptyBody so that net/http does not resend it on its own.
-func (t *httpTransport) attemptBody(req *Request) (io.ReadCloser, *httpBody, int64) {
-	b := req.Body
-	if b == nil || b.ContentLength == 0 {
-		m := req.HTTP.Method
-		if !t.m.replayAfterSend(m) && lacksBody(m) {
-			return emptyBody{}, nil, -1
-		}
-		return http.NoBody, nil, 0
-	}
-	hb := &httpBody{b: b}
-	return hb, hb, b.ContentLength
-}
-
-// lacksBody lists the methods net/http probes for an empty body rather
-// than sending it chunked (requestMethodUsuallyLacksBody).
-func lacksBody(method string) bool {
-	switch method {
-	case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH":
-		return true
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,15 +16,16 @@ var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 
 // respond carries the member's response to the client through the
 // responder (fail_on_status, use_server_errors, set_session_cookie, the
-// lazily committed head), then the body and the trailers.
-func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt, resp *http.Response, rt *replyTimer, hb *httpBody) *Error {
+// lazily committed head), then the body and the trailers. It returns nil
+// only when the whole body was read, so the connection may be kept.
+func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt, resp *memberResponse, hb *httpBody) *Error {
 	m := t.m
 	rw := getResponder(w, req, at, m.failOnStatus(req))
 	defer putResponder(rw)
 	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
-	if err := rw.writeHTTPHead(resp.StatusCode, resp.Header, resp.Trailer, fix); err != nil {
-		streamed, _ := hb.detach()
-		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.StatusCode, Err: err}
+	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
+		streamed, _ := hb.result()
+		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.status, Err: err}
 		var fs *failStatus
 		if errors.As(err, &fs) && fs.soft {
 			e.Class = ClassFailStatusSoft
@@ -31,23 +33,27 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		// mod_jk fails over on fail_on_status whatever recovery_options
 		// say; only a body already streamed to this member forbids it.
 		e.Recoverable = !streamed
+		resp.close = true // the body was not read
 		return e
 	}
 	if m.opts.FlushHeader {
 		if err := rw.Flush(); err != nil {
-			hb.detach()
-			return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.StatusCode, Err: err}
+			return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
 		}
 	}
-	clientErr, backendErr := copyBody(rw, resp, rt, m.opts.FlushPackets || streams(resp))
-	streamed, _ := hb.detach()
-	e := &Error{Member: m.name, Class: ClassClosed, HeadSent: rw.committed, Status: resp.StatusCode}
+	clientErr, backendErr := copyBody(rw, resp, m.opts.FlushPackets || streams(resp))
+	streamed, _ := hb.result()
+	e := &Error{Member: m.name, Class: ClassClosed, HeadSent: rw.committed, Status: resp.status}
 	switch {
 	case clientErr != nil || (backendErr != nil && req.HTTP.Context().Err() != nil):
 		e.Class, e.Err = ClassClient, cmpErr(clientErr, backendErr)
 		return e
 	case backendErr != nil:
-		if rt.fired.Load() {
+		var head *errMemberHead
+		switch {
+		case errors.As(backendErr, &head):
+			e.Class = ClassProtocol
+		case errors.Is(backendErr, os.ErrDeadlineExceeded) && m.replyTimeout(req) > 0:
 			e.Class = ClassReplyTimeout
 		}
 		e.Err = backendErr
@@ -57,7 +63,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	}
 	rw.commit() // a response without a body (HEAD, 204, 304, empty)
 	if !rw.discard {
-		copyTrailers(w.Header(), resp.Trailer)
+		copyTrailers(w.Header(), resp.trailer)
 	}
 	return nil
 }
@@ -73,23 +79,25 @@ func cmpErr(a, b error) error {
 // length (chunked, or up to the close), or an event stream. Each piece is
 // flushed to the client as it arrives, as httputil.ReverseProxy does; a
 // response with a length is flushed only when FlushPackets asks for it.
-func streams(resp *http.Response) bool {
-	if resp.ContentLength < 0 {
+func streams(resp *memberResponse) bool {
+	if resp.length < 0 {
 		return true
 	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mt, _, _ := mime.ParseMediaType(resp.header.Get("Content-Type"))
 	return mt == "text/event-stream"
 }
 
-// copyBody copies the response body, each read within reply_timeout.
-func copyBody(rw *responder, resp *http.Response, rt *replyTimer, flush bool) (clientErr, backendErr error) {
+// copyBody copies the response body; the connection bounds each read by
+// reply_timeout.
+func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backendErr error) {
+	if resp.body == nil {
+		return nil, nil
+	}
 	bufp := copyBufPool.Get().(*[]byte)
 	defer copyBufPool.Put(bufp)
 	buf := *bufp
 	for {
-		rt.start()
-		n, rerr := resp.Body.Read(buf)
-		rt.stop()
+		n, rerr := resp.body.Read(buf)
 		if n > 0 {
 			if _, err := rw.Write(buf[:n]); err != nil {
 				return err, nil

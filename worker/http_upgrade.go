@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,17 +28,14 @@ func (r *relay) close() {
 // over the client's connection, sends it the member's 101, and copies
 // bytes both ways until either side closes, then closes both. The bytes
 // are counted on the member connection like any response.
-func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *http.Response, st *connTrace) *Error {
+func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *memberResponse, c *hconn) *Error {
 	m := t.m
-	fail := func(c Class, err error) *Error {
-		resp.Body.Close()
-		return &Error{Member: m.name, Class: c, Status: resp.StatusCode, Err: err}
+	back := &upgraded{c}
+	fail := func(class Class, err error) *Error {
+		back.Close()
+		return &Error{Member: m.name, Class: class, Status: resp.status, Err: err}
 	}
-	back, ok := resp.Body.(io.ReadWriteCloser)
-	if !ok {
-		return fail(ClassProtocol, errors.New("101 without a connection to take over"))
-	}
-	want, got := req.HTTP.Header.Get("Upgrade"), resp.Header.Get("Upgrade")
+	want, got := req.HTTP.Header.Get("Upgrade"), resp.header.Get("Upgrade")
 	if !strings.EqualFold(firstToken(want), firstToken(got)) {
 		return fail(ClassProtocol, fmt.Errorf("member switched to %q when %q was asked for", got, want))
 	}
@@ -56,13 +52,11 @@ func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *http.Re
 	// The front end's and socket_timeout's deadlines were for HTTP; an
 	// upgraded connection may idle as long as its protocol likes.
 	conn.SetDeadline(time.Time{})
-	if c, _, _ := st.state(); c != nil {
-		c.noExpire.Store(true)
-		c.Conn.SetDeadline(time.Time{})
-	}
+	c.cc.noExpire.Store(true)
+	c.cc.Conn.SetDeadline(time.Time{})
 	if err := writeSwitch(brw, resp); err != nil {
 		r.close()
-		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.StatusCode, Err: err}
+		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
 	}
 	done := make(chan struct{}, 2)
 	go func() {
@@ -79,20 +73,28 @@ func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *http.Re
 	return nil
 }
 
+// upgraded is the member side of a switched connection: what the member
+// sent after its 101 may already sit in the read buffer.
+type upgraded struct{ c *hconn }
+
+func (u *upgraded) Read(p []byte) (int, error)  { return u.c.br.Read(p) }
+func (u *upgraded) Write(p []byte) (int, error) { return u.c.cc.Write(p) }
+func (u *upgraded) Close() error                { return u.c.cc.Close() }
+
 // writeSwitch sends the member's 101 head to the client.
 func writeSwitch(brw interface {
 	io.Writer
 	Flush() error
-}, resp *http.Response) error {
-	h := make(http.Header, len(resp.Header))
-	conn := resp.Header["Connection"]
-	for name, values := range resp.Header {
+}, resp *memberResponse) error {
+	h := make(http.Header, len(resp.header))
+	conn := resp.header["Connection"]
+	for name, values := range resp.header {
 		if !isHopByHop(name) && !listedIn(conn, name) {
 			h[name] = values
 		}
 	}
 	h["Connection"] = []string{"Upgrade"}
-	h["Upgrade"] = resp.Header["Upgrade"]
+	h["Upgrade"] = resp.header["Upgrade"]
 	if _, err := io.WriteString(brw, "HTTP/1.1 101 Switching Protocols\r\n"); err != nil {
 		return err
 	}

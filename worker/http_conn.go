@@ -1,0 +1,125 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+)
+
+// hconn is one HTTP/1.1 connection to a member. The request's own
+// goroutine writes the request and reads the response on it, as the AJP
+// path does: net/http's Transport hands every request to two goroutines
+// of its own (writeLoop and readLoop), and under wrk that hand-off was
+// the largest cost after the syscalls themselves.
+type hconn struct {
+	cc     *countedConn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	idle   ajp.IdleCheck
+	addr   string    // the address dialed: a status edit may move the member
+	since  time.Time // when it was last put back
+	reused bool      // it carried a request before this one
+}
+
+// Buffer sizes of a member connection: responses are read in 32 KiB
+// pieces, as net/http's ReadBufferSize was set before; requests are
+// mostly a head.
+const (
+	memberReadBuf  = 32 << 10
+	memberWriteBuf = 8 << 10
+)
+
+// getConn returns an idle connection that is still open, newest first, or
+// dials a new one. The caller holds a slot (acquire).
+func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
+	idleFor := t.m.spec.ConnectionPoolTimeoutDuration()
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			break
+		}
+		c := t.idle[n-1]
+		t.idle[n-1] = nil
+		t.idle = t.idle[:n-1]
+		t.mu.Unlock()
+		if (idleFor > 0 && time.Since(c.since) > idleFor) || !c.alive() {
+			c.cc.Close()
+			continue
+		}
+		c.reused = true
+		return c, nil
+	}
+	return t.dialConn(ctx)
+}
+
+// alive is the pooled-socket check: nothing left unread in the buffer and
+// the peer has not closed.
+func (c *hconn) alive() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	// A deadline left by the last request may have passed meanwhile; the
+	// runtime would then refuse the peek before it reaches the socket.
+	c.cc.Conn.SetReadDeadline(time.Time{})
+	return c.idle.Alive()
+}
+
+func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
+	d := t.to.Load()
+	dial := t.dial
+	if t.tlsConf != nil || t.initErr != nil {
+		dial = t.dialTLS
+	}
+	nc, err := dial(ctx, "tcp", d.addr)
+	if err != nil {
+		return nil, err
+	}
+	cc := nc.(*countedConn)
+	c := &hconn{cc: cc, addr: d.addr, br: bufio.NewReaderSize(cc, memberReadBuf), bw: bufio.NewWriterSize(cc, memberWriteBuf)}
+	c.idle.Init(cc.Conn)
+	return c, nil
+}
+
+// putConn keeps c for the next request when it may carry one, and closes
+// it otherwise.
+func (t *httpTransport) putConn(c *hconn, reusable bool) {
+	c.cc.replyTO = 0
+	if !reusable || t.m.opts.DisableReuse || c.addr != t.to.Load().addr {
+		c.cc.Close()
+		return
+	}
+	c.since = time.Now()
+	t.mu.Lock()
+	if t.relays == nil || len(t.idle) >= cap(t.slots) { // closed, or over the pool size
+		t.mu.Unlock()
+		c.cc.Close()
+		return
+	}
+	t.idle = append(t.idle, c)
+	t.mu.Unlock()
+}
+
+// closeIdle closes the idle connections older than maxIdle, or all of
+// them when maxIdle is 0.
+func (t *httpTransport) closeIdle(maxIdle time.Duration) {
+	t.mu.Lock()
+	keep := t.idle[:0]
+	var drop []*hconn
+	for _, c := range t.idle {
+		if maxIdle > 0 && time.Since(c.since) <= maxIdle {
+			keep = append(keep, c)
+			continue
+		}
+		drop = append(drop, c)
+	}
+	clear(t.idle[len(keep):])
+	t.idle = keep
+	t.mu.Unlock()
+	for _, c := range drop {
+		c.cc.Close()
+	}
+}

@@ -1,0 +1,375 @@
+package worker
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// writeHead writes the request line and the headers for the member. The
+// path is req.AJP.URI, the URI exactly as an AJP member would get it
+// (re-encoded per the ForwardURI option), with the raw query. The Host
+// header goes through unchanged (ProxyPreserveHost On), so the
+// application builds its URLs for the name the client used, as Tomcat
+// behind mod_jk does.
+func writeHead(bw *bufio.Writer, req *Request, length int64) error {
+	r := req.HTTP
+	uri, query := req.AJP.URI, req.AJP.QueryString
+	bw.WriteString(r.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(uri)
+	if req.AJP.HasQuery || query != "" {
+		bw.WriteByte('?')
+		bw.WriteString(query)
+	}
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	host := r.Host
+	if host == "" {
+		host = net.JoinHostPort(req.AJP.ServerName, strconv.Itoa(req.AJP.ServerPort))
+	}
+	writeValue(bw, host)
+	bw.WriteString("\r\n")
+	for name, values := range forwardHeaders(req) {
+		for _, v := range values {
+			bw.WriteString(name)
+			bw.WriteString(": ")
+			writeValue(bw, v)
+			bw.WriteString("\r\n")
+		}
+	}
+	switch {
+	case length > 0 || (length == 0 && !lacksBody(r.Method)):
+		// Like net/http, POST, PUT and the like say they have no body.
+		bw.WriteString("Content-Length: ")
+		bw.WriteString(strconv.FormatInt(length, 10))
+		bw.WriteString("\r\n")
+	case length < 0:
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	_, err := bw.WriteString("\r\n")
+	return err
+}
+
+// writeValue writes a header value with any CR or LF turned into a blank,
+// as net/http does: a value can never start another header.
+func writeValue(bw *bufio.Writer, v string) {
+	if strings.ContainsAny(v, "\r\n") {
+		v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	}
+	bw.WriteString(v)
+}
+
+// checkTarget refuses a request target that would not be one line on the
+// wire, as net/http does.
+func checkTarget(req *Request) error {
+	if hasCTL(req.AJP.URI) || hasCTL(req.AJP.QueryString) {
+		return fmt.Errorf("request URI %q has a control character or a blank", req.AJP.URI)
+	}
+	return nil
+}
+
+// hasCTL reports bytes that may not appear in a request target.
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// lacksBody lists the methods that normally have no body: with an empty
+// one they are sent without a Content-Length.
+func lacksBody(method string) bool {
+	switch method {
+	case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH", "TRACE", "CONNECT":
+		return true
+	}
+	return false
+}
+
+// memberResponse is the head of a member's response and its body, framed
+// per RFC 9112 6.3.
+type memberResponse struct {
+	status  int
+	header  http.Header
+	trailer http.Header // the names the Trailer header announced, values after the body
+	length  int64       // -1: unknown (chunked, or up to the close)
+	body    io.Reader   // nil: no body
+	chunked *chunkedBody
+	close   bool // the connection cannot carry another request
+}
+
+// errMemberHead is a response head the member got wrong.
+type errMemberHead struct{ msg string }
+
+func (e *errMemberHead) Error() string { return "malformed response from member: " + e.msg }
+
+// maxInterim bounds the 1xx responses skipped before the final one, and
+// maxMemberHead the bytes of a response head (net/http's transport allows
+// 10 MB; httpd's mod_proxy_http a few KiB per line): a member that never
+// ends its headers must not exhaust memory.
+const (
+	maxInterim    = 8
+	maxMemberHead = 1 << 20
+)
+
+// readResponse reads the final response head for a request of method,
+// skipping interim 1xx responses other than 101, and frames the body.
+func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
+	budget := maxMemberHead
+	for range maxInterim {
+		line, err := readLine(br, &budget)
+		if err != nil {
+			return nil, err
+		}
+		status, http10, err := parseStatusLine(line)
+		if err != nil {
+			return nil, err
+		}
+		h, err := readFields(br, &budget)
+		if err != nil {
+			return nil, err
+		}
+		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+			continue // 100 Continue, 103 Early Hints: the final response follows
+		}
+		resp := &memberResponse{status: status, header: h}
+		resp.close = http10 && !tokenIn(h["Connection"], "keep-alive") || tokenIn(h["Connection"], "close")
+		return resp, resp.frame(br, method)
+	}
+	return nil, &errMemberHead{"too many interim responses"}
+}
+
+// readLine returns one line without its CRLF (or bare LF), charged to
+// budget. A line longer than the read buffer is refused.
+func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return nil, &errMemberHead{"header line longer than the read buffer"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if *budget -= len(line); *budget < 0 {
+		return nil, &errMemberHead{"response head too large"}
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// readFields reads header (or trailer) fields up to the empty line.
+// Folded lines and names that are not tokens are refused, as net/http
+// does.
+func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
+	h := make(http.Header, 8)
+	for {
+		line, err := readLine(br, budget)
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 {
+			return h, nil
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) {
+			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
+		}
+		key := textproto.CanonicalMIMEHeaderKey(string(line[:colon]))
+		h[key] = append(h[key], string(bytes.Trim(line[colon+1:], " \t")))
+	}
+}
+
+// isToken reports an RFC 9110 token: visible ASCII without separators.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// parseStatusLine parses "HTTP/1.x NNN reason".
+func parseStatusLine(b []byte) (status int, http10 bool, err error) {
+	line := string(b)
+	proto, rest, ok := strings.Cut(line, " ")
+	if !ok || (proto != "HTTP/1.1" && proto != "HTTP/1.0") || len(rest) < 3 || (len(rest) > 3 && rest[3] != ' ') {
+		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", line)}
+	}
+	status, err = strconv.Atoi(rest[:3])
+	if err != nil || status < 100 {
+		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", line)}
+	}
+	return status, proto == "HTTP/1.0", nil
+}
+
+// frame decides how the body is delimited (RFC 9112 6.3).
+func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
+	h := resp.header
+	if method == http.MethodHead || resp.status == http.StatusNoContent ||
+		resp.status == http.StatusNotModified || resp.status < 200 {
+		resp.length = 0
+		return nil
+	}
+	if te := h["Transfer-Encoding"]; len(te) > 0 {
+		if len(te) != 1 || !strings.EqualFold(strings.TrimSpace(te[0]), "chunked") {
+			return &errMemberHead{fmt.Sprintf("unsupported Transfer-Encoding %q", te)}
+		}
+		// A length next to chunked is a smuggling attempt's signature;
+		// chunked wins and the connection is not used again.
+		if _, ok := h["Content-Length"]; ok {
+			delete(h, "Content-Length")
+			resp.close = true
+		}
+		delete(h, "Transfer-Encoding")
+		resp.announceTrailers()
+		resp.length = -1
+		resp.chunked = &chunkedBody{br: br, r: httputil.NewChunkedReader(br), resp: resp}
+		resp.body = resp.chunked
+		return nil
+	}
+	if cl := h["Content-Length"]; len(cl) > 0 {
+		n, err := parseLength(cl)
+		if err != nil {
+			return err
+		}
+		resp.length = n
+		if n > 0 {
+			resp.body = &lengthBody{r: br, left: n}
+		}
+		return nil
+	}
+	resp.length, resp.close = -1, true
+	resp.body = &closeBody{r: br}
+	return nil
+}
+
+// parseLength accepts one Content-Length, or several that agree.
+func parseLength(values []string) (int64, error) {
+	var n int64 = -1
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			m, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+			if err != nil || m < 0 || (n >= 0 && m != n) {
+				return 0, &errMemberHead{fmt.Sprintf("Content-Length %q", values)}
+			}
+			n = m
+		}
+	}
+	return n, nil
+}
+
+// announceTrailers keeps the names the Trailer header announces; their
+// values come after the body.
+func (resp *memberResponse) announceTrailers() {
+	for _, v := range resp.header["Trailer"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)); name != "" {
+				if resp.trailer == nil {
+					resp.trailer = make(http.Header)
+				}
+				resp.trailer[name] = nil
+			}
+		}
+	}
+	delete(resp.header, "Trailer")
+}
+
+// tokenIn reports whether token is one of the comma-separated values.
+func tokenIn(values []string, token string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lengthBody reads a body of a known length.
+type lengthBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p[:min(int64(len(p)), b.left)])
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	if b.left == 0 && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// closeBody reads a body delimited by the end of the connection.
+type closeBody struct{ r io.Reader }
+
+func (b *closeBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// chunkedBody reads a chunked body and then its trailers.
+type chunkedBody struct {
+	br   *bufio.Reader
+	r    io.Reader
+	resp *memberResponse
+	done bool
+}
+
+func (b *chunkedBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		if err = b.readTrailers(); err == nil {
+			b.done = true
+			err = io.EOF
+		}
+	} else if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !isNetErr(err) {
+		err = &errMemberHead{"chunked body: " + err.Error()}
+	}
+	return n, err
+}
+
+// readTrailers reads the trailer section after the last chunk.
+func (b *chunkedBody) readTrailers() error {
+	if crlf, err := b.br.Peek(2); err == nil && crlf[0] == '\r' && crlf[1] == '\n' {
+		b.br.Discard(2)
+		return nil
+	}
+	budget := maxMemberHead
+	fields, err := readFields(b.br, &budget)
+	if err != nil {
+		return err
+	}
+	for name, values := range fields {
+		if b.resp.trailer == nil {
+			b.resp.trailer = make(http.Header)
+		}
+		b.resp.trailer[name] = values
+	}
+	return nil
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
+}
