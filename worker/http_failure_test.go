@@ -106,10 +106,10 @@ func TestHTTPStaleKeepAlive(t *testing.T) {
 }
 
 func staleCase(t *testing.T, method, ro string, resend bool) {
-	// The first request must be back in the idle pool before the second
-	// starts; net/http puts it back asynchronously, so a round where the
-	// second request got a fresh connection proves nothing and is redone
-	// (bounded).
+	// The first request's connection must be the one the second request
+	// gets; the pool takes it back before Forward returns, so it is, but a
+	// round where the second request got a fresh connection would prove
+	// nothing and is redone (bounded).
 	for round := 0; round < 20; round++ {
 		be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
 			if conn == 0 && n == 1 {
@@ -429,5 +429,32 @@ func TestHTTPUpgradeRelayAndClose(t *testing.T) {
 	m.Close()
 	if _, err := br.ReadByte(); err == nil {
 		t.Fatal("the upgraded connection outlived the member's Close")
+	}
+}
+
+// TestHTTPMalformedHeadIs502: a member whose response head is malformed
+// (two Content-Lengths that disagree, a framing a proxy must not guess)
+// gets 502 as a protocol error, nothing reaches the client, and the
+// connection is not used again.
+func TestHTTPMalformedHeadIs502(t *testing.T) {
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		if r.URL.Path == "/bad" {
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+			return true
+		}
+		return ok200(w)
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "retries=1"))
+	rec := httptest.NewRecorder()
+	_, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/bad", nil), 8192), &Attempt{})
+	if we := classOf(t, err); we.Class != ClassProtocol || Status(err) != 502 || rec.Body.Len() != 0 {
+		t.Fatalf("class=%s status=%d client got %q", we.Class, Status(err), rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/next", nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
+		t.Fatalf("next request: %v %d", err, rec.Code)
+	}
+	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
+		t.Fatalf("member saw %q; want the next request on a fresh connection", seen)
 	}
 }

@@ -1,0 +1,144 @@
+package worker
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// readAll reads a response (head and body) the way the transport does.
+func readAll(raw, method string) (*memberResponse, string, error) {
+	br := bufio.NewReaderSize(strings.NewReader(raw), 4096)
+	resp, err := readResponse(br, method)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.body == nil {
+		return resp, "", nil
+	}
+	b, err := io.ReadAll(resp.body)
+	return resp, string(b), err
+}
+
+func TestReadResponseFraming(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw, method string
+		status            int
+		body              string
+		close             bool
+		header, trailer   string // "Name=value" expected, when set
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", "GET", 200, "hello", false, "Content-Length=5", ""},
+		{"no reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "GET", 200, "ok", false, "", ""},
+		{"bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "GET", 200, "ok", false, "", ""},
+		{"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", 200, "", false, "Content-Length=5", ""},
+		{"204", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", "GET", 204, "", false, "", ""},
+		{"304", "HTTP/1.1 304 Not Modified\r\n\r\n", "GET", 304, "", false, "", ""},
+		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n" +
+			"5\r\nhello\r\n1\r\n!\r\n0\r\nX-Sum: 42\r\n\r\n", "GET", 200, "hello!", false, "", "X-Sum=42"},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "GET", 200, "ok", false, "", ""},
+		{"length and chunked", "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+			"GET", 200, "ok", true, "Content-Length=", ""},
+		{"100 and 103 skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" +
+			"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", "POST", 201, "", false, "Link=", ""},
+		{"up to the close", "HTTP/1.1 200 OK\r\n\r\nall of it", "GET", 200, "all of it", true, "", ""},
+		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", 200, "ok", true, "", ""},
+		{"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", "GET", 200, "ok", false, "", ""},
+		{"Connection close", "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\nok", "GET", 200, "ok", true, "", ""},
+		{"equal lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", "GET", 200, "ok", false, "", ""},
+		{"101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", "GET", 101, "", false, "Upgrade=websocket", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body, err := readAll(tc.raw, tc.method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.status != tc.status || body != tc.body || resp.close != tc.close {
+				t.Fatalf("got %d %q close=%v, want %d %q close=%v", resp.status, body, resp.close, tc.status, tc.body, tc.close)
+			}
+			if name, want, ok := strings.Cut(tc.header, "="); ok && resp.header.Get(name) != want {
+				t.Fatalf("header %s = %q, want %q", name, resp.header.Get(name), want)
+			}
+			if name, want, ok := strings.Cut(tc.trailer, "="); ok && resp.trailer.Get(name) != want {
+				t.Fatalf("trailer %s = %q, want %q", name, resp.trailer.Get(name), want)
+			}
+			if _, ok := resp.header["Transfer-Encoding"]; ok {
+				t.Fatal("Transfer-Encoding is the transport's business, not passed on")
+			}
+		})
+	}
+}
+
+// Heads a member gets wrong are protocol errors (502), never a guess.
+func TestReadResponseRefusesMalformedHeads(t *testing.T) {
+	for name, raw := range map[string]string{
+		"HTTP/2 status line":  "HTTP/2 200 OK\r\n\r\n",
+		"not HTTP":            "ICY 200 OK\r\n\r\n",
+		"short status":        "HTTP/1.1 20\r\n\r\n",
+		"status glued":        "HTTP/1.1 200OK\r\n\r\n",
+		"lengths disagree":    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+		"negative length":     "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"gzip coding":         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+		"folded line":         "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\n\r\n",
+		"space in name":       "HTTP/1.1 200 OK\r\nX A: 1\r\n\r\n",
+		"no colon":            "HTTP/1.1 200 OK\r\nnonsense\r\n\r\n",
+		"line over buffer":    "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 5000) + "\r\n\r\n",
+		"endless interim":     strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", maxInterim+1),
+		"bad chunk size":      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"head over the limit": "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", maxMemberHead/1000+1) + "\r\n",
+	} {
+		_, _, err := readAll(raw, "GET")
+		var head *errMemberHead
+		if !errors.As(err, &head) {
+			t.Errorf("%s: %v, want a malformed-response error", name, err)
+		}
+	}
+}
+
+// A body shorter than its Content-Length is an unexpected EOF, not a
+// complete response.
+func TestReadResponseShortBody(t *testing.T) {
+	_, _, err := readAll("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "GET")
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("%v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// The request head: the URI byte for byte, Host kept, a length for a
+// POST without a body, chunked for an unknown length, no CR or LF
+// smuggled in through a value.
+func TestWriteHead(t *testing.T) {
+	r := httptest.NewRequest("POST", "http://shop.example/a%2Fb?x=1", nil)
+	r.Header.Set("X-Note", "one\r\nInjected: yes")
+	req := toRequest(t, r, 0)
+	req.AJP.URI, req.AJP.QueryString, req.AJP.HasQuery = "/a%2Fb", "x=1", true
+	for _, tc := range []struct {
+		length int64
+		want   string
+	}{{0, "Content-Length: 0\r\n"}, {-1, "Transfer-Encoding: chunked\r\n"}, {7, "Content-Length: 7\r\n"}} {
+		var buf bytes.Buffer
+		bw := bufio.NewWriter(&buf)
+		if err := writeHead(bw, req, tc.length); err != nil {
+			t.Fatal(err)
+		}
+		bw.Flush()
+		head := buf.String()
+		if !strings.HasPrefix(head, "POST /a%2Fb?x=1 HTTP/1.1\r\nHost: shop.example\r\n") ||
+			!strings.Contains(head, tc.want) || !strings.HasSuffix(head, "\r\n\r\n") ||
+			strings.Contains(head, "\nInjected") {
+			t.Fatalf("length %d: head\n%s", tc.length, head)
+		}
+	}
+	if checkTarget(&Request{HTTP: r, AJP: req.AJP}) != nil {
+		t.Fatal("a clean target refused")
+	}
+	bad := *req
+	bad.AJP.URI = "/a b"
+	if checkTarget(&bad) == nil {
+		t.Fatal("a target with a blank was accepted")
+	}
+}
