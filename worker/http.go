@@ -263,6 +263,7 @@ type countedConn struct {
 	t        *httpTransport
 	timeout  time.Duration
 	replyTO  time.Duration // set per request by its goroutine
+	rdl      bool          // a read deadline is set (only the owner touches it)
 	read     atomic.Int64
 	written  atomic.Int64
 	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
@@ -277,6 +278,7 @@ func (t *httpTransport) count(nc net.Conn) *countedConn {
 func (c *countedConn) Read(p []byte) (int, error) {
 	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(d))
+		c.rdl = true
 	}
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))

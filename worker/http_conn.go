@@ -64,7 +64,10 @@ func (c *hconn) alive() bool {
 	}
 	// A deadline left by the last request may have passed meanwhile; the
 	// runtime would then refuse the peek before it reaches the socket.
-	c.cc.Conn.SetReadDeadline(time.Time{})
+	if c.cc.rdl {
+		c.cc.Conn.SetReadDeadline(time.Time{})
+		c.cc.rdl = false
+	}
 	return c.idle.Alive()
 }
 
