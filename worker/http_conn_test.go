@@ -1,0 +1,42 @@
+package worker
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTTPIdleConnectionsExpire: Maintain closes the connections idle
+// longer than connection_pool_timeout and keeps the others; the next
+// request then dials a fresh one.
+func TestHTTPIdleConnectionsExpire(t *testing.T) {
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool { return ok200(w) })
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "connection_pool_timeout=60"))
+	forward := func() {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/", nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
+			t.Fatalf("%v %d", err, rec.Code)
+		}
+	}
+	forward()
+	tr := m.tr.(*httpTransport)
+	m.Maintain()
+	if s := tr.stats(); s.Open != 1 || s.Idle != 1 {
+		t.Fatalf("a fresh idle connection was not kept: %+v", s)
+	}
+	tr.mu.Lock()
+	tr.idle[0].since = time.Now().Add(-61 * time.Second)
+	tr.mu.Unlock()
+	m.Maintain()
+	if s := tr.stats(); s.Open != 0 {
+		t.Fatalf("an expired idle connection is still open: %+v", s)
+	}
+	forward()
+	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
+		t.Fatalf("member saw %q; want the second request on a new connection", seen)
+	}
+}
