@@ -125,7 +125,8 @@ func forgeable(name string) bool {
 }
 
 // listedIn reports whether name is one of the comma-separated tokens of
-// the Connection header (those headers are hop-by-hop too).
+// a header's values: the Connection header names hop-by-hop headers, and
+// says keep-alive or close.
 func listedIn(connection []string, name string) bool {
 	for _, v := range connection {
 		for _, tok := range strings.Split(v, ",") {

@@ -143,7 +143,7 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
 		resp := &memberResponse{status: status, header: h}
-		resp.close = http10 && !tokenIn(h["Connection"], "keep-alive") || tokenIn(h["Connection"], "close")
+		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
 	return nil, &errMemberHead{"too many interim responses"}
@@ -285,18 +285,6 @@ func (resp *memberResponse) announceTrailers() {
 		}
 	}
 	delete(resp.header, "Trailer")
-}
-
-// tokenIn reports whether token is one of the comma-separated values.
-func tokenIn(values []string, token string) bool {
-	for _, v := range values {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // lengthBody reads a body of a known length.
