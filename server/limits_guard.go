@@ -78,6 +78,12 @@ func (g *headGuard) init(log *slog.Logger, remote net.Addr, lim config.Limits) {
 	}
 }
 
+// idle reports a connection at a request boundary with nothing held back:
+// everything handed on so far was whole requests.
+func (g *headGuard) idle() bool {
+	return g.started && g.state == gHead && len(g.in) == 0 && !g.switched.Load()
+}
+
 // read hands on checked bytes, reading from c as needed. Every pass
 // of the loop either returns or reads from c, and a head that grows past
 // maxHead stops being checked, so it ends.

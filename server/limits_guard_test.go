@@ -235,3 +235,35 @@ func FuzzHeadGuard(f *testing.F) {
 		}
 	})
 }
+
+// TestGuardConnEndsBackgroundReadAtOnce: at a request boundary with
+// nothing held, the one-byte read net/http starts in the background gets
+// "nothing yet" without waiting on the socket; with bytes of the next
+// head held, a one-byte read gets the next of them.
+func TestGuardConnEndsBackgroundReadAtOnce(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	server.SetReadDeadline(time.Now().Add(10 * time.Second)) // bounds a guard that would wait
+	gc := &guardConn{Conn: server, release: func() {}}
+	gc.g.init(slog.New(slog.DiscardHandler), &net.TCPAddr{}, config.DefaultLimits())
+	first := "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+	go func() {
+		client.Write([]byte(first))
+		client.Write([]byte("GET /b HTTP/1.1\r\nHost: x\r\n"))
+		client.Write([]byte("\r\n"))
+	}()
+	buf := make([]byte, 4096)
+	if n, err := gc.Read(buf); err != nil || string(buf[:n]) != first {
+		t.Fatalf("first head: %q %v", buf[:n], err)
+	}
+	one := make([]byte, 1)
+	if n, err := gc.Read(one); n != 0 || err != nil {
+		t.Fatalf("background read between requests: %d %v, want 0 bytes at once", n, err)
+	}
+	if n, err := gc.Read(buf[:5]); err != nil || string(buf[:n]) != "GET /" {
+		t.Fatalf("start of the second head: %q %v", buf[:n], err)
+	}
+	if n, err := gc.Read(one); n != 1 || err != nil || one[0] != 'b' {
+		t.Fatalf("one-byte read with the head held: %d %q %v", n, one[:n], err)
+	}
+}
