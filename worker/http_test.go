@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -315,6 +316,12 @@ func TestHTTPSMember(t *testing.T) {
 		io.WriteString(w, "client="+cn)
 	}))
 	be.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	var conns atomic.Int32
+	be.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
 	be.StartTLS()
 	defer be.Close()
 	dir := t.TempDir()
@@ -325,9 +332,16 @@ func TestHTTPSMember(t *testing.T) {
 	cert, key := writeClientCert(t, dir, "balancer")
 	m := newHTTPMember(t, httpSpec(t, backendAddr(be), "scheme=https", "tls_ca_file="+ca,
 		"tls_cert_file="+cert, "tls_key_file="+key))
-	rec := httptest.NewRecorder()
-	if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/", nil), 8192), &Attempt{}); err != nil || rec.Body.String() != "client=balancer" {
-		t.Fatalf("err=%v body=%q", err, rec.Body.String())
+	for range 3 {
+		rec := httptest.NewRecorder()
+		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/", nil), 8192), &Attempt{}); err != nil || rec.Body.String() != "client=balancer" {
+			t.Fatalf("err=%v body=%q", err, rec.Body.String())
+		}
+	}
+	// TLS 1.3 session tickets arrive after the handshake: they must not
+	// make the pooled-socket check throw every TLS connection away.
+	if n := conns.Load(); n != 1 {
+		t.Errorf("3 requests took %d TLS connections, want 1 kept alive", n)
 	}
 	if err := m.Probe(context.Background()); err != nil {
 		t.Errorf("probe (connect and handshake): %v", err)
