@@ -26,6 +26,10 @@ type Admin struct {
 	MetricsPath string `json:"metrics_path"`
 	// AllowRemote permits a Listen address other than loopback.
 	AllowRemote bool `json:"allow_remote,omitempty"`
+	// Pprof serves Go's runtime profiles under /debug/pprof/, so a slow
+	// or busy balancer can be profiled where it runs. Off by default:
+	// goroutine dumps show what requests are doing.
+	Pprof bool `json:"pprof,omitempty"`
 	// Implicit is set while Listen is the built-in default, not something
 	// the operator wrote: then a port already in use only costs a warning
 	// (the balancer starts without its admin listener) instead of
@@ -60,6 +64,11 @@ func (y *yamlLoader) admin(n *yaml.Node) {
 			}
 		},
 		"metrics_path": func(y *yamlLoader, v *yaml.Node) { a.MetricsPath, a.PathPos = y.str(v), y.pos(v) },
+		"pprof": func(y *yamlLoader, v *yaml.Node) {
+			if b, ok := y.bool(v); ok {
+				a.Pprof = b
+			}
+		},
 	})
 	if !enabled {
 		a.Listen, a.Implicit = "", false

@@ -183,6 +183,7 @@ func (s *Server) warnRestart(old, next *config.Config) {
 		{"log.file", o.File, n.File}, {"log.level", o.Level, n.Level},
 		{"log.format", o.Format, n.Format}, {"log.request_file", o.RequestFile, n.RequestFile},
 		{"admin.listen", oa.Listen, na.Listen}, {"admin.metrics_path", oa.MetricsPath, na.MetricsPath},
+		{"admin.pprof", strconv.FormatBool(oa.Pprof), strconv.FormatBool(na.Pprof)},
 		// Held by the http.Server of each listener the reload keeps
 		// (limits_conn.go also says so per listener at its next accept).
 		{"limits.read_header_timeout", ol.ReadHeaderTimeout.String(), nl.ReadHeaderTimeout.String()},
