@@ -144,8 +144,13 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return "connect: " + e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-// dial connects to the member's resolved address addr.
-func (t *httpTransport) dial(ctx context.Context, _, addr string) (net.Conn, error) {
+// connect opens a connection to the member's resolved address addr and,
+// for https, completes the TLS handshake; each step within
+// socket_connect_timeout.
+func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn, error) {
+	if t.initErr != nil {
+		return nil, &dialError{t.initErr}
+	}
 	a := t.m.spec
 	d := net.Dialer{
 		Timeout:         a.SocketConnectTimeoutDuration(),
@@ -164,38 +169,26 @@ func (t *httpTransport) dial(ctx context.Context, _, addr string) (net.Conn, err
 			tc.SetWriteBuffer(a.SocketBuffer)
 		}
 	}
-	return t.count(nc), nil
-}
-
-// dialTLS connects and completes the handshake within
-// socket_connect_timeout.
-func (t *httpTransport) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
-	if t.initErr != nil {
-		return nil, &dialError{t.initErr}
+	if t.tlsConf == nil {
+		return t.count(nc), nil
 	}
-	raw, err := t.dial(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	if d := t.m.spec.SocketConnectTimeoutDuration(); d > 0 {
+	if d := a.SocketConnectTimeoutDuration(); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	cc := raw.(*countedConn)
 	conf := t.tlsConf
 	if host := t.to.Load().host; t.h.TLSServerName == "" && host != conf.ServerName {
 		// The host was changed by a status edit: verify the new name.
 		conf = conf.Clone()
 		conf.ServerName = host
 	}
-	tc := tls.Client(cc.Conn, conf)
+	tc := tls.Client(nc, conf)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		raw.Close()
+		nc.Close()
 		return nil, &dialError{fmt.Errorf("tls handshake: %w", err)}
 	}
-	cc.Conn = tc
-	return cc, nil
+	return t.count(tc), nil
 }
 
 // acquire takes a connection slot, waiting up to
@@ -283,6 +276,16 @@ func (c *countedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
 	return n, err
+}
+
+// clearReadDeadline drops a read deadline the last request left: it may
+// have passed while the connection sat idle, and the runtime would then
+// refuse the pooled-socket peek before it reaches the socket.
+func (c *countedConn) clearReadDeadline() {
+	if c.rdl {
+		c.Conn.SetReadDeadline(time.Time{})
+		c.rdl = false
+	}
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {

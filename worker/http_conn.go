@@ -62,26 +62,16 @@ func (c *hconn) alive() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
-	// A deadline left by the last request may have passed meanwhile; the
-	// runtime would then refuse the peek before it reaches the socket.
-	if c.cc.rdl {
-		c.cc.Conn.SetReadDeadline(time.Time{})
-		c.cc.rdl = false
-	}
+	c.cc.clearReadDeadline()
 	return c.idle.Alive()
 }
 
 func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 	d := t.to.Load()
-	dial := t.dial
-	if t.tlsConf != nil || t.initErr != nil {
-		dial = t.dialTLS
-	}
-	nc, err := dial(ctx, "tcp", d.addr)
+	cc, err := t.connect(ctx, d.addr)
 	if err != nil {
 		return nil, err
 	}
-	cc := nc.(*countedConn)
 	c := &hconn{cc: cc, addr: d.addr, br: bufio.NewReaderSize(cc, memberReadBuf), bw: bufio.NewWriterSize(cc, memberWriteBuf)}
 	c.idle.Init(cc.Conn)
 	return c, nil

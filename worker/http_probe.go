@@ -36,11 +36,7 @@ func (t *httpTransport) probe(ctx context.Context) error {
 			return nil
 		})
 	}
-	dial := t.dial
-	if h.Scheme == "https" {
-		dial = t.dialTLS
-	}
-	conn, err := dial(ctx, "tcp", t.to.Load().addr)
+	conn, err := t.connect(ctx, t.to.Load().addr)
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
