@@ -121,7 +121,7 @@ func writeRequest(bw *bufio.Writer, req *Request, body *httpBody, length int64) 
 			dst = chunked
 		}
 		bufp := copyBufPool.Get().(*[]byte)
-		_, err := io.CopyBuffer(dst, struct{ io.Reader }{body}, *bufp)
+		_, err := io.CopyBuffer(dst, body, *bufp)
 		copyBufPool.Put(bufp)
 		if err != nil {
 			return err
@@ -166,15 +166,8 @@ func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0, r0 i
 		// The client went away: nobody to answer, not the member's fault.
 		e.Class = ClassClient
 		return e, false
-	case errors.As(err, &head):
-		e.Class = ClassProtocol
-		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
-		return e, false
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		e.Class = ClassClosed
-		if m.replyTimeout(req) > 0 {
-			e.Class = ClassReplyTimeout
-		}
+	case errors.As(err, &head) || errors.Is(err, os.ErrDeadlineExceeded):
+		e.Class = m.responseFailure(err, req)
 		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
 		return e, false
 	}

@@ -175,8 +175,7 @@ var errBodyShort = errors.New("client body ended before Content-Length")
 // replayable.
 type httpBody struct {
 	b         *ajp.Body
-	off       int
-	sent      int64
+	sent      int64 // Kept is sent first, so while sent < len(Kept) it is the offset into it
 	streamed  bool
 	clientErr error
 }
@@ -200,9 +199,8 @@ func (h *httpBody) Read(p []byte) (int, error) {
 		}
 		p = p[:min(int64(len(p)), cl-h.sent)]
 	}
-	if h.off < len(b.Kept) {
-		n := copy(p, b.Kept[h.off:])
-		h.off += n
+	if h.sent < int64(len(b.Kept)) {
+		n := copy(p, b.Kept[h.sent:])
 		h.sent += int64(n)
 		return n, nil
 	}

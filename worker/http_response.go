@@ -33,7 +33,6 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		// mod_jk fails over on fail_on_status whatever recovery_options
 		// say; only a body already streamed to this member forbids it.
 		e.Recoverable = !streamed
-		resp.close = true // the body was not read
 		return e
 	}
 	if m.opts.FlushHeader {
@@ -49,14 +48,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		e.Class, e.Err = ClassClient, cmpErr(clientErr, backendErr)
 		return e
 	case backendErr != nil:
-		var head *errMemberHead
-		switch {
-		case errors.As(backendErr, &head):
-			e.Class = ClassProtocol
-		case errors.Is(backendErr, os.ErrDeadlineExceeded) && m.replyTimeout(req) > 0:
-			e.Class = ClassReplyTimeout
-		}
-		e.Err = backendErr
+		e.Class, e.Err = m.responseFailure(backendErr, req), backendErr
 		e.Recoverable = m.mayResend(phaseAfterHead, rw.committed, streamed, req.HTTP.Method)
 		rw.abandon()
 		return e
@@ -66,6 +58,20 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		copyTrailers(w.Header(), resp.trailer)
 	}
 	return nil
+}
+
+// responseFailure is the Class of a member response that broke off: a
+// malformed head or body is a protocol error, a read that waited past
+// reply_timeout a reply timeout, anything else a closed connection.
+func (m *Member) responseFailure(err error, req *Request) Class {
+	var head *errMemberHead
+	switch {
+	case errors.As(err, &head):
+		return ClassProtocol
+	case errors.Is(err, os.ErrDeadlineExceeded) && m.replyTimeout(req) > 0:
+		return ClassReplyTimeout
+	}
+	return ClassClosed
 }
 
 func cmpErr(a, b error) error {

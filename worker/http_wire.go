@@ -104,8 +104,7 @@ type memberResponse struct {
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
 	body    io.Reader   // nil: no body
-	chunked *chunkedBody
-	close   bool // the connection cannot carry another request
+	close   bool        // the connection cannot carry another request
 }
 
 // errMemberHead is a response head the member got wrong.
@@ -236,8 +235,7 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 		delete(h, "Transfer-Encoding")
 		resp.announceTrailers()
 		resp.length = -1
-		resp.chunked = &chunkedBody{br: br, r: httputil.NewChunkedReader(br), resp: resp}
-		resp.body = resp.chunked
+		resp.body = &chunkedBody{br: br, r: httputil.NewChunkedReader(br), resp: resp}
 		return nil
 	}
 	if cl := h["Content-Length"]; len(cl) > 0 {
@@ -252,7 +250,7 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 		return nil
 	}
 	resp.length, resp.close = -1, true
-	resp.body = &closeBody{r: br}
+	resp.body = br // up to the close
 	return nil
 }
 
@@ -307,11 +305,6 @@ func (b *lengthBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// closeBody reads a body delimited by the end of the connection.
-type closeBody struct{ r io.Reader }
-
-func (b *closeBody) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // chunkedBody reads a chunked body and then its trailers.
 type chunkedBody struct {
