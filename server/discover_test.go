@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,43 +34,36 @@ func notFound(name string) error {
 	return &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
 }
 
-func (f *fakeDNS) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+// fakeAnswer looks key up in one of f's maps, under f.mu, failing with f.err
+// when that is set.
+func fakeAnswer[T any](f *fakeDNS, m map[string]T, key string) (T, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var none T
 	if f.err != nil {
-		return "", nil, f.err
+		return none, f.err
 	}
-	rs, ok := f.srv[name]
+	v, ok := m[key]
 	if !ok {
-		return "", nil, notFound(name)
+		return none, notFound(key)
+	}
+	return v, nil
+}
+
+func (f *fakeDNS) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	rs, err := fakeAnswer(f, f.srv, name)
+	if err != nil {
+		return "", nil, err
 	}
 	return name, rs, nil
 }
 
 func (f *fakeDNS) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return nil, f.err
-	}
-	ips, ok := f.a[host]
-	if !ok {
-		return nil, notFound(host)
-	}
-	return ips, nil
+	return fakeAnswer(f, f.a, host)
 }
 
 func (f *fakeDNS) LookupAddr(_ context.Context, addr string) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return nil, f.err
-	}
-	names, ok := f.ptr[addr]
-	if !ok {
-		return nil, notFound(addr)
-	}
-	return names, nil
+	return fakeAnswer(f, f.ptr, addr)
 }
 
 // setPods makes the SRV name answer with one record per pod (a
@@ -110,15 +102,7 @@ const discoverYAML = "listen: [\"127.0.0.1:0\"]\nworkers_file: $DIR/workers.prop
 // startDiscoverRig is startReloadRig with an injected DNS.
 func startDiscoverRig(t *testing.T, files map[string]string, dns DiscoverResolver) *reloadRig {
 	t.Helper()
-	r := &reloadRig{t: t, dir: t.TempDir(), log: new(syncBuf)}
-	r.writeAll(files)
-	r.src = config.Sources{ConfigFile: filepath.Join(r.dir, "jkbalancer.yaml")}
-	cfg, problems := config.Load(r.src)
-	if cfg == nil {
-		t.Fatalf("config: %v", problems)
-	}
-	r.srv, r.stop = runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})), Discover: dns})
-	return r
+	return startRig(t, files, &slog.HandlerOptions{Level: slog.LevelDebug}, dns)
 }
 
 // memberNames lists the lb's members in order.

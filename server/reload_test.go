@@ -29,6 +29,14 @@ type reloadRig struct {
 
 func startReloadRig(t *testing.T, files map[string]string) *reloadRig {
 	t.Helper()
+	return startRig(t, files, nil, nil)
+}
+
+// startRig writes files, loads their jkbalancer.yaml and serves it,
+// logging at logOpts (nil: Info) into r.log and resolving discover= with
+// dns (nil: the real resolver).
+func startRig(t *testing.T, files map[string]string, logOpts *slog.HandlerOptions, dns DiscoverResolver) *reloadRig {
+	t.Helper()
 	r := &reloadRig{t: t, dir: t.TempDir(), log: new(syncBuf)}
 	r.writeAll(files)
 	r.src = config.Sources{ConfigFile: filepath.Join(r.dir, "jkbalancer.yaml")}
@@ -36,7 +44,7 @@ func startReloadRig(t *testing.T, files map[string]string) *reloadRig {
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
-	r.srv, r.stop = runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, nil))})
+	r.srv, r.stop = runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(r.log, logOpts)), Discover: dns})
 	return r
 }
 
