@@ -223,12 +223,12 @@ func (c *Conn) hold(data []byte) bool {
 // when they fit the hold buffer.
 func (c *Conn) writeBody(x *exchange, data []byte) error {
 	if len(c.held) > 0 {
-		if len(c.held)+len(data) <= cap(c.held) {
-			c.held, data = append(c.held, data...), nil
+		held := c.held
+		if len(held)+len(data) <= cap(held) {
+			held, data = append(held, data...), nil
 		}
-		err := c.clientWrite(x, c.held)
-		c.held = c.held[:0]
-		if err != nil {
+		c.held = held[:0] // emptied first: a failing write must not write it again
+		if err := c.clientWrite(x, held); err != nil {
 			return err
 		}
 	}
@@ -293,15 +293,12 @@ func (c *Conn) end(x *exchange, p []byte) error {
 // exchange's current stage. After any failure the connection's state is
 // unknown (or Tomcat must notice the abort), so it is never reused.
 func (c *Conn) fail(x *exchange, k Kind, err error) error {
-	if len(c.held) > 0 {
+	if held := c.held; len(held) > 0 {
 		// What would have reached the client unheld still does: whether
 		// it saw a byte decides whether the request may be sent again.
-		held := c.held
-		c.held = c.held[:0]
-		if k != KindClientWrite {
-			n, _ := x.w.Write(held)
-			x.res.BodyBytes += int64(n)
-		}
+		c.held = held[:0]
+		n, _ := x.w.Write(held)
+		x.res.BodyBytes += int64(n)
 	}
 	c.Close()
 	x.res.Reuse = false
