@@ -23,7 +23,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := getRequest()
 	defer putRequest(rq)
 	rq.HTTP = r
-	if status := s.admit(rt, w, r); status != 0 { // limits.go: 414, 429
+	if status := s.admit(rt, w, r, rq); status != 0 { // limits.go: 414, 429
 		worker.WriteErrorPage(lw, status)
 		s.logRequest(lw, rq, "")
 		return

@@ -30,7 +30,7 @@ func httpServerLimits(hs *http.Server, lim *config.Limits) {
 // admit applies the per-request limits before the request is routed. It
 // returns the status to refuse it with (429 carries Retry-After), or 0.
 // With the defaults it costs a few comparisons and allocates nothing.
-func (s *Server) admit(rt *runtime, w http.ResponseWriter, r *http.Request) int {
+func (s *Server) admit(rt *runtime, w http.ResponseWriter, r *http.Request, rq *request) int {
 	lim := &rt.cfg.Server.Limits
 	if n := lim.MaxRequestLine; n > 0 && len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > n {
 		// httpd's LimitRequestLine: 414, and mod_jk never sees it.
@@ -48,7 +48,7 @@ func (s *Server) admit(rt *runtime, w http.ResponseWriter, r *http.Request) int 
 		}
 	}
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		guardBody(w, r, lim.ReadBodyTimeout, lim.BodyMinRate, time.Now)
+		rq.bodyTimeout.guard(w, r, lim.ReadBodyTimeout, lim.BodyMinRate, time.Now)
 	}
 	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 && (r.TLS != nil || !lim.StrictHTTP) {
 		// net/http drops a Content-Length sent with Transfer-Encoding:

@@ -22,6 +22,8 @@ type request struct {
 	rev     reverseWriter // proxy_pass reverse rewriting (server/proxypass.go)
 	headers []ajp.Header
 	kept    []byte
+
+	bodyTimeout bodyTimeout // limits.read_body_timeout (limits_body.go)
 }
 
 var requestPool = sync.Pool{New: func() any {
