@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,7 +153,9 @@ worker.lb.balance_workers=t1
 				}
 				_, p, _ := strings.Cut(addr, ":")
 				d := fmt.Sprintf("status %d\n%s", r.status, r.body)
-				dumps[i] = strings.ReplaceAll(d, p, "<proxy port>")
+				// Whole numbers only: the port's digits can also occur
+				// inside the body's hex digest.
+				dumps[i] = regexp.MustCompile(`\b`+p+`\b`).ReplaceAllString(d, "<proxy port>")
 			}
 			if extra, ok := known[rq.name]; ok {
 				without := strings.Replace(dumps[1], extra+"\n", "", 1)
