@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"sync"
@@ -87,7 +86,7 @@ func (c *connLimiter) count() int {
 }
 
 // limitListener wraps a front's socket: it applies the connection cap and
-// wraps every accepted connection in a guardConn (below TLS, which the
+// wraps every accepted connection in a clientConn (below TLS, which the
 // front adds on top).
 type limitListener struct {
 	net.Listener
@@ -117,11 +116,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 	lim := l.s.currentLimits()
 	l.noteReload()
-	gc := &guardConn{Conn: c, release: l.s.lim.conns.release}
-	if lim.StrictHTTP {
-		gc.g.init(l.s.log, c.RemoteAddr(), lim)
-	}
-	return gc, nil
+	return &clientConn{Conn: c, release: l.s.lim.conns.release, strict: lim.StrictHTTP}, nil
 }
 
 func (l *limitListener) Close() error {
@@ -162,55 +157,28 @@ func (s *Server) maxConnections() int {
 	return 0
 }
 
-// guardConn is one accepted client connection: it gives its slot back
-// when closed, and on plain HTTP/1 connections the headGuard checks the
-// framing of every request (limits_guard.go).
-type guardConn struct {
+// clientConn is one accepted client connection: it gives its slot back
+// when closed, and remembers whether limits.strict_http was on when it
+// was accepted (its plain HTTP/1 requests then go to server/h1).
+type clientConn struct {
 	net.Conn
 	release func()
 	once    sync.Once
-	g       headGuard
+	strict  bool
 }
 
-// Read hands on what the guard checked. One read it answers at once with
-// no byte: for every request, net/http starts a one-byte read in a
-// goroutine of its own (connReader.backgroundRead) only to notice a
-// client that closes before the response is done, and cancels it with a
-// read deadline in the past when it is. That is a goroutine, a read that
-// finds nothing, a park and two deadline changes per request: about a
-// tenth of jkbalancer's CPU under wrk. At a request boundary with nothing
-// held, a one-byte read can only be that one (net/http reads requests
-// through a 4 KiB buffer), so it is told "nothing yet" and ends. A client
-// that leaves is then noticed when its response is written, as httpd +
-// mod_jk notice it.
-func (c *guardConn) Read(p []byte) (int, error) {
-	if !c.g.on {
-		return c.Conn.Read(p)
-	}
-	if len(p) == 1 && c.g.idle() {
-		return 0, nil
-	}
-	return c.g.read(c.Conn, p)
-}
-
-func (c *guardConn) Close() error {
+func (c *clientConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
 }
 
-// Write watches for the 101 that switches an upgraded connection out of
-// HTTP, after which the guard stops reading it as requests.
-func (c *guardConn) Write(p []byte) (int, error) {
-	if c.g.upgrading.Load() && bytes.HasPrefix(p, []byte("HTTP/1.1 101 ")) {
-		c.g.switched.Store(true)
-	}
-	return c.Conn.Write(p)
-}
+// NetConn is the socket, for writev (net.Buffers) beneath this wrapper.
+func (c *clientConn) NetConn() net.Conn { return c.Conn }
 
 // CloseWrite keeps net/http's graceful close (a half-close, so that the
 // client reads an error response before the connection goes).
-func (c *guardConn) CloseWrite() error {
+func (c *clientConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
@@ -218,7 +186,7 @@ func (c *guardConn) CloseWrite() error {
 }
 
 // ReadFrom keeps the socket's sendfile/splice path for responses.
-func (c *guardConn) ReadFrom(r io.Reader) (int64, error) {
+func (c *clientConn) ReadFrom(r io.Reader) (int64, error) {
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
 // front is one client listener: the bound socket, the http.Server serving
@@ -23,6 +24,9 @@ type front struct {
 	ln   net.Listener
 	tls  atomic.Pointer[tlsListener] // nil = plain HTTP
 	hs   *http.Server                // set when served; guarded by Server.mu
+	// h1 serves the plain HTTP/1 connections when limits.strict_http is
+	// on (the default); hs serves TLS, HTTP/2 and strict_http: false.
+	h1 *h1.Server
 	// removed is set before a reload closes the socket: the accept error
 	// that follows is the drain, not a failure that should stop Serve.
 	removed atomic.Bool
@@ -68,15 +72,24 @@ func closeFronts(fs []*front) {
 // Accept makes front the net.Listener its http.Server serves: a
 // connection accepted while the listener is HTTPS starts TLS (HTTP/2 is
 // chosen by ALPN, as with tls.NewListener).
+// Plain connections under limits.strict_http go to the front's own
+// HTTP/1 server instead (server/h1), which parses each head once and
+// strictly.
 func (f *front) Accept() (net.Conn, error) {
-	c, err := f.ln.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if tl := f.tls.Load(); tl != nil {
+			return tls.Server(c, tl.base), nil
+		}
+		if gc, ok := c.(*clientConn); ok && gc.strict && f.h1 != nil {
+			go f.h1.ServeConn(c)
+			continue
+		}
+		return c, nil
 	}
-	if tl := f.tls.Load(); tl != nil {
-		return tls.Server(c, tl.base), nil
-	}
-	return c, nil
 }
 
 // Close closes the socket (http.Server.Shutdown calls it).
@@ -90,7 +103,22 @@ func (f *front) close() {
 	f.ln.Close()
 	if f.hs != nil {
 		f.hs.Close()
+		f.h1.Close()
 	}
+}
+
+// drain stops accepting and lets the requests in flight on both of the
+// listener's servers finish; when ctx ends first, the rest is closed.
+func (f *front) drain(ctx context.Context) error {
+	err := f.hs.Shutdown(ctx)
+	if err == nil {
+		err = f.h1.Shutdown(ctx)
+	}
+	if err != nil {
+		f.hs.Close()
+		f.h1.Close()
+	}
+	return err
 }
 
 // connContext is the http.Server's ConnContext: TLS connections cache
@@ -230,8 +258,6 @@ func (s *Server) drainFront(f *front, timeout time.Duration) {
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(s.base, timeout)
 		defer cancel()
-		if err := hs.Shutdown(ctx); err != nil {
-			hs.Close()
-		}
+		f.drain(ctx)
 	}()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
 // Options are the dependencies a Server takes from its owner.
@@ -162,7 +163,7 @@ func (s *Server) Serve(ctx context.Context) error {
 // ends Serve.
 func (s *Server) startFrontLocked(f *front) {
 	hs := s.newHTTPServer(f)
-	f.hs = hs
+	f.hs, f.h1 = hs, s.newH1Server()
 	f.ln = s.wrapListener(f.ln, s.currentLimits()) // max_connections, strict_http
 	go func() {
 		err := hs.Serve(f)
@@ -186,6 +187,14 @@ func (s *Server) newHTTPServer(f *front) *http.Server {
 	return hs
 }
 
+// newH1Server is the listener's server for plain HTTP/1 under
+// limits.strict_http, with the same limits as its http.Server.
+func (s *Server) newH1Server() *h1.Server {
+	lim := s.currentLimits()
+	return &h1.Server{Handler: s, Log: s.log, ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
+}
+
 // shutdown drains: stop accepting, wait for in-flight requests up to the
 // configured timeout, then close what is left.
 func (s *Server) shutdown() {
@@ -196,21 +205,20 @@ func (s *Server) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout())
 	defer cancel()
 	s.mu.Lock()
-	var servers []*http.Server
+	var fronts []*front
 	for _, f := range s.fronts {
 		if f.hs != nil {
-			servers = append(servers, f.hs)
+			fronts = append(fronts, f)
 		}
 	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, hs := range servers {
+	for _, f := range fronts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := hs.Shutdown(ctx); err != nil {
+			if err := f.drain(ctx); err != nil {
 				s.log.Warn("shutdown timeout reached, closing remaining connections", "err", err)
-				hs.Close()
 			}
 		}()
 	}

@@ -13,7 +13,8 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status"},
+	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1"},
+	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config"},
 	"health":         {"worker", "ajp", "config"},
 	"balancer":       {"worker", "sticky", "config"},

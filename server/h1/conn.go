@@ -1,0 +1,183 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// A connection is idle while it waits for the first byte of a request
+// (Shutdown may close it then), active while a request is read and
+// answered, and closed once Shutdown or Close took it.
+const (
+	stateIdle int32 = iota
+	stateActive
+	stateClosed
+)
+
+// conn is one client connection. Everything a request needs that can
+// outlive one request (the request and header maps, the response, the
+// body reader) is kept here and reset for the next, so a kept connection
+// allocates little per request.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	br     *bufio.Reader
+	wr     io.Writer // the socket beneath nc's wrappers, for writev
+	remote string
+	state  atomic.Int32
+
+	tmpl     *http.Request // carries the connection's context
+	req      http.Request
+	vals     []string // backing store of the request's header values
+	chunked  []string // r.TransferEncoding of a chunked request
+	resp     response
+	body     body
+	deadline bool // a read deadline may be set on nc
+	hijacked bool
+	first    bool // the first request: its wait is bounded by ReadHeaderTimeout
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc, wr: nc, br: bufio.NewReaderSize(nc, 4096), remote: nc.RemoteAddr().String(), first: true}
+	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		c.wr = u.NetConn()
+	}
+	return c
+}
+
+// raw is where response bytes go: the socket itself, so that net.Buffers
+// can use writev (a wrapper hides it).
+func (c *conn) raw() io.Writer { return c.wr }
+
+// serve answers requests until one of them ends the connection.
+func (c *conn) serve() {
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), http.LocalAddrContextKey, c.nc.LocalAddr()))
+	c.tmpl = (&http.Request{}).WithContext(ctx)
+	defer func() {
+		cancel()
+		if !c.hijacked {
+			c.nc.Close()
+		}
+	}()
+	for c.awaitRequest() && c.serveOne() && !c.srv.shutdown.Load() {
+		if !c.state.CompareAndSwap(stateActive, stateIdle) {
+			return
+		}
+	}
+}
+
+// awaitRequest waits for the next request's first byte: up to IdleTimeout
+// on a kept connection, up to ReadHeaderTimeout on a new one (a client
+// that connects and says nothing is a slow head). Then the head has
+// ReadHeaderTimeout, unless it is already buffered whole.
+func (c *conn) awaitRequest() bool {
+	s := c.srv
+	if c.br.Buffered() == 0 {
+		wait := s.IdleTimeout
+		if c.first {
+			wait = s.ReadHeaderTimeout
+		}
+		c.setReadDeadline(wait)
+		if _, err := c.br.Peek(1); err != nil {
+			return false
+		}
+	}
+	if !c.state.CompareAndSwap(stateIdle, stateActive) {
+		return false
+	}
+	switch {
+	case c.first:
+		c.first = false // the deadline set above covers the head too
+	case s.ReadHeaderTimeout > 0 && !headBuffered(c.br):
+		c.setReadDeadline(s.ReadHeaderTimeout)
+	default:
+		c.setReadDeadline(0)
+	}
+	return true
+}
+
+// setReadDeadline bounds the next reads by d from now; 0 lifts a bound
+// that may be set.
+func (c *conn) setReadDeadline(d time.Duration) {
+	switch {
+	case d > 0:
+		c.nc.SetReadDeadline(time.Now().Add(d))
+		c.deadline = true
+	case c.deadline:
+		c.nc.SetReadDeadline(time.Time{})
+		c.deadline = false
+	}
+}
+
+// headBuffered reports a whole request head already in br.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\r\n\r\n"))
+}
+
+// serveOne reads one request and answers it. It reports whether the
+// connection can carry another.
+func (c *conn) serveOne() (keep bool) {
+	r := c.newRequest()
+	if status, reason := c.readHead(r); status != 0 {
+		if status > 0 {
+			c.refuse(status, reason)
+		}
+		return false
+	}
+	c.setReadDeadline(0)
+	w := c.newResponse(r)
+	if e := r.Header["Expect"]; e != nil && !hasToken(e, "100-continue") {
+		c.srv.refused(c.remote, http.StatusExpectationFailed, "an expectation other than 100-continue")
+		w.closeAfter = true
+		w.WriteHeader(http.StatusExpectationFailed)
+		return w.finish()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			keep = false
+			c.abort(v)
+		}
+	}()
+	c.srv.Handler.ServeHTTP(w, r)
+	if c.hijacked {
+		return false
+	}
+	return w.finish()
+}
+
+// abort ends a connection whose handler panicked: what was written so far
+// goes out, the response stays truncated. http.ErrAbortHandler is the
+// handler's way to say so on purpose; anything else is logged with its
+// stack, as net/http does.
+func (c *conn) abort(v any) {
+	if c.hijacked {
+		return
+	}
+	c.resp.flush()
+	c.resp.release()
+	if v == http.ErrAbortHandler || c.srv.Log == nil {
+		return
+	}
+	buf := make([]byte, 16<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	c.srv.Log.Error("panic serving a request", "remote", c.remote, "panic", fmt.Sprint(v), "stack", string(buf))
+}
+
+// refuse answers a request that never reached the handler, as net/http
+// does, and ends the connection.
+func (c *conn) refuse(status int, reason string) {
+	c.srv.refused(c.remote, status, reason)
+	text := http.StatusText(status)
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n%d %s",
+		status, text, status, text)
+}

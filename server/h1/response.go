@@ -1,0 +1,341 @@
+package h1
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// heldMax is how much body a response holds back before its head goes
+// out, so that a short response gets a Content-Length (net/http's
+// bufferBeforeChunkingSize).
+const heldMax = 2048
+
+// outMax is the write buffer: head and body bytes gathered for one write.
+// A body write that does not fit goes out with the gathered bytes in one
+// writev.
+const outMax = 4096
+
+// response is the http.ResponseWriter of one request. It also offers
+// Flush, FlushError, Hijack and SetReadDeadline (http.ResponseController
+// finds them).
+type response struct {
+	c          *conn
+	req        *http.Request
+	h          http.Header
+	status     int
+	committed  bool // the head is in out or on the wire
+	bufs       *buffers
+	held       []byte // body bytes before the head is committed
+	out        []byte // bytes not yet written to the socket
+	cl         int64  // Content-Length in the head; -1: none
+	written    int64  // body bytes passed on after the head
+	chunked    bool
+	closeAfter bool
+	err        error
+}
+
+func (c *conn) newResponse(r *http.Request) *response {
+	w := &c.resp
+	h := w.h
+	if h == nil {
+		h = make(http.Header, 8)
+	} else {
+		clear(h)
+	}
+	b := c.srv.getBuffers()
+	*w = response{c: c, req: r, h: h, bufs: b, held: b.held[:0], out: b.out[:0], cl: -1}
+	return w
+}
+
+// release gives the buffers back: an idle connection holds none.
+func (w *response) release() {
+	if w.bufs == nil {
+		return
+	}
+	w.bufs.held, w.bufs.out = w.held[:0], w.out[:0]
+	w.c.srv.bufs.Put(w.bufs)
+	w.bufs, w.held, w.out = nil, nil, nil
+}
+
+func (w *response) Header() http.Header { return w.h }
+
+// WriteHeader records the status; the head goes out with the first body
+// bytes that do not fit heldMax, on Flush, or when the handler is done.
+// An informational status (1xx but 101) goes out at once.
+func (w *response) WriteHeader(code int) {
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if w.status != 0 || w.committed {
+		return
+	}
+	if code < 200 && code != http.StatusSwitchingProtocols {
+		w.appendStatusLine(code)
+		w.appendFields(false)
+		w.out = append(w.out, "\r\n"...)
+		w.flush()
+		return
+	}
+	w.status = code
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !bodyAllowed(w.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if !w.committed {
+		if len(w.held)+len(p) <= heldMax {
+			w.held = append(w.held, p...)
+			return len(p), nil
+		}
+		w.commit(false)
+	}
+	return w.writeBody(p)
+}
+
+// writeBody passes body bytes on in the head's framing.
+func (w *response) writeBody(p []byte) (int, error) {
+	if w.req.Method == http.MethodHead || len(p) == 0 {
+		return len(p), nil
+	}
+	if w.cl >= 0 && w.written+int64(len(p)) > w.cl {
+		return 0, http.ErrContentLength
+	}
+	if w.chunked {
+		w.out = strconv.AppendInt(w.out, int64(len(p)), 16)
+		w.out = append(w.out, "\r\n"...)
+	}
+	if len(w.out)+len(p) <= outMax {
+		w.out = append(w.out, p...)
+	} else {
+		bufs := net.Buffers{w.out, p}
+		if _, err := bufs.WriteTo(w.c.raw()); err != nil {
+			w.fail(err)
+			return 0, err
+		}
+		w.out = w.out[:0]
+	}
+	if w.chunked {
+		w.out = append(w.out, "\r\n"...)
+	}
+	w.written += int64(len(p))
+	return len(p), nil
+}
+
+// commit decides the framing and puts the head in out. done: the handler
+// returned, so the held bytes are the whole body.
+func (w *response) commit(done bool) {
+	w.committed = true
+	if !w.c.body.settle() {
+		w.closeAfter = true
+	}
+	h, r := w.h, w.req
+	if v := h["Content-Length"]; len(v) > 0 {
+		if n, ok := parseLength(v[0]); ok {
+			w.cl = n
+		}
+	}
+	switch {
+	case !bodyAllowed(w.status) || w.cl >= 0:
+	case done && (r.Method != http.MethodHead || len(w.held) > 0):
+		w.cl = int64(len(w.held))
+	case r.Method == http.MethodHead:
+	case r.ProtoMinor >= 1:
+		w.chunked = true
+	default:
+		w.closeAfter = true // HTTP/1.0: the body ends with the connection
+	}
+	if !w.closeAfter && (r.Close || hasToken(h["Connection"], "close") || w.c.srv.shutdown.Load()) {
+		w.closeAfter = true
+	}
+	w.appendStatusLine(w.status)
+	w.appendFields(true)
+	w.out = append(w.out, "\r\n"...)
+	held := w.held
+	w.held = w.held[:0]
+	w.writeBody(held)
+}
+
+// appendFields writes the handler's fields, and for the final head the
+// ones the framing decided.
+func (w *response) appendFields(final bool) {
+	h := w.h
+	for k, vs := range h {
+		if final && (k == "Transfer-Encoding" || k == "Connection" && w.closeAfter || k == "Content-Length" && w.cl < 0) ||
+			strings.HasPrefix(k, http.TrailerPrefix) || !isToken([]byte(k)) {
+			continue
+		}
+		for _, v := range vs {
+			w.appendField(k, v)
+		}
+	}
+	if !final {
+		return
+	}
+	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 {
+		w.out = append(w.out, "Content-Length: "...)
+		w.out = strconv.AppendInt(w.out, w.cl, 10)
+		w.out = append(w.out, "\r\n"...)
+	}
+	switch {
+	case w.chunked:
+		w.out = append(w.out, "Transfer-Encoding: chunked\r\n"...)
+	}
+	switch {
+	case w.closeAfter:
+		w.out = append(w.out, "Connection: close\r\n"...)
+	case w.req.ProtoMinor == 0 && h["Connection"] == nil:
+		w.out = append(w.out, "Connection: keep-alive\r\n"...)
+	}
+	if _, ok := h["Date"]; !ok {
+		w.out = append(w.out, w.c.srv.dateField(time.Now())...)
+	}
+	if _, ok := h["Content-Type"]; !ok && len(w.held) > 0 && bodyAllowed(w.status) {
+		w.appendField("Content-Type", http.DetectContentType(w.held))
+	}
+}
+
+// appendField writes one field; a CR or LF in a value becomes a space, as
+// net/http does, so that no value can end the head early.
+func (w *response) appendField(k, v string) {
+	w.out = append(w.out, k...)
+	w.out = append(w.out, ": "...)
+	v = strings.TrimSpace(v)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\r' || c == '\n' {
+			c = ' '
+		}
+		w.out = append(w.out, c)
+	}
+	w.out = append(w.out, "\r\n"...)
+}
+
+func (w *response) appendStatusLine(code int) {
+	if w.req.ProtoMinor == 0 {
+		w.out = append(w.out, "HTTP/1.0 "...)
+	} else {
+		w.out = append(w.out, "HTTP/1.1 "...)
+	}
+	w.out = strconv.AppendInt(w.out, int64(code), 10)
+	w.out = append(w.out, ' ')
+	if text := http.StatusText(code); text != "" {
+		w.out = append(w.out, text...)
+	} else {
+		w.out = append(w.out, "status code "...)
+		w.out = strconv.AppendInt(w.out, int64(code), 10)
+	}
+	w.out = append(w.out, "\r\n"...)
+}
+
+// finish ends the response once the handler returned and reports whether
+// the connection can carry another request.
+func (w *response) finish() bool {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(true)
+	}
+	if w.chunked && w.err == nil {
+		w.out = append(w.out, "0\r\n"...)
+		w.appendTrailers()
+		w.out = append(w.out, "\r\n"...)
+	}
+	if w.cl >= 0 && w.written < w.cl && w.req.Method != http.MethodHead && bodyAllowed(w.status) {
+		w.closeAfter = true // a short body: the client must not wait for the rest
+	}
+	w.flush()
+	w.release()
+	if !w.c.body.settle() {
+		w.closeAfter = true
+	}
+	return !w.closeAfter && w.err == nil
+}
+
+// appendTrailers writes the trailers the handler set: those the Trailer
+// field announced, and those under http.TrailerPrefix.
+func (w *response) appendTrailers() {
+	for _, v := range w.h["Trailer"] {
+		for name := range strings.SplitSeq(v, ",") {
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			for _, tv := range w.h[name] {
+				w.appendField(name, tv)
+			}
+		}
+	}
+	for k, vs := range w.h {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && isToken([]byte(name)) {
+			for _, v := range vs {
+				w.appendField(name, v)
+			}
+		}
+	}
+}
+
+func (w *response) flush() {
+	if len(w.out) == 0 || w.err != nil {
+		return
+	}
+	if _, err := w.c.raw().Write(w.out); err != nil {
+		w.fail(err)
+	}
+	w.out = w.out[:0]
+}
+
+func (w *response) fail(err error) {
+	w.err, w.closeAfter = err, true
+}
+
+// Flush sends the head (chunked unless a length was set) and what is
+// gathered.
+func (w *response) Flush() { w.FlushError() }
+
+func (w *response) FlushError() error {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.committed {
+		w.commit(false)
+	}
+	w.flush()
+	return w.err
+}
+
+// Hijack hands the connection to the handler (a protocol switch); the
+// server forgets it.
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c := w.c
+	if c.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	w.flush()
+	if w.err != nil {
+		return nil, nil, w.err
+	}
+	c.hijacked = true
+	c.state.Store(stateClosed)
+	c.srv.track(c, false)
+	return c.nc, bufio.NewReadWriter(c.br, bufio.NewWriter(c.nc)), nil
+}
+
+// SetReadDeadline bounds the handler's body reads (limits.read_body_timeout).
+func (w *response) SetReadDeadline(t time.Time) error {
+	w.c.deadline = true
+	return w.c.nc.SetReadDeadline(t)
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}

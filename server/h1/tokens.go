@@ -1,0 +1,105 @@
+package h1
+
+import (
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// isToken reports an RFC 9110 token (a method or a field name).
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey for a token, without
+// allocating for the fields most requests carry.
+func canonicalKey(name []byte) string {
+	var buf [48]byte
+	if len(name) > len(buf) {
+		return textproto.CanonicalMIMEHeaderKey(string(name))
+	}
+	upper := true
+	for i, c := range name {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+		upper = c == '-'
+	}
+	k := buf[:len(name)]
+	if s, ok := commonKeys[string(k)]; ok {
+		return s
+	}
+	return string(k)
+}
+
+// commonKeys interns the canonical names of common request fields; it is
+// never written after initialisation.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"Authorization", "Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie",
+		"Dnt", "Expect", "Forwarded", "Host", "If-Match", "If-Modified-Since", "If-None-Match",
+		"If-Range", "If-Unmodified-Since", "Keep-Alive", "Origin", "Pragma", "Range", "Referer",
+		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Websocket-Key",
+		"Sec-Websocket-Version", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Upgrade-Insecure-Requests", "User-Agent", "Via", "X-Forwarded-For", "X-Forwarded-Host",
+		"X-Forwarded-Proto", "X-Real-Ip", "X-Requested-With"} {
+		m[k] = k
+	}
+	return m
+}()
+
+// methodString returns the method without allocating for the common ones.
+func methodString(b []byte) string {
+	switch string(b) {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodPatch:
+		return http.MethodPatch
+	}
+	return string(b)
+}
+
+// validHost reports a Host value made of the bytes a host, a port and an
+// IP literal may hold (RFC 3986 3.2.2), as net/http checks it.
+func validHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=:[]%@", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
