@@ -15,10 +15,9 @@ import (
 )
 
 // benchmarkFront measures keep-alive GETs through a real listener, so
-// that what the connection layer (the connection cap and the HTTP/1
-// guard) adds shows up: compare BenchmarkFrontGETStrict with
-// BenchmarkFrontGETLax (strict_http off). The client's own parsing is in
-// both.
+// that the front end shows up: BenchmarkFrontGETStrict is served by
+// server/h1, BenchmarkFrontGETLax (strict_http off) by net/http. The
+// client's own parsing is in both.
 func benchmarkFront(b *testing.B, limits string) {
 	m := newCannedMember(b, 64)
 	_, port, _ := net.SplitHostPort(m.ln.Addr().String())

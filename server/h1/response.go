@@ -171,9 +171,11 @@ func (w *response) commit(done bool) {
 // ones the framing decided.
 func (w *response) appendFields(final bool) {
 	h := w.h
+	noBody := !bodyAllowed(w.status) // RFC 9110 8.6, 6.4.1: no length, no type (as net/http)
 	for k, vs := range h {
-		if final && (k == "Transfer-Encoding" || k == "Connection" && w.closeAfter || k == "Content-Length" && w.cl < 0) ||
-			strings.HasPrefix(k, http.TrailerPrefix) || !isToken([]byte(k)) {
+		if final && (k == "Transfer-Encoding" || k == "Connection" && w.closeAfter || k == "Content-Length" && (w.cl < 0 || noBody) ||
+			noBody && k == "Content-Type") ||
+			strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
 			continue
 		}
 		for _, v := range vs {
@@ -183,7 +185,7 @@ func (w *response) appendFields(final bool) {
 	if !final {
 		return
 	}
-	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 {
+	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 && !noBody {
 		w.out = append(w.out, "Content-Length: "...)
 		w.out = strconv.AppendInt(w.out, w.cl, 10)
 		w.out = append(w.out, "\r\n"...)
@@ -276,7 +278,7 @@ func (w *response) appendTrailers() {
 		}
 	}
 	for k, vs := range w.h {
-		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && isToken([]byte(name)) {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && isToken(name) {
 			for _, v := range vs {
 				w.appendField(name, v)
 			}
