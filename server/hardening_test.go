@@ -130,7 +130,7 @@ func readResponses(c net.Conn) rawResult {
 // relies on gets 400 (501 for a transfer coding other than chunked, as
 // httpd and RFC 9112 6.1 say) and a closed connection, and neither it nor
 // the request hidden behind it reaches the member. Sent through a real
-// listener so that a change in net/http or in the guard cannot pass
+// listener so that a change in net/http or in server/h1 cannot pass
 // unnoticed.
 func TestSmugglingRefusedBeforeAnyMember(t *testing.T) {
 	m := newSeenMember(t, "m1")

@@ -12,9 +12,11 @@ import (
 // The limits: section (config/limits.go) at run time. Where each applies:
 //
 //   - read_header_timeout, idle_timeout, max_header_bytes: the listener's
-//     http.Server (newHTTPServer), fixed when the listener starts serving;
+//     http.Server and h1.Server (newHTTPServer, newH1Server), fixed when
+//     the listener starts serving;
 //   - max_connections and strict_http: every accepted connection
-//     (limits_conn.go, limits_guard.go), from the current configuration;
+//     (limits_conn.go; strict_http picks server/h1 for plain HTTP/1), from
+//     the current configuration;
 //   - max_request_line, rate_limit, read_body_timeout, body_min_rate:
 //     every request (admit), from the request's configuration.
 //
@@ -52,7 +54,7 @@ func (s *Server) admit(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 	}
 	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 && (r.TLS != nil || !lim.StrictHTTP) {
 		// net/http drops a Content-Length sent with Transfer-Encoding:
-		// chunked and keeps the connection. The guard refuses the pair on
+		// chunked and keeps the connection. server/h1 refuses the pair on
 		// plain connections; where it does not look (TLS, strict_http
 		// off) close after the response, as RFC 9112 6.3 requires of a
 		// server that accepts the pair, so that a proxy in front that
