@@ -126,6 +126,12 @@ func headBuffered(br *bufio.Reader) bool {
 // serveOne reads one request and answers it. It reports whether the
 // connection can carry another.
 func (c *conn) serveOne() (keep bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			keep = false
+			c.abort(v)
+		}
+	}()
 	r := c.newRequest()
 	if status, reason := c.readHead(r); status != 0 {
 		if status > 0 {
@@ -141,12 +147,6 @@ func (c *conn) serveOne() (keep bool) {
 		w.WriteHeader(http.StatusExpectationFailed)
 		return w.finish()
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			keep = false
-			c.abort(v)
-		}
-	}()
 	c.srv.Handler.ServeHTTP(w, r)
 	if c.hijacked {
 		return false
@@ -154,10 +154,11 @@ func (c *conn) serveOne() (keep bool) {
 	return w.finish()
 }
 
-// abort ends a connection whose handler panicked: what was written so far
-// goes out, the response stays truncated. http.ErrAbortHandler is the
-// handler's way to say so on purpose; anything else is logged with its
-// stack, as net/http does.
+// abort ends a connection whose handler panicked (or, were there such a
+// bug, the parser: one connection ends, never the process): what was
+// written so far goes out, the response stays truncated.
+// http.ErrAbortHandler is the handler's way to say so on purpose;
+// anything else is logged with its stack, as net/http does.
 func (c *conn) abort(v any) {
 	if c.hijacked {
 		return

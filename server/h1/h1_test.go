@@ -408,3 +408,20 @@ func TestHijack(t *testing.T) {
 		t.Errorf("got %q", out)
 	}
 }
+
+// TestHandlerPanicEndsOnlyItsConnection: a panicking handler's client
+// sees its connection end without a response; the server goes on.
+func TestHandlerPanicEndsOnlyItsConnection(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+	}))
+	if out := exchange(t, addr, "GET /panic HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n"); out != "" {
+		t.Errorf("after a panic the client got %q", out)
+	}
+	rs := responses(t, exchange(t, addr, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "GET")
+	if rs[0].StatusCode != 200 {
+		t.Errorf("the next connection got %d", rs[0].StatusCode)
+	}
+}
