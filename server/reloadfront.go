@@ -84,7 +84,7 @@ func (f *front) Accept() (net.Conn, error) {
 		if tl := f.tls.Load(); tl != nil {
 			return tls.Server(c, tl.base), nil
 		}
-		if gc, ok := c.(*clientConn); ok && gc.strict && f.h1 != nil {
+		if gc, ok := c.(*clientConn); ok && gc.strict {
 			go f.h1.ServeConn(c)
 			continue
 		}

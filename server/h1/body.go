@@ -39,9 +39,15 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	switch {
-	case b.closed || b.abandoned:
+	if b.closed || b.abandoned {
 		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.read(p)
+}
+
+// read is Read past the handler's Close: settle reads the rest with it.
+func (b *body) read(p []byte) (int, error) {
+	switch {
 	case b.err != nil:
 		return 0, b.err
 	case b.eof:
@@ -204,8 +210,8 @@ func chunkError(err error) error {
 }
 
 // settle is what happens to the part of a request body the handler did
-// not read, when the response head goes out and again when the handler
-// is done (net/http's rules): a body still waiting for 100 Continue was
+// not read when the response head goes out (net/http's rules; every
+// response has a head, and reads after it cannot change the outcome): a body still waiting for 100 Continue was
 // never sent and is not read; a rest up to maxDiscard is read away; a
 // larger one, or a broken one, is abandoned. It reports whether the
 // connection can carry another request.
@@ -219,10 +225,11 @@ func (b *body) settle() bool {
 		b.sendContinue, b.abandoned = false, true
 		return false
 	}
-	closed := b.closed
-	b.closed = false
-	io.CopyN(io.Discard, b, maxDiscard+1)
-	b.closed = closed
+	var buf [4096]byte
+	for n := 0; n <= maxDiscard && !b.eof && b.err == nil; {
+		k, _ := b.read(buf[:])
+		n += k
+	}
 	b.abandoned = !b.eof
 	return b.eof
 }

@@ -12,14 +12,18 @@ import (
 	"time"
 )
 
-// start serves h on a loopback listener until the test ends.
-func start(t *testing.T, h http.Handler) (string, *Server) {
+// start serves h on a loopback listener until the test ends; configure
+// changes the server's settings before it serves.
+func start(t *testing.T, h http.Handler, configure ...func(*Server)) (string, *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second}
+	for _, f := range configure {
+		f(s)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -192,8 +196,7 @@ func TestRefusesAmbiguousFraming(t *testing.T) {
 // TestRefusalStatuses: what is not HTTP/1 framing at all gets the status
 // net/http gives it.
 func TestRefusalStatuses(t *testing.T) {
-	addr, s := start(t, echo)
-	s.MaxHeaderBytes = 1024
+	addr, _ := start(t, echo, func(s *Server) { s.MaxHeaderBytes = 1024 })
 	for in, want := range map[string]int{
 		"GET / HTTP/2.0\r\nHost: x\r\n\r\n":                                           http.StatusHTTPVersionNotSupported,
 		"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n":                http.StatusNotImplemented,

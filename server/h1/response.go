@@ -28,12 +28,10 @@ type response struct {
 	req        *http.Request
 	h          http.Header
 	status     int
-	committed  bool // the head is in out or on the wire
-	bufs       *buffers
-	held       []byte // body bytes before the head is committed
-	out        []byte // bytes not yet written to the socket
-	cl         int64  // Content-Length in the head; -1: none
-	written    int64  // body bytes passed on after the head
+	committed  bool  // the head is in out or on the wire
+	*buffers         // held: body bytes before the head is committed; out: bytes not yet written
+	cl         int64 // Content-Length in the head; -1: none
+	written    int64 // body bytes passed on after the head
 	chunked    bool
 	closeAfter bool
 	err        error
@@ -47,19 +45,18 @@ func (c *conn) newResponse(r *http.Request) *response {
 	} else {
 		clear(h)
 	}
-	b := c.srv.getBuffers()
-	*w = response{c: c, req: r, h: h, bufs: b, held: b.held[:0], out: b.out[:0], cl: -1}
+	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1}
 	return w
 }
 
 // release gives the buffers back: an idle connection holds none.
 func (w *response) release() {
-	if w.bufs == nil {
+	if w.buffers == nil {
 		return
 	}
-	w.bufs.held, w.bufs.out = w.held[:0], w.out[:0]
-	w.c.srv.bufs.Put(w.bufs)
-	w.bufs, w.held, w.out = nil, nil, nil
+	w.held, w.out = w.held[:0], w.out[:0]
+	w.c.srv.bufs.Put(w.buffers)
+	w.buffers = nil
 }
 
 func (w *response) Header() http.Header { return w.h }
@@ -161,37 +158,56 @@ func (w *response) commit(done bool) {
 	}
 	w.appendStatusLine(w.status)
 	w.appendFields(true)
+	w.appendFraming()
 	w.out = append(w.out, "\r\n"...)
 	held := w.held
 	w.held = w.held[:0]
 	w.writeBody(held)
 }
 
-// appendFields writes the handler's fields, and for the final head the
-// ones the framing decided.
+// appendFields writes the handler's fields. In the final head (final)
+// those the framing decides are left to appendFraming.
 func (w *response) appendFields(final bool) {
-	h := w.h
-	noBody := !bodyAllowed(w.status) // RFC 9110 8.6, 6.4.1: no length, no type (as net/http)
-	for k, vs := range h {
-		if final && (k == "Transfer-Encoding" || k == "Connection" && w.closeAfter || k == "Content-Length" && (w.cl < 0 || noBody) ||
-			noBody && k == "Content-Type") ||
-			strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
+	noBody := !bodyAllowed(w.status)
+	for k, vs := range w.h {
+		if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
 			continue
 		}
 		for _, v := range vs {
 			w.appendField(k, v)
 		}
 	}
-	if !final {
-		return
+}
+
+// framingField reports a handler's field the final head decides itself:
+// the transfer coding, Connection when it closes, a length it does not
+// use, and no length or type on a status without a body (RFC 9110 8.6,
+// 6.4.1, as net/http).
+func (w *response) framingField(k string, noBody bool) bool {
+	switch k {
+	case "Transfer-Encoding":
+		return true
+	case "Connection":
+		return w.closeAfter
+	case "Content-Length":
+		return w.cl < 0 || noBody
+	case "Content-Type":
+		return noBody
 	}
+	return false
+}
+
+// appendFraming writes the fields the final head adds: length or coding,
+// Connection, Date, and the sniffed type when the handler set none.
+func (w *response) appendFraming() {
+	h := w.h
+	noBody := !bodyAllowed(w.status)
 	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 && !noBody {
 		w.out = append(w.out, "Content-Length: "...)
 		w.out = strconv.AppendInt(w.out, w.cl, 10)
 		w.out = append(w.out, "\r\n"...)
 	}
-	switch {
-	case w.chunked:
+	if w.chunked {
 		w.out = append(w.out, "Transfer-Encoding: chunked\r\n"...)
 	}
 	switch {
@@ -203,7 +219,7 @@ func (w *response) appendFields(final bool) {
 	if _, ok := h["Date"]; !ok {
 		w.out = append(w.out, w.c.srv.dateField(time.Now())...)
 	}
-	if _, ok := h["Content-Type"]; !ok && len(w.held) > 0 && bodyAllowed(w.status) {
+	if _, ok := h["Content-Type"]; !ok && len(w.held) > 0 && !noBody {
 		w.appendField("Content-Type", http.DetectContentType(w.held))
 	}
 }
@@ -260,9 +276,6 @@ func (w *response) finish() bool {
 	}
 	w.flush()
 	w.release()
-	if !w.c.body.settle() {
-		w.closeAfter = true
-	}
 	return !w.closeAfter && w.err == nil
 }
 
@@ -287,7 +300,7 @@ func (w *response) appendTrailers() {
 }
 
 func (w *response) flush() {
-	if len(w.out) == 0 || w.err != nil {
+	if w.buffers == nil || len(w.out) == 0 || w.err != nil {
 		return
 	}
 	if _, err := w.c.raw().Write(w.out); err != nil {

@@ -47,9 +47,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
-	closed   bool
-	shutdown atomic.Bool
-	bufs     sync.Pool // *buffers, held only while a response is written
+	shutdown atomic.Bool // set by Shutdown and Close: no connection is taken on
+	bufs     sync.Pool   // *buffers, held only while a response is written
 	date     atomic.Pointer[dateLine]
 }
 
@@ -80,7 +79,7 @@ func (s *Server) track(c *conn, add bool) bool {
 		delete(s.conns, c)
 		return true
 	}
-	if s.closed || s.shutdown.Load() {
+	if s.shutdown.Load() {
 		return false
 	}
 	if s.conns == nil {
@@ -130,7 +129,6 @@ func (s *Server) Close() error {
 	s.shutdown.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
 	for c := range s.conns {
 		c.state.Store(stateClosed)
 		c.nc.Close()
