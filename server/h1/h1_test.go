@@ -428,3 +428,16 @@ func TestHandlerPanicEndsOnlyItsConnection(t *testing.T) {
 		t.Errorf("the next connection got %d", rs[0].StatusCode)
 	}
 }
+
+// TestSniffsALargeFirstWrite: a body whose first write is larger than
+// what is held back still gets a sniffed Content-Type, as from net/http.
+func TestSniffsALargeFirstWrite(t *testing.T) {
+	page := "<html>" + strings.Repeat("x", 3*heldMax)
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, page)
+	}))
+	rs := responses(t, exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "GET")
+	if ct := rs[0].Header.Get("Content-Type"); ct != "text/html; charset=utf-8" || bodyOf(rs[0]) != page {
+		t.Errorf("Content-Type %q", ct)
+	}
+}

@@ -96,7 +96,7 @@ func (w *response) Write(p []byte) (int, error) {
 			w.held = append(w.held, p...)
 			return len(p), nil
 		}
-		w.commit(false)
+		w.commit(false, p)
 	}
 	return w.writeBody(p)
 }
@@ -131,8 +131,9 @@ func (w *response) writeBody(p []byte) (int, error) {
 }
 
 // commit decides the framing and puts the head in out. done: the handler
-// returned, so the held bytes are the whole body.
-func (w *response) commit(done bool) {
+// returned, so the held bytes are the whole body; next: the body bytes
+// about to follow the held ones.
+func (w *response) commit(done bool, next []byte) {
 	w.committed = true
 	if !w.c.body.settle() {
 		w.closeAfter = true
@@ -158,7 +159,11 @@ func (w *response) commit(done bool) {
 	}
 	w.appendStatusLine(w.status)
 	w.appendFields(true)
-	w.appendFraming()
+	sample := w.held
+	if len(sample) == 0 {
+		sample = next
+	}
+	w.appendFraming(sample)
 	w.out = append(w.out, "\r\n"...)
 	held := w.held
 	w.held = w.held[:0]
@@ -198,8 +203,9 @@ func (w *response) framingField(k string, noBody bool) bool {
 }
 
 // appendFraming writes the fields the final head adds: length or coding,
-// Connection, Date, and the sniffed type when the handler set none.
-func (w *response) appendFraming() {
+// Connection, Date, and the type sniffed from the body's first bytes
+// when the handler set none.
+func (w *response) appendFraming(first []byte) {
 	h := w.h
 	noBody := !bodyAllowed(w.status)
 	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 && !noBody {
@@ -219,8 +225,8 @@ func (w *response) appendFraming() {
 	if _, ok := h["Date"]; !ok {
 		w.out = append(w.out, w.c.srv.dateField(time.Now())...)
 	}
-	if _, ok := h["Content-Type"]; !ok && len(w.held) > 0 && !noBody {
-		w.appendField("Content-Type", http.DetectContentType(w.held))
+	if _, ok := h["Content-Type"]; !ok && len(first) > 0 && !noBody {
+		w.appendField("Content-Type", http.DetectContentType(first))
 	}
 }
 
@@ -264,7 +270,7 @@ func (w *response) finish() bool {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.committed {
-		w.commit(true)
+		w.commit(true, nil)
 	}
 	if w.chunked && w.err == nil {
 		w.out = append(w.out, "0\r\n"...)
@@ -322,7 +328,7 @@ func (w *response) FlushError() error {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.committed {
-		w.commit(false)
+		w.commit(false, nil)
 	}
 	w.flush()
 	return w.err
