@@ -52,17 +52,25 @@ func start(t *testing.T, h http.Handler, configure ...func(*Server)) (string, *S
 // server sent until it closed the connection (or 5 s passed).
 func exchange(t *testing.T, addr, raw string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dial(t, addr)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := io.ReadAll(c)
 	return string(out)
+}
+
+// dial opens a client connection closed when the test ends; no read or
+// write on it waits longer than 5 s.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
 }
 
 // responses parses every response in out, for requests with the methods
@@ -305,12 +313,7 @@ func TestExpectContinue(t *testing.T) {
 			io.WriteString(w, string(b))
 		}
 	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dial(t, addr)
 	io.WriteString(c, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
 	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
@@ -356,31 +359,21 @@ func TestShutdown(t *testing.T) {
 			<-release
 		}
 	}))
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
+	idle := dial(t, addr)
 	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	ib := bufio.NewReader(idle)
 	if _, err := http.ReadResponse(ib, nil); err != nil {
 		t.Fatal(err)
 	}
-	busy, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := dial(t, addr)
 	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
 	<-entered
 	done := make(chan error)
 	go func() { done <- s.Shutdown(context.Background()) }()
-	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := ib.ReadByte(); err != io.EOF {
 		t.Errorf("the idle connection: %v, want EOF", err)
 	}
 	close(release)
-	busy.SetReadDeadline(time.Now().Add(5 * time.Second))
 	r, err := http.ReadResponse(bufio.NewReader(busy), nil)
 	if err != nil || !r.Close {
 		t.Fatalf("the request in flight: %v", err)
