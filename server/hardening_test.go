@@ -233,3 +233,31 @@ func pollUntil(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestLaxConnectionKeepsClosingAfterReload: a connection accepted while
+// strict_http was off is served by net/http for its whole life, so the
+// close after a chunked request must follow the connection, not the
+// configuration a reload switched to strict_http since.
+func TestLaxConnectionKeepsClosingAfterReload(t *testing.T) {
+	m := newSeenMember(t, "m1")
+	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": lbYAML("limits: {strict_http: false}\n"),
+		"workers.properties": lbWorkers([]*ajptest.Server{m.Server}, "")})
+	c := dialRaw(t, r.srv.Addrs()[0])
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /before HTTP/1.1\r\nHost: x\r\n\r\n")
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != 200 {
+		t.Fatalf("before the reload: %v", err)
+	} else {
+		io.Copy(io.Discard, res.Body)
+	}
+	r.mustReload(map[string]string{"jkbalancer.yaml": lbYAML("")})
+	io.WriteString(c, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Close {
+		t.Errorf("no Connection: close after a chunked request on a lax connection: %v", res.Header)
+	}
+}

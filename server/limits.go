@@ -52,16 +52,24 @@ func (s *Server) admit(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		rq.bodyTimeout.guard(w, r, lim.ReadBodyTimeout, lim.BodyMinRate, time.Now)
 	}
-	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 && (r.TLS != nil || !lim.StrictHTTP) {
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 && servedByNetHTTP(r) {
 		// net/http drops a Content-Length sent with Transfer-Encoding:
-		// chunked and keeps the connection. server/h1 refuses the pair on
-		// plain connections; where it does not look (TLS, strict_http
-		// off) close after the response, as RFC 9112 6.3 requires of a
-		// server that accepts the pair, so that a proxy in front that
-		// framed by the length cannot have a request read from the rest.
+		// chunked and keeps the connection. server/h1 refuses the pair;
+		// where net/http reads the requests instead (TLS, a connection
+		// accepted under strict_http: false, whatever a reload set since)
+		// close after the response, as RFC 9112 6.3 requires of a server
+		// that accepts the pair, so that a proxy in front that framed by
+		// the length cannot have a request read from the rest.
 		w.Header().Set("Connection", "close")
 	}
 	return 0
+}
+
+// servedByNetHTTP reports a request read by net/http's server rather than
+// server/h1: only net/http puts itself in the request's context.
+func servedByNetHTTP(r *http.Request) bool {
+	_, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	return ok
 }
 
 // retryAfter is the Retry-After value for a wait: whole seconds, at
