@@ -193,31 +193,33 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 
 // acquire takes a connection slot, waiting up to
 // connection_acquire_timeout (mod_jk: get_endpoint). The returned func
-// gives it back.
-func (t *httpTransport) acquire(ctx context.Context) (func(), *Error) {
-	release := func() { <-t.slots }
+// gives it back (release).
+func (t *httpTransport) acquire(ctx context.Context) *Error {
 	select {
 	case t.slots <- struct{}{}:
-		return release, nil
+		return nil
 	default:
 	}
 	wait := t.m.spec.ConnectionAcquireTimeoutDuration()
 	noSlot := &Error{Member: t.m.name, Class: ClassNoEndpoint, Recoverable: true,
 		Err: fmt.Errorf("no free connection within connection_acquire_timeout (%v, connection_pool_size %d)", wait, cap(t.slots))}
 	if wait <= 0 {
-		return nil, noSlot
+		return noSlot
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case t.slots <- struct{}{}:
-		return release, nil
+		return nil
 	case <-timer.C:
-		return nil, noSlot
+		return noSlot
 	case <-ctx.Done():
-		return nil, &Error{Member: t.m.name, Class: ClassClient, Err: ctx.Err()}
+		return &Error{Member: t.m.name, Class: ClassClient, Err: ctx.Err()}
 	}
 }
+
+// release gives back the slot acquire took.
+func (t *httpTransport) release() { <-t.slots }
 
 func (t *httpTransport) free() bool { return len(t.slots) < cap(t.slots) }
 

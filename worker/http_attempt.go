@@ -21,11 +21,10 @@ func (t *httpTransport) attempt(ctx context.Context, w http.ResponseWriter, req 
 	if t.initErr != nil {
 		return Outcome{}, &Error{Member: m.name, Class: ClassConnect, Recoverable: true, Unreachable: true, Err: t.initErr}
 	}
-	release, e := t.acquire(ctx)
-	if e != nil {
+	if e := t.acquire(ctx); e != nil {
 		return Outcome{}, e
 	}
-	defer release()
+	defer t.release()
 	var total Outcome
 	for stale := 0; stale <= cap(t.slots); stale++ {
 		out, err, again := t.once(ctx, w, req, at)

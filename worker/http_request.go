@@ -29,22 +29,22 @@ const (
 	hdrSSLClientCert  = "X-Ssl-Client-Cert"
 )
 
-// forwardHeaders copies the client's headers minus hop-by-hop ones (RFC
-// 9110 7.6.1, and those named in Connection), Expect (100-continue is
-// answered by the front end) and anything a client could use to forge
-// what jkbalancer asserts, then adds the X-Forwarded-* and X-SSL-* set.
-func forwardHeaders(req *Request) http.Header {
+// forwardHeaders passes to add each header a member gets: the client's
+// minus hop-by-hop ones (RFC 9110 7.6.1, and those named in Connection),
+// Expect (100-continue is answered by the front end) and anything a
+// client could use to forge what jkbalancer asserts, then the
+// X-Forwarded-* and X-SSL-* set. The fields go straight to the wire
+// (writeHead) instead of through a map built per request.
+func forwardHeaders(req *Request, add func(name, value string)) {
 	r := req.HTTP
 	conn := r.Header["Connection"]
-	h := make(http.Header, len(r.Header)+8)
 	for name, values := range r.Header {
-		if skipForwardHeader(name) || listedIn(conn, name) {
-			continue
+		if skipForwardHeader(name) || listedIn(conn, name) || name == hdrForwardedFor {
+			continue // X-Forwarded-For goes below, with the client appended
 		}
-		h[name] = values
-	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = nil // not Go's default user agent
+		for _, v := range values {
+			add(name, v)
+		}
 	}
 	client, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -56,49 +56,50 @@ func forwardHeaders(req *Request) http.Header {
 	if prior := r.Header[hdrForwardedFor]; len(prior) > 0 {
 		client = strings.Join(prior, ", ") + ", " + client
 	}
-	h[hdrForwardedFor] = []string{client}
+	add(hdrForwardedFor, client)
 	proto := "http"
 	if r.TLS != nil {
 		proto = "https"
 	}
-	h[hdrForwardedProto] = []string{proto}
+	add(hdrForwardedProto, proto)
 	if r.Host != "" {
-		h[hdrForwardedHost] = []string{r.Host}
+		add(hdrForwardedHost, r.Host)
 	}
 	if port := localPort(r); port != "" {
-		h[hdrForwardedPort] = []string{port}
+		add(hdrForwardedPort, port)
 	}
 	if r.TLS != nil && req.TLS != nil {
-		addTLSHeaders(h, req.TLS)
+		addTLSHeaders(add, req.TLS)
 	}
 	if isUpgrade(r) {
-		h["Connection"] = []string{"Upgrade"}
-		h["Upgrade"] = r.Header["Upgrade"]
+		add("Connection", "Upgrade")
+		for _, v := range r.Header["Upgrade"] {
+			add("Upgrade", v)
+		}
 	}
-	return h
 }
 
 // addTLSHeaders passes the facts of the client's TLS connection, the ones
 // AJP members get as request attributes (the server computes them once per
 // connection). Only called when the client connection really is TLS.
-func addTLSHeaders(h http.Header, t *TLSInfo) {
+func addTLSHeaders(add func(name, value string), t *TLSInfo) {
 	if t.Cipher != "" {
-		h[hdrSSLCipher] = []string{t.Cipher}
+		add(hdrSSLCipher, t.Cipher)
 	}
 	if t.Protocol != "" {
-		h[hdrSSLProtocol] = []string{t.Protocol}
+		add(hdrSSLProtocol, t.Protocol)
 	}
 	if t.KeyBits > 0 {
-		h[hdrSSLKeySize] = []string{strconv.Itoa(t.KeyBits)}
+		add(hdrSSLKeySize, strconv.Itoa(t.KeyBits))
 	}
 	if t.SessionID != "" {
-		h[hdrSSLSession] = []string{t.SessionID}
+		add(hdrSSLSession, t.SessionID)
 	}
 	if t.ClientCert != "" {
 		// URL-encoded PEM with %20 for blanks, the form nginx's
 		// $ssl_client_escaped_cert uses and Tomcat's SSLValve decodes
 		// (sslClientEscapedCertHeader).
-		h[hdrSSLClientCert] = []string{strings.ReplaceAll(url.QueryEscape(t.ClientCert), "+", "%20")}
+		add(hdrSSLClientCert, strings.ReplaceAll(url.QueryEscape(t.ClientCert), "+", "%20"))
 	}
 }
 
@@ -140,7 +141,10 @@ func listedIn(connection []string, name string) bool {
 
 // localPort is the port the client connected to.
 func localPort(r *http.Request) string {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+	switch a := r.Context().Value(http.LocalAddrContextKey).(type) {
+	case *net.TCPAddr:
+		return strconv.Itoa(a.Port)
+	case net.Addr:
 		if _, p, err := net.SplitHostPort(a.String()); err == nil {
 			return p
 		}

@@ -41,14 +41,14 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		}
 	}
 	clientErr, backendErr := copyBody(rw, resp, m.opts.FlushPackets || streams(resp))
-	streamed, _ := hb.result()
-	e := &Error{Member: m.name, Class: ClassClosed, HeadSent: rw.committed, Status: resp.status}
 	switch {
 	case clientErr != nil || (backendErr != nil && req.HTTP.Context().Err() != nil):
-		e.Class, e.Err = ClassClient, cmpErr(clientErr, backendErr)
-		return e
+		return &Error{Member: m.name, Class: ClassClient, HeadSent: rw.committed, Status: resp.status,
+			Err: cmpErr(clientErr, backendErr)}
 	case backendErr != nil:
-		e.Class, e.Err = m.responseFailure(backendErr, req), backendErr
+		streamed, _ := hb.result()
+		e := &Error{Member: m.name, Class: m.responseFailure(backendErr, req), HeadSent: rw.committed,
+			Status: resp.status, Err: backendErr}
 		e.Recoverable = m.mayResend(phaseAfterHead, rw.committed, streamed, req.HTTP.Method)
 		rw.abandon()
 		return e
@@ -89,8 +89,15 @@ func streams(resp *memberResponse) bool {
 	if resp.length < 0 {
 		return true
 	}
-	mt, _, _ := mime.ParseMediaType(resp.header.Get("Content-Type"))
-	return mt == "text/event-stream"
+	// Only a type that starts like one is parsed: ParseMediaType builds a
+	// map, and nearly every response is something else.
+	const eventStream = "text/event-stream"
+	ct := strings.TrimLeft(resp.header.Get("Content-Type"), " \t")
+	if len(ct) < len(eventStream) || !strings.EqualFold(ct[:len(eventStream)], eventStream) {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == eventStream
 }
 
 // copyBody copies the response body; the connection bounds each read by

@@ -89,7 +89,7 @@ func TestHTTPTLSHeaders(t *testing.T) {
 	pem := "-----BEGIN CERTIFICATE-----\nMIIB+x/y=\n-----END CERTIFICATE-----\n"
 	req := &Request{HTTP: r, TLS: &TLSInfo{Cipher: "TLS_AES_128_GCM_SHA256", Protocol: "TLSv1.3", KeyBits: 128,
 		SessionID: "abcd", ClientCert: pem}}
-	h := forwardHeaders(req)
+	h := forwarded(req)
 	want := map[string]string{"X-Ssl-Cipher": "TLS_AES_128_GCM_SHA256", "X-Ssl-Protocol": "TLSv1.3",
 		"X-Ssl-Key-Size": "128", "X-Ssl-Session-Id": "abcd", "X-Forwarded-Proto": "https"}
 	for k, v := range want {
@@ -107,7 +107,7 @@ func TestHTTPTLSHeaders(t *testing.T) {
 	// Without a TLS connection nothing of the kind is sent, whatever
 	// TLSInfo says.
 	r.TLS = nil
-	h = forwardHeaders(req)
+	h = forwarded(req)
 	for k := range want {
 		if k != "X-Forwarded-Proto" && h.Get(k) != "" {
 			t.Errorf("plain request got %s", k)
@@ -420,4 +420,11 @@ func TestHTTPSetAddress(t *testing.T) {
 	if err := m.SetAddress(host, 70000, backendAddr(two)); !errors.Is(err, ErrEditRange) {
 		t.Errorf("port 70000: %v, want ErrEditRange", err)
 	}
+}
+
+// forwarded collects what forwardHeaders passes on.
+func forwarded(req *Request) http.Header {
+	h := http.Header{}
+	forwardHeaders(req, func(name, value string) { h[name] = append(h[name], value) })
+	return h
 }

@@ -37,14 +37,12 @@ func writeHead(bw *bufio.Writer, req *Request, length int64) error {
 	}
 	writeValue(bw, host)
 	bw.WriteString("\r\n")
-	for name, values := range forwardHeaders(req) {
-		for _, v := range values {
-			bw.WriteString(name)
-			bw.WriteString(": ")
-			writeValue(bw, v)
-			bw.WriteString("\r\n")
-		}
-	}
+	forwardHeaders(req, func(name, value string) {
+		bw.WriteString(name)
+		bw.WriteString(": ")
+		writeValue(bw, value)
+		bw.WriteString("\r\n")
+	})
 	switch {
 	case length > 0 || (length == 0 && !lacksBody(r.Method)):
 		// Like net/http, POST, PUT and the like say they have no body.
@@ -104,6 +102,7 @@ type memberResponse struct {
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
 	body    io.Reader   // nil: no body
+	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
 }
 
@@ -170,24 +169,81 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 
 // readFields reads header (or trailer) fields up to the empty line.
 // Folded lines and names that are not tokens are refused, as net/http
-// does.
+// does. All values share one string and one slice array, and common
+// names are not copied: a response head costs a handful of allocations,
+// not three per field.
 func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
-	h := make(http.Header, 8)
+	type field struct {
+		name       string
+		start, end int
+	}
+	var fieldSpace [16]field
+	var valueSpace [512]byte
+	fields, values := fieldSpace[:0], valueSpace[:0]
 	for {
 		line, err := readLine(br, budget)
 		if err != nil {
 			return nil, err
 		}
 		if len(line) == 0 {
-			return h, nil
+			break
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !isToken(line[:colon]) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
-		key := textproto.CanonicalMIMEHeaderKey(string(line[:colon]))
-		h[key] = append(h[key], string(bytes.Trim(line[colon+1:], " \t")))
+		v := bytes.Trim(line[colon+1:], " \t")
+		fields = append(fields, field{fieldName(line[:colon]), len(values), len(values) + len(v)})
+		values = append(values, v...)
 	}
+	all := string(values)
+	shared := make([]string, len(fields))
+	h := make(http.Header, len(fields))
+	for i, f := range fields {
+		shared[i] = all[f.start:f.end]
+		if prior, ok := h[f.name]; ok {
+			h[f.name] = append(prior, shared[i])
+		} else {
+			h[f.name] = shared[i : i+1 : i+1] // an append copies
+		}
+	}
+	return h, nil
+}
+
+// fieldName is the canonical form of a field name; the names members
+// send on nearly every response come from constants.
+func fieldName(b []byte) string {
+	switch string(b) {
+	case "Content-Length":
+		return "Content-Length"
+	case "Content-Type":
+		return "Content-Type"
+	case "Date":
+		return "Date"
+	case "Server":
+		return "Server"
+	case "Set-Cookie":
+		return "Set-Cookie"
+	case "Cache-Control":
+		return "Cache-Control"
+	case "Connection":
+		return "Connection"
+	case "Keep-Alive":
+		return "Keep-Alive"
+	case "Transfer-Encoding":
+		return "Transfer-Encoding"
+	case "Location":
+		return "Location"
+	case "Last-Modified":
+		return "Last-Modified"
+	case "Expires":
+		return "Expires"
+	case "Vary":
+		return "Vary"
+	case "Content-Encoding":
+		return "Content-Encoding"
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(b))
 }
 
 // isToken reports an RFC 9110 token: visible ASCII without separators.
@@ -202,16 +258,20 @@ func isToken(b []byte) bool {
 
 // parseStatusLine parses "HTTP/1.x NNN reason".
 func parseStatusLine(b []byte) (status int, http10 bool, err error) {
-	line := string(b)
-	proto, rest, ok := strings.Cut(line, " ")
-	if !ok || (proto != "HTTP/1.1" && proto != "HTTP/1.0") || len(rest) < 3 || (len(rest) > 3 && rest[3] != ' ') {
-		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", line)}
+	proto, rest, ok := bytes.Cut(b, []byte{' '})
+	if !ok || (string(proto) != "HTTP/1.1" && string(proto) != "HTTP/1.0") || len(rest) < 3 || (len(rest) > 3 && rest[3] != ' ') {
+		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
 	}
-	status, err = strconv.Atoi(rest[:3])
-	if err != nil || status < 100 {
-		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", line)}
+	for _, d := range rest[:3] {
+		if d < '0' || d > '9' {
+			return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
+		}
+		status = status*10 + int(d-'0')
 	}
-	return status, proto == "HTTP/1.0", nil
+	if status < 100 {
+		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
+	}
+	return status, string(proto) == "HTTP/1.0", nil
 }
 
 // frame decides how the body is delimited (RFC 9112 6.3).
@@ -245,7 +305,8 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 		}
 		resp.length = n
 		if n > 0 {
-			resp.body = &lengthBody{r: br, left: n}
+			resp.fixed = lengthBody{r: br, left: n}
+			resp.body = &resp.fixed
 		}
 		return nil
 	}

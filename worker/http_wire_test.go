@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
+	"net/textproto"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -140,5 +143,42 @@ func TestWriteHead(t *testing.T) {
 	bad.AJP.URI = "/a b"
 	if checkTarget(&bad) == nil {
 		t.Fatal("a target with a blank was accepted")
+	}
+}
+
+// TestReadFieldsMatchesTextproto: the fields come out as net/textproto
+// reads them (canonical names, values trimmed, repeats in order), also
+// past the inline space for fields and values, and one name's values
+// never share room with another's.
+func TestReadFieldsMatchesTextproto(t *testing.T) {
+	var many strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&many, "x-field-%d: %s\r\n", i%7, strings.Repeat("v", i*9))
+	}
+	for _, head := range []string{
+		"Content-Length: 5\r\ncontent-type:  text/plain \r\nDate: Mon\r\n",
+		"Set-Cookie: a=1\r\nVary: Accept\r\nSet-Cookie: b=2\r\nset-cookie: c=3\r\n",
+		"X-Empty:\r\nETag: \"x\"\r\nwww-authenticate: Basic\r\n",
+		many.String(),
+	} {
+		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), new(int(1<<20)))
+		if err != nil {
+			t.Fatalf("%q: %v", head, err)
+		}
+		want, err := textproto.NewReader(bufio.NewReader(strings.NewReader(head + "\r\n"))).ReadMIMEHeader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(map[string][]string(got), map[string][]string(want)) {
+			t.Errorf("%q:\n got %v\nwant %v", head, got, want)
+		}
+		for name := range got {
+			got[name] = append(got[name], "appended")
+		}
+		for name, values := range want {
+			if !reflect.DeepEqual(got[name][:len(values)], values) {
+				t.Errorf("%q: appending to one field changed %s: %v", head, name, got[name])
+			}
+		}
 	}
 }
