@@ -121,9 +121,11 @@ func (f *front) drain(ctx context.Context) error {
 	return err
 }
 
-// connContext is the http.Server's ConnContext: TLS connections cache
-// their TLS facts.
+// connContext is the ConnContext of the listener's servers: the
+// connection's local address as text, and for TLS connections a cache of
+// their TLS facts, both made once per connection instead of per request.
 func (f *front) connContext(ctx context.Context, c net.Conn) context.Context {
+	ctx = context.WithValue(ctx, connAddrKey{}, newConnAddr(c.LocalAddr()))
 	if _, ok := c.(*tls.Conn); !ok {
 		return ctx
 	}

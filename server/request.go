@@ -159,22 +159,24 @@ func listedIn(connection []string, name string) bool {
 // the configured ServerName's port, else the scheme's default port.
 func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort string) (string, int) {
 	host, port := r.Host, ""
-	if h, p, err := net.SplitHostPort(r.Host); err == nil {
+	if h, p, ok := splitHostPort(r.Host); ok {
 		host, port = h, p
 	}
 	if host == "" {
 		host, port = srv.ServerName, ""
-		if h, p, err := net.SplitHostPort(srv.ServerName); err == nil {
+		if h, p, ok := splitHostPort(srv.ServerName); ok {
 			host, port = h, p
 		}
 	}
 	if host == "" {
 		host, port = localIP, localPort
 	}
-	if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
-		return host, n
+	if port != "" { // Atoi's error for "" allocates
+		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
+			return host, n
+		}
 	}
-	if _, p, err := net.SplitHostPort(srv.ServerName); err == nil {
+	if _, p, ok := splitHostPort(srv.ServerName); ok {
 		if n, err := strconv.Atoi(p); err == nil {
 			return host, n
 		}
@@ -185,6 +187,17 @@ func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort stri
 	return host, 80
 }
 
+// splitHostPort is net.SplitHostPort for a yes or no: its error value
+// allocates, and a Host without a port (what browsers send for 80 and
+// 443) is the common case, not an exception.
+func splitHostPort(s string) (host, port string, ok bool) {
+	if !strings.Contains(s, ":") {
+		return "", "", false // net.SplitHostPort: missing port
+	}
+	h, p, err := net.SplitHostPort(s)
+	return h, p, err == nil
+}
+
 func splitAddr(addr string) (string, string) {
 	h, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -193,11 +206,29 @@ func splitAddr(addr string) (string, string) {
 	return h, p
 }
 
+// localAddr is the IP and port the client connected to.
 func localAddr(r *http.Request) (string, string) {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+	ctx := r.Context()
+	if a, ok := ctx.Value(connAddrKey{}).(*connAddr); ok {
+		return a.ip, a.port
+	}
+	if a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok {
 		return splitAddr(a.String())
 	}
 	return "", "0"
+}
+
+// connAddrKey keys a connection's connAddr in its context.
+type connAddrKey struct{}
+
+// connAddr is a connection's local address as text, made once: every
+// request forwards it (AJP local_addr, server port) and net.Addr.String
+// allocates.
+type connAddr struct{ ip, port string }
+
+func newConnAddr(a net.Addr) *connAddr {
+	ip, port := splitAddr(a.String())
+	return &connAddr{ip: ip, port: port}
 }
 
 // fillTLS passes the facts of the client's TLS connection the way mod_jk

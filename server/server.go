@@ -163,7 +163,7 @@ func (s *Server) Serve(ctx context.Context) error {
 // ends Serve.
 func (s *Server) startFrontLocked(f *front) {
 	hs := s.newHTTPServer(f)
-	f.hs, f.h1 = hs, s.newH1Server()
+	f.hs, f.h1 = hs, s.newH1Server(f)
 	f.ln = s.wrapListener(f.ln, s.currentLimits()) // max_connections, strict_http
 	go func() {
 		err := hs.Serve(f)
@@ -180,7 +180,7 @@ func (s *Server) newHTTPServer(f *front) *http.Server {
 	hs := &http.Server{
 		Handler:     s,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		ConnContext: f.connContext, // caches the TLS facts per connection
+		ConnContext: f.connContext, // the connection's address text and TLS facts, once
 	}
 	lim := s.currentLimits()
 	httpServerLimits(hs, &lim) // read_header_timeout, idle_timeout, max_header_bytes
@@ -189,10 +189,10 @@ func (s *Server) newHTTPServer(f *front) *http.Server {
 
 // newH1Server is the listener's server for plain HTTP/1 under
 // limits.strict_http, with the same limits as its http.Server.
-func (s *Server) newH1Server() *h1.Server {
+func (s *Server) newH1Server(f *front) *h1.Server {
 	lim := s.currentLimits()
 	return &h1.Server{Handler: s, Log: s.log, ReadHeaderTimeout: lim.ReadHeaderTimeout,
-		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
+		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes, ConnContext: f.connContext}
 }
 
 // shutdown drains: stop accepting, wait for in-flight requests up to the

@@ -86,7 +86,9 @@ func (t *ajpTransport) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bo
 
 func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, error) {
 	m := t.m
-	areq := req.AJP
+	// Set in place, not on a copy (which would escape to the heap): every
+	// attempt sets all three for its own member.
+	areq := &req.AJP
 	areq.Secret = m.secret
 	areq.Route = at.Route
 	areq.Activation = at.Activation.Code()
@@ -99,7 +101,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 		FlushPackets: m.opts.FlushPackets,
 		FlushHeader:  m.opts.FlushHeader,
 	}
-	res, err := conn.Exchange(&areq, req.Body, rw, &opt)
+	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {
 		rw.commit() // a response without a body (HEAD, 204, 304, empty)
 		return res, nil

@@ -168,8 +168,7 @@ func (m *Member) Close() { m.tr.close() }
 // member): mod_jk's plain ajp13 worker. It returns the classified error.
 func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
 	_, err := m.Forward(w, req, &Attempt{Activation: config.Active})
-	var we *Error
-	if errors.As(err, &we) && we.Class == ClassReplyTimeout {
+	if we, ok := err.(*Error); ok && we.Class == ClassReplyTimeout { // Forward returns *Error or nil
 		// Under an lb the lb counts reply timeouts (it decides ERR from
 		// them); used directly, the worker counts its own for the status
 		// worker's "RE" column.

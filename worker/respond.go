@@ -71,13 +71,21 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		r.writeServerError(status, auth)
 		return nil
 	}
+	// The values share one array instead of a slice each; the cap is
+	// limited so that a repeated name's append copies.
 	h := r.w.Header()
+	shared := make([]string, len(headers))
 	for i := range headers {
 		key := textproto.CanonicalMIMEHeaderKey(headers[i].Name)
 		if isHopByHop(key) {
 			continue
 		}
-		h[key] = append(h[key], headers[i].Value)
+		shared[i] = headers[i].Value
+		if prior, ok := h[key]; ok {
+			h[key] = append(prior, shared[i])
+		} else {
+			h[key] = shared[i : i+1 : i+1]
+		}
 	}
 	r.finishHead(status)
 	return nil

@@ -59,7 +59,11 @@ func (c *conn) raw() io.Writer { return c.wr }
 
 // serve answers requests until one of them ends the connection.
 func (c *conn) serve() {
-	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), http.LocalAddrContextKey, c.nc.LocalAddr()))
+	base := context.WithValue(context.Background(), http.LocalAddrContextKey, c.nc.LocalAddr())
+	if c.srv.ConnContext != nil {
+		base = c.srv.ConnContext(base, c.nc)
+	}
+	ctx, cancel := context.WithCancel(base)
 	c.tmpl = (&http.Request{}).WithContext(ctx)
 	defer func() {
 		cancel()

@@ -3,11 +3,13 @@ package h1
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -432,5 +434,29 @@ func TestSniffsALargeFirstWrite(t *testing.T) {
 	rs := responses(t, exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), "GET")
 	if ct := rs[0].Header.Get("Content-Type"); ct != "text/html; charset=utf-8" || bodyOf(rs[0]) != page {
 		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+// TestConnContextOncePerConnection: ConnContext runs once per connection,
+// and what it puts in the context reaches every request on it.
+func TestConnContextOncePerConnection(t *testing.T) {
+	type key struct{}
+	var calls atomic.Int32
+	var seen []any
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Context().Value(key{}))
+		mu.Unlock()
+	})
+	addr, _ := start(t, h, func(s *Server) {
+		s.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, key{}, fmt.Sprintf("conn %d from %s", calls.Add(1), c.LocalAddr()))
+		}
+	})
+	exchange(t, addr, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	want := "conn 1 from " + addr
+	if calls.Load() != 1 || len(seen) != 2 || seen[0] != want || seen[1] != want {
+		t.Fatalf("ConnContext ran %d times; requests saw %v, want %q twice", calls.Load(), seen, want)
 	}
 }

@@ -44,6 +44,10 @@ type Server struct {
 	MaxHeaderBytes int
 	// Log gets one line per refused request; nil logs nothing.
 	Log *slog.Logger
+	// ConnContext, when set, derives a connection's context (the parent
+	// of its requests' contexts) as net/http's does: facts computed once
+	// per connection can be kept there.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
