@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -18,9 +19,13 @@ import (
 // buffer of two packets (the forward request and the first body packet go
 // out in one Write), and the header slice SEND_HEADERS decodes into.
 type Conn struct {
-	nc    net.Conn
+	nc net.Conn
+	// br, wbuf and held are leased from bufs for an exchange or a ping
+	// and nil in between (buffers.go).
 	br    *bufio.Reader
-	wbuf  []byte   // len 2*psize
+	wbuf  []byte // len 2*psize
+	set   *bufferSet
+	bufs  *sync.Pool
 	hdrs  []Header // reused by every SEND_HEADERS
 	psize int      // max_packet_size for what we send
 
@@ -32,7 +37,7 @@ type Conn struct {
 	closed   bool
 	lastRead int    // size of the last packet read, header included
 	large    []byte // holds packets longer than the read buffer
-	held     []byte // body bytes held back for one larger client write
+	held     []byte // body bytes held back for one larger client write (leased)
 	// pinged counts the CPing/CPong bytes exchanged since the pool last
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
@@ -57,8 +62,7 @@ func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 	p := normPacketSize(maxPacketSize)
 	c := &Conn{
 		nc:    nc,
-		br:    bufio.NewReaderSize(nc, 2*p),
-		wbuf:  make([]byte, 2*p),
+		bufs:  bufferPool(p),
 		hdrs:  make([]Header, 0, 16),
 		psize: p,
 	}
@@ -86,7 +90,7 @@ func (c *Conn) Close() error {
 // to be read (spec 6.4). A write to a socket the peer closed succeeds
 // once, so only a look at the receive side tells.
 func (c *Conn) Alive() bool {
-	if c.closed || c.br.Buffered() > 0 {
+	if c.closed || c.unread() > 0 {
 		return false
 	}
 	// A read deadline left by the last exchange may have passed while the
@@ -107,6 +111,8 @@ func (c *Conn) Ping(timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = c.socketTimeout
 	}
+	c.lease()
+	defer c.release()
 	if _, k, err := c.write(appendCPing(c.wbuf[:0]), timeout); err != nil {
 		return c.pingFail(k, err)
 	}
@@ -119,7 +125,6 @@ func (c *Conn) Ping(timeout time.Duration) error {
 	}
 	c.pingSent += cpingLen
 	c.pingRecv += cpingLen
-	c.discard()
 	return nil
 }
 

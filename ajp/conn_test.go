@@ -45,7 +45,9 @@ func TestAliveStates(t *testing.T) {
 	}
 	srv.Write([]byte{'A'})
 	// The byte reaches the socket asynchronously; wait for it with a
-	// blocking peek through the buffer, then the check must see junk.
+	// blocking peek through the buffer (leased, as an exchange would),
+	// then the check must see junk.
+	c.lease()
 	if _, err := c.br.Peek(1); err != nil {
 		t.Fatal(err)
 	}

@@ -60,12 +60,14 @@ func (c *Conn) Exchange(req *Request, body *Body, w ResponseWriter, opt *Exchang
 		x.opt = *opt
 	}
 	x.readTO = shorter(x.opt.ReplyTimeout, c.socketTimeout)
+	c.lease()
 	var err error
 	if c.closed {
 		err = c.fail(x, KindIO, net.ErrClosed)
 	} else if err = c.send(x); err == nil {
 		err = c.receive(x)
 	}
+	c.release()
 	res := x.res
 	*x = exchange{} // drop the references to the caller's request
 	if err != nil {
@@ -282,7 +284,7 @@ func (c *Conn) end(x *exchange, p []byte) error {
 	c.discard()
 	// Bytes after END_RESPONSE are junk that would desynchronize the next
 	// exchange (spec 6.1).
-	x.res.Reuse = reuse && c.br.Buffered() == 0
+	x.res.Reuse = reuse && c.unread() == 0
 	if !x.res.Reuse {
 		c.Close()
 	}

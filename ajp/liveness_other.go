@@ -20,6 +20,8 @@ func (l *liveness) peekAlive() bool { return true }
 
 func (l *liveness) alive(c *Conn) bool {
 	c.setReadDeadline(time.Millisecond)
+	c.lease() // kept when the peek finds junk: Alive then says no
+	defer c.release()
 	_, err := c.br.Peek(1)
 	if err == nil {
 		return false // junk waiting
