@@ -3,6 +3,7 @@ package worker
 import (
 	"bufio"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -14,7 +15,9 @@ import (
 // of its own (writeLoop and readLoop), and under wrk that hand-off was
 // the largest cost after the syscalls themselves.
 type hconn struct {
-	cc     *countedConn
+	cc *countedConn
+	// br and bw are leased while the connection carries a request and nil
+	// while it sits in the pool (lease, release).
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idle   ajp.IdleCheck
@@ -51,6 +54,7 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 			continue
 		}
 		c.reused = true
+		c.lease()
 		return c, nil
 	}
 	return t.dialConn(ctx)
@@ -59,7 +63,7 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 // alive is the pooled-socket check: nothing left unread in the buffer and
 // the peer has not closed.
 func (c *hconn) alive() bool {
-	if c.br.Buffered() > 0 {
+	if c.br != nil && c.br.Buffered() > 0 {
 		return false
 	}
 	c.cc.clearReadDeadline()
@@ -72,8 +76,9 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &hconn{cc: cc, addr: d.addr, br: bufio.NewReaderSize(cc, memberReadBuf), bw: bufio.NewWriterSize(cc, memberWriteBuf)}
+	c := &hconn{cc: cc, addr: d.addr}
 	c.idle.Init(cc.Conn)
+	c.lease()
 	return c, nil
 }
 
@@ -86,6 +91,10 @@ func (t *httpTransport) putConn(c *hconn, reusable bool) {
 		return
 	}
 	c.since = time.Now()
+	if !c.release() {
+		c.cc.Close() // bytes nobody asked for: the next response would be wrong
+		return
+	}
 	t.mu.Lock()
 	if t.relays == nil || len(t.idle) >= cap(t.slots) { // closed, or over the pool size
 		t.mu.Unlock()
@@ -115,4 +124,40 @@ func (t *httpTransport) closeIdle(maxIdle time.Duration) {
 	for _, c := range drop {
 		c.cc.Close()
 	}
+}
+
+// Idle member connections hold no buffers: pools are sized for the peak
+// (connection_pool_size per member), and 40 KiB each for every idle
+// connection was most of the heap after a load run (ajp/buffers.go has
+// the same for AJP connections).
+var (
+	memberReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, memberReadBuf) }}
+	memberWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, memberWriteBuf) }}
+)
+
+// lease gives c its buffers for a request.
+func (c *hconn) lease() {
+	if c.br == nil {
+		c.br = memberReaders.Get().(*bufio.Reader)
+		c.br.Reset(c.cc)
+		c.bw = memberWriters.Get().(*bufio.Writer)
+		c.bw.Reset(c.cc)
+	}
+}
+
+// release gives the buffers back when c goes idle. It reports false when
+// something was left unread, and then keeps them.
+func (c *hconn) release() bool {
+	if c.br == nil {
+		return true
+	}
+	if c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
+		return false
+	}
+	c.br.Reset(nil)
+	c.bw.Reset(nil)
+	memberReaders.Put(c.br)
+	memberWriters.Put(c.bw)
+	c.br, c.bw = nil, nil
+	return true
 }

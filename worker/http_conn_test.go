@@ -40,3 +40,41 @@ func TestHTTPIdleConnectionsExpire(t *testing.T) {
 		t.Fatalf("member saw %q; want the second request on a new connection", seen)
 	}
 }
+
+// TestHTTPIdleConnectionHoldsNoBuffers: a connection back in the pool has
+// given its buffers back, and carries the next request with new ones; a
+// connection with bytes nobody asked for is closed instead of kept.
+func TestHTTPIdleConnectionHoldsNoBuffers(t *testing.T) {
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		if r.URL.Path == "/extra" {
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK")
+			return true
+		}
+		return ok200(w)
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
+	tr := m.tr.(*httpTransport)
+	forward := func(path string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", path, nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
+			t.Fatalf("%s: %v %d", path, err, rec.Code)
+		}
+	}
+	for range 2 {
+		forward("/")
+		tr.mu.Lock()
+		idle := tr.idle
+		tr.mu.Unlock()
+		if len(idle) != 1 || idle[0].br != nil || idle[0].bw != nil {
+			t.Fatalf("idle connections %d, the first holding buffers: %v", len(idle), len(idle) == 1 && idle[0].br != nil)
+		}
+	}
+	forward("/extra")
+	if s := tr.stats(); s.Idle != 0 {
+		t.Fatalf("a connection with unread bytes went back to the pool: %+v", s)
+	}
+	if seen := be.log(); len(seen) != 3 || !strings.HasPrefix(seen[1], "0/1 ") {
+		t.Fatalf("member saw %q; want the first two requests on one connection", seen)
+	}
+}
