@@ -161,7 +161,8 @@ func TestReadFieldsMatchesTextproto(t *testing.T) {
 		"X-Empty:\r\nETag: \"x\"\r\nwww-authenticate: Basic\r\n",
 		many.String(),
 	} {
-		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), new(int(1<<20)))
+		budget := 1 << 20
+		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), &budget)
 		if err != nil {
 			t.Fatalf("%q: %v", head, err)
 		}
