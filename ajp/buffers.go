@@ -35,35 +35,33 @@ func bufferPool(psize int) *sync.Pool {
 
 // lease gives c its buffers for an exchange or a ping.
 func (c *Conn) lease() {
-	if c.set != nil {
-		return
+	if c.bufferSet == nil {
+		c.bufferSet = c.bufs.Get().(*bufferSet)
+		c.br.Reset(c.nc)
 	}
-	s := c.bufs.Get().(*bufferSet)
-	s.br.Reset(c.nc)
-	c.set, c.br, c.wbuf, c.held = s, s.br, s.wbuf, s.held[:0]
 }
 
 // release gives the buffers back after an exchange or a ping, unless
-// something is still in them: unread bytes (junk the next Alive must see,
-// on a connection that is not reused anyway) or held body bytes.
+// unread bytes are left in them: junk after a response, which the next
+// Alive must see (the connection is not reused anyway). Held body bytes
+// cannot be left: every way out of an exchange writes them.
 func (c *Conn) release() {
-	s := c.set
-	if s == nil {
+	if c.bufferSet == nil {
 		return
 	}
 	c.discard()
-	if c.br.Buffered() > 0 || len(c.held) > 0 {
+	if c.br.Buffered() > 0 {
 		return
 	}
-	s.br.Reset(nil) // no reference to the socket from the pool
-	s.held = c.held[:0]
-	c.set, c.br, c.wbuf, c.held = nil, nil, nil, nil
-	c.bufs.Put(s)
+	c.br.Reset(nil) // no reference to the socket from the pool
+	c.held = c.held[:0]
+	c.bufs.Put(c.bufferSet)
+	c.bufferSet = nil
 }
 
 // unread reports bytes received and not yet consumed.
 func (c *Conn) unread() int {
-	if c.br == nil {
+	if c.bufferSet == nil {
 		return 0
 	}
 	return c.br.Buffered()

@@ -27,7 +27,7 @@ func TestIdleConnectionHoldsNoBuffers(t *testing.T) {
 	reply := loadHex(t, "v3_reply.hex")
 	tc := &turnConn{scriptConn: *newScriptConn(nil), replies: [][]byte{reply, loadHex(t, "v1_cpong.hex"), reply}}
 	c := NewConn(tc, 0)
-	if c.set != nil {
+	if c.bufferSet != nil {
 		t.Fatal("a new connection holds buffers")
 	}
 	for i := range 2 {
@@ -36,14 +36,14 @@ func TestIdleConnectionHoldsNoBuffers(t *testing.T) {
 		if err != nil || !res.Reuse || rec.body.String() != "Hello\n" {
 			t.Fatalf("exchange %d: %+v %v body %q", i, res, err, rec.body.String())
 		}
-		if c.set != nil || c.br != nil || c.wbuf != nil {
+		if c.bufferSet != nil {
 			t.Fatalf("exchange %d kept its buffers", i)
 		}
 		if i == 0 {
 			if err := c.Ping(0); err != nil {
 				t.Fatal(err)
 			}
-			if c.set != nil {
+			if c.bufferSet != nil {
 				t.Fatal("the ping kept its buffers")
 			}
 		}
@@ -53,7 +53,7 @@ func TestIdleConnectionHoldsNoBuffers(t *testing.T) {
 	c = NewConn(newScriptConn(junk), 0)
 	var rec recorder
 	res, err := c.Exchange(reqV2(), nil, &rec, nil)
-	if err != nil || res.Reuse || c.set == nil || c.Alive() {
-		t.Fatalf("junk after END_RESPONSE: %+v %v, buffers kept %v", res, err, c.set != nil)
+	if err != nil || res.Reuse || c.bufferSet == nil || c.Alive() {
+		t.Fatalf("junk after END_RESPONSE: %+v %v, buffers kept %v", res, err, c.bufferSet != nil)
 	}
 }

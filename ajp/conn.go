@@ -1,7 +1,6 @@
 package ajp
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -20,11 +19,10 @@ import (
 // out in one Write), and the header slice SEND_HEADERS decodes into.
 type Conn struct {
 	nc net.Conn
-	// br, wbuf and held are leased from bufs for an exchange or a ping
-	// and nil in between (buffers.go).
-	br    *bufio.Reader
-	wbuf  []byte // len 2*psize
-	set   *bufferSet
+	// The read buffer (br), the write buffer (wbuf) and the hold buffer
+	// (held): leased from bufs for an exchange or a ping, nil in between
+	// (buffers.go).
+	*bufferSet
 	bufs  *sync.Pool
 	hdrs  []Header // reused by every SEND_HEADERS
 	psize int      // max_packet_size for what we send
@@ -37,7 +35,6 @@ type Conn struct {
 	closed   bool
 	lastRead int    // size of the last packet read, header included
 	large    []byte // holds packets longer than the read buffer
-	held     []byte // body bytes held back for one larger client write (leased)
 	// pinged counts the CPing/CPong bytes exchanged since the pool last
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
