@@ -110,6 +110,7 @@ func BenchmarkBodyChunk(b *testing.B) {
 	pkt := []byte{'A', 'B', byte((len(data) + 4) >> 8), byte(len(data) + 4), 3, byte(len(data) >> 8), byte(len(data))}
 	pkt = append(append(pkt, data...), 0)
 	c := NewConn(&loopConn{data: pkt}, 0)
+	c.lease() // as Exchange does
 	x := &c.x
 	*x = exchange{w: discardWriter{}, head: true}
 	b.ReportAllocs()
