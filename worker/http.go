@@ -192,8 +192,8 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 }
 
 // acquire takes a connection slot, waiting up to
-// connection_acquire_timeout (mod_jk: get_endpoint). The returned func
-// gives it back (release).
+// connection_acquire_timeout (mod_jk: get_endpoint); release gives it
+// back.
 func (t *httpTransport) acquire(ctx context.Context) *Error {
 	select {
 	case t.slots <- struct{}{}:

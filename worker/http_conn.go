@@ -60,12 +60,10 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 	return t.dialConn(ctx)
 }
 
-// alive is the pooled-socket check: nothing left unread in the buffer and
-// the peer has not closed.
+// alive is the pooled-socket check: the peer has not closed and sent
+// nothing. Bytes already buffered cannot be left: putConn closes a
+// connection whose buffers are not empty.
 func (c *hconn) alive() bool {
-	if c.br != nil && c.br.Buffered() > 0 {
-		return false
-	}
 	c.cc.clearReadDeadline()
 	return c.idle.Alive()
 }

@@ -259,16 +259,13 @@ func isToken(b []byte) bool {
 // parseStatusLine parses "HTTP/1.x NNN reason".
 func parseStatusLine(b []byte) (status int, http10 bool, err error) {
 	proto, rest, ok := bytes.Cut(b, []byte{' '})
-	if !ok || (string(proto) != "HTTP/1.1" && string(proto) != "HTTP/1.0") || len(rest) < 3 || (len(rest) > 3 && rest[3] != ' ') {
-		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
+	ok = ok && (string(proto) == "HTTP/1.1" || string(proto) == "HTTP/1.0") &&
+		len(rest) >= 3 && (len(rest) == 3 || rest[3] == ' ')
+	for i := 0; ok && i < 3; i++ {
+		ok = '0' <= rest[i] && rest[i] <= '9'
+		status = status*10 + int(rest[i]-'0')
 	}
-	for _, d := range rest[:3] {
-		if d < '0' || d > '9' {
-			return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
-		}
-		status = status*10 + int(d-'0')
-	}
-	if status < 100 {
+	if !ok || status < 100 {
 		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
 	}
 	return status, string(proto) == "HTTP/1.0", nil

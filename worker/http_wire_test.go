@@ -83,6 +83,8 @@ func TestReadResponseRefusesMalformedHeads(t *testing.T) {
 		"not HTTP":            "ICY 200 OK\r\n\r\n",
 		"short status":        "HTTP/1.1 20\r\n\r\n",
 		"status glued":        "HTTP/1.1 200OK\r\n\r\n",
+		"letter in status":    "HTTP/1.1 2x0 OK\r\n\r\n",
+		"status under 100":    "HTTP/1.1 099 OK\r\n\r\n",
 		"lengths disagree":    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
 		"negative length":     "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
 		"gzip coding":         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",

@@ -16,7 +16,8 @@ type Request struct {
 
 	// AJP is the forward-request template: URI (already encoded per the
 	// ForwardURI option), client and server fields, headers, secret-less
-	// attributes. Members copy it and fill Secret, Route and Activation.
+	// attributes. Each AJP attempt sets Secret, Route and Activation for
+	// its member.
 	AJP ajp.Request
 
 	// Body is shared by every attempt; see ajp.Body.
