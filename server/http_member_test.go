@@ -429,3 +429,24 @@ func TestTLSFactsToHTTPMember(t *testing.T) {
 		t.Errorf("X-SSL-Client-Cert decodes to %q (%v), want the client's certificate", pem, err)
 	}
 }
+
+// TestHTTPMemberForwardedPort: an HTTP member's X-Forwarded-Port is the
+// port the client connected to, which the server knows per connection.
+func TestHTTPMemberForwardedPort(t *testing.T) {
+	m := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("X-Forwarded-Port"))
+	}))
+	t.Cleanup(m.Close)
+	host, port := hostPort(t, m)
+	props := "worker.list=h\nworker.h.type=http\nworker.h.host=" + host + "\nworker.h.port=" + port + "\n"
+	ts := startServer(t, map[string]string{"workers.properties": props}, "/*=h")
+	u, err := url.Parse(ts.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second on the same kept connection
+		if code, body, _ := get(t, ts.base+"/x"); code != 200 || body != u.Port() {
+			t.Fatalf("X-Forwarded-Port %q (status %d), want %s", body, code, u.Port())
+		}
+	}
+}

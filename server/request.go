@@ -66,7 +66,7 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 		// JkOptions +ForwardLocalAddress: the proxy's own address, port "0".
 		a.RemoteAddr, a.RemotePort = localIP, "0"
 	}
-	a.LocalAddr = localIP
+	a.LocalAddr, rq.LocalPort = localIP, localPort
 	a.ServerName, a.ServerPort = serverNamePort(r, srv, localIP, localPort)
 
 	rq.headers = appendHeaders(rq.headers[:0], r)
@@ -206,7 +206,8 @@ func splitAddr(addr string) (string, string) {
 	return h, p
 }
 
-// localAddr is the IP and port the client connected to.
+// localAddr is the IP and port the client connected to, "" when the
+// request came from no connection.
 func localAddr(r *http.Request) (string, string) {
 	ctx := r.Context()
 	if a, ok := ctx.Value(connAddrKey{}).(*connAddr); ok {
@@ -215,7 +216,7 @@ func localAddr(r *http.Request) (string, string) {
 	if a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok {
 		return splitAddr(a.String())
 	}
-	return "", "0"
+	return "", ""
 }
 
 // connAddrKey keys a connection's connAddr in its context.

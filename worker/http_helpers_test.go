@@ -28,6 +28,9 @@ func backendAddr(s *httptest.Server) string { return s.Listener.Addr().String() 
 // for a failover.
 func toRequest(t testing.TB, r *http.Request, keep int) *Request {
 	req := &Request{HTTP: r, Secure: r.TLS != nil}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		_, req.LocalPort, _ = net.SplitHostPort(a.String()) // as the server fills it
+	}
 	req.AJP = ajp.Request{Method: r.Method, Protocol: r.Proto, URI: r.URL.EscapedPath(),
 		QueryString: r.URL.RawQuery, HasQuery: r.URL.ForceQuery || r.URL.RawQuery != "",
 		RemoteAddr: "127.0.0.1", ServerName: "localhost", ServerPort: 80, SSLKeySize: -1}

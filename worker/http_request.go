@@ -65,8 +65,8 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 	if r.Host != "" {
 		add(hdrForwardedHost, r.Host)
 	}
-	if port := localPort(r); port != "" {
-		add(hdrForwardedPort, port)
+	if req.LocalPort != "" {
+		add(hdrForwardedPort, req.LocalPort)
 	}
 	if r.TLS != nil && req.TLS != nil {
 		addTLSHeaders(add, req.TLS)
@@ -137,19 +137,6 @@ func listedIn(connection []string, name string) bool {
 		}
 	}
 	return false
-}
-
-// localPort is the port the client connected to.
-func localPort(r *http.Request) string {
-	switch a := r.Context().Value(http.LocalAddrContextKey).(type) {
-	case *net.TCPAddr:
-		return strconv.Itoa(a.Port)
-	case net.Addr:
-		if _, p, err := net.SplitHostPort(a.String()); err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 // isUpgrade reports a request to switch protocols (WebSocket, RFC 9110

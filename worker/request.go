@@ -36,6 +36,11 @@ type Request struct {
 	// headers. Shared by every request of the connection: read-only.
 	TLS *TLSInfo
 
+	// LocalPort is the port the client connected to ("" when unknown),
+	// for the X-Forwarded-Port an HTTP member gets. The server knows it
+	// per connection.
+	LocalPort string
+
 	// Note is filled by the worker that served the request, for the
 	// request log (%R) and the error log.
 	Note Note
