@@ -210,41 +210,27 @@ func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
 	return h, nil
 }
 
-// fieldName is the canonical form of a field name; the names members
-// send on nearly every response come from constants.
+// fieldName is the canonical form of a field name. The names members
+// send on nearly every response come from memberFields (a lookup with
+// string(b) as the key does not allocate).
 func fieldName(b []byte) string {
-	switch string(b) {
-	case "Content-Length":
-		return "Content-Length"
-	case "Content-Type":
-		return "Content-Type"
-	case "Date":
-		return "Date"
-	case "Server":
-		return "Server"
-	case "Set-Cookie":
-		return "Set-Cookie"
-	case "Cache-Control":
-		return "Cache-Control"
-	case "Connection":
-		return "Connection"
-	case "Keep-Alive":
-		return "Keep-Alive"
-	case "Transfer-Encoding":
-		return "Transfer-Encoding"
-	case "Location":
-		return "Location"
-	case "Last-Modified":
-		return "Last-Modified"
-	case "Expires":
-		return "Expires"
-	case "Vary":
-		return "Vary"
-	case "Content-Encoding":
-		return "Content-Encoding"
+	if s, ok := memberFields[string(b)]; ok {
+		return s
 	}
 	return textproto.CanonicalMIMEHeaderKey(string(b))
 }
+
+// memberFields interns common response field names; it is never written
+// after initialisation.
+var memberFields = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Cache-Control", "Connection", "Content-Encoding", "Content-Length",
+		"Content-Type", "Date", "Expires", "Keep-Alive", "Last-Modified", "Location", "Server",
+		"Set-Cookie", "Transfer-Encoding", "Vary"} {
+		m[k] = k
+	}
+	return m
+}()
 
 // isToken reports an RFC 9110 token: visible ASCII without separators.
 func isToken(b []byte) bool {

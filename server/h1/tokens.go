@@ -70,24 +70,16 @@ var commonKeys = func() map[string]string {
 
 // methodString returns the method without allocating for the common ones.
 func methodString(b []byte) string {
-	switch string(b) {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodOptions:
-		return http.MethodOptions
-	case http.MethodPatch:
-		return http.MethodPatch
+	for _, m := range commonMethods {
+		if string(b) == m {
+			return m
+		}
 	}
 	return string(b)
 }
+
+var commonMethods = [...]string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut,
+	http.MethodDelete, http.MethodOptions, http.MethodPatch}
 
 // validHost reports a Host value made of the bytes a host, a port and an
 // IP literal may hold (RFC 3986 3.2.2), as net/http checks it.
