@@ -143,19 +143,25 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 		return nil
 	}
 	h := r.w.Header()
-	conn := src["Connection"]
-	for name, values := range src {
-		if isHopByHop(name) || listedIn(conn, name) {
-			continue
-		}
-		h[name] = values // resp is not used again
-	}
+	copyEndToEnd(h, src) // resp is not used again
 	fix(h)
 	for name := range trailer {
 		h["Trailer"] = append(h["Trailer"], name)
 	}
 	r.finishHead(status)
 	return nil
+}
+
+// copyEndToEnd copies src's end-to-end fields into dst, sharing the
+// values: not the hop-by-hop ones, nor those src's Connection names (RFC
+// 9110 7.6.1).
+func copyEndToEnd(dst, src http.Header) {
+	conn := src["Connection"]
+	for name, values := range src {
+		if !isHopByHop(name) && !listedIn(conn, name) {
+			dst[name] = values
+		}
+	}
 }
 
 // copyTrailers sets the member's trailers on the client's response, after

@@ -87,12 +87,7 @@ func writeSwitch(brw interface {
 	Flush() error
 }, resp *memberResponse) error {
 	h := make(http.Header, len(resp.header))
-	conn := resp.header["Connection"]
-	for name, values := range resp.header {
-		if !isHopByHop(name) && !listedIn(conn, name) {
-			h[name] = values
-		}
-	}
+	copyEndToEnd(h, resp.header)
 	h["Connection"] = []string{"Upgrade"}
 	h["Upgrade"] = resp.header["Upgrade"]
 	if _, err := io.WriteString(brw, "HTTP/1.1 101 Switching Protocols\r\n"); err != nil {
