@@ -3,7 +3,6 @@ package worker
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +14,7 @@ import (
 func TestHTTPIdleConnectionsExpire(t *testing.T) {
 	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool { return ok200(w) })
 	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "connection_pool_timeout=60"))
-	forward := func() {
-		t.Helper()
-		rec := httptest.NewRecorder()
-		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/", nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
-			t.Fatalf("%v %d", err, rec.Code)
-		}
-	}
-	forward()
+	getOK(t, m, "/")
 	tr := m.tr.(*httpTransport)
 	m.Maintain()
 	if s := tr.stats(); s.Open != 1 || s.Idle != 1 {
@@ -35,7 +27,7 @@ func TestHTTPIdleConnectionsExpire(t *testing.T) {
 	if s := tr.stats(); s.Open != 0 {
 		t.Fatalf("an expired idle connection is still open: %+v", s)
 	}
-	forward()
+	getOK(t, m, "/")
 	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
 		t.Fatalf("member saw %q; want the second request on a new connection", seen)
 	}
@@ -54,15 +46,8 @@ func TestHTTPIdleConnectionHoldsNoBuffers(t *testing.T) {
 	})
 	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
 	tr := m.tr.(*httpTransport)
-	forward := func(path string) {
-		t.Helper()
-		rec := httptest.NewRecorder()
-		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", path, nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
-			t.Fatalf("%s: %v %d", path, err, rec.Code)
-		}
-	}
 	for range 2 {
-		forward("/")
+		getOK(t, m, "/")
 		tr.mu.Lock()
 		idle := tr.idle
 		tr.mu.Unlock()
@@ -70,7 +55,7 @@ func TestHTTPIdleConnectionHoldsNoBuffers(t *testing.T) {
 			t.Fatalf("idle connections %d, the first holding buffers: %v", len(idle), len(idle) == 1 && idle[0].br != nil)
 		}
 	}
-	forward("/extra")
+	getOK(t, m, "/extra")
 	if s := tr.stats(); s.Idle != 0 {
 		t.Fatalf("a connection with unread bytes went back to the pool: %+v", s)
 	}

@@ -120,3 +120,13 @@ func unreachableAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+// getOK forwards a GET for path through m and fails the test unless it
+// was answered 200.
+func getOK(t *testing.T, m *Member, path string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", path, nil), 8192), &Attempt{}); err != nil || rec.Code != 200 {
+		t.Fatalf("GET %s: %v %d", path, err, rec.Code)
+	}
+}
