@@ -9,12 +9,12 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
 
-// attempt is one send of the request on one connection. A failure on a
-// connection that came from the pool, before anything could have reached
-// the backend's application, is retried at once on the next pooled or a
-// fresh connection without using up one of the worker's retries: a member
-// that restarted leaves stale pooled connections behind, and they must not
-// turn into client errors (spec/ajp13.md 6.4, 6.5).
+// attempt is one send of the request on one connection. A pooled
+// connection whose write fails is given up for the next pooled or a fresh
+// one without using up one of the worker's retries: a member that
+// restarted leaves stale pooled connections behind, and they must not
+// turn into client errors. Every failure after the request was written
+// goes back to Member.Forward and spends a retry (see staleRace).
 func (t *ajpTransport) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (Outcome, *Error) {
 	if isUpgrade(req.HTTP) {
 		// AJP cannot switch protocols (WebSocket): Tomcat's AJP connector
@@ -55,7 +55,7 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 		if !errors.As(xerr, &ae) {
 			return res, &Error{Member: m.name, Class: ClassInternal, Err: xerr}
 		}
-		if conn.Reused() && t.staleRace(ae, res, req) {
+		if conn.Reused() && t.staleRace(ae, res) {
 			m.log.Debug("pooled connection was stale, retrying on another", "err", ae)
 			continue
 		}
@@ -65,23 +65,24 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 		Err: errors.New("every pooled connection was stale")}
 }
 
-// staleRace reports whether a failure on a reused connection looks like
-// the keep-alive race (the backend closed the connection as we sent) and
-// the request can be sent again without risk: nothing came back, no body
-// beyond the kept part was streamed, and recovery_options allow a resend
-// after the request reached the backend.
-func (t *ajpTransport) staleRace(ae *ajp.Error, res ajp.Result, req *Request) bool {
-	m := t.m
-	if res.Received > 0 || res.HeadSent || res.BodyStreamed || ae.Kind != ajp.KindIO {
-		return false
-	}
-	switch ae.Stage {
-	case ajp.StageSend:
-		return true
-	case ajp.StageReply:
-		return m.replayAfterSend(req.HTTP.Method)
-	}
-	return false
+// staleRace reports whether a failure on a reused connection may be
+// retried at once, without spending one of the worker's retries: only
+// when the write of the request itself failed (the member closed the
+// connection while it sat in the pool, after the liveness check) and
+// nothing came back, so the member cannot have started processing it.
+// Once the request was written, a failure while waiting for the reply
+// may come after the member read it: retrying that here, on every pooled
+// connection in turn, delivered one POST up to pool-size times. mod_jk's
+// ajp_send_request likewise only moves to another connection before the
+// send (its liveness check and prepost CPing); ajp_get_reply's failures
+// go back to ajp_service's loop, which spends one of worker.retries and
+// honours recovery_options. mod_jk also hands a failed
+// send on a cached socket to that loop; not spending a retry for it is
+// safe because the member never got the request.
+func (t *ajpTransport) staleRace(ae *ajp.Error, res ajp.Result) bool {
+	// At StageSend nothing of the reply was read (CPing bytes may count
+	// in Received); body read from the client for the lost write is gone.
+	return ae.Kind == ajp.KindIO && ae.Stage == ajp.StageSend && !res.BodyStreamed
 }
 
 func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Request, at *Attempt) (ajp.Result, error) {

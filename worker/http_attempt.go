@@ -11,11 +11,12 @@ import (
 )
 
 // attempt sends the request once on a connection slot. Like the AJP
-// transport, a failure on a reused keep-alive connection that the member
-// closed under us is retried at once on another connection, without using
-// up one of the worker's retries, when nothing was sent yet, or when the
-// request was sent but recovery_options allow sending it again and no
-// body beyond the kept part went out (spec/ajp13.md 6.4, 6.5).
+// transport, a reused keep-alive connection on which not a byte of the
+// request could be written is given up for another connection without
+// using up one of the worker's retries: the member closed it while it sat
+// in the pool, and never saw the request. Any failure after the request
+// was (partly) written goes back to Member.Forward, which spends a retry
+// and applies recovery_options (see classifyTrip).
 func (t *httpTransport) attempt(ctx context.Context, w http.ResponseWriter, req *Request, at *Attempt) (Outcome, *Error) {
 	m := t.m
 	if t.initErr != nil {
@@ -66,7 +67,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	c.cc.replyTO = m.replyTimeout(req)
 	resp, err := roundTrip(c, req, body, length)
 	if err != nil {
-		e, again = t.classifyTrip(err, req, c, w0, r0, body)
+		e, again = t.classifyTrip(err, req, c, w0, body)
 		return out, e, again
 	}
 	out.Status = resp.status
@@ -149,9 +150,13 @@ func (t *httpTransport) classifyDial(err error, req *Request) *Error {
 // classifyTrip maps a round trip that brought no response to a Class, and
 // decides whether the request may be sent again: before anything was
 // written always, after that per recovery_options, never once body beyond
-// the kept part went out. again is a stale keep-alive connection: reused,
-// nothing came back, and sending again is allowed.
-func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0, r0 int64, body *httpBody) (*Error, bool) {
+// the kept part went out. again is a stale keep-alive connection: reused
+// and not a byte of the request written. A failure after the request was
+// written is never again: the member may have read it and closed without
+// answering, and resending it here on every pooled connection in turn
+// delivered one POST up to pool-size times; Member.Forward resends it
+// instead, spending one of worker.retries, like mod_jk's ajp_service.
+func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0 int64, body *httpBody) (*Error, bool) {
 	m := t.m
 	streamed, clientErr := body.result()
 	method := req.HTTP.Method
@@ -170,13 +175,12 @@ func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0, r0 i
 		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
 		return e, false
 	}
-	wrote, got := c.cc.written.Load()-w0, c.cc.read.Load()-r0
-	if wrote == 0 {
+	if c.cc.written.Load() == w0 {
 		e.Class = ClassConnect
 		e.Recoverable = m.mayResend(phaseBeforeSend, false, streamed, method)
 		return e, c.reused && e.Recoverable
 	}
 	e.Class = ClassClosed
 	e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
-	return e, c.reused && e.Recoverable && got == 0
+	return e, false
 }

@@ -90,22 +90,26 @@ func ok200(w io.Writer) bool {
 }
 
 // TestHTTPStaleKeepAlive: the member closes a kept-alive connection as the
-// next request arrives on it (it read it and said nothing). Whether that
-// request is sent again on a fresh connection is recovery_options' call:
-// with 0 the client never notices; with 1 (no resend once the member got
-// the request) it gets 502 and the member saw the request once.
+// next request arrives on it (it read it and said nothing). The request
+// was written, so the member may have processed it: sending it again is
+// recovery_options' call and spends one of worker.retries, like mod_jk's
+// ajp_service after a failed ajp_get_reply. With recovery_options 0 and
+// retries=2 the client never notices; with retries=1, or with 1 (no
+// resend once the member got the request), it gets 502 and the member saw
+// the request once.
 func TestHTTPStaleKeepAlive(t *testing.T) {
 	for _, c := range []struct {
-		method, ro string
-		resend     bool
-	}{{"GET", "0", true}, {"POST", "0", true}, {"GET", "1", false}, {"POST", "1", false}, {"GET", "17", true}} {
-		t.Run(c.method+"_recovery_options="+c.ro, func(t *testing.T) {
-			staleCase(t, c.method, c.ro, c.resend)
+		method, ro, retries string
+		resend              bool
+	}{{"GET", "0", "2", true}, {"POST", "0", "2", true}, {"GET", "1", "2", false}, {"POST", "1", "2", false},
+		{"GET", "17", "2", true}, {"GET", "0", "1", false}, {"POST", "0", "1", false}} {
+		t.Run(c.method+"_recovery_options="+c.ro+"_retries="+c.retries, func(t *testing.T) {
+			staleCase(t, c.method, c.ro, c.retries, c.resend)
 		})
 	}
 }
 
-func staleCase(t *testing.T, method, ro string, resend bool) {
+func staleCase(t *testing.T, method, ro, retries string, resend bool) {
 	// The first request's connection must be the one the second request
 	// gets; the pool takes it back before Forward returns, so it is, but a
 	// round where the second request got a fresh connection would prove
@@ -117,7 +121,7 @@ func staleCase(t *testing.T, method, ro string, resend bool) {
 			}
 			return ok200(w)
 		})
-		m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "recovery_options="+ro, "retries=1"))
+		m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "recovery_options="+ro, "retries="+retries))
 		rec := httptest.NewRecorder()
 		if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/first", nil), 8192), &Attempt{}); err != nil {
 			t.Fatal(err)
@@ -136,10 +140,15 @@ func staleCase(t *testing.T, method, ro string, resend bool) {
 			if err != nil || rec.Code != 200 || len(seen) != 3 || seen[2] != "1/0 "+seen[1][len("0/1 "):] {
 				t.Fatalf("err=%v code=%d member saw %q; want the request resent on a fresh connection", err, rec.Code, seen)
 			}
+			if n := m.Metrics().Snapshot().Retries; n != 1 {
+				t.Fatalf("the resend spent %d retries, want 1", n)
+			}
 			return
 		}
 		we := classOf(t, err)
-		if we.Class != ClassClosed || we.Recoverable || Status(err) != 502 || len(seen) != 2 {
+		// Out of retries, the failure stays recoverable for the lb (another
+		// member) when recovery_options allow a resend.
+		if we.Class != ClassClosed || we.Recoverable != (ro == "0") || Status(err) != 502 || len(seen) != 2 {
 			t.Fatalf("class=%s recoverable=%v status=%d member saw %q", we.Class, we.Recoverable, Status(err), seen)
 		}
 		return
