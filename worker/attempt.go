@@ -41,6 +41,9 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 			}
 			return total, t.classifyPool(err)
 		}
+		if m.beforeSend != nil {
+			m.beforeSend(conn.Reused(), conn)
+		}
 		res, xerr := t.exchange(conn, w, req, at)
 		t.pool.Put(conn, xerr == nil && res.Reuse)
 		total.Sent += res.Sent

@@ -64,6 +64,9 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 			t.putConn(c, keep)
 		}
 	}()
+	if m.beforeSend != nil {
+		m.beforeSend(c.reused, c.cc)
+	}
 	c.cc.replyTO = m.replyTimeout(req)
 	resp, err := roundTrip(c, req, body, length)
 	if err != nil {

@@ -7,6 +7,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -62,6 +63,11 @@ type Member struct {
 	// (edit.go); editMu serialises the edits.
 	live   atomic.Pointer[config.AJP]
 	editMu sync.Mutex
+	// beforeSend, set by tests only, sees each connection just before the
+	// request is written on it: how a test has the member close a pooled
+	// connection after the liveness check passed, the race a restart
+	// leaves that only a failed write reveals.
+	beforeSend func(reused bool, conn io.Closer)
 }
 
 // transport is how a member reaches its backend: AJP13 (ajpTransport) or
