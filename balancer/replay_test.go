@@ -1,0 +1,168 @@
+package balancer
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
+)
+
+// replayMember is an AJP member that counts the requests it receives and
+// either answers 200 or, when failing, reads the request and closes the
+// connection without a word (the order-processed-twice member).
+type replayMember struct {
+	be      *ajptest.Server
+	seen    atomic.Int32
+	failing atomic.Bool
+}
+
+func newReplayMember(t *testing.T) *replayMember {
+	rm := &replayMember{}
+	rm.be = ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		rm.seen.Add(1)
+		if r.ContentLength > 0 {
+			io.CopyN(io.Discard, r.Body, r.ContentLength)
+		}
+		if rm.failing.Load() {
+			w.CloseConn()
+			return
+		}
+		w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "2"})
+		w.Write([]byte("ok"))
+	})
+	t.Cleanup(rm.be.Close)
+	return rm
+}
+
+// replayLB builds lb "lb" over real AJP members m1, m2 at the members'
+// addresses; memberProps apply to both members. Sleeps return at once.
+func replayLB(t *testing.T, members []*replayMember, memberProps ...string) *LB {
+	t.Helper()
+	text := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers="
+	var names []string
+	for i := range members {
+		names = append(names, "m"+strconv.Itoa(i+1))
+	}
+	text += strings.Join(names, ",") + "\n"
+	for i, rm := range members {
+		host, port, _ := net.SplitHostPort(rm.be.Addr())
+		p := "worker." + names[i] + "."
+		text += p + "type=ajp13\n" + p + "host=" + host + "\n" + p + "port=" + port + "\n"
+		for _, prop := range memberProps {
+			text += p + prop + "\n"
+		}
+	}
+	path := filepath.Join(t.TempDir(), "workers.properties")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems := config.Load(config.Sources{WorkersFile: path, Mounts: []string{"/*=lb"}})
+	if cfg == nil {
+		t.Fatalf("config: %v", problems)
+	}
+	nosleep := func(context.Context, time.Duration) error { return nil }
+	spec := Spec{Name: "lb", LB: cfg.Workers["lb"].LB, Sleep: nosleep}
+	for _, name := range names {
+		a := cfg.Workers[name].AJP
+		m := worker.NewMember(worker.Spec{Name: name, AJP: a, Options: worker.Options{Sleep: nosleep}})
+		t.Cleanup(m.Close)
+		spec.Members = append(spec.Members, MemberSpec{Name: name, AJP: a, Member: m})
+	}
+	lb, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lb
+}
+
+// warm sends one GET to each member through the lb (the Request method
+// takes them in turn) while they answer, so each keeps a pooled
+// connection, then has the failing ones fail and resets the counts. The
+// POST then goes to m1 first again.
+func warm(t *testing.T, lb *LB, members []*replayMember, failing ...bool) {
+	t.Helper()
+	for range members {
+		if err := send(lb, "GET", ""); err != nil {
+			t.Fatalf("warming: %v", err)
+		}
+	}
+	for i, rm := range members {
+		if n := rm.seen.Load(); n != 1 {
+			t.Fatalf("warming: m%d received %d GETs, want 1", i+1, n)
+		}
+		rm.seen.Store(0)
+		rm.failing.Store(failing[i])
+	}
+}
+
+// postOnce sends one POST through the lb and returns its error.
+func postOnce(lb *LB) error { return send(lb, "POST", "order=42") }
+
+func send(lb *LB, method, body string) error {
+	r := httptest.NewRequest(method, "/buy", strings.NewReader(body))
+	req := &worker.Request{HTTP: r, Body: &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body)}}
+	req.AJP = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: "/buy", RemoteAddr: "127.0.0.1",
+		ServerName: "localhost", ServerPort: 80, SSLKeySize: -1}
+	if body != "" {
+		req.AJP.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
+	} else {
+		req.Body = &ajp.Body{}
+	}
+	return lb.Serve(httptest.NewRecorder(), req)
+}
+
+// TestLBPOSTSendsBoundedByRetries: an lb of two members, the first reads a
+// POST and closes. mod_jk (jk_lb_worker.c service around ajp_service)
+// sends it worker.retries times to each member it tries, and tries a
+// member once per lb round; recovery_options=1 stops at the first send.
+// Nothing multiplies beyond that: no per-connection replays.
+func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
+	t.Run("failover", func(t *testing.T) {
+		m1, m2 := newReplayMember(t), newReplayMember(t)
+		lb := replayLB(t, []*replayMember{m1, m2})
+		warm(t, lb, []*replayMember{m1, m2}, true, false)
+		if err := postOnce(lb); err != nil {
+			t.Fatalf("failover to m2: %v", err)
+		}
+		if a, b := m1.seen.Load(), m2.seen.Load(); a != 2 || b != 1 {
+			t.Fatalf("m1 received the POST %d times (want 2, worker.retries), m2 %d (want 1)", a, b)
+		}
+	})
+	t.Run("recovery_options=1", func(t *testing.T) {
+		m1, m2 := newReplayMember(t), newReplayMember(t)
+		lb := replayLB(t, []*replayMember{m1, m2}, "recovery_options=1")
+		warm(t, lb, []*replayMember{m1, m2}, true, false)
+		if err := postOnce(lb); err == nil || worker.Status(err) != 502 {
+			t.Fatalf("err=%v, want 502: the POST may have been processed", err)
+		}
+		if a, b := m1.seen.Load(), m2.seen.Load(); a != 1 || b != 0 {
+			t.Fatalf("m1 received the POST %d times (want 1), m2 %d (want 0)", a, b)
+		}
+	})
+	t.Run("both fail", func(t *testing.T) {
+		// Two lb rounds (lb retries=2), the second after the forced
+		// recovery of both members in ERR: each member is tried twice,
+		// worker.retries=2 sends each time.
+		m1, m2 := newReplayMember(t), newReplayMember(t)
+		lb := replayLB(t, []*replayMember{m1, m2})
+		warm(t, lb, []*replayMember{m1, m2}, true, true)
+		if err := postOnce(lb); err == nil {
+			t.Fatal("no error from two failing members")
+		}
+		if a, b := m1.seen.Load(), m2.seen.Load(); a != 4 || b != 4 {
+			t.Fatalf("m1 received the POST %d times, m2 %d; want 4 each (2 tries x retries=2)", a, b)
+		}
+	})
+}
