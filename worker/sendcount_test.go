@@ -251,9 +251,6 @@ func (c sendCase) run(t *testing.T, warm int) (seen int, saw bool) {
 	s := newSendScenario(c.stage)
 	addr := c.kind.start(t, s)
 	props := []string{"retries=" + strconv.Itoa(c.retries), "recovery_options=" + strconv.Itoa(c.ro)}
-	if c.stage == failReplyTimeout {
-		props = append(props, "reply_timeout=50")
-	}
 	m := noSleepMember(t, c.kind.spec(t, addr, props...))
 	warmPool(t, c.kind, m, s, warm)
 	s.fail()
@@ -261,8 +258,16 @@ func (c sendCase) run(t *testing.T, warm int) (seen int, saw bool) {
 	if c.method == http.MethodPost {
 		body = "order=42"
 	}
+	req := c.kind.newReq(t, c.method, body)
+	if c.stage == failReplyTimeout {
+		// Only this request has a reply_timeout (a rule extension): the
+		// warming requests wait for each other and must not time out.
+		ext := noExtensions
+		ext.ReplyTimeout = 50
+		req.Rule = &config.Mount{Ext: ext}
+	}
 	w := &sawWriter{ResponseRecorder: httptest.NewRecorder()}
-	m.Forward(w, c.kind.newReq(t, c.method, body), &Attempt{})
+	m.Forward(w, req, &Attempt{})
 	return int(s.seen.Load()), w.saw
 }
 
