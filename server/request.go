@@ -112,7 +112,8 @@ func (rq *request) readBody(r *http.Request, keepMax int) error {
 // hop-by-hop headers and Expect (100-continue is answered here, spec/ajp13.md
 // 5.1 rule 10). Content-Length is re-added from the parsed length: mod_jk
 // sends "content-length: 0" for a request without a body, because AJP reads
-// a missing length as "unknown".
+// a missing length as "unknown". A body of unknown length goes with
+// Transfer-Encoding: chunked instead.
 func appendHeaders(dst []ajp.Header, r *http.Request) []ajp.Header {
 	connTokens := r.Header["Connection"]
 	if r.Host != "" {
@@ -128,6 +129,12 @@ func appendHeaders(dst []ajp.Header, r *http.Request) []ajp.Header {
 	}
 	if r.ContentLength >= 0 {
 		dst = append(dst, ajp.Header{Name: "Content-Length", Value: strconv.FormatInt(r.ContentLength, 10)})
+	} else if r.Body != nil && r.Body != http.NoBody {
+		// A body of unknown length (chunked, or HTTP/2 without a length):
+		// mod_jk forwards the client's Transfer-Encoding: chunked, which
+		// httpd keeps in headers_in, and no Content-Length. Without it
+		// Tomcat's Request.parseParameters ignores a chunked form body.
+		dst = append(dst, ajp.Header{Name: "Transfer-Encoding", Value: "chunked"})
 	}
 	return dst
 }
