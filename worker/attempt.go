@@ -71,17 +71,19 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 // staleRace reports whether a failure on a reused connection may be
 // retried at once, without spending one of the worker's retries: only
 // when the write of the request itself failed (the member closed the
-// connection while it sat in the pool, after the liveness check) and
-// nothing came back, so the member cannot have started processing it.
-// Once the request was written, a failure while waiting for the reply
-// may come after the member read it: retrying that here, on every pooled
-// connection in turn, delivered one POST up to pool-size times. mod_jk's
-// ajp_send_request likewise only moves to another connection before the
-// send (its liveness check and prepost CPing); ajp_get_reply's failures
-// go back to ajp_service's loop, which spends one of worker.retries and
-// honours recovery_options. mod_jk also hands a failed
-// send on a cached socket to that loop; not spending a retry for it is
-// safe because the member never got the request.
+// connection while it sat in the pool, after the liveness check), so the
+// member cannot have started processing it. The forward request and the
+// first body packet go out in one write, far below the idle socket's
+// buffer: a pending reset refuses it whole. Once the request was
+// written, a failure while waiting for the reply may come after the
+// member read it: retrying that here, on every pooled connection in turn,
+// delivered one POST up to pool-size times. mod_jk's ajp_send_request
+// likewise moves to another connection only before the send (liveness
+// check, prepost CPing); ajp_get_reply's failures go back to
+// ajp_service's loop, which spends one of worker.retries and honours
+// recovery_options. mod_jk hands a failed send on a cached socket to that
+// loop too; not spending a retry on it is safe: the member never got the
+// request.
 func (t *ajpTransport) staleRace(ae *ajp.Error, res ajp.Result) bool {
 	// At StageSend nothing of the reply was read (CPing bytes may count
 	// in Received); body read from the client for the lost write is gone.
