@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"flag"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -305,3 +307,30 @@ func TestSendCountProperty(t *testing.T) {
 		})
 	}
 }
+
+// TestSendCountSeeded draws combinations with a pool warmed to 1..8
+// connections, so the bound is also checked across pool sizes; the seed
+// is logged (and set with -sendcount.seed) to replay a failure.
+func TestSendCountSeeded(t *testing.T) {
+	seed := *sendCountSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	ros := []int{0, 1, 2, 3, 8, 16, 24}
+	methods := []string{"GET", "HEAD", "POST"}
+	for i := 0; i < 24; i++ {
+		c := sendCase{memberKinds[rng.IntN(len(memberKinds))], 1 + rng.IntN(3), ros[rng.IntN(len(ros))],
+			methods[rng.IntN(len(methods))], failStages[rng.IntN(len(failStages))]}
+		warm := 1 + rng.IntN(8)
+		t.Run(c.String()+"/warm="+strconv.Itoa(warm), func(t *testing.T) {
+			seen, saw := c.run(t, warm)
+			if limit := maxSends(c.retries, c.ro, c.method, c.stage, saw); seen > limit {
+				t.Errorf("member received the request %d times, at most %d allowed (client saw bytes: %v)", seen, limit, saw)
+			}
+		})
+	}
+}
+
+var sendCountSeed = flag.Int64("sendcount.seed", 0, "seed of TestSendCountSeeded (0: the clock)")
