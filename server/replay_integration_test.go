@@ -1,0 +1,118 @@
+//go:build integration
+
+package server
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+)
+
+// replayMember answers until failing is set; then it reads each request
+// (exactly Content-Length, like a servlet reading a form), counts it and
+// closes the connection without a word. While warming it holds requests
+// until `warm` are in flight, so that many connections stay pooled.
+type replayMember struct {
+	be      *ajptest.Server
+	warm    int32
+	in      atomic.Int32
+	ready   chan struct{}
+	once    sync.Once
+	failing atomic.Bool
+	seen    atomic.Int32
+}
+
+func newReplayMember(t *testing.T, warm int) *replayMember {
+	m := &replayMember{warm: int32(warm), ready: make(chan struct{})}
+	m.be = ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		if r.ContentLength > 0 {
+			io.CopyN(io.Discard, r.Body, r.ContentLength)
+		}
+		if m.failing.Load() {
+			m.seen.Add(1)
+			w.CloseConn()
+			return
+		}
+		if m.in.Add(1) >= m.warm {
+			m.once.Do(func() { close(m.ready) })
+		}
+		select {
+		case <-m.ready:
+		case <-time.After(20 * time.Second):
+		}
+		w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "2"})
+		w.Write([]byte("ok"))
+	})
+	t.Cleanup(m.be.Close)
+	return m
+}
+
+// TestPOSTReplayLikeModJK is the tester's scenario against the
+// reference: one ajp13 worker, the pool warmed by 30 concurrent GETs, a
+// member that reads a POST and closes. httpd + mod_jk sends the POST
+// worker.retries times (2), once with recovery_options=1; jkbalancer
+// must send it exactly as often (it sent it once per pooled connection).
+func TestPOSTReplayLikeModJK(t *testing.T) {
+	itRequireDeps(t, "httpd")
+	for _, ro := range []int{0, 1} {
+		want := int32(2)
+		if ro == 1 {
+			want = 1
+		}
+		for _, proxy := range []string{"mod_jk", "jkbalancer"} {
+			t.Run(proxy+"/recovery_options="+strconv.Itoa(ro), func(t *testing.T) {
+				m := newReplayMember(t, 30)
+				host, port, _ := net.SplitHostPort(m.be.Addr())
+				spec := itSpec{workers: "worker.list=w\nworker.w.type=ajp13\nworker.w.host=" + host +
+					"\nworker.w.port=" + port + "\nworker.w.recovery_options=" + strconv.Itoa(ro) + "\n",
+					jkMounts: []string{"/* w"}}
+				var addr string
+				if proxy == "mod_jk" {
+					addr = itStartHTTPD(t, spec).addr
+				} else {
+					addr = itStartJKB(t, spec, "").addr
+				}
+				var wg sync.WaitGroup
+				errs := make(chan error, 30)
+				for i := 0; i < 30; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r, err := itRawGet(addr, "/warm")
+						if err == nil && r.status != 200 {
+							err = io.ErrUnexpectedEOF
+						}
+						if err != nil {
+							errs <- err
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatalf("warming: %v", err)
+				}
+				if n := m.be.OpenConns(); n < 30 {
+					t.Fatalf("after warming %d backend connections are open, want 30", n)
+				}
+				m.failing.Store(true)
+				body := "order=42"
+				r, err := itRawDo(addr, "POST /buy HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+					"Content-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n\r\n"+body)
+				if err != nil || r.status < 500 {
+					t.Fatalf("POST: %v %+v, want a 5xx", err, r)
+				}
+				if got := m.seen.Load(); got != want {
+					t.Errorf("the member received the POST %d times, want %d", got, want)
+				}
+			})
+		}
+	}
+}
