@@ -116,3 +116,42 @@ func TestPOSTReplayLikeModJK(t *testing.T) {
 		}
 	}
 }
+
+// TestLBPOSTReplayLikeModJK: an lb of two members, both reading a POST
+// and closing. Each member must receive it as often through jkbalancer as
+// through httpd + mod_jk (jk_lb_worker.c service: lb retries rounds, the
+// second after the forced recovery, worker.retries sends per try).
+func TestLBPOSTReplayLikeModJK(t *testing.T) {
+	itRequireDeps(t, "httpd")
+	var counts [2][2]int32
+	for i, proxy := range []string{"mod_jk", "jkbalancer"} {
+		t.Run(proxy, func(t *testing.T) {
+			m1, m2 := newReplayMember(t, 1), newReplayMember(t, 1)
+			m1.failing.Store(true)
+			m2.failing.Store(true)
+			workers := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=m1,m2\n"
+			for j, m := range []*replayMember{m1, m2} {
+				host, port, _ := net.SplitHostPort(m.be.Addr())
+				p := "worker.m" + strconv.Itoa(j+1) + "."
+				workers += p + "type=ajp13\n" + p + "host=" + host + "\n" + p + "port=" + port + "\n"
+			}
+			spec := itSpec{workers: workers, jkMounts: []string{"/* lb"}}
+			var addr string
+			if proxy == "mod_jk" {
+				addr = itStartHTTPD(t, spec).addr
+			} else {
+				addr = itStartJKB(t, spec, "").addr
+			}
+			r, err := itRawDo(addr, "POST /buy HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+				"Content-Length: 8\r\nConnection: close\r\n\r\norder=42")
+			if err != nil || r.status < 500 {
+				t.Fatalf("POST: %v %+v, want a 5xx", err, r)
+			}
+			counts[i] = [2]int32{m1.seen.Load(), m2.seen.Load()}
+			t.Logf("m1 received the POST %d times, m2 %d", counts[i][0], counts[i][1])
+		})
+	}
+	if counts[0] != counts[1] {
+		t.Errorf("mod_jk sent the POST %v times (m1, m2), jkbalancer %v", counts[0], counts[1])
+	}
+}
