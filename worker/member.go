@@ -58,6 +58,9 @@ type Member struct {
 	log      *slog.Logger
 	// lastFail is the Class of the last failed Forward, for Probe.
 	lastFail atomic.Uint32
+	// secretRefused: the member answered like Tomcat refusing the AJP
+	// secret (secret.go); logged once.
+	secretRefused atomic.Bool
 	// live holds the current attributes: spec plus status-worker edits
 	// (edit.go); editMu serialises the edits.
 	live   atomic.Pointer[config.AJP]

@@ -1,0 +1,45 @@
+package worker
+
+import "github.com/jkbalancer/jkbalancer/ajp"
+
+// A wrong or missing AJP secret. Tomcat's AJP connector with
+// secretRequired (the default since 9.0.31) compares attribute 0x0C with
+// its secret while it parses the request; on a mismatch, or when none was
+// sent, AjpProcessor.prepareRequest sets status 403 and
+// ErrorState.CLOSE_CLEAN. The request still goes through CoyoteAdapter,
+// but with its URI recycled, so only the Host's ErrorReportValve answers
+// (Tomcat 10.1: the standard "HTTP Status 403 – Forbidden" page, no
+// application, no session); and since the error state is set,
+// finishResponse ends with END_RESPONSE reuse=0. An application's 403 ends
+// with reuse=1: Tomcat's AJP connector closes a connection only after an
+// error. mod_jk passes the 403 on without a word; jkbalancer passes it on
+// too, but says once per member that the configuration is wrong.
+
+// secretRefusal reports whether a reply has the shape of Tomcat's AJP
+// connector refusing the secret: 403 and no reuse.
+func secretRefusal(res ajp.Result) bool {
+	return res.Status == 403 && !res.Reuse
+}
+
+// SecretRefused reports whether the member has answered a request the way
+// Tomcat refuses a wrong or missing secret (see secretRefusal).
+func (m *Member) SecretRefused() bool { return m.secretRefused.Load() }
+
+// SecretProblem says what is wrong with the member's secret property when
+// SecretRefused, in words naming the worker and the property.
+func (m *Member) SecretProblem() string {
+	if m.secret == "" {
+		return "member " + m.name + " answered 403 and closed the connection, as Tomcat's AJP connector does when it requires a secret (secretRequired) and none was sent: set worker." + m.name + ".secret (or the lb's secret) to the connector's secret"
+	}
+	return "member " + m.name + " answered 403 and closed the connection, as Tomcat's AJP connector does when the secret sent does not match its own: worker." + m.name + ".secret (or the lb's secret) is wrong"
+}
+
+// noteReply logs, once per member, a reply that shows the secret is
+// wrong: every request to the member gets Tomcat's 403 until the
+// configuration is fixed.
+func (m *Member) noteReply(res ajp.Result) {
+	if secretRefusal(res) && m.secretRefused.CompareAndSwap(false, true) {
+		m.log.Error("AJP secret refused: every request to this member gets 403 until worker.NAME.secret matches the connector's secret",
+			"problem", m.SecretProblem(), "property", "worker."+m.name+".secret", "secret_sent", m.secret != "")
+	}
+}
