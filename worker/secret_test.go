@@ -60,9 +60,30 @@ func TestSecretRefusalLoggedOncePerMember(t *testing.T) {
 			if m.SecretRefused() != c.logged || n != map[bool]int{true: 1, false: 0}[c.logged] {
 				t.Fatalf("refused=%v, %d log lines, want %v once:\n%s", m.SecretRefused(), n, c.logged, log.String())
 			}
+			if c.logged && strings.Contains(m.SecretProblem(), "allowedRequestAttributesPattern") {
+				t.Errorf("no attribute was sent, yet the problem names them: %s", m.SecretProblem())
+			}
 			if c.logged && !strings.Contains(log.String(), "property=worker.w.secret") {
 				t.Errorf("the log line does not name the property:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// Tomcat refuses an arbitrary request attribute its
+// allowedRequestAttributesPattern does not allow with the same 403: when
+// the request carried some (JkEnvVar), the problem says so too.
+func TestSecretRefusalWithAttributesNamesThem(t *testing.T) {
+	be := ajptest.NewServer(ajptest.EchoHandler("t1"), ajptest.WithSecret("s3cret"))
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "secret=s3cret-not"))
+	req := newReq("GET", "/x", "")
+	req.AJP.Attributes = []ajp.Header{{Name: "SITE", Value: "blue"}}
+	if _, err := m.Forward(httptest.NewRecorder(), req, &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if p := m.SecretProblem(); !m.SecretRefused() || !strings.Contains(p, "worker.w.secret") ||
+		!strings.Contains(p, "allowedRequestAttributesPattern") || !strings.Contains(p, "SITE") {
+		t.Errorf("refused=%v problem %q", m.SecretRefused(), p)
 	}
 }
