@@ -48,8 +48,15 @@ func TestProbeGatesRecovery(t *testing.T) {
 	if s := h.snap("t1"); s.State != StateRecover || s.LBValue != h.snap("t2").LBValue {
 		t.Fatalf("after probe: %s value %d (t2 %d)", s.State, s.LBValue, h.snap("t2").LBValue)
 	}
-	if got := h.serve(plain()); got != "t1" && got != "t2" {
-		t.Fatalf("token %s", got)
+	// The next request is t1's recovery request: the rotation offset
+	// points past t2, which served last, and the lb values tie. Its
+	// success makes t1 OK; from then on the two alternate (t1 readmitted
+	// at the lowest value would take every request until it caught up).
+	if got := h.serve(plain()); got != "t1" || h.state("t1") != StateOK {
+		t.Fatalf("first request after readmission: %s, t1 %s; want t1, OK", got, h.state("t1"))
+	}
+	if got := h.run(3, plain); !slices.Equal(got, []string{"t2", "t1", "t2"}) {
+		t.Fatalf("after recovery %v, want [t2 t1 t2]", got)
 	}
 }
 

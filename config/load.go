@@ -133,6 +133,8 @@ func (l *loader) server(y *yamlConfig) Server {
 	srv.Options = parseOptions(y.options, &l.c)
 	srv.EnvVars = checkEnvVars(y.envVars, y.envPos, &l.c)
 	checkLog(srv.Log, y.logPos, &l.c)
+	checkLogFile(srv.Log.File, y.logFilePos, "log.file", &l.c)
+	checkLogFile(srv.Log.RequestFile, y.logRequestFilePos, "log.request_file", &l.c)
 	l.admin(&srv.Admin)
 	return srv
 }

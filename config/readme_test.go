@@ -47,6 +47,9 @@ func TestReadmeExampleLoads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The log files go to a directory of the test (check opens them).
+	example = strings.ReplaceAll(example, "/var/log/jkbalancer/", filepath.Join(dir, "log")+"/")
+	write("log/.keep", "")
 	write("jkbalancer.yaml", example)
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(example), &doc); err != nil {

@@ -19,8 +19,11 @@ type yamlConfig struct {
 	envVars     []EnvVar
 	envPos      []Pos
 	logPos      Pos
-	balancers   []rawBalancer // balancers: (config/proxyyaml.go)
-	proxyPass   []rawSection  // proxy_pass:
+	// logFilePos, logRequestFilePos: the lines of log.file and
+	// log.request_file (checkLogFile).
+	logFilePos, logRequestFilePos Pos
+	balancers                     []rawBalancer // balancers: (config/proxyyaml.go)
+	proxyPass                     []rawSection  // proxy_pass:
 }
 
 // yamlLoader walks the yaml.Node tree so that every problem carries its
@@ -237,11 +240,15 @@ func (y *yamlLoader) log(n *yaml.Node) {
 	l := &y.out.server.Log
 	y.out.logPos = y.pos(n)
 	y.mapping(n, "log.", map[string]yamlHandler{
-		"file":   func(y *yamlLoader, v *yaml.Node) { l.File = y.path(y.str(v)) },
+		"file": func(y *yamlLoader, v *yaml.Node) {
+			l.File, y.out.logFilePos = y.path(y.str(v)), y.pos(v)
+		},
 		"level":  func(y *yamlLoader, v *yaml.Node) { l.Level = y.str(v) },
 		"format": func(y *yamlLoader, v *yaml.Node) { l.Format = y.str(v) },
 
 		"request_format": func(y *yamlLoader, v *yaml.Node) { l.RequestFormat = y.str(v) },
-		"request_file":   func(y *yamlLoader, v *yaml.Node) { l.RequestFile = y.path(y.str(v)) },
+		"request_file": func(y *yamlLoader, v *yaml.Node) {
+			l.RequestFile, y.out.logRequestFilePos = y.path(y.str(v)), y.pos(v)
+		},
 	})
 }

@@ -63,6 +63,22 @@ func TestCloseCancelsProbesInFlight(t *testing.T) {
 	if ok, seen := tg.results["hung"]; !seen || ok {
 		t.Fatalf("hung probe result %v seen %v, want a failure", ok, seen)
 	}
-	c.Check() // after Close nothing starts
+	// After Close nothing starts: a member due now is neither marked as
+	// being probed (ProbeDue is not asked, so the lb does not wait for a
+	// result that never comes) nor probed.
+	var probed int
+	tg.mu.Lock()
+	tg.due = []string{"late"}
+	tg.mu.Unlock()
+	c.groups[0].Members["late"] = proberFunc(func(context.Context) error { probed++; return nil })
+	c.Check()
 	c.Wait()
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if probed != 0 || len(tg.due) != 1 {
+		t.Fatalf("after Close: %d probes ran, ProbeDue asked: %v", probed, len(tg.due) == 0)
+	}
+	if _, seen := tg.results["late"]; seen {
+		t.Fatal("after Close a result was reported for a member never probed")
+	}
 }

@@ -193,7 +193,7 @@ func plain(w http.ResponseWriter, status int, line string) {
 
 // initAdmin prepares the admin listener and its registry in New.
 func (s *Server) initAdmin(cfg config.Admin) error {
-	ready := func() (bool, string) { return workersReady(s.rt.Load()) }
+	ready := func() (bool, string) { return workersReady(s.rt.Load(), s.now()) }
 	return s.admin.init(cfg, s.log, ready, workersCollector(&s.rt), doctorCollector(&s.rt), newReloadCollector(s),
 		newDiscoverCollector(s.disc))
 }

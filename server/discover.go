@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,9 +50,12 @@ type DiscoverResolver interface {
 // found is one discovered member.
 type found struct {
 	route string // the first label of host, or the address in DNS form
-	host  string // the host name it came from ("" when none)
-	ip    string
-	port  int
+	// collided is the route this member was named after when another
+	// member had it first (uniqueRoutes); "" otherwise.
+	collided string
+	host     string // the host name it came from ("" when none)
+	ip       string
+	port     int
 }
 
 // errEmpty is an answer without any member: NXDOMAIN, no records, or no
@@ -79,7 +81,6 @@ func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) 
 	if len(out) == 0 {
 		return nil, errEmpty
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].route < out[j].route })
 	return uniqueRoutes(out), nil
 }
 
@@ -185,10 +186,54 @@ func addrRoute(ip string) string {
 	return strings.NewReplacer(".", "-", ":", "-").Replace(ip)
 }
 
-// uniqueRoutes keeps the first member of each route (sorted input): two
-// members with one route would share every session.
+// uniqueRoutes gives every member a route of its own and returns them
+// sorted by route. The same address and port found twice (two SRV names
+// for one target) is one member. Distinct members whose names give one
+// route (PTR names web.a.example and web.b.example both give "web") must
+// not be merged, which would drop an address, nor share the route, which
+// would send the sessions of one to the other: the lowest address keeps
+// the route and each other one becomes "<route>-<address in DNS form>"
+// (collided records the route it was named after, for the log), stable as
+// long as its address is. Its Tomcat still hands out sessions with its own
+// jvmRoute, which the session-route doctor then reports.
 func uniqueRoutes(fs []found) []found {
-	return slices.CompactFunc(fs, func(a, b found) bool { return a.route == b.route })
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.route != b.route {
+			return a.route < b.route
+		}
+		if a.ip != b.ip {
+			return a.ip < b.ip
+		}
+		return a.port < b.port
+	})
+	seen := make(map[string]bool, len(fs))
+	natural := make(map[string]bool, len(fs))
+	out := fs[:0]
+	for _, f := range fs {
+		if k := net.JoinHostPort(f.ip, strconv.Itoa(f.port)); !seen[k] {
+			seen[k] = true
+			natural[f.route] = true
+			out = append(out, f)
+		}
+	}
+	taken := make(map[string]bool, len(out))
+	for i := range out {
+		f := &out[i]
+		if !taken[f.route] {
+			taken[f.route] = true
+			continue
+		}
+		base := f.route + "-" + addrRoute(f.ip)
+		name := base
+		for n := 2; taken[name] || natural[name]; n++ {
+			name = base + "-" + strconv.Itoa(n) // another port of the same address
+		}
+		f.collided, f.route = f.route, name
+		taken[name] = true
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].route < out[j].route })
+	return out
 }
 
 // memberName is the worker name of a discovered member of lb.

@@ -53,8 +53,8 @@ func TestDiscoverRoutes(t *testing.T) {
 		t.Errorf("prefer_ipv6: %s", got)
 	}
 	tmpl.PreferIPv6 = false
-	dns.ptr["10.0.0.7"] = []string{"tomcat-8.other."} // two addresses, one route: the first stays
-	if got := ask(config.DiscoverDNS, "web", 8009); got != "tomcat-8=10.0.0.7:8009" {
+	dns.ptr["10.0.0.7"] = []string{"tomcat-8.other."} // two addresses, one route: both stay (uniqueRoutes)
+	if got := ask(config.DiscoverDNS, "web", 8009); got != "tomcat-8=10.0.0.7:8009 tomcat-8-10-0-0-8=10.0.0.8:8009" {
 		t.Errorf("duplicate route: %s", got)
 	}
 	delete(dns.a, "web-1.web.ns.svc.cluster.local")

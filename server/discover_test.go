@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 	"github.com/jkbalancer/jkbalancer/config"
@@ -344,7 +345,7 @@ func TestDiscoverStartsWithoutDNS(t *testing.T) {
 	if code, _ := getWith(t, r.url("/x"), ""); code != 503 {
 		t.Fatalf("status %d without members, want 503", code)
 	}
-	if ok, why := workersReady(r.srv.rt.Load()); ok || !strings.Contains(why, "lb/awaiting-dns") || !strings.HasSuffix(why, "STP") {
+	if ok, why := workersReady(r.srv.rt.Load(), time.Now()); ok || !strings.Contains(why, "lb/awaiting-dns") || !strings.HasSuffix(why, "STP") {
 		t.Errorf("readyz without members: %v %q", ok, why)
 	}
 	dns.setPods(srvName, pods)

@@ -117,6 +117,12 @@ func (dc *discovery) record(a answer, now time.Time) bool {
 	prev.members = a.members
 	dc.sets[a.lb] = prev
 	dc.log.Info("lb members from DNS", "lb", a.lb, "discover", a.d.String(), "members", describe(a.members))
+	for _, f := range a.members {
+		if f.collided != "" {
+			dc.log.Warn("member discovery: two members' DNS names give the same route; this one gets a name of its own",
+				"lb", a.lb, "route", f.collided, "member", memberName(a.lb, f.route), "address", f.ip, "host", f.host)
+		}
+	}
 	return true
 }
 

@@ -49,8 +49,9 @@ type ProbeResult struct {
 	Route         string `json:"route"`
 	SessionCookie string `json:"session_cookie"`
 	Sticky        bool   `json:"sticky_session"`
-	// Result is "ok", "unreachable", "no_session", or a doctor kind
-	// (route_mismatch, no_route, cookie_name); Problem and Fix explain it.
+	// Result is "ok", "unreachable", "no_session", "secret" (the member's
+	// AJP connector refused the secret), or a doctor kind (route_mismatch,
+	// no_route, cookie_name); Problem and Fix explain it.
 	Result  string `json:"result"`
 	Problem string `json:"problem,omitempty"`
 	Fix     string `json:"fix,omitempty"`
@@ -136,6 +137,13 @@ func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptio
 		return r
 	}
 	r.Reachable, r.Status = true, h.status
+	if h.secretProblem != "" {
+		// Tomcat refused the AJP secret before the application ran: the
+		// session cannot be judged, and serving would answer 403 to all.
+		r.Result, r.Problem = "secret", h.secretProblem
+		r.Fix = "set worker." + j.name + ".secret (or worker." + j.lb.Name + ".secret) to the secret of the member's AJP connector (server.xml <Connector protocol=\"AJP/1.3\" secret=...>)"
+		return r
+	}
 	judgeProbe(&r, worker.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
 	return r
 }
@@ -210,6 +218,8 @@ func routeOwner(j probeJob, route string) string {
 type probeHead struct {
 	status int
 	h      http.Header
+	// secretProblem: the member refused the AJP secret (worker/secret.go).
+	secretProblem string
 }
 
 // probeRequest sends GET path to the member, through the same code a
@@ -258,7 +268,11 @@ func probeRequest(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeO
 	if err := m.Serve(pw, &rq.Request); err != nil {
 		return nil, err
 	}
-	return &probeHead{status: pw.status, h: pw.h}, nil
+	head := &probeHead{status: pw.status, h: pw.h}
+	if m.SecretRefused() {
+		head.secretProblem = m.SecretProblem()
+	}
+	return head, nil
 }
 
 // probeWriter keeps the response head and throws the body away.

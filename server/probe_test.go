@@ -126,3 +126,33 @@ func TestProbeNonStickyLB(t *testing.T) {
 		t.Errorf("%+v", rs)
 	}
 }
+
+// A member whose AJP connector refuses the secret answers 403 and closes
+// the connection: a configuration error (check exits 1), not "no session".
+func TestProbeWrongSecret(t *testing.T) {
+	s := ajptest.NewServer(ajptest.EchoHandler("right"), ajptest.WithSecret("s3cret"))
+	defer s.Close()
+	app := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) { w.SendHeaders(403) }, ajptest.WithSecret("s3cret"))
+	defer app.Close()
+	props := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=m,nosecret,right,app\n" +
+		"worker.m.host=127.0.0.1\nworker.m.port=" + portOf(s) + "\nworker.m.secret=wrong\n" +
+		"worker.nosecret.host=127.0.0.1\nworker.nosecret.port=" + portOf(s) + "\n" +
+		"worker.right.host=127.0.0.1\nworker.right.port=" + portOf(s) + "\nworker.right.secret=s3cret\n" +
+		"worker.app.host=127.0.0.1\nworker.app.port=" + portOf(app) + "\nworker.app.secret=s3cret\n"
+	rs := Probe(context.Background(), probeConfig(t, props), ProbeOptions{Timeout: 5 * time.Second})
+	want := []string{"secret", "secret", "ok", "no_session"}
+	for i, r := range rs {
+		if r.Result != want[i] {
+			t.Errorf("%s: %s (%s), want %s", r.Member, r.Result, r.Problem, want[i])
+		}
+	}
+	var table bytes.Buffer
+	if n := WriteProbeTable(&table, rs); n != 2 {
+		t.Errorf("%d problems, want 2:\n%s", n, table.String())
+	}
+	for _, s := range []string{"lb/m: member m answered 403", "worker.m.secret", "lb/nosecret:", "none was sent", "set worker.nosecret.secret", "2 problem(s)"} {
+		if !strings.Contains(table.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, table.String())
+		}
+	}
+}

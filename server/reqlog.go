@@ -159,6 +159,12 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 	case 'w':
 		return orDash(b, workerName)
 	case 'R':
+		// mod_jk's JK_WORKER_ROUTE note: the route sent to the member
+		// (s->route), which jk_lb_worker.c sets only while it is empty, so
+		// after a failover it is the route of the first member tried (or
+		// the domain), not of the member that answered. Scripts that read
+		// mod_jk's request log rely on it; the error log names the member
+		// that failed ("lb member failed, failing over").
 		return orDash(b, rq.Note.Route)
 	}
 	return b

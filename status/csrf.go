@@ -23,9 +23,9 @@ import (
 //     a POST carrying a token that is an HMAC, under a key drawn once per
 //     process, of the form's command, worker, member, attribute, user and
 //     issue time. A request counts as a browser's when it asks for HTML
-//     (mime=html, the default, with text/html in Accept), or when the
-//     browser says it comes from another site (Sec-Fetch-Site other than
-//     same-origin or none, or an Origin header).
+//     (mime=html, the default, with text/html in Accept).
+//   - A change whose Referer, Origin or Sec-Fetch-Site shows another site
+//     sent it is refused with 403 before any of this (origin.go).
 //   - Everything else (curl, wget, monitoring scripts: mime=txt, prop or
 //     xml, or no HTML in Accept) keeps mod_jk's GET update API unchanged.
 //
@@ -136,23 +136,8 @@ func (rq *request) checkCSRF() string {
 }
 
 // fromBrowser reports a request that a browser sent for a page (it wants
-// HTML) or on behalf of another site.
+// HTML); one sent on behalf of another site was refused before
+// (checkCrossSite).
 func (rq *request) fromBrowser() bool {
-	r := rq.r
-	if rq.mime == mimeHTML && strings.Contains(strings.ToLower(r.Header.Get("Accept")), "text/html") {
-		return true
-	}
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
-		return true
-	}
-	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r) {
-		return true
-	}
-	return false
-}
-
-// sameOrigin reports whether an Origin header names this server.
-func sameOrigin(origin string, r *http.Request) bool {
-	_, host, ok := strings.Cut(origin, "://")
-	return ok && strings.EqualFold(host, r.Host)
+	return rq.mime == mimeHTML && strings.Contains(strings.ToLower(rq.r.Header.Get("Accept")), "text/html")
 }

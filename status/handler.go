@@ -185,7 +185,7 @@ func (h *Handler) Serve(w http.ResponseWriter, req *worker.Request) error {
 	if name == "" {
 		name, port = hostPort(r)
 	}
-	h.serve(w, r, name, port)
+	h.serve(w, r, name, port, req.Secure || r.TLS != nil)
 	return nil
 }
 
@@ -193,13 +193,13 @@ func (h *Handler) Serve(w http.ResponseWriter, req *worker.Request) error {
 // an admin listener).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, port := hostPort(r)
-	h.serve(w, r, name, port)
+	h.serve(w, r, name, port, r.TLS != nil)
 }
 
 // maxForm bounds a POSTed form.
 const maxForm = 64 << 10
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName string, serverPort int) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName string, serverPort int, tls bool) {
 	q, err := h.readParams(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
@@ -209,8 +209,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName strin
 	if !ok {
 		return
 	}
-	rq := &request{h: h, r: r, p: q, user: user, now: h.spec.Now(),
-		serverName: serverName, serverPort: serverPort, uri: r.URL.EscapedPath()}
+	rq := &request{h: h, r: r, p: q, user: user, now: h.spec.Now(), code: http.StatusOK,
+		serverName: serverName, serverPort: serverPort, scheme: "http", uri: r.URL.EscapedPath()}
+	if tls {
+		rq.scheme = "https"
+	}
 	rq.run()
 	hdr := w.Header()
 	hdr.Set("Content-Type", rq.mime.contentType())
@@ -222,7 +225,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName strin
 		hdr.Set("Content-Security-Policy", h.csp)
 	}
 	hdr.Set("Content-Length", strconv.Itoa(rq.out.Len()))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(rq.code)
 	if r.Method != http.MethodHead {
 		w.Write(rq.out.Bytes())
 	}

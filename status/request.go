@@ -15,6 +15,7 @@ type request struct {
 	now        time.Time
 	serverName string
 	serverPort int
+	scheme     string // "http" or "https": the request's own origin
 	uri        string // the status worker's path, for links and forms
 
 	cmd      command
@@ -28,6 +29,10 @@ type request struct {
 	// valParam is the parameter holding the current member's value in the
 	// att form (val0, val1, ...).
 	valParam string
+
+	// code is the HTTP status of the answer: 200 like mod_jk, except a
+	// change refused as cross-site (403).
+	code int
 
 	out bytes.Buffer
 }
@@ -51,6 +56,9 @@ func (rq *request) run() {
 		errMsg = msgDenied
 		h.log.Warn("status worker access denied", "user", rq.user, "client", rq.r.RemoteAddr)
 	}
+	if errMsg == "" && rq.cmd.changes() {
+		errMsg = rq.checkCrossSite()
+	}
 	if errMsg == "" && rq.readOnly && rq.cmd.writes() {
 		errMsg = msgReadOnly
 	}
@@ -63,7 +71,7 @@ func (rq *request) run() {
 	if errMsg == "" {
 		errMsg = rq.act()
 	}
-	if errMsg != "" {
+	if errMsg != "" && rq.code != http.StatusForbidden {
 		h.log.Warn("status worker request failed", "cmd", rq.cmd.String(), "err", errMsg)
 	}
 	rq.render(errMsg)

@@ -110,6 +110,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {
 		rw.commit() // a response without a body (HEAD, 204, 304, empty)
+		m.noteReply(res, areq.Attributes)
 		return res, nil
 	}
 	// What counts is whether the client may have seen a byte, not whether

@@ -59,6 +59,10 @@ type Member struct {
 	log      *slog.Logger
 	// lastFail is the Class of the last failed Forward, for Probe.
 	lastFail atomic.Uint32
+	// secretRefused: the member answered like Tomcat refusing the AJP
+	// secret (secret.go); logged once.
+	secretRefused atomic.Bool
+	refusedAttrs  atomic.Pointer[string] // the extra attributes sent then, if any
 	// live holds the current attributes: spec plus status-worker edits
 	// (edit.go); editMu serialises the edits.
 	live   atomic.Pointer[config.AJP]

@@ -59,3 +59,27 @@ func TestCheckProbe(t *testing.T) {
 		t.Fatalf("member down: %v\n%s", err, out)
 	}
 }
+
+// TestCheckLogFile: check fails, with the line and the property, on a
+// log.file serve could not open (serve used to pass check and then die).
+func TestCheckLogFile(t *testing.T) {
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "jkbalancer.yaml")
+	yaml := "workers_file: workers.properties\nmounts: [\"/*=w\"]\nlog:\n  file: " + filepath.Join(dir, "nodir", "jk.log") + "\n"
+	if err := os.WriteFile(cf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "workers.properties"), []byte("worker.list=w\nworker.w.host=127.0.0.1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := newRootCommand()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"check", "--config", cf})
+	err := c.Execute()
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out.String(), "jkbalancer.yaml:4: error: log.file: cannot create the log file") {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+}

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/jkbalancer/jkbalancer"
 
-// allowedImports is spec/design.md's import graph: a package may import
+// allowedImports is the design's import graph: a package may import
 // only the project packages listed for it, plus the standard library and
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
@@ -34,48 +34,92 @@ var allowedThirdParty = map[string][]string{
 	"status":         {"github.com/prometheus/client_golang"},
 }
 
-// TestImportGraph keeps the one-way import graph of spec/design.md: it
-// fails when a package imports a project package or a module it may not.
+// testHelpers are the project packages that exist for tests: an
+// in-process AJP container (ajp/ajptest imports only ajp). Any package's
+// _test.go files may import them.
+var testHelpers = []string{"ajp/ajptest"}
+
+// The rule for tests. A package's _test.go files, in-package or external
+// (package x_test), may import:
+//
+//   - the project packages the package itself may import, and the package
+//     itself (an external test imports what it tests);
+//   - the test helpers above;
+//   - the standard library;
+//   - a third-party module the package may import, or one another project
+//     package may import (allowedThirdParty): test code is not linked
+//     into the binary, so reading a format with a module the project
+//     already has (yaml.v3 to parse the deploy manifests) adds no
+//     dependency; a module nothing else uses does.
+//
+// A test therefore cannot reach up the layers (a balancer test cannot use
+// server or status) any more than the code it tests can.
+
+// TestImportGraph keeps the one-way import graph of the design (README
+// "Layout"): it fails when a package, or its tests, import a project
+// package or a module they may not.
 func TestImportGraph(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"/...").CombinedOutput()
+	// The integration and soak tests are covered too.
+	out, err := exec.Command("go", "list", "-tags", "integration soak", "-f",
+		"{{.ImportPath}}|{{join .Imports \" \"}}|{{join .TestImports \" \"}} {{join .XTestImports \" \"}}", module+"/...").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	checked := 0
+	checked, tests := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fields := strings.Fields(line)
+		fields := strings.Split(line, "|")
+		if len(fields) != 3 {
+			t.Fatalf("go list line %q", line)
+		}
 		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
 		allowed, known := allowedImports[pkg]
 		if !known {
-			t.Errorf("package %s is not in the design's import graph; add it to spec/design.md and this test", pkg)
+			t.Errorf("package %s is not in the design's import graph; add it to the design and this test", pkg)
 			continue
 		}
 		checked++
-		for _, imp := range fields[1:] {
-			if msg := checkImport(pkg, imp, allowed); msg != "" {
+		for _, imp := range strings.Fields(fields[1]) {
+			if msg := checkImport(pkg, imp, allowed, allowedThirdParty[pkg]); msg != "" {
 				t.Error(msg)
 			}
 		}
+		testAllowed := append(append([]string{pkg}, allowed...), testHelpers...)
+		for _, imp := range strings.Fields(fields[2]) {
+			tests++
+			if msg := checkImport(pkg, imp, testAllowed, testThirdParty(pkg)); msg != "" {
+				t.Error("tests of " + msg)
+			}
+		}
 	}
-	if checked < 6 {
-		t.Fatalf("only %d packages checked; go list output:\n%s", checked, out)
+	if checked < 6 || tests < 20 {
+		t.Fatalf("only %d packages and %d test imports checked; go list output:\n%s", checked, tests, out)
 	}
 }
 
-func checkImport(pkg, imp string, allowed []string) string {
+// testThirdParty is what the tests of pkg may import besides the standard
+// library: pkg's modules, then every module some project package may use.
+func testThirdParty(pkg string) []string {
+	mods := append([]string(nil), allowedThirdParty[pkg]...)
+	for _, ms := range allowedThirdParty {
+		mods = append(mods, ms...)
+	}
+	return mods
+}
+
+func checkImport(pkg, imp string, allowed, thirdParty []string) string {
 	if rel, ok := strings.CutPrefix(imp, module+"/"); ok {
 		for _, a := range allowed {
 			if rel == a {
 				return ""
 			}
 		}
-		return pkg + " must not import " + rel + " (spec/design.md import rules)"
+		return pkg + " must not import " + rel + " (the design's import rules, layering_test.go)"
 	}
 	first, _, _ := strings.Cut(imp, "/")
 	if !strings.Contains(first, ".") {
 		return "" // standard library
 	}
-	for _, mod := range allowedThirdParty[pkg] {
+	for _, mod := range thirdParty {
 		if imp == mod || strings.HasPrefix(imp, mod+"/") {
 			return ""
 		}
