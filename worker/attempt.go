@@ -103,7 +103,12 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	}
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {
-		rw.commit() // a response without a body (HEAD, 204, 304, empty)
+		// The head, and the body when it was short enough to be kept
+		// back whole, go out now.
+		if cerr := rw.commit(); cerr != nil {
+			res.HeadSent = true
+			return res, &ajp.Error{Stage: ajp.StageResponse, Kind: ajp.KindClientWrite, Err: cerr}
+		}
 		return res, nil
 	}
 	// What counts is whether the client may have seen a byte, not whether

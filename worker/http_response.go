@@ -53,7 +53,11 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		rw.abandon()
 		return e
 	}
-	rw.commit() // a response without a body (HEAD, 204, 304, empty)
+	// The head, and the body when it was short enough to be kept back
+	// whole, go out now.
+	if err := rw.commit(); err != nil {
+		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
+	}
 	if !rw.discard {
 		copyTrailers(w.Header(), resp.trailer)
 	}

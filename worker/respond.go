@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"io"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -17,11 +18,13 @@ import (
 // is refused before a single byte reaches the client, so the lb can still
 // fail over.
 //
-// The head is committed (http.ResponseWriter.WriteHeader) only with the
-// first body byte, a flush, or the end of the exchange, like httpd, which
-// buffers the headers mod_jk hands it: a backend that fails right after
-// SEND_HEADERS (headers twice, a close before the body) still gets a clean
-// error response instead of an aborted one.
+// The head is committed (http.ResponseWriter.WriteHeader) only when the
+// body outgrows holdBody, on a flush, or at the end of the exchange, like
+// httpd, which buffers the headers mod_jk hands it and the first bytes
+// of the body (ap_rwrite keeps up to 8000 bytes before the filter chain
+// sees any): a backend that fails before that (headers twice, a close
+// before or in the body) still gets a clean error response from mod_jk
+// instead of an aborted one, and so it does here.
 type responder struct {
 	w         http.ResponseWriter
 	fail      []int
@@ -32,16 +35,22 @@ type responder struct {
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
 	discard         bool
-	status          int  // the head's status, once WriteHead accepted it
-	committed       bool // WriteHeader was called: the client may see bytes
-	head            bool // a HEAD request
+	status          int    // the head's status, once WriteHead accepted it
+	committed       bool   // WriteHeader was called: the client may see bytes
+	head            bool   // a HEAD request
+	held            []byte // body bytes kept back until the commit
 }
+
+// holdBody is how much body the responder keeps back before it commits
+// the head: httpd's ap_rwrite buffer (APR_BUCKET_BUFF_SIZE), below which
+// nothing of a mod_jk response has left httpd yet.
+const holdBody = 8000
 
 var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
+	*r = responder{held: r.held[:0], w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
 		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
 	if at.Check.M != nil {
 		r.check = &at.Check
@@ -50,7 +59,7 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) 
 }
 
 func putResponder(r *responder) {
-	*r = responder{}
+	*r = responder{held: r.held[:0]}
 	responderPool.Put(r)
 }
 
@@ -149,23 +158,31 @@ func (r *responder) finishHead(status int) {
 	r.status = status
 }
 
-// commit writes the pending head to the client.
-func (r *responder) commit() {
+// commit writes the pending head, and the body kept back, to the client.
+func (r *responder) commit() error {
 	if r.committed || r.status == 0 {
-		return
+		return nil
 	}
 	r.committed = true
 	r.w.WriteHeader(r.status)
+	if len(r.held) == 0 {
+		return nil
+	}
+	held := r.held
+	r.held = held[:0]
+	return writeAll(r.w, held)
 }
 
-// abandon undoes an uncommitted head after a failed exchange, so that the
-// next member, or the error page, starts from empty headers.
+// abandon undoes an uncommitted head, and drops the body kept back, after
+// a failed exchange, so that the next member, or the error page, starts
+// from nothing.
 func (r *responder) abandon() {
 	if r.committed {
 		return
 	}
 	clear(r.w.Header())
 	r.status = 0
+	r.held = r.held[:0]
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd
@@ -179,13 +196,31 @@ func (r *responder) writeServerError(status int, auth []string) {
 	WriteErrorPage(r.w, status)
 }
 
-// Write implements ajp.ResponseWriter.
+// Write implements ajp.ResponseWriter. Until the head is committed the
+// body is kept back, up to holdBody bytes.
 func (r *responder) Write(p []byte) (int, error) {
 	if r.discard {
 		return len(p), nil
 	}
-	r.commit()
+	if !r.committed && r.status != 0 {
+		if len(r.held)+len(p) <= holdBody {
+			r.held = append(r.held, p...)
+			return len(p), nil
+		}
+		if err := r.commit(); err != nil {
+			return 0, err
+		}
+	}
 	return r.w.Write(p)
+}
+
+// writeAll writes p, and reports a short write as an error.
+func writeAll(w http.ResponseWriter, p []byte) error {
+	n, err := w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	return err
 }
 
 // Flush implements ajp.ResponseWriter.
@@ -193,7 +228,9 @@ func (r *responder) Flush() error {
 	if r.discard {
 		return nil
 	}
-	r.commit()
+	if err := r.commit(); err != nil {
+		return err
+	}
 	if f, ok := r.w.(http.Flusher); ok {
 		f.Flush()
 		return nil

@@ -1,0 +1,90 @@
+package worker
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+)
+
+// reply is what a client of jkbalancer got for one request on a fresh
+// connection: the status (0: no response at all), the body, and whether
+// the response was cut (no response, or a body short of its framing).
+type reply struct {
+	status int
+	header http.Header
+	body   string
+	cut    bool
+}
+
+// clientGet sends method path on a new connection to addr, with
+// "Connection: close", and reads the one response.
+func clientGet(t *testing.T, addr, method, path string) reply {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", method, path)
+	req, _ := http.NewRequest(method, path, nil)
+	resp, err := http.ReadResponse(bufio.NewReader(c), req)
+	if err != nil {
+		return reply{cut: true}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b), cut: err != nil}
+}
+
+// TestUncommittedFailureAnswersWithErrorPage: a member that fails after
+// its head but before more body than the responder keeps back reached
+// the client gives the client the error mod_jk gives (502 for a close,
+// 500 for an invalid message), not an empty reply: httpd still holds
+// such a response when mod_jk reports the failure, and drops it for its
+// error page.
+func TestUncommittedFailureAnswersWithErrorPage(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "1000"}, ajp.Header{Name: "X-Leak", Value: "1"})
+		switch r.URI {
+		case "/short":
+			w.Write(make([]byte, 100))
+			w.CloseConn()
+		case "/twice":
+			w.Write(make([]byte, 100))
+			w.Raw([]byte{'A', 'B', 0, 7, 4, 0, 200, 0, 0, 0, 0, 0}) // SEND_HEADERS again
+		}
+	})
+	defer be.Close()
+	hb := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-Leak: 1\r\n\r\n"+strings.Repeat("x", 100))
+		return false
+	})
+	am, _ := newTestMember(t, ajpSpec(t, be.Addr(), "retries=1"))
+	hm := newHTTPMember(t, httpSpec(t, hb.ln.Addr().String(), "retries=1"))
+	afs, hfs := front(t, am, nil), front(t, hm, nil)
+	for _, c := range []struct {
+		name, addr, path string
+		status           int
+	}{
+		{"AJP close mid-body", afs.Listener.Addr().String(), "/short", 502},
+		{"AJP headers twice", afs.Listener.Addr().String(), "/twice", 500},
+		{"HTTP short of its length", hfs.Listener.Addr().String(), "/", 502},
+	} {
+		got := clientGet(t, c.addr, "GET", c.path)
+		if got.status != c.status || got.cut || !strings.Contains(got.body, "</html>") || got.header.Get("X-Leak") != "" {
+			t.Errorf("%s: status %d cut %v header %v body %q; want a whole %d error page", c.name, got.status, got.cut, got.header, got.body, c.status)
+		}
+	}
+	if be.Requests() != 2 || len(hb.log()) != 1 {
+		t.Errorf("members saw %d and %d requests, want 2 and 1 (retries=1)", be.Requests(), len(hb.log()))
+	}
+}
