@@ -104,6 +104,19 @@ func streams(resp *memberResponse) bool {
 	return mt == eventStream
 }
 
+// announcesBody reports a 204 or 304 head that frames a body all the
+// same: chunked, or a 204 with a length other than 0.
+func announcesBody(status int, h http.Header) bool {
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		return false
+	}
+	if _, chunked := h["Transfer-Encoding"]; chunked {
+		return true
+	}
+	cl := h["Content-Length"]
+	return status == http.StatusNoContent && len(cl) > 0 && strings.TrimSpace(cl[0]) != "0"
+}
+
 // copyBody copies the response body; the connection bounds each read by
 // reply_timeout.
 func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backendErr error) {

@@ -263,6 +263,12 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 	if method == http.MethodHead || resp.status == http.StatusNoContent ||
 		resp.status == http.StatusNotModified || resp.status < 200 {
 		resp.length = 0
+		// A 204 or 304 that announces a body anyway may well send one:
+		// those bytes would be read as the next response, so the
+		// connection is not used again. (A 304's Content-Length is the
+		// representation's and says nothing about this response.)
+		resp.close = resp.close || announcesBody(resp.status, h)
+		delete(h, "Transfer-Encoding")
 		return nil
 	}
 	if te := h["Transfer-Encoding"]; len(te) > 0 {

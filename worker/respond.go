@@ -197,9 +197,12 @@ func (r *responder) writeServerError(status int, auth []string) {
 }
 
 // Write implements ajp.ResponseWriter. Until the head is committed the
-// body is kept back, up to holdBody bytes.
+// body is kept back, up to holdBody bytes. A body on a status that has
+// none (204, 304) is dropped, as httpd's header filter drops it after a
+// mod_jk response: the client gets the status and the headers, and the
+// member's connection, framed correctly, stays usable.
 func (r *responder) Write(p []byte) (int, error) {
-	if r.discard {
+	if r.discard || !bodyAllowed(r.status) {
 		return len(p), nil
 	}
 	if !r.committed && r.status != 0 {
@@ -212,6 +215,12 @@ func (r *responder) Write(p []byte) (int, error) {
 		}
 	}
 	return r.w.Write(p)
+}
+
+// bodyAllowed reports whether a response with status may carry a body
+// (RFC 9110 15.3.5, 15.4.5).
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // writeAll writes p, and reports a short write as an error.

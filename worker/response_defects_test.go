@@ -88,3 +88,73 @@ func TestUncommittedFailureAnswersWithErrorPage(t *testing.T) {
 		t.Errorf("members saw %d and %d requests, want 2 and 1 (retries=1)", be.Requests(), len(hb.log()))
 	}
 }
+
+// TestBodyOnNoBodyStatusIsDropped: an AJP member that sends a body with
+// 204 or 304 gets its status and headers to the client, without the body
+// (httpd drops it), and its connection, framed correctly, serves the next
+// request.
+func TestBodyOnNoBodyStatusIsDropped(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		switch r.URI {
+		case "/204":
+			w.SendHeaders(204, ajp.Header{Name: "X-Kept", Value: "1"}, ajp.Header{Name: "Content-Length", Value: "5"})
+			w.Write([]byte("hello"))
+		case "/304":
+			w.SendHeaders(304, ajp.Header{Name: "X-Kept", Value: "1"}, ajp.Header{Name: "ETag", Value: `"e"`})
+			w.Write([]byte("hello"))
+		default:
+			w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "2"})
+			w.Write([]byte("ok"))
+		}
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "retries=1"))
+	addr := front(t, m, nil).Listener.Addr().String()
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"/204", 204}, {"/ok", 200}, {"/304", 304}, {"/ok", 200}} {
+		got := clientGet(t, addr, "GET", c.path)
+		want := ""
+		if c.status == 200 {
+			want = "ok"
+		}
+		if got.status != c.status || got.cut || got.body != want || (c.status != 200 && got.header.Get("X-Kept") != "1") {
+			t.Errorf("%s: status %d cut %v body %q header %v; want %d %q", c.path, got.status, got.cut, got.body, got.header, c.status, want)
+		}
+	}
+	if be.Requests() != 4 || be.Connections() != 1 {
+		t.Errorf("member saw %d requests on %d connections, want 4 on 1", be.Requests(), be.Connections())
+	}
+}
+
+// TestHTTP204WithLengthIsNotReused: an HTTP member that announces a body
+// with its 204 and sends it late (only when the next request arrives on
+// the connection) must not have those bytes read as the next response:
+// the connection is closed after such a 204.
+func TestHTTP204WithLengthIsNotReused(t *testing.T) {
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		switch {
+		case r.URL.Path == "/204":
+			io.WriteString(w, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n")
+		case n > 0: // the late body, then the answer
+			io.WriteString(w, "hello")
+			return ok200(w)
+		default:
+			return ok200(w)
+		}
+		return true
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String(), "retries=1"))
+	addr := front(t, m, nil).Listener.Addr().String()
+	if got := clientGet(t, addr, "GET", "/204"); got.status != 204 || got.cut || got.body != "" {
+		t.Fatalf("/204: %d cut %v body %q", got.status, got.cut, got.body)
+	}
+	if got := clientGet(t, addr, "GET", "/next"); got.status != 200 || got.body != "ok" {
+		t.Fatalf("/next: %d %q, member saw %q", got.status, got.body, be.log())
+	}
+	if seen := be.log(); len(seen) != 2 || seen[1] != "1/0 GET /next " {
+		t.Fatalf("member saw %q, want /next once on a new connection", seen)
+	}
+}
