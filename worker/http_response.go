@@ -176,6 +176,9 @@ func copyEndToEnd(dst, src http.Header) {
 	conn := src["Connection"]
 	for name, values := range src {
 		if !isHopByHop(name) && !listedIn(conn, name) {
+			for i, v := range values {
+				values[i] = fieldValue(v)
+			}
 			dst[name] = values
 		}
 	}
@@ -199,6 +202,9 @@ func copyTrailers(h http.Header, trailer http.Header) {
 				key = name
 				break
 			}
+		}
+		for i, v := range values {
+			values[i] = fieldValue(v)
 		}
 		h[key] = values
 	}

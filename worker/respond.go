@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,7 +90,7 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		if isHopByHop(key) {
 			continue
 		}
-		shared[i] = headers[i].Value
+		shared[i] = fieldValue(headers[i].Value)
 		if prior, ok := h[key]; ok {
 			h[key] = append(prior, shared[i])
 		} else {
@@ -245,6 +246,18 @@ func (r *responder) Flush() error {
 		return nil
 	}
 	return http.NewResponseController(r.w).Flush()
+}
+
+// fieldValue returns a member's header value with every NUL turned into a
+// blank, as net/http turns CR and LF into blanks when it writes the head:
+// a control byte that ends or splits a field in a C parser must not reach
+// the client. (mod_jk's strings end at the first NUL, so httpd sends what
+// comes before it; a blank keeps the rest, a cookie's Secure say.)
+func fieldValue(v string) string {
+	if strings.IndexByte(v, 0) < 0 {
+		return v
+	}
+	return strings.ReplaceAll(v, "\x00", " ")
 }
 
 // isHopByHop reports the connection-level headers a proxy must not pass on

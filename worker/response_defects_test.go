@@ -158,3 +158,31 @@ func TestHTTP204WithLengthIsNotReused(t *testing.T) {
 		t.Fatalf("member saw %q, want /next once on a new connection", seen)
 	}
 }
+
+// TestNULInMemberHeaderValue: a NUL in a member's header value (AJP, or
+// HTTP, also in a trailer) reaches the client as a blank, the way CR and
+// LF do, never as a NUL.
+func TestNULInMemberHeaderValue(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200, ajp.Header{Name: "X-A", Value: "a\x00b"}, ajp.Header{Name: "Content-Length", Value: "2"})
+		w.Write([]byte("ok"))
+		w.End(true)
+	})
+	defer be.Close()
+	hb := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nTrailer: X-T\r\nTransfer-Encoding: chunked\r\n\r\n"+
+			"2\r\nok\r\n0\r\nX-T: c\x00d\r\n\r\n")
+		return true
+	})
+	am, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	hm := newHTTPMember(t, httpSpec(t, hb.ln.Addr().String()))
+	for name, fs := range map[string]string{"AJP": front(t, am, nil).URL, "HTTP": front(t, hm, nil).URL} {
+		resp, body := mustDo(t, nil, "GET", fs, nil)
+		if resp.StatusCode != 200 || body != "ok" || resp.Header.Get("X-A") != "a b" {
+			t.Errorf("%s: %d %q X-A=%q, want 200 \"ok\" \"a b\"", name, resp.StatusCode, body, resp.Header.Get("X-A"))
+		}
+		if name == "HTTP" && resp.Trailer.Get("X-T") != "c d" {
+			t.Errorf("%s: trailer X-T=%q, want \"c d\"", name, resp.Trailer.Get("X-T"))
+		}
+	}
+}
