@@ -186,3 +186,25 @@ func TestNULInMemberHeaderValue(t *testing.T) {
 		}
 	}
 }
+
+// TestAJPInterimStatusIsInvalid: SEND_HEADERS is the final response, and
+// AJP cannot switch protocols: a 1xx from an AJP member (101 above all)
+// is an invalid message, 500, and the client never sees a bare 101 that
+// leaves it waiting for a protocol nobody speaks.
+func TestAJPInterimStatusIsInvalid(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(101, ajp.Header{Name: "Upgrade", Value: "websocket"})
+		w.Write([]byte("hello"))
+		w.End(true)
+	})
+	defer be.Close()
+	errs := make(chan error, 1)
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "retries=1"))
+	got := clientGet(t, front(t, m, errs).Listener.Addr().String(), "GET", "/")
+	if got.status != 500 || got.cut || !strings.Contains(got.body, "</html>") {
+		t.Fatalf("status %d cut %v body %q; want a whole 500 error page", got.status, got.cut, got.body)
+	}
+	if we := classOf(t, <-errs); we.Class != ClassInvalid || we.HeadSent {
+		t.Fatalf("class %s headSent %v, want invalid, not sent", we.Class, we.HeadSent)
+	}
+}
