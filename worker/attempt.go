@@ -105,7 +105,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	if err == nil {
 		// The head, and the body when it was short enough to be kept
 		// back whole, go out now.
-		if cerr := rw.commit(); cerr != nil {
+		if cerr := rw.end(); cerr != nil {
 			res.HeadSent = true
 			return res, &ajp.Error{Stage: ajp.StageResponse, Kind: ajp.KindClientWrite, Err: cerr}
 		}

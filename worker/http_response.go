@@ -55,7 +55,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	}
 	// The head, and the body when it was short enough to be kept back
 	// whole, go out now.
-	if err := rw.commit(); err != nil {
+	if err := rw.end(); err != nil {
 		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
 	}
 	if !rw.discard {

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"io"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -40,6 +39,9 @@ type responder struct {
 	committed       bool   // WriteHeader was called: the client may see bytes
 	head            bool   // a HEAD request
 	held            []byte // body bytes kept back until the commit
+	// left is what the member's Content-Length still allows once the
+	// head is out; -1 when it sent none.
+	left int64
 }
 
 // holdBody is how much body the responder keeps back before it commits
@@ -51,8 +53,8 @@ var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{held: r.held[:0], w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
-		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
+	*r = responder{held: r.held[:0], left: -1, w: w, fail: fail, setCookie: at.SetCookie,
+		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -157,33 +159,12 @@ func (r *responder) finishHead(status int) {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)
 	}
 	r.status = status
-}
-
-// commit writes the pending head, and the body kept back, to the client.
-func (r *responder) commit() error {
-	if r.committed || r.status == 0 {
-		return nil
+	r.left = -1
+	if cl := h["Content-Length"]; len(cl) == 1 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			r.left = n
+		}
 	}
-	r.committed = true
-	r.w.WriteHeader(r.status)
-	if len(r.held) == 0 {
-		return nil
-	}
-	held := r.held
-	r.held = held[:0]
-	return writeAll(r.w, held)
-}
-
-// abandon undoes an uncommitted head, and drops the body kept back, after
-// a failed exchange, so that the next member, or the error page, starts
-// from nothing.
-func (r *responder) abandon() {
-	if r.committed {
-		return
-	}
-	clear(r.w.Header())
-	r.status = 0
-	r.held = r.held[:0]
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd
@@ -195,42 +176,6 @@ func (r *responder) writeServerError(status int, auth []string) {
 		r.w.Header()["Www-Authenticate"] = auth
 	}
 	WriteErrorPage(r.w, status)
-}
-
-// Write implements ajp.ResponseWriter. Until the head is committed the
-// body is kept back, up to holdBody bytes. A body on a status that has
-// none (204, 304) is dropped, as httpd's header filter drops it after a
-// mod_jk response: the client gets the status and the headers, and the
-// member's connection, framed correctly, stays usable.
-func (r *responder) Write(p []byte) (int, error) {
-	if r.discard || !bodyAllowed(r.status) {
-		return len(p), nil
-	}
-	if !r.committed && r.status != 0 {
-		if len(r.held)+len(p) <= holdBody {
-			r.held = append(r.held, p...)
-			return len(p), nil
-		}
-		if err := r.commit(); err != nil {
-			return 0, err
-		}
-	}
-	return r.w.Write(p)
-}
-
-// bodyAllowed reports whether a response with status may carry a body
-// (RFC 9110 15.3.5, 15.4.5).
-func bodyAllowed(status int) bool {
-	return status != http.StatusNoContent && status != http.StatusNotModified
-}
-
-// writeAll writes p, and reports a short write as an error.
-func writeAll(w http.ResponseWriter, p []byte) error {
-	n, err := w.Write(p)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
-	return err
 }
 
 // Flush implements ajp.ResponseWriter.

@@ -208,3 +208,33 @@ func TestAJPInterimStatusIsInvalid(t *testing.T) {
 		t.Fatalf("class %s headSent %v, want invalid, not sent", we.Class, we.HeadSent)
 	}
 }
+
+// TestAJPContentLengthMismatch: an AJP member whose body does not match
+// its Content-Length. A body kept back whole goes out with its own length,
+// as httpd's content-length filter sets it: longer or shorter, the client
+// gets a well-formed response with the body the member sent. A body that
+// had to go out before it ended is cut to the announced length (net/http
+// refuses more, and the exchange failed as a client error). The
+// connection, framed by AJP, is kept.
+func TestAJPContentLengthMismatch(t *testing.T) {
+	big := strings.Repeat("b", 10000)
+	be := ajptest.NewServer(ajptest.Routes(map[string]ajptest.Handler{
+		"/long": ajptest.RawReply(true, ajptest.HeadersPacket(200, ajp.Header{Name: "Content-Length", Value: "2"}),
+			ajptest.BodyPacket([]byte("okay")), ajptest.EndPacket(1)),
+		"/short": ajptest.RawReply(true, ajptest.HeadersPacket(200, ajp.Header{Name: "Content-Length", Value: "10"}),
+			ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
+		"/big": ajptest.RawReply(true, ajptest.HeadersPacket(200, ajp.Header{Name: "Content-Length", Value: "9000"}),
+			ajptest.BodyPacket([]byte(big[:8184])), ajptest.BodyPacket([]byte(big[8184:])), ajptest.EndPacket(1)),
+	}, nil))
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "retries=1"))
+	addr := front(t, m, nil).Listener.Addr().String()
+	for path, want := range map[string]string{"/long": "okay", "/short": "ok", "/big": big[:9000]} {
+		if got := clientGet(t, addr, "GET", path); got.status != 200 || got.cut || got.body != want {
+			t.Errorf("%s: %d cut %v %d bytes, want 200 with %d", path, got.status, got.cut, len(got.body), len(want))
+		}
+	}
+	if be.Requests() != 3 || be.Connections() != 1 {
+		t.Errorf("%d requests on %d connections, want 3 on 1", be.Requests(), be.Connections())
+	}
+}
