@@ -31,59 +31,66 @@ var ajpHostileCases = []struct {
 	want hostileWant
 }{
 	// Framing errors: 502, member error, recoverable.
-	{"wrong magic", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 0, 'X', 'Y')), hostileWant{502, false, 2, 502}},
-	{"garbage instead of a packet", ajptest.RawReply(false, []byte("HTTP/1.1 200 OK\r\n\r\n")), hostileWant{502, false, 2, 502}},
-	{"length beyond the packet size", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0xff, 0xff)), hostileWant{502, false, 2, 502}},
-	{"length beyond what was sent", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0x10, 0)), hostileWant{502, false, 2, 502}},
-	{"header count beyond the packet", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200, cl("2")), 9, 0xff, 0xff)), hostileWant{502, false, 2, 502}},
+	{"wrong magic", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 0, 'X', 'Y')), hostileWant{502, false, 2, failed502}},
+	{"garbage instead of a packet", ajptest.RawReply(false, []byte("HTTP/1.1 200 OK\r\n\r\n")), hostileWant{502, false, 2, failed502}},
+	{"length beyond the packet size", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0xff, 0xff)), hostileWant{502, false, 2, failed502}},
+	{"length beyond what was sent", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0x10, 0)), hostileWant{502, false, 2, failed502}},
+	{"header count beyond the packet", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200, cl("2")), 9, 0xff, 0xff)), hostileWant{502, false, 2, failed502}},
 	// Invalid messages: 500.
-	{"unknown message type", ajptest.RawReply(false, ajptest.Packet(0x0b)), hostileWant{500, false, 2, 500}},
-	{"CPONG mid-request", ajptest.RawReply(false, ajptest.Packet(9)), hostileWant{500, false, 2, 500}},
-	{"body chunk before the headers", ajptest.RawReply(false, ajptest.BodyPacket([]byte("a"))), hostileWant{500, false, 2, 500}},
-	{"END_RESPONSE before the headers", ajptest.RawReply(false, ajptest.EndPacket(1)), hostileWant{500, false, 2, 500}},
-	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, 2, 500}},
-	{"status 0", ajptest.RawReply(false, ajptest.HeadersPacket(0), ajptest.EndPacket(1)), hostileWant{500, false, 2, 500}},
-	{"body chunk longer than its packet", afterHead(edit(ajptest.BodyPacket([]byte("abc")), 5, 0, 0x10)), hostileWant{500, false, 2, 500}},
-	{"second SEND_HEADERS", afterHead(ajptest.HeadersPacket(200)), hostileWant{500, false, 2, 500}},
-	{"second SEND_HEADERS after body", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.HeadersPacket(200)), hostileWant{500, false, 2, 500}},
-	{"huge header count", ajptest.RawReply(false, manyHeaders(2000)), hostileWant{502, false, 2, 502}},
+	{"unknown message type", ajptest.RawReply(false, ajptest.Packet(0x0b)), hostileWant{500, false, 2, failed500}},
+	{"CPONG mid-request", ajptest.RawReply(false, ajptest.Packet(9)), hostileWant{500, false, 2, failed500}},
+	{"body chunk before the headers", ajptest.RawReply(false, ajptest.BodyPacket([]byte("a"))), hostileWant{500, false, 2, failed500}},
+	{"END_RESPONSE before the headers", ajptest.RawReply(false, ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
+	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
+	{"status 0", ajptest.RawReply(false, ajptest.HeadersPacket(0), ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
+	{"body chunk longer than its packet", afterHead(edit(ajptest.BodyPacket([]byte("abc")), 5, 0, 0x10)), hostileWant{500, false, 2, failed500}},
+	{"second SEND_HEADERS", afterHead(ajptest.HeadersPacket(200)), hostileWant{500, false, 2, failed500}},
+	{"second SEND_HEADERS after body", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.HeadersPacket(200)), hostileWant{500, false, 2, failed500}},
+	{"huge header count", ajptest.RawReply(false, manyHeaders(2000)), hostileWant{502, false, 2, failed502}},
 	// Closes at every stage: 502 while nothing reached the client.
-	{"close before the head", ajptest.RawReply(false), hostileWant{502, false, 2, 502}},
-	{"close after the head", afterHead(), hostileWant{502, false, 2, 502}},
-	{"close mid-body", afterHead(ajptest.BodyPacket(make([]byte, 100))), hostileWant{502, false, 2, 502}},
-	{"close before END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc"))), hostileWant{502, false, 2, 502}},
-	{"truncated END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc")), ajptest.Packet(5)), hostileWant{502, false, 2, 502}},
+	{"close before the head", ajptest.RawReply(false), hostileWant{502, false, 2, failed502}},
+	{"close after the head", afterHead(), hostileWant{502, false, 2, failed502}},
+	{"close mid-body", afterHead(ajptest.BodyPacket(make([]byte, 100))), hostileWant{502, false, 2, failed502}},
+	{"close before END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc"))), hostileWant{502, false, 2, failed502}},
+	{"truncated END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc")), ajptest.Packet(5)), hostileWant{502, false, 2, failed502}},
 	// Once more than the responder keeps back went out: cut, never resent.
-	{"close mid-body after bytes went out", afterHead(ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 100))), hostileWant{200, true, 1, 502}},
-	{"flush, then close", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.BodyPacket(nil)), hostileWant{200, true, 1, 502}},
-	// Tolerated: the client gets the response; the connection is not reused.
+	{"close mid-body after bytes went out", afterHead(ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 100))), hostileWant{200, true, 1, failed502}},
+	{"flush, then close", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.BodyPacket(nil)), hostileWant{200, true, 1, failed502}},
+	// Repaired: the client gets a well-formed response, the connection is
+	// not reused where bytes are left over, and one WARN line says so.
 	{"data after END_RESPONSE", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1), []byte("junk")), hostileWant{200, false, 1, 0}},
+		ajptest.EndPacket(1), []byte("junk")), hostileWant{200, false, 1, repaired}},
 	{"packet after END_RESPONSE", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1), ajptest.HeadersPacket(200, cl("4")), ajptest.BodyPacket([]byte("evil")), ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
-	{"reuse flag 0, connection kept open", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(0)), hostileWant{200, false, 1, 0}},
-	{"reuse flag 1, then close", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
-	{"reuse flag 2", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(2)), hostileWant{200, false, 1, 0}},
+		ajptest.EndPacket(1), ajptest.HeadersPacket(200, cl("4")), ajptest.BodyPacket([]byte("evil")), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+	{"NUL in a header value", ajptest.RawReply(true, ajptest.HeadersPacket(200, ajp.Header{Name: "X-A", Value: "a\x00b"}, cl("2")),
+		ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
 	{"204 with a body", ajptest.RawReply(true, ajptest.HeadersPacket(204, cl("4")), ajptest.BodyPacket([]byte("body")),
-		ajptest.EndPacket(1)), hostileWant{204, false, 1, 0}},
+		ajptest.EndPacket(1)), hostileWant{204, false, 1, repaired}},
 	{"304 with a body", ajptest.RawReply(true, ajptest.HeadersPacket(304), ajptest.BodyPacket([]byte("body")),
-		ajptest.EndPacket(1)), hostileWant{304, false, 1, 0}},
-	{"body longer than its Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("okay")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
+		ajptest.EndPacket(1)), hostileWant{304, false, 1, repaired}},
 	// A body kept back whole goes out with its own length, as httpd's
 	// content-length filter sets it; one that went out before it ended is
 	// cut to the announced length.
+	{"body longer than its Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("okay")),
+		ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
 	{"body short of its Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("10")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
+		ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
 	{"body beyond a large Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
-		ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 8184)), ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
+		ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 8184)), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+	// Reuse flags: 0 is obeyed even if the member keeps the connection
+	// open, any other value means reuse; a member that closes after a
+	// reuse END_RESPONSE is found stale and the next request goes to a new
+	// connection. Nothing to log.
+	{"reuse flag 0, connection kept open", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
+		ajptest.EndPacket(0)), hostileWant{200, false, 1, ""}},
+	{"reuse flag 1, then close", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
+		ajptest.EndPacket(1)), hostileWant{200, false, 1, ""}},
+	{"reuse flag 2", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
+		ajptest.EndPacket(2)), hostileWant{200, false, 1, ""}},
 	// A packet larger than our max_packet_size is accepted (a member with
 	// a larger packetSize), unlike mod_jk's "wrong message size".
 	{"body chunk beyond the packet size", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
-		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{200, false, 1, 0}},
+		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{200, false, 1, ""}},
 	// Endless: the client stops reading; the response was cut.
 	{"endless body", func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200)
@@ -93,10 +100,10 @@ var ajpHostileCases = []struct {
 			}
 		}
 		w.CloseConn()
-	}, hostileWant{200, true, 1, 400}},
+	}, hostileWant{200, true, 1, failed400}},
 	// Slow: reply_timeout (300 ms) ends the wait; 504.
-	{"no reply", silent(false), hostileWant{504, false, 1, 504}},
-	{"head, then no body", silent(true), hostileWant{504, false, 1, 504}},
+	{"no reply", silent(false), hostileWant{504, false, 1, failed504}},
+	{"head, then no body", silent(true), hostileWant{504, false, 1, failed504}},
 }
 
 // manyHeaders is SEND_HEADERS with n small headers, beyond what a packet

@@ -93,7 +93,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	areq.Route = at.Route
 	areq.Activation = at.Activation.Code()
 
-	rw := getResponder(w, req, at, m.failOnStatus(req))
+	rw := getResponder(w, req, at, m)
 	defer putResponder(rw)
 
 	opt := ajp.ExchangeOptions{
@@ -108,6 +108,9 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 		if cerr := rw.end(); cerr != nil {
 			res.HeadSent = true
 			return res, &ajp.Error{Stage: ajp.StageResponse, Kind: ajp.KindClientWrite, Err: cerr}
+		}
+		if res.Trailing {
+			rw.repaired(fixTrailing)
 		}
 		return res, nil
 	}

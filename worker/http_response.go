@@ -20,7 +20,7 @@ var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // only when the whole body was read, so the connection may be kept.
 func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt, resp *memberResponse, hb *httpBody) *Error {
 	m := t.m
-	rw := getResponder(w, req, at, m.failOnStatus(req))
+	rw := getResponder(w, req, at, m)
 	defer putResponder(rw)
 	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
@@ -60,6 +60,15 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	}
 	if !rw.discard {
 		copyTrailers(w.Header(), resp.trailer)
+	}
+	switch {
+	case resp.framed:
+		rw.repaired(fixAnnounce, "status", resp.status)
+	case !resp.close && resp.br != nil && resp.br.Buffered() > 0:
+		// More than the response came (a body longer than its length,
+		// an unasked response): it would be read as the next response.
+		rw.repaired(fixTrailing, "bytes", resp.br.Buffered())
+		resp.close = true
 	}
 	return nil
 }
@@ -158,6 +167,13 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 	if r.replaced(status) {
 		r.writeServerError(status, src["Www-Authenticate"])
 		return nil
+	}
+	for k, vs := range src {
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				r.repaired(fixNUL, "header", k)
+			}
+		}
 	}
 	h := r.w.Header()
 	copyEndToEnd(h, src) // resp is not used again

@@ -104,6 +104,8 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
+	br      *bufio.Reader
+	framed  bool // a 204 or 304 that frames a body all the same
 }
 
 // errMemberHead is a response head the member got wrong.
@@ -140,7 +142,7 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, header: h}
+		resp := &memberResponse{status: status, header: h, br: br}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
@@ -267,7 +269,8 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 		// those bytes would be read as the next response, so the
 		// connection is not used again. (A 304's Content-Length is the
 		// representation's and says nothing about this response.)
-		resp.close = resp.close || announcesBody(resp.status, h)
+		resp.framed = announcesBody(resp.status, h)
+		resp.close = resp.close || resp.framed
 		delete(h, "Transfer-Encoding")
 		return nil
 	}

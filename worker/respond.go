@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -42,6 +43,10 @@ type responder struct {
 	// left is what the member's Content-Length still allows once the
 	// head is out; -1 when it sent none.
 	left int64
+	log  *slog.Logger // the member's
+	uri  string
+	// fixed are the repairs already logged for this response.
+	fixed repairs
 }
 
 // holdBody is how much body the responder keeps back before it commits
@@ -51,10 +56,11 @@ const holdBody = 8000
 
 var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
-func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
+func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{held: r.held[:0], left: -1, w: w, fail: fail, setCookie: at.SetCookie,
-		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
+	*r = responder{held: r.held[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
+		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt,
+		log: m.log, uri: req.HTTP.RequestURI}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -92,7 +98,9 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		if isHopByHop(key) {
 			continue
 		}
-		shared[i] = fieldValue(headers[i].Value)
+		if shared[i] = fieldValue(headers[i].Value); shared[i] != headers[i].Value {
+			r.repaired(fixNUL, "header", key)
+		}
 		if prior, ok := h[key]; ok {
 			h[key] = append(prior, shared[i])
 		} else {

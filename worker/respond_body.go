@@ -15,7 +15,13 @@ import (
 // mod_jk response: the client gets the status and the headers, and the
 // member's connection, framed correctly, stays usable.
 func (r *responder) Write(p []byte) (int, error) {
-	if r.discard || !bodyAllowed(r.status) {
+	if r.discard {
+		return len(p), nil
+	}
+	if !bodyAllowed(r.status) {
+		if len(p) > 0 {
+			r.repaired(fixNoBody, "status", r.status)
+		}
 		return len(p), nil
 	}
 	n := len(p)
@@ -46,6 +52,7 @@ func (r *responder) fit(p []byte) []byte {
 		return p
 	}
 	if int64(len(p)) > r.left {
+		r.repaired(fixLength, "dropped", int64(len(p))-r.left)
 		p = p[:r.left]
 	}
 	r.left -= int64(len(p))
@@ -76,6 +83,7 @@ func (r *responder) end() error {
 	h := r.w.Header()
 	if cl := h["Content-Length"]; !r.committed && len(cl) > 0 && !r.head && bodyAllowed(r.status) && !r.discard {
 		if n := strconv.Itoa(len(r.held)); cl[0] != n || len(cl) > 1 {
+			r.repaired(fixLength, "announced", cl[0], "sent", n)
 			h["Content-Length"] = []string{n}
 		}
 		r.left = -1
