@@ -38,6 +38,8 @@ var httpHostileCases = []struct {
 	{"unsupported transfer coding", reply(false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"), hostileWant{502, false, 2, failed502}},
 	{"lengths that disagree", reply(false, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"),
 		hostileWant{502, false, 2, failed502}},
+	{"101 to a request that asked for no upgrade", reply(false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nraw"),
+		hostileWant{502, false, 1, failed502}},
 	// Bad bodies, before anything reached the client: 502.
 	{"bad chunk size", reply(false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n"),
 		hostileWant{502, false, 2, failed502}},
