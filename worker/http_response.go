@@ -114,7 +114,9 @@ func streams(resp *memberResponse) bool {
 }
 
 // announcesBody reports a 204 or 304 head that frames a body all the
-// same: chunked, or a 204 with a length other than 0.
+// same: chunked, or a 204 with a length other than 0. (A 304's
+// Content-Length is the representation's and says nothing about this
+// response.)
 func announcesBody(status int, h http.Header) bool {
 	if status != http.StatusNoContent && status != http.StatusNotModified {
 		return false

@@ -104,8 +104,9 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
-	br      *bufio.Reader
-	framed  bool // a 204 or 304 that frames a body all the same
+	framed  bool        // a 204 or 304 that frames a body all the same
+	// br is what the head and the body are read from.
+	br *bufio.Reader
 }
 
 // errMemberHead is a response head the member got wrong.
@@ -265,10 +266,8 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 	if method == http.MethodHead || resp.status == http.StatusNoContent ||
 		resp.status == http.StatusNotModified || resp.status < 200 {
 		resp.length = 0
-		// A 204 or 304 that announces a body anyway may well send one:
-		// those bytes would be read as the next response, so the
-		// connection is not used again. (A 304's Content-Length is the
-		// representation's and says nothing about this response.)
+		// A body it sends all the same would be read as the next
+		// response: the connection is not used again.
 		resp.framed = announcesBody(resp.status, h)
 		resp.close = resp.close || resp.framed
 		delete(h, "Transfer-Encoding")
