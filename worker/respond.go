@@ -23,9 +23,9 @@ import (
 // body outgrows holdBody, on a flush, or at the end of the exchange, like
 // httpd, which buffers the headers mod_jk hands it and the first bytes
 // of the body (ap_rwrite keeps up to 8000 bytes before the filter chain
-// sees any): a backend that fails before that (headers twice, a close
-// before or in the body) still gets a clean error response from mod_jk
-// instead of an aborted one, and so it does here.
+// sees any): when the backend fails before that (headers twice, a close
+// before or in the body), the client still gets a clean error response
+// from mod_jk instead of an aborted one, and so it does here.
 type responder struct {
 	w         http.ResponseWriter
 	fail      []int
