@@ -284,7 +284,8 @@ func (c *Conn) end(x *exchange, p []byte) error {
 	c.discard()
 	// Bytes after END_RESPONSE are junk that would desynchronize the next
 	// exchange (spec 6.1).
-	x.res.Reuse = reuse && c.unread() == 0
+	x.res.Trailing = c.unread() != 0
+	x.res.Reuse = reuse && !x.res.Trailing
 	if !x.res.Reuse {
 		c.Close()
 	}

@@ -9,8 +9,8 @@ import (
 // packet payload, type byte included, and never reads past it.
 
 // decodeSendHeaders decodes SEND_HEADERS strictly (spec 4.1, 8.1): the
-// status must be a valid HTTP code, every header code must be one of
-// 0xA001..0xA00B, and num_headers must account for every byte of the
+// status must be a final HTTP code (200-999), every header code must be
+// one of 0xA001..0xA00B, and num_headers must account for every byte of the
 // payload; anything else means Tomcat produced a malformed packet (the
 // overflow case in 8.1) and is KindProtocol or KindInvalid. status_msg is
 // ignored: Tomcat 9+ sends the number as text (8.9).
@@ -27,7 +27,11 @@ func decodeSendHeaders(payload []byte, dst []Header) (status int, hdrs []Header,
 	if c.err != nil {
 		return 0, dst[:0], protoErr(c.err)
 	}
-	if status < 100 || status > 999 {
+	if status < 200 || status > 999 {
+		// SEND_HEADERS is the final response: AJP has no interim
+		// responses and cannot switch protocols, so a 1xx (a 101 above
+		// all) would leave the client waiting for a response that never
+		// comes, or talking a protocol nobody speaks.
 		return 0, dst[:0], invalidErr(fmt.Errorf("status %d", status))
 	}
 	if n > c.left()/5 { // a header takes at least 5 bytes

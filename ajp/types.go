@@ -95,6 +95,7 @@ type Result struct {
 	Received     int64 // bytes read from the backend (all packets)
 	BodyStreamed bool  // bytes from Body.Rest were sent: replay impossible
 	Reuse        bool  // END_RESPONSE allowed reuse and nothing went wrong
+	Trailing     bool  // bytes followed END_RESPONSE: the connection is not reused
 }
 
 // Stage says how far an exchange got before it failed.

@@ -99,7 +99,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	areq.Route = at.Route
 	areq.Activation = at.Activation.Code()
 
-	rw := getResponder(w, req, at, m.failOnStatus(req))
+	rw := getResponder(w, req, at, m)
 	defer putResponder(rw)
 
 	opt := ajp.ExchangeOptions{
@@ -109,7 +109,15 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	}
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {
-		rw.commit() // a response without a body (HEAD, 204, 304, empty)
+		// The head, and the body when it was short enough to be kept
+		// back whole, go out now.
+		if cerr := rw.end(); cerr != nil {
+			res.HeadSent = true
+			return res, &ajp.Error{Stage: ajp.StageResponse, Kind: ajp.KindClientWrite, Err: cerr}
+		}
+		if res.Trailing {
+			rw.repaired(fixTrailing)
+		}
 		m.noteReply(res, areq.Attributes)
 		return res, nil
 	}

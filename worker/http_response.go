@@ -20,7 +20,7 @@ var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // only when the whole body was read, so the connection may be kept.
 func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt, resp *memberResponse, hb *httpBody) *Error {
 	m := t.m
-	rw := getResponder(w, req, at, m.failOnStatus(req))
+	rw := getResponder(w, req, at, m)
 	defer putResponder(rw)
 	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
@@ -53,9 +53,22 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		rw.abandon()
 		return e
 	}
-	rw.commit() // a response without a body (HEAD, 204, 304, empty)
+	// The head, and the body when it was short enough to be kept back
+	// whole, go out now.
+	if err := rw.end(); err != nil {
+		return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
+	}
 	if !rw.discard {
 		copyTrailers(w.Header(), resp.trailer)
+	}
+	switch {
+	case resp.framed:
+		rw.repaired(fixAnnounce, "status", resp.status)
+	case !resp.close && resp.br != nil && resp.br.Buffered() > 0:
+		// More than the response came (a body longer than its length,
+		// an unasked response): it would be read as the next response.
+		rw.repaired(fixTrailing, "bytes", resp.br.Buffered())
+		resp.close = true
 	}
 	return nil
 }
@@ -100,6 +113,21 @@ func streams(resp *memberResponse) bool {
 	return mt == eventStream
 }
 
+// announcesBody reports a 204 or 304 head that frames a body all the
+// same: chunked, or a 204 with a length other than 0. (A 304's
+// Content-Length is the representation's and says nothing about this
+// response.)
+func announcesBody(status int, h http.Header) bool {
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		return false
+	}
+	if _, chunked := h["Transfer-Encoding"]; chunked {
+		return true
+	}
+	cl := h["Content-Length"]
+	return status == http.StatusNoContent && len(cl) > 0 && strings.TrimSpace(cl[0]) != "0"
+}
+
 // copyBody copies the response body; the connection bounds each read by
 // reply_timeout.
 func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backendErr error) {
@@ -142,6 +170,13 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 		r.writeServerError(status, src["Www-Authenticate"])
 		return nil
 	}
+	for k, vs := range src {
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				r.repaired(fixNUL, "header", k)
+			}
+		}
+	}
 	h := r.w.Header()
 	copyEndToEnd(h, src) // resp is not used again
 	fix(h)
@@ -159,6 +194,9 @@ func copyEndToEnd(dst, src http.Header) {
 	conn := src["Connection"]
 	for name, values := range src {
 		if !isHopByHop(name) && !listedIn(conn, name) {
+			for i, v := range values {
+				values[i] = fieldValue(v)
+			}
 			dst[name] = values
 		}
 	}
@@ -182,6 +220,9 @@ func copyTrailers(h http.Header, trailer http.Header) {
 				key = name
 				break
 			}
+		}
+		for i, v := range values {
+			values[i] = fieldValue(v)
 		}
 		h[key] = values
 	}

@@ -104,6 +104,9 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
+	framed  bool        // a 204 or 304 that frames a body all the same
+	// br is what the head and the body are read from.
+	br *bufio.Reader
 }
 
 // errMemberHead is a response head the member got wrong.
@@ -140,7 +143,7 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, header: h}
+		resp := &memberResponse{status: status, header: h, br: br}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
@@ -263,6 +266,11 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 	if method == http.MethodHead || resp.status == http.StatusNoContent ||
 		resp.status == http.StatusNotModified || resp.status < 200 {
 		resp.length = 0
+		// A body it sends all the same would be read as the next
+		// response: the connection is not used again.
+		resp.framed = announcesBody(resp.status, h)
+		resp.close = resp.close || resp.framed
+		delete(h, "Transfer-Encoding")
 		return nil
 	}
 	if te := h["Transfer-Encoding"]; len(te) > 0 {

@@ -39,7 +39,12 @@ func TestReadResponseFraming(t *testing.T) {
 		{"no reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "GET", 200, "ok", false, "", ""},
 		{"bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "GET", 200, "ok", false, "", ""},
 		{"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", 200, "", false, "Content-Length=5", ""},
-		{"204", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", "GET", 204, "", false, "", ""},
+		{"204", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", "GET", 204, "", false, "", ""},
+		// A 204 that announces a body may send one: the connection is not
+		// used again (the bytes would be read as the next response).
+		{"204 with a length", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", "GET", 204, "", true, "", ""},
+		{"304 chunked", "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", "GET", 304, "", true, "", ""},
+		{"304 with a length", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", "GET", 304, "", false, "", ""},
 		{"304", "HTTP/1.1 304 Not Modified\r\n\r\n", "GET", 304, "", false, "", ""},
 		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n" +
 			"5\r\nhello\r\n1\r\n!\r\n0\r\nX-Sum: 42\r\n\r\n", "GET", 200, "hello!", false, "", "X-Sum=42"},

@@ -1,9 +1,11 @@
 package worker
 
 import (
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,11 +19,13 @@ import (
 // is refused before a single byte reaches the client, so the lb can still
 // fail over.
 //
-// The head is committed (http.ResponseWriter.WriteHeader) only with the
-// first body byte, a flush, or the end of the exchange, like httpd, which
-// buffers the headers mod_jk hands it: a backend that fails right after
-// SEND_HEADERS (headers twice, a close before the body) still gets a clean
-// error response instead of an aborted one.
+// The head is committed (http.ResponseWriter.WriteHeader) only when the
+// body outgrows holdBody, on a flush, or at the end of the exchange, like
+// httpd, which buffers the headers mod_jk hands it and the first bytes
+// of the body (ap_rwrite keeps up to 8000 bytes before the filter chain
+// sees any): when the backend fails before that (headers twice, a close
+// before or in the body), the client still gets a clean error response
+// from mod_jk instead of an aborted one, and so it does here.
 type responder struct {
 	w         http.ResponseWriter
 	fail      []int
@@ -32,17 +36,31 @@ type responder struct {
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
 	discard         bool
-	status          int  // the head's status, once WriteHead accepted it
-	committed       bool // WriteHeader was called: the client may see bytes
-	head            bool // a HEAD request
+	status          int    // the head's status, once WriteHead accepted it
+	committed       bool   // WriteHeader was called: the client may see bytes
+	head            bool   // a HEAD request
+	held            []byte // body bytes kept back until the commit
+	// left is what the member's Content-Length still allows once the
+	// head is out; -1 when it sent none.
+	left int64
+	log  *slog.Logger // the member's
+	uri  string
+	// fixed are the repairs already logged for this response.
+	fixed repairs
 }
+
+// holdBody is how much body the responder keeps back before it commits
+// the head: httpd's ap_rwrite buffer (APR_BUCKET_BUFF_SIZE), below which
+// nothing of a mod_jk response has left httpd yet.
+const holdBody = 8000
 
 var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
-func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
+func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
-		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
+	*r = responder{held: r.held[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
+		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt,
+		log: m.log, uri: req.HTTP.RequestURI}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -50,7 +68,7 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) 
 }
 
 func putResponder(r *responder) {
-	*r = responder{}
+	*r = responder{held: r.held[:0]}
 	responderPool.Put(r)
 }
 
@@ -80,7 +98,9 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 		if isHopByHop(key) {
 			continue
 		}
-		shared[i] = headers[i].Value
+		if shared[i] = fieldValue(headers[i].Value); shared[i] != headers[i].Value {
+			r.repaired(fixNUL, "header", key)
+		}
 		if prior, ok := h[key]; ok {
 			h[key] = append(prior, shared[i])
 		} else {
@@ -147,25 +167,12 @@ func (r *responder) finishHead(status int) {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)
 	}
 	r.status = status
-}
-
-// commit writes the pending head to the client.
-func (r *responder) commit() {
-	if r.committed || r.status == 0 {
-		return
+	r.left = -1
+	if cl := h["Content-Length"]; len(cl) == 1 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			r.left = n
+		}
 	}
-	r.committed = true
-	r.w.WriteHeader(r.status)
-}
-
-// abandon undoes an uncommitted head after a failed exchange, so that the
-// next member, or the error page, starts from empty headers.
-func (r *responder) abandon() {
-	if r.committed {
-		return
-	}
-	clear(r.w.Header())
-	r.status = 0
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd
@@ -179,26 +186,31 @@ func (r *responder) writeServerError(status int, auth []string) {
 	WriteErrorPage(r.w, status)
 }
 
-// Write implements ajp.ResponseWriter.
-func (r *responder) Write(p []byte) (int, error) {
-	if r.discard {
-		return len(p), nil
-	}
-	r.commit()
-	return r.w.Write(p)
-}
-
 // Flush implements ajp.ResponseWriter.
 func (r *responder) Flush() error {
 	if r.discard {
 		return nil
 	}
-	r.commit()
+	if err := r.commit(); err != nil {
+		return err
+	}
 	if f, ok := r.w.(http.Flusher); ok {
 		f.Flush()
 		return nil
 	}
 	return http.NewResponseController(r.w).Flush()
+}
+
+// fieldValue returns a member's header value with every NUL turned into a
+// blank, as net/http turns CR and LF into blanks when it writes the head:
+// a control byte that ends or splits a field in a C parser must not reach
+// the client. (mod_jk's strings end at the first NUL, so httpd sends what
+// comes before it; a blank keeps the rest, a cookie's Secure say.)
+func fieldValue(v string) string {
+	if strings.IndexByte(v, 0) < 0 {
+		return v
+	}
+	return strings.ReplaceAll(v, "\x00", " ")
 }
 
 // isHopByHop reports the connection-level headers a proxy must not pass on

@@ -153,7 +153,9 @@ func newHTTPFailMember(t *testing.T, s *sendScenario) string {
 		case failCloseAfterHead:
 			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
 		case failResetMidBody:
-			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart")
+			// More than the 8000 body bytes jkbalancer keeps back, so
+			// the client does see part of the answer before the cut.
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n"+strings.Repeat("x", 9000))
 		case failReplyTimeout:
 			io.Copy(io.Discard, w.(net.Conn)) // until jkbalancer gives up and closes
 		}

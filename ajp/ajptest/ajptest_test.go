@@ -244,3 +244,29 @@ func TestHangResume(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScriptedMisbehaviour: RawReply sends the scripted packets as they
+// are; keep leaves the connection usable, Sequence goes on with the next
+// handler, and Routes picks by URI.
+func TestScriptedMisbehaviour(t *testing.T) {
+	good := func(w *ResponseWriter, r *Request) { w.SendHeaders(204); w.End(true) }
+	s := NewServer(Routes(map[string]Handler{
+		"/raw": Sequence(RawReply(true, HeadersPacket(200, ajp.Header{Name: "Content-Length", Value: "2"}),
+			BodyPacket([]byte("ok")), EndPacket(1)), RawReply(false, Packet(0x0b))),
+	}, good))
+	defer s.Close()
+	c := dial(t, s)
+	var w recorder
+	if _, err := c.Exchange(request("GET", "/raw"), nil, &w, opts); err != nil || w.status != 200 || w.body.String() != "ok" {
+		t.Fatalf("scripted response: %v %d %q", err, w.status, w.body.String())
+	}
+	if _, err := c.Exchange(request("GET", "/other"), nil, &recorder{}, opts); err != nil {
+		t.Fatalf("the kept connection: %v", err)
+	}
+	if _, err := c.Exchange(request("GET", "/raw"), nil, &recorder{}, opts); err == nil {
+		t.Fatal("the second /raw (an unknown message type) was accepted")
+	}
+	if s.Requests() != 3 || s.Connections() != 1 {
+		t.Fatalf("%d requests on %d connections", s.Requests(), s.Connections())
+	}
+}

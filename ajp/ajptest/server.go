@@ -2,7 +2,10 @@
 // like net/http/httptest for HTTP. It decodes forward requests with
 // ajp.DecodeForward, follows Tomcat's body flow (spec/ajp13.md 5.1), and
 // can misbehave on purpose: hang, ignore or refuse CPings, die mid-response,
-// send garbage. The jkbalancer demo uses it as a stand-in Tomcat.
+// send garbage, or send exactly the packets a test scripts (script.go:
+// Packet, HeadersPacket, BodyPacket, EndPacket, RawReply), chosen per
+// request (Routes, Sequence). The jkbalancer demo uses it as a stand-in
+// Tomcat.
 package ajptest
 
 import (

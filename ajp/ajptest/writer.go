@@ -2,7 +2,6 @@ package ajptest
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
@@ -38,23 +37,11 @@ func (w *ResponseWriter) SendHeaders(status int, headers ...ajp.Header) error {
 	if w.head {
 		return errors.New("ajptest: headers already sent (use Raw to send a second SEND_HEADERS)")
 	}
-	p := []byte{'A', 'B', 0, 0, 4, byte(status >> 8), byte(status)}
-	p = appendString(p, strconv.Itoa(status))
-	p = append(p, byte(len(headers)>>8), byte(len(headers)))
-	for _, h := range headers {
-		if code := ajp.ResponseHeaderCode(h.Name); code != 0 {
-			p = append(p, byte(code>>8), byte(code))
-		} else {
-			p = appendString(p, h.Name)
-		}
-		p = appendString(p, h.Value)
-	}
+	p := HeadersPacket(status, headers...)
 	if len(p)-4 > w.c.s.psize-4 {
 		w.CloseConn()
 		return ErrHeadersTooLarge
 	}
-	n := len(p) - 4
-	p[2], p[3] = byte(n>>8), byte(n)
 	w.head = true
 	w.status = status
 	_, err := w.c.bw.Write(p)
