@@ -35,6 +35,8 @@ type response struct {
 	chunked    bool
 	closeAfter bool
 	err        error
+	reason     string   // the status line's reason phrase; "" for the standard one
+	names      []string // pairs of canonical key and the spelling to write it with
 }
 
 func (c *conn) newResponse(r *http.Request) *response {
@@ -45,7 +47,7 @@ func (c *conn) newResponse(r *http.Request) *response {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1}
+	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1, names: w.names[:0]}
 	return w
 }
 
@@ -60,6 +62,40 @@ func (w *response) release() {
 }
 
 func (w *response) Header() http.Header { return w.h }
+
+// SetReason sets the reason phrase of the final status line, as httpd
+// writes the r->status_line mod_jk copies from the member's SEND_HEADERS.
+// A reason with a control byte (tab aside) is ignored, as httpd does: it
+// could end the status line early. Call it before WriteHeader.
+func (w *response) SetReason(reason string) {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return
+		}
+	}
+	w.reason = reason
+}
+
+// SetFieldName makes the field of canonical key go out spelled name, as
+// httpd keeps the spelling a member gave a header (apr tables keep the
+// key as added). The header map stays keyed canonically, so lookups by
+// the canonical key keep working; name must be key in another case.
+func (w *response) SetFieldName(key, name string) {
+	if name == key || !strings.EqualFold(name, key) || w.spelled(key) != key {
+		return // the first spelling of a repeated field is kept
+	}
+	w.names = append(w.names, key, name)
+}
+
+// spelled returns how the field of canonical key is written.
+func (w *response) spelled(key string) string {
+	for i := 0; i+1 < len(w.names); i += 2 {
+		if w.names[i] == key {
+			return w.names[i+1]
+		}
+	}
+	return key
+}
 
 // WriteHeader records the status; the head goes out with the first body
 // bytes that do not fit heldMax, on Flush, or when the handler is done.
@@ -178,8 +214,12 @@ func (w *response) appendFields(final bool) {
 		if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
 			continue
 		}
+		name := k
+		if len(w.names) > 0 {
+			name = w.spelled(k)
+		}
 		for _, v := range vs {
-			w.appendField(k, v)
+			w.appendField(name, v)
 		}
 	}
 }
@@ -246,15 +286,16 @@ func (w *response) appendField(k, v string) {
 	w.out = append(w.out, "\r\n"...)
 }
 
+// appendStatusLine writes "HTTP/1.1" whatever the client's version, as
+// httpd does (RFC 9110 6.2: the highest version the server supports); the
+// HTTP/1.0 connection rules still apply (commit).
 func (w *response) appendStatusLine(code int) {
-	if w.req.ProtoMinor == 0 {
-		w.out = append(w.out, "HTTP/1.0 "...)
-	} else {
-		w.out = append(w.out, "HTTP/1.1 "...)
-	}
+	w.out = append(w.out, "HTTP/1.1 "...)
 	w.out = strconv.AppendInt(w.out, int64(code), 10)
 	w.out = append(w.out, ' ')
-	if text := http.StatusText(code); text != "" {
+	if w.reason != "" && code == w.status {
+		w.out = append(w.out, w.reason...)
+	} else if text := http.StatusText(code); text != "" {
 		w.out = append(w.out, text...)
 	} else {
 		w.out = append(w.out, "status code "...)
