@@ -23,6 +23,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	rw := getResponder(w, req, at, m.failOnStatus(req))
 	defer putResponder(rw)
 	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
+	rw.reason = resp.reason
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
 		streamed, _ := hb.result()
 		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.status, Err: err}

@@ -98,6 +98,7 @@ func lacksBody(method string) bool {
 // per RFC 9112 6.3.
 type memberResponse struct {
 	status  int
+	reason  string // the status line's reason phrase, passed on like mod_proxy_http's
 	header  http.Header
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
@@ -133,6 +134,7 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 		if err != nil {
 			return nil, err
 		}
+		reason := statusReason(line, status)
 		h, err := readFields(br, &budget)
 		if err != nil {
 			return nil, err
@@ -140,7 +142,7 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, header: h}
+		resp := &memberResponse{status: status, reason: reason, header: h}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
@@ -255,6 +257,19 @@ func parseStatusLine(b []byte) (status int, http10 bool, err error) {
 		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
 	}
 	return status, string(proto) == "HTTP/1.0", nil
+}
+
+// statusReason returns the reason phrase of a status line that
+// parseStatusLine accepted; the standard phrase costs no allocation.
+func statusReason(line []byte, status int) string {
+	if len(line) <= len("HTTP/1.1 200 ") {
+		return ""
+	}
+	b := line[len("HTTP/1.1 200 "):]
+	if text := http.StatusText(status); string(b) == text {
+		return text
+	}
+	return string(b)
 }
 
 // frame decides how the body is delimited (RFC 9112 6.3).

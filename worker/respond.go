@@ -35,6 +35,34 @@ type responder struct {
 	status          int  // the head's status, once WriteHead accepted it
 	committed       bool // WriteHeader was called: the client may see bytes
 	head            bool // a HEAD request
+	// hw is the front end's way to keep the member's reason phrase and
+	// header spelling (server/h1), nil on a front end without one.
+	hw     headWriter
+	reason string // the member's reason phrase, "" for none
+}
+
+// headWriter is what the plain-HTTP front end offers to write the head
+// the way httpd writes mod_jk's: the reason phrase the member gave
+// (r->status_line) and header names spelled as the member spelled them.
+type headWriter interface {
+	SetReason(reason string)
+	SetFieldName(key, name string)
+}
+
+// findHeadWriter looks for a headWriter under the wrappers (access log,
+// reverse rewriting) that offer Unwrap, as http.ResponseController does.
+func findHeadWriter(w http.ResponseWriter) headWriter {
+	for range 8 {
+		if hw, ok := w.(headWriter); ok {
+			return hw
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+	return nil
 }
 
 var responderPool = sync.Pool{New: func() any { return new(responder) }}
@@ -42,7 +70,7 @@ var responderPool = sync.Pool{New: func() any { return new(responder) }}
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, fail []int) *responder {
 	r := responderPool.Get().(*responder)
 	*r = responder{w: w, fail: fail, setCookie: at.SetCookie, useServerErrors: req.Ext().UseServerErrors,
-		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt}
+		head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt, hw: findHeadWriter(w)}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -53,6 +81,9 @@ func putResponder(r *responder) {
 	*r = responder{}
 	responderPool.Put(r)
 }
+
+// SetReason implements ajp.ReasonWriter: the status_msg of SEND_HEADERS.
+func (r *responder) SetReason(reason string) { r.reason = reason }
 
 // WriteHead implements ajp.ResponseWriter. headers is only valid during the
 // call.
@@ -81,6 +112,9 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 			continue
 		}
 		shared[i] = headers[i].Value
+		if r.hw != nil && headers[i].Name != key {
+			r.hw.SetFieldName(key, headers[i].Name)
+		}
 		if prior, ok := h[key]; ok {
 			h[key] = append(prior, shared[i])
 		} else {
@@ -155,7 +189,20 @@ func (r *responder) commit() {
 		return
 	}
 	r.committed = true
+	if r.hw != nil {
+		r.hw.SetReason(reasonPhrase(r.status, r.reason))
+	}
 	r.w.WriteHeader(r.status)
+}
+
+// reasonPhrase is the reason mod_jk puts in the status line: the
+// member's, else the standard one, else "Unknown Reason" for a status
+// httpd has no phrase for (ws_start_response).
+func reasonPhrase(status int, reason string) string {
+	if reason == "" && http.StatusText(status) == "" {
+		return "Unknown Reason"
+	}
+	return reason
 }
 
 // abandon undoes an uncommitted head after a failed exchange, so that the
@@ -175,6 +222,9 @@ func (r *responder) writeServerError(status int, auth []string) {
 	r.discard, r.committed = true, true
 	if status == http.StatusUnauthorized && len(auth) > 0 {
 		r.w.Header()["Www-Authenticate"] = auth
+		if r.hw != nil {
+			r.hw.SetFieldName("Www-Authenticate", "WWW-Authenticate") // mod_jk's apr_table_set
+		}
 	}
 	WriteErrorPage(r.w, status)
 }

@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+)
+
+// headRecorder is a ResponseRecorder with the front end's headWriter
+// methods, behind a wrapper that only offers Unwrap (like the access log
+// writer).
+type headRecorder struct {
+	*httptest.ResponseRecorder
+	reasons []string
+	names   map[string]string
+}
+
+func (h *headRecorder) SetReason(reason string) { h.reasons = append(h.reasons, reason) }
+func (h *headRecorder) SetFieldName(key, name string) {
+	if _, ok := h.names[key]; !ok {
+		h.names[key] = name
+	}
+}
+
+type unwrapOnly struct{ http.ResponseWriter }
+
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+func newHeadRecorder() *headRecorder {
+	return &headRecorder{ResponseRecorder: httptest.NewRecorder(), names: map[string]string{}}
+}
+
+// rawHead is SEND_HEADERS with status_msg msg, as a non-Tomcat container
+// (or an old Tomcat with a custom message) sends it.
+func rawHead(status int, msg string, hs ...ajp.Header) []byte {
+	str := func(p []byte, s string) []byte {
+		p = append(p, byte(len(s)>>8), byte(len(s)))
+		return append(append(p, s...), 0)
+	}
+	p := str([]byte{'A', 'B', 0, 0, 4, byte(status >> 8), byte(status)}, msg)
+	p = append(p, byte(len(hs)>>8), byte(len(hs)))
+	for _, h := range hs {
+		if code := ajp.ResponseHeaderCode(h.Name); code != 0 {
+			p = append(p, byte(code>>8), byte(code))
+		} else {
+			p = str(p, h.Name)
+		}
+		p = str(p, h.Value)
+	}
+	p[2], p[3] = byte((len(p)-4)>>8), byte(len(p)-4)
+	return p
+}
+
+// TestAJPReasonAndSpellingReachTheFrontEnd: mod_jk hands httpd the
+// member's status_msg as the reason phrase ("Unknown Reason" when empty
+// for a status httpd has no phrase for), and httpd writes header names as
+// the member spelled them.
+func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		switch r.URI {
+		case "/fine":
+			w.Raw(rawHead(200, "Fine", ajp.Header{Name: "WWW-Authenticate", Value: "Basic"},
+				ajp.Header{Name: "x-lower", Value: "1"}, ajp.Header{Name: "X-Upper", Value: "2"},
+				ajp.Header{Name: "content-length", Value: "0"}))
+		case "/299":
+			w.Raw(rawHead(299, "", ajp.Header{Name: "Content-Length", Value: "0"}))
+		default:
+			w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "0"}) // Tomcat: msg "200"
+		}
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/299", "Unknown Reason"}, {"/tomcat", "200"}} {
+		rec := newHeadRecorder()
+		if _, err := m.Forward(unwrapOnly{rec}, newReq("GET", c.path, ""), &Attempt{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.reasons) != 1 || rec.reasons[0] != c.reason {
+			t.Errorf("%s: reasons %q, want [%q]", c.path, rec.reasons, c.reason)
+		}
+		if c.path != "/fine" {
+			continue
+		}
+		want := map[string]string{"Www-Authenticate": "WWW-Authenticate", "X-Lower": "x-lower",
+			"Content-Length": "content-length"}
+		for k, v := range want {
+			if rec.names[k] != v || rec.Header().Get(k) == "" && k != "Content-Length" {
+				t.Errorf("%s: spelled %q, want %q (names %q, header %v)", k, rec.names[k], v, rec.names, rec.Header())
+			}
+		}
+		if _, ok := rec.names["X-Upper"]; ok {
+			t.Errorf("a canonical name was respelled: %q", rec.names)
+		}
+	}
+}
+
+// TestHTTPMemberReasonReachesTheFrontEnd: mod_proxy_http passes the
+// member's reason phrase on too.
+func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					line := map[string]string{"/fine": "HTTP/1.1 200 Fine", "/std": "HTTP/1.1 404 Not Found",
+						"/none": "HTTP/1.1 200"}[req.URL.Path]
+					c.Write([]byte(line + "\r\nContent-Length: 0\r\n\r\n"))
+				}
+			}()
+		}
+	}()
+	m := newHTTPMember(t, httpSpec(t, ln.Addr().String()))
+	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/std", "Not Found"}, {"/none", ""}} {
+		rec := newHeadRecorder()
+		if _, err := m.Forward(unwrapOnly{rec}, toRequest(t, httptest.NewRequest("GET", c.path, nil), 0), &Attempt{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.reasons) != 1 || rec.reasons[0] != c.reason {
+			t.Errorf("%s: reasons %q, want [%q]", c.path, rec.reasons, c.reason)
+		}
+	}
+	if !strings.HasPrefix(statusReason([]byte("HTTP/1.1 404 Not Found"), 404), "Not") {
+		t.Error("statusReason")
+	}
+}
