@@ -155,13 +155,11 @@ func listedIn(connection []string, name string) bool {
 }
 
 // serverNamePort follows httpd's ap_get_server_name/ap_get_server_port with
-// UseCanonicalName Off: the Host header's name and port; without a port,
+// UseCanonicalName Off: the Host header's name (normalised as httpd's
+// fix_hostname does, hostName) and port; without a port,
 // the configured ServerName's port, else the scheme's default port.
 func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort string) (string, int) {
-	host, port := r.Host, ""
-	if h, p, ok := splitHostPort(r.Host); ok {
-		host, port = h, p
-	}
+	host, port, _ := hostName(r.Host) // route refused a Host httpd refuses
 	if host == "" {
 		host, port = srv.ServerName, ""
 		if h, p, ok := splitHostPort(srv.ServerName); ok {
