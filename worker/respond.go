@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,21 +109,76 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 	shared := make([]string, len(headers))
 	for i := range headers {
 		key := textproto.CanonicalMIMEHeaderKey(headers[i].Name)
-		if isHopByHop(key) {
-			continue
+		if isHopByHop(key) || key == "Date" {
+			continue // httpd writes its own Date on a mod_jk response
 		}
 		shared[i] = headers[i].Value
-		if r.hw != nil && headers[i].Name != key {
-			r.hw.SetFieldName(key, headers[i].Name)
-		}
-		if prior, ok := h[key]; ok {
-			h[key] = append(prior, shared[i])
-		} else {
+		prior, ok := h[key]
+		switch {
+		case !ok:
 			h[key] = shared[i : i+1 : i+1]
+			r.spell(key, headers[i].Name)
+		case ajpSingleton(key):
+			if key != "Last-Modified" || later(shared[i], prior[0]) {
+				h[key] = shared[i : i+1 : i+1]
+			}
+		default:
+			h[key] = append(prior, shared[i])
 		}
+	}
+	if ct := h["Content-Type"]; len(ct) == 1 {
+		ct[0] = lowerMediaType(ct[0])
 	}
 	r.finishHead(status)
 	return nil
+}
+
+// spell hands the front end the member's spelling of a header name
+// (apr tables keep it), except for the fields httpd writes itself from
+// what mod_jk set: Content-Type, Content-Length, Last-Modified.
+func (r *responder) spell(key, name string) {
+	switch {
+	case r.hw == nil || name == key:
+	case key == "Content-Type" || key == "Content-Length" || key == "Last-Modified":
+	default:
+		r.hw.SetFieldName(key, name)
+	}
+}
+
+// ajpSingleton reports whether a repeated AJP response header replaces
+// the earlier value: mod_jk's ws_start_response sets (not adds)
+// Content-Type, Location and Content-Length, so the last one wins, and
+// Last-Modified only moves forward (ap_update_mtime).
+func ajpSingleton(key string) bool {
+	switch key {
+	case "Content-Type", "Location", "Content-Length", "Last-Modified":
+		return true
+	}
+	return false
+}
+
+// later reports whether HTTP date a is after b, or b does not parse.
+func later(a, b string) bool {
+	ta, aerr := http.ParseTime(a)
+	tb, berr := http.ParseTime(b)
+	return aerr == nil && (berr != nil || ta.After(tb))
+}
+
+// lowerMediaType lowercases a Content-Type up to its parameters, as
+// httpd's ap_content_type_tolower does for mod_jk ("Text/HTML;
+// charset=UTF-8" becomes "text/html; charset=UTF-8"). It allocates only
+// when there is a capital to lower.
+func lowerMediaType(v string) string {
+	end := strings.IndexByte(v, ';')
+	if end < 0 {
+		end = len(v)
+	}
+	for i := 0; i < end; i++ {
+		if 'A' <= v[i] && v[i] <= 'Z' {
+			return strings.ToLower(v[:end]) + v[end:]
+		}
+	}
+	return v
 }
 
 // stamp records when the member's response head arrived, once per
@@ -199,6 +255,12 @@ func (r *responder) commit() {
 // member's, else the standard one, else "Unknown Reason" for a status
 // httpd has no phrase for (ws_start_response).
 func reasonPhrase(status int, reason string) string {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			reason = "" // httpd refuses it and uses its own phrase
+			break
+		}
+	}
 	if reason == "" && http.StatusText(status) == "" {
 		return "Unknown Reason"
 	}

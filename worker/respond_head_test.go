@@ -71,6 +71,10 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 				ajp.Header{Name: "content-length", Value: "0"}))
 		case "/299":
 			w.Raw(rawHead(299, "", ajp.Header{Name: "Content-Length", Value: "0"}))
+		case "/299ctl":
+			w.Raw(rawHead(299, "a\x01b", ajp.Header{Name: "Content-Length", Value: "0"}))
+		case "/ctl":
+			w.Raw(rawHead(200, "a\rb", ajp.Header{Name: "Content-Length", Value: "0"}))
 		default:
 			w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "0"}) // Tomcat: msg "200"
 		}
@@ -78,7 +82,8 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 	})
 	defer be.Close()
 	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
-	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/299", "Unknown Reason"}, {"/tomcat", "200"}} {
+	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/299", "Unknown Reason"}, {"/tomcat", "200"},
+		{"/299ctl", "Unknown Reason"}, {"/ctl", ""}} {
 		rec := newHeadRecorder()
 		if _, err := m.Forward(unwrapOnly{rec}, newReq("GET", c.path, ""), &Attempt{}); err != nil {
 			t.Fatal(err)
@@ -89,15 +94,15 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 		if c.path != "/fine" {
 			continue
 		}
-		want := map[string]string{"Www-Authenticate": "WWW-Authenticate", "X-Lower": "x-lower",
-			"Content-Length": "content-length"}
+		want := map[string]string{"Www-Authenticate": "WWW-Authenticate", "X-Lower": "x-lower"}
 		for k, v := range want {
-			if rec.names[k] != v || rec.Header().Get(k) == "" && k != "Content-Length" {
+			if rec.names[k] != v || rec.Header().Get(k) == "" {
 				t.Errorf("%s: spelled %q, want %q (names %q, header %v)", k, rec.names[k], v, rec.names, rec.Header())
 			}
 		}
-		if _, ok := rec.names["X-Upper"]; ok {
-			t.Errorf("a canonical name was respelled: %q", rec.names)
+		// httpd writes Content-Length itself, so in its own spelling.
+		if _, ok := rec.names["X-Upper"]; ok || rec.names["Content-Length"] != "" {
+			t.Errorf("a name httpd does not keep was respelled: %q", rec.names)
 		}
 	}
 }
@@ -144,5 +149,44 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 	}
 	if !strings.HasPrefix(statusReason([]byte("HTTP/1.1 404 Not Found"), 404), "Not") {
 		t.Error("statusReason")
+	}
+}
+
+// TestAJPSingletonHeadersLikeModJK: mod_jk sets Content-Type, Location
+// and Content-Length (the last one wins; the media type lowercased by
+// ap_content_type_tolower), Last-Modified keeps the latest date, and
+// httpd writes its own Date; other repeated headers all pass.
+func TestAJPSingletonHeadersLikeModJK(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200, ajp.Header{Name: "Content-Type", Value: "text/a"},
+			ajp.Header{Name: "content-type", Value: "Text/B; Charset=UTF-8"},
+			ajp.Header{Name: "Location", Value: "/l1"}, ajp.Header{Name: "Location", Value: "/l2"},
+			ajp.Header{Name: "Last-Modified", Value: "Tue, 02 Jan 2024 00:00:00 GMT"},
+			ajp.Header{Name: "Last-Modified", Value: "Mon, 01 Jan 2024 00:00:00 GMT"},
+			ajp.Header{Name: "Last-Modified", Value: "garbage"},
+			ajp.Header{Name: "Date", Value: "Mon, 01 Jan 2024 00:00:00 GMT"},
+			ajp.Header{Name: "ETag", Value: `"1"`}, ajp.Header{Name: "ETag", Value: `"2"`},
+			ajp.Header{Name: "Content-Length", Value: "9"}, ajp.Header{Name: "Content-Length", Value: "2"})
+		w.Write([]byte("ok"))
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	rec := newHeadRecorder()
+	if _, err := m.Forward(unwrapOnly{rec}, newReq("GET", "/", ""), &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	h := rec.Header()
+	for k, want := range map[string]string{"Content-Type": "text/b; Charset=UTF-8", "Location": "/l2",
+		"Last-Modified": "Tue, 02 Jan 2024 00:00:00 GMT", "Etag": `"1" | "2"`, "Content-Length": "2", "Date": ""} {
+		if got := strings.Join(h[k], " | "); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if rec.names["Content-Type"] != "" {
+		t.Errorf("Content-Type respelled %q: httpd writes it itself", rec.names["Content-Type"])
+	}
+	if n := testing.AllocsPerRun(100, func() { lowerMediaType("text/html; charset=UTF-8") }); n != 0 {
+		t.Errorf("a lowercase media type allocates %v times", n)
 	}
 }
