@@ -10,6 +10,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server/h1"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -69,7 +70,10 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 	a.LocalAddr, rq.LocalPort = localIP, localPort
 	a.ServerName, a.ServerPort = serverNamePort(r, srv, localIP, localPort)
 
-	rq.headers = appendHeaders(rq.headers[:0], r)
+	if f := h1.RequestFields(r); f != nil {
+		rq.Fields = f // nil stays a nil interface
+	}
+	rq.headers = appendHeaders(rq.headers[:0], rq)
 	a.Headers = rq.headers
 	if rq.TLS = requestTLS(r, &srv.Options); rq.TLS != nil {
 		fillTLS(a, rq.TLS, &srv.Options)
@@ -108,24 +112,24 @@ func (rq *request) readBody(r *http.Request, keepMax int) error {
 	return nil
 }
 
-// appendHeaders copies the client's headers, one entry per value, minus
-// hop-by-hop headers and Expect (100-continue is answered here, spec/ajp13.md
-// 5.1 rule 10). Content-Length is re-added from the parsed length: mod_jk
-// sends "content-length: 0" for a request without a body, because AJP reads
-// a missing length as "unknown".
-func appendHeaders(dst []ajp.Header, r *http.Request) []ajp.Header {
+// appendHeaders copies the client's headers minus hop-by-hop headers and
+// Expect (100-continue is answered here, spec/ajp13.md 5.1 rule 10), the
+// way mod_jk sends httpd's headers_in: one entry per name, repeated
+// values joined with ", ", in the client's order and spelling
+// (worker.Request.EachField). Content-Length is re-added from the parsed
+// length: mod_jk sends "content-length: 0" for a request without a body,
+// because AJP reads a missing length as "unknown".
+func appendHeaders(dst []ajp.Header, rq *request) []ajp.Header {
+	r := rq.HTTP
 	connTokens := r.Header["Connection"]
 	if r.Host != "" {
 		dst = append(dst, ajp.Header{Name: "Host", Value: r.Host})
 	}
-	for name, values := range r.Header {
-		if skipRequestHeader(name) || listedIn(connTokens, name) {
-			continue
+	rq.EachField(func(key, name string, values []string) {
+		if !skipRequestHeader(key) && !listedIn(connTokens, key) {
+			dst = append(dst, ajp.Header{Name: name, Value: worker.JoinValues(values)})
 		}
-		for _, v := range values {
-			dst = append(dst, ajp.Header{Name: name, Value: v})
-		}
-	}
+	})
 	if r.ContentLength >= 0 {
 		dst = append(dst, ajp.Header{Name: "Content-Length", Value: strconv.FormatInt(r.ContentLength, 10)})
 	}

@@ -37,6 +37,7 @@ type conn struct {
 	tmpl     *http.Request // carries the connection's context
 	req      http.Request
 	vals     []string // backing store of the request's header values
+	fields   Fields   // the client's spelling and order of the field names
 	chunked  []string // r.TransferEncoding of a chunked request
 	resp     response
 	body     body
@@ -63,7 +64,7 @@ func (c *conn) serve() {
 	if c.srv.ConnContext != nil {
 		base = c.srv.ConnContext(base, c.nc)
 	}
-	ctx, cancel := context.WithCancel(base)
+	ctx, cancel := context.WithCancel(context.WithValue(base, fieldsKey{}, &c.fields))
 	c.tmpl = (&http.Request{}).WithContext(ctx)
 	defer func() {
 		cancel()

@@ -106,3 +106,34 @@ func TestResponseFieldSpelling(t *testing.T) {
 		t.Errorf("spelling leaked into the next response:\n%s", out)
 	}
 }
+
+// TestRequestFieldsKeepSpellingAndOrder: the client's spelling of each
+// field name's first occurrence and the order of arrival are kept for
+// the request (httpd's headers_in keeps both), and reset for the next.
+func TestRequestFieldsKeepSpellingAndOrder(t *testing.T) {
+	seen := make(chan string, 2)
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := RequestFields(r)
+		var b strings.Builder
+		for i := range f.Len() {
+			key, name := f.At(i)
+			b.WriteString(key + "=" + name + " ")
+		}
+		seen <- b.String()
+	}))
+	exchange(t, addr, "GET / HTTP/1.1\r\nhost: x\r\nx-b: 1\r\nAccept: a\r\nX-B: 2\r\nWWW-thing: 3\r\n\r\n"+
+		"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"Host=host X-B=x-b Accept=Accept Www-Thing=WWW-thing ", "Host=Host Connection=Connection "} {
+		if got := <-seen; got != want {
+			t.Errorf("fields %q, want %q", got, want)
+		}
+	}
+	if RequestFields(httptestRequest()) != nil {
+		t.Error("a request from elsewhere has fields")
+	}
+}
+
+func httptestRequest() *http.Request {
+	r, _ := http.NewRequest("GET", "http://x/", nil)
+	return r
+}
