@@ -36,6 +36,9 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		e.Recoverable = !streamed
 		return e
 	}
+	for i := 0; i+1 < len(resp.names); i += 2 {
+		rw.spell(resp.names[i], resp.names[i+1]) // as httpd keeps mod_proxy's spelling
+	}
 	if m.opts.FlushHeader {
 		if err := rw.Flush(); err != nil {
 			return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}

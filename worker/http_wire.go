@@ -98,7 +98,8 @@ func lacksBody(method string) bool {
 // per RFC 9112 6.3.
 type memberResponse struct {
 	status  int
-	reason  string // the status line's reason phrase, passed on like mod_proxy_http's
+	reason  string   // the status line's reason phrase, passed on like mod_proxy_http's
+	names   []string // canonical key, member's spelling: for names not sent in canonical form
 	header  http.Header
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
@@ -135,14 +136,15 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 			return nil, err
 		}
 		reason := statusReason(line, status)
-		h, err := readFields(br, &budget)
+		var names []string
+		h, err := readFields(br, &budget, &names)
 		if err != nil {
 			return nil, err
 		}
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, reason: reason, header: h}
+		resp := &memberResponse{status: status, reason: reason, header: h, names: names}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
@@ -173,8 +175,9 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 // Folded lines and names that are not tokens are refused, as net/http
 // does. All values share one string and one slice array, and common
 // names are not copied: a response head costs a handful of allocations,
-// not three per field.
-func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
+// not three per field. names, if not nil, gets a pair (canonical key, the
+// member's spelling) for every name not sent in canonical form.
+func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, error) {
 	type field struct {
 		name       string
 		start, end int
@@ -195,7 +198,11 @@ func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
 		v := bytes.Trim(line[colon+1:], " \t")
-		fields = append(fields, field{fieldName(line[:colon]), len(values), len(values) + len(v)})
+		name := fieldName(line[:colon])
+		if names != nil && string(line[:colon]) != name {
+			*names = append(*names, name, string(line[:colon]))
+		}
+		fields = append(fields, field{name, len(values), len(values) + len(v)})
 		values = append(values, v...)
 	}
 	all := string(values)
@@ -396,7 +403,7 @@ func (b *chunkedBody) readTrailers() error {
 		return nil
 	}
 	budget := maxMemberHead
-	fields, err := readFields(b.br, &budget)
+	fields, err := readFields(b.br, &budget, nil)
 	if err != nil {
 		return err
 	}

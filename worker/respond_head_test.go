@@ -108,7 +108,7 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 }
 
 // TestHTTPMemberReasonReachesTheFrontEnd: mod_proxy_http passes the
-// member's reason phrase on too.
+// member's reason phrase on too, and httpd keeps its header spelling.
 func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +132,7 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 					}
 					line := map[string]string{"/fine": "HTTP/1.1 200 Fine", "/std": "HTTP/1.1 404 Not Found",
 						"/none": "HTTP/1.1 200"}[req.URL.Path]
-					c.Write([]byte(line + "\r\nContent-Length: 0\r\n\r\n"))
+					c.Write([]byte(line + "\r\ncontent-length: 0\r\nWWW-Authenticate: B\r\nx-lower: 1\r\nX-Upper: 2\r\n\r\n"))
 				}
 			}()
 		}
@@ -145,6 +145,9 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 		}
 		if len(rec.reasons) != 1 || rec.reasons[0] != c.reason {
 			t.Errorf("%s: reasons %q, want [%q]", c.path, rec.reasons, c.reason)
+		}
+		if len(rec.names) != 2 || rec.names["Www-Authenticate"] != "WWW-Authenticate" || rec.names["X-Lower"] != "x-lower" {
+			t.Errorf("%s: spellings %q", c.path, rec.names)
 		}
 	}
 	if !strings.HasPrefix(statusReason([]byte("HTTP/1.1 404 Not Found"), 404), "Not") {
