@@ -72,6 +72,9 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		s.log.Info("Host refused", "host", r.Host)
 		return nil, http.StatusBadRequest
 	}
+	if r.URL.Host != "" && r.RequestURI != "" && r.RequestURI[0] != '/' {
+		r.Host = absoluteHost(r.URL.Host) // as httpd rewrites Host for an absolute-form target
+	}
 	raw := rawPath(r)
 	if raw == "*" {
 		// "OPTIONS *" is never mapped; httpd answers it itself.

@@ -49,3 +49,18 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// absoluteHost is the Host httpd forwards for an absolute-form target
+// ("GET http://Name.:8080/x"): it replaces the client's Host with the
+// target's authority, the name normalised as fix_hostname does and the
+// port as given. authority passed hostName.
+func absoluteHost(authority string) string {
+	name, port, _ := hostName(authority)
+	if strings.IndexByte(name, ':') >= 0 {
+		name = "[" + name + "]"
+	}
+	if port != "" {
+		return name + ":" + port
+	}
+	return name
+}

@@ -51,6 +51,19 @@ func TestConnectAndBadHostRefusedLikeHTTPD(t *testing.T) {
 			t.Errorf("strict_http %s: server_name %q port %d Host %q, want example.com 8080 EXAMPLE.com.:8080",
 				strict, reqs[0].ServerName, reqs[0].ServerPort, host)
 		}
+		// An absolute-form target's authority replaces Host, normalised.
+		rawSend(t, ts.addr(), "GET http://Abs.Example.:8080/x HTTP/1.1\r\nHost: other:9\r\nConnection: close\r\n\r\n", false)
+		reqs = mustSeen(m)
+		host = ""
+		for _, h := range reqs[len(reqs)-1].Headers {
+			if h.Name == "host" || h.Name == "Host" {
+				host = h.Value
+			}
+		}
+		if host != "abs.example:8080" || reqs[len(reqs)-1].ServerName != "abs.example" {
+			t.Errorf("strict_http %s: absolute-form: Host %q server_name %q, want abs.example:8080 abs.example",
+				strict, host, reqs[len(reqs)-1].ServerName)
+		}
 	}
 }
 
