@@ -113,7 +113,7 @@ func (rq *request) readBody(r *http.Request, keepMax int) error {
 }
 
 // appendHeaders copies the client's headers minus hop-by-hop headers and
-// Expect (100-continue is answered here, spec/ajp13.md 5.1 rule 10), the
+// Expect (100-continue is answered by the front end, never by the member), the
 // way mod_jk sends httpd's headers_in: one entry per name, repeated
 // values joined with ", ", in the client's order and spelling
 // (worker.Request.EachField). Content-Length is re-added from the parsed
