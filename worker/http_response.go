@@ -22,7 +22,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	m := t.m
 	rw := getResponder(w, req, at, m.failOnStatus(req))
 	defer putResponder(rw)
-	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
+	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP); firstContentType(h) }
 	rw.reason = resp.reason
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
 		streamed, _ := hb.result()

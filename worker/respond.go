@@ -157,6 +157,15 @@ func ajpSingleton(key string) bool {
 	return false
 }
 
+// firstContentType keeps the first of repeated Content-Type headers of
+// an HTTP member, as mod_proxy_http sets r->content_type from the first
+// (apr_table_get) and httpd writes only that one.
+func firstContentType(h http.Header) {
+	if ct := h["Content-Type"]; len(ct) > 1 {
+		h["Content-Type"] = ct[:1:1]
+	}
+}
+
 // later reports whether HTTP date a is after b, or b does not parse.
 func later(a, b string) bool {
 	ta, aerr := http.ParseTime(a)

@@ -108,7 +108,8 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 }
 
 // TestHTTPMemberReasonReachesTheFrontEnd: mod_proxy_http passes the
-// member's reason phrase on too, and httpd keeps its header spelling.
+// member's reason phrase on too, httpd keeps its header spelling, and
+// only the first Content-Type goes out.
 func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +133,7 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 					}
 					line := map[string]string{"/fine": "HTTP/1.1 200 Fine", "/std": "HTTP/1.1 404 Not Found",
 						"/none": "HTTP/1.1 200"}[req.URL.Path]
-					c.Write([]byte(line + "\r\ncontent-length: 0\r\nWWW-Authenticate: B\r\nx-lower: 1\r\nX-Upper: 2\r\n\r\n"))
+					c.Write([]byte(line + "\r\ncontent-length: 0\r\nWWW-Authenticate: B\r\nContent-Type: text/a\r\nContent-Type: text/B\r\nx-lower: 1\r\nX-Upper: 2\r\n\r\n"))
 				}
 			}()
 		}
@@ -148,6 +149,9 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 		}
 		if len(rec.names) != 2 || rec.names["Www-Authenticate"] != "WWW-Authenticate" || rec.names["X-Lower"] != "x-lower" {
 			t.Errorf("%s: spellings %q", c.path, rec.names)
+		}
+		if ct := rec.Header()["Content-Type"]; len(ct) != 1 || ct[0] != "text/a" {
+			t.Errorf("%s: Content-Type %q, want the first one only, as through mod_proxy_http", c.path, ct)
 		}
 	}
 	if !strings.HasPrefix(statusReason([]byte("HTTP/1.1 404 Not Found"), 404), "Not") {
