@@ -23,7 +23,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	rw := getResponder(w, req, at, m.failOnStatus(req))
 	defer putResponder(rw)
 	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP); firstContentType(h) }
-	rw.reason = resp.reason
+	rw.reason, rw.keepEmpty = resp.reason, true
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
 		streamed, _ := hb.result()
 		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.status, Err: err}

@@ -40,6 +40,9 @@ type responder struct {
 	// header spelling (server/h1), nil on a front end without one.
 	hw     headWriter
 	reason string // the member's reason phrase, "" for none
+	// keepEmpty keeps an empty reason phrase empty (an HTTP member's, as
+	// mod_proxy_http does) instead of taking the standard one (mod_jk).
+	keepEmpty bool
 }
 
 // headWriter is what the plain-HTTP front end offers to write the head
@@ -255,25 +258,30 @@ func (r *responder) commit() {
 	}
 	r.committed = true
 	if r.hw != nil {
-		r.hw.SetReason(reasonPhrase(r.status, r.reason))
+		r.hw.SetReason(reasonPhrase(r.status, r.reason, r.keepEmpty))
 	}
 	r.w.WriteHeader(r.status)
 }
 
-// reasonPhrase is the reason mod_jk puts in the status line: the
-// member's, else the standard one, else "Unknown Reason" for a status
-// httpd has no phrase for (ws_start_response).
-func reasonPhrase(status int, reason string) string {
+// reasonPhrase is the reason httpd puts in the status line: the
+// member's; when it is empty the standard one (mod_jk's
+// ws_start_response), or "Unknown Reason" for a status httpd has no
+// phrase for, unless keepEmpty (mod_proxy_http keeps it empty). A reason
+// with a control byte is dropped, as httpd drops it.
+func reasonPhrase(status int, reason string, keepEmpty bool) string {
 	for i := 0; i < len(reason); i++ {
 		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
-			reason = "" // httpd refuses it and uses its own phrase
+			reason, keepEmpty = "", false
 			break
 		}
 	}
-	if reason == "" && http.StatusText(status) == "" {
-		return "Unknown Reason"
+	switch {
+	case reason != "" || keepEmpty:
+		return reason
+	case http.StatusText(status) != "":
+		return http.StatusText(status)
 	}
-	return reason
+	return "Unknown Reason"
 }
 
 // abandon undoes an uncommitted head after a failed exchange, so that the

@@ -75,6 +75,8 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 			w.Raw(rawHead(299, "a\x01b", ajp.Header{Name: "Content-Length", Value: "0"}))
 		case "/ctl":
 			w.Raw(rawHead(200, "a\rb", ajp.Header{Name: "Content-Length", Value: "0"}))
+		case "/empty":
+			w.Raw(rawHead(200, "", ajp.Header{Name: "Content-Length", Value: "0"}))
 		default:
 			w.SendHeaders(200, ajp.Header{Name: "Content-Length", Value: "0"}) // Tomcat: msg "200"
 		}
@@ -83,7 +85,7 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 	defer be.Close()
 	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
 	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/299", "Unknown Reason"}, {"/tomcat", "200"},
-		{"/299ctl", "Unknown Reason"}, {"/ctl", ""}} {
+		{"/299ctl", "Unknown Reason"}, {"/ctl", "OK"}, {"/empty", "OK"}} {
 		rec := newHeadRecorder()
 		if _, err := m.Forward(unwrapOnly{rec}, newReq("GET", c.path, ""), &Attempt{}); err != nil {
 			t.Fatal(err)
@@ -132,14 +134,15 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 						return
 					}
 					line := map[string]string{"/fine": "HTTP/1.1 200 Fine", "/std": "HTTP/1.1 404 Not Found",
-						"/none": "HTTP/1.1 200"}[req.URL.Path]
+						"/none": "HTTP/1.1 200", "/ctl": "HTTP/1.1 200 a\x01b"}[req.URL.Path]
 					c.Write([]byte(line + "\r\ncontent-length: 0\r\nWWW-Authenticate: B\r\nContent-Type: text/a\r\nContent-Type: text/B\r\nx-lower: 1\r\nX-Upper: 2\r\n\r\n"))
 				}
 			}()
 		}
 	}()
 	m := newHTTPMember(t, httpSpec(t, ln.Addr().String()))
-	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/std", "Not Found"}, {"/none", ""}} {
+	for _, c := range []struct{ path, reason string }{{"/fine", "Fine"}, {"/std", "Not Found"}, {"/none", ""},
+		{"/ctl", "OK"}} {
 		rec := newHeadRecorder()
 		if _, err := m.Forward(unwrapOnly{rec}, toRequest(t, httptest.NewRequest("GET", c.path, nil), 0), &Attempt{}); err != nil {
 			t.Fatal(err)

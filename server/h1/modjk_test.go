@@ -14,10 +14,15 @@ type headWriter interface {
 }
 
 // TestStatusLineLikeHTTPD: httpd answers "HTTP/1.1" to an HTTP/1.0
-// client too, with the reason phrase mod_jk copied from the member, and
-// the standard one when that is empty or holds a control byte.
+// client too, with the reason phrase copied from the member (an empty one
+// too: mod_proxy_http keeps it), and the standard one when there is none
+// or it holds a control byte.
 func TestStatusLineLikeHTTPD(t *testing.T) {
 	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/std" {
+			w.WriteHeader(200) // no SetReason: the standard phrase
+			return
+		}
 		hw := w.(headWriter)
 		hw.SetReason(map[string]string{"/fine": "Fine", "/num": "200", "/ctl": "Fi\x01ne", "/del": "a\x7f",
 			"/crlf": "A\r\nX-Injected: 1", "/tab": "a\tb", "/utf8": "caf\xc3\xa9"}[r.URL.Path])
@@ -27,7 +32,8 @@ func TestStatusLineLikeHTTPD(t *testing.T) {
 	for _, c := range []struct{ req, line string }{
 		{"GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 Fine"},
 		{"GET /num HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 200"},
-		{"GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
+		{"GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 "},
+		{"GET /std HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
 		{"GET /ctl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
 		{"GET /del HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
 		{"GET /crlf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},

@@ -35,7 +35,8 @@ type response struct {
 	chunked    bool
 	closeAfter bool
 	err        error
-	reason     string   // the status line's reason phrase; "" for the standard one
+	reason     string   // the final status line's reason phrase, when reasonSet
+	reasonSet  bool     // SetReason gave one (maybe empty); else the standard phrase
 	names      []string // pairs of canonical key and the spelling to write it with
 }
 
@@ -63,17 +64,18 @@ func (w *response) release() {
 
 func (w *response) Header() http.Header { return w.h }
 
-// SetReason sets the reason phrase of the final status line, as httpd
-// writes the r->status_line mod_jk copies from the member's SEND_HEADERS.
-// A reason with a control byte (tab aside) is ignored, as httpd does: it
-// could end the status line early. Call it before WriteHeader.
+// SetReason sets the reason phrase of the final status line, even an
+// empty one, as httpd writes the r->status_line mod_jk or mod_proxy_http
+// copied from the member. A reason with a control byte (tab aside) is
+// ignored, as httpd does: it could end the status line early. Call it
+// before WriteHeader.
 func (w *response) SetReason(reason string) {
 	for i := 0; i < len(reason); i++ {
 		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return
 		}
 	}
-	w.reason = reason
+	w.reason, w.reasonSet = reason, true
 }
 
 // SetFieldName makes the field of canonical key go out spelled name, as
@@ -293,7 +295,7 @@ func (w *response) appendStatusLine(code int) {
 	w.out = append(w.out, "HTTP/1.1 "...)
 	w.out = strconv.AppendInt(w.out, int64(code), 10)
 	w.out = append(w.out, ' ')
-	if w.reason != "" && code == w.status {
+	if w.reasonSet && code == w.status {
 		w.out = append(w.out, w.reason...)
 	} else if text := http.StatusText(code); text != "" {
 		w.out = append(w.out, text...)
