@@ -205,6 +205,8 @@ func TestModJKForwardedHead(t *testing.T) {
 		"absolute-form target":         "GET http://Abs.Example.:8080/f HTTP/1.1\r\nHost: other:9\r\nConnection: close\r\n\r\n",
 		"absolute-form without a port": "GET http://Abs.Example/f HTTP/1.1\r\nHost: other:9\r\nConnection: close\r\n\r\n",
 		"absolute-form bad name":       "GET http://a..b/f HTTP/1.1\r\nHost: other:9\r\nConnection: close\r\n\r\n",
+		"two Content-Lengths":          "GET /f HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		"a field without a colon":      "GET /f HTTP/1.1\r\nHost: x\r\nBroken\r\nConnection: close\r\n\r\n",
 		"CONNECT with a path":          "CONNECT /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 		"CONNECT *":                    "CONNECT * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 		"HTTP/1.0 without Host":        "GET /f HTTP/1.0\r\nUser-Agent: old\r\n\r\n",

@@ -143,3 +143,17 @@ func httptestRequest() *http.Request {
 	r, _ := http.NewRequest("GET", "http://x/", nil)
 	return r
 }
+
+// TestRefusalIsAnErrorPage: a request refused before the handler gets an
+// HTML error page with a length, as from httpd, not net/http's text.
+func TestRefusalIsAnErrorPage(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	out := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+	rs := responses(t, out, "GET")
+	body := bodyOf(rs[0])
+	if rs[0].StatusCode != 400 || rs[0].Header.Get("Content-Type") != "text/html; charset=iso-8859-1" ||
+		rs[0].ContentLength != int64(len(body)) || !strings.Contains(body, "<title>400 Bad Request</title>") ||
+		rs[0].Header.Get("Date") == "" {
+		t.Errorf("refusal:\n%s", out)
+	}
+}
