@@ -1,6 +1,9 @@
 package h1
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // Fields is the client's own spelling and order of the header fields of
 // the request being served: httpd keeps both (apr tables keep the first
@@ -36,4 +39,39 @@ type fieldsKey struct{}
 func RequestFields(r *http.Request) *Fields {
 	f, _ := r.Context().Value(fieldsKey{}).(*Fields)
 	return f
+}
+
+// SetReason sets the reason phrase of the final status line, even an
+// empty one, as httpd writes the r->status_line mod_jk or mod_proxy_http
+// copied from the member. A reason with a control byte (tab aside) is
+// ignored, as httpd does: it could end the status line early. Call it
+// before WriteHeader.
+func (w *response) SetReason(reason string) {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return
+		}
+	}
+	w.reason, w.reasonSet = reason, true
+}
+
+// SetFieldName makes the field of canonical key go out spelled name, as
+// httpd keeps the spelling a member gave a header (apr tables keep the
+// key as added). The header map stays keyed canonically, so lookups by
+// the canonical key keep working; name must be key in another case.
+func (w *response) SetFieldName(key, name string) {
+	if name == key || !strings.EqualFold(name, key) || w.spelled(key) != key {
+		return // the first spelling of a repeated field is kept
+	}
+	w.names = append(w.names, key, name)
+}
+
+// spelled returns how the field of canonical key is written.
+func (w *response) spelled(key string) string {
+	for i := 0; i+1 < len(w.names); i += 2 {
+		if w.names[i] == key {
+			return w.names[i+1]
+		}
+	}
+	return key
 }

@@ -58,46 +58,12 @@ func (w *response) release() {
 		return
 	}
 	w.held, w.out = w.held[:0], w.out[:0]
+	clear(w.names) // the names may hold a member's whole packet
 	w.c.srv.bufs.Put(w.buffers)
 	w.buffers = nil
 }
 
 func (w *response) Header() http.Header { return w.h }
-
-// SetReason sets the reason phrase of the final status line, even an
-// empty one, as httpd writes the r->status_line mod_jk or mod_proxy_http
-// copied from the member. A reason with a control byte (tab aside) is
-// ignored, as httpd does: it could end the status line early. Call it
-// before WriteHeader.
-func (w *response) SetReason(reason string) {
-	for i := 0; i < len(reason); i++ {
-		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return
-		}
-	}
-	w.reason, w.reasonSet = reason, true
-}
-
-// SetFieldName makes the field of canonical key go out spelled name, as
-// httpd keeps the spelling a member gave a header (apr tables keep the
-// key as added). The header map stays keyed canonically, so lookups by
-// the canonical key keep working; name must be key in another case.
-func (w *response) SetFieldName(key, name string) {
-	if name == key || !strings.EqualFold(name, key) || w.spelled(key) != key {
-		return // the first spelling of a repeated field is kept
-	}
-	w.names = append(w.names, key, name)
-}
-
-// spelled returns how the field of canonical key is written.
-func (w *response) spelled(key string) string {
-	for i := 0; i+1 < len(w.names); i += 2 {
-		if w.names[i] == key {
-			return w.names[i+1]
-		}
-	}
-	return key
-}
 
 // WriteHeader records the status; the head goes out with the first body
 // bytes that do not fit heldMax, on Flush, or when the handler is done.
