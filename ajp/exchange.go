@@ -155,6 +155,9 @@ func (c *Conn) headers(x *exchange, p []byte) error {
 	}
 	x.head = true
 	x.res.Status = status
+	if rw, ok := x.w.(ReasonWriter); ok {
+		rw.SetReason(statusMessage(p, status))
+	}
 	herr := x.w.WriteHead(status, hdrs)
 	clear(hdrs) // let the header strings go with the response
 	c.hdrs = hdrs[:0]

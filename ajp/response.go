@@ -1,6 +1,7 @@
 package ajp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -78,6 +79,36 @@ func decodeSendHeaders(payload []byte, dst []Header) (status int, hdrs []Header,
 	}
 	return status, hdrs, nil
 }
+
+// statusMessage returns SEND_HEADERS' status_msg, which mod_jk hands to
+// httpd as the reason phrase of the status line (r->status_line). The
+// status as digits, what Tomcat 9+ sends, comes from a constant table;
+// payload was checked by decodeSendHeaders.
+func statusMessage(payload []byte, status int) string {
+	c := cursor{b: payload, i: 3}
+	b, _ := c.raw()
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i] // mod_jk reads a C string: a NUL ends it
+	}
+	if c.err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) == 3 && status >= 100 && status <= 999 {
+		if d := statusDigits[(status-100)*3 : (status-100)*3+3]; string(b) == d {
+			return d
+		}
+	}
+	return string(b)
+}
+
+// statusDigits is "100101102...999": the decimal text of every status.
+var statusDigits = func() string {
+	b := make([]byte, 0, 900*3)
+	for n := 100; n <= 999; n++ {
+		b = append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	return string(b)
+}()
 
 // decodeBodyChunk returns the data of a SEND_BODY_CHUNK, aliasing payload.
 // Like mod_jk it requires len <= payload-3 and ignores the trailing byte

@@ -86,6 +86,13 @@ type ResponseWriter interface {
 	Flush() error
 }
 
+// ReasonWriter is an optional ResponseWriter method: the exchange calls
+// SetReason with SEND_HEADERS' status_msg ("" when empty) just before
+// WriteHead, as mod_jk passes it to httpd as the reason phrase.
+type ReasonWriter interface {
+	SetReason(reason string)
+}
+
 // Result describes one exchange, successful or not.
 type Result struct {
 	Status       int

@@ -41,11 +41,12 @@ func TestChunkedBodyOnTheAJPWire(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rq request
+			rq.HTTP = r
 			if err := rq.readBody(r, 8192); err != nil {
 				t.Fatal(err)
 			}
 			areq := ajp.Request{Method: "POST", Protocol: "HTTP/1.1", URI: "/form", RemoteAddr: "127.0.0.1",
-				ServerName: "localhost", ServerPort: 80, SSLKeySize: -1, Headers: appendHeaders(nil, r)}
+				ServerName: "localhost", ServerPort: 80, SSLKeySize: -1, Headers: appendHeaders(nil, &rq)}
 			nc, err := net.Dial("tcp", capt.ln.Addr().String())
 			if err != nil {
 				t.Fatal(err)

@@ -60,6 +60,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route finds the worker for a request. It returns the target, or nil and
 // the status to answer with (0 when the response was already written).
 func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *request) (*target, int) {
+	if r.Method == http.MethodConnect {
+		// httpd refuses CONNECT with a path with 400, and jkbalancer is
+		// no forward proxy: CONNECT host:port, which httpd hands to a
+		// /* mount as "/", is refused too (docs/differences.md).
+		s.log.Info("CONNECT refused", "uri", r.RequestURI)
+		return nil, http.StatusBadRequest
+	}
+	if _, _, ok := hostName(r.Host); !ok {
+		// httpd's fix_hostname: "a..b", "x.:" and the like are 400.
+		s.log.Info("Host refused", "host", r.Host)
+		return nil, http.StatusBadRequest
+	}
+	if r.URL.Host != "" && r.RequestURI != "" && r.RequestURI[0] != '/' {
+		r.Host = absoluteHost(r.URL.Host) // as httpd rewrites Host for an absolute-form target
+	}
 	raw := rawPath(r)
 	if raw == "*" {
 		// "OPTIONS *" is never mapped; httpd answers it itself.

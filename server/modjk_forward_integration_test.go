@@ -32,7 +32,8 @@ func fwdDump(r *ajptest.Request, body []byte) string {
 	// Headers by name. The order of different names is not compared (Go's
 	// server does not keep it, and it carries no meaning); repeated
 	// headers are compared comma-joined, which HTTP defines as equivalent
-	// (RFC 9110 5.3; httpd merges them into one, jkbalancer sends each).
+	// (RFC 9110 5.3; both merge them into one: modjk_head_integration_test.go
+	// compares the exact names, values and order).
 	// Hop-by-hop headers are left out: jkbalancer drops them on purpose
 	// (RFC 9110 7.6.1), mod_jk forwards what httpd kept.
 	var names []string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server/h1"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -69,7 +70,10 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 	a.LocalAddr, rq.LocalPort = localIP, localPort
 	a.ServerName, a.ServerPort = serverNamePort(r, srv, localIP, localPort)
 
-	rq.headers = appendHeaders(rq.headers[:0], r)
+	if f := h1.RequestFields(r); f != nil {
+		rq.Fields = f // nil stays a nil interface
+	}
+	rq.headers = appendHeaders(rq.headers[:0], rq)
 	a.Headers = rq.headers
 	if rq.TLS = requestTLS(r, &srv.Options); rq.TLS != nil {
 		fillTLS(a, rq.TLS, &srv.Options)
@@ -108,25 +112,25 @@ func (rq *request) readBody(r *http.Request, keepMax int) error {
 	return nil
 }
 
-// appendHeaders copies the client's headers, one entry per value, minus
-// hop-by-hop headers and Expect (100-continue is answered here, spec/ajp13.md
-// 5.1 rule 10). Content-Length is re-added from the parsed length: mod_jk
-// sends "content-length: 0" for a request without a body, because AJP reads
-// a missing length as "unknown". A body of unknown length goes with
-// Transfer-Encoding: chunked instead.
-func appendHeaders(dst []ajp.Header, r *http.Request) []ajp.Header {
+// appendHeaders copies the client's headers minus hop-by-hop headers and
+// Expect (100-continue is answered by the front end, never by the member), the
+// way mod_jk sends httpd's headers_in: one entry per name, repeated
+// values joined with ", ", in the client's order and spelling
+// (worker.Request.EachField). Content-Length is re-added from the parsed
+// length: mod_jk sends "content-length: 0" for a request without a body,
+// because AJP reads a missing length as "unknown". A body of unknown length
+// goes with Transfer-Encoding: chunked instead.
+func appendHeaders(dst []ajp.Header, rq *request) []ajp.Header {
+	r := rq.HTTP
 	connTokens := r.Header["Connection"]
 	if r.Host != "" {
 		dst = append(dst, ajp.Header{Name: "Host", Value: r.Host})
 	}
-	for name, values := range r.Header {
-		if skipRequestHeader(name) || listedIn(connTokens, name) {
-			continue
+	rq.EachField(func(key, name string, values []string) {
+		if !skipRequestHeader(key) && !listedIn(connTokens, key) {
+			dst = append(dst, ajp.Header{Name: name, Value: worker.JoinValues(values)})
 		}
-		for _, v := range values {
-			dst = append(dst, ajp.Header{Name: name, Value: v})
-		}
-	}
+	})
 	if r.ContentLength >= 0 {
 		dst = append(dst, ajp.Header{Name: "Content-Length", Value: strconv.FormatInt(r.ContentLength, 10)})
 	} else if r.Body != nil && r.Body != http.NoBody {
@@ -162,13 +166,11 @@ func listedIn(connection []string, name string) bool {
 }
 
 // serverNamePort follows httpd's ap_get_server_name/ap_get_server_port with
-// UseCanonicalName Off: the Host header's name and port; without a port,
+// UseCanonicalName Off: the Host header's name (normalised as httpd's
+// fix_hostname does, hostName) and port; without a port,
 // the configured ServerName's port, else the scheme's default port.
 func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort string) (string, int) {
-	host, port := r.Host, ""
-	if h, p, ok := splitHostPort(r.Host); ok {
-		host, port = h, p
-	}
+	host, port, _ := hostName(r.Host) // route refused a Host httpd refuses
 	if host == "" {
 		host, port = srv.ServerName, ""
 		if h, p, ok := splitHostPort(srv.ServerName); ok {

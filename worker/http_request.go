@@ -38,14 +38,13 @@ const (
 func forwardHeaders(req *Request, add func(name, value string)) {
 	r := req.HTTP
 	conn := r.Header["Connection"]
-	for name, values := range r.Header {
-		if skipForwardHeader(name) || listedIn(conn, name) || name == hdrForwardedFor {
-			continue // X-Forwarded-For goes below, with the client appended
+	// As httpd hands mod_proxy its merged headers_in: one line per name,
+	// in the client's order and spelling.
+	req.EachField(func(key, name string, values []string) {
+		if !skipForwardHeader(key) && !listedIn(conn, key) && key != hdrForwardedFor {
+			add(name, JoinValues(values)) // X-Forwarded-For goes below, with the client appended
 		}
-		for _, v := range values {
-			add(name, v)
-		}
-	}
+	})
 	client, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		client = r.RemoteAddr

@@ -22,7 +22,8 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 	m := t.m
 	rw := getResponder(w, req, at, m)
 	defer putResponder(rw)
-	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP) }
+	fix := func(h http.Header) { t.reverseLocation(h, req.HTTP); firstContentType(h) }
+	rw.reason, rw.keepEmpty = resp.reason, true
 	if err := rw.writeHTTPHead(resp.status, resp.header, resp.trailer, fix); err != nil {
 		streamed, _ := hb.result()
 		e := &Error{Member: m.name, Class: ClassFailStatus, Status: resp.status, Err: err}
@@ -34,6 +35,9 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		// say; only a body already streamed to this member forbids it.
 		e.Recoverable = !streamed
 		return e
+	}
+	for i := 0; i+1 < len(resp.names); i += 2 {
+		rw.spell(resp.names[i], resp.names[i+1]) // as httpd keeps mod_proxy's spelling
 	}
 	if m.opts.FlushHeader {
 		if err := rw.Flush(); err != nil {

@@ -14,90 +14,12 @@ import (
 	"strings"
 )
 
-// writeHead writes the request line and the headers for the member. The
-// path is req.AJP.URI, the URI exactly as an AJP member would get it
-// (re-encoded per the ForwardURI option), with the raw query. The Host
-// header goes through unchanged (ProxyPreserveHost On), so the
-// application builds its URLs for the name the client used, as Tomcat
-// behind mod_jk does.
-func writeHead(bw *bufio.Writer, req *Request, length int64) error {
-	r := req.HTTP
-	uri, query := req.AJP.URI, req.AJP.QueryString
-	bw.WriteString(r.Method)
-	bw.WriteByte(' ')
-	bw.WriteString(uri)
-	if req.AJP.HasQuery || query != "" {
-		bw.WriteByte('?')
-		bw.WriteString(query)
-	}
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	host := r.Host
-	if host == "" {
-		host = net.JoinHostPort(req.AJP.ServerName, strconv.Itoa(req.AJP.ServerPort))
-	}
-	writeValue(bw, host)
-	bw.WriteString("\r\n")
-	forwardHeaders(req, func(name, value string) {
-		bw.WriteString(name)
-		bw.WriteString(": ")
-		writeValue(bw, value)
-		bw.WriteString("\r\n")
-	})
-	switch {
-	case length > 0 || (length == 0 && !lacksBody(r.Method)):
-		// Like net/http, POST, PUT and the like say they have no body.
-		bw.WriteString("Content-Length: ")
-		bw.WriteString(strconv.FormatInt(length, 10))
-		bw.WriteString("\r\n")
-	case length < 0:
-		bw.WriteString("Transfer-Encoding: chunked\r\n")
-	}
-	_, err := bw.WriteString("\r\n")
-	return err
-}
-
-// writeValue writes a header value with any CR or LF turned into a blank,
-// as net/http does: a value can never start another header.
-func writeValue(bw *bufio.Writer, v string) {
-	if strings.ContainsAny(v, "\r\n") {
-		v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
-	}
-	bw.WriteString(v)
-}
-
-// checkTarget refuses a request target that would not be one line on the
-// wire, as net/http does.
-func checkTarget(req *Request) error {
-	if hasCTL(req.AJP.URI) || hasCTL(req.AJP.QueryString) {
-		return fmt.Errorf("request URI %q has a control character or a blank", req.AJP.URI)
-	}
-	return nil
-}
-
-// hasCTL reports bytes that may not appear in a request target.
-func hasCTL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// lacksBody lists the methods that normally have no body: with an empty
-// one they are sent without a Content-Length.
-func lacksBody(method string) bool {
-	switch method {
-	case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH", "TRACE", "CONNECT":
-		return true
-	}
-	return false
-}
-
 // memberResponse is the head of a member's response and its body, framed
 // per RFC 9112 6.3.
 type memberResponse struct {
 	status  int
+	reason  string   // the status line's reason phrase, passed on like mod_proxy_http's
+	names   []string // canonical key, member's spelling: for names not sent in canonical form
 	header  http.Header
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
@@ -136,14 +58,16 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 		if err != nil {
 			return nil, err
 		}
-		h, err := readFields(br, &budget)
+		reason := statusReason(line, status)
+		var names []string
+		h, err := readFields(br, &budget, &names)
 		if err != nil {
 			return nil, err
 		}
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, header: h, br: br}
+		resp := &memberResponse{status: status, reason: reason, header: h, names: names, br: br}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
 		return resp, resp.frame(br, method)
 	}
@@ -174,8 +98,9 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 // Folded lines and names that are not tokens are refused, as net/http
 // does. All values share one string and one slice array, and common
 // names are not copied: a response head costs a handful of allocations,
-// not three per field.
-func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
+// not three per field. names, if not nil, gets a pair (canonical key, the
+// member's spelling) for every name not sent in canonical form.
+func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, error) {
 	type field struct {
 		name       string
 		start, end int
@@ -196,7 +121,11 @@ func readFields(br *bufio.Reader, budget *int) (http.Header, error) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
 		v := bytes.Trim(line[colon+1:], " \t")
-		fields = append(fields, field{fieldName(line[:colon]), len(values), len(values) + len(v)})
+		name := fieldName(line[:colon])
+		if names != nil && string(line[:colon]) != name {
+			*names = append(*names, name, string(line[:colon]))
+		}
+		fields = append(fields, field{name, len(values), len(values) + len(v)})
 		values = append(values, v...)
 	}
 	all := string(values)
@@ -258,6 +187,19 @@ func parseStatusLine(b []byte) (status int, http10 bool, err error) {
 		return 0, false, &errMemberHead{fmt.Sprintf("status line %q", b)}
 	}
 	return status, string(proto) == "HTTP/1.0", nil
+}
+
+// statusReason returns the reason phrase of a status line that
+// parseStatusLine accepted; the standard phrase costs no allocation.
+func statusReason(line []byte, status int) string {
+	if len(line) <= len("HTTP/1.1 200 ") {
+		return ""
+	}
+	b := line[len("HTTP/1.1 200 "):]
+	if text := http.StatusText(status); string(b) == text {
+		return text
+	}
+	return string(b)
 }
 
 // frame decides how the body is delimited (RFC 9112 6.3).
@@ -389,7 +331,7 @@ func (b *chunkedBody) readTrailers() error {
 		return nil
 	}
 	budget := maxMemberHead
-	fields, err := readFields(b.br, &budget)
+	fields, err := readFields(b.br, &budget, nil)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func TestReadFieldsMatchesTextproto(t *testing.T) {
 		many.String(),
 	} {
 		budget := 1 << 20
-		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), &budget)
+		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), &budget, nil)
 		if err != nil {
 			t.Fatalf("%q: %v", head, err)
 		}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -45,9 +46,68 @@ type Request struct {
 	// request log (%R) and the error log.
 	Note Note
 
+	// Fields is the client's spelling and order of its header fields,
+	// when the front end keeps them (server/h1); nil otherwise.
+	Fields FieldNames
+
 	// headAt is when the member's response head arrived, stamped by the
 	// responder, for the time-to-first-byte histogram (metrics.go).
 	headAt time.Time
+}
+
+// FieldNames is the client's spelling and order of a request's header
+// field names: Len distinct names, At(i) the canonical key and the
+// spelling of its first occurrence, in the order they first came.
+type FieldNames interface {
+	Len() int
+	At(i int) (key, name string)
+}
+
+// EachField calls f for every header field of the client's request, once
+// per name with all its values, the way httpd hands its headers_in to
+// mod_jk and mod_proxy: in the order the client sent them and with its
+// spelling when the front end kept them (Fields), else in map order
+// with the canonical key as the name.
+func (r *Request) EachField(f func(key, name string, values []string)) {
+	h := r.HTTP.Header
+	fs := r.Fields
+	if fs != nil {
+		seen := 0
+		for i := range fs.Len() {
+			key, name := fs.At(i)
+			if vs, ok := h[key]; ok {
+				f(key, name, vs)
+				seen++
+			}
+		}
+		if seen == len(h) {
+			return
+		}
+	}
+	for key, vs := range h {
+		if fs == nil || !recorded(fs, key) {
+			f(key, key, vs) // a field the front end did not read from the client
+		}
+	}
+}
+
+func recorded(fs FieldNames, key string) bool {
+	for i := range fs.Len() {
+		if k, _ := fs.At(i); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// JoinValues is a repeated request field as httpd merges it into
+// headers_in: every value in order, joined with ", " (Cookie too), so an
+// application's getHeader sees them all.
+func JoinValues(values []string) string {
+	if len(values) == 1 {
+		return values[0]
+	}
+	return strings.Join(values, ", ")
 }
 
 // Note records which member served a request. mod_jk's route note keeps

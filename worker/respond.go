@@ -47,6 +47,37 @@ type responder struct {
 	uri  string
 	// fixed are the repairs already logged for this response.
 	fixed repairs
+	// hw is the front end's way to keep the member's reason phrase and
+	// header spelling (server/h1), nil on a front end without one.
+	hw     headWriter
+	reason string // the member's reason phrase, "" for none
+	// keepEmpty keeps an empty reason phrase empty (an HTTP member's, as
+	// mod_proxy_http does) instead of taking the standard one (mod_jk).
+	keepEmpty bool
+}
+
+// headWriter is what the plain-HTTP front end offers to write the head
+// the way httpd writes mod_jk's: the reason phrase the member gave
+// (r->status_line) and header names spelled as the member spelled them.
+type headWriter interface {
+	SetReason(reason string)
+	SetFieldName(key, name string)
+}
+
+// findHeadWriter looks for a headWriter under the wrappers (access log,
+// reverse rewriting) that offer Unwrap, as http.ResponseController does.
+func findHeadWriter(w http.ResponseWriter) headWriter {
+	for range 8 {
+		if hw, ok := w.(headWriter); ok {
+			return hw
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+	return nil
 }
 
 // holdBody is how much body the responder keeps back before it commits
@@ -60,7 +91,7 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *
 	r := responderPool.Get().(*responder)
 	*r = responder{held: r.held[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
 		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt,
-		log: m.log, uri: req.HTTP.RequestURI}
+		log: m.log, uri: req.HTTP.RequestURI, hw: findHeadWriter(w)}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -71,6 +102,9 @@ func putResponder(r *responder) {
 	*r = responder{held: r.held[:0]}
 	responderPool.Put(r)
 }
+
+// SetReason implements ajp.ReasonWriter: the status_msg of SEND_HEADERS.
+func (r *responder) SetReason(reason string) { r.reason = reason }
 
 // WriteHead implements ajp.ResponseWriter. headers is only valid during the
 // call.
@@ -95,20 +129,87 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 	shared := make([]string, len(headers))
 	for i := range headers {
 		key := textproto.CanonicalMIMEHeaderKey(headers[i].Name)
-		if isHopByHop(key) {
-			continue
+		if isHopByHop(key) || key == "Date" {
+			continue // httpd writes its own Date on a mod_jk response
 		}
 		if shared[i] = fieldValue(headers[i].Value); shared[i] != headers[i].Value {
 			r.repaired(fixNUL, "header", key)
 		}
-		if prior, ok := h[key]; ok {
-			h[key] = append(prior, shared[i])
-		} else {
+		prior, ok := h[key]
+		switch {
+		case !ok:
 			h[key] = shared[i : i+1 : i+1]
+			r.spell(key, headers[i].Name)
+		case ajpSingleton(key):
+			if key != "Last-Modified" || later(shared[i], prior[0]) {
+				h[key] = shared[i : i+1 : i+1]
+			}
+		default:
+			h[key] = append(prior, shared[i])
 		}
+	}
+	if ct := h["Content-Type"]; len(ct) == 1 {
+		ct[0] = lowerMediaType(ct[0])
 	}
 	r.finishHead(status)
 	return nil
+}
+
+// spell hands the front end the member's spelling of a header name
+// (apr tables keep it), except for the fields httpd writes itself from
+// what mod_jk set: Content-Type, Content-Length, Last-Modified.
+func (r *responder) spell(key, name string) {
+	switch {
+	case r.hw == nil || name == key:
+	case key == "Content-Type" || key == "Content-Length" || key == "Last-Modified":
+	default:
+		r.hw.SetFieldName(key, name)
+	}
+}
+
+// ajpSingleton reports whether a repeated AJP response header replaces
+// the earlier value: mod_jk's ws_start_response sets (not adds)
+// Content-Type, Location and Content-Length, so the last one wins, and
+// Last-Modified only moves forward (ap_update_mtime).
+func ajpSingleton(key string) bool {
+	switch key {
+	case "Content-Type", "Location", "Content-Length", "Last-Modified":
+		return true
+	}
+	return false
+}
+
+// firstContentType keeps the first of repeated Content-Type headers of
+// an HTTP member, as mod_proxy_http sets r->content_type from the first
+// (apr_table_get) and httpd writes only that one.
+func firstContentType(h http.Header) {
+	if ct := h["Content-Type"]; len(ct) > 1 {
+		h["Content-Type"] = ct[:1:1]
+	}
+}
+
+// later reports whether HTTP date a is after b, or b does not parse.
+func later(a, b string) bool {
+	ta, aerr := http.ParseTime(a)
+	tb, berr := http.ParseTime(b)
+	return aerr == nil && (berr != nil || ta.After(tb))
+}
+
+// lowerMediaType lowercases a Content-Type up to its parameters, as
+// httpd's ap_content_type_tolower does for mod_jk ("Text/HTML;
+// charset=UTF-8" becomes "text/html; charset=UTF-8"). It allocates only
+// when there is a capital to lower.
+func lowerMediaType(v string) string {
+	end := strings.IndexByte(v, ';')
+	if end < 0 {
+		end = len(v)
+	}
+	for i := 0; i < end; i++ {
+		if 'A' <= v[i] && v[i] <= 'Z' {
+			return strings.ToLower(v[:end]) + v[end:]
+		}
+	}
+	return v
 }
 
 // stamp records when the member's response head arrived, once per
@@ -175,6 +276,27 @@ func (r *responder) finishHead(status int) {
 	}
 }
 
+// reasonPhrase is the reason httpd puts in the status line: the
+// member's; when it is empty the standard one (mod_jk's
+// ws_start_response), or "Unknown Reason" for a status httpd has no
+// phrase for, unless keepEmpty (mod_proxy_http keeps it empty). A reason
+// with a control byte is dropped, as httpd drops it.
+func reasonPhrase(status int, reason string, keepEmpty bool) string {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			reason, keepEmpty = "", false
+			break
+		}
+	}
+	switch {
+	case reason != "" || keepEmpty:
+		return reason
+	case http.StatusText(status) != "":
+		return http.StatusText(status)
+	}
+	return "Unknown Reason"
+}
+
 // writeServerError answers with jkbalancer's own error page, like httpd
 // does for use_server_errors; for 401 the challenge headers (auth)
 // survive.
@@ -182,6 +304,9 @@ func (r *responder) writeServerError(status int, auth []string) {
 	r.discard, r.committed = true, true
 	if status == http.StatusUnauthorized && len(auth) > 0 {
 		r.w.Header()["Www-Authenticate"] = auth
+		if r.hw != nil {
+			r.hw.SetFieldName("Www-Authenticate", "WWW-Authenticate") // mod_jk's apr_table_set
+		}
 	}
 	WriteErrorPage(r.w, status)
 }

@@ -65,6 +65,9 @@ func (r *responder) commit() error {
 		return nil
 	}
 	r.committed = true
+	if r.hw != nil {
+		r.hw.SetReason(reasonPhrase(r.status, r.reason, r.keepEmpty))
+	}
 	r.w.WriteHeader(r.status)
 	held := r.fit(r.held)
 	r.held = r.held[:0]

@@ -37,6 +37,7 @@ type conn struct {
 	tmpl     *http.Request // carries the connection's context
 	req      http.Request
 	vals     []string // backing store of the request's header values
+	fields   Fields   // the client's spelling and order of the field names
 	chunked  []string // r.TransferEncoding of a chunked request
 	resp     response
 	body     body
@@ -63,7 +64,7 @@ func (c *conn) serve() {
 	if c.srv.ConnContext != nil {
 		base = c.srv.ConnContext(base, c.nc)
 	}
-	ctx, cancel := context.WithCancel(base)
+	ctx, cancel := context.WithCancel(context.WithValue(base, fieldsKey{}, &c.fields))
 	c.tmpl = (&http.Request{}).WithContext(ctx)
 	defer func() {
 		cancel()
@@ -177,12 +178,17 @@ func (c *conn) abort(v any) {
 	c.srv.Log.Error("panic serving a request", "remote", c.remote, "panic", fmt.Sprint(v), "stack", string(buf))
 }
 
-// refuse answers a request that never reached the handler, as net/http
-// does, and ends the connection.
+// refuse answers a request that never reached the handler and ends the
+// connection. The answer is an HTML error page with a length, as httpd
+// gives for a request it cannot read (and as jkbalancer's other error
+// pages look), not net/http's plain text.
 func (c *conn) refuse(status int, reason string) {
 	c.srv.refused(c.remote, status, reason)
 	text := http.StatusText(status)
-	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n%d %s",
-		status, text, status, text)
+	body := fmt.Sprintf("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"+
+		"</head><body>\n<h1>%s</h1>\n</body></html>\n", status, text, text)
+	now := time.Now()
+	c.nc.SetWriteDeadline(now.Add(time.Second))
+	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: %d\r\n"+
+		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), len(body), body)
 }

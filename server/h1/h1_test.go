@@ -300,7 +300,7 @@ func TestResponseFraming(t *testing.T) {
 	}
 	// HTTP/1.0: no chunking; a body of unknown length ends with the connection.
 	rs = responses(t, exchange(t, addr, "GET /flushed HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), "GET")
-	if bodyOf(rs[0]) != "ab" || !rs[0].Close || rs[0].Proto != "HTTP/1.0" {
+	if bodyOf(rs[0]) != "ab" || !rs[0].Close || rs[0].Proto != "HTTP/1.1" {
 		t.Errorf("HTTP/1.0 flushed: %q close %v %s", bodyOf(rs[0]), rs[0].Close, rs[0].Proto)
 	}
 }

@@ -25,6 +25,8 @@ func (c *conn) newRequest() *http.Request {
 	c.req.Header = h
 	c.req.RemoteAddr = c.remote
 	c.vals = c.vals[:0]
+	clear(c.fields.list)
+	c.fields.list = c.fields.list[:0]
 	return &c.req
 }
 
@@ -169,6 +171,7 @@ func (c *conn) field(h http.Header, line []byte) string {
 	} else {
 		n := len(c.vals)
 		h[key] = c.vals[n-1 : n : n] // full: a later append copies
+		c.fields.add(key, line[:colon])
 	}
 	return ""
 }

@@ -35,6 +35,9 @@ type response struct {
 	chunked    bool
 	closeAfter bool
 	err        error
+	reason     string   // the final status line's reason phrase, when reasonSet
+	reasonSet  bool     // SetReason gave one (maybe empty); else the standard phrase
+	names      []string // pairs of canonical key and the spelling to write it with
 }
 
 func (c *conn) newResponse(r *http.Request) *response {
@@ -45,7 +48,7 @@ func (c *conn) newResponse(r *http.Request) *response {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1}
+	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1, names: w.names[:0]}
 	return w
 }
 
@@ -55,6 +58,7 @@ func (w *response) release() {
 		return
 	}
 	w.held, w.out = w.held[:0], w.out[:0]
+	clear(w.names) // the names may hold a member's whole packet
 	w.c.srv.bufs.Put(w.buffers)
 	w.buffers = nil
 }
@@ -178,8 +182,12 @@ func (w *response) appendFields(final bool) {
 		if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
 			continue
 		}
+		name := k
+		if len(w.names) > 0 {
+			name = w.spelled(k)
+		}
 		for _, v := range vs {
-			w.appendField(k, v)
+			w.appendField(name, v)
 		}
 	}
 }
@@ -246,15 +254,16 @@ func (w *response) appendField(k, v string) {
 	w.out = append(w.out, "\r\n"...)
 }
 
+// appendStatusLine writes "HTTP/1.1" whatever the client's version, as
+// httpd does (RFC 9110 6.2: the highest version the server supports); the
+// HTTP/1.0 connection rules still apply (commit).
 func (w *response) appendStatusLine(code int) {
-	if w.req.ProtoMinor == 0 {
-		w.out = append(w.out, "HTTP/1.0 "...)
-	} else {
-		w.out = append(w.out, "HTTP/1.1 "...)
-	}
+	w.out = append(w.out, "HTTP/1.1 "...)
 	w.out = strconv.AppendInt(w.out, int64(code), 10)
 	w.out = append(w.out, ' ')
-	if text := http.StatusText(code); text != "" {
+	if w.reasonSet && code == w.status {
+		w.out = append(w.out, w.reason...)
+	} else if text := http.StatusText(code); text != "" {
 		w.out = append(w.out, text...)
 	} else {
 		w.out = append(w.out, "status code "...)

@@ -1,4 +1,4 @@
-package balancer
+package server
 
 import (
 	"context"
@@ -15,21 +15,22 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
-// replayMember is an AJP member that counts the requests it receives and
+// lbReplayMember is an AJP member that counts the requests it receives and
 // either answers 200 or, when failing, reads the request and closes the
 // connection without a word (the order-processed-twice member).
-type replayMember struct {
+type lbReplayMember struct {
 	be      *ajptest.Server
 	seen    atomic.Int32
 	failing atomic.Bool
 }
 
-func newReplayMember(t *testing.T) *replayMember {
-	rm := &replayMember{}
+func newLBReplayMember(t *testing.T) *lbReplayMember {
+	rm := &lbReplayMember{}
 	rm.be = ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		rm.seen.Add(1)
 		if r.ContentLength > 0 {
@@ -48,7 +49,7 @@ func newReplayMember(t *testing.T) *replayMember {
 
 // replayLB builds lb "lb" over real AJP members m1, m2 at the members'
 // addresses; memberProps apply to both members. Sleeps return at once.
-func replayLB(t *testing.T, members []*replayMember, memberProps ...string) *LB {
+func replayLB(t *testing.T, members []*lbReplayMember, memberProps ...string) *balancer.LB {
 	t.Helper()
 	text := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers="
 	var names []string
@@ -73,14 +74,14 @@ func replayLB(t *testing.T, members []*replayMember, memberProps ...string) *LB 
 		t.Fatalf("config: %v", problems)
 	}
 	nosleep := func(context.Context, time.Duration) error { return nil }
-	spec := Spec{Name: "lb", LB: cfg.Workers["lb"].LB, Sleep: nosleep}
+	spec := balancer.Spec{Name: "lb", LB: cfg.Workers["lb"].LB, Sleep: nosleep}
 	for _, name := range names {
 		a := cfg.Workers[name].AJP
 		m := worker.NewMember(worker.Spec{Name: name, AJP: a, Options: worker.Options{Sleep: nosleep}})
 		t.Cleanup(m.Close)
-		spec.Members = append(spec.Members, MemberSpec{Name: name, AJP: a, Member: m})
+		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: a, Member: m})
 	}
-	lb, err := New(spec)
+	lb, err := balancer.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +92,10 @@ func replayLB(t *testing.T, members []*replayMember, memberProps ...string) *LB 
 // takes them in turn) while they answer, so each keeps a pooled
 // connection, then has the failing ones fail and resets the counts. The
 // POST then goes to m1 first again.
-func warm(t *testing.T, lb *LB, members []*replayMember, failing ...bool) {
+func replayWarm(t *testing.T, lb *balancer.LB, members []*lbReplayMember, failing ...bool) {
 	t.Helper()
 	for range members {
-		if err := send(lb, "GET", ""); err != nil {
+		if err := replaySend(lb, "GET", ""); err != nil {
 			t.Fatalf("warming: %v", err)
 		}
 	}
@@ -108,9 +109,9 @@ func warm(t *testing.T, lb *LB, members []*replayMember, failing ...bool) {
 }
 
 // postOnce sends one POST through the lb and returns its error.
-func postOnce(lb *LB) error { return send(lb, "POST", "order=42") }
+func replayPOST(lb *balancer.LB) error { return replaySend(lb, "POST", "order=42") }
 
-func send(lb *LB, method, body string) error {
+func replaySend(lb *balancer.LB, method, body string) error {
 	r := httptest.NewRequest(method, "/buy", strings.NewReader(body))
 	req := &worker.Request{HTTP: r, Body: &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body)}}
 	req.AJP = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: "/buy", RemoteAddr: "127.0.0.1",
@@ -130,10 +131,10 @@ func send(lb *LB, method, body string) error {
 // Nothing multiplies beyond that: no per-connection replays.
 func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 	t.Run("failover", func(t *testing.T) {
-		m1, m2 := newReplayMember(t), newReplayMember(t)
-		lb := replayLB(t, []*replayMember{m1, m2})
-		warm(t, lb, []*replayMember{m1, m2}, true, false)
-		if err := postOnce(lb); err != nil {
+		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
+		lb := replayLB(t, []*lbReplayMember{m1, m2})
+		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, false)
+		if err := replayPOST(lb); err != nil {
 			t.Fatalf("failover to m2: %v", err)
 		}
 		if a, b := m1.seen.Load(), m2.seen.Load(); a != 2 || b != 1 {
@@ -141,10 +142,10 @@ func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 		}
 	})
 	t.Run("recovery_options=1", func(t *testing.T) {
-		m1, m2 := newReplayMember(t), newReplayMember(t)
-		lb := replayLB(t, []*replayMember{m1, m2}, "recovery_options=1")
-		warm(t, lb, []*replayMember{m1, m2}, true, false)
-		if err := postOnce(lb); err == nil || worker.Status(err) != 502 {
+		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
+		lb := replayLB(t, []*lbReplayMember{m1, m2}, "recovery_options=1")
+		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, false)
+		if err := replayPOST(lb); err == nil || worker.Status(err) != 502 {
 			t.Fatalf("err=%v, want 502: the POST may have been processed", err)
 		}
 		if a, b := m1.seen.Load(), m2.seen.Load(); a != 1 || b != 0 {
@@ -155,10 +156,10 @@ func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 		// Two lb rounds (lb retries=2), the second after the forced
 		// recovery of both members in ERR: each member is tried twice,
 		// worker.retries=2 sends each time.
-		m1, m2 := newReplayMember(t), newReplayMember(t)
-		lb := replayLB(t, []*replayMember{m1, m2})
-		warm(t, lb, []*replayMember{m1, m2}, true, true)
-		if err := postOnce(lb); err == nil {
+		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
+		lb := replayLB(t, []*lbReplayMember{m1, m2})
+		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, true)
+		if err := replayPOST(lb); err == nil {
 			t.Fatal("no error from two failing members")
 		}
 		if a, b := m1.seen.Load(), m2.seen.Load(); a != 4 || b != 4 {

@@ -1,0 +1,77 @@
+package h1
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Fields is the client's own spelling and order of the header fields of
+// the request being served: httpd keeps both (apr tables keep the first
+// spelling and the order of arrival) and mod_jk forwards them so, while
+// http.Header keeps neither. It is reset for every request of the
+// connection and is only valid while the request is being served.
+type Fields struct {
+	list []string // canonical key, client's name: one pair per field name, first occurrence first
+}
+
+// Len reports how many distinct field names the request had.
+func (f *Fields) Len() int { return len(f.list) / 2 }
+
+// At returns the canonical key of the i-th distinct field name and the
+// client's spelling of its first occurrence.
+func (f *Fields) At(i int) (key, name string) { return f.list[2*i], f.list[2*i+1] }
+
+// add records a field name at its first occurrence. Only a spelling
+// other than the canonical one costs an allocation.
+func (f *Fields) add(key string, name []byte) {
+	spelled := key
+	if string(name) != key {
+		spelled = string(name)
+	}
+	f.list = append(f.list, key, spelled)
+}
+
+// fieldsKey keys a connection's *Fields in its context.
+type fieldsKey struct{}
+
+// RequestFields returns the spelling and order of r's header fields when
+// r is being served by this package, else nil.
+func RequestFields(r *http.Request) *Fields {
+	f, _ := r.Context().Value(fieldsKey{}).(*Fields)
+	return f
+}
+
+// SetReason sets the reason phrase of the final status line, even an
+// empty one, as httpd writes the r->status_line mod_jk or mod_proxy_http
+// copied from the member. A reason with a control byte (tab aside) is
+// ignored, as httpd does: it could end the status line early. Call it
+// before WriteHeader.
+func (w *response) SetReason(reason string) {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return
+		}
+	}
+	w.reason, w.reasonSet = reason, true
+}
+
+// SetFieldName makes the field of canonical key go out spelled name, as
+// httpd keeps the spelling a member gave a header (apr tables keep the
+// key as added). The header map stays keyed canonically, so lookups by
+// the canonical key keep working; name must be key in another case.
+func (w *response) SetFieldName(key, name string) {
+	if name == key || !strings.EqualFold(name, key) || w.spelled(key) != key {
+		return // the first spelling of a repeated field is kept
+	}
+	w.names = append(w.names, key, name)
+}
+
+// spelled returns how the field of canonical key is written.
+func (w *response) spelled(key string) string {
+	for i := 0; i+1 < len(w.names); i += 2 {
+		if w.names[i] == key {
+			return w.names[i+1]
+		}
+	}
+	return key
+}

@@ -1,0 +1,159 @@
+package h1
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// headWriter is what the worker finds on the ResponseWriter to keep a
+// member's reason phrase and header spelling.
+type headWriter interface {
+	SetReason(string)
+	SetFieldName(key, name string)
+}
+
+// TestStatusLineLikeHTTPD: httpd answers "HTTP/1.1" to an HTTP/1.0
+// client too, with the reason phrase copied from the member (an empty one
+// too: mod_proxy_http keeps it), and the standard one when there is none
+// or it holds a control byte.
+func TestStatusLineLikeHTTPD(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/std" {
+			w.WriteHeader(200) // no SetReason: the standard phrase
+			return
+		}
+		hw := w.(headWriter)
+		hw.SetReason(map[string]string{"/fine": "Fine", "/num": "200", "/ctl": "Fi\x01ne", "/del": "a\x7f",
+			"/crlf": "A\r\nX-Injected: 1", "/tab": "a\tb", "/utf8": "caf\xc3\xa9"}[r.URL.Path])
+		w.Header().Set("Content-Length", "2")
+		w.Write([]byte("ok"))
+	}))
+	for _, c := range []struct{ req, line string }{
+		{"GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 Fine"},
+		{"GET /num HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 200"},
+		{"GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 "},
+		{"GET /std HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
+		{"GET /ctl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
+		{"GET /del HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
+		{"GET /crlf HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK"},
+		{"GET /tab HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 a\tb"},
+		{"GET /utf8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 caf\xc3\xa9"},
+		{"GET /fine HTTP/1.0\r\n\r\n", "HTTP/1.1 200 Fine"},
+	} {
+		out := exchange(t, addr, c.req)
+		if line, _, _ := strings.Cut(out, "\r\n"); line != c.line {
+			t.Errorf("%q: status line %q, want %q", c.req, line, c.line)
+		}
+		if strings.Contains(out, "X-Injected") {
+			t.Errorf("%q: the reason phrase injected a field:\n%s", c.req, out)
+		}
+	}
+}
+
+// TestHTTP10KeepsItsConnectionRules: the "HTTP/1.1" status line does not
+// make an HTTP/1.0 exchange chunked or persistent.
+func TestHTTP10KeepsItsConnectionRules(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("a"))
+		w.(http.Flusher).Flush()
+		w.Write([]byte("b"))
+	}))
+	for _, req := range []string{"GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"} {
+		out := exchange(t, addr, req)
+		head, body, _ := strings.Cut(out, "\r\n\r\n")
+		if !strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n") || strings.Contains(head, "chunked") ||
+			!strings.Contains(head, "\r\nConnection: close") || body != "ab" {
+			t.Errorf("%q: got\n%s", req, out)
+		}
+	}
+	// With a length, keep-alive is honoured.
+	addr, _ = start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ab")) }))
+	out := exchange(t, addr, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n")
+	if n := strings.Count(out, "HTTP/1.1 200 OK\r\n"); n != 2 || !strings.Contains(out, "Connection: keep-alive") {
+		t.Errorf("two HTTP/1.0 requests on a kept connection: got\n%s", out)
+	}
+}
+
+// TestResponseFieldSpelling: a field goes out spelled as the member sent
+// it (httpd keeps the spelling mod_jk adds), the first spelling of a
+// repeated field; the map stays canonical, so lookups keep working.
+func TestResponseFieldSpelling(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hw, h := w.(headWriter), w.Header()
+		h["Www-Authenticate"] = []string{"Basic", "Digest"}
+		hw.SetFieldName("Www-Authenticate", "WWW-Authenticate")
+		hw.SetFieldName("Www-Authenticate", "www-authenticate")
+		h["X-Lower"] = []string{"1"}
+		hw.SetFieldName("X-Lower", "x-lower")
+		h["Content-Length"] = []string{"2"}
+		hw.SetFieldName("Content-Length", "content-length")
+		hw.SetFieldName("X-Other", "X-Else") // not the same name: ignored
+		h["X-Other"] = []string{"3"}
+		w.WriteHeader(401)
+		w.Write([]byte("ok"))
+	}))
+	out := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"\r\nWWW-Authenticate: Basic\r\n", "\r\nWWW-Authenticate: Digest\r\n",
+		"\r\nx-lower: 1\r\n", "\r\ncontent-length: 2\r\n", "\r\nX-Other: 3\r\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	// The next response on the connection starts with no spellings.
+	addr, _ = start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/a" {
+			w.(headWriter).SetFieldName("X-A", "x-a")
+		}
+		w.Header().Set("X-A", "1")
+	}))
+	out = exchange(t, addr, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if strings.Count(out, "x-a: 1") != 1 || strings.Count(out, "X-A: 1") != 1 {
+		t.Errorf("spelling leaked into the next response:\n%s", out)
+	}
+}
+
+// TestRequestFieldsKeepSpellingAndOrder: the client's spelling of each
+// field name's first occurrence and the order of arrival are kept for
+// the request (httpd's headers_in keeps both), and reset for the next.
+func TestRequestFieldsKeepSpellingAndOrder(t *testing.T) {
+	seen := make(chan string, 2)
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := RequestFields(r)
+		var b strings.Builder
+		for i := range f.Len() {
+			key, name := f.At(i)
+			b.WriteString(key + "=" + name + " ")
+		}
+		seen <- b.String()
+	}))
+	exchange(t, addr, "GET / HTTP/1.1\r\nhost: x\r\nx-b: 1\r\nAccept: a\r\nX-B: 2\r\nWWW-thing: 3\r\n\r\n"+
+		"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"Host=host X-B=x-b Accept=Accept Www-Thing=WWW-thing ", "Host=Host Connection=Connection "} {
+		if got := <-seen; got != want {
+			t.Errorf("fields %q, want %q", got, want)
+		}
+	}
+	if RequestFields(httptestRequest()) != nil {
+		t.Error("a request from elsewhere has fields")
+	}
+}
+
+func httptestRequest() *http.Request {
+	r, _ := http.NewRequest("GET", "http://x/", nil)
+	return r
+}
+
+// TestRefusalIsAnErrorPage: a request refused before the handler gets an
+// HTML error page with a length, as from httpd, not net/http's text.
+func TestRefusalIsAnErrorPage(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	out := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+	rs := responses(t, out, "GET")
+	body := bodyOf(rs[0])
+	if rs[0].StatusCode != 400 || rs[0].Header.Get("Content-Type") != "text/html; charset=iso-8859-1" ||
+		rs[0].ContentLength != int64(len(body)) || !strings.Contains(body, "<title>400 Bad Request</title>") ||
+		rs[0].Header.Get("Date") == "" {
+		t.Errorf("refusal:\n%s", out)
+	}
+}
