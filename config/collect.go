@@ -5,7 +5,8 @@ import "fmt"
 // collector gathers every problem of one load. Load never stops at the
 // first error: an operator fixing a file wants the whole list at once.
 type collector struct {
-	ps Problems
+	ps    Problems
+	sends SendBound // for the POST replay warning (Risks)
 }
 
 func (c *collector) errorf(pos Pos, worker, prop, format string, args ...any) {

@@ -6,10 +6,20 @@ import (
 )
 
 // RiskWarnings reports settings that mod_jk accepts but that hurt in
-// production, for `jkbalancer check`. They are warnings, never errors.
-// Warnings Load already reported (c.Warnings) are not repeated.
-func (c *Config) RiskWarnings() Problems {
-	var col collector
+// production. They are warnings, never errors. Warnings Load already
+// reported (c.Warnings) are not repeated.
+func (c *Config) RiskWarnings() Problems { return c.Risks(nil) }
+
+// SendBound is how often a worker may receive one POST that failed after
+// reaching it, before anything reached the client: worker.POSTSendLimit,
+// which `jkbalancer check` passes in (config cannot import worker, and the
+// number must come from the policy the member applies, not a copy).
+type SendBound func(a *AJP) int
+
+// Risks is RiskWarnings with the POST replay warning quoting sends' number
+// (nil: the warning names retries only).
+func (c *Config) Risks(sends SendBound) Problems {
+	col := collector{sends: sends}
 	seen := make(map[string]bool)
 	for _, name := range c.List {
 		w := c.Workers[name]
@@ -105,12 +115,8 @@ func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
 	a := w.AJP
 	if a.RecoveryOptions&RecoveryNoAfterRequest == 0 && (member || a.Retries > 1) {
 		pos, _ := c.propPos(w, "recovery_options")
-		where := "to another member"
-		if !member {
-			where = "again on this worker (retries=" + strconv.Itoa(a.Retries) + ")"
-		}
-		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: a request (a POST too) that already reached this backend is sent %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
-			a.RecoveryOptions, where)
+		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
+			a.RecoveryOptions, replayText(w.Name, a, member, col.sends))
 	}
 	if a.HTTP != nil {
 		c.httpRisks(w, col)
@@ -145,4 +151,24 @@ func (c *Config) statusRisks(col *collector) {
 				r.Pattern, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
 		}
 	}
+}
+
+// replayText says where a request that already reached worker name is
+// sent again; with sends, how often, as the member bounds it.
+func replayText(name string, a *AJP, member bool, sends SendBound) string {
+	if sends == nil {
+		if member {
+			return "a request (a POST too) that already reached this backend is sent to another member"
+		}
+		return "a request (a POST too) that already reached this backend is sent again on this worker (retries=" + strconv.Itoa(a.Retries) + ")"
+	}
+	times := "once"
+	if n := sends(a); n > 1 {
+		times = "up to " + strconv.Itoa(n) + " times"
+	}
+	text := "a POST that fails after reaching worker " + name + " may be sent to it " + times + " (retries=" + strconv.Itoa(a.Retries) + ")"
+	if member {
+		text += " and then to another member"
+	}
+	return text
 }

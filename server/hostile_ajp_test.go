@@ -22,78 +22,77 @@ func afterHead(packets ...[]byte) ajptest.Handler {
 }
 
 // ajpHostileCases: every way an AJP member can get its reply wrong, and
-// what the client, the next client, the member and the log see. With
-// retries=2 and recovery_options=0 a failure before anything reached the
-// client is tried twice; after that, once.
+// what the client, the next client, the member and the log see. How
+// often the member gets the request follows from how it failed (sends).
 var ajpHostileCases = []struct {
 	name string
 	bad  ajptest.Handler
 	want hostileWant
 }{
 	// Framing errors: 502, member error, recoverable.
-	{"wrong magic", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 0, 'X', 'Y')), hostileWant{502, false, 2, failed502}},
-	{"garbage instead of a packet", ajptest.RawReply(false, []byte("HTTP/1.1 200 OK\r\n\r\n")), hostileWant{502, false, 2, failed502}},
-	{"length beyond the packet size", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0xff, 0xff)), hostileWant{502, false, 2, failed502}},
-	{"length beyond what was sent", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0x10, 0)), hostileWant{502, false, 2, failed502}},
-	{"header count beyond the packet", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200, cl("2")), 9, 0xff, 0xff)), hostileWant{502, false, 2, failed502}},
+	{"wrong magic", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 0, 'X', 'Y')), hostileWant{502, false, failedNoHead, failed502}},
+	{"garbage instead of a packet", ajptest.RawReply(false, []byte("HTTP/1.1 200 OK\r\n\r\n")), hostileWant{502, false, failedNoHead, failed502}},
+	{"length beyond the packet size", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0xff, 0xff)), hostileWant{502, false, failedNoHead, failed502}},
+	{"length beyond what was sent", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200), 2, 0x10, 0)), hostileWant{502, false, failedNoHead, failed502}},
+	{"header count beyond the packet", ajptest.RawReply(false, edit(ajptest.HeadersPacket(200, cl("2")), 9, 0xff, 0xff)), hostileWant{502, false, failedNoHead, failed502}},
 	// Invalid messages: 500.
-	{"unknown message type", ajptest.RawReply(false, ajptest.Packet(0x0b)), hostileWant{500, false, 2, failed500}},
-	{"CPONG mid-request", ajptest.RawReply(false, ajptest.Packet(9)), hostileWant{500, false, 2, failed500}},
-	{"body chunk before the headers", ajptest.RawReply(false, ajptest.BodyPacket([]byte("a"))), hostileWant{500, false, 2, failed500}},
-	{"END_RESPONSE before the headers", ajptest.RawReply(false, ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
-	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
-	{"status 0", ajptest.RawReply(false, ajptest.HeadersPacket(0), ajptest.EndPacket(1)), hostileWant{500, false, 2, failed500}},
-	{"body chunk longer than its packet", afterHead(edit(ajptest.BodyPacket([]byte("abc")), 5, 0, 0x10)), hostileWant{500, false, 2, failed500}},
-	{"second SEND_HEADERS", afterHead(ajptest.HeadersPacket(200)), hostileWant{500, false, 2, failed500}},
-	{"second SEND_HEADERS after body", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.HeadersPacket(200)), hostileWant{500, false, 2, failed500}},
+	{"unknown message type", ajptest.RawReply(false, ajptest.Packet(0x0b)), hostileWant{500, false, failedNoHead, failed500}},
+	{"CPONG mid-request", ajptest.RawReply(false, ajptest.Packet(9)), hostileWant{500, false, failedNoHead, failed500}},
+	{"body chunk before the headers", ajptest.RawReply(false, ajptest.BodyPacket([]byte("a"))), hostileWant{500, false, failedNoHead, failed500}},
+	{"END_RESPONSE before the headers", ajptest.RawReply(false, ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
+	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
+	{"status 0", ajptest.RawReply(false, ajptest.HeadersPacket(0), ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
+	{"body chunk longer than its packet", afterHead(edit(ajptest.BodyPacket([]byte("abc")), 5, 0, 0x10)), hostileWant{500, false, failedAfterHead, failed500}},
+	{"second SEND_HEADERS", afterHead(ajptest.HeadersPacket(200)), hostileWant{500, false, failedAfterHead, failed500}},
+	{"second SEND_HEADERS after body", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.HeadersPacket(200)), hostileWant{500, false, failedAfterHead, failed500}},
 	// Closes at every stage: 502 while nothing reached the client.
-	{"close before the head", ajptest.RawReply(false), hostileWant{502, false, 2, failed502}},
-	{"close after the head", afterHead(), hostileWant{502, false, 2, failed502}},
-	{"close mid-body", afterHead(ajptest.BodyPacket(make([]byte, 100))), hostileWant{502, false, 2, failed502}},
-	{"close before END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc"))), hostileWant{502, false, 2, failed502}},
-	{"truncated END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc")), ajptest.Packet(5)), hostileWant{502, false, 2, failed502}},
+	{"close before the head", ajptest.RawReply(false), hostileWant{502, false, failedNoHead, failed502}},
+	{"close after the head", afterHead(), hostileWant{502, false, failedAfterHead, failed502}},
+	{"close mid-body", afterHead(ajptest.BodyPacket(make([]byte, 100))), hostileWant{502, false, failedAfterHead, failed502}},
+	{"close before END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc"))), hostileWant{502, false, failedAfterHead, failed502}},
+	{"truncated END_RESPONSE", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("3")), ajptest.BodyPacket([]byte("abc")), ajptest.Packet(5)), hostileWant{502, false, failedAfterHead, failed502}},
 	// Once more than the responder keeps back went out: cut, never resent.
-	{"close mid-body after bytes went out", afterHead(ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 100))), hostileWant{200, true, 1, failed502}},
-	{"flush, then close", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.BodyPacket(nil)), hostileWant{200, true, 1, failed502}},
+	{"close mid-body after bytes went out", afterHead(ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 100))), hostileWant{200, true, failedCut, failed502}},
+	{"flush, then close", afterHead(ajptest.BodyPacket([]byte("a")), ajptest.BodyPacket(nil)), hostileWant{200, true, failedCut, failed502}},
 	// Repaired: the client gets a well-formed response, the connection is
 	// not reused where bytes are left over, and one WARN line says so.
 	{"data after END_RESPONSE", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1), []byte("junk")), hostileWant{200, false, 1, repaired}},
+		ajptest.EndPacket(1), []byte("junk")), hostileWant{200, false, answered, repaired}},
 	{"packet after END_RESPONSE", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1), ajptest.HeadersPacket(200, cl("4")), ajptest.BodyPacket([]byte("evil")), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+		ajptest.EndPacket(1), ajptest.HeadersPacket(200, cl("4")), ajptest.BodyPacket([]byte("evil")), ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	{"NUL in a header value", ajptest.RawReply(true, ajptest.HeadersPacket(200, ajp.Header{Name: "X-A", Value: "a\x00b"}, cl("2")),
-		ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+		ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	{"204 with a body", ajptest.RawReply(true, ajptest.HeadersPacket(204, cl("4")), ajptest.BodyPacket([]byte("body")),
-		ajptest.EndPacket(1)), hostileWant{204, false, 1, repaired}},
+		ajptest.EndPacket(1)), hostileWant{204, false, answered, repaired}},
 	{"304 with a body", ajptest.RawReply(true, ajptest.HeadersPacket(304), ajptest.BodyPacket([]byte("body")),
-		ajptest.EndPacket(1)), hostileWant{304, false, 1, repaired}},
+		ajptest.EndPacket(1)), hostileWant{304, false, answered, repaired}},
 	// A body kept back whole goes out with its own length, as httpd's
 	// content-length filter sets it; one that went out before it ended is
 	// cut to the announced length.
 	{"body longer than its Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("okay")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+		ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	{"body short of its Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("10")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+		ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	{"body beyond a large Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
-		ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 8184)), ajptest.EndPacket(1)), hostileWant{200, false, 1, repaired}},
+		ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 8184)), ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	// A huge head (2000 headers in a 16 KiB packet) is within what a
 	// packet can frame (64 KiB) and is passed on.
 	{"huge header count", ajptest.RawReply(true, manyHeaders(2000), ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
-		hostileWant{200, false, 1, ""}},
+		hostileWant{200, false, answered, ""}},
 	// Reuse flags: 0 is obeyed even if the member keeps the connection
 	// open, any other value means reuse; a member that closes after a
 	// reuse END_RESPONSE is found stale and the next request goes to a new
 	// connection. Nothing to log.
 	{"reuse flag 0, connection kept open", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(0)), hostileWant{200, false, 1, ""}},
+		ajptest.EndPacket(0)), hostileWant{200, false, answered, ""}},
 	{"reuse flag 1, then close", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(1)), hostileWant{200, false, 1, ""}},
+		ajptest.EndPacket(1)), hostileWant{200, false, answered, ""}},
 	{"reuse flag 2", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
-		ajptest.EndPacket(2)), hostileWant{200, false, 1, ""}},
+		ajptest.EndPacket(2)), hostileWant{200, false, answered, ""}},
 	// A packet larger than our max_packet_size is accepted (a member with
 	// a larger packetSize), unlike mod_jk's "wrong message size".
 	{"body chunk beyond the packet size", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
-		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{200, false, 1, ""}},
+		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{200, false, answered, ""}},
 	// Endless: the client stops reading; the response was cut.
 	{"endless body", func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200)
@@ -103,10 +102,10 @@ var ajpHostileCases = []struct {
 			}
 		}
 		w.CloseConn()
-	}, hostileWant{200, true, 1, failed400}},
+	}, hostileWant{200, true, failedCut, failed400}},
 	// Slow: reply_timeout (300 ms) ends the wait; 504.
-	{"no reply", silent(false), hostileWant{504, false, 1, failed504}},
-	{"head, then no body", silent(true), hostileWant{504, false, 1, failed504}},
+	{"no reply", silent(false), hostileWant{504, false, failedTimeout, failed504}},
+	{"head, then no body", silent(true), hostileWant{504, false, failedTimeout, failed504}},
 }
 
 // manyHeaders is SEND_HEADERS with n small headers.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // The hostile-member harness: a member misbehaves on GET /bad and
@@ -26,8 +28,33 @@ import (
 type hostileWant struct {
 	status int    // the client's status; with cut, the status of the head it saw
 	cut    bool   // the response began and was then cut
-	seen   int    // times the member got /bad (retries=2, recovery_options=0)
+	sends  sends  // how /bad ended at the member: how often it may get it
 	log    string // the one WARN line has this (see logs); "": no WARN line
+}
+
+// sends is how the member's handling of /bad counts against
+// worker.SendLimit, the bound the member keeps to: a failure is sent as
+// often as SendLimit allows for it (retries=2, recovery_options=0 here),
+// an answer, repaired or not, once.
+type sends struct {
+	answered bool
+	f        worker.Failure
+}
+
+var (
+	answered        = sends{answered: true}
+	failedNoHead    = sends{f: worker.Failure{Phase: worker.PhaseAfterSend}}
+	failedAfterHead = sends{f: worker.Failure{Phase: worker.PhaseAfterHead}}
+	failedCut       = sends{f: worker.Failure{Phase: worker.PhaseAfterHead, Committed: true}}
+	failedTimeout   = sends{f: worker.Failure{Phase: worker.PhaseAfterSend, GiveUp: true}}
+)
+
+// limit is how often the member a may get the GET.
+func (s sends) limit(a *config.AJP) int {
+	if s.answered {
+		return 1
+	}
+	return worker.SendLimit(a, http.MethodGet, s.f)
 }
 
 // What the one WARN line says: the request failed with a status, or the
@@ -185,8 +212,8 @@ func hostileCheck(t *testing.T, ts *testServer, cnt *hostileCounter, want hostil
 	if next := hostileGet(t, ts.addr(), "/next"); next.status != 200 || next.body != "next" {
 		t.Errorf("(b) the next request got %d %q (cut %v), want 200 \"next\"", next.status, next.body, next.cut)
 	}
-	if n := int(cnt.n.Load()); n != want.seen {
-		t.Errorf("(c) the member got /bad %d times, want %d", n, want.seen)
+	if n, limit := int(cnt.n.Load()), want.sends.limit(ts.srv.rt.Load().cfg.Workers["w"].AJP); n != limit {
+		t.Errorf("(c) the member got /bad %d times, want %d (worker.SendLimit)", n, limit)
 	}
 	lines := warnLines(ts.log.String()[before:])
 	switch {

@@ -49,7 +49,8 @@ func newLBReplayMember(t *testing.T) *lbReplayMember {
 
 // replayLB builds lb "lb" over real AJP members m1, m2 at the members'
 // addresses; memberProps apply to both members. Sleeps return at once.
-func replayLB(t *testing.T, members []*lbReplayMember, memberProps ...string) *balancer.LB {
+// It returns the compiled configuration too, for the bounds.
+func replayLB(t *testing.T, members []*lbReplayMember, memberProps ...string) (*balancer.LB, *config.Config) {
 	t.Helper()
 	text := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers="
 	var names []string
@@ -85,7 +86,7 @@ func replayLB(t *testing.T, members []*lbReplayMember, memberProps ...string) *b
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lb
+	return lb, cfg
 }
 
 // warm sends one GET to each member through the lb (the Request method
@@ -126,44 +127,51 @@ func replaySend(lb *balancer.LB, method, body string) error {
 
 // TestLBPOSTSendsBoundedByRetries: an lb of two members, the first reads a
 // POST and closes. mod_jk (jk_lb_worker.c service around ajp_service)
-// sends it worker.retries times to each member it tries, and tries a
-// member once per lb round; recovery_options=1 stops at the first send.
-// Nothing multiplies beyond that: no per-connection replays.
+// sends it to each member it tries as often as worker.SendLimit says
+// (worker.retries times; once with recovery_options=1), and tries a
+// member once per lb round (the lb's retries). Nothing multiplies beyond
+// that: no per-connection replays.
 func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 	t.Run("failover", func(t *testing.T) {
 		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
-		lb := replayLB(t, []*lbReplayMember{m1, m2})
+		lb, cfg := replayLB(t, []*lbReplayMember{m1, m2})
 		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, false)
 		if err := replayPOST(lb); err != nil {
 			t.Fatalf("failover to m2: %v", err)
 		}
-		if a, b := m1.seen.Load(), m2.seen.Load(); a != 2 || b != 1 {
-			t.Fatalf("m1 received the POST %d times (want 2, worker.retries), m2 %d (want 1)", a, b)
+		want := worker.POSTSendLimit(cfg.Workers["m1"].AJP) // one round: m2 answers
+		if a, b := m1.seen.Load(), m2.seen.Load(); int(a) != want || b != 1 || want != 2 {
+			t.Fatalf("m1 received the POST %d times (want %d, worker.retries), m2 %d (want 1)", a, want, b)
 		}
 	})
 	t.Run("recovery_options=1", func(t *testing.T) {
 		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
-		lb := replayLB(t, []*lbReplayMember{m1, m2}, "recovery_options=1")
+		lb, cfg := replayLB(t, []*lbReplayMember{m1, m2}, "recovery_options=1")
 		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, false)
 		if err := replayPOST(lb); err == nil || worker.Status(err) != 502 {
 			t.Fatalf("err=%v, want 502: the POST may have been processed", err)
 		}
-		if a, b := m1.seen.Load(), m2.seen.Load(); a != 1 || b != 0 {
-			t.Fatalf("m1 received the POST %d times (want 1), m2 %d (want 0)", a, b)
+		want := worker.POSTSendLimit(cfg.Workers["m1"].AJP) // not resendable: no failover either
+		if a, b := m1.seen.Load(), m2.seen.Load(); int(a) != want || b != 0 || want != 1 {
+			t.Fatalf("m1 received the POST %d times (want %d), m2 %d (want 0)", a, want, b)
 		}
 	})
 	t.Run("both fail", func(t *testing.T) {
 		// Two lb rounds (lb retries=2), the second after the forced
-		// recovery of both members in ERR: each member is tried twice,
-		// worker.retries=2 sends each time.
+		// recovery of both members in ERR: each member is tried once per
+		// round, SendLimit (worker.retries=2) sends each time.
 		m1, m2 := newLBReplayMember(t), newLBReplayMember(t)
-		lb := replayLB(t, []*lbReplayMember{m1, m2})
+		lb, cfg := replayLB(t, []*lbReplayMember{m1, m2})
 		replayWarm(t, lb, []*lbReplayMember{m1, m2}, true, true)
 		if err := replayPOST(lb); err == nil {
 			t.Fatal("no error from two failing members")
 		}
-		if a, b := m1.seen.Load(), m2.seen.Load(); a != 4 || b != 4 {
-			t.Fatalf("m1 received the POST %d times, m2 %d; want 4 each (2 tries x retries=2)", a, b)
+		rounds := cfg.Workers["lb"].LB.Retries
+		for i, m := range []*lbReplayMember{m1, m2} {
+			want := rounds * worker.POSTSendLimit(cfg.Workers["m"+strconv.Itoa(i+1)].AJP)
+			if got := int(m.seen.Load()); got != want || want != 4 {
+				t.Errorf("m%d received the POST %d times; want %d (%d lb rounds x SendLimit)", i+1, got, want, rounds)
+			}
 		}
 	})
 }

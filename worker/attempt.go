@@ -165,7 +165,7 @@ func (t *ajpTransport) classify(ae *ajp.Error, res ajp.Result, req *Request) *Er
 		}
 		// mod_jk fails over on fail_on_status; but once body beyond the
 		// kept part went to this member, another one would get a torn body.
-		e.Recoverable = !res.BodyStreamed
+		e.Recoverable = m.mayResendStatus(res.BodyStreamed, req.HTTP.Method)
 		return e
 	case ajp.KindNoSlot:
 		e.Class = ClassNoEndpoint
@@ -200,12 +200,12 @@ func (t *ajpTransport) classify(ae *ajp.Error, res ajp.Result, req *Request) *Er
 // recoverable maps how far the AJP exchange got onto the member's
 // recovery rules.
 func (t *ajpTransport) recoverable(stage ajp.Stage, res ajp.Result, req *Request) bool {
-	p := phaseAfterSend
+	p := PhaseAfterSend
 	switch stage {
 	case ajp.StageConnect, ajp.StagePing, ajp.StageSend:
-		p = phaseBeforeSend
+		p = PhaseBeforeSend
 	case ajp.StageResponse:
-		p = phaseAfterHead
+		p = PhaseAfterHead
 	}
 	return t.m.mayResend(p, res.HeadSent, res.BodyStreamed, req.HTTP.Method)
 }

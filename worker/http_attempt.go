@@ -146,7 +146,7 @@ func (t *httpTransport) classifyDial(err error, req *Request) *Error {
 		return e
 	}
 	e.Class, e.Unreachable = ClassConnect, true
-	e.Recoverable = t.m.mayResend(phaseBeforeSend, false, false, req.HTTP.Method)
+	e.Recoverable = t.m.mayResend(PhaseBeforeSend, false, false, req.HTTP.Method)
 	return e
 }
 
@@ -175,15 +175,15 @@ func (t *httpTransport) classifyTrip(err error, req *Request, c *hconn, w0 int64
 		return e, false
 	case errors.As(err, &head) || errors.Is(err, os.ErrDeadlineExceeded):
 		e.Class = m.responseFailure(err, req)
-		e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
+		e.Recoverable = m.mayResend(PhaseAfterSend, false, streamed, method)
 		return e, false
 	}
 	if c.cc.written.Load() == w0 {
 		e.Class = ClassConnect
-		e.Recoverable = m.mayResend(phaseBeforeSend, false, streamed, method)
+		e.Recoverable = m.mayResend(PhaseBeforeSend, false, streamed, method)
 		return e, c.reused && e.Recoverable
 	}
 	e.Class = ClassClosed
-	e.Recoverable = m.mayResend(phaseAfterSend, false, streamed, method)
+	e.Recoverable = m.mayResend(PhaseAfterSend, false, streamed, method)
 	return e, false
 }

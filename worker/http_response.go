@@ -33,7 +33,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		}
 		// mod_jk fails over on fail_on_status whatever recovery_options
 		// say; only a body already streamed to this member forbids it.
-		e.Recoverable = !streamed
+		e.Recoverable = m.mayResendStatus(streamed, req.HTTP.Method)
 		return e
 	}
 	for i := 0; i+1 < len(resp.names); i += 2 {
@@ -53,7 +53,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		streamed, _ := hb.result()
 		e := &Error{Member: m.name, Class: m.responseFailure(backendErr, req), HeadSent: rw.committed,
 			Status: resp.status, Err: backendErr}
-		e.Recoverable = m.mayResend(phaseAfterHead, rw.committed, streamed, req.HTTP.Method)
+		e.Recoverable = m.mayResend(PhaseAfterHead, rw.committed, streamed, req.HTTP.Method)
 		rw.abandon()
 		return e
 	}

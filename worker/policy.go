@@ -7,40 +7,94 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// phase is how far a failed attempt got, whatever the transport.
-type phase uint8
+// Phase is how far a failed attempt got, whatever the transport.
+type Phase uint8
 
 const (
-	phaseBeforeSend phase = iota // connect, CPing, send: nothing usable reached the backend
-	phaseAfterSend               // the request reached the backend; no response head yet
-	phaseAfterHead               // the backend's head arrived (not committed to the client)
+	PhaseBeforeSend Phase = iota // connect, CPing, send: nothing usable reached the backend
+	PhaseAfterSend               // the request reached the backend; no response head yet
+	PhaseAfterHead               // the backend's head arrived (not committed to the client)
 )
 
+// Failure is how one request failed at a member, as far as whether the
+// member may be sent it again depends on it.
+type Failure struct {
+	Phase Phase
+	// Committed: the client may have seen a byte of the answer.
+	Committed bool
+	// Streamed: request body beyond the part kept for a resend went to
+	// the member.
+	Streamed bool
+	// Status: the member's head matched fail_on_status.
+	Status bool
+	// GiveUp: the member is not tried again whatever the rules allow
+	// (unreachable, reply timeout; see gaveUp).
+	GiveUp bool
+}
+
+// SendLimit is the most times a member with attributes a may receive one
+// request of method that fails as f: worker.retries sends when the
+// failure may be resent (mod_jk's ajp_service spends one retry per send),
+// one otherwise. It is derived from the rules Forward applies (resendable,
+// gaveUp), so tests, the lb's arithmetic and `jkbalancer check` quote the
+// same number the member keeps to. The member's stale pooled connections
+// are not counted: they never deliver the request (staleRace). An lb sends
+// it this often to each member it tries, once per lb round.
+func SendLimit(a *config.AJP, method string, f Failure) int {
+	if f.GiveUp || !f.resendable(a, method) {
+		return 1
+	}
+	return max(a.Retries, 1)
+}
+
+// POSTSendLimit is SendLimit for a POST that failed after reaching the
+// member, before anything reached the client: the order-processed-twice
+// case `jkbalancer check` warns about.
+func POSTSendLimit(a *config.AJP) int {
+	return SendLimit(a, http.MethodPost, Failure{Phase: PhaseAfterSend})
+}
+
 // mayResend decides whether a failed request may be sent again, on this
-// member or another. Stronger than mod_jk: never once the client may have
-// seen a byte (committed), never once body beyond the kept part was
-// streamed. Otherwise recovery_options decide (spec/modjk.md 5.3):
-// failures before the request reached the backend are always retried.
-func (m *Member) mayResend(p phase, committed, streamed bool, method string) bool {
-	if committed || streamed {
+// member or another.
+func (m *Member) mayResend(p Phase, committed, streamed bool, method string) bool {
+	return Failure{Phase: p, Committed: committed, Streamed: streamed}.resendable(m.cfg(), method)
+}
+
+// mayResendStatus decides whether a head that matched fail_on_status may
+// be followed by a resend.
+func (m *Member) mayResendStatus(streamed bool, method string) bool {
+	return Failure{Status: true, Streamed: streamed}.resendable(m.cfg(), method)
+}
+
+// resendable is the policy. Stronger than mod_jk: never once the client
+// may have seen a byte (committed), never once body beyond the kept part
+// was streamed. fail_on_status is resent whatever recovery_options say
+// (mod_jk's JK_STATUS_ERROR keeps op->recoverable). Otherwise
+// recovery_options decide (jk_ajp_common.c ajp_get_reply): failures before the request reached
+// the backend are always retried.
+func (f Failure) resendable(a *config.AJP, method string) bool {
+	if f.Committed || f.Streamed {
 		return false
 	}
-	switch p {
-	case phaseBeforeSend:
+	if f.Status {
 		return true
-	case phaseAfterHead:
-		if m.cfg().RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
+	}
+	switch f.Phase {
+	case PhaseBeforeSend:
+		return true
+	case PhaseAfterHead:
+		if a.RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
 			return false
 		}
 	}
-	return m.replayAfterSend(method)
+	return replayAfterSend(a, method)
 }
 
 // replayAfterSend applies recovery_options bits 1, 8 and 16 to a request
-// the backend may already have received (spec/modjk.md 5.3). The quirk is
+// the backend may already have received (mod_jk ajp_get_reply). The quirk is
 // kept: with bits 8 and 16 both set only HEAD is retried, not GET.
-func (m *Member) replayAfterSend(method string) bool {
-	ro := m.cfg().RecoveryOptions
+func replayAfterSend(a *config.AJP, method string) bool {
+	ro := a.RecoveryOptions
 	if ro&config.RecoveryNoAfterRequest == 0 {
 		return true
 	}

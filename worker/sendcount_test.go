@@ -47,12 +47,14 @@ func (s failStage) String() string {
 
 // maxSends is the most times a member may receive one request that fails
 // at stage, for a worker with retries and recovery_options ro, written
-// down independently of the code under test. mod_jk's ajp_service spends
-// one of worker.retries per send; ajp_get_reply makes a failure after the
+// down independently of the code under test: the oracle SendLimit is
+// checked against (TestSendLimitModJK). mod_jk's ajp_service spends one
+// of worker.retries per send; ajp_get_reply makes a failure after the
 // request went out unrecoverable with bit 1 (bits 8 and 16 revert that
 // for HEAD and GET, 8 winning when both are set), and one after the
 // response head with bit 2 (jkbalancer applies bit 1 there too). Once the
-// client got a byte of the answer, never again.
+// client got a byte of the answer, never again; after a reply timeout
+// jkbalancer does not try the member again (gaveUp).
 func maxSends(retries, ro int, method string, stage failStage, clientGotBytes bool) int {
 	if clientGotBytes {
 		return 1
@@ -68,10 +70,21 @@ func maxSends(retries, ro int, method string, stage failStage, clientGotBytes bo
 	if stage == failCloseAfterHead || stage == failResetMidBody {
 		again = again && ro&2 == 0
 	}
-	if !again {
+	if !again || stage == failReplyTimeout {
 		return 1
 	}
 	return max(retries, 1)
+}
+
+// failure is how a request failing at stage fails, in SendLimit's terms.
+func (s failStage) failure(clientGotBytes bool) Failure {
+	switch s {
+	case failCloseAfterHead, failResetMidBody:
+		return Failure{Phase: PhaseAfterHead, Committed: clientGotBytes}
+	case failReplyTimeout:
+		return Failure{Phase: PhaseAfterSend, GiveUp: true, Committed: clientGotBytes}
+	}
+	return Failure{Phase: PhaseAfterSend, Committed: clientGotBytes}
 }
 
 // sendScenario is a member's behaviour: it answers until fail is called,
@@ -249,9 +262,9 @@ func (c sendCase) String() string {
 }
 
 // run warms a member's pool, makes it fail at c.stage and sends one
-// request: it returns how often the member received it and whether the
-// client saw a byte of the answer.
-func (c sendCase) run(t *testing.T, warm int) (seen int, saw bool) {
+// request: it returns how often the member received it, whether the
+// client saw a byte of the answer, and the member's SendLimit for it.
+func (c sendCase) run(t *testing.T, warm int) (seen int, saw bool, limit int) {
 	s := newSendScenario(c.stage)
 	addr := c.kind.start(t, s)
 	props := []string{"retries=" + strconv.Itoa(c.retries), "recovery_options=" + strconv.Itoa(c.ro)}
@@ -272,12 +285,14 @@ func (c sendCase) run(t *testing.T, warm int) (seen int, saw bool) {
 	}
 	w := &sawWriter{ResponseRecorder: httptest.NewRecorder()}
 	m.Forward(w, req, &Attempt{})
-	return int(s.seen.Load()), w.saw
+	saw = w.saw
+	return int(s.seen.Load()), saw, SendLimit(m.Config(), c.method, c.stage.failure(saw))
 }
 
 // TestSendCountProperty: over retries 1..3, recovery_options 0/1/2/3/8/16/24,
 // GET/HEAD/POST, every failure stage and both transports, with a warm
-// pool, the member never receives a request more often than maxSends.
+// pool, the member receives a request exactly as often as SendLimit says:
+// the bound is never exceeded, and it is not loose either.
 func TestSendCountProperty(t *testing.T) {
 	var cases []sendCase
 	for _, k := range memberKinds {
@@ -294,9 +309,9 @@ func TestSendCountProperty(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
-			seen, saw := c.run(t, 4)
-			if limit := maxSends(c.retries, c.ro, c.method, c.stage, saw); seen > limit {
-				t.Errorf("member received the request %d times, at most %d allowed (client saw bytes: %v)", seen, limit, saw)
+			seen, saw, limit := c.run(t, 4)
+			if seen != limit {
+				t.Errorf("member received the request %d times, SendLimit says %d (client saw bytes: %v)", seen, limit, saw)
 			}
 			if saw && seen != 1 {
 				t.Errorf("client saw bytes but the member received the request %d times", seen)
@@ -327,11 +342,65 @@ func TestSendCountSeeded(t *testing.T) {
 			methods[rng.IntN(len(methods))], failStages[rng.IntN(len(failStages))]}
 		warm := 1 + rng.IntN(8)
 		t.Run(c.String()+"/warm="+strconv.Itoa(warm), func(t *testing.T) {
-			seen, saw := c.run(t, warm)
-			if limit := maxSends(c.retries, c.ro, c.method, c.stage, saw); seen > limit {
-				t.Errorf("member received the request %d times, at most %d allowed (client saw bytes: %v)", seen, limit, saw)
+			seen, saw, limit := c.run(t, warm)
+			if seen != limit {
+				t.Errorf("member received the request %d times, SendLimit says %d (client saw bytes: %v)", seen, limit, saw)
 			}
 		})
+	}
+}
+
+// TestSendLimitModJK checks the exported bound against maxSends, the
+// mod_jk rules written down independently, over every combination the
+// property tests use, with and without bytes seen by the client.
+func TestSendLimitModJK(t *testing.T) {
+	for retries := 1; retries <= 3; retries++ {
+		for _, ro := range []int{0, 1, 2, 3, 8, 9, 16, 17, 24, 25} {
+			a := workerSpec(t, "ajp13", "127.0.0.1:1", "retries="+strconv.Itoa(retries), "recovery_options="+strconv.Itoa(ro))
+			for _, method := range []string{"GET", "HEAD", "POST"} {
+				for _, stage := range failStages {
+					for _, saw := range []bool{false, true} {
+						got, want := SendLimit(a, method, stage.failure(saw)), maxSends(retries, ro, method, stage, saw)
+						if got != want {
+							t.Errorf("retries=%d recovery_options=%d %s %s saw=%v: SendLimit %d, mod_jk %d",
+								retries, ro, method, stage, saw, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	// fail_on_status is resent whatever recovery_options say (mod_jk's
+	// JK_STATUS_ERROR keeps op->recoverable), unless body was streamed.
+	a := workerSpec(t, "ajp13", "127.0.0.1:1", "retries=3", "recovery_options=7")
+	if n := SendLimit(a, "POST", Failure{Status: true}); n != 3 {
+		t.Errorf("fail_on_status: SendLimit %d, want 3", n)
+	}
+	if n := SendLimit(a, "POST", Failure{Status: true, Streamed: true}); n != 1 {
+		t.Errorf("fail_on_status after streaming: SendLimit %d, want 1", n)
+	}
+	if n := POSTSendLimit(workerSpec(t, "ajp13", "127.0.0.1:1", "retries=3")); n != 3 {
+		t.Errorf("POSTSendLimit with retries=3, recovery_options=0: %d, want 3", n)
+	}
+}
+
+// TestSendLimitFailOnStatus: a member that answers a status in
+// fail_on_status gets the request as often as SendLimit says, also with
+// recovery_options that forbid every other resend.
+func TestSendLimitFailOnStatus(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.SendHeaders(503, ajp.Header{Name: "Content-Length", Value: "0"})
+	})
+	t.Cleanup(be.Close)
+	a := workerSpec(t, "ajp13", be.Addr(), "retries=3", "recovery_options=7", "fail_on_status=503")
+	m := noSleepMember(t, a)
+	_, err := m.Forward(httptest.NewRecorder(), newReq("POST", "/buy", "order=42"), &Attempt{})
+	if Status(err) != http.StatusServiceUnavailable {
+		t.Fatalf("err=%v, want a 503", err)
+	}
+	if got, want := int(be.Requests()), SendLimit(a, "POST", Failure{Status: true}); got != want {
+		t.Errorf("the member received the POST %d times, SendLimit says %d", got, want)
 	}
 }
 

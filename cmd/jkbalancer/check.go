@@ -49,7 +49,7 @@ type checkOptions struct {
 func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources, o checkOptions) error {
 	cfg, problems := config.Load(src)
 	if cfg != nil {
-		problems = append(problems, cfg.RiskWarnings()...)
+		problems = append(problems, server.RiskWarnings(cfg)...)
 	}
 	report := stdout
 	if o.json {

@@ -83,3 +83,35 @@ func TestCheckLogFile(t *testing.T) {
 		t.Fatalf("check: %v\n%s", err, out.String())
 	}
 }
+
+// TestCheckPOSTReplayCount: the recovery_options warning says how often a
+// POST that failed after reaching the worker may be sent to it, the
+// number the worker itself keeps to (worker.SendLimit): retries=3 alone,
+// retries=2 for an lb member, which then fails over; once with retries=1.
+func TestCheckPOSTReplayCount(t *testing.T) {
+	dir := t.TempDir()
+	wp := filepath.Join(dir, "workers.properties")
+	props := "worker.list=solo,lb\nworker.solo.host=127.0.0.1\nworker.solo.retries=3\n" +
+		"worker.lb.type=lb\nworker.lb.balance_workers=a,b\nworker.a.host=127.0.0.1\nworker.a.route=a\n" +
+		"worker.b.host=127.0.0.1\nworker.b.route=b\nworker.b.retries=1\n"
+	if err := os.WriteFile(wp, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := newRootCommand()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"check", "--workers", wp, "--mount", "/*=lb"})
+	if err := c.Execute(); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"a POST that fails after reaching worker solo may be sent to it up to 3 times (retries=3) when no answer comes",
+		"a POST that fails after reaching worker a may be sent to it up to 2 times (retries=2) and then to another member",
+		"a POST that fails after reaching worker b may be sent to it once (retries=1) and then to another member",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check does not say %q:\n%s", want, out.String())
+		}
+	}
+}
