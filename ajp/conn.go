@@ -25,7 +25,7 @@ type Conn struct {
 	*bufferSet
 	bufs  *sync.Pool
 	hdrs  []Header // reused by every SEND_HEADERS
-	psize int      // max_packet_size for what we send
+	psize int      // max_packet_size: what we send and what we accept
 
 	socketTimeout time.Duration // per send/recv deadline, 0 = none
 	rdl, wdl      bool          // a read/write deadline is set on nc
@@ -33,8 +33,7 @@ type Conn struct {
 
 	reused   bool
 	closed   bool
-	lastRead int    // size of the last packet read, header included
-	large    []byte // holds packets longer than the read buffer
+	lastRead int // size of the last packet read, header included
 	// pinged counts the CPing/CPong bytes exchanged since the pool last
 	// handed the connection out; the next Exchange reports them, because
 	// mod_jk counts them into the request's traffic (lb method Traffic).
@@ -53,7 +52,7 @@ type Conn struct {
 
 // NewConn wraps an established connection to an AJP container.
 // maxPacketSize is the worker's max_packet_size (0 = default) and limits
-// what is sent; any packet size is accepted from the backend. The pool
+// what is sent and what is accepted from the backend. The pool
 // calls it for every dial; tests use it with in-memory connections.
 func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 	p := normPacketSize(maxPacketSize)
@@ -205,8 +204,13 @@ func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
 		c.pending, c.lastRead = n, n
 		return nil, KindProtocol, errEmpty
 	}
-	if n > c.br.Size() {
-		return c.readLarge(n)
+	if n-headerLen > c.psize {
+		// mod_jk (ajp_connection_tcp_get_message) reads into a buffer of
+		// max_packet_size and refuses a longer message: "wrong message
+		// size", a protocol error, 502. A Tomcat whose packetSize is
+		// larger than the worker's max_packet_size fails the same way
+		// here; the two must match, as mod_jk's documentation says.
+		return nil, KindProtocol, fmt.Errorf("%w: %d bytes, max_packet_size %d", errTooLong, n-headerLen, c.psize)
 	}
 	p, err := c.br.Peek(n)
 	if err != nil {
@@ -233,26 +237,6 @@ func (c *Conn) bufferedNext() msgType {
 		return 0
 	}
 	return msgType(h[headerLen])
-}
-
-// readLarge reads a packet longer than the read buffer, which is sized for
-// two of our own packets. A backend whose packetSize is larger than ours
-// may send one (spec/ajp13.md 1.2): it is accepted, copied into a buffer
-// kept for the next such packet. Keeping the common buffer small keeps
-// hundreds of pooled connections cheap in memory and in cache.
-func (c *Conn) readLarge(n int) ([]byte, Kind, error) {
-	if _, err := c.br.Discard(headerLen); err != nil {
-		return nil, ioKind(err), err
-	}
-	if cap(c.large) < n-headerLen {
-		c.large = make([]byte, n-headerLen)
-	}
-	p := c.large[:n-headerLen]
-	if _, err := io.ReadFull(c.br, p); err != nil {
-		return nil, ioKind(err), err
-	}
-	c.lastRead = n
-	return p, 0, nil
 }
 
 // ioKind classifies a socket error: a passed deadline is a timeout,

@@ -3,6 +3,7 @@ package ajp_test
 import (
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -65,6 +66,36 @@ func TestExchangeBackendFailures(t *testing.T) {
 				t.Fatalf("HeadSent %v at stage %s", res.HeadSent, tc.stage)
 			}
 		})
+	}
+}
+
+// TestPacketSizeBoundary: a body chunk whose packet carries exactly
+// max_packet_size (8192) bytes of payload is taken, one byte more is
+// mod_jk's "wrong message size": a protocol error, the connection dropped.
+func TestPacketSizeBoundary(t *testing.T) {
+	chunk := func(n int) []byte { // SEND_BODY_CHUNK of n data bytes: payload n+4
+		p := []byte{'A', 'B', byte((n + 4) >> 8), byte(n + 4), 3, byte(n >> 8), byte(n)}
+		return append(append(p, make([]byte, n)...), 0)
+	}
+	for _, n := range []int{8188, 8189} {
+		s := newServer(t, func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+			w.SendHeaders(200)
+			w.Raw(chunk(n))
+			w.End(true)
+		})
+		c := dial(t, s)
+		var r rec
+		res, err := c.Exchange(get("/"), nil, &r, safe)
+		if n == 8188 {
+			if err != nil || r.body.Len() != n || !res.Reuse {
+				t.Fatalf("payload 8192: err %v, %d body bytes, reuse %v", err, r.body.Len(), res.Reuse)
+			}
+			continue
+		}
+		e := wantErr(t, err, ajp.StageResponse, ajp.KindProtocol)
+		if !strings.Contains(e.Error(), "wrong message size") || r.body.Len() != 0 || res.Reuse || c.Alive() {
+			t.Fatalf("payload 8193: %v, %d body bytes, reuse %v, alive %v", e, r.body.Len(), res.Reuse, c.Alive())
+		}
 	}
 }
 

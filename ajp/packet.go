@@ -124,6 +124,7 @@ var (
 	errNoTerm     = errors.New("string without 0x00 terminator")
 	errBadMagic   = errors.New("bad packet magic")
 	errEmpty      = errors.New("empty packet")
+	errTooLong    = errors.New("wrong message size")
 	errBadCode    = errors.New("unknown header code")
 	errBadAttr    = errors.New("unknown attribute code")
 	errBadMethod  = errors.New("unknown method code")

@@ -432,32 +432,40 @@ func exchangeOnce(t *testing.T, p *ajp.Pool) (*ajp.Conn, ajp.Result) {
 	return c, res
 }
 
-// TestLargerBackendPacketsAreAccepted: a Tomcat configured with a larger
-// packetSize than ours sends body chunks bigger than our read buffer; they
-// arrive intact and are counted (spec/ajp13.md 1.2).
-func TestLargerBackendPacketsAreAccepted(t *testing.T) {
+// TestLargerBackendPacketsAreRefused: a Tomcat configured with a larger
+// packetSize than the worker's max_packet_size sends body chunks longer
+// than max_packet_size. mod_jk refuses them ("wrong message size", a
+// protocol error, in ajp_connection_tcp_get_message), so the two sizes
+// must match; with matching sizes the chunks arrive intact and the
+// connection serves the next exchange.
+func TestLargerBackendPacketsAreRefused(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4000) // 64000 bytes
 	s := newServer(t, func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200)
 		w.Write(big)
 		w.End(true)
 	}, ajptest.WithPacketSize(65536))
-	p := newPool(t, s, ajp.PoolConfig{MaxPacketSize: 8192})
-	c, err := p.Get(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r rec
-	res, err := c.Exchange(get("/"), nil, &r, safe)
-	p.Put(c, err == nil && res.Reuse)
-	if err != nil || !bytes.Equal(r.body.Bytes(), big) {
-		t.Fatalf("err %v, got %d bytes, want %d", err, r.body.Len(), len(big))
-	}
-	if res.Received < int64(len(big)) || !res.Reuse {
-		t.Fatalf("received %d reuse %v", res.Received, res.Reuse)
-	}
-	// The connection, and its big-packet buffer, serve the next exchange.
-	if c2, _ := exchangeOnce(t, p); c2 != c {
-		t.Fatal("connection not reused after a large packet")
+	for _, psize := range []int{8192, 65536} {
+		p := newPool(t, s, ajp.PoolConfig{MaxPacketSize: psize})
+		c, err := p.Get(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r rec
+		res, err := c.Exchange(get("/"), nil, &r, safe)
+		p.Put(c, err == nil && res.Reuse)
+		if psize == 8192 {
+			wantErr(t, err, ajp.StageResponse, ajp.KindProtocol)
+			if r.body.Len() != 0 || res.Reuse {
+				t.Fatalf("max_packet_size 8192: %d body bytes passed on, reuse %v", r.body.Len(), res.Reuse)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(r.body.Bytes(), big) || !res.Reuse {
+			t.Fatalf("max_packet_size 65536: err %v, got %d bytes of %d, reuse %v", err, r.body.Len(), len(big), res.Reuse)
+		}
+		if c2, _ := exchangeOnce(t, p); c2 != c {
+			t.Fatal("connection not reused after a large packet")
+		}
 	}
 }

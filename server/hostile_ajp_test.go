@@ -75,10 +75,13 @@ var ajpHostileCases = []struct {
 		ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
 	{"body beyond a large Content-Length", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
 		ajptest.BodyPacket(make([]byte, 8184)), ajptest.BodyPacket(make([]byte, 8184)), ajptest.EndPacket(1)), hostileWant{200, false, answered, repaired}},
-	// A huge head (2000 headers in a 16 KiB packet) is within what a
-	// packet can frame (64 KiB) and is passed on.
-	{"huge header count", ajptest.RawReply(true, manyHeaders(2000), ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
+	// A huge head (1000 headers, just under max_packet_size 8192) is
+	// passed on; one in a packet longer than max_packet_size is mod_jk's
+	// "wrong message size", a protocol error: 502.
+	{"huge header count", ajptest.RawReply(true, manyHeaders(1000), ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
 		hostileWant{200, false, answered, ""}},
+	{"head beyond the packet size", ajptest.RawReply(false, manyHeaders(2000), ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
+		hostileWant{502, false, failedNoHead, failed502}},
 	// Reuse flags: 0 is obeyed even if the member keeps the connection
 	// open, any other value means reuse; a member that closes after a
 	// reuse END_RESPONSE is found stale and the next request goes to a new
@@ -89,10 +92,10 @@ var ajpHostileCases = []struct {
 		ajptest.EndPacket(1)), hostileWant{200, false, answered, ""}},
 	{"reuse flag 2", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("2")), ajptest.BodyPacket([]byte("ok")),
 		ajptest.EndPacket(2)), hostileWant{200, false, answered, ""}},
-	// A packet larger than our max_packet_size is accepted (a member with
-	// a larger packetSize), unlike mod_jk's "wrong message size".
-	{"body chunk beyond the packet size", ajptest.RawReply(true, ajptest.HeadersPacket(200, cl("9000")),
-		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{200, false, answered, ""}},
+	// A body chunk in a packet longer than max_packet_size: mod_jk's
+	// "wrong message size" (ajp_connection_tcp_get_message), 502.
+	{"body chunk beyond the packet size", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("9000")),
+		ajptest.BodyPacket(make([]byte, 9000)), ajptest.EndPacket(1)), hostileWant{502, false, failedAfterHead, failed502}},
 	// Endless: the client stops reading; the response was cut.
 	{"endless body", func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200)

@@ -36,6 +36,13 @@ var hostileDiff = []struct {
 	// refuses a 1xx in SEND_HEADERS.
 	{"/101", ajptest.RawReply(true, ajptest.HeadersPacket(101), ajptest.BodyPacket([]byte("hello")), ajptest.EndPacket(1)),
 		"101 body=0", "500 page"},
+	// Packets longer than max_packet_size (8192): mod_jk's "wrong message
+	// size", a protocol error, 502, in a head or in a body chunk before
+	// anything left httpd.
+	{"/big-head", ajptest.RawReply(false, manyHeaders(2000), ajptest.BodyPacket([]byte("ok")), ajptest.EndPacket(1)),
+		"502 page", "502 page"},
+	{"/big-chunk", ajptest.RawReply(false, ajptest.HeadersPacket(200, cl("9000")), ajptest.BodyPacket(make([]byte, 9000)),
+		ajptest.EndPacket(1)), "502 page", "502 page"},
 	// Bodies on statuses without one: dropped, headers kept.
 	{"/204", ajptest.RawReply(true, ajptest.HeadersPacket(204, ajp.Header{Name: "X-App", Value: "1"}),
 		ajptest.BodyPacket([]byte("hello")), ajptest.EndPacket(1)), "204 X-App=1 body=0", "204 X-App=1 body=0"},
