@@ -209,6 +209,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 
 	var out Outcome
 	var last *Error
+	tries := 0
 	ctx := req.HTTP.Context()
 	for i := 0; i < a.Retries; i++ {
 		if i > 0 {
@@ -218,6 +219,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			}
 			x.retries.Add(1)
 		}
+		tries++
 		res, err := m.tr.attempt(ctx, w, req, at)
 		out.Status = res.Status
 		out.Sent += res.Sent
@@ -230,14 +232,33 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			return out, nil
 		}
 		last = err
-		if !err.Recoverable || gaveUp(err) {
+		if !err.Recoverable || gaveUp(err) || i+1 == a.Retries {
 			break
 		}
 		m.log.Info("attempt failed, retrying on the same worker", "try", i+1, "of", a.Retries, "err", err)
 	}
+	m.logGiveUp(last, tries, a.Retries)
 	m.count(last)
 	x.finish(&out, last, start, req.headAt)
 	return out, last
+}
+
+// logGiveUp says, once per failed Forward, that the worker is done with
+// the request and why, like mod_jk's one "connecting to tomcat failed"
+// line after ajp_service's loop. A retry is announced only when one
+// follows. The client's own failures are not the worker giving up.
+func (m *Member) logGiveUp(e *Error, tries, retries int) {
+	if e == nil || e.Class == ClassClient {
+		return
+	}
+	why := "retries used up"
+	switch {
+	case !e.Recoverable:
+		why = "the request may not be sent again"
+	case gaveUp(e):
+		why = "member unreachable or reply timeout: no retry on the same worker"
+	}
+	m.log.Info("worker gives up on the request", "tries", tries, "of", retries, "why", why, "err", e)
 }
 
 // gaveUp reports a failure after which trying the same member again only
