@@ -1,6 +1,8 @@
 package h1
 
 import (
+	"bufio"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,8 +72,41 @@ func TestHTTP10KeepsItsConnectionRules(t *testing.T) {
 	// With a length, keep-alive is honoured.
 	addr, _ = start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ab")) }))
 	out := exchange(t, addr, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n")
-	if n := strings.Count(out, "HTTP/1.1 200 OK\r\n"); n != 2 || !strings.Contains(out, "Connection: keep-alive") {
+	if n := strings.Count(out, "HTTP/1.1 200 OK\r\n"); n != 2 || !strings.Contains(out, httpdKeepAlive) {
 		t.Errorf("two HTTP/1.0 requests on a kept connection: got\n%s", out)
+	}
+}
+
+// httpdKeepAlive is what httpd 2.4 (KeepAliveTimeout 5,
+// MaxKeepAliveRequests 0) answers a client that sent the keep-alive
+// token, seen on a real httpd + mod_jk.
+const httpdKeepAlive = "\r\nKeep-Alive: timeout=5\r\nConnection: Keep-Alive\r\n"
+
+// TestKeepAliveAnswerLikeHTTPD: a client that asks for keep-alive, over
+// HTTP/1.0 or HTTP/1.1, gets httpd's Keep-Alive and "Connection:
+// Keep-Alive" back (ap_set_keepalive); an HTTP/1.1 client that did not
+// ask gets neither, one that asked to close gets "Connection: close".
+func TestKeepAliveAnswerLikeHTTPD(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ab")) }))
+	for _, c := range []struct {
+		req  string
+		want string // "" : no Keep-Alive and no Connection field
+	}{
+		{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", httpdKeepAlive},
+		{"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", httpdKeepAlive},
+		{"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n", httpdKeepAlive},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", ""},
+		{"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "\r\nConnection: close\r\n"},
+	} {
+		head := firstHead(t, addr, c.req)
+		switch {
+		case c.want == "" && (strings.Contains(head, "Keep-Alive") || strings.Contains(head, "Connection:")):
+			t.Errorf("%q: want neither Keep-Alive nor Connection, got\n%s", c.req, head)
+		case c.want != "" && !strings.Contains(head, c.want):
+			t.Errorf("%q: want %q, got\n%s", c.req, c.want, head)
+		case strings.Count(head, "Connection:") > 1:
+			t.Errorf("%q: two Connection fields:\n%s", c.req, head)
+		}
 	}
 }
 
@@ -156,4 +191,25 @@ func TestRefusalIsAnErrorPage(t *testing.T) {
 		rs[0].Header.Get("Date") == "" {
 		t.Errorf("refusal:\n%s", out)
 	}
+}
+
+// firstHead sends req and returns the response head up to and with the
+// CRLF that ends its last field, without waiting for the connection to
+// close (a kept one would not).
+func firstHead(t *testing.T, addr, req string) string {
+	t.Helper()
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	var head strings.Builder
+	for range 100 {
+		line, err := br.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			break
+		}
+		head.WriteString(line)
+	}
+	return head.String()
 }

@@ -227,8 +227,11 @@ func (w *response) appendFraming(first []byte) {
 	switch {
 	case w.closeAfter:
 		w.out = append(w.out, "Connection: close\r\n"...)
-	case w.req.ProtoMinor == 0 && h["Connection"] == nil:
-		w.out = append(w.out, "Connection: keep-alive\r\n"...)
+	case h["Connection"] == nil && (w.req.ProtoMinor == 0 || hasToken(w.req.Header["Connection"], "keep-alive")):
+		// httpd's ap_set_keepalive: a client that sent the keep-alive
+		// token (HTTP/1.0 must, to keep the connection) gets Keep-Alive
+		// with the timeout and "Connection: Keep-Alive" back.
+		w.out = append(w.out, w.c.srv.keepAliveFields()...)
 	}
 	if _, ok := h["Date"]; !ok {
 		w.out = append(w.out, w.c.srv.dateField(time.Now())...)

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,8 @@ type Server struct {
 	shutdown atomic.Bool // set by Shutdown and Close: no connection is taken on
 	bufs     sync.Pool   // *buffers, held only while a response is written
 	date     atomic.Pointer[dateLine]
+	kaOnce   sync.Once
+	ka       []byte // keepAliveFields
 }
 
 // DefaultMaxHeaderBytes is used when MaxHeaderBytes is not positive
@@ -156,6 +159,22 @@ func (s *Server) dateField(now time.Time) []byte {
 	d.line = append(d.line, "\r\n"...)
 	s.date.Store(d)
 	return d.line
+}
+
+// keepAliveFields is what httpd answers a client that asked for
+// keep-alive: "Keep-Alive: timeout=N" (KeepAliveTimeout in whole seconds;
+// no max=, as httpd with MaxKeepAliveRequests 0: jkbalancer does not cap
+// requests per connection) and "Connection: Keep-Alive". Made once: the
+// settings do not change while the server serves.
+func (s *Server) keepAliveFields() []byte {
+	s.kaOnce.Do(func() {
+		if s.IdleTimeout > 0 {
+			s.ka = append([]byte("Keep-Alive: timeout="), strconv.FormatInt(int64(s.IdleTimeout/time.Second), 10)...)
+			s.ka = append(s.ka, "\r\n"...)
+		}
+		s.ka = append(s.ka, "Connection: Keep-Alive\r\n"...)
+	})
+	return s.ka
 }
 
 func (s *Server) refused(remote string, status int, reason string) {
