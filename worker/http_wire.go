@@ -19,7 +19,7 @@ import (
 type memberResponse struct {
 	status  int
 	reason  string   // the status line's reason phrase, passed on like mod_proxy_http's
-	names   []string // canonical key, member's spelling: for names not sent in canonical form
+	names   []string // canonical key, member's spelling: every field, in the member's order
 	header  http.Header
 	trailer http.Header // the names the Trailer header announced, values after the body
 	length  int64       // -1: unknown (chunked, or up to the close)
@@ -99,11 +99,13 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 // does. All values share one string and one slice array, and common
 // names are not copied: a response head costs a handful of allocations,
 // not three per field. names, if not nil, gets a pair (canonical key, the
-// member's spelling) for every name not sent in canonical form.
+// member's spelling) for every field, first occurrences in the member's
+// order: httpd keeps both (apr tables). The pairs share the values'
+// array, so they cost no allocation of their own.
 func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, error) {
 	type field struct {
-		name       string
-		start, end int
+		name, spelling string // spelling: "" when the member sent name
+		start, end     int
 	}
 	var fieldSpace [16]field
 	var valueSpace [512]byte
@@ -121,25 +123,43 @@ func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, er
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
 		v := bytes.Trim(line[colon+1:], " \t")
-		name := fieldName(line[:colon])
-		if names != nil && string(line[:colon]) != name {
-			*names = append(*names, name, string(line[:colon]))
+		f := field{name: fieldName(line[:colon]), start: len(values), end: len(values) + len(v)}
+		if names != nil && string(line[:colon]) != f.name {
+			f.spelling = string(line[:colon])
 		}
-		fields = append(fields, field{name, len(values), len(values) + len(v)})
+		fields = append(fields, f)
 		values = append(values, v...)
 	}
 	all := string(values)
-	shared := make([]string, len(fields))
-	h := make(http.Header, len(fields))
+	n := len(fields)
+	shared := make([]string, n, n+2*n*btoi(names != nil))
+	if names != nil {
+		*names = shared[n:n] // capacity for a pair per field
+	}
+	h := make(http.Header, n)
 	for i, f := range fields {
 		shared[i] = all[f.start:f.end]
 		if prior, ok := h[f.name]; ok {
 			h[f.name] = append(prior, shared[i])
-		} else {
-			h[f.name] = shared[i : i+1 : i+1] // an append copies
+			continue
+		}
+		h[f.name] = shared[i : i+1 : i+1] // an append copies
+		if names != nil {
+			spelling := f.spelling
+			if spelling == "" {
+				spelling = f.name
+			}
+			*names = append(*names, f.name, spelling)
 		}
 	}
 	return h, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fieldName is the canonical form of a field name. The names members

@@ -155,13 +155,16 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 	return nil
 }
 
-// spell hands the front end the member's spelling of a header name
-// (apr tables keep it), except for the fields httpd writes itself from
-// what mod_jk set: Content-Type, Content-Length, Last-Modified.
+// spell hands the front end the member's spelling of a header name and
+// its place among the others (apr tables keep both), except for what
+// httpd writes itself from what mod_jk set: Content-Length and
+// Last-Modified keep their place but get the canonical spelling, and
+// Content-Type, r->content_type, goes after the member's fields.
 func (r *responder) spell(key, name string) {
 	switch {
-	case r.hw == nil || name == key:
-	case key == "Content-Type" || key == "Content-Length" || key == "Last-Modified":
+	case r.hw == nil || key == "Content-Type":
+	case key == "Content-Length" || key == "Last-Modified":
+		r.hw.SetFieldName(key, key)
 	default:
 		r.hw.SetFieldName(key, name)
 	}

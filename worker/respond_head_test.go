@@ -20,12 +20,14 @@ type headRecorder struct {
 	*httptest.ResponseRecorder
 	reasons []string
 	names   map[string]string
+	order   []string // the keys in the order they were named
 }
 
 func (h *headRecorder) SetReason(reason string) { h.reasons = append(h.reasons, reason) }
 func (h *headRecorder) SetFieldName(key, name string) {
 	if _, ok := h.names[key]; !ok {
 		h.names[key] = name
+		h.order = append(h.order, key)
 	}
 }
 
@@ -102,9 +104,13 @@ func TestAJPReasonAndSpellingReachTheFrontEnd(t *testing.T) {
 				t.Errorf("%s: spelled %q, want %q (names %q, header %v)", k, rec.names[k], v, rec.names, rec.Header())
 			}
 		}
-		// httpd writes Content-Length itself, so in its own spelling.
-		if _, ok := rec.names["X-Upper"]; ok || rec.names["Content-Length"] != "" {
+		// httpd writes Content-Length itself, so in its own spelling,
+		// in the member's place; every field keeps its place.
+		if rec.names["X-Upper"] != "X-Upper" || rec.names["Content-Length"] != "Content-Length" {
 			t.Errorf("a name httpd does not keep was respelled: %q", rec.names)
+		}
+		if got := strings.Join(rec.order, ","); got != "Www-Authenticate,X-Lower,X-Upper,Content-Length" {
+			t.Errorf("fields named in the order %s, want the member's", got)
 		}
 	}
 }
@@ -150,8 +156,14 @@ func TestHTTPMemberReasonReachesTheFrontEnd(t *testing.T) {
 		if len(rec.reasons) != 1 || rec.reasons[0] != c.reason {
 			t.Errorf("%s: reasons %q, want [%q]", c.path, rec.reasons, c.reason)
 		}
-		if len(rec.names) != 2 || rec.names["Www-Authenticate"] != "WWW-Authenticate" || rec.names["X-Lower"] != "x-lower" {
+		if rec.names["Www-Authenticate"] != "WWW-Authenticate" || rec.names["X-Lower"] != "x-lower" ||
+			rec.names["X-Upper"] != "X-Upper" || rec.names["Content-Length"] != "Content-Length" {
 			t.Errorf("%s: spellings %q", c.path, rec.names)
+		}
+		// The member's order; Content-Type is left to go last, as httpd
+		// writes r->content_type after the other fields.
+		if got := strings.Join(rec.order, ","); got != "Content-Length,Www-Authenticate,X-Lower,X-Upper" {
+			t.Errorf("%s: fields named in the order %s, want the member's", c.path, got)
 		}
 		if ct := rec.Header()["Content-Type"]; len(ct) != 1 || ct[0] != "text/a" {
 			t.Errorf("%s: Content-Type %q, want the first one only, as through mod_proxy_http", c.path, ct)

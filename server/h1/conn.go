@@ -40,6 +40,7 @@ type conn struct {
 	fields   Fields   // the client's spelling and order of the field names
 	chunked  []string // r.TransferEncoding of a chunked request
 	resp     response
+	names    [32]string // first backing store of resp.names: a member's head names every field
 	body     body
 	deadline bool // a read deadline may be set on nc
 	hijacked bool

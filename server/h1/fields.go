@@ -57,21 +57,24 @@ func (w *response) SetReason(reason string) {
 
 // SetFieldName makes the field of canonical key go out spelled name, as
 // httpd keeps the spelling a member gave a header (apr tables keep the
-// key as added). The header map stays keyed canonically, so lookups by
-// the canonical key keep working; name must be key in another case.
+// key as added), and puts it in the head in the order of the calls, as
+// apr tables keep the order of adding: call it for each field, with name
+// == key to give only its place. The header map stays keyed canonically,
+// so lookups by the canonical key keep working; name must be key in
+// another case. The first call for a key wins.
 func (w *response) SetFieldName(key, name string) {
-	if name == key || !strings.EqualFold(name, key) || w.spelled(key) != key {
-		return // the first spelling of a repeated field is kept
+	if !strings.EqualFold(name, key) || w.named(key) {
+		return // the first spelling and place of a repeated field are kept
 	}
 	w.names = append(w.names, key, name)
 }
 
-// spelled returns how the field of canonical key is written.
-func (w *response) spelled(key string) string {
-	for i := 0; i+1 < len(w.names); i += 2 {
+// named reports whether SetFieldName gave key a place.
+func (w *response) named(key string) bool {
+	for i := 0; i < len(w.names); i += 2 {
 		if w.names[i] == key {
-			return w.names[i+1]
+			return true
 		}
 	}
-	return key
+	return false
 }

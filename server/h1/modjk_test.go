@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -212,4 +213,35 @@ func firstHead(t *testing.T, addr, req string) string {
 		head.WriteString(line)
 	}
 	return head.String()
+}
+
+// TestResponseFieldOrder: fields go out as httpd writes a mod_jk
+// response: Date first, then the fields the handler named with
+// SetFieldName in the order it named them (a member's order; apr tables
+// keep the order of adding), the framing, then the fields nobody named
+// (a member's Content-Type: httpd writes r->content_type last).
+func TestResponseFieldOrder(t *testing.T) {
+	order := []string{"X-Zeta", "Content-Length", "X-Alpha", "Set-Cookie", "X-Mu", "Cache-Control", "X-Beta", "Etag"}
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hw, h := w.(headWriter), w.Header()
+		for i, k := range order {
+			h[k] = []string{strconv.Itoa(i)}
+			hw.SetFieldName(k, k)
+		}
+		h["Set-Cookie"] = []string{"a=1", "b=2"}
+		h["Content-Length"] = []string{"2"}
+		h["Content-Type"] = []string{"text/plain"}
+		hw.SetFieldName("X-Zeta", "x-zeta") // named already: neither respelled nor moved
+		w.Write([]byte("ok"))
+	}))
+	head := firstHead(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+	var names []string
+	for _, line := range strings.Split(strings.TrimSuffix(head, "\r\n"), "\r\n")[1:] {
+		name, _, _ := strings.Cut(line, ":")
+		names = append(names, name)
+	}
+	want := "Date,X-Zeta,Content-Length,X-Alpha,Set-Cookie,Set-Cookie,X-Mu,Cache-Control,X-Beta,Etag,Keep-Alive,Connection,Content-Type"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("fields in the order\n  %s\nwant\n  %s", got, want)
+	}
 }

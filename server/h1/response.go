@@ -48,7 +48,11 @@ func (c *conn) newResponse(r *http.Request) *response {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1, names: w.names[:0]}
+	names := w.names[:0]
+	if names == nil {
+		names = c.names[:0]
+	}
+	*w = response{c: c, req: r, h: h, buffers: c.srv.getBuffers(), cl: -1, names: names}
 	return w
 }
 
@@ -162,33 +166,62 @@ func (w *response) commit(done bool, next []byte) {
 		w.closeAfter = true
 	}
 	w.appendStatusLine(w.status)
-	w.appendFields(true)
+	if _, ok := h["Date"]; !ok {
+		w.out = append(w.out, w.c.srv.dateField(time.Now())...) // first, as httpd writes it
+	}
+	w.appendNamed(true)
 	sample := w.held
 	if len(sample) == 0 {
 		sample = next
 	}
-	w.appendFraming(sample)
+	w.appendFraming()
+	w.appendRest(true)
+	if _, ok := h["Content-Type"]; !ok && len(sample) > 0 && bodyAllowed(w.status) {
+		w.appendField("Content-Type", http.DetectContentType(sample))
+	}
 	w.out = append(w.out, "\r\n"...)
 	held := w.held
 	w.held = w.held[:0]
 	w.writeBody(held)
 }
 
-// appendFields writes the handler's fields. In the final head (final)
-// those the framing decides are left to appendFraming.
+// appendFields writes the handler's fields: those named with
+// SetFieldName first, in the order they were named (a member's order, as
+// httpd keeps it: apr tables keep the order of adding), then the others.
+// In the final head (final) those the framing decides are left to
+// appendFraming.
 func (w *response) appendFields(final bool) {
+	w.appendNamed(final)
+	w.appendRest(final)
+}
+
+// appendNamed writes the fields named with SetFieldName, in that order.
+func (w *response) appendNamed(final bool) {
 	noBody := !bodyAllowed(w.status)
-	for k, vs := range w.h {
-		if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
-			continue
+	for i := 0; i+1 < len(w.names); i += 2 {
+		w.appendKey(w.names[i], w.names[i+1], final, noBody)
+	}
+}
+
+// appendRest writes the fields nobody named, in map order: httpd writes
+// the type mod_jk or mod_proxy set (r->content_type) after the member's
+// other fields, and a member's Content-Type is left unnamed for that.
+func (w *response) appendRest(final bool) {
+	noBody := !bodyAllowed(w.status)
+	for k := range w.h {
+		if len(w.names) == 0 || !w.named(k) {
+			w.appendKey(k, k, final, noBody)
 		}
-		name := k
-		if len(w.names) > 0 {
-			name = w.spelled(k)
-		}
-		for _, v := range vs {
-			w.appendField(name, v)
-		}
+	}
+}
+
+// appendKey writes every value of the field of canonical key k as name.
+func (w *response) appendKey(k, name string, final, noBody bool) {
+	if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
+		return
+	}
+	for _, v := range w.h[k] {
+		w.appendField(name, v)
 	}
 }
 
@@ -210,10 +243,9 @@ func (w *response) framingField(k string, noBody bool) bool {
 	return false
 }
 
-// appendFraming writes the fields the final head adds: length or coding,
-// Connection, Date, and the type sniffed from the body's first bytes
-// when the handler set none.
-func (w *response) appendFraming(first []byte) {
+// appendFraming writes the fields the final head adds: length or coding
+// and Connection (Date, first, and a sniffed type, last, are commit's).
+func (w *response) appendFraming() {
 	h := w.h
 	noBody := !bodyAllowed(w.status)
 	if _, ok := h["Content-Length"]; !ok && w.cl >= 0 && !noBody {
@@ -232,12 +264,6 @@ func (w *response) appendFraming(first []byte) {
 		// token (HTTP/1.0 must, to keep the connection) gets Keep-Alive
 		// with the timeout and "Connection: Keep-Alive" back.
 		w.out = append(w.out, w.c.srv.keepAliveFields()...)
-	}
-	if _, ok := h["Date"]; !ok {
-		w.out = append(w.out, w.c.srv.dateField(time.Now())...)
-	}
-	if _, ok := h["Content-Type"]; !ok && len(first) > 0 && !noBody {
-		w.appendField("Content-Type", http.DetectContentType(first))
 	}
 }
 
