@@ -5,6 +5,8 @@ package server
 import (
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // replayMember answers until failing is set; then it reads each request
@@ -58,13 +62,17 @@ func newReplayMember(t *testing.T, warm int) *replayMember {
 // reference: one ajp13 worker, the pool warmed by 30 concurrent GETs, a
 // member that reads a POST and closes. httpd + mod_jk sends the POST
 // worker.retries times (2), once with recovery_options=1; jkbalancer
-// must send it exactly as often (it sent it once per pooled connection).
+// must send it exactly as often (it sent it once per pooled connection),
+// and both as often as worker.SendLimit says, which this checks against
+// the reference.
 func TestPOSTReplayLikeModJK(t *testing.T) {
 	itRequireDeps(t, "httpd")
 	for _, ro := range []int{0, 1} {
-		want := int32(2)
-		if ro == 1 {
-			want = 1
+		a := workerAJP(t, "worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.recovery_options="+
+			strconv.Itoa(ro)+"\n", "w")
+		want := int32(worker.POSTSendLimit(a))
+		if want != 2-int32(ro) {
+			t.Fatalf("recovery_options=%d: SendLimit %d, mod_jk's documented count %d", ro, want, 2-ro)
 		}
 		for _, proxy := range []string{"mod_jk", "jkbalancer"} {
 			t.Run(proxy+"/recovery_options="+strconv.Itoa(ro), func(t *testing.T) {
@@ -154,4 +162,36 @@ func TestLBPOSTReplayLikeModJK(t *testing.T) {
 	if counts[0] != counts[1] {
 		t.Errorf("mod_jk sent the POST %v times (m1, m2), jkbalancer %v", counts[0], counts[1])
 	}
+	// Per member: SendLimit per try, one try per lb round (lb retries).
+	a := workerAJP(t, "worker.list=m1\nworker.m1.type=ajp13\nworker.m1.host=127.0.0.1\n", "m1")
+	lb := workerLB(t, "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=m1\nworker.m1.host=127.0.0.1\n", "lb")
+	if want := int32(lb.Retries * worker.POSTSendLimit(a)); counts[0] != [2]int32{want, want} {
+		t.Errorf("mod_jk sent the POST %v times (m1, m2), SendLimit x lb rounds says %d each", counts[0], want)
+	}
+}
+
+// workerAJP compiles workers.properties text and returns worker name's
+// attributes.
+func workerAJP(t *testing.T, text, name string) *config.AJP {
+	t.Helper()
+	return compileWorkers(t, text).Workers[name].AJP
+}
+
+// workerLB is workerAJP for an lb.
+func workerLB(t *testing.T, text, name string) *config.LB {
+	t.Helper()
+	return compileWorkers(t, text).Workers[name].LB
+}
+
+func compileWorkers(t *testing.T, text string) *config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "workers.properties")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems := config.Load(config.Sources{WorkersFile: path})
+	if cfg == nil {
+		t.Fatalf("config: %v", problems)
+	}
+	return cfg
 }
