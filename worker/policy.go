@@ -70,8 +70,8 @@ func (m *Member) mayResendStatus(streamed bool, method string) bool {
 // may have seen a byte (committed), never once body beyond the kept part
 // was streamed. fail_on_status is resent whatever recovery_options say
 // (mod_jk's JK_STATUS_ERROR keeps op->recoverable). Otherwise
-// recovery_options decide (jk_ajp_common.c ajp_get_reply): failures before the request reached
-// the backend are always retried.
+// recovery_options decide (jk_ajp_common.c ajp_get_reply): failures
+// before the request reached the backend are always retried.
 func (f Failure) resendable(a *config.AJP, method string) bool {
 	if f.Committed || f.Streamed {
 		return false
