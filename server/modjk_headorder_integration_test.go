@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,23 @@ func itHeadFields(t *testing.T, addr string, reqs []string) []string {
 		out = append(out, strings.Join(fields, " | "))
 	}
 	return out
+}
+
+// TestProxyHTTPResponseHeadOrder: the same through httpd +
+// mod_proxy_http for an HTTP member (headMember's /dup: repeated fields,
+// spellings, a second Content-Type), where Content-Type keeps the
+// member's place. Keep-Alive's value is left out: this httpd has
+// MaxKeepAliveRequests 100 (max=) and the import does not carry
+// KeepAliveTimeout over to idle_timeout.
+func TestProxyHTTPResponseHeadOrder(t *testing.T) {
+	addr := headMember(t)
+	h, conf := pbStartHTTPD(t, "ProxyPass / http://"+addr+"/\nProxyPreserveHost On\n")
+	j := pbStartJKB(t, conf)
+	reqs := []string{"GET /dup HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"}
+	want, got := itHeadFields(t, h.addr, reqs), itHeadFields(t, j.addr, reqs)
+	ka := regexp.MustCompile(`Keep-Alive: [^|]*`)
+	want[0], got[0] = ka.ReplaceAllString(want[0], "Keep-Alive "), ka.ReplaceAllString(got[0], "Keep-Alive ")
+	if want[0] != got[0] {
+		t.Errorf("mod_proxy_http: %s\njkbalancer:     %s", want[0], got[0])
+	}
 }

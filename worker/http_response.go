@@ -37,7 +37,7 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		return e
 	}
 	for i := 0; i+1 < len(resp.names); i += 2 {
-		rw.spell(resp.names[i], resp.names[i+1]) // as httpd keeps mod_proxy's spelling and order
+		rw.spellHTTP(resp.names[i], resp.names[i+1]) // as httpd keeps mod_proxy's spelling and order
 	}
 	if m.opts.FlushHeader {
 		if err := rw.Flush(); err != nil {

@@ -170,6 +170,17 @@ func (r *responder) spell(key, name string) {
 	}
 }
 
+// spellHTTP is spell for an HTTP member's field: mod_proxy_http copies
+// Content-Type into the head with the others, so it keeps its place too
+// (in httpd's spelling).
+func (r *responder) spellHTTP(key, name string) {
+	if key == "Content-Type" && r.hw != nil {
+		r.hw.SetFieldName(key, key)
+		return
+	}
+	r.spell(key, name)
+}
+
 // ajpSingleton reports whether a repeated AJP response header replaces
 // the earlier value: mod_jk's ws_start_response sets (not adds)
 // Content-Type, Location and Content-Length, so the last one wins, and
