@@ -158,8 +158,10 @@ var genKnownOpen = []genRule{
 	{name: "NEW: repeated Vary from the member", field: "client.header vary", jk: `.* \| .*`,
 		why: "httpd merges every Vary header into one and drops repeated tokens (fix_vary in its header filter); jkbalancer passes each on"},
 	{name: "NEW: HEAD answered with body bytes and no length", field: "client.header content-length", mk: "",
-		when: func(c genCase) bool { return genReqMethod(c) == "HEAD" && len(c.beh.Body) > 0 && !genBehHasHeader(c, "content-length") },
-		why:  "a member that answers HEAD with body bytes and no Content-Length: jkbalancer sends a Content-Length counted from the bytes it drops; httpd sends none"},
+		when: func(c genCase) bool {
+			return genReqMethod(c) == "HEAD" && len(c.beh.Body) > 0 && !genBehHasHeader(c, "content-length")
+		},
+		why: "a member that answers HEAD with body bytes and no Content-Length: jkbalancer sends a Content-Length counted from the bytes it drops; httpd sends none"},
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
 		when: func(c genCase) bool { return c.beh.Status < 200 },
 		why:  "a member answering 103 (or any 1xx) with a body: httpd sends the 1xx head and then the body bytes raw (an invalid response); jkbalancer turns it into a 200"},
