@@ -101,7 +101,7 @@ func (e *genEnv) check(c genCase) (genOutcome, genSide, genSide) {
 	_, mp, _ := strings.Cut(e.mkAddr, ":")
 	_, jp, _ := strings.Cut(e.jkAddr, ":")
 	var o genOutcome
-	o.diffs = genCompare(mk, jk, mp, jp)
+	o.diffs = genCompare(mk, jk, mp, jp, genReqMethod(c) == "HEAD")
 	seen := map[string]bool{}
 	for _, d := range o.diffs {
 		r, _ := genExplain(c, d)
@@ -140,6 +140,9 @@ func TestModJKGenerated(t *testing.T) {
 		for _, r := range o.rules {
 			counts[r]++
 		}
+		if os.Getenv("JKB_DIFF_VERBOSE") != "" {
+			t.Logf("case %s:\n%s", c.id, genExplained(c, o))
+		}
 		if len(o.unexplained) > 0 {
 			failed++
 			t.Errorf("case %s: %d difference(s) from mod_jk not on any list:\n%s", c.id, len(o.unexplained),
@@ -156,6 +159,19 @@ func TestModJKGenerated(t *testing.T) {
 	t.Logf("%d cases (%d from the corpus, %d generated from seed %d) through mod_jk and jkbalancer; %d with unexplained differences",
 		len(cases), len(corpus), n, seed, failed)
 	genLogCounts(t, counts)
+}
+
+// genExplained lists every difference of a case with what explains it.
+func genExplained(c genCase, o genOutcome) string {
+	var b strings.Builder
+	for _, d := range o.diffs {
+		why := "UNEXPLAINED"
+		if r, _ := genExplain(c, d); r != nil {
+			why = r.name
+		}
+		fmt.Fprintf(&b, "  [%s] %s\n", why, d)
+	}
+	return b.String()
 }
 
 // genKind names the kind of difference a case found, for the corpus:

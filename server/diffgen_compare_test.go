@@ -47,7 +47,13 @@ func genNormalise(s, port string) string {
 
 // genLooksErrorPage: an HTML document a proxy made itself (httpd's
 // "<!DOCTYPE HTML PUBLIC ..." pages and jkbalancer's copies of them).
-func genLooksErrorPage(c genClientResult) bool {
+// An answer to HEAD has no body: there it is an error status with
+// httpd's error page type.
+func genLooksErrorPage(c genClientResult, head bool) bool {
+	if head {
+		ct, _ := c.header("Content-Type")
+		return c.status >= 400 && len(c.body) == 0 && ct == "text/html; charset=iso-8859-1"
+	}
 	return c.status >= 400 && strings.HasPrefix(string(c.body), "<!DOCTYPE HTML PUBLIC")
 }
 
@@ -113,8 +119,8 @@ func genNormDump(d, port string) []string {
 }
 
 // genCompare lists every difference between the two sides.
-func genCompare(mk, jk genSide, mkPort, jkPort string) []genDiff {
-	ep := mk.client.status == jk.client.status && genLooksErrorPage(mk.client) && genLooksErrorPage(jk.client)
+func genCompare(mk, jk genSide, mkPort, jkPort string, head bool) []genDiff {
+	ep := mk.client.status == jk.client.status && genLooksErrorPage(mk.client, head) && genLooksErrorPage(jk.client, head)
 	mf, jf := genFields(mk, mkPort, ep), genFields(jk, jkPort, ep)
 	keys := map[string]bool{}
 	for k := range mf {

@@ -165,8 +165,6 @@ var genKnownOpen = []genRule{
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
 		when: func(c genCase) bool { return c.beh.Status < 200 },
 		why:  "a member answering 103 (or any 1xx) with a body: httpd sends the 1xx head and then the body bytes raw (an invalid response); jkbalancer turns it into a 200"},
-	{name: "NEW: Accept-* request header coding", field: `member\.header accept-(charset|encoding|language) \(.*coding.*\)`,
-		why: "mod_jk 1.2.48 sends Accept-Charset, Accept-Encoding and Accept-Language as string names in the client's spelling (sc_for_req_header compares \"CCEPT\" with its NUL, so only Accept is coded); jkbalancer codes them (0xA002-0xA004), so Tomcat reports them in lower case"},
 	{name: "NEW: request header order", field: `member\.header-order`,
 		why: "jkbalancer does not keep the client's order of request headers with different names; mod_jk sends them in the client's order"},
 	{name: "NEW: TRACE", field: ".*", when: func(c genCase) bool { return genReqMethod(c) == "TRACE" },
