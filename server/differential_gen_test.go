@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/internal/dumpmember"
 )
@@ -136,22 +137,21 @@ func TestModJKGenerated(t *testing.T) {
 	counts := map[string]int{}
 	failed := 0
 	for _, c := range cases {
+		start := time.Now()
 		o, mk, jk := e.check(c)
 		for _, r := range o.rules {
 			counts[r]++
 		}
 		if os.Getenv("JKB_DIFF_VERBOSE") != "" {
-			t.Logf("case %s:\n%s", c.id, genExplained(c, o))
+			t.Logf("case %s (%v):\n%s", c.id, time.Since(start).Round(time.Millisecond), genExplained(c, o))
 		}
 		if len(o.unexplained) > 0 {
 			failed++
 			t.Errorf("case %s: %d difference(s) from mod_jk not on any list:\n%s", c.id, len(o.unexplained),
 				genRepro(c, o, mk, jk))
 		}
-		if kind := genKind(o); save && kind != "" && !kinds[kind] && !strings.HasPrefix(c.id, "corpus/") {
-			kinds[kind] = true
-			c.note = "found by " + c.id + "\nkind: " + kind
-			if err := genSaveCase(c.id, c); err != nil {
+		if save && !strings.HasPrefix(c.id, "corpus/") {
+			if err := e.saveNew(c, o, kinds); err != nil {
 				t.Errorf("saving %s: %v", c.id, err)
 			}
 		}
@@ -174,9 +174,9 @@ func genExplained(c genCase, o genOutcome) string {
 	return b.String()
 }
 
-// genKind names the kind of difference a case found, for the corpus:
-// the rules used and the fields nothing explained.
-func genKind(o genOutcome) string {
+// genKinds names the kinds of difference a case found: the rules used
+// and "unexplained FIELD" for what nothing explained.
+func genKinds(o genOutcome) []string {
 	ks := append([]string(nil), o.rules...)
 	seen := map[string]bool{}
 	for _, d := range o.unexplained {
@@ -187,9 +187,10 @@ func genKind(o genOutcome) string {
 		}
 	}
 	sort.Strings(ks)
-	return strings.Join(ks, ", ")
+	return ks
 }
 
+// genCorpusKinds: the kinds the corpus covers ("kind: ..." note lines).
 func genCorpusKinds(corpus []genCase) map[string]bool {
 	kinds := map[string]bool{}
 	for _, c := range corpus {
@@ -200,6 +201,28 @@ func genCorpusKinds(corpus []genCase) map[string]bool {
 		}
 	}
 	return kinds
+}
+
+// saveNew writes c to the corpus, shrunk, when it found a kind of
+// difference the corpus does not hold yet; kinds is updated.
+func (e *genEnv) saveNew(c genCase, o genOutcome, kinds map[string]bool) error {
+	var fresh []string
+	for _, k := range genKinds(o) {
+		if !kinds[k] {
+			fresh = append(fresh, k)
+		}
+	}
+	if fresh == nil {
+		return nil
+	}
+	c = e.shrink(c, fresh[0])
+	o, _, _ = e.check(c)
+	c.note = "found by " + c.id + " (shrunk for its first kind)"
+	for _, k := range genKinds(o) {
+		kinds[k] = true
+		c.note += "\nkind: " + k
+	}
+	return genSaveCase(c.id, c)
 }
 
 func genLogCounts(t *testing.T, counts map[string]int) {

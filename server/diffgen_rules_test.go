@@ -162,6 +162,12 @@ var genKnownOpen = []genRule{
 			return genReqMethod(c) == "HEAD" && len(c.beh.Body) > 0 && !genBehHasHeader(c, "content-length")
 		},
 		why: "a member that answers HEAD with body bytes and no Content-Length: jkbalancer sends a Content-Length counted from the bytes it drops; httpd sends none"},
+	{name: "NEW: HTTP/1.1 request without Host", field: "client.*",
+		when: func(c genCase) bool { return genReqProto(c) == "HTTP/1.1" && !genReqHas(c, `(?im)^host:`) },
+		why:  "an HTTP/1.1 request without Host: both answer 400, httpd with its HTML error page (Content-Length, text/html), jkbalancer with a text/plain \"400 Bad Request\" and no length"},
+	{name: "NEW: session path parameter before dot segments", field: "member", mk: `attr route ".*"`, jk: "",
+		when: func(c genCase) bool { return genReqHas(c, `^\S+ \S*;jsessionid=\S*(\.\.|%2[eE]%2[eE])`) },
+		why:  "a ;jsessionid path parameter followed by dot segments (/lb/;jsessionid=X.m1//%2e%2e): mod_jk still takes the session route from it (route attribute sent, sticky to m1); jkbalancer resolves the dot segments first and loses it"},
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
 		when: func(c genCase) bool { return c.beh.Status < 200 },
 		why:  "a member answering 103 (or any 1xx) with a body: httpd sends the 1xx head and then the body bytes raw (an invalid response); jkbalancer turns it into a 200"},
