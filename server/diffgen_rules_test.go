@@ -10,10 +10,13 @@
 package server
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/jkbalancer/jkbalancer/internal/dumpmember"
 )
@@ -249,4 +252,18 @@ func genBehHas(c genCase, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestGenDeliberateDocumented: every deliberate difference is named in
+// docs/differences.md, the operators' copy of genDeliberate.
+func TestGenDeliberateDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "differences.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range genDeliberate {
+		if !strings.Contains(string(b), "**"+r.name+"**") {
+			t.Errorf("docs/differences.md does not list the deliberate difference %q (as **%s**)", r.name, r.name)
+		}
+	}
 }
