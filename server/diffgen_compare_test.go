@@ -160,8 +160,7 @@ var genHeaderLineRE = regexp.MustCompile(`^header (coded|string) "((?:[^"\\]|\\.
 // header or as several), case (the name's spelling), coding (a 0xA0xx
 // code or a string) and value. Other lines stay as they are.
 func genGroupHeaders(ds []genDiff) []genDiff {
-	type hl struct{ coding, name, value string }
-	mk, jk := map[string][]hl{}, map[string][]hl{}
+	mk, jk := map[string][]genHL{}, map[string][]genHL{}
 	var order []string
 	var out []genDiff
 	for _, d := range ds {
@@ -178,16 +177,42 @@ func genGroupHeaders(ds []genDiff) []genDiff {
 		if mk[n] == nil && jk[n] == nil {
 			order = append(order, n)
 		}
-		side[n] = append(side[n], hl{m[1], m[2], m[3]})
+		side[n] = append(side[n], genHL{m[1], m[2], m[3]})
 	}
-	render := func(hs []hl) string {
-		var parts []string
-		for _, h := range hs {
-			parts = append(parts, h.coding+" "+strconv.Quote(h.name)+": "+h.value)
+	for _, n := range order {
+		a, b := mk[n], jk[n]
+		if a == nil || b == nil {
+			for _, h := range a {
+				out = append(out, genDiff{"member", genRenderHL([]genHL{h}), ""})
+			}
+			for _, h := range b {
+				out = append(out, genDiff{"member", "", genRenderHL([]genHL{h})})
+			}
+			continue
 		}
-		return strings.Join(parts, " | ")
+		if kinds := genHeaderKinds(a, b); kinds != "" {
+			out = append(out, genDiff{"member.header " + n + " (" + kinds + ")", genRenderHL(a), genRenderHL(b)})
+		}
+		// else the same lines, moved: genHeaderOrder judges the order
 	}
-	joined := func(hs []hl) (vals, names, codings string) {
+	return out
+}
+
+// genHL is one header line of a dump: AJP coding, name, quoted value.
+type genHL struct{ coding, name, value string }
+
+func genRenderHL(hs []genHL) string {
+	var parts []string
+	for _, h := range hs {
+		parts = append(parts, h.coding+" "+strconv.Quote(h.name)+": "+h.value)
+	}
+	return strings.Join(parts, " | ")
+}
+
+// genHeaderKinds says how two sides' lines of one header differ: join,
+// case, coding, value, "+"-separated; "" when they do not.
+func genHeaderKinds(a, b []genHL) string {
+	joined := func(hs []genHL) (vals, names, codings string) {
 		var v, ns, cs []string
 		for _, h := range hs {
 			uq, _ := strconv.Unquote(h.value)
@@ -195,38 +220,24 @@ func genGroupHeaders(ds []genDiff) []genDiff {
 		}
 		return strings.Join(v, ", "), strings.Join(ns, ","), strings.Join(cs, ",")
 	}
-	for _, n := range order {
-		a, b := mk[n], jk[n]
-		if a == nil || b == nil {
-			for _, h := range a {
-				out = append(out, genDiff{"member", render([]hl{h}), ""})
-			}
-			for _, h := range b {
-				out = append(out, genDiff{"member", "", render([]hl{h})})
-			}
-			continue
-		}
-		var kinds []string
-		if len(a) != len(b) {
-			kinds = append(kinds, "join")
-		}
-		av, an, ac := joined(a)
-		bv, bn, bc := joined(b)
-		if len(a) == len(b) && an != bn || len(a) != len(b) && a[0].name != b[0].name {
-			kinds = append(kinds, "case")
-		}
-		if len(a) == len(b) && ac != bc || len(a) != len(b) && a[0].coding != b[0].coding {
-			kinds = append(kinds, "coding")
-		}
-		if av != bv {
-			kinds = append(kinds, "value")
-		}
-		if kinds == nil {
-			continue // the same lines, moved: genHeaderOrder judges the order
-		}
-		out = append(out, genDiff{"member.header " + n + " (" + strings.Join(kinds, "+") + ")", render(a), render(b)})
+	var kinds []string
+	av, an, ac := joined(a)
+	bv, bn, bc := joined(b)
+	if len(a) != len(b) {
+		kinds = append(kinds, "join")
+		// Compare the first lines only: one side joined the repeats.
+		an, bn, ac, bc = a[0].name, b[0].name, a[0].coding, b[0].coding
 	}
-	return out
+	if an != bn {
+		kinds = append(kinds, "case")
+	}
+	if ac != bc {
+		kinds = append(kinds, "coding")
+	}
+	if av != bv {
+		kinds = append(kinds, "value")
+	}
+	return strings.Join(kinds, "+")
 }
 
 // genHeaderOrder lists the header names of dump a (lower case, first
