@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,12 +83,26 @@ func (e *genEnv) run(c genCase, side, addr string) genSide {
 	e.tab.Set(id, c.beh)
 	defer e.tab.Forget(id)
 	raw := strings.NewReplacer("{{HOST}}", addr, "{{CASE}}", id).Replace(c.raw)
-	res := genExchange(addr, raw)
+	probe := ""
+	if genKeepsAlive(raw) {
+		e.tab.Set(id+".probe", dumpmember.Behaviour{Status: 200, Reason: "OK",
+			Headers: []dumpmember.Header{{Name: "Content-Length", Value: "0"}}})
+		defer e.tab.Forget(id + ".probe")
+		probe = "GET /probe HTTP/1.1\r\nHost: " + addr + "\r\n" + dumpmember.CaseHeader + ": " + id + ".probe\r\nConnection: close\r\n\r\n"
+	}
+	res := genExchange(addr, raw, probe)
 	var recs []string
 	for _, r := range e.tab.Records(id) {
 		recs = append(recs, r.Dump)
 	}
 	return genSide{client: res, recs: recs}
+}
+
+// genKeepsAlive: an HTTP/1.1 request without "Connection: close".
+func genKeepsAlive(raw string) bool {
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	line, _, _ := strings.Cut(head, "\r\n")
+	return strings.HasSuffix(line, " HTTP/1.1") && !regexp.MustCompile(`(?im)^connection:.*\bclose\b`).MatchString(head)
 }
 
 // genOutcome is what one case came to.

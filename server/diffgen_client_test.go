@@ -29,7 +29,10 @@ type genClientResult struct {
 	body    []byte
 	cut     bool   // the connection ended before the body its framing announced
 	extra   []byte // bytes after the response, before the close
-	err     string // no response at all, or a malformed one
+	// keepAlive: for a request that did not ask for the close, whether
+	// the proxy kept the connection ("kept", "closed").
+	keepAlive string
+	err       string // no response at all, or a malformed one
 }
 
 // genTimeout bounds one exchange; JKB_DIFF_TIMEOUT (a Go duration)
@@ -42,9 +45,12 @@ func genTimeout() time.Duration {
 }
 
 // genExchange sends raw to addr on a fresh connection and reads one
-// response and whatever follows it until the close (every generated
-// request asks for the close).
-func genExchange(addr, raw string) genClientResult {
+// response and whatever follows it until the close.
+//
+// A request that keeps the connection alive (probe not empty) is followed
+// by probe, another request, once the response is read: whether it gets
+// an answer tells whether the proxy kept the connection.
+func genExchange(addr, raw, probe string) genClientResult {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return genClientResult{err: "connect: " + err.Error()}
@@ -70,12 +76,33 @@ func genExchange(addr, raw string) genClientResult {
 		break
 	}
 	genReadBody(br, &res, method == "HEAD")
+	if probe != "" && res.framing != "eof" {
+		res.keepAlive = genProbe(c, br, probe)
+		return res
+	}
 	rest, err := io.ReadAll(br)
 	res.extra = rest
 	if isTimeout(err) {
 		res.extra = append(res.extra, "(connection left open)"...)
 	}
 	return res
+}
+
+// genProbe sends probe on a connection the request left open and says
+// what became of it: "kept" when a status line answers it, else "closed"
+// (or, after a response with stray bytes, what came instead).
+func genProbe(c net.Conn, br *bufio.Reader, probe string) string {
+	if _, err := io.WriteString(c, probe); err != nil {
+		return "closed"
+	}
+	line, err := br.ReadString('\n')
+	switch {
+	case strings.HasPrefix(line, "HTTP/1.1 "):
+		return "kept"
+	case line == "" && err != nil:
+		return "closed"
+	}
+	return fmt.Sprintf("kept, then %q", line)
 }
 
 func isTimeout(err error) bool {

@@ -63,16 +63,17 @@ func genLooksErrorPage(c genClientResult, head bool) bool {
 func genFields(s genSide, port string, errorPage bool) map[string]string {
 	c := s.client
 	f := map[string]string{
-		"client.error":   c.err,
-		"client.interim": strings.Join(c.interim, " | "),
-		"client.proto":   c.proto,
-		"client.status":  strconv.Itoa(c.status),
-		"client.reason":  c.reason,
-		"client.framing": c.framing,
-		"client.cut":     strconv.FormatBool(c.cut),
-		"client.extra":   string(c.extra),
-		"client.body":    strings.TrimSuffix(dumpBodyLine(c.body), "\n"),
-		"member.count":   strconv.Itoa(len(s.recs)),
+		"client.error":      c.err,
+		"client.interim":    strings.Join(c.interim, " | "),
+		"client.proto":      c.proto,
+		"client.status":     strconv.Itoa(c.status),
+		"client.reason":     c.reason,
+		"client.framing":    c.framing,
+		"client.cut":        strconv.FormatBool(c.cut),
+		"client.extra":      string(c.extra),
+		"client.body":       strings.TrimSuffix(dumpBodyLine(c.body), "\n"),
+		"client.keep-alive": c.keepAlive,
+		"member.count":      strconv.Itoa(len(s.recs)),
 	}
 	if errorPage {
 		f["client.body"], f["client.framing"] = "(the proxy's error page)", "(error page)"

@@ -70,7 +70,11 @@ func genRequest(r *rand.Rand, lb bool) string {
 	r.Shuffle(len(hs)-1, func(i, j int) { hs[i+1], hs[j+1] = hs[j+1], hs[i+1] })
 	body := genBody(r, method, &hs)
 	if proto == "HTTP/1.1" {
-		hs = append(hs, genPick(r, []string{"Connection: close", "connection: Close", "Connection: close, TE"}, []int{8, 1, 1}))
+		// Mostly the close; without it the client probes whether the
+		// proxy kept the connection (genExchange).
+		if c := genPick(r, []string{"Connection: close", "connection: Close", "Connection: close, TE", ""}, []int{14, 2, 2, 4}); c != "" {
+			hs = append(hs, c)
+		}
 	}
 	for _, h := range hs {
 		b.WriteString(h + "\r\n")

@@ -171,6 +171,19 @@ var genKnownOpen = []genRule{
 	{name: "NEW: session path parameter before dot segments", field: "member", mk: `attr route ".*"`, jk: "",
 		when: func(c genCase) bool { return genReqHas(c, `^\S+ \S*;jsessionid=\S*(\.\.|%2[eE]%2[eE])`) },
 		why:  "a ;jsessionid path parameter followed by dot segments (/lb/;jsessionid=X.m1//%2e%2e): mod_jk still takes the session route from it (route attribute sent, sticky to m1); jkbalancer resolves the dot segments first and loses it"},
+	{name: "NEW: unanswered 100-continue ends keep-alive", field: "client.(framing|header transfer-encoding|keep-alive)",
+		mk: "eof||closed", jk: "chunked|kept",
+		when: func(c genCase) bool { return genReqHas(c, `(?im)^expect: *100-continue`) },
+		why:  "an Expect: 100-continue request whose body was never asked for (Content-Length: 0): httpd closes the client connection after the response (a length-less body goes unframed until the close); jkbalancer keeps it alive (and chunks such a body)"},
+	{name: "NEW: error statuses end keep-alive", field: "client.keep-alive", mk: "closed", jk: "kept",
+		when: func(c genCase) bool {
+			switch c.beh.Status {
+			case 400, 408, 411, 413, 414, 500, 501, 503:
+				return true
+			}
+			return false
+		},
+		why: "after a member's 400, 408, 411, 413, 414, 500, 501 or 503 httpd closes the client connection (ap_status_drops_connection); jkbalancer keeps it alive"},
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
 		when: func(c genCase) bool { return c.beh.Status < 200 },
 		why:  "a member answering 103 (or any 1xx) with a body: httpd sends the 1xx head and then the body bytes raw (an invalid response); jkbalancer turns it into a 200"},
