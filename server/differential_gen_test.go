@@ -165,6 +165,11 @@ func TestModJKGenerated(t *testing.T) {
 			t.Errorf("case %s: %d difference(s) from mod_jk not on any list:\n%s", c.id, len(o.unexplained),
 				genRepro(c, o, mk, jk))
 		}
+		if name, ok := strings.CutPrefix(c.id, "corpus/"); ok && os.Getenv("JKB_DIFF_RENOTE") == "1" {
+			if err := genRenote(name, c, o); err != nil {
+				t.Errorf("renoting %s: %v", c.id, err)
+			}
+		}
 		if save && !strings.HasPrefix(c.id, "corpus/") {
 			if err := e.saveNew(c, o, kinds); err != nil {
 				t.Errorf("saving %s: %v", c.id, err)
@@ -216,6 +221,22 @@ func genCorpusKinds(corpus []genCase) map[string]bool {
 		}
 	}
 	return kinds
+}
+
+// genRenote rewrites a corpus file's "kind:" notes with what the case
+// shows now (after rules were added or removed), keeping its other notes.
+func genRenote(name string, c genCase, o genOutcome) error {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(c.note), "\n") {
+		if !strings.HasPrefix(l, "kind: ") {
+			keep = append(keep, l)
+		}
+	}
+	for _, k := range genKinds(o) {
+		keep = append(keep, "kind: "+k)
+	}
+	c.note = strings.Join(keep, "\n")
+	return genSaveCase(name, c)
 }
 
 // saveNew writes c to the corpus, shrunk, when it found a kind of

@@ -3,7 +3,8 @@
 // The corpus of the generated differential harness: testdata/diffcorpus/
 // holds one file per difference the harness has found, replayed on every
 // run. A file is lines of "key value"; strings are Go-quoted so that any
-// byte survives.
+// byte survives. JKB_DIFF_RENOTE=1 refreshes the "# kind:" notes of every
+// file (what the case shows under the current rules).
 //
 //	# note: what it found
 //	request "GET / HTTP/1.1\r\nHost: {{HOST}}\r\nX-Diff-Case: {{CASE}}\r\n\r\n"
