@@ -120,7 +120,7 @@ func (e *genEnv) check(c genCase) (genOutcome, genSide, genSide) {
 	o.diffs = genCompare(mk, jk, mp, jp, genReqMethod(c) == "HEAD")
 	seen := map[string]bool{}
 	for _, d := range o.diffs {
-		r, _ := genExplain(c, d)
+		r, _ := genExplain(c, d, mk.client, jk.client)
 		if r == nil {
 			o.unexplained = append(o.unexplained, d)
 			continue
@@ -158,7 +158,7 @@ func TestModJKGenerated(t *testing.T) {
 			counts[r]++
 		}
 		if os.Getenv("JKB_DIFF_VERBOSE") != "" {
-			t.Logf("case %s (%v):\n%s", c.id, time.Since(start).Round(time.Millisecond), genExplained(c, o))
+			t.Logf("case %s (%v):\n%s", c.id, time.Since(start).Round(time.Millisecond), genExplained(c, o, mk, jk))
 		}
 		if len(o.unexplained) > 0 {
 			failed++
@@ -182,11 +182,11 @@ func TestModJKGenerated(t *testing.T) {
 }
 
 // genExplained lists every difference of a case with what explains it.
-func genExplained(c genCase, o genOutcome) string {
+func genExplained(c genCase, o genOutcome, mk, jk genSide) string {
 	var b strings.Builder
 	for _, d := range o.diffs {
 		why := "UNEXPLAINED"
-		if r, _ := genExplain(c, d); r != nil {
+		if r, _ := genExplain(c, d, mk.client, jk.client); r != nil {
 			why = r.name
 		}
 		fmt.Fprintf(&b, "  [%s] %s\n", why, d)

@@ -81,7 +81,40 @@ func genRequest(r *rand.Rand, lb bool) string {
 	}
 	b.WriteString("\r\n")
 	b.WriteString(body)
+	if r.IntN(12) == 0 {
+		return genOddHead(r, b.String())
+	}
 	return b.String()
+}
+
+// genOddHead bends one thing in the request head: forms a client may
+// send that each front end parses (or refuses) its own way.
+func genOddHead(r *rand.Rand, raw string) string {
+	line, rest, _ := strings.Cut(raw, "\r\n")
+	f := strings.SplitN(line, " ", 3)
+	if len(f) != 3 {
+		return raw
+	}
+	switch r.IntN(9) {
+	case 0: // absolute-form target
+		return f[0] + " http://{{HOST}}" + f[1] + " " + f[2] + "\r\n" + rest
+	case 1:
+		return "OPTIONS * " + f[2] + "\r\n" + rest
+	case 2: // whitespace between a field name and the colon
+		return line + "\r\nX-Bad : v\r\n" + rest
+	case 3: // obs-fold
+		return line + "\r\nX-Fold: a\r\n  b\r\n" + rest
+	case 4:
+		return f[0] + "  " + f[1] + " " + f[2] + "\r\n" + rest
+	case 5:
+		return f[0] + " " + f[1] + " HTTP/1.2\r\n" + rest
+	case 6: // a bare LF ends a header line
+		return line + "\r\nX-LF: v\n" + rest
+	case 7:
+		return line + "\r\nX-Ctl: a\x01b\r\n" + rest
+	default: // a fragment in the target
+		return f[0] + " " + f[1] + "#frag " + f[2] + "\r\n" + rest
+	}
 }
 
 func genTarget(r *rand.Rand, lb bool) string {

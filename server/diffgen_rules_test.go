@@ -29,6 +29,7 @@ type genRule struct {
 	field     string
 	mk, jk    string
 	when      func(c genCase) bool
+	seen      func(mk, jk genClientResult) bool // what the clients got, if it matters
 	why       string
 	reFields  *regexp.Regexp
 	reMK, reJ *regexp.Regexp
@@ -46,7 +47,10 @@ func (r *genRule) compile() {
 	r.reFields, r.reMK, r.reJ = anch(r.field), anch(r.mk), anch(r.jk)
 }
 
-func (r *genRule) explains(c genCase, d genDiff) bool {
+func (r *genRule) explains(c genCase, d genDiff, mk, jk genClientResult) bool {
+	if r.seen != nil && !r.seen(mk, jk) {
+		return false
+	}
 	if r.reFields != nil && !r.reFields.MatchString(d.field) {
 		return false
 	}
@@ -61,7 +65,7 @@ func (r *genRule) explains(c genCase, d genDiff) bool {
 
 // genExplain returns the rule explaining d, and whether it is a
 // deliberate one; nil if none does.
-func genExplain(c genCase, d genDiff) (*genRule, bool) {
+func genExplain(c genCase, d genDiff, mk, jk genClientResult) (*genRule, bool) {
 	genRulesOnce.Do(func() {
 		for i := range genDeliberate {
 			genDeliberate[i].compile()
@@ -71,12 +75,12 @@ func genExplain(c genCase, d genDiff) (*genRule, bool) {
 		}
 	})
 	for i := range genDeliberate {
-		if genDeliberate[i].explains(c, d) {
+		if genDeliberate[i].explains(c, d, mk, jk) {
 			return &genDeliberate[i], true
 		}
 	}
 	for i := range genKnownOpen {
-		if genKnownOpen[i].explains(c, d) {
+		if genKnownOpen[i].explains(c, d, mk, jk) {
 			return &genKnownOpen[i], false
 		}
 	}
@@ -113,6 +117,8 @@ var genDeliberate = []genRule{
 	{name: "encoded slash or NUL in the path", field: ".*",
 		when: func(c genCase) bool { return regexp.MustCompile(`(?i)%2f|%00`).MatchString(genReqPath(c)) },
 		why:  "crafted-path hardening: an encoded / or NUL anywhere in the path is 404; httpd first resolves dot segments, so /a%2Fb/.. reaches the member as /"},
+	{name: "obs-fold", field: ".*", when: func(c genCase) bool { return regexp.MustCompile(`\r\n[ \t]`).MatchString(genReqHead(c)) },
+		why: "request smuggling hardening: a header continued on the next line (obs-fold) is refused (400); httpd joins the lines"},
 	{name: "no resend once the member answered", field: "member.count",
 		when: func(c genCase) bool { return c.beh.Mode == dumpmember.Truncate || c.beh.Mode == dumpmember.SecondHead },
 		why:  "a request is never sent again once the member sent a head; mod_jk (recovery_options 0) sends it again"},
@@ -184,6 +190,20 @@ var genKnownOpen = []genRule{
 			return false
 		},
 		why: "after a member's 400, 408, 411, 413, 414, 500, 501 or 503 httpd closes the client connection (ap_status_drops_connection); jkbalancer keeps it alive"},
+	{name: "NEW: fragment in the request target", field: ".*",
+		when: func(c genCase) bool { l, _, _ := strings.Cut(c.raw, "\r\n"); return strings.Contains(l, "#") },
+		why:  "a raw # in the request target (GET /x#frag): httpd refuses it (400); jkbalancer forwards /x%23frag to the member"},
+	{name: "NEW: Host made up from an absolute-form target", field: "member", mk: "", jk: `coded "host": .*`,
+		when: func(c genCase) bool { return strings.Contains(c.raw, " http://") && !genReqHas(c, `(?im)^host:`) },
+		why:  "an absolute-form target without a Host header (HTTP/1.0): jkbalancer sends the member a Host header made from the target's authority; mod_jk sends none"},
+	{name: "NEW: OPTIONS *", field: "client.*", when: func(c genCase) bool { return strings.HasPrefix(c.raw, "OPTIONS * ") },
+		why: "OPTIONS *: jkbalancer answers it itself with Allow: GET,HEAD,POST,OPTIONS, httpd without Allow (and where httpd refuses the request, jkbalancer still answers 200)"},
+	{name: "NEW: the front end's own 400 page", field: "client.(body|framing|header content-type|header content-length|extra|keep-alive)",
+		seen: func(mk, jk genClientResult) bool {
+			return mk.status == 400 && (jk.status == 400 && string(jk.body) == "400 Bad Request" || strings.Contains(string(jk.extra), "400 Bad Request") ||
+				strings.Contains(jk.keepAlive, "400 Bad Request"))
+		},
+		why: "a request the HTTP/1 front end refuses gets \"400 Bad Request\" as text/plain without a length (then the close); httpd sends its HTML error page with a Content-Length"},
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
 		when: func(c genCase) bool { return c.beh.Status < 200 },
 		why:  "a member answering 103 (or any 1xx) with a body: httpd sends the 1xx head and then the body bytes raw (an invalid response); jkbalancer turns it into a 200"},
