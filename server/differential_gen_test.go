@@ -47,7 +47,7 @@ worker.lb.type=lb
 worker.lb.balance_workers=m1
 `
 
-func startGenEnv(t *testing.T) *genEnv {
+func startGenEnv(t testing.TB) *genEnv {
 	tab := dumpmember.NewTable()
 	m, err := dumpmember.NewAJP(tab)
 	if err != nil {
@@ -309,4 +309,22 @@ func genRepro(c genCase, o genOutcome, mk, jk genSide) string {
 		}
 	}
 	return b.String()
+}
+
+// FuzzModJKGenerated drives the generator from fuzz input: a seed and a
+// case number pick one generated case, which must show no difference
+// from mod_jk outside the rules. One httpd and one jkbalancer serve a
+// whole run: go test -tags integration -run x -fuzz FuzzModJKGenerated ./server/
+func FuzzModJKGenerated(f *testing.F) {
+	itRequireDeps(f, "httpd")
+	for i := range 4 {
+		f.Add(uint64(1), uint32(i))
+	}
+	e := startGenEnv(f)
+	f.Fuzz(func(t *testing.T, seed uint64, i uint32) {
+		c := genGenerate(seed, int(i))
+		if o, mk, jk := e.check(c); len(o.unexplained) > 0 {
+			t.Errorf("case %s: %d difference(s) from mod_jk not on any list:\n%s", c.id, len(o.unexplained), genRepro(c, o, mk, jk))
+		}
+	})
 }
