@@ -200,8 +200,9 @@ var genKnownOpen = []genRule{
 		why: "OPTIONS *: jkbalancer answers it itself with Allow: GET,HEAD,POST,OPTIONS, httpd without Allow (and where httpd refuses the request, jkbalancer still answers 200)"},
 	{name: "NEW: the front end's own 400 page", field: "client.(body|framing|header content-type|header content-length|extra|keep-alive)",
 		seen: func(mk, jk genClientResult) bool {
-			return mk.status == 400 && (jk.status == 400 && string(jk.body) == "400 Bad Request" || strings.Contains(string(jk.extra), "400 Bad Request") ||
-				strings.Contains(jk.keepAlive, "400 Bad Request"))
+			ct, _ := jk.header("Content-Type")
+			return mk.status == 400 && (jk.status == 400 && ct == "text/plain; charset=utf-8" ||
+				strings.Contains(string(jk.extra), "400 Bad Request") || strings.Contains(jk.keepAlive, "400 Bad Request"))
 		},
 		why: "a request the HTTP/1 front end refuses gets \"400 Bad Request\" as text/plain without a length (then the close); httpd sends its HTML error page with a Content-Length"},
 	{name: "NEW: 1xx as the member's final status", field: "client.*",
