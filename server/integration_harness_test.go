@@ -532,7 +532,7 @@ func (s itSpec) mounts() []string {
 
 // itStartHTTPD starts httpd + mod_jk for spec in a new directory and stops
 // it when the test ends.
-func itStartHTTPD(t *testing.T, spec itSpec) *itHTTPD {
+func itStartHTTPD(t testing.TB, spec itSpec) *itHTTPD {
 	t.Helper()
 	itRequireDeps(t, "httpd")
 	itHTTPDSeqMu.Lock()
@@ -648,7 +648,7 @@ type itJKB struct {
 // itStartJKB runs jkbalancer on 127.0.0.1:0 with the same files as the
 // itHTTPD of spec (written to a new directory) and stops it when the test
 // ends. yaml, if not empty, is written as jkbalancer.yaml and loaded too.
-func itStartJKB(t *testing.T, spec itSpec, yaml string) *itJKB {
+func itStartJKB(t testing.TB, spec itSpec, yaml string) *itJKB {
 	t.Helper()
 	dir := t.TempDir()
 	wf := filepath.Join(dir, "workers.properties")
@@ -682,7 +682,7 @@ func itStartJKB(t *testing.T, spec itSpec, yaml string) *itJKB {
 
 // itRunJKB serves cfg in-process (Listen already set, e.g. 127.0.0.1:0)
 // with a debug log in dir, and stops it when the test ends.
-func itRunJKB(t *testing.T, dir string, cfg *config.Config) *itJKB {
+func itRunJKB(t testing.TB, dir string, cfg *config.Config) *itJKB {
 	t.Helper()
 	j := &itJKB{logPath: filepath.Join(dir, "jkbalancer.log")}
 	lf, err := os.Create(j.logPath)
