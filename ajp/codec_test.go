@@ -26,6 +26,9 @@ func TestMethodCodes(t *testing.T) {
 
 func TestRequestHeaderCodes(t *testing.T) {
 	for code := 1; code < len(reqHeaderNames); code++ {
+		if code >= 2 && code <= 4 {
+			continue // Accept-*: strings, TestAcceptStarHeadersAreStrings
+		}
 		name := reqHeaderNames[code]
 		for _, n := range []string{name, strings.ToUpper(name), strings.ToUpper(name[:1]) + name[1:]} {
 			if got := requestHeaderCode(n); got != reqHeaderBase+code {

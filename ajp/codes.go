@@ -45,8 +45,8 @@ var reqHeaderNames = [...]string{
 	11: "host", 12: "pragma", 13: "referer", 14: "user-agent",
 }
 
-// requestHeaderCode returns the 0xA0xx code for name, matched
-// case-insensitively, or 0. It does not allocate: candidates are narrowed
+// requestHeaderCode returns the 0xA0xx code mod_jk sends for name, matched
+// case-insensitively, or 0 (0xA002-0xA004 are never sent, see below). It does not allocate: candidates are narrowed
 // by length first, then compared with strings.EqualFold.
 func requestHeaderCode(name string) int {
 	var c1, c2 int
@@ -71,9 +71,12 @@ func requestHeaderCode(name string) int {
 	case 13:
 		c1 = 5 // authorization
 	case 14:
-		c1, c2 = 2, 8 // accept-charset, content-length
-	case 15:
-		c1, c2 = 3, 4 // accept-encoding, accept-language
+		// content-length. Never accept-charset, accept-encoding or
+		// accept-language: mod_jk 1.2.48's sc_for_req_header compares
+		// "CCEPT" including its NUL terminator, so only a bare Accept
+		// matches and the three Accept-* headers go as strings in the
+		// client's spelling, which is what Tomcat then reports.
+		c1 = 8
 	default:
 		return 0
 	}

@@ -25,6 +25,9 @@ var allowedImports = map[string][]string{
 	"config":         {},
 	"bench/member":   {"ajp", "ajp/ajptest"},
 	"bench/run":      {},
+	// a dump member for the differential harness (server's integration
+	// tests); like ajp/ajptest, test machinery only
+	"internal/dumpmember": {"ajp"},
 }
 
 var allowedThirdParty = map[string][]string{
