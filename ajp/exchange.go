@@ -125,6 +125,9 @@ func (c *Conn) receive(x *exchange) error {
 			}
 			return c.fail(x, k, err)
 		}
+		// Whatever the packet says, the member has the request and is
+		// acting on it (asking for body, answering): see Result.Replied.
+		x.res.Replied = true
 		switch msgType(p[0]) {
 		case typeSendBodyChunk:
 			err = c.bodyChunk(x, p)

@@ -14,12 +14,15 @@ const (
 	phaseBeforeSend phase = iota // connect, CPing, send: nothing usable reached the backend
 	phaseAfterSend               // the request reached the backend; no response head yet
 	phaseAfterHead               // the backend's head arrived (not committed to the client)
+	phaseAnswered                // the backend answered (any reply), but no head was accepted
 )
 
 // mayResend decides whether a failed request may be sent again, on this
 // member or another. Stronger than mod_jk: never once the client may have
 // seen a byte (committed), never once body beyond the kept part was
-// streamed. Otherwise recovery_options decide (spec/modjk.md 5.3):
+// streamed, never once the member answered anything (it processed the
+// request; see docs/differences.md, "no resend once the member
+// answered"). Otherwise recovery_options decide (spec/modjk.md 5.3):
 // failures before the request reached the backend are always retried.
 func (m *Member) mayResend(p phase, committed, streamed bool, method string) bool {
 	if committed || streamed {
@@ -28,6 +31,8 @@ func (m *Member) mayResend(p phase, committed, streamed bool, method string) boo
 	switch p {
 	case phaseBeforeSend:
 		return true
+	case phaseAnswered:
+		return false
 	case phaseAfterHead:
 		if m.cfg().RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
 			return false
