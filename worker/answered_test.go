@@ -52,3 +52,27 @@ func TestNoResendOnceTheMemberAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadBodyNeverReachesTheFrontEnd: a member that answers HEAD with
+// body bytes and no Content-Length: the bytes are dropped before the
+// front end sees them, as mod_jk's ws_write drops them for a HEAD
+// (r->header_only). Handed on, the front end counted them into a
+// Content-Length: 6 that httpd never sends (found by the generated
+// differential harness).
+func TestHeadBodyNeverReachesTheFrontEnd(t *testing.T) {
+	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		w.SendHeaders(200, ajp.Header{Name: "Content-Type", Value: "text/plain"})
+		w.Write([]byte("hello\n"))
+		w.End(true)
+	})
+	defer be.Close()
+	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
+	rec := httptest.NewRecorder()
+	if _, err := m.Forward(rec, newReq("HEAD", "/", ""), &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != "" {
+		t.Errorf("HEAD: status %d, %d body bytes, Content-Length %q; want 200, none, none",
+			rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
+	}
+}
