@@ -109,7 +109,7 @@ var genDeliberate = []genRule{
 		why:  "crafted-path hardening: an encoded / or NUL anywhere in the path is 404; httpd first resolves dot segments, so /a%2Fb/.. reaches the member as /"},
 	{name: "no resend once the member answered", field: "member.count",
 		when: func(c genCase) bool { return c.beh.Mode == dumpmember.Truncate || c.beh.Mode == dumpmember.SecondHead },
-		why:  "a request is never sent again once the member sent a head; mod_jk (recovery_options 0) sends it again"},
+		why:  "a request is never sent again once a byte of the member's answer reached the client (a flushed head, a body past the 8000 bytes kept back) or the member answered a refused status (1xx); mod_jk (recovery_options 0) sends it again"},
 	{name: "CONNECT host:port", field: ".*", when: func(c genCase) bool { return genReqMethod(c) == "CONNECT" },
 		why: "jkbalancer is no forward proxy: every CONNECT is 400 and reaches no member; httpd hands CONNECT host:port to a /* mount as a request for /"},
 	{name: "TRACE", field: ".*", when: func(c genCase) bool { return genReqMethod(c) == "TRACE" },
