@@ -116,7 +116,7 @@ var genDeliberate = []genRule{
 		why: "TRACE is refused with 405 at the front (as httpd with TraceEnable off), against cross-site tracing; httpd (TraceEnable on, its default) echoes the request itself, or answers 413 when it has a body"},
 	{name: "NUL in a member header value", field: `client\.header .*`, pair: genNULBlank,
 		why: "a NUL in a member's header value goes out as a blank; httpd cuts the value at the NUL, as C strings end there"},
-	{name: "1xx status from an AJP member", field: ".*", when: func(c genCase) bool { return c.beh.Status < 200 },
+	{name: "1xx status from an AJP member", field: `client\..*`, when: func(c genCase) bool { return c.beh.Status < 200 },
 		why: "a 1xx in SEND_HEADERS is an invalid answer (500), as AJP has no interim responses; mod_jk passes the bare 1xx head on and then the body bytes, which no client can parse"},
 	{name: "second SEND_HEADERS", field: `client\..*`, when: func(c genCase) bool { return c.beh.Mode == dumpmember.SecondHead },
 		why: "a second SEND_HEADERS is an invalid answer (500 when nothing reached the client); mod_jk answers 502"},
