@@ -172,3 +172,25 @@ func TestTraceRefusedAtTheFront(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnStatusLineSpelledAsHTTPD: a status line jkbalancer writes for
+// itself reads as httpd's: over LimitRequestLine that is "414
+// Request-URI Too Long" (Go's table says "Request URI Too Long").
+func TestOwnStatusLineSpelledAsHTTPD(t *testing.T) {
+	m := newSeenMember(t, "m1")
+	ts := hardServer(t, "", oneMember(m.Server, ""), "/*=lb")
+	c, err := net.DialTimeout("tcp", ts.addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", strings.Repeat("a", 9000))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line != "HTTP/1.1 414 Request-URI Too Long\r\n" {
+		t.Errorf("status line %q, want httpd's \"HTTP/1.1 414 Request-URI Too Long\"", line)
+	}
+}
