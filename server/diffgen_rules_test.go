@@ -126,14 +126,27 @@ var genDeliberate = []genRule{
 	{name: "body longer or shorter than its Content-Length", field: `client\.(header content-length|framing|cut|extra|body|keep-alive)`,
 		when: genBehCLWrong,
 		why:  "a member body whose length does not match its Content-Length goes out, when held whole, with its real length (as httpd does for a body that arrived whole before the end of the response); a longer one held in part is cut at the announced length, a shorter one ends the connection"},
-	{name: "connection kept after an error status", field: "client.keep-alive", mk: "closed", jk: "kept",
+	{name: "connection kept after an error status", field: "client.keep-alive", mk: "closed|", jk: "kept", // "": ended by the close, not probed
 		when: func(c genCase) bool { return genHTTPDDropsAfter[c.beh.Status] },
 		why:  "httpd closes the client connection after it sends 400, 408, 411, 413, 414, 417, 500, 501 or 503 (ap_status_drops_connection), also a member's; jkbalancer keeps a well-framed response's connection open"},
-	{name: "100-continue never asked for", field: "client.keep-alive", mk: "closed", jk: "kept",
+	{name: "100-continue never asked for", field: "client.keep-alive", mk: "closed|", jk: "kept",
 		when: func(c genCase) bool { return genReqHas(c, `(?im)^expect: *100-continue`) },
 		why:  "an Expect: 100-continue request whose body was never asked for (Content-Length: 0, or a member that answered without reading it): httpd closes the client connection, as the client may still send the body; jkbalancer closes it only while a body is still to come"},
 	{name: "repeated Vary", field: "client.header vary", pair: genSameTokens,
 		why: "a member's repeated Vary headers are passed on as they came; httpd merges them into one and drops repeated tokens (fix_vary); the same set of field names either way"},
+	{name: "reason phrase with a control byte", field: `client\.(status|reason)`,
+		when: func(c genCase) bool {
+			return strings.ContainsFunc(c.beh.Reason, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
+		},
+		why: "a member's reason phrase with a control byte is replaced by the standard one, or \"Unknown Reason\"; httpd's status line then reads 500 Internal Server Error for a status it has no phrase for"},
+	{name: "one header name in two spellings", field: `client\.header-spelling .*`,
+		pair: func(_ genCase, d genDiff) bool {
+			first, _, two := strings.Cut(d.mk, " | ")
+			return two && d.jk == first
+		},
+		why: "a header repeated with different spellings (X-A, x-a) goes out under its first spelling; httpd keeps each one's; names are case-insensitive"},
+	{name: "Last-Modified passed as written", field: "client.header last-modified", pair: genLastModifiedAsSent,
+		why: "the member's Last-Modified goes out as written; httpd re-formats it and moves a date in the future back to the time of the request"},
 	{name: "member failing after its head", field: `client\..*`, when: func(c genCase) bool { return c.beh.Mode == dumpmember.Truncate },
 		why: "a member that fails within the first 8000 body bytes gives the client a 502 error page, and one that fails later a cut response; mod_jk streams the head and the body, and then (recovery_options 0) sends the request again and appends the second answer or its own error page"},
 	{name: "chunked body on a closing connection", pair: genChunkedVsEOF,
@@ -142,6 +155,18 @@ var genDeliberate = []genRule{
 	{name: "session parameter in a removed segment", field: "member", mk: `attr route ".*"`, jk: "",
 		when: func(c genCase) bool { return genReqHas(c, `^\S+ \S*;jsessionid=\S*(\.\.|%2[eE]%2[eE])`) },
 		why:  "crafted-path hardening: the session route is taken from the path as resolved, ;parameters stripped first, so a ;jsessionid segment that dot segments remove (/lb/;jsessionid=X.m1//%2e%2e) routes nothing; mod_jk still takes the route from it"},
+}
+
+// genLastModifiedAsSent: jkbalancer's side is the member's last
+// Last-Modified, as written.
+func genLastModifiedAsSent(c genCase, d genDiff) bool {
+	last := ""
+	for _, h := range c.beh.Headers {
+		if strings.EqualFold(h.Name, "last-modified") {
+			last = h.Value
+		}
+	}
+	return last != "" && d.jk == last
 }
 
 // genChunkedVsEOF: mod_jk's side ended a body with the close where
