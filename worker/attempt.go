@@ -208,9 +208,9 @@ func (t *ajpTransport) recoverable(stage ajp.Stage, res ajp.Result, req *Request
 		p = phaseAfterHead
 	}
 	if res.Replied && p == phaseAfterSend {
-		// A reply packet arrived before the failure (a GET_BODY_CHUNK, a
-		// SEND_HEADERS with a status we refuse, such as a 1xx): the member
-		// is processing the request. mod_jk's ajp_get_reply makes the
+		// Before the failure the member asked for body (GET_BODY_CHUNK)
+		// or answered a status jkbalancer refuses (a 1xx): it is
+		// processing the request. mod_jk's ajp_get_reply makes the
 		// request unrecoverable once Tomcat asks for body; an answer
 		// jkbalancer cannot pass on is no better a reason to send again.
 		p = phaseAnswered

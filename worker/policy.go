@@ -14,15 +14,15 @@ const (
 	phaseBeforeSend phase = iota // connect, CPing, send: nothing usable reached the backend
 	phaseAfterSend               // the request reached the backend; no response head yet
 	phaseAfterHead               // the backend's head arrived (not committed to the client)
-	phaseAnswered                // the backend answered (any reply), but no head was accepted
+	phaseAnswered                // the backend asked for body or sent a status we refuse: it has the request
 )
 
 // mayResend decides whether a failed request may be sent again, on this
 // member or another. Stronger than mod_jk: never once the client may have
 // seen a byte (committed), never once body beyond the kept part was
-// streamed, never once the member answered anything (it processed the
-// request; see docs/differences.md, "no resend once the member
-// answered"). Otherwise recovery_options decide (spec/modjk.md 5.3):
+// streamed, never once the member asked for body or answered a status
+// jkbalancer refuses (phaseAnswered; docs/differences.md, "no resend once
+// the member answered"). Otherwise recovery_options decide (spec/modjk.md 5.3):
 // failures before the request reached the backend are always retried.
 func (m *Member) mayResend(p phase, committed, streamed bool, method string) bool {
 	if committed || streamed {
