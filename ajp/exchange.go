@@ -150,6 +150,10 @@ func (c *Conn) headers(x *exchange, p []byte) error {
 		return c.fail(x, KindInvalid, errors.New("second SEND_HEADERS"))
 	}
 	status, hdrs, err := decodeSendHeaders(p, c.hdrs)
+	// A status, even one refused (a 1xx), is the member's answer: it has
+	// the request (Result.Replied). A head that does not decode may be
+	// any garbage, and the request fails over as from mod_jk.
+	x.res.Replied = status != 0
 	if err != nil {
 		return c.failWith(x, err)
 	}
@@ -263,6 +267,9 @@ func (c *Conn) answerGetBody(x *exchange, p []byte) error {
 	if err != nil {
 		return c.failWith(x, err)
 	}
+	// The member reads the body: it has the request (Result.Replied),
+	// as mod_jk's ajp_get_reply makes it unrecoverable here.
+	x.res.Replied = true
 	// Tomcat asks for its own P-6; never send more than ours.
 	pkt, err := x.dataPacket(c.wbuf[:0], min(want, c.psize-6))
 	if err != nil {

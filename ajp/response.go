@@ -13,8 +13,9 @@ import (
 // status must be a final HTTP code (200-999), every header code must be
 // one of 0xA001..0xA00B, and num_headers must account for every byte of the
 // payload; anything else means Tomcat produced a malformed packet (the
-// overflow case in 8.1) and is KindProtocol or KindInvalid. status_msg is
-// ignored: Tomcat 9+ sends the number as text (8.9).
+// overflow case in 8.1) and is KindProtocol or KindInvalid. A status
+// outside 200-999 is returned with its KindInvalid error: the member did
+// answer. status_msg is ignored: Tomcat 9+ sends the number as text (8.9).
 //
 // The headers are appended to dst[:0]. Coded and common names are
 // constants; every other name and value is a substring of one string copy
@@ -33,7 +34,7 @@ func decodeSendHeaders(payload []byte, dst []Header) (status int, hdrs []Header,
 		// responses and cannot switch protocols, so a 1xx (a 101 above
 		// all) would leave the client waiting for a response that never
 		// comes, or talking a protocol nobody speaks.
-		return 0, dst[:0], invalidErr(fmt.Errorf("status %d", status))
+		return status, dst[:0], invalidErr(fmt.Errorf("status %d", status)) // the status the member chose
 	}
 	if n > c.left()/5 { // a header takes at least 5 bytes
 		return 0, dst[:0], protoErr(fmt.Errorf("%d headers cannot fit in %d bytes", n, c.left()))

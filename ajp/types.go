@@ -101,6 +101,7 @@ type Result struct {
 	Sent         int64 // bytes written to the backend (all packets)
 	Received     int64 // bytes read from the backend (all packets)
 	BodyStreamed bool  // bytes from Body.Rest were sent: replay impossible
+	Replied      bool  // the member sent a status (even a refused one) or asked for body: it has the request
 	Reuse        bool  // END_RESPONSE allowed reuse and nothing went wrong
 	Trailing     bool  // bytes followed END_RESPONSE: the connection is not reused
 }

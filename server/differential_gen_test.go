@@ -179,11 +179,6 @@ func TestModJKGenerated(t *testing.T) {
 	t.Logf("%d cases (%d from the corpus, %d generated from seed %d) through mod_jk and jkbalancer; %d with unexplained differences",
 		len(cases), len(corpus), n, seed, failed)
 	genLogCounts(t, counts)
-	for _, r := range genKnownOpen {
-		if counts[r.name] == 0 {
-			t.Logf("  knownOpen %q explained nothing in this run: if its fix is merged, delete it", r.name)
-		}
-	}
 }
 
 // genExplained lists every difference of a case with what explains it.

@@ -67,6 +67,15 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		s.log.Info("CONNECT refused", "uri", r.RequestURI)
 		return nil, http.StatusBadRequest
 	}
+	if r.Method == http.MethodTrace {
+		// TRACE echoes the request, cookies and Authorization included
+		// (cross-site tracing). httpd answers it itself by default
+		// (TraceEnable on) and Tomcat refuses it (allowTrace=false, 405);
+		// jkbalancer answers as httpd with TraceEnable off does, and no
+		// member sees it (docs/differences.md).
+		w.Header().Set("Allow", "GET,HEAD,POST,OPTIONS")
+		return nil, http.StatusMethodNotAllowed
+	}
 	if _, _, ok := hostName(r.Host); !ok {
 		// httpd's fix_hostname: "a..b", "x.:" and the like are 400.
 		s.log.Info("Host refused", "host", r.Host)

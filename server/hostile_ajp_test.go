@@ -40,7 +40,8 @@ var ajpHostileCases = []struct {
 	{"CPONG mid-request", ajptest.RawReply(false, ajptest.Packet(9)), hostileWant{500, false, failedNoHead, failed500}},
 	{"body chunk before the headers", ajptest.RawReply(false, ajptest.BodyPacket([]byte("a"))), hostileWant{500, false, failedNoHead, failed500}},
 	{"END_RESPONSE before the headers", ajptest.RawReply(false, ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
-	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
+	// A status, even a refused 1xx, is the member's answer: never resent.
+	{"status 101", ajptest.RawReply(false, ajptest.HeadersPacket(101), ajptest.EndPacket(1)), hostileWant{500, false, failedAnswered, failed500}},
 	{"status 0", ajptest.RawReply(false, ajptest.HeadersPacket(0), ajptest.EndPacket(1)), hostileWant{500, false, failedNoHead, failed500}},
 	{"body chunk longer than its packet", afterHead(edit(ajptest.BodyPacket([]byte("abc")), 5, 0, 0x10)), hostileWant{500, false, failedAfterHead, failed500}},
 	{"second SEND_HEADERS", afterHead(ajptest.HeadersPacket(200)), hostileWant{500, false, failedAfterHead, failed500}},

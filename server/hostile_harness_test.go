@@ -45,6 +45,7 @@ var (
 	answered        = sends{answered: true}
 	failedNoHead    = sends{f: worker.Failure{Phase: worker.PhaseAfterSend}}
 	failedAfterHead = sends{f: worker.Failure{Phase: worker.PhaseAfterHead}}
+	failedAnswered  = sends{f: worker.Failure{Phase: worker.PhaseAnswered}}
 	failedCut       = sends{f: worker.Failure{Phase: worker.PhaseAfterHead, Committed: true}}
 	failedTimeout   = sends{f: worker.Failure{Phase: worker.PhaseAfterSend, GiveUp: true}}
 )

@@ -143,3 +143,54 @@ func TestRepeatedRequestFieldsJoinedInTheClientsSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceRefusedAtTheFront: TRACE gets 405 with an Allow header and
+// never reaches a member, with or without a body, on both front ends.
+// httpd answers TRACE itself (TraceEnable on echoes the request, cookies
+// included: cross-site tracing) and Tomcat refuses it by default; the
+// front end answers as httpd with TraceEnable off (docs/differences.md).
+func TestTraceRefusedAtTheFront(t *testing.T) {
+	for _, strict := range []string{"true", "false"} {
+		m := newSeenMember(t, "m1")
+		ts := hardServer(t, "limits: {strict_http: "+strict+"}\n", oneMember(m.Server, ""), "/*=lb")
+		for _, req := range []string{
+			"TRACE / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=secret\r\n\r\n",
+			"TRACE /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx",
+			"TRACE /x HTTP/1.0\r\n\r\n",
+		} {
+			res := rawSend(t, ts.addr(), req, true)
+			if len(res.statuses) != 1 || res.statuses[0] != 405 {
+				t.Errorf("strict_http %s: %q: statuses %v, want [405]", strict, req, res.statuses)
+				continue
+			}
+			if a := res.headers[0].Get("Allow"); a != "GET,HEAD,POST,OPTIONS" {
+				t.Errorf("strict_http %s: %q: Allow %q", strict, req, a)
+			}
+		}
+		if reqs := mustSeen(m); len(reqs) != 0 {
+			t.Errorf("strict_http %s: the member saw %d TRACE requests", strict, len(reqs))
+		}
+	}
+}
+
+// TestOwnStatusLineSpelledAsHTTPD: a status line jkbalancer writes for
+// itself reads as httpd's: over LimitRequestLine that is "414
+// Request-URI Too Long" (Go's table says "Request URI Too Long").
+func TestOwnStatusLineSpelledAsHTTPD(t *testing.T) {
+	m := newSeenMember(t, "m1")
+	ts := hardServer(t, "", oneMember(m.Server, ""), "/*=lb")
+	c, err := net.DialTimeout("tcp", ts.addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", strings.Repeat("a", 9000))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line != "HTTP/1.1 414 Request-URI Too Long\r\n" {
+		t.Errorf("status line %q, want httpd's \"HTTP/1.1 414 Request-URI Too Long\"", line)
+	}
+}

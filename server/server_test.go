@@ -233,7 +233,9 @@ func TestPostFailoverResendsKeptBody(t *testing.T) {
 		{"1", 502, 0},
 	} {
 		dead := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
-			io.Copy(io.Discard, r.Body)
+			// Exactly the declared length, as Tomcat reads a form: asking
+			// for body past the end would make the request unrecoverable.
+			io.CopyN(io.Discard, r.Body, r.ContentLength)
 			w.CloseConn()
 		})
 		var got string

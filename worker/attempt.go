@@ -207,6 +207,14 @@ func (t *ajpTransport) recoverable(stage ajp.Stage, res ajp.Result, req *Request
 	case ajp.StageResponse:
 		p = PhaseAfterHead
 	}
+	if res.Replied && p == PhaseAfterSend {
+		// Before the failure the member asked for body (GET_BODY_CHUNK)
+		// or answered a status jkbalancer refuses (a 1xx): it is
+		// processing the request. mod_jk's ajp_get_reply makes the
+		// request unrecoverable once Tomcat asks for body; an answer
+		// jkbalancer cannot pass on is no better a reason to send again.
+		p = PhaseAnswered
+	}
 	return t.m.mayResend(p, res.HeadSent, res.BodyStreamed, req.HTTP.Method)
 }
 

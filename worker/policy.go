@@ -14,6 +14,7 @@ const (
 	PhaseBeforeSend Phase = iota // connect, CPing, send: nothing usable reached the backend
 	PhaseAfterSend               // the request reached the backend; no response head yet
 	PhaseAfterHead               // the backend's head arrived (not committed to the client)
+	PhaseAnswered                // the backend asked for body or sent a status jkbalancer refuses: it has the request
 )
 
 // Failure is how one request failed at a member, as far as whether the
@@ -68,7 +69,9 @@ func (m *Member) mayResendStatus(streamed bool, method string) bool {
 
 // resendable is the policy. Stronger than mod_jk: never once the client
 // may have seen a byte (committed), never once body beyond the kept part
-// was streamed. fail_on_status is resent whatever recovery_options say
+// was streamed, never once the member asked for body or answered a status
+// jkbalancer refuses (PhaseAnswered; docs/differences.md, "no resend once
+// the member answered"). fail_on_status is resent whatever recovery_options say
 // (mod_jk's JK_STATUS_ERROR keeps op->recoverable). Otherwise
 // recovery_options decide (jk_ajp_common.c ajp_get_reply): failures
 // before the request reached the backend are always retried.
@@ -82,6 +85,8 @@ func (f Failure) resendable(a *config.AJP, method string) bool {
 	switch f.Phase {
 	case PhaseBeforeSend:
 		return true
+	case PhaseAnswered:
+		return false
 	case PhaseAfterHead:
 		if a.RecoveryOptions&config.RecoveryNoAfterHeaders != 0 {
 			return false

@@ -305,10 +305,23 @@ func reasonPhrase(status int, reason string, keepEmpty bool) string {
 	switch {
 	case reason != "" || keepEmpty:
 		return reason
-	case http.StatusText(status) != "":
-		return http.StatusText(status)
+	case httpdStatusText(status) != "":
+		return httpdStatusText(status)
 	}
 	return "Unknown Reason"
+}
+
+// httpdStatusText is httpd 2.4's phrase for status (the table behind
+// ap_get_status_line, which mod_jk asks), "" for a status it has none
+// for. Go's table differs from it in three places.
+func httpdStatusText(status int) string {
+	switch status {
+	case http.StatusRequestURITooLong:
+		return "Request-URI Too Long"
+	case http.StatusTeapot, http.StatusTooEarly:
+		return ""
+	}
+	return http.StatusText(status)
 }
 
 // writeServerError answers with jkbalancer's own error page, like httpd

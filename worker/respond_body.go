@@ -15,7 +15,10 @@ import (
 // mod_jk response: the client gets the status and the headers, and the
 // member's connection, framed correctly, stays usable.
 func (r *responder) Write(p []byte) (int, error) {
-	if r.discard {
+	if r.discard || r.head {
+		// Body bytes on an answer to HEAD are not the client's: mod_jk's
+		// ws_write drops them (r->header_only), so httpd never counts them
+		// into a Content-Length, and neither may the front end here.
 		return len(p), nil
 	}
 	if !bodyAllowed(r.status) {

@@ -38,9 +38,10 @@ var allowedThirdParty = map[string][]string{
 }
 
 // testHelpers are the project packages that exist for tests: an
-// in-process AJP container (ajp/ajptest imports only ajp). Any package's
-// _test.go files may import them.
-var testHelpers = []string{"ajp/ajptest"}
+// in-process AJP container (ajp/ajptest) and the differential harness's
+// dump member (internal/dumpmember), both importing only ajp. Any
+// package's _test.go files may import them.
+var testHelpers = []string{"ajp/ajptest", "internal/dumpmember"}
 
 // The rule for tests. A package's _test.go files, in-package or external
 // (package x_test), may import:

@@ -292,7 +292,7 @@ func (w *response) appendStatusLine(code int) {
 	w.out = append(w.out, ' ')
 	if w.reasonSet && code == w.status {
 		w.out = append(w.out, w.reason...)
-	} else if text := http.StatusText(code); text != "" {
+	} else if text := statusText(code); text != "" {
 		w.out = append(w.out, text...)
 	} else {
 		w.out = append(w.out, "status code "...)
