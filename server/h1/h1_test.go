@@ -460,3 +460,20 @@ func TestConnContextOncePerConnection(t *testing.T) {
 		t.Fatalf("ConnContext ran %d times; requests saw %v, want %q twice", calls.Load(), seen, want)
 	}
 }
+
+// TestRefusedHEADGetsTheHeadAlone: a HEAD request refused before the
+// handler (here a bare LF ends a field line) gets 400 and the head only,
+// as from httpd; body bytes after it would be read as the next response.
+func TestRefusedHEADGetsTheHeadAlone(t *testing.T) {
+	addr, _ := start(t, echo)
+	for method, wantBody := range map[string]bool{"HEAD": false, "GET": true} {
+		out := exchange(t, addr, method+" / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n")
+		head, body, ok := strings.Cut(out, "\r\n\r\n")
+		if !ok || !strings.HasPrefix(head, "HTTP/1.1 400 ") || !strings.Contains(head, "Content-Length: ") {
+			t.Fatalf("%s: %q", method, out)
+		}
+		if (body != "") != wantBody {
+			t.Errorf("%s: body %q after the head, want a body: %v", method, body, wantBody)
+		}
+	}
+}
