@@ -193,3 +193,17 @@ func (c *conn) refuse(status int, reason string) {
 	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: %d\r\n"+
 		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), len(body), body)
 }
+
+// dropsConnection is httpd's ap_status_drops_connection: after these
+// statuses, whoever sent them (a member through mod_jk, or httpd
+// itself), httpd closes the client connection; the request may not have
+// been read whole.
+func dropsConnection(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestTimeout, http.StatusLengthRequired,
+		http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusInternalServerError,
+		http.StatusNotImplemented, http.StatusServiceUnavailable:
+		return true
+	}
+	return false
+}

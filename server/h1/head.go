@@ -213,7 +213,7 @@ func (c *conn) framing(r *http.Request) (int, string) {
 		return http.StatusNotImplemented, "a transfer coding other than chunked"
 	}
 	r.Close = closeRequested(r)
-	c.body = body{c: c, r: r}
+	c.body = body{c: c, r: r, expecting: hasToken(h["Expect"], "100-continue")}
 	switch {
 	case len(tes) == 1:
 		delete(h, "Transfer-Encoding")
@@ -237,7 +237,7 @@ func (c *conn) framing(r *http.Request) (int, string) {
 		return 0, ""
 	}
 	r.Body, c.body.active = &c.body, true
-	c.body.sendContinue = r.ProtoMinor >= 1 && hasToken(h["Expect"], "100-continue")
+	c.body.sendContinue = r.ProtoMinor >= 1 && c.body.expecting
 	return 0, ""
 }
 
