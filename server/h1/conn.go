@@ -141,7 +141,7 @@ func (c *conn) serveOne() (keep bool) {
 	r := c.newRequest()
 	if status, reason := c.readHead(r); status != 0 {
 		if status > 0 {
-			c.refuse(status, reason)
+			c.refuse(status, reason, r.Method == http.MethodHead)
 		}
 		return false
 	}
@@ -182,16 +182,22 @@ func (c *conn) abort(v any) {
 // refuse answers a request that never reached the handler and ends the
 // connection. The answer is an HTML error page with a length, as httpd
 // gives for a request it cannot read (and as jkbalancer's other error
-// pages look), not net/http's plain text.
-func (c *conn) refuse(status int, reason string) {
+// pages look), not net/http's plain text. The answer to a HEAD request
+// has no body, as httpd's (r->header_only): bytes after the head would
+// be read as the next response.
+func (c *conn) refuse(status int, reason string, head bool) {
 	c.srv.refused(c.remote, status, reason)
 	text := http.StatusText(status)
 	body := fmt.Sprintf("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"+
 		"</head><body>\n<h1>%s</h1>\n</body></html>\n", status, text, text)
+	length := len(body)
+	if head {
+		body = ""
+	}
 	now := time.Now()
 	c.nc.SetWriteDeadline(now.Add(time.Second))
 	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: %d\r\n"+
-		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), len(body), body)
+		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), length, body)
 }
 
 // dropsConnection is httpd's ap_status_drops_connection: after these

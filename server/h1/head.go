@@ -127,6 +127,12 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 		}
 		r.Proto, r.ProtoMajor, r.ProtoMinor = string(proto), major, minor
 	}
+	if bytes.IndexByte(target, '#') >= 0 {
+		// httpd refuses a fragment in the request target with 400 ("URI
+		// must not contain a fragment", ap_process_request_internal)
+		// instead of passing a mangled path to mod_jk.
+		return http.StatusBadRequest, "a fragment in the request target"
+	}
 	r.Method = methodString(method)
 	r.RequestURI = string(target)
 	var err error
