@@ -2,6 +2,7 @@ package worker
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -51,5 +52,23 @@ func TestMergeVary(t *testing.T) {
 	h := http.Header{"Vary": {"Accept-Encoding"}}
 	if n := testing.AllocsPerRun(100, func() { mergeVary(h) }); n != 0 {
 		t.Errorf("a single plain Vary allocates %v times", n)
+	}
+}
+
+// TestHTTPMemberVaryIsMerged: mod_proxy_http's response goes through the
+// same header filter, so an HTTP member's repeated Vary is merged too.
+func TestHTTPMemberVaryIsMerged(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Vary"] = []string{"Cookie", "Accept-Encoding, cookie"}
+		w.Header().Set("Content-Length", "0")
+	}))
+	defer be.Close()
+	m := newHTTPMember(t, httpSpec(t, strings.TrimPrefix(be.URL, "http://")))
+	rec := newHeadRecorder()
+	if _, err := m.Forward(unwrapOnly{rec}, toRequest(t, httptest.NewRequest("GET", "/", nil), 0), &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Header()["Vary"]; len(got) != 1 || got[0] != "Cookie,Accept-Encoding" {
+		t.Errorf("Vary %q, want one field \"Cookie,Accept-Encoding\" as httpd sends", got)
 	}
 }
