@@ -76,6 +76,11 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		w.Header().Set("Allow", "GET,HEAD,POST,OPTIONS")
 		return nil, http.StatusMethodNotAllowed
 	}
+	if strings.IndexByte(r.RequestURI, '#') >= 0 {
+		// httpd: "URI must not contain a fragment", 400. server/h1
+		// refuses it already; this is for the other front ends.
+		return nil, http.StatusBadRequest
+	}
 	if _, _, ok := hostName(r.Host); !ok {
 		// httpd's fix_hostname: "a..b", "x.:" and the like are 400.
 		s.log.Info("Host refused", "host", r.Host)
@@ -86,9 +91,10 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 	}
 	raw := rawPath(r)
 	if raw == "*" {
-		// "OPTIONS *" is never mapped; httpd answers it itself.
+		// "OPTIONS *" is never mapped; httpd answers it itself, a bare
+		// 200 "pong" without Allow (http_send_options, DONE before any
+		// handler runs).
 		if r.Method == http.MethodOptions {
-			w.Header().Set("Allow", "GET,HEAD,POST,OPTIONS")
 			w.WriteHeader(http.StatusOK)
 			return nil, 0
 		}

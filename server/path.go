@@ -41,7 +41,7 @@ func splitPaths(raw string, mode config.ForwardURI) (paths, error) {
 	if raw == "" || raw[0] != '/' {
 		return paths{}, errNotAbsolute
 	}
-	match, err := normalizeForMatch(raw)
+	match, err := matchPath(raw, mode)
 	if err != nil {
 		return paths{}, err
 	}
@@ -50,6 +50,30 @@ func splitPaths(raw string, mode config.ForwardURI) (paths, error) {
 		return paths{}, err
 	}
 	return paths{match: match, forward: fwd}, nil
+}
+
+// matchPath is the path mounts and exclusions are matched on: the path
+// the backend will serve. mod_jk matches jk_servlet_normalize(r->uri):
+// httpd's URI (its dot segments resolved with ;parameters still in
+// place, then decoded, httpdURI), with every ;parameter stripped and the
+// dot segments resolved again; r->uri, re-encoded, is also what the
+// backend gets. So "/lb/;jsessionid=X/.." is "/lb/" for both, and
+// "/admin/;x/../secret" or "/admin%3bx/secret", which Tomcat serves as
+// /admin/secret, cannot pass an exclusion of /admin/*. The hardening
+// refusals stay those of Tomcat's reading of the raw path
+// (normalizeForMatch: above the root, an encoded / or NUL), and under
+// ForwardURICompatUnparsed, where the backend gets the raw path and
+// normalises it itself, that reading is the match.
+func matchPath(raw string, mode config.ForwardURI) (string, error) {
+	tomcat, err := normalizeForMatch(raw)
+	if err != nil || mode == config.ForwardURICompatUnparsed || isPlainPath(raw) {
+		return tomcat, err
+	}
+	u, err := httpdURI(raw)
+	if err != nil || isPlainPath(u) {
+		return u, err
+	}
+	return resolveDots(stripPathParams(u))
 }
 
 // normalizeForMatch follows Tomcat's order: strip every ";param" on the

@@ -123,7 +123,7 @@ func (rq *request) readBody(r *http.Request, keepMax int) error {
 func appendHeaders(dst []ajp.Header, rq *request) []ajp.Header {
 	r := rq.HTTP
 	connTokens := r.Header["Connection"]
-	if r.Host != "" {
+	if r.Host != "" && hostSent(rq) {
 		dst = append(dst, ajp.Header{Name: "Host", Value: r.Host})
 	}
 	rq.EachField(func(key, name string, values []string) {
@@ -141,6 +141,16 @@ func appendHeaders(dst []ajp.Header, rq *request) []ajp.Header {
 		dst = append(dst, ajp.Header{Name: "Transfer-Encoding", Value: "chunked"})
 	}
 	return dst
+}
+
+// hostSent reports whether the client sent a Host field. r.Host also
+// holds an absolute-form target's authority, and httpd replaces a Host
+// field with it but adds none (ap_update_vhost_from_headers): mod_jk
+// sends no Host for "GET http://h/x HTTP/1.0" without one, though
+// server_name is h. Only server/h1 says which fields came; without its
+// list (net/http, HTTP/2) Host is taken as sent.
+func hostSent(rq *request) bool {
+	return rq.Fields == nil || worker.HasField(rq.Fields, "Host")
 }
 
 func skipRequestHeader(name string) bool {

@@ -91,6 +91,9 @@ func (r *Request) EachField(f func(key, name string, values []string)) {
 	}
 }
 
+// HasField reports whether the client's fields fs include key.
+func HasField(fs FieldNames, key string) bool { return recorded(fs, key) }
+
 func recorded(fs FieldNames, key string) bool {
 	for i := range fs.Len() {
 		if k, _ := fs.At(i); k == key {

@@ -268,6 +268,7 @@ func (r *responder) finishHead(status int) {
 		// responses: it says nothing about the GET body.
 		delete(h, "Content-Length")
 	}
+	mergeVary(h)
 	if _, ok := h["Content-Type"]; !ok {
 		// Send no Content-Type when the backend sent none, like httpd;
 		// a nil value stops net/http from sniffing one.

@@ -36,6 +36,11 @@ type body struct {
 	// sendContinue: the client asked for 100 Continue, which the first
 	// read sends (net/http's expectContinueReader).
 	sendContinue bool
+	// expecting is httpd's r->expecting_100: the request carried
+	// Expect: 100-continue (any version) and no 100 Continue went out. A
+	// response while it holds ends the connection (ap_set_keepalive):
+	// the client may still send the body it was holding back.
+	expecting bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -54,7 +59,7 @@ func (b *body) read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if b.sendContinue {
-		b.sendContinue = false
+		b.sendContinue, b.expecting = false, false
 		if _, err := io.WriteString(b.c.nc, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
 			return 0, b.fail(err)
 		}

@@ -182,20 +182,34 @@ func (c *conn) abort(v any) {
 // refuse answers a request that never reached the handler and ends the
 // connection. The answer is an HTML error page with a length, as httpd
 // gives for a request it cannot read (and as jkbalancer's other error
-// pages look), not net/http's plain text. A HEAD request, once its request
-// line was read, gets the head alone, as from httpd: body bytes after it
-// would be read as the start of a next response.
+// pages look), not net/http's plain text. The answer to a HEAD request
+// has no body, as httpd's (r->header_only): bytes after the head would
+// be read as the next response.
 func (c *conn) refuse(status int, reason string, head bool) {
 	c.srv.refused(c.remote, status, reason)
 	text := http.StatusText(status)
 	body := fmt.Sprintf("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n"+
 		"</head><body>\n<h1>%s</h1>\n</body></html>\n", status, text, text)
-	now := time.Now()
-	c.nc.SetWriteDeadline(now.Add(time.Second))
-	n := len(body) // a HEAD answer announces the length a GET would get
+	length := len(body)
 	if head {
 		body = ""
 	}
+	now := time.Now()
+	c.nc.SetWriteDeadline(now.Add(time.Second))
 	fmt.Fprintf(c.nc, "HTTP/1.1 %d %s\r\n%sContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: %d\r\n"+
-		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), n, body)
+		"Connection: close\r\n\r\n%s", status, text, c.srv.dateField(now), length, body)
+}
+
+// dropsConnection is httpd's ap_status_drops_connection: after these
+// statuses, whoever sent them (a member through mod_jk, or httpd
+// itself), httpd closes the client connection; the request may not have
+// been read whole.
+func dropsConnection(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestTimeout, http.StatusLengthRequired,
+		http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusInternalServerError,
+		http.StatusNotImplemented, http.StatusServiceUnavailable:
+		return true
+	}
+	return false
 }

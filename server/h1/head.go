@@ -127,6 +127,12 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 		}
 		r.Proto, r.ProtoMajor, r.ProtoMinor = string(proto), major, minor
 	}
+	if bytes.IndexByte(target, '#') >= 0 {
+		// httpd refuses a fragment in the request target with 400 ("URI
+		// must not contain a fragment", ap_process_request_internal)
+		// instead of passing a mangled path to mod_jk.
+		return http.StatusBadRequest, "a fragment in the request target"
+	}
 	r.Method = methodString(method)
 	r.RequestURI = string(target)
 	var err error
@@ -213,7 +219,7 @@ func (c *conn) framing(r *http.Request) (int, string) {
 		return http.StatusNotImplemented, "a transfer coding other than chunked"
 	}
 	r.Close = closeRequested(r)
-	c.body = body{c: c, r: r}
+	c.body = body{c: c, r: r, expecting: hasToken(h["Expect"], "100-continue")}
 	switch {
 	case len(tes) == 1:
 		delete(h, "Transfer-Encoding")
@@ -237,7 +243,7 @@ func (c *conn) framing(r *http.Request) (int, string) {
 		return 0, ""
 	}
 	r.Body, c.body.active = &c.body, true
-	c.body.sendContinue = r.ProtoMinor >= 1 && hasToken(h["Expect"], "100-continue")
+	c.body.sendContinue = r.ProtoMinor >= 1 && c.body.expecting
 	return 0, ""
 }
 

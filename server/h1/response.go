@@ -157,12 +157,16 @@ func (w *response) commit(done bool, next []byte) {
 	case done && (r.Method != http.MethodHead || len(w.held) > 0):
 		w.cl = int64(len(w.held))
 	case r.Method == http.MethodHead:
-	case r.ProtoMinor >= 1:
+	case r.ProtoMinor >= 1 && !w.c.body.expecting:
+		// httpd's ap_set_keepalive gives up on an unanswered
+		// 100-continue before it considers chunking: such a body
+		// goes out unframed, up to the close.
 		w.chunked = true
 	default:
-		w.closeAfter = true // HTTP/1.0: the body ends with the connection
+		w.closeAfter = true // the body ends with the connection
 	}
-	if !w.closeAfter && (r.Close || hasToken(h["Connection"], "close") || w.c.srv.shutdown.Load()) {
+	if !w.closeAfter && (r.Close || hasToken(h["Connection"], "close") || w.c.srv.shutdown.Load() ||
+		w.c.body.expecting || dropsConnection(w.status)) {
 		w.closeAfter = true
 	}
 	w.appendStatusLine(w.status)
