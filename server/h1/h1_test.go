@@ -466,8 +466,13 @@ func TestConnContextOncePerConnection(t *testing.T) {
 // as from httpd; body bytes after it would be read as the next response.
 func TestRefusedHEADGetsTheHeadAlone(t *testing.T) {
 	addr, _ := start(t, echo)
-	for method, wantBody := range map[string]bool{"HEAD": false, "GET": true} {
-		out := exchange(t, addr, method+" / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n")
+	for in, wantBody := range map[string]bool{
+		"HEAD / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n": false,
+		"GET / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n":  true,
+		"HEAD /x#frag HTTP/1.0\r\n\r\n":               false, // refused in the request line
+	} {
+		method, _, _ := strings.Cut(in, " ")
+		out := exchange(t, addr, in)
 		head, body, ok := strings.Cut(out, "\r\n\r\n")
 		if !ok || !strings.HasPrefix(head, "HTTP/1.1 400 ") || !strings.Contains(head, "Content-Length: ") {
 			t.Fatalf("%s: %q", method, out)

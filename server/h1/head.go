@@ -127,13 +127,15 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 		}
 		r.Proto, r.ProtoMajor, r.ProtoMinor = string(proto), major, minor
 	}
+	// The method is known from here on, so a refusal of a HEAD request
+	// goes without a body (conn.refuse).
+	r.Method = methodString(method)
 	if bytes.IndexByte(target, '#') >= 0 {
 		// httpd refuses a fragment in the request target with 400 ("URI
 		// must not contain a fragment", ap_process_request_internal)
 		// instead of passing a mangled path to mod_jk.
 		return http.StatusBadRequest, "a fragment in the request target"
 	}
-	r.Method = methodString(method)
 	r.RequestURI = string(target)
 	var err error
 	if r.Method == http.MethodConnect && target[0] != '/' {
