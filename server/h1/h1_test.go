@@ -470,6 +470,7 @@ func TestRefusedHEADGetsTheHeadAlone(t *testing.T) {
 		"HEAD / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n": false,
 		"GET / HTTP/1.1\r\nX-LF: v\nHost: x\r\n\r\n":  true,
 		"HEAD /x#frag HTTP/1.0\r\n\r\n":               false, // refused in the request line
+		"HEAD  /x HTTP/1.1\r\nHost: x\r\n\r\n":        false, // two blanks: no target
 	} {
 		method, _, _ := strings.Cut(in, " ")
 		out := exchange(t, addr, in)

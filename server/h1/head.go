@@ -105,12 +105,15 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 // requestLine parses "METHOD target HTTP/1.x" the way net/http splits it.
 func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 	method, rest, ok1 := bytes.Cut(line, []byte(" "))
+	if !isToken(method) {
+		return http.StatusBadRequest, "invalid method"
+	}
+	// The method is known from here on, so a refusal of a HEAD request
+	// goes without a body (conn.refuse), as httpd's does.
+	r.Method = methodString(method)
 	target, proto, ok2 := bytes.Cut(rest, []byte(" "))
 	if !ok1 || !ok2 || len(target) == 0 || bytes.IndexByte(line, '\r') >= 0 {
 		return http.StatusBadRequest, "malformed request line"
-	}
-	if !isToken(method) {
-		return http.StatusBadRequest, "invalid method"
 	}
 	switch string(proto) {
 	case "HTTP/1.1":
@@ -127,9 +130,6 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 		}
 		r.Proto, r.ProtoMajor, r.ProtoMinor = string(proto), major, minor
 	}
-	// The method is known from here on, so a refusal of a HEAD request
-	// goes without a body (conn.refuse).
-	r.Method = methodString(method)
 	if bytes.IndexByte(target, '#') >= 0 {
 		// httpd refuses a fragment in the request target with 400 ("URI
 		// must not contain a fragment", ap_process_request_internal)
