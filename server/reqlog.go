@@ -70,7 +70,7 @@ func parseLogFormat(format string) ([]logItem, error) {
 				lit.WriteByte(format[i])
 			}
 		case c == '%':
-			if i+1 >= len(format) || !strings.ContainsRune("bBHmpqrsTUvVwR", rune(format[i+1])) {
+			if i+1 >= len(format) || !strings.ContainsRune("bBHmpqrsTUvVwRM", rune(format[i+1])) {
 				return nil, fmt.Errorf("request log format %q: unknown token at offset %d", format, i)
 			}
 			flush()
@@ -164,8 +164,13 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 		// after a failover it is the route of the first member tried (or
 		// the domain), not of the member that answered. Scripts that read
 		// mod_jk's request log rely on it; the error log names the member
-		// that failed ("lb member failed, failing over").
+		// that failed ("lb member failed, failing over"), and %M the
+		// member that answered.
 		return orDash(b, rq.Note.Route)
+	case 'M':
+		// jkbalancer's own token: the member that answered (after a
+		// failover, the last one tried), which %R does not name.
+		return orDash(b, rq.Note.Member)
 	}
 	return b
 }

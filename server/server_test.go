@@ -317,6 +317,27 @@ func TestRequestLogFormat(t *testing.T) {
 	}
 }
 
+// TestRequestLogMemberAfterFailover: after a sticky request fails over,
+// %R stays the route sent first, as mod_jk logs it, and %M names the
+// member that answered.
+func TestRequestLogMemberAfterFailover(t *testing.T) {
+	t1, t2 := ajptest.NewServer(ajptest.EchoHandler("t1")), ajptest.NewServer(ajptest.EchoHandler("t2"))
+	defer t2.Close()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "req.log")
+	yaml := "workers_file: workers.properties\nmounts: [\"/*=lb\"]\nlog:\n  request_format: \"R=%R M=%M s=%s\"\n  request_file: " + logFile + "\n"
+	ts := startServer(t, map[string]string{"workers.properties": twoMembers(t1, t2, ""), "jkbalancer.yaml": yaml})
+	t1.Close() // the session's member is gone: the lb fails over to t2
+	get(t, ts.base+"/a", "Cookie", "JSESSIONID=x.t1")
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.TrimSpace(string(b)); !strings.HasSuffix(line, "] R=t1 M=t2 s=200") {
+		t.Errorf("log line %q, want R=t1 M=t2 s=200", line)
+	}
+}
+
 func TestParseLogFormatRejectsBadToken(t *testing.T) {
 	if _, err := parseLogFormat("%w %Z"); err == nil {
 		t.Fatal("bad token accepted")
