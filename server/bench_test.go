@@ -38,7 +38,9 @@ func newCannedMember(tb testing.TB, body int) *cannedMember {
 }
 
 // cannedReply is SEND_HEADERS 200 (Content-Type, Content-Length), the
-// body in one SEND_BODY_CHUNK, and END_RESPONSE with reuse.
+// body in SEND_BODY_CHUNKs of at most 8184 bytes (what fits a packet of
+// the default max_packet_size, as Tomcat sends it; a larger packet is
+// refused as mod_jk refuses it), and END_RESPONSE with reuse.
 func cannedReply(n int) []byte {
 	h := []byte{'A', 'B', 0, 0, 4, 0, 200, 0, 3, '2', '0', '0', 0, 0, 2}
 	h = append(h, 0xA0, 0x01, 0, 10)
@@ -49,11 +51,17 @@ func cannedReply(n int) []byte {
 	h = append(h, cl...)
 	h = append(h, 0)
 	binary.BigEndian.PutUint16(h[2:], uint16(len(h)-4))
-	b := append(h, 'A', 'B', 0, 0, 3)
-	b = binary.BigEndian.AppendUint16(b, uint16(n))
-	b = append(b, make([]byte, n)...)
-	b = append(b, 0)
-	binary.BigEndian.PutUint16(b[len(h)+2:], uint16(n+4))
+	b := h
+	for left := n; left > 0; {
+		c := min(left, 8192-8)
+		b = append(b, 'A', 'B')
+		b = binary.BigEndian.AppendUint16(b, uint16(c+4))
+		b = append(b, 3)
+		b = binary.BigEndian.AppendUint16(b, uint16(c))
+		b = append(b, make([]byte, c)...)
+		b = append(b, 0)
+		left -= c
+	}
 	return append(b, 'A', 'B', 0, 2, 5, 1)
 }
 
