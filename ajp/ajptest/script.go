@@ -14,7 +14,7 @@ import (
 // choose a behaviour per request.
 
 // Packet frames payload as a container -> proxy packet: "AB", the
-// payload length, the payload (spec/ajp13.md 4). The length is payload's;
+// payload length, the payload. The length is payload's;
 // to lie about it, edit bytes 2 and 3 of the result.
 func Packet(payload ...byte) []byte {
 	n := len(payload)
