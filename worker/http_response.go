@@ -174,15 +174,10 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 		r.writeServerError(status, src["Www-Authenticate"])
 		return nil
 	}
-	for k, vs := range src {
-		for _, v := range vs {
-			if strings.IndexByte(v, 0) >= 0 {
-				r.repaired(fixNUL, "header", k)
-			}
-		}
-	}
 	h := r.w.Header()
-	copyEndToEnd(h, src) // resp is not used again
+	if k := copyEndToEnd(h, src); k != "" { // resp is not used again
+		r.repaired(fixNUL, "header", k)
+	}
 	fix(h)
 	for name := range trailer {
 		h["Trailer"] = append(h["Trailer"], name)
@@ -193,17 +188,21 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 
 // copyEndToEnd copies src's end-to-end fields into dst, sharing the
 // values: not the hop-by-hop ones, nor those src's Connection names (RFC
-// 9110 7.6.1).
-func copyEndToEnd(dst, src http.Header) {
+// 9110 7.6.1). A NUL in a value is made a blank (fieldValue); nul names
+// a field that had one, for the repair log, in the same pass.
+func copyEndToEnd(dst, src http.Header) (nul string) {
 	conn := src["Connection"]
 	for name, values := range src {
 		if !isHopByHop(name) && !listedIn(conn, name) {
 			for i, v := range values {
-				values[i] = fieldValue(v)
+				if values[i] = fieldValue(v); values[i] != v {
+					nul = name
+				}
 			}
 			dst[name] = values
 		}
 	}
+	return nul
 }
 
 // copyTrailers sets the member's trailers on the client's response, after
