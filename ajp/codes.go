@@ -46,8 +46,9 @@ var reqHeaderNames = [...]string{
 }
 
 // requestHeaderCode returns the 0xA0xx code mod_jk sends for name, matched
-// case-insensitively, or 0 (0xA002-0xA004 are never sent, see below). It does not allocate: candidates are narrowed
-// by length first, then compared with strings.EqualFold.
+// case-insensitively, or 0 (0xA002-0xA004 are never sent, see below). It
+// does not allocate: candidates are narrowed by length first, then
+// compared with strings.EqualFold.
 func requestHeaderCode(name string) int {
 	var c1, c2 int
 	switch len(name) {

@@ -15,7 +15,8 @@ import (
 // payload; anything else means Tomcat produced a malformed packet (the
 // overflow case in 8.1) and is KindProtocol or KindInvalid. A status
 // outside 200-999 is returned with its KindInvalid error: the member did
-// answer. status_msg is ignored: Tomcat 9+ sends the number as text (8.9).
+// answer. status_msg is skipped here and read by statusMessage, for the
+// reason phrase (Tomcat 9+ sends the number as text).
 //
 // The headers are appended to dst[:0]. Coded and common names are
 // constants; every other name and value is a substring of one string copy
