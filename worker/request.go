@@ -85,16 +85,14 @@ func (r *Request) EachField(f func(key, name string, values []string)) {
 		}
 	}
 	for key, vs := range h {
-		if fs == nil || !recorded(fs, key) {
+		if fs == nil || !HasField(fs, key) {
 			f(key, key, vs) // a field the front end did not read from the client
 		}
 	}
 }
 
 // HasField reports whether the client's fields fs include key.
-func HasField(fs FieldNames, key string) bool { return recorded(fs, key) }
-
-func recorded(fs FieldNames, key string) bool {
+func HasField(fs FieldNames, key string) bool {
 	for i := range fs.Len() {
 		if k, _ := fs.At(i); k == key {
 			return true
