@@ -49,7 +49,11 @@ type responder struct {
 	fixed repairs
 	// hw is the front end's way to keep the member's reason phrase and
 	// header spelling (server/h1), nil on a front end without one.
-	hw     headWriter
+	hw headWriter
+	// names are the pairs (key, spelling) for hw.SetFieldName, handed
+	// over at the commit: a head abandoned for a resend must leave no
+	// spelling or order behind.
+	names  []string
 	reason string // the member's reason phrase, "" for none
 	// keepEmpty keeps an empty reason phrase empty (an HTTP member's, as
 	// mod_proxy_http does) instead of taking the standard one (mod_jk).
@@ -89,7 +93,7 @@ var responderPool = sync.Pool{New: func() any { return new(responder) }}
 
 func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *responder {
 	r := responderPool.Get().(*responder)
-	*r = responder{held: r.held[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
+	*r = responder{held: r.held[:0], names: r.names[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
 		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt,
 		log: m.log, uri: req.HTTP.RequestURI, hw: findHeadWriter(w)}
 	if at.Check.M != nil {
@@ -99,7 +103,8 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *
 }
 
 func putResponder(r *responder) {
-	*r = responder{held: r.held[:0]}
+	clear(r.names) // the strings may hold a member's whole packet
+	*r = responder{held: r.held[:0], names: r.names[:0]}
 	responderPool.Put(r)
 }
 
@@ -155,8 +160,9 @@ func (r *responder) WriteHead(status int, headers []ajp.Header) error {
 	return nil
 }
 
-// spell hands the front end the member's spelling of a header name and
-// its place among the others (apr tables keep both), except for what
+// spell keeps, for the front end at the commit, the member's spelling of
+// a header name and its place among the others (apr tables keep both),
+// except for what
 // httpd writes itself from what mod_jk set: Content-Length and
 // Last-Modified keep their place but get the canonical spelling, and
 // Content-Type, r->content_type, goes after the member's fields.
@@ -164,9 +170,9 @@ func (r *responder) spell(key, name string) {
 	switch {
 	case r.hw == nil || key == "Content-Type":
 	case key == "Content-Length" || key == "Last-Modified":
-		r.hw.SetFieldName(key, key)
+		r.names = append(r.names, key, key)
 	default:
-		r.hw.SetFieldName(key, name)
+		r.names = append(r.names, key, name)
 	}
 }
 
@@ -175,7 +181,7 @@ func (r *responder) spell(key, name string) {
 // (in httpd's spelling).
 func (r *responder) spellHTTP(key, name string) {
 	if key == "Content-Type" && r.hw != nil {
-		r.hw.SetFieldName(key, key)
+		r.names = append(r.names, key, key)
 		return
 	}
 	r.spell(key, name)

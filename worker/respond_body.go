@@ -70,6 +70,9 @@ func (r *responder) commit() error {
 	r.committed = true
 	if r.hw != nil {
 		r.hw.SetReason(reasonPhrase(r.status, r.reason, r.keepEmpty))
+		for i := 0; i+1 < len(r.names); i += 2 {
+			r.hw.SetFieldName(r.names[i], r.names[i+1])
+		}
 	}
 	r.w.WriteHeader(r.status)
 	held := r.fit(r.held)
@@ -107,6 +110,8 @@ func (r *responder) abandon() {
 	clear(r.w.Header())
 	r.status, r.left = 0, -1
 	r.held = r.held[:0]
+	clear(r.names)
+	r.names = r.names[:0]
 }
 
 // bodyAllowed reports whether a response with status may carry a body
