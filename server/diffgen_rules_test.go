@@ -119,9 +119,11 @@ var genDeliberate = []genRule{
 		why: "jkbalancer is no forward proxy: every CONNECT is 400 and reaches no member; httpd hands CONNECT host:port to a /* mount as a request for /"},
 	{name: "TRACE", field: ".*", when: func(c genCase) bool { return genReqMethod(c) == "TRACE" },
 		why: "TRACE is refused with 405 at the front (as httpd with TraceEnable off), against cross-site tracing; httpd (TraceEnable on, its default) echoes the request itself, or answers 413 when it has a body"},
-	{name: "OPTIONS * answered without its body", field: "client.interim", mk: "HTTP/1.1 100 Continue", jk: "",
-		when: func(c genCase) bool { return strings.HasPrefix(c.raw, "OPTIONS * ") },
-		why:  "OPTIONS * with Expect: 100-continue is answered at once and the connection closed, without asking for a body nobody reads; httpd sends 100 Continue and reads the body away first"},
+	{name: "OPTIONS * answered without its body", field: `client\.(interim|keep-alive)`, mk: "HTTP/1.1 100 Continue|kept", jk: "|closed",
+		when: func(c genCase) bool {
+			return strings.HasPrefix(c.raw, "OPTIONS * ") && genReqHas(c, `(?im)^expect: *100-continue`)
+		},
+		why: "OPTIONS * with Expect: 100-continue is answered at once and the connection closed, without asking for a body nobody reads; httpd sends 100 Continue, reads the body away and keeps the connection"},
 	{name: "NUL in a member header value", field: `client\.header .*`, pair: genNULBlank,
 		why: "a NUL in a member's header value goes out as a blank; httpd cuts the value at the NUL, as C strings end there"},
 	{name: "1xx status from an AJP member", field: `client\..*`, when: func(c genCase) bool { return c.beh.Status < 200 },
