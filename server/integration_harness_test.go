@@ -645,6 +645,16 @@ type itJKB struct {
 	logPath string
 }
 
+// itStartPair runs httpd + mod_jk and jkbalancer, each with one ajp13
+// worker w mounted at /* in front of member addr (127.0.0.1:port); yaml as
+// for itStartJKB.
+func itStartPair(t testing.TB, addr, yaml string) (*itHTTPD, *itJKB) {
+	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
+		strings.TrimPrefix(addr, "127.0.0.1:"))
+	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
+	return itStartHTTPD(t, spec), itStartJKB(t, spec, yaml)
+}
+
 // itStartJKB runs jkbalancer on 127.0.0.1:0 with the same files as the
 // itHTTPD of spec (written to a new directory) and stops it when the test
 // ends. yaml, if not empty, is written as jkbalancer.yaml and loaded too.

@@ -121,11 +121,7 @@ func TestModJKResponseHead(t *testing.T) {
 		w.End(true)
 	})
 	t.Cleanup(m.Close)
-	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
-		strings.TrimPrefix(m.Addr(), "127.0.0.1:"))
-	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
-	h := itStartHTTPD(t, spec)
-	j := itStartJKB(t, spec, "")
+	h, j := itStartPair(t, m.Addr(), "")
 	// known lists the deliberate differences (docs/differences.md), by
 	// case: what mod_jk's client sees, then jkbalancer's.
 	known := map[string][2]string{
@@ -186,11 +182,7 @@ func TestModJKForwardedHead(t *testing.T) {
 		w.End(true)
 	})
 	t.Cleanup(m.Close)
-	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
-		strings.TrimPrefix(m.Addr(), "127.0.0.1:"))
-	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
-	h := itStartHTTPD(t, spec)
-	j := itStartJKB(t, spec, "server_name: localhost\n")
+	h, j := itStartPair(t, m.Addr(), "server_name: localhost\n")
 	reqs := map[string]string{
 		"repeated and cased fields": "GET /f HTTP/1.1\r\nhost: x\r\nx-lower: 1\r\nX-UPPER: 2\r\nX-Rep: a\r\nX-Rep: b\r\n" +
 			"x-rep: c\r\nCookie: a=1\r\nCookie: b=2\r\nAccept: a\r\naccept: b\r\nX-E:\r\nX-E: z\r\nUser-Agent: u1\r\n" +

@@ -4,7 +4,6 @@ package server
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -37,11 +36,7 @@ func TestModJKResponseHeadOrder(t *testing.T) {
 		w.End(true)
 	})
 	t.Cleanup(m.Close)
-	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
-		strings.TrimPrefix(m.Addr(), "127.0.0.1:"))
-	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
-	h := itStartHTTPD(t, spec)
-	j := itStartJKB(t, spec, "limits:\n  idle_timeout: 5s\n")
+	h, j := itStartPair(t, m.Addr(), "limits:\n  idle_timeout: 5s\n")
 	reqs := []string{
 		"GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
 		"GET /b HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",

@@ -10,7 +10,6 @@ package server
 import (
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -92,11 +91,7 @@ func TestModJKHostileResponses(t *testing.T) {
 		w.End(true)
 	}))
 	t.Cleanup(m.Close)
-	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
-		strings.TrimPrefix(m.Addr(), "127.0.0.1:"))
-	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
-	h := itStartHTTPD(t, spec)
-	j := itStartJKB(t, spec, "")
+	h, j := itStartPair(t, m.Addr(), "")
 	for _, c := range hostileDiff {
 		modjk, jkbal := summarize(itRawGet(h.addr, c.path)), summarize(itRawGet(j.addr, c.path))
 		if modjk != c.modjk || jkbal != c.jkbal {

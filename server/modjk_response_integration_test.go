@@ -136,11 +136,7 @@ func TestModJKResponse(t *testing.T) {
 		w.End(true)
 	})
 	t.Cleanup(m.Close)
-	workers := fmt.Sprintf("worker.list=w\nworker.w.type=ajp13\nworker.w.host=127.0.0.1\nworker.w.port=%s\n",
-		strings.TrimPrefix(m.Addr(), "127.0.0.1:"))
-	spec := itSpec{workers: workers, jkMounts: []string{"/* w"}}
-	h := itStartHTTPD(t, spec)
-	j := itStartJKB(t, spec, "")
+	h, j := itStartPair(t, m.Addr(), "")
 
 	var names []string
 	for n := range respScenarios {
