@@ -70,6 +70,15 @@ func TestConnectAndBadHostRefusedLikeHTTPD(t *testing.T) {
 // rawHTTPMember answers every request 200 with the request head it got,
 // byte for byte, as the body.
 func rawHTTPMember(t *testing.T) string {
+	return rawHeadServer(t, func(c net.Conn, head string) {
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(head), head)
+	})
+}
+
+// rawHeadServer is an HTTP member on loopback that reads one request head
+// per connection (at most 100 lines, within 5 s), byte for byte including
+// its final blank line, hands it to answer and closes the connection.
+func rawHeadServer(t *testing.T, answer func(c net.Conn, head string)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +105,7 @@ func rawHTTPMember(t *testing.T) string {
 						break
 					}
 				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", head.Len(), head.String())
+				answer(c, head.String())
 			}()
 		}
 	}()

@@ -9,66 +9,40 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // headMember answers /dup with a response whose reason phrase, header
 // spelling and repeated headers a proxy may rewrite, and anything else
 // with the request head it got (minus what each proxy adds of its own).
 func headMember(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	own := regexp.MustCompile(`(?i)^(x-forwarded-[a-z]+|connection): `)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return rawHeadServer(t, func(c net.Conn, raw string) {
+		var head strings.Builder
+		for _, line := range strings.SplitAfter(raw, "\n") {
+			if line != "\r\n" && !own.MatchString(line) {
+				head.WriteString(line)
+			}
+		}
+		for name, line := range map[string]string{"299": "HTTP/1.1 299", "299_": "HTTP/1.1 299 ", "200_": "HTTP/1.1 200 ",
+			"200": "HTTP/1.1 200", "ctl": "HTTP/1.1 200 a\x01b", "299ctl": "HTTP/1.1 299 a\x01b", "tab": "HTTP/1.1 200 a\tb"} {
+			if strings.HasPrefix(head.String(), "GET /status/"+name+" ") {
+				fmt.Fprint(c, line+"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				var head strings.Builder
-				for i := 0; i < 100; i++ {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if line == "\r\n" {
-						break
-					}
-					if !own.MatchString(line) {
-						head.WriteString(line)
-					}
-				}
-				for name, line := range map[string]string{"299": "HTTP/1.1 299", "299_": "HTTP/1.1 299 ", "200_": "HTTP/1.1 200 ",
-					"200": "HTTP/1.1 200", "ctl": "HTTP/1.1 200 a\x01b", "299ctl": "HTTP/1.1 299 a\x01b", "tab": "HTTP/1.1 200 a\tb"} {
-					if strings.HasPrefix(head.String(), "GET /status/"+name+" ") {
-						fmt.Fprint(c, line+"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-						return
-					}
-				}
-				if strings.HasPrefix(head.String(), "GET /dup ") {
-					fmt.Fprint(c, "HTTP/1.1 200 Fine\r\nContent-Type: text/a\r\ncontent-type: Text/B\r\nLocation: /l1\r\n"+
-						"Location: /l2\r\nx-lower: 1\r\nWWW-Authenticate: B\r\nX-Rep: 1\r\nX-Rep: 2\r\n"+
-						"Content-Length: 2\r\nConnection: close\r\n\r\nok")
-					return
-				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", head.Len(), head.String())
-			}()
 		}
-	}()
-	return ln.Addr().String()
+		if strings.HasPrefix(head.String(), "GET /dup ") {
+			fmt.Fprint(c, "HTTP/1.1 200 Fine\r\nContent-Type: text/a\r\ncontent-type: Text/B\r\nLocation: /l1\r\n"+
+				"Location: /l2\r\nx-lower: 1\r\nWWW-Authenticate: B\r\nX-Rep: 1\r\nX-Rep: 2\r\n"+
+				"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", head.Len(), head.String())
+	})
 }
 
 func TestProxyHTTPHead(t *testing.T) {
