@@ -26,7 +26,7 @@ func benchLB(b *testing.B, n int, m config.Method) *LB {
 	spec := Spec{Name: "lb", LB: &c}
 	for i := range n {
 		name := fmt.Sprintf("node%d", i)
-		spec.Members = append(spec.Members, MemberSpec{Name: name, AJP: &config.AJP{LBFactor: 1 + i%3}, Member: &noop{}})
+		spec.Members = append(spec.Members, MemberSpec{Name: name, Attrs: &config.Member{LBFactor: 1 + i%3}, Member: &noop{}})
 	}
 	lb, err := New(spec)
 	if err != nil {
@@ -110,7 +110,7 @@ func TestServeDoesNotAllocate(t *testing.T) {
 	c := baseLB()
 	spec := Spec{Name: "lb", LB: &c}
 	for i := range 3 {
-		spec.Members = append(spec.Members, MemberSpec{Name: fmt.Sprintf("t%d", i), AJP: &config.AJP{LBFactor: 1}, Member: &noop{}})
+		spec.Members = append(spec.Members, MemberSpec{Name: fmt.Sprintf("t%d", i), Attrs: &config.Member{LBFactor: 1}, Member: &noop{}})
 	}
 	lb, err := New(spec)
 	if err != nil {

@@ -22,10 +22,10 @@ func (lb *LB) attachDoctor(d *worker.Doctor, members []MemberSpec) {
 	for i, ms := range members {
 		r := lb.t.recs[i]
 		url := ""
-		if ms.AJP.Proxy != nil {
-			url = ms.AJP.Proxy.URL
+		if ms.Attrs.Proxy != nil {
+			url = ms.Attrs.Proxy.URL
 		}
-		r.doc = lb.doc.Member(r.name, ms.AJP.Address(), r.route, url)
+		r.doc = lb.doc.Member(r.name, ms.Attrs.Address(), r.route, url)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // jk_status.c commit_worker, commit_member, reset_worker, recover_worker).
 // Each validates mod_jk's range and returns an error wrapping ErrRange or
 // ErrUnknownMember instead of changing anything. The edits are runtime
-// only: the config.LB and config.AJP the lb was built from stay untouched.
+// only: the config.LB and config.Member the lb was built from stay untouched.
 
 // recordLocked finds a member by name.
 func (lb *LB) recordLocked(member string) (*record, error) {

@@ -17,7 +17,7 @@ import (
 func TestNewErrors(t *testing.T) {
 	c := baseLB()
 	ok := func(name string) MemberSpec {
-		return MemberSpec{Name: name, AJP: &config.AJP{LBFactor: 1}, Member: newFake(name)}
+		return MemberSpec{Name: name, Attrs: &config.Member{LBFactor: 1}, Member: newFake(name)}
 	}
 	tests := []struct {
 		name string
@@ -28,9 +28,9 @@ func TestNewErrors(t *testing.T) {
 		{"no members", Spec{Name: "lb", LB: &c}, "no members"},
 		{"duplicate name", Spec{Name: "lb", LB: &c, Members: []MemberSpec{ok("a"), ok("a")}}, "listed twice"},
 		{"duplicate route", Spec{Name: "lb", LB: &c, Members: []MemberSpec{ok("a"),
-			{Name: "b", AJP: &config.AJP{Route: "a"}, Member: newFake("b")}}}, "share the route"},
-		{"nil member", Spec{Name: "lb", LB: &c, Members: []MemberSpec{{Name: "a", AJP: &config.AJP{}}}}, "incomplete"},
-		{"no name", Spec{Name: "lb", LB: &c, Members: []MemberSpec{{AJP: &config.AJP{}, Member: newFake("")}}}, "without a name"},
+			{Name: "b", Attrs: &config.Member{Route: "a"}, Member: newFake("b")}}}, "share the route"},
+		{"nil member", Spec{Name: "lb", LB: &c, Members: []MemberSpec{{Name: "a", Attrs: &config.Member{}}}}, "incomplete"},
+		{"no name", Spec{Name: "lb", LB: &c, Members: []MemberSpec{{Attrs: &config.Member{}, Member: newFake("")}}}, "without a name"},
 	}
 	for _, tt := range tests {
 		if _, err := New(tt.spec); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -42,8 +42,8 @@ func TestNewErrors(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	c := config.LB{} // a hand-built, empty config
 	lb, err := New(Spec{Name: "lb", LB: &c, Members: []MemberSpec{
-		{Name: "a", AJP: &config.AJP{Route: "x.1"}, Member: newFake("a")},
-		{Name: "b", AJP: &config.AJP{Route: "x.2", Domain: "own"}, Member: newFake("b")},
+		{Name: "a", Attrs: &config.Member{Route: "x.1"}, Member: newFake("a")},
+		{Name: "b", Attrs: &config.Member{Route: "x.2", Domain: "own"}, Member: newFake("b")},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -130,24 +130,24 @@ func failure(c worker.Class) *worker.Error {
 // mdef describes one member for a harness.
 type mdef struct {
 	name string
-	ajp  config.AJP
+	ajp  config.Member
 }
 
-func member(name string, opts ...func(*config.AJP)) mdef {
-	d := mdef{name: name, ajp: config.AJP{LBFactor: 1}}
+func member(name string, opts ...func(*config.Member)) mdef {
+	d := mdef{name: name, ajp: config.Member{LBFactor: 1}}
 	for _, o := range opts {
 		o(&d.ajp)
 	}
 	return d
 }
 
-func factor(f int) func(*config.AJP)      { return func(a *config.AJP) { a.LBFactor = f } }
-func distance(d int) func(*config.AJP)    { return func(a *config.AJP) { a.Distance = d } }
-func route(r string) func(*config.AJP)    { return func(a *config.AJP) { a.Route = r } }
-func domain(d string) func(*config.AJP)   { return func(a *config.AJP) { a.Domain = d } }
-func redirect(r string) func(*config.AJP) { return func(a *config.AJP) { a.Redirect = r } }
-func activation(v config.Activation) func(*config.AJP) {
-	return func(a *config.AJP) { a.Activation = v }
+func factor(f int) func(*config.Member)      { return func(a *config.Member) { a.LBFactor = f } }
+func distance(d int) func(*config.Member)    { return func(a *config.Member) { a.Distance = d } }
+func route(r string) func(*config.Member)    { return func(a *config.Member) { a.Route = r } }
+func domain(d string) func(*config.Member)   { return func(a *config.Member) { a.Domain = d } }
+func redirect(r string) func(*config.Member) { return func(a *config.Member) { a.Redirect = r } }
+func activation(v config.Activation) func(*config.Member) {
+	return func(a *config.Member) { a.Activation = v }
 }
 
 // baseLB is mod_jk's default lb configuration.
@@ -223,7 +223,7 @@ func newHarnessPrev(t testing.TB, cfg config.LB, prev *harness, defs ...mdef) *h
 		ajp := d.ajp
 		h.fakes = append(h.fakes, f)
 		h.byName[d.name] = f
-		spec.Members = append(spec.Members, MemberSpec{Name: d.name, AJP: &ajp, Member: f})
+		spec.Members = append(spec.Members, MemberSpec{Name: d.name, Attrs: &ajp, Member: f})
 	}
 	lb, err := New(spec)
 	if err != nil {
@@ -311,7 +311,7 @@ type reqOpt func(r *worker.Request)
 func newReq(opts ...reqOpt) *worker.Request {
 	hr := httptest.NewRequest(http.MethodGet, "/app/index.jsp", nil)
 	r := &worker.Request{HTTP: hr}
-	r.AJP.URI = "/app/index.jsp"
+	r.Forward.URI = "/app/index.jsp"
 	for _, o := range opts {
 		o(r)
 	}
@@ -322,7 +322,7 @@ func cookie(v string) reqOpt {
 	return func(r *worker.Request) { r.HTTP.Header.Add("Cookie", v) }
 }
 
-func uri(u string) reqOpt { return func(r *worker.Request) { r.AJP.URI = u } }
+func uri(u string) reqOpt { return func(r *worker.Request) { r.Forward.URI = u } }
 
 func session(id string) reqOpt { return cookie("JSESSIONID=" + id) }
 

@@ -44,9 +44,9 @@ type Member interface {
 // MemberSpec is one member in configuration order.
 type MemberSpec struct {
 	Name string
-	// AJP supplies the member attributes: lbfactor, distance, route,
+	// Attrs supplies the member attributes: lbfactor, distance, route,
 	// domain, redirect, activation. It is not modified.
-	AJP    *config.AJP
+	Attrs  *config.Member
 	Member Member
 }
 
@@ -207,13 +207,13 @@ func (lb *LB) addMembers(members []MemberSpec) error {
 		switch {
 		case ms.Name == "":
 			return errors.New("member without a name")
-		case ms.Member == nil || ms.AJP == nil:
+		case ms.Member == nil || ms.Attrs == nil:
 			return fmt.Errorf("member %q: incomplete spec", ms.Name)
 		case seen[ms.Name]:
 			return fmt.Errorf("member %q listed twice", ms.Name)
 		}
 		seen[ms.Name] = true
-		a := ms.AJP
+		a := ms.Attrs
 		r := &record{
 			name: ms.Name, m: ms.Member, c: ms.Member.Counters(),
 			route: a.Route, domain: a.Domain, redirect: a.Redirect,

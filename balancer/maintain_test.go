@@ -69,7 +69,7 @@ func TestMaintainInterval(t *testing.T) {
 
 	// worker.maintain 0 disables it.
 	c := baseLB()
-	spec := Spec{Name: "lb", LB: &c, Now: h.clock.Now, Members: []MemberSpec{{Name: "x", AJP: &config.AJP{}, Member: newFake("x")}}}
+	spec := Spec{Name: "lb", LB: &c, Now: h.clock.Now, Members: []MemberSpec{{Name: "x", Attrs: &config.Member{}, Member: newFake("x")}}}
 	lb, err := New(spec)
 	if err != nil {
 		t.Fatal(err)

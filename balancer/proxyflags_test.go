@@ -8,8 +8,8 @@ import (
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
-func proxyFlags(p config.ProxyMember) func(*config.AJP) {
-	return func(a *config.AJP) { a.Proxy = &p }
+func proxyFlags(p config.ProxyMember) func(*config.Member) {
+	return func(a *config.Member) { a.Proxy = &p }
 }
 
 // TestIgnoreErrors is mod_proxy_balancer's +I: a failing member is never

@@ -249,7 +249,7 @@ func sessionID(req *worker.Request, path, cookie string) string {
 	if req.HTTP != nil {
 		cookies = req.HTTP.Header["Cookie"]
 	}
-	return sticky.SessionID(req.AJP.URI, cookies, path, cookie)
+	return sticky.SessionID(req.Forward.URI, cookies, path, cookie)
 }
 
 // overrides resolves the rule extensions active=, disabled= and stopped=

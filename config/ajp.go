@@ -22,47 +22,47 @@ const (
 	defaultSessionCookie = "JSESSIONID"
 )
 
-var ajpInts = []intField[AJP]{
-	{"port", defaultAJPPort, func(a *AJP) *int { return &a.Port }},
-	{"socket_timeout", 0, func(a *AJP) *int { return &a.SocketTimeout }},
-	{"socket_connect_timeout", 0, func(a *AJP) *int { return &a.SocketConnectTimeout }},
-	{"socket_buffer", 0, func(a *AJP) *int { return &a.SocketBuffer }},
-	{"ping_timeout", defaultPingTimeout, func(a *AJP) *int { return &a.PingTimeout }},
-	{"connect_timeout", 0, func(a *AJP) *int { return &a.ConnectTimeout }},
-	{"prepost_timeout", 0, func(a *AJP) *int { return &a.PrepostTimeout }},
-	{"connection_ping_interval", 0, func(a *AJP) *int { return &a.ConnectionPingInterval }},
-	{"connection_pool_size", defaultPoolSize, func(a *AJP) *int { return &a.ConnectionPoolSize }},
-	{"connection_pool_minsize", 0, func(a *AJP) *int { return &a.ConnectionPoolMinsize }},
-	{"connection_pool_timeout", 0, func(a *AJP) *int { return &a.ConnectionPoolTimeout }},
-	{"connection_acquire_timeout", 0, func(a *AJP) *int { return &a.ConnectionAcquireTimeout }},
-	{"reply_timeout", 0, func(a *AJP) *int { return &a.ReplyTimeout }},
-	{"retries", defaultRetries, func(a *AJP) *int { return &a.Retries }},
-	{"retry_interval", defaultRetryIntvl, func(a *AJP) *int { return &a.RetryInterval }},
-	{"recovery_options", 0, func(a *AJP) *int { return &a.RecoveryOptions }},
-	{"busy_limit", 0, func(a *AJP) *int { return &a.BusyLimit }},
-	{"max_packet_size", minPacketSize, func(a *AJP) *int { return &a.MaxPacketSize }},
-	{"lbfactor", 1, func(a *AJP) *int { return &a.LBFactor }},
-	{"distance", 0, func(a *AJP) *int { return &a.Distance }},
+var ajpInts = []intField[Member]{
+	{"port", defaultAJPPort, func(a *Member) *int { return &a.Port }},
+	{"socket_timeout", 0, func(a *Member) *int { return &a.SocketTimeout }},
+	{"socket_connect_timeout", 0, func(a *Member) *int { return &a.SocketConnectTimeout }},
+	{"socket_buffer", 0, func(a *Member) *int { return &a.SocketBuffer }},
+	{"ping_timeout", defaultPingTimeout, func(a *Member) *int { return &a.PingTimeout }},
+	{"connect_timeout", 0, func(a *Member) *int { return &a.ConnectTimeout }},
+	{"prepost_timeout", 0, func(a *Member) *int { return &a.PrepostTimeout }},
+	{"connection_ping_interval", 0, func(a *Member) *int { return &a.ConnectionPingInterval }},
+	{"connection_pool_size", defaultPoolSize, func(a *Member) *int { return &a.ConnectionPoolSize }},
+	{"connection_pool_minsize", 0, func(a *Member) *int { return &a.ConnectionPoolMinsize }},
+	{"connection_pool_timeout", 0, func(a *Member) *int { return &a.ConnectionPoolTimeout }},
+	{"connection_acquire_timeout", 0, func(a *Member) *int { return &a.ConnectionAcquireTimeout }},
+	{"reply_timeout", 0, func(a *Member) *int { return &a.ReplyTimeout }},
+	{"retries", defaultRetries, func(a *Member) *int { return &a.Retries }},
+	{"retry_interval", defaultRetryIntvl, func(a *Member) *int { return &a.RetryInterval }},
+	{"recovery_options", 0, func(a *Member) *int { return &a.RecoveryOptions }},
+	{"busy_limit", 0, func(a *Member) *int { return &a.BusyLimit }},
+	{"max_packet_size", minPacketSize, func(a *Member) *int { return &a.MaxPacketSize }},
+	{"lbfactor", 1, func(a *Member) *int { return &a.LBFactor }},
+	{"distance", 0, func(a *Member) *int { return &a.Distance }},
 }
 
-var ajpBools = []boolField[AJP]{
-	{"prefer_ipv6", false, func(a *AJP) *bool { return &a.PreferIPv6 }},
-	{"socket_keepalive", false, func(a *AJP) *bool { return &a.SocketKeepalive }},
+var ajpBools = []boolField[Member]{
+	{"prefer_ipv6", false, func(a *Member) *bool { return &a.PreferIPv6 }},
+	{"socket_keepalive", false, func(a *Member) *bool { return &a.SocketKeepalive }},
 }
 
-var ajpStrs = []strField[AJP]{
-	{"host", defaultHost, func(a *AJP) *string { return &a.Host }},
-	{"source", "", func(a *AJP) *string { return &a.Source }},
-	{"secret", "", func(a *AJP) *string { return &a.Secret }},
-	{"secretkey", "", func(a *AJP) *string { return &a.SecretKey }},
-	{"domain", "", func(a *AJP) *string { return &a.Domain }},
-	{"redirect", "", func(a *AJP) *string { return &a.Redirect }},
+var ajpStrs = []strField[Member]{
+	{"host", defaultHost, func(a *Member) *string { return &a.Host }},
+	{"source", "", func(a *Member) *string { return &a.Source }},
+	{"secret", "", func(a *Member) *string { return &a.Secret }},
+	{"secretkey", "", func(a *Member) *string { return &a.SecretKey }},
+	{"domain", "", func(a *Member) *string { return &a.Domain }},
+	{"redirect", "", func(a *Member) *string { return &a.Redirect }},
 }
 
 // compileAJP builds the AJP attributes of an ajp13/ajp14 worker, with
 // every default and derivation applied (spec/modjk.md 1.5, 1.7, 4).
-func compileAJP(r attrReader, typ string, pos Pos) *AJP {
-	a := &AJP{}
+func compileAJP(r attrReader, typ string, pos Pos) *Member {
+	a := &Member{}
 	readInts(r, a, ajpInts)
 	readBools(r, a, ajpBools)
 	readStrs(r, a, ajpStrs)
@@ -89,7 +89,7 @@ func compileAJP(r attrReader, typ string, pos Pos) *AJP {
 
 // applyAJPAliases lets the deprecated attributes fill in when their
 // successors are unset, exactly as mod_jk's getters do.
-func applyAJPAliases(r attrReader, a *AJP) {
+func applyAJPAliases(r attrReader, a *Member) {
 	if !r.has("connection_pool_size") || a.ConnectionPoolSize < 0 {
 		if v, ok := r.int("cachesize", 0); ok && v >= 0 {
 			a.ConnectionPoolSize = v
@@ -106,7 +106,7 @@ func applyAJPAliases(r attrReader, a *AJP) {
 
 // deriveAJP applies the defaults that depend on other attributes and the
 // ranges mod_jk enforces.
-func deriveAJP(r attrReader, a *AJP) {
+func deriveAJP(r attrReader, a *Member) {
 	a.Retries = max(a.Retries, 1)
 	a.LBFactor = max(a.LBFactor, 1)
 	if !r.has("socket_connect_timeout") {

@@ -43,8 +43,8 @@ type Discover struct {
 	Type     string `json:"type"`
 	// Member holds the attributes every discovered member starts from.
 	// Host, Port and Route are replaced for each member.
-	Member *AJP `json:"-"`
-	Pos    Pos  `json:"-"` // the discover line
+	Member *Member `json:"-"`
+	Pos    Pos     `json:"-"` // the discover line
 }
 
 // IntervalDuration returns discover_interval as a duration.
@@ -111,7 +111,7 @@ func (b *workerBuilder) discover(w *Worker, r attrReader) *Discover {
 
 // template compiles discover_template (the defaults of an ajp13 worker
 // when unset) the way the worker itself would be compiled.
-func (b *workerBuilder) template(w *Worker, r attrReader, d *Discover) *AJP {
+func (b *workerBuilder) template(w *Worker, r attrReader, d *Discover) *Member {
 	name := d.Template
 	if name == "" {
 		// An ajp13 worker with no attribute: every default. No key
@@ -128,7 +128,7 @@ func (b *workerBuilder) template(w *Worker, r attrReader, d *Discover) *AJP {
 	tr := attrReader{m: b.m, name: name, c: b.c}
 	typ, _ := tr.str("type", TypeAJP13)
 	d.Type = typ
-	var a *AJP
+	var a *Member
 	switch typ {
 	case TypeAJP13, TypeAJP14:
 		a = compileAJP(tr, typ, d.Pos)
@@ -216,6 +216,6 @@ func (c *Config) discoverRisks(w *Worker, seen map[string]bool, col *collector) 
 	}
 	if !seen[d.Template] {
 		seen[d.Template] = true
-		c.ajpRisks(&Worker{Name: d.Template, Type: d.Type, Pos: d.Pos, AJP: d.Member}, true, col)
+		c.ajpRisks(&Worker{Name: d.Template, Type: d.Type, Pos: d.Pos, Member: d.Member}, true, col)
 	}
 }

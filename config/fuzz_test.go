@@ -76,7 +76,7 @@ func checkConfig(t *testing.T, cfg *Config, ps Problems) {
 func checkWorker(t *testing.T, cfg *Config, w *Worker) {
 	t.Helper()
 	n := 0
-	for _, set := range []bool{w.AJP != nil, w.LB != nil, w.Status != nil} {
+	for _, set := range []bool{w.Member != nil, w.LB != nil, w.Status != nil} {
 		if set {
 			n++
 		}
@@ -84,7 +84,7 @@ func checkWorker(t *testing.T, cfg *Config, w *Worker) {
 	if n != 1 {
 		t.Fatalf("worker %s: %d kinds set", w.Name, n)
 	}
-	if a := w.AJP; a != nil {
+	if a := w.Member; a != nil {
 		if a.MaxPacketSize < 8192 || a.MaxPacketSize > 65536 || a.MaxPacketSize%1024 != 0 || a.Retries < 1 || a.LBFactor < 1 {
 			t.Errorf("worker %s: out of range: %+v", w.Name, a)
 		}
@@ -99,13 +99,13 @@ func checkWorker(t *testing.T, cfg *Config, w *Worker) {
 		}
 		for _, m := range l.BalanceWorkers {
 			mw := cfg.Workers[m]
-			if mw == nil || mw.AJP == nil {
+			if mw == nil || mw.Member == nil {
 				t.Fatalf("lb %s: member %s missing or not ajp", w.Name, m)
 			}
-			if routes[mw.AJP.Route] {
-				t.Errorf("lb %s: duplicate route %q", w.Name, mw.AJP.Route)
+			if routes[mw.Member.Route] {
+				t.Errorf("lb %s: duplicate route %q", w.Name, mw.Member.Route)
 			}
-			routes[mw.AJP.Route] = true
+			routes[mw.Member.Route] = true
 		}
 	}
 }

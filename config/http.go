@@ -20,9 +20,9 @@ const (
 	defaultProbeMeth = "GET"
 )
 
-// HTTPMember holds what only an http member has. It hangs off AJP.HTTP,
+// HTTPMember holds what only an http member has. It hangs off Member.HTTP,
 // so every package keeps reading the member attributes (lbfactor, route,
-// retries, timeouts ...) from config.AJP whatever the member speaks.
+// retries, timeouts ...) from config.Member whatever the member speaks.
 type HTTPMember struct {
 	Scheme string `json:"scheme"` // http or https
 
@@ -43,7 +43,7 @@ type HTTPMember struct {
 
 // IsHTTP reports whether the member speaks HTTP (type=http) rather than
 // AJP13.
-func (a *AJP) IsHTTP() bool { return a.HTTP != nil }
+func (a *Member) IsHTTP() bool { return a.HTTP != nil }
 
 // StatusRange is an inclusive range of HTTP status codes.
 type StatusRange struct{ Lo, Hi int }
@@ -110,8 +110,8 @@ var ajpOnly = []struct{ attr, why string }{
 }
 
 // compileHTTP builds an http worker: the member attributes of an ajp13
-// worker plus AJP.HTTP.
-func compileHTTP(r attrReader, pos Pos) *AJP {
+// worker plus Member.HTTP.
+func compileHTTP(r attrReader, pos Pos) *Member {
 	a := compileAJP(r, TypeAJP13, pos)
 	h := &HTTPMember{ProbeTimeout: a.PingTimeout}
 	a.HTTP = h
@@ -223,7 +223,7 @@ func LoadCAPool(file string) (*x509.CertPool, error) {
 }
 
 // warnAJPOnly names the AJP attributes an http worker ignores.
-func warnAJPOnly(r attrReader, a *AJP) {
+func warnAJPOnly(r attrReader, a *Member) {
 	for _, x := range ajpOnly {
 		if r.has(x.attr) {
 			r.c.warnf(r.pos(x.attr, Pos{}), r.name, x.attr, "ignored for an http member: %s", x.why)
@@ -262,9 +262,9 @@ func isToken(s string) bool {
 // connections the member or a firewall dropped are found by the HTTP
 // client itself, so only TLS without verification is worth a word.
 func (c *Config) httpRisks(w *Worker, col *collector) {
-	h := w.AJP.HTTP
+	h := w.Member.HTTP
 	if h.Scheme == SchemeHTTPS && !h.TLSVerify {
 		pos, _ := c.propPos(w, "tls_verify")
-		col.warnf(pos, w.Name, "tls_verify", "tls_verify is off: any server that answers on %s is trusted with the requests, cookies and credentials sent to this member; set tls_ca_file to the CA that signed the member's certificate instead", w.AJP.Address())
+		col.warnf(pos, w.Name, "tls_verify", "tls_verify is off: any server that answers on %s is trusted with the requests, cookies and credentials sent to this member; set tls_ca_file to the CA that signed the member's certificate instead", w.Member.Address())
 	}
 }

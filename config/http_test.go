@@ -64,12 +64,12 @@ worker.m.mount=/*
 	if cfg == nil {
 		t.Fatalf("Load: %v", probs)
 	}
-	h := cfg.Workers["m"].AJP.HTTP
+	h := cfg.Workers["m"].Member.HTTP
 	if h == nil || h.TLSCAFile != filepath.Join(dir, "c.pem") || h.TLSKeyFile != filepath.Join(dir, "k.pem") {
 		t.Fatalf("HTTP = %+v, want paths under %s", h, dir)
 	}
-	if cfg.Workers["m"].AJP.Port != 443 {
-		t.Errorf("port %d, want 443 for https", cfg.Workers["m"].AJP.Port)
+	if cfg.Workers["m"].Member.Port != 443 {
+		t.Errorf("port %d, want 443 for https", cfg.Workers["m"].Member.Port)
 	}
 
 	// A key that does not match is an error naming the attribute.

@@ -13,8 +13,8 @@ func (w *Worker) MarshalJSON() ([]byte, error) {
 	var attrs any
 	var secret, secretKey string
 	switch {
-	case w.AJP != nil:
-		attrs, secret, secretKey = w.AJP, w.AJP.Secret, w.AJP.SecretKey
+	case w.Member != nil:
+		attrs, secret, secretKey = w.Member, w.Member.Secret, w.Member.SecretKey
 	case w.LB != nil:
 		attrs, secret = w.LB, w.LB.Secret
 	case w.Status != nil:
@@ -35,10 +35,10 @@ func (w *Worker) MarshalJSON() ([]byte, error) {
 			b.Write(inner[1 : len(inner)-1])
 		}
 	}
-	if w.AJP != nil && w.AJP.HTTP != nil {
+	if w.Member != nil && w.Member.HTTP != nil {
 		// An http member's own attributes follow the member attributes,
 		// flat like the rest.
-		inner, err := json.Marshal(w.AJP.HTTP)
+		inner, err := json.Marshal(w.Member.HTTP)
 		if err != nil {
 			return nil, err
 		}

@@ -66,7 +66,7 @@ func TestNilLookupEnvUsesProcessEnvironment(t *testing.T) {
 	t.Setenv("JKB_TEST_BACKEND", "backend.example")
 	dir := writeFiles(t, map[string]string{"w.properties": "worker.list=a\nworker.a.host=$(JKB_TEST_BACKEND)\nworker.a.mount=/a\n"})
 	cfg := mustLoad(t, Sources{WorkersFile: filepath.Join(dir, "w.properties")})
-	if h := cfg.Workers["a"].AJP.Host; h != "backend.example" {
+	if h := cfg.Workers["a"].Member.Host; h != "backend.example" {
 		t.Errorf("host = %q", h)
 	}
 }
@@ -148,15 +148,15 @@ func TestMarshalJSONHidesSecrets(t *testing.T) {
 	if _, ok := w["a"]["secret"]; ok {
 		t.Errorf("secret marker without a secret")
 	}
-	if cfg.Workers["m"].AJP.Secret != "MSECRET" || cfg.Workers["lb"].LB.Secret != "LBSECRET" {
+	if cfg.Workers["m"].Member.Secret != "MSECRET" || cfg.Workers["lb"].LB.Secret != "LBSECRET" {
 		t.Errorf("secrets not compiled")
 	}
 	// The lb secret stays on the lb: the worker layer applies it.
-	if cfg.Workers["m"].AJP.Secret == cfg.Workers["lb"].LB.Secret {
+	if cfg.Workers["m"].Member.Secret == cfg.Workers["lb"].LB.Secret {
 		t.Errorf("lb secret copied into member")
 	}
-	if cfg.Workers["a"].AJP.Port != 8011 {
-		t.Errorf("ajp14 default port = %d", cfg.Workers["a"].AJP.Port)
+	if cfg.Workers["a"].Member.Port != 8011 {
+		t.Errorf("ajp14 default port = %d", cfg.Workers["a"].Member.Port)
 	}
 }
 

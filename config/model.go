@@ -67,9 +67,9 @@ type Property struct {
 	Value string
 }
 
-// Worker is one worker definition. Exactly one of AJP, LB, Status is set,
-// according to Type (AJP for ajp13/ajp14 and http; an http worker also has
-// AJP.HTTP).
+// Worker is one worker definition. Exactly one of Member, LB, Status is
+// set, according to Type (Member for ajp13/ajp14 and http; an http worker
+// also has Member.HTTP).
 type Worker struct {
 	Name string `json:"-"`
 	Type string `json:"type"`
@@ -77,15 +77,16 @@ type Worker struct {
 	// Mount is worker.X.mount (only honoured for listed workers).
 	Mount []string `json:"mount"`
 
-	AJP    *AJP    `json:"-"`
+	Member *Member `json:"-"`
 	LB     *LB     `json:"-"`
 	Status *Status `json:"-"`
 }
 
-// AJP holds the attributes of an ajp13 worker, including the attributes it
-// carries as an lb member (lbfactor, route, ...). Units are those of
-// workers.properties; see the Duration helpers.
-type AJP struct {
+// Member holds the attributes of a backend worker, whatever protocol it
+// speaks: an ajp13/ajp14 worker or an http one (HTTP set). They include
+// the attributes it carries as an lb member (lbfactor, route, ...). Units
+// are those of workers.properties; see the Duration helpers.
+type Member struct {
 	Host       string `json:"host"`
 	Port       int    `json:"port"`
 	Source     string `json:"source"`
@@ -142,25 +143,25 @@ type AJP struct {
 
 // Duration helpers: convert the workers.properties units.
 
-func (a *AJP) SocketTimeoutDuration() time.Duration { return sec(a.SocketTimeout) }
-func (a *AJP) SocketConnectTimeoutDuration() time.Duration {
+func (a *Member) SocketTimeoutDuration() time.Duration { return sec(a.SocketTimeout) }
+func (a *Member) SocketConnectTimeoutDuration() time.Duration {
 	return ms(a.SocketConnectTimeout)
 }
-func (a *AJP) PingTimeoutDuration() time.Duration    { return ms(a.PingTimeout) }
-func (a *AJP) ConnectTimeoutDuration() time.Duration { return ms(a.ConnectTimeout) }
-func (a *AJP) PrepostTimeoutDuration() time.Duration { return ms(a.PrepostTimeout) }
-func (a *AJP) ConnectionPingIntervalDuration() time.Duration {
+func (a *Member) PingTimeoutDuration() time.Duration    { return ms(a.PingTimeout) }
+func (a *Member) ConnectTimeoutDuration() time.Duration { return ms(a.ConnectTimeout) }
+func (a *Member) PrepostTimeoutDuration() time.Duration { return ms(a.PrepostTimeout) }
+func (a *Member) ConnectionPingIntervalDuration() time.Duration {
 	return sec(a.ConnectionPingInterval)
 }
-func (a *AJP) ConnectionPoolTimeoutDuration() time.Duration { return sec(a.ConnectionPoolTimeout) }
-func (a *AJP) ConnectionAcquireTimeoutDuration() time.Duration {
+func (a *Member) ConnectionPoolTimeoutDuration() time.Duration { return sec(a.ConnectionPoolTimeout) }
+func (a *Member) ConnectionAcquireTimeoutDuration() time.Duration {
 	return ms(a.ConnectionAcquireTimeout)
 }
-func (a *AJP) ReplyTimeoutDuration() time.Duration  { return ms(a.ReplyTimeout) }
-func (a *AJP) RetryIntervalDuration() time.Duration { return ms(a.RetryInterval) }
+func (a *Member) ReplyTimeoutDuration() time.Duration  { return ms(a.ReplyTimeout) }
+func (a *Member) RetryIntervalDuration() time.Duration { return ms(a.RetryInterval) }
 
 // Address returns host:port for dialing.
-func (a *AJP) Address() string { return joinHostPort(a.Host, a.Port) }
+func (a *Member) Address() string { return joinHostPort(a.Host, a.Port) }
 
 // Recovery option bits (spec/modjk.md 5.3).
 const (

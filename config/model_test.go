@@ -33,8 +33,8 @@ func TestParseFirstLetter(t *testing.T) {
 }
 
 func TestDurationsAndAddress(t *testing.T) {
-	a := &AJP{Host: "::1", Port: 8009, SocketTimeout: 2, SocketConnectTimeout: 1500, ReplyTimeout: -1, ConnectionPoolTimeout: 0}
-	if a.Address() != "[::1]:8009" || (&AJP{Host: "h", Port: 1}).Address() != "h:1" {
+	a := &Member{Host: "::1", Port: 8009, SocketTimeout: 2, SocketConnectTimeout: 1500, ReplyTimeout: -1, ConnectionPoolTimeout: 0}
+	if a.Address() != "[::1]:8009" || (&Member{Host: "h", Port: 1}).Address() != "h:1" {
 		t.Errorf("Address = %s", a.Address())
 	}
 	if a.SocketTimeoutDuration() != 2*time.Second || a.SocketConnectTimeoutDuration() != 1500*time.Millisecond ||

@@ -304,8 +304,8 @@ func (p *proxyPlan) attach(workers map[string]*Worker) {
 		return
 	}
 	for name, pm := range p.members {
-		if w := workers[name]; w != nil && w.AJP != nil {
-			w.AJP.Proxy = pm
+		if w := workers[name]; w != nil && w.Member != nil {
+			w.Member.Proxy = pm
 		}
 	}
 }

@@ -14,7 +14,7 @@ func (c *Config) RiskWarnings() Problems { return c.Risks(nil) }
 // reaching it, before anything reached the client: worker.POSTSendLimit,
 // which `jkbalancer check` passes in (config cannot import worker, and the
 // number must come from the policy the member applies, not a copy).
-type SendBound func(a *AJP) int
+type SendBound func(a *Member) int
 
 // Risks is RiskWarnings with the POST replay warning quoting sends' number
 // (nil: the warning names retries only).
@@ -29,12 +29,12 @@ func (c *Config) Risks(sends SendBound) Problems {
 			c.lbRisks(w, &col)
 			c.discoverRisks(w, seen, &col) // config/discover.go
 			for _, m := range w.LB.BalanceWorkers {
-				if mw := c.Workers[m]; mw != nil && mw.AJP != nil && !seen[m] {
+				if mw := c.Workers[m]; mw != nil && mw.Member != nil && !seen[m] {
 					seen[m] = true
 					c.ajpRisks(mw, true, &col)
 				}
 			}
-		case w.AJP != nil && !seen[name]:
+		case w.Member != nil && !seen[name]:
 			seen[name] = true
 			c.ajpRisks(w, false, &col)
 		}
@@ -89,7 +89,7 @@ func (c *Config) lbRisks(w *Worker, col *collector) {
 	anyRoute := false
 	for _, m := range l.BalanceWorkers {
 		mw := c.Workers[m]
-		if mw == nil || mw.AJP == nil {
+		if mw == nil || mw.Member == nil {
 			continue
 		}
 		if c.hasRoute(mw) {
@@ -112,7 +112,7 @@ func (c *Config) hasRoute(w *Worker) bool {
 }
 
 func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
-	a := w.AJP
+	a := w.Member
 	if a.RecoveryOptions&RecoveryNoAfterRequest == 0 && (member || a.Retries > 1) {
 		pos, _ := c.propPos(w, "recovery_options")
 		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
@@ -155,7 +155,7 @@ func (c *Config) statusRisks(col *collector) {
 
 // replayText says where a request that already reached worker name is
 // sent again; with sends, how often, as the member bounds it.
-func replayText(name string, a *AJP, member bool, sends SendBound) string {
+func replayText(name string, a *Member, member bool, sends SendBound) string {
 	if sends == nil {
 		if member {
 			return "a request (a POST too) that already reached this backend is sent to another member"

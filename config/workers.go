@@ -109,10 +109,10 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	}
 	switch typ {
 	case TypeAJP13:
-		w.AJP = compileAJP(r, typ, pos)
+		w.Member = compileAJP(r, typ, pos)
 	case TypeAJP14:
 		b.c.warnf(typePos, name, "type", "ajp14 is compiled like ajp13 (default port 8011): the ajp14 login handshake is not performed, so the backend must accept plain AJP13")
-		w.AJP = compileAJP(r, typ, pos)
+		w.Member = compileAJP(r, typ, pos)
 	case TypeLB:
 		b.buildLB(w, r)
 	case TypeStatus:
@@ -120,7 +120,7 @@ func (b *workerBuilder) build(t token, lb string) *Worker {
 	case "ajp12":
 		b.c.errorf(typePos, name, "type", "ajp12 is obsolete and unsupported: use type=ajp13 and point the worker at Tomcat's AJP connector")
 	case TypeHTTP:
-		w.AJP = compileHTTP(r, pos)
+		w.Member = compileHTTP(r, pos)
 	default:
 		b.c.errorf(typePos, name, "type", "unknown worker type %q: mod_jk refuses to start; use ajp13, ajp14, lb, status or http", typ)
 	}
@@ -159,13 +159,13 @@ func (b *workerBuilder) buildLB(w *Worker, r attrReader) {
 		default:
 			continue // its type error is already reported
 		}
-		if other, dup := routes[mw.AJP.Route]; dup {
+		if other, dup := routes[mw.Member.Route]; dup {
 			mr := attrReader{m: b.m, name: t.text, c: b.c}
 			b.c.errorf(mr.pos("route", mr.pos("jvm_route", t.pos)), w.Name, "route",
-				"members %s and %s share the same route %q: mod_jk aborts the configuration; give each member the route (jvmRoute) of its own backend", other, t.text, mw.AJP.Route)
+				"members %s and %s share the same route %q: mod_jk aborts the configuration; give each member the route (jvmRoute) of its own backend", other, t.text, mw.Member.Route)
 			continue
 		}
-		routes[mw.AJP.Route] = t.text
+		routes[mw.Member.Route] = t.text
 	}
 }
 

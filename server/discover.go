@@ -292,8 +292,8 @@ func addMembers(cfg *config.Config, w *config.Worker, d *config.Discover, member
 	lb.BalanceWorkers = append([]string(nil), w.LB.BalanceWorkers...)
 	routes := make(map[string]bool, len(lb.BalanceWorkers))
 	for _, m := range lb.BalanceWorkers {
-		if mw := cfg.Workers[m]; mw != nil && mw.AJP != nil {
-			routes[mw.AJP.Route] = true
+		if mw := cfg.Workers[m]; mw != nil && mw.Member != nil {
+			routes[mw.Member.Route] = true
 		}
 	}
 	for _, f := range members {
@@ -331,7 +331,7 @@ func discoveredWorker(name string, d *config.Discover, f found) *config.Worker {
 		h.TLSServerName = f.host
 		a.HTTP = &h
 	}
-	return &config.Worker{Name: name, Type: d.Type, Pos: d.Pos, AJP: &a}
+	return &config.Worker{Name: name, Type: d.Type, Pos: d.Pos, Member: &a}
 }
 
 // describe lists found members for the log: "tomcat-0=10.0.0.5:8009".

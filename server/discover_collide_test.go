@@ -22,7 +22,7 @@ func TestDiscoverPTRCollision(t *testing.T) {
 	dns.ptr["10.0.0.3"] = []string{"web.a.example."}
 	dns.ptr["10.0.0.9"] = []string{"web.b.example."}
 	dns.ptr["10.0.0.5"] = []string{"web-10-0-0-9.c.example."} // already holds the name 10.0.0.9 would get
-	d := &config.Discover{Kind: config.DiscoverDNS, Name: "app", Port: 8009, Member: &config.AJP{}}
+	d := &config.Discover{Kind: config.DiscoverDNS, Name: "app", Port: 8009, Member: &config.Member{}}
 	fs, err := lookupMembers(context.Background(), dns, d)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestDiscoverPTRCollision(t *testing.T) {
 		{Target: "tc.west.example.", Port: 8009}, {Target: "tc.east.example.", Port: 8009}}
 	dns.a["tc.east.example"] = []net.IPAddr{{IP: net.ParseIP("10.1.0.1")}}
 	dns.a["tc.west.example"] = []net.IPAddr{{IP: net.ParseIP("10.2.0.1")}}
-	fs2, err := lookupMembers(context.Background(), dns, &config.Discover{Kind: config.DiscoverSRV, Name: "_ajp._tcp.app", Member: &config.AJP{}})
+	fs2, err := lookupMembers(context.Background(), dns, &config.Discover{Kind: config.DiscoverSRV, Name: "_ajp._tcp.app", Member: &config.Member{}})
 	if err != nil {
 		t.Fatal(err)
 	}

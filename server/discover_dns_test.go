@@ -28,7 +28,7 @@ func TestDiscoverRoutes(t *testing.T) {
 		{IP: net.ParseIP("fd00::7")}, {IP: net.ParseIP("10.0.0.7")}}
 	dns.ptr["10.0.0.8"] = []string{"tomcat-8.web.ns.svc.cluster.local."}
 	dns.a["v6only"] = []net.IPAddr{{IP: net.ParseIP("fd00::9")}}
-	tmpl := &config.AJP{}
+	tmpl := &config.Member{}
 	ask := func(kind, name string, port int) string {
 		t.Helper()
 		fs, err := lookupMembers(context.Background(), dns, &config.Discover{Kind: kind, Name: name, Port: port, Member: tmpl})

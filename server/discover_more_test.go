@@ -70,11 +70,11 @@ func TestDiscoverMetrics(t *testing.T) {
 // the name DNS gave; answers for another setting are not used; an lb
 // without any member gets the Stopped placeholder.
 func TestExpandConfig(t *testing.T) {
-	tmpl := &config.AJP{Port: 8443, LBFactor: 2, HTTP: &config.HTTPMember{Scheme: config.SchemeHTTPS}}
+	tmpl := &config.Member{Port: 8443, LBFactor: 2, HTTP: &config.HTTPMember{Scheme: config.SchemeHTTPS}}
 	d := &config.Discover{Kind: config.DiscoverSRV, Name: "_https._tcp.web", Type: config.TypeHTTP, Member: tmpl}
 	base := &config.Config{List: []string{"lb"}, Workers: map[string]*config.Worker{
 		"lb":    {Name: "lb", Type: config.TypeLB, LB: &config.LB{BalanceWorkers: []string{"fixed"}, Discover: d}},
-		"fixed": {Name: "fixed", Type: config.TypeAJP13, AJP: &config.AJP{Host: "10.9.9.9", Port: 8009, Route: "web-1"}},
+		"fixed": {Name: "fixed", Type: config.TypeAJP13, Member: &config.Member{Host: "10.9.9.9", Port: 8009, Route: "web-1"}},
 	}}
 	sets := map[string]discoveredSet{"lb": {source: d.String(), members: []found{
 		{route: "web-0", host: "web-0.web.ns.svc", ip: "10.0.0.5", port: 8443},
@@ -85,7 +85,7 @@ func TestExpandConfig(t *testing.T) {
 		t.Fatalf("members %s", got)
 	}
 	w := cfg.Workers["lb/web-0"]
-	if a := w.AJP; a.Host != "10.0.0.5" || a.Port != 8443 || a.Route != "web-0" || a.LBFactor != 2 ||
+	if a := w.Member; a.Host != "10.0.0.5" || a.Port != 8443 || a.Route != "web-0" || a.LBFactor != 2 ||
 		a.HTTP.TLSServerName != "web-0.web.ns.svc" || w.Type != config.TypeHTTP {
 		t.Errorf("member %+v %+v", a, a.HTTP)
 	}
@@ -99,8 +99,8 @@ func TestExpandConfig(t *testing.T) {
 	base.Workers["lb"].LB.BalanceWorkers = nil
 	cfg = expandConfig(base, nil)
 	p := cfg.Workers["lb/awaiting-dns"]
-	if got := strings.Join(cfg.Workers["lb"].LB.BalanceWorkers, ","); got != "lb/awaiting-dns" || p.AJP.Port != 0 || p.AJP.Activation != config.Stopped {
-		t.Errorf("placeholder %s %+v", got, p.AJP)
+	if got := strings.Join(cfg.Workers["lb"].LB.BalanceWorkers, ","); got != "lb/awaiting-dns" || p.Member.Port != 0 || p.Member.Activation != config.Stopped {
+		t.Errorf("placeholder %s %+v", got, p.Member)
 	}
 	plain := &config.Config{Workers: map[string]*config.Worker{"fixed": base.Workers["fixed"]}}
 	if expandConfig(plain, nil) != plain {

@@ -51,7 +51,7 @@ var (
 )
 
 // limit is how often the member a may get the GET.
-func (s sends) limit(a *config.AJP) int {
+func (s sends) limit(a *config.Member) int {
 	if s.answered {
 		return 1
 	}
@@ -213,7 +213,7 @@ func hostileCheck(t *testing.T, ts *testServer, cnt *hostileCounter, want hostil
 	if next := hostileGet(t, ts.addr(), "/next"); next.status != 200 || next.body != "next" {
 		t.Errorf("(b) the next request got %d %q (cut %v), want 200 \"next\"", next.status, next.body, next.cut)
 	}
-	if n, limit := int(cnt.n.Load()), want.sends.limit(ts.srv.rt.Load().cfg.Workers["w"].AJP); n != limit {
+	if n, limit := int(cnt.n.Load()), want.sends.limit(ts.srv.rt.Load().cfg.Workers["w"].Member); n != limit {
 		t.Errorf("(c) the member got /bad %d times, want %d (worker.SendLimit)", n, limit)
 	}
 	lines := warnLines(ts.log.String()[before:])

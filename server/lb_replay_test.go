@@ -77,10 +77,10 @@ func replayLB(t *testing.T, members []*lbReplayMember, memberProps ...string) (*
 	nosleep := func(context.Context, time.Duration) error { return nil }
 	spec := balancer.Spec{Name: "lb", LB: cfg.Workers["lb"].LB, Sleep: nosleep}
 	for _, name := range names {
-		a := cfg.Workers[name].AJP
-		m := worker.NewMember(worker.Spec{Name: name, AJP: a, Options: worker.Options{Sleep: nosleep}})
+		a := cfg.Workers[name].Member
+		m := worker.NewMember(worker.Spec{Name: name, Attrs: a, Options: worker.Options{Sleep: nosleep}})
 		t.Cleanup(m.Close)
-		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: a, Member: m})
+		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, Attrs: a, Member: m})
 	}
 	lb, err := balancer.New(spec)
 	if err != nil {
@@ -115,10 +115,10 @@ func replayPOST(lb *balancer.LB) error { return replaySend(lb, "POST", "order=42
 func replaySend(lb *balancer.LB, method, body string) error {
 	r := httptest.NewRequest(method, "/buy", strings.NewReader(body))
 	req := &worker.Request{HTTP: r, Body: &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body)}}
-	req.AJP = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: "/buy", RemoteAddr: "127.0.0.1",
+	req.Forward = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: "/buy", RemoteAddr: "127.0.0.1",
 		ServerName: "localhost", ServerPort: 80, SSLKeySize: -1}
 	if body != "" {
-		req.AJP.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
+		req.Forward.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
 	} else {
 		req.Body = &ajp.Body{}
 	}
@@ -139,7 +139,7 @@ func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 		if err := replayPOST(lb); err != nil {
 			t.Fatalf("failover to m2: %v", err)
 		}
-		want := worker.POSTSendLimit(cfg.Workers["m1"].AJP) // one round: m2 answers
+		want := worker.POSTSendLimit(cfg.Workers["m1"].Member) // one round: m2 answers
 		if a, b := m1.seen.Load(), m2.seen.Load(); int(a) != want || b != 1 || want != 2 {
 			t.Fatalf("m1 received the POST %d times (want %d, worker.retries), m2 %d (want 1)", a, want, b)
 		}
@@ -151,7 +151,7 @@ func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 		if err := replayPOST(lb); err == nil || worker.Status(err) != 502 {
 			t.Fatalf("err=%v, want 502: the POST may have been processed", err)
 		}
-		want := worker.POSTSendLimit(cfg.Workers["m1"].AJP) // not resendable: no failover either
+		want := worker.POSTSendLimit(cfg.Workers["m1"].Member) // not resendable: no failover either
 		if a, b := m1.seen.Load(), m2.seen.Load(); int(a) != want || b != 0 || want != 1 {
 			t.Fatalf("m1 received the POST %d times (want %d), m2 %d (want 0)", a, want, b)
 		}
@@ -168,7 +168,7 @@ func TestLBPOSTSendsBoundedByRetries(t *testing.T) {
 		}
 		rounds := cfg.Workers["lb"].LB.Retries
 		for i, m := range []*lbReplayMember{m1, m2} {
-			want := rounds * worker.POSTSendLimit(cfg.Workers["m"+strconv.Itoa(i+1)].AJP)
+			want := rounds * worker.POSTSendLimit(cfg.Workers["m"+strconv.Itoa(i+1)].Member)
 			if got := int(m.seen.Load()); got != want || want != 4 {
 				t.Errorf("m%d received the POST %d times; want %d (%d lb rounds x SendLimit)", i+1, got, want, rounds)
 			}

@@ -83,8 +83,8 @@ func Probe(ctx context.Context, cfg *config.Config, o ProbeOptions) []ProbeResul
 			continue
 		}
 		for _, m := range w.LB.BalanceWorkers {
-			if mw := cfg.Workers[m]; mw != nil && mw.AJP != nil {
-				jobs = append(jobs, probeJob{cfg: cfg, lb: w, name: m, a: mw.AJP, idx: len(out)})
+			if mw := cfg.Workers[m]; mw != nil && mw.Member != nil {
+				jobs = append(jobs, probeJob{cfg: cfg, lb: w, name: m, a: mw.Member, idx: len(out)})
 				out = append(out, ProbeResult{})
 			}
 		}
@@ -107,7 +107,7 @@ type probeJob struct {
 	cfg  *config.Config
 	lb   *config.Worker
 	name string
-	a    *config.AJP
+	a    *config.Member
 	idx  int
 }
 
@@ -188,7 +188,7 @@ func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath stri
 
 // domainOf is the member's domain: configured, or the part of its route
 // before the first '.' (mod_jk validate).
-func domainOf(a *config.AJP) string {
+func domainOf(a *config.Member) string {
 	if a.Domain != "" {
 		return a.Domain
 	}
@@ -204,10 +204,10 @@ func domainOf(a *config.AJP) string {
 func routeOwner(j probeJob, route string) string {
 	for _, m := range j.lb.LB.BalanceWorkers {
 		w := j.cfg.Workers[m]
-		if m == j.name || w == nil || w.AJP == nil {
+		if m == j.name || w == nil || w.Member == nil {
 			continue
 		}
-		if r := w.AJP.Route; r == route || (r == "" && m == route) {
+		if r := w.Member.Route; r == route || (r == "" && m == route) {
 			return m
 		}
 	}
@@ -241,7 +241,7 @@ func probeRequest(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeO
 		}
 		addr = net.JoinHostPort(ip, strconv.Itoa(a.Port))
 	}
-	m := worker.NewMember(worker.Spec{Name: j.name, AJP: &a, Addr: addr,
+	m := worker.NewMember(worker.Spec{Name: j.name, Attrs: &a, Addr: addr,
 		Options: worker.Options{Secret: j.lb.LB.Secret, Logger: slog.New(slog.DiscardHandler)}})
 	defer m.Close()
 

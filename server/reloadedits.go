@@ -21,7 +21,7 @@ import (
 // Stopped), before any carried edit.
 type lbBuild struct {
 	lb      *config.LB
-	members map[string]*config.AJP
+	members map[string]*config.Member
 }
 
 // lbEdits folds the previous generation's edits of one lb into the new
@@ -36,7 +36,7 @@ type lbEdits struct {
 }
 
 func (rt *runtime) lbEdits(prev *runtime, w *config.Worker) *lbEdits {
-	e := &lbEdits{name: w.Name, built: &lbBuild{members: make(map[string]*config.AJP)}, compiled: w}
+	e := &lbEdits{name: w.Name, built: &lbBuild{members: make(map[string]*config.Member)}, compiled: w}
 	rt.builds[w.Name] = e.built
 	if prev == nil || prev.builds[w.Name] == nil || prev.lbByName[w.Name] == nil {
 		return e
@@ -74,7 +74,7 @@ func (e *lbEdits) settings(base *config.LB) *config.LB {
 
 // member returns the attributes to build member name with; base has the
 // state file's edits, noAddr says the member has no address (Stopped).
-func (e *lbEdits) member(name string, compiled, base *config.AJP, noAddr bool) *config.AJP {
+func (e *lbEdits) member(name string, compiled, base *config.Member, noAddr bool) *config.Member {
 	if noAddr && base.Activation != config.Stopped {
 		cp := *base
 		cp.Activation = config.Stopped
@@ -85,10 +85,10 @@ func (e *lbEdits) member(name string, compiled, base *config.AJP, noAddr bool) *
 	if pb == nil {
 		return base
 	}
-	var run *config.AJP
+	var run *config.Member
 	for i := range e.running.Members {
 		if m := &e.running.Members[i]; m.Name == name {
-			run = &config.AJP{Activation: m.Activation, LBFactor: m.LBFactor, Distance: m.Distance,
+			run = &config.Member{Activation: m.Activation, LBFactor: m.LBFactor, Distance: m.Distance,
 				Route: m.Route, Redirect: m.Redirect, Domain: m.Domain}
 		}
 	}
@@ -114,15 +114,15 @@ func (e *lbEdits) member(name string, compiled, base *config.AJP, noAddr bool) *
 
 // prevMember returns what member name of the previous lb was built from
 // and its previous compiled attributes (nil, nil when it is new).
-func (e *lbEdits) prevMember(name string) (*config.AJP, *config.AJP) {
+func (e *lbEdits) prevMember(name string) (*config.Member, *config.Member) {
 	if e.prev == nil || e.prev.members[name] == nil {
 		return nil, nil
 	}
 	pw := e.prevCfg.Workers[name]
-	if pw == nil || pw.AJP == nil {
+	if pw == nil || pw.Member == nil {
 		return nil, nil
 	}
-	return e.prev.members[name], pw.AJP
+	return e.prev.members[name], pw.Member
 }
 
 // carry copies the running value into dst when it was edited (it differs
@@ -139,7 +139,7 @@ func carry(running, built, prevFile, newFile, dst any) bool {
 // normalized applies the lb's defaults to built attributes, so they
 // compare with running ones: the route defaults to the member name, the
 // domain to the route up to its first '.' (mod_jk validate).
-func normalized(name string, a *config.AJP) *config.AJP {
+func normalized(name string, a *config.Member) *config.Member {
 	cp := *a
 	if cp.Route == "" {
 		cp.Route = name
@@ -154,10 +154,10 @@ func normalized(name string, a *config.AJP) *config.AJP {
 
 // The attributes the status worker edits, as field pointers.
 var (
-	memberFields = []func(a *config.AJP) any{
-		func(a *config.AJP) any { return &a.Activation }, func(a *config.AJP) any { return &a.LBFactor },
-		func(a *config.AJP) any { return &a.Distance }, func(a *config.AJP) any { return &a.Route },
-		func(a *config.AJP) any { return &a.Redirect }, func(a *config.AJP) any { return &a.Domain },
+	memberFields = []func(a *config.Member) any{
+		func(a *config.Member) any { return &a.Activation }, func(a *config.Member) any { return &a.LBFactor },
+		func(a *config.Member) any { return &a.Distance }, func(a *config.Member) any { return &a.Route },
+		func(a *config.Member) any { return &a.Redirect }, func(a *config.Member) any { return &a.Domain },
 	}
 	lbFields = []func(l *config.LB) any{
 		func(l *config.LB) any { return &l.StickySession }, func(l *config.LB) any { return &l.StickySessionForce },

@@ -37,14 +37,14 @@ type instance struct {
 
 // memberSig is what decides whether an instance can be kept.
 type memberSig struct {
-	ajp     config.AJP // with saved status edits; lb weights zeroed
+	ajp     config.Member // with saved status edits; lb weights zeroed
 	addr    string
 	secret  string // the lb's, pushed into members without their own
 	options [3]bool
 	files   [sha256.Size]byte // https members: certificate file contents
 }
 
-func (rt *runtime) signature(a *config.AJP, addr, lbSecret string) memberSig {
+func (rt *runtime) signature(a *config.Member, addr, lbSecret string) memberSig {
 	sig := memberSig{ajp: *a, addr: addr, secret: lbSecret}
 	sig.ajp.LBFactor, sig.ajp.Distance, sig.ajp.Activation = 0, 0, 0
 	o := &rt.cfg.Server.Options
@@ -56,7 +56,7 @@ func (rt *runtime) signature(a *config.AJP, addr, lbSecret string) memberSig {
 }
 
 // equal compares two signatures field by field, through the pointers of
-// config.AJP (HTTP, Proxy) and its slices.
+// config.Member (HTTP, Proxy) and its slices.
 func (s *memberSig) equal(o *memberSig) bool { return reflect.DeepEqual(s, o) }
 
 // hashFiles digests the named files ("" skipped); a file that cannot be

@@ -172,9 +172,9 @@ func TestLBPOSTReplayLikeModJK(t *testing.T) {
 
 // workerAJP compiles workers.properties text and returns worker name's
 // attributes.
-func workerAJP(t *testing.T, text, name string) *config.AJP {
+func workerAJP(t *testing.T, text, name string) *config.Member {
 	t.Helper()
-	return compileWorkers(t, text).Workers[name].AJP
+	return compileWorkers(t, text).Workers[name].Member
 }
 
 // workerLB is workerAJP for an lb.

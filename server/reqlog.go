@@ -135,7 +135,7 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 	case 'm':
 		return append(b, r.Method...)
 	case 'p':
-		return strconv.AppendInt(b, int64(rq.AJP.ServerPort), 10)
+		return strconv.AppendInt(b, int64(rq.Forward.ServerPort), 10)
 	case 'q':
 		if r.URL.RawQuery != "" {
 			b = append(b, '?')
@@ -155,7 +155,7 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 	case 'U':
 		return orDash(b, rq.match)
 	case 'v', 'V':
-		return orDash(b, rq.AJP.ServerName)
+		return orDash(b, rq.Forward.ServerName)
 	case 'w':
 		return orDash(b, workerName)
 	case 'R':

@@ -51,7 +51,7 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 	rq.HTTP = r
 	rq.Rule = rule
 	rq.Secure = r.TLS != nil
-	a := &rq.AJP
+	a := &rq.Forward
 	a.Method = r.Method
 	a.Protocol = r.Proto
 	a.URI = p.forward

@@ -130,12 +130,12 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 	t := &target{name: w.Name, typ: w.Type}
 	switch w.Type {
 	case config.TypeAJP13, config.TypeAJP14, config.TypeHTTP:
-		m, stopped := rt.newMember(instanceKey{name: w.Name}, w.AJP, "", d)
+		m, stopped := rt.newMember(instanceKey{name: w.Name}, w.Member, "", d)
 		if stopped {
 			d.log.Warn("worker has no usable address; requests to it will fail", "worker", w.Name)
 		}
 		t.h = directWorker{m}
-		t.keepMax = w.AJP.MaxPacketSize - 6
+		t.keepMax = w.Member.MaxPacketSize - 6
 	case config.TypeLB:
 		lb, keep, err := rt.newLB(w, d)
 		if err != nil {
@@ -170,17 +170,17 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	probers := make(map[string]health.Prober, len(w.LB.BalanceWorkers))
 	for _, name := range w.LB.BalanceWorkers {
 		mw := rt.cfg.Workers[name]
-		if mw == nil || mw.AJP == nil {
+		if mw == nil || mw.Member == nil {
 			return nil, 0, fmt.Errorf("lb %q: member %q is not an ajp13 or http worker", w.Name, name)
 		}
-		m, noAddr := rt.newMember(instanceKey{lb: w.Name, name: name}, mw.AJP, w.LB.Secret, d)
+		m, noAddr := rt.newMember(instanceKey{lb: w.Name, name: name}, mw.Member, w.LB.Secret, d)
 		if noAddr {
 			stopped = append(stopped, name)
 		}
-		a := edits.member(name, mw.AJP, rt.store.Member(w.Name, name, mw.AJP), noAddr)
-		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, AJP: a, Member: m})
+		a := edits.member(name, mw.Member, rt.store.Member(w.Name, name, mw.Member), noAddr)
+		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, Attrs: a, Member: m})
 		probers[name] = m
-		keep = max(keep, mw.AJP.MaxPacketSize-6)
+		keep = max(keep, mw.Member.MaxPacketSize-6)
 	}
 	lb, err := balancer.New(spec)
 	if err != nil {
@@ -202,9 +202,9 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 // mod_jk resolves the host once, at startup (and again on a reload); a
 // name that does not resolve, or port 0, leaves the worker without an
 // address (noAddr).
-func (rt *runtime) newMember(key instanceKey, compiled *config.AJP, lbSecret string, d buildDeps) (*worker.Member, bool) {
+func (rt *runtime) newMember(key instanceKey, compiled *config.Member, lbSecret string, d buildDeps) (*worker.Member, bool) {
 	name := key.name
-	a := rt.store.AJP(name, compiled) // with saved status edits
+	a := rt.store.Attrs(name, compiled) // with saved status edits
 	c := rt.counters[name]
 	if c == nil {
 		c = new(worker.Counters)
@@ -217,7 +217,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.AJP, lbSecret str
 		in.m = old.m // the pool and its warm connections stay
 	} else {
 		in.m = worker.NewMember(worker.Spec{
-			Name: name, AJP: a, Addr: addr, Counters: c,
+			Name: name, Attrs: a, Addr: addr, Counters: c,
 			Metrics: d.previous.instanceMetrics(key), // counting on (admin_ready.go)
 			Options: worker.Options{
 				FlushPackets: rt.cfg.Server.Options.FlushPackets,
@@ -236,7 +236,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.AJP, lbSecret str
 
 // resolveMember returns the address to dial, "0.0.0.0:0" with noAddr set
 // when there is none.
-func resolveMember(name string, a *config.AJP, d buildDeps) (addr string, noAddr bool) {
+func resolveMember(name string, a *config.Member, d buildDeps) (addr string, noAddr bool) {
 	if a.Port == 0 {
 		return "0.0.0.0:0", true
 	}

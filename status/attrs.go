@@ -52,7 +52,7 @@ type attr struct {
 	// attribute: *int, *bool, *string, *config.Method, *config.Lock or
 	// *config.Activation.
 	lb  func(*config.LB) any
-	ajp func(*config.AJP) any
+	ajp func(*config.Member) any
 }
 
 func lbInt(f func(*config.LB) *int) func(*config.LB) any {
@@ -61,11 +61,11 @@ func lbInt(f func(*config.LB) *int) func(*config.LB) any {
 func lbBool(f func(*config.LB) *bool) func(*config.LB) any {
 	return func(l *config.LB) any { return f(l) }
 }
-func aInt(f func(*config.AJP) *int) func(*config.AJP) any {
-	return func(a *config.AJP) any { return f(a) }
+func aInt(f func(*config.Member) *int) func(*config.Member) any {
+	return func(a *config.Member) any { return f(a) }
 }
-func aStr(f func(*config.AJP) *string) func(*config.AJP) any {
-	return func(a *config.AJP) any { return f(a) }
+func aStr(f func(*config.Member) *string) func(*config.Member) any {
+	return func(a *config.Member) any { return f(a) }
 }
 
 // attrs is the table, in commit order within each scope. Read-only.
@@ -90,44 +90,44 @@ var attrs = []attr{
 		lb: func(l *config.LB) any { return &l.Lock }},
 
 	{param: "vwa", name: "activation", label: "Activation", scope: scopeMember, kind: kActivation,
-		ajp: func(a *config.AJP) any { return &a.Activation }},
+		ajp: func(a *config.Member) any { return &a.Activation }},
 	{param: "vwf", name: "lbfactor", label: "LB Factor", scope: scopeMember, min: 1, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.LBFactor })},
+		ajp: aInt(func(a *config.Member) *int { return &a.LBFactor })},
 	{param: "vwn", name: "route", label: "Route", scope: scopeMember, kind: kStr, what: "route",
-		ajp: aStr(func(a *config.AJP) *string { return &a.Route })},
+		ajp: aStr(func(a *config.Member) *string { return &a.Route })},
 	{param: "vwr", name: "redirect", label: "Redirect Route", scope: scopeMember, kind: kStr, what: "redirect",
-		ajp: aStr(func(a *config.AJP) *string { return &a.Redirect })},
+		ajp: aStr(func(a *config.Member) *string { return &a.Redirect })},
 	{param: "vwc", name: "domain", label: "Cluster Domain", scope: scopeMember, kind: kStr, what: "domain",
-		ajp: aStr(func(a *config.AJP) *string { return &a.Domain })},
+		ajp: aStr(func(a *config.Member) *string { return &a.Domain })},
 	{param: "vwd", name: "distance", label: "Distance", scope: scopeMember, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.Distance })},
+		ajp: aInt(func(a *config.Member) *int { return &a.Distance })},
 
 	{param: "vacpt", name: "connection_pool_timeout", label: "Connection Pool Timeout", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.ConnectionPoolTimeout })},
+		ajp: aInt(func(a *config.Member) *int { return &a.ConnectionPoolTimeout })},
 	{param: "vaprt", name: "port", label: "Port", scope: scopeAJP, min: 0, max: 65535,
-		ajp: aInt(func(a *config.AJP) *int { return &a.Port })},
+		ajp: aInt(func(a *config.Member) *int { return &a.Port })},
 	{param: "vahst", name: "host", label: "Hostname", scope: scopeAJP, kind: kStr, what: "host name",
-		ajp: aStr(func(a *config.AJP) *string { return &a.Host })},
+		ajp: aStr(func(a *config.Member) *string { return &a.Host })},
 	{param: "vapng", name: "ping_timeout", label: "Ping Timeout", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.PingTimeout })},
+		ajp: aInt(func(a *config.Member) *int { return &a.PingTimeout })},
 	{param: "vact", name: "connect_timeout", label: "Connect Timeout", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.ConnectTimeout })},
+		ajp: aInt(func(a *config.Member) *int { return &a.ConnectTimeout })},
 	{param: "vapt", name: "prepost_timeout", label: "Prepost Timeout", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.PrepostTimeout })},
+		ajp: aInt(func(a *config.Member) *int { return &a.PrepostTimeout })},
 	{param: "vart", name: "reply_timeout", label: "Reply Timeout", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.ReplyTimeout })},
+		ajp: aInt(func(a *config.Member) *int { return &a.ReplyTimeout })},
 	{param: "var", name: "retries", label: "Retries", scope: scopeAJP, min: 1, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.Retries })},
+		ajp: aInt(func(a *config.Member) *int { return &a.Retries })},
 	{param: "vari", name: "retry_interval", label: "Retry Interval", scope: scopeAJP, min: 1, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.RetryInterval })},
+		ajp: aInt(func(a *config.Member) *int { return &a.RetryInterval })},
 	{param: "vacpi", name: "connection_ping_interval", label: "Connection Ping Interval", scope: scopeAJP, min: 1, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.ConnectionPingInterval })},
+		ajp: aInt(func(a *config.Member) *int { return &a.ConnectionPingInterval })},
 	{param: "varo", name: "recovery_options", label: "Recovery Options", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.RecoveryOptions })},
+		ajp: aInt(func(a *config.Member) *int { return &a.RecoveryOptions })},
 	{param: "vabl", name: "busy_limit", label: "Busy Limit", scope: scopeAJP, min: 0, max: maxInt,
-		ajp: aInt(func(a *config.AJP) *int { return &a.BusyLimit })},
+		ajp: aInt(func(a *config.Member) *int { return &a.BusyLimit })},
 	{param: "vamps", name: "max_packet_size", label: "Max Packet Size", scope: scopeAJP, kind: kPacket, min: 8192, max: 65536,
-		ajp: aInt(func(a *config.AJP) *int { return &a.MaxPacketSize })},
+		ajp: aInt(func(a *config.Member) *int { return &a.MaxPacketSize })},
 }
 
 // attrByParam and attrByName find table entries.
@@ -154,12 +154,12 @@ func attrByName(s scope, name string) *attr {
 var multiAttrs = []string{"vwa", "vwf", "vwn", "vwr", "vwc", "vwd", "vacpt", "vapng", "vact", "vapt",
 	"vart", "var", "vari", "vacpi", "varo", "vabl", "vamps"}
 
-// field returns the pointer into c (a *config.LB or *config.AJP).
+// field returns the pointer into c (a *config.LB or *config.Member).
 func (a *attr) field(c any) any {
 	switch v := c.(type) {
 	case *config.LB:
 		return a.lb(v)
-	case *config.AJP:
+	case *config.Member:
 		return a.ajp(v)
 	}
 	return nil

@@ -102,15 +102,15 @@ func (f *fixture) build(logger *slog.Logger) {
 	t, cfg := f.t, f.cfg
 	now := func() time.Time { return fixtureNow }
 	counters := make(map[string]*worker.Counters)
-	member := func(name string, a *config.AJP, secret string) *worker.Member {
+	member := func(name string, a *config.Member, secret string) *worker.Member {
 		c := counters[name]
 		if c == nil {
 			c = new(worker.Counters)
 			c.LastReset.Store(fixtureNow.Add(-100 * time.Second).UnixNano())
 			counters[name] = c
 		}
-		a = f.store.AJP(name, a)
-		m := worker.NewMember(worker.Spec{Name: name, AJP: a, Counters: c,
+		a = f.store.Attrs(name, a)
+		m := worker.NewMember(worker.Spec{Name: name, Attrs: a, Counters: c,
 			Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port)),
 			Options: worker.Options{Now: now, Sleep: noSleep, Secret: secret, Logger: logger}})
 		t.Cleanup(m.Close)
@@ -121,15 +121,15 @@ func (f *fixture) build(logger *slog.Logger) {
 	spec := balancer.Spec{Name: "lb", LB: f.store.LB("lb", lbw.LB), Maintain: time.Minute, Now: now,
 		Sleep: noSleep, Logger: logger}
 	for _, name := range lbw.LB.BalanceWorkers {
-		a := cfg.Workers[name].AJP
+		a := cfg.Workers[name].Member
 		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name,
-			AJP: f.store.Member("lb", name, a), Member: member(name, a, lbw.LB.Secret)})
+			Attrs: f.store.Member("lb", name, a), Member: member(name, a, lbw.LB.Secret)})
 	}
 	var err error
 	if f.lb, err = balancer.New(spec); err != nil {
 		t.Fatal(err)
 	}
-	f.direct = member("direct", cfg.Workers["direct"].AJP, "")
+	f.direct = member("direct", cfg.Workers["direct"].Member, "")
 	f.store.WarnUnused()
 	props := append([]config.Property(nil), cfg.Properties...)
 	for i := range props {
@@ -175,7 +175,7 @@ func (f *fixture) failT3() {
 	// request's AJP side is filled through worker.Request's fields.
 	req := &worker.Request{HTTP: hr}
 	req.Body = zeroOf(req.Body)
-	a := &req.AJP
+	a := &req.Forward
 	a.Method, a.Protocol, a.URI, a.RemoteAddr, a.RemotePort, a.LocalAddr = "GET", "HTTP/1.1", "/app/x", "127.0.0.1", "1234", "127.0.0.1"
 	a.ServerName, a.ServerPort, a.SSLKeySize = "localhost", 80, -1
 	if err := f.lb.Serve(httptest.NewRecorder(), req); err == nil {

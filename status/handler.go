@@ -181,7 +181,7 @@ func (h *Handler) index() {
 // mod_jk ran) and an oversized form (413).
 func (h *Handler) Serve(w http.ResponseWriter, req *worker.Request) error {
 	r := req.HTTP
-	name, port := req.AJP.ServerName, req.AJP.ServerPort
+	name, port := req.Forward.ServerName, req.Forward.ServerPort
 	if name == "" {
 		name, port = hostPort(r)
 	}

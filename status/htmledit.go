@@ -115,7 +115,7 @@ func (rq *request) lbForm(w *Worker) *form {
 // set) and the AJP attributes.
 func (rq *request) memberForm(w *Worker, sw string) *form {
 	name := w.Name
-	var a *config.AJP
+	var a *config.Member
 	if sw != "" {
 		name = sw
 		if ms := rq.h.instances[sw]; len(ms) > 0 {
@@ -125,7 +125,7 @@ func (rq *request) memberForm(w *Worker, sw string) *form {
 		a = w.Member.Config()
 	}
 	if a == nil {
-		a = &config.AJP{}
+		a = &config.Member{}
 	}
 	f := rq.newForm("Edit worker settings for "+name, "Update Worker", w.Name, sw, "")
 	if sw != "" {
@@ -175,7 +175,7 @@ func (rq *request) allForm(w *Worker, att string) *form {
 	for i, m := range w.LB.Snapshot().Members {
 		var c any = liveMember(w.LB, m.Name)
 		if a.scope == scopeAJP {
-			c = &config.AJP{}
+			c = &config.Member{}
 			if ms := rq.h.instances[m.Name]; len(ms) > 0 {
 				c = ms[0].Config()
 			}

@@ -22,15 +22,15 @@ func liveLB(s balancer.Snapshot) *config.LB {
 	}
 }
 
-// liveMember returns a member's running lb attributes as a config.AJP.
-func liveMember(lb *balancer.LB, name string) *config.AJP {
+// liveMember returns a member's running lb attributes as a config.Member.
+func liveMember(lb *balancer.LB, name string) *config.Member {
 	for _, m := range lb.Snapshot().Members {
 		if m.Name == name {
-			return &config.AJP{Activation: m.Activation, LBFactor: m.LBFactor, Route: m.Route,
+			return &config.Member{Activation: m.Activation, LBFactor: m.LBFactor, Route: m.Route,
 				Redirect: m.Redirect, Domain: m.Domain, Distance: m.Distance}
 		}
 	}
-	return &config.AJP{}
+	return &config.Member{}
 }
 
 // setLB applies an lb setting (val as format prints it).

@@ -29,7 +29,7 @@ type lbView struct {
 type memberView struct {
 	Name, Type string
 	LB         string // the lb's name, "" for a plain worker
-	A          *config.AJP
+	A          *config.Member
 	Snap       *balancer.MemberSnapshot
 	C          counterView
 	Conn       worker.ConnStats
@@ -105,7 +105,7 @@ func (rq *request) lbView(w *Worker) lbView {
 // memberView reads what every AJP worker shows. m may be a balancer
 // member that is not a *worker.Member (tests); it then shows zeros.
 func (rq *request) memberView(name string, m any) memberView {
-	mv := memberView{Name: name, Type: rq.h.typeOf(name), A: &config.AJP{}}
+	mv := memberView{Name: name, Type: rq.h.typeOf(name), A: &config.Member{}}
 	wm, _ := m.(*worker.Member)
 	if wm == nil {
 		return mv
@@ -133,7 +133,7 @@ func (rq *request) ajpView(w *Worker) memberView {
 
 // address is mod_jk's dump_ajp_addr: the resolved address, or "invalid"
 // for port 0 and "unresolved" when the host did not resolve.
-func address(a *config.AJP, addr string) string {
+func address(a *config.Member, addr string) string {
 	switch {
 	case a.Port <= 0:
 		return "invalid"

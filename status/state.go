@@ -160,7 +160,7 @@ func (s *Store) entries(k stateKey, create bool) map[string]entry {
 }
 
 // apply folds the saved edits of one owner into a copy of its compiled
-// attributes c (a *config.LB or *config.AJP) and remembers the compiled
+// attributes c (a *config.LB or *config.Member) and remembers the compiled
 // values for later edits. It returns the copy, or c when nothing applies.
 func (s *Store) apply(k stateKey, c any, cp func() any) any {
 	s.mu.Lock()
@@ -218,7 +218,7 @@ func (s *Store) LB(lb string, c *config.LB) *config.LB {
 
 // Member returns a member's compiled attributes with the saved edits of
 // its lb attributes (activation, lbfactor, route, ...) in lb applied.
-func (s *Store) Member(lb, member string, c *config.AJP) *config.AJP {
+func (s *Store) Member(lb, member string, c *config.Member) *config.Member {
 	if s == nil || c == nil {
 		return c
 	}
@@ -229,16 +229,16 @@ func (s *Store) Member(lb, member string, c *config.AJP) *config.AJP {
 		eff.Route = member
 	}
 	eff.LBFactor = max(eff.LBFactor, 1)
-	return s.apply(stateKey{scope: scopeMember, lb: lb, worker: member}, &eff, func() any { cp := eff; return &cp }).(*config.AJP)
+	return s.apply(stateKey{scope: scopeMember, lb: lb, worker: member}, &eff, func() any { cp := eff; return &cp }).(*config.Member)
 }
 
-// AJP returns a worker's compiled AJP attributes with the saved edits
+// Attrs returns a worker's compiled Attrs attributes with the saved edits
 // applied; every instance of the worker is built from the result.
-func (s *Store) AJP(worker string, c *config.AJP) *config.AJP {
+func (s *Store) Attrs(worker string, c *config.Member) *config.Member {
 	if s == nil || c == nil {
 		return c
 	}
-	return s.apply(stateKey{scope: scopeAJP, worker: worker}, c, func() any { cp := *c; return &cp }).(*config.AJP)
+	return s.apply(stateKey{scope: scopeAJP, worker: worker}, c, func() any { cp := *c; return &cp }).(*config.Member)
 }
 
 // recordEdit saves one successful edit and rewrites the file. An edit back to

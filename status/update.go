@@ -260,7 +260,7 @@ func (rq *request) commitAJP(name, lb, only string) bool {
 	return ok
 }
 
-func (rq *request) setAJP(name, lb string, a *attr, cur *config.AJP, val string) {
+func (rq *request) setAJP(name, lb string, a *attr, cur *config.Member, val string) {
 	for _, m := range rq.h.instances[name] {
 		if err := setMemberAJP(m, a, val); err != nil {
 			rq.h.log.Warn("status worker update refused", "worker", name, "attribute", a.name, "err", err)
@@ -272,7 +272,7 @@ func (rq *request) setAJP(name, lb string, a *attr, cur *config.AJP, val string)
 
 // setAddress resolves host:port first and changes nothing when that
 // fails (commit_member's jk_resolve).
-func (rq *request) setAddress(name, lb string, cur *config.AJP, host string, port int) bool {
+func (rq *request) setAddress(name, lb string, cur *config.Member, host string, port int) bool {
 	resolve := rq.h.spec.Resolve
 	if resolve == nil {
 		resolve = systemResolve

@@ -31,7 +31,7 @@ func (t *ajpTransport) stats() ConnStats {
 	return ConnStats{Open: s.Open, Idle: s.Idle, InUse: s.InUse, MaxOpen: s.MaxOpen}
 }
 
-func poolConfig(a *config.AJP, addr string, o Options) ajp.PoolConfig {
+func poolConfig(a *config.Member, addr string, o Options) ajp.PoolConfig {
 	return ajp.PoolConfig{
 		Network:        "tcp",
 		Addr:           addr,
@@ -56,7 +56,7 @@ func poolConfig(a *config.AJP, addr string, o Options) ajp.PoolConfig {
 
 // pingInterval applies mod_jk's rule that interval probing needs both a
 // positive interval and a positive ping_timeout (spec/modjk.md 4).
-func pingInterval(a *config.AJP) time.Duration {
+func pingInterval(a *config.Member) time.Duration {
 	if a.PingTimeout <= 0 {
 		return 0
 	}

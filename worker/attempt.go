@@ -94,7 +94,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 	m := t.m
 	// Set in place, not on a copy (which would escape to the heap): every
 	// attempt sets all three for its own member.
-	areq := &req.AJP
+	areq := &req.Forward
 	areq.Secret = m.secret
 	areq.Route = at.Route
 	areq.Activation = at.Activation.Code()

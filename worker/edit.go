@@ -10,7 +10,7 @@ import (
 // Runtime edits of a member's AJP attributes, for the status worker's
 // update command (spec/modjk.md 6.2; jk_status.c commit_member). mod_jk
 // writes the new value into the worker and every later use reads it. Here
-// the current attributes are an immutable *config.AJP published through an
+// the current attributes are an immutable *config.Member published through an
 // atomic pointer: an edit copies it, changes one field and publishes the
 // copy, so a request reads one consistent set and never takes a lock.
 //
@@ -35,12 +35,12 @@ var ErrEditRange = errors.New("value out of range")
 
 // cfg returns the member's current attributes (the compiled ones plus any
 // edits). The result must not be modified.
-func (m *Member) cfg() *config.AJP { return m.live.Load() }
+func (m *Member) cfg() *config.Member { return m.live.Load() }
 
 // edit publishes a copy of the current attributes changed by f. editMu
 // serialises edits so that two concurrent edits of different fields both
 // survive.
-func (m *Member) edit(f func(a *config.AJP)) {
+func (m *Member) edit(f func(a *config.Member)) {
 	m.editMu.Lock()
 	defer m.editMu.Unlock()
 	a := *m.live.Load()
@@ -48,11 +48,11 @@ func (m *Member) edit(f func(a *config.AJP)) {
 	m.live.Store(&a)
 }
 
-func (m *Member) setInt(name string, v, lo, hi int, field func(a *config.AJP) *int) error {
+func (m *Member) setInt(name string, v, lo, hi int, field func(a *config.Member) *int) error {
 	if v < lo || v > hi {
 		return fmt.Errorf("worker %q: %s %d: %w", m.name, name, v, ErrEditRange)
 	}
-	m.edit(func(a *config.AJP) { *field(a) = v })
+	m.edit(func(a *config.Member) { *field(a) = v })
 	return nil
 }
 
@@ -60,54 +60,54 @@ const maxInt = int(^uint(0) >> 1)
 
 // SetReplyTimeout sets reply_timeout in ms (status vart, >= 0).
 func (m *Member) SetReplyTimeout(ms int) error {
-	return m.setInt("reply_timeout", ms, 0, maxInt, func(a *config.AJP) *int { return &a.ReplyTimeout })
+	return m.setInt("reply_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.ReplyTimeout })
 }
 
 // SetRetries sets the worker's retries (status var, >= 1).
 func (m *Member) SetRetries(n int) error {
-	return m.setInt("retries", n, 1, maxInt, func(a *config.AJP) *int { return &a.Retries })
+	return m.setInt("retries", n, 1, maxInt, func(a *config.Member) *int { return &a.Retries })
 }
 
 // SetRetryInterval sets retry_interval in ms (status vari, >= 1).
 func (m *Member) SetRetryInterval(ms int) error {
-	return m.setInt("retry_interval", ms, 1, maxInt, func(a *config.AJP) *int { return &a.RetryInterval })
+	return m.setInt("retry_interval", ms, 1, maxInt, func(a *config.Member) *int { return &a.RetryInterval })
 }
 
 // SetRecoveryOptions sets the recovery_options bitmask (status varo, >= 0).
 func (m *Member) SetRecoveryOptions(bits int) error {
-	return m.setInt("recovery_options", bits, 0, maxInt, func(a *config.AJP) *int { return &a.RecoveryOptions })
+	return m.setInt("recovery_options", bits, 0, maxInt, func(a *config.Member) *int { return &a.RecoveryOptions })
 }
 
 // SetBusyLimit sets busy_limit (status vabl, >= 0; 0 = off).
 func (m *Member) SetBusyLimit(n int) error {
-	return m.setInt("busy_limit", n, 0, maxInt, func(a *config.AJP) *int { return &a.BusyLimit })
+	return m.setInt("busy_limit", n, 0, maxInt, func(a *config.Member) *int { return &a.BusyLimit })
 }
 
 // SetPingTimeout sets ping_timeout in ms (status vapng, >= 0).
 func (m *Member) SetPingTimeout(ms int) error {
-	return m.setInt("ping_timeout", ms, 0, maxInt, func(a *config.AJP) *int { return &a.PingTimeout })
+	return m.setInt("ping_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.PingTimeout })
 }
 
 // SetConnectTimeout sets connect_timeout in ms (status vact, >= 0).
 func (m *Member) SetConnectTimeout(ms int) error {
-	return m.setInt("connect_timeout", ms, 0, maxInt, func(a *config.AJP) *int { return &a.ConnectTimeout })
+	return m.setInt("connect_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.ConnectTimeout })
 }
 
 // SetPrepostTimeout sets prepost_timeout in ms (status vapt, >= 0).
 func (m *Member) SetPrepostTimeout(ms int) error {
-	return m.setInt("prepost_timeout", ms, 0, maxInt, func(a *config.AJP) *int { return &a.PrepostTimeout })
+	return m.setInt("prepost_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.PrepostTimeout })
 }
 
 // SetConnectionPoolTimeout sets connection_pool_timeout in s (status
 // vacpt, >= 0).
 func (m *Member) SetConnectionPoolTimeout(sec int) error {
-	return m.setInt("connection_pool_timeout", sec, 0, maxInt, func(a *config.AJP) *int { return &a.ConnectionPoolTimeout })
+	return m.setInt("connection_pool_timeout", sec, 0, maxInt, func(a *config.Member) *int { return &a.ConnectionPoolTimeout })
 }
 
 // SetConnectionPingInterval sets connection_ping_interval in s (status
 // vacpi, >= 1).
 func (m *Member) SetConnectionPingInterval(sec int) error {
-	return m.setInt("connection_ping_interval", sec, 1, maxInt, func(a *config.AJP) *int { return &a.ConnectionPingInterval })
+	return m.setInt("connection_ping_interval", sec, 1, maxInt, func(a *config.Member) *int { return &a.ConnectionPingInterval })
 }
 
 // SetMaxPacketSize sets max_packet_size (status vamps): rounded up to a
@@ -116,7 +116,7 @@ func (m *Member) SetMaxPacketSize(n int) error {
 	if n > 0 && n%1024 != 0 {
 		n += 1024 - n%1024
 	}
-	return m.setInt("max_packet_size", n, 8192, 65536, func(a *config.AJP) *int { return &a.MaxPacketSize })
+	return m.setInt("max_packet_size", n, 8192, 65536, func(a *config.Member) *int { return &a.MaxPacketSize })
 }
 
 // SetAddress points the member at host:port (status vahst, vaprt). addr

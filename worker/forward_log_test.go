@@ -48,7 +48,7 @@ func TestForwardLogsRetryOnlyWhenOneFollows(t *testing.T) {
 			a := workerSpec(t, "ajp13", newAJPFailMember(t, s), c.props...)
 			var buf lockedBuf
 			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			m := NewMember(Spec{Name: "w", AJP: a, Options: Options{Logger: log,
+			m := NewMember(Spec{Name: "w", Attrs: a, Options: Options{Logger: log,
 				Sleep: func(context.Context, time.Duration) error { return nil }}})
 			t.Cleanup(m.Close)
 			req := newReq(http.MethodPost, "/buy", "order=42")

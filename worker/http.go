@@ -94,7 +94,7 @@ func (t *httpTransport) dest() string {
 }
 
 // tlsConfig is the client TLS configuration towards the member.
-func tlsConfig(a *config.AJP) (*tls.Config, error) {
+func tlsConfig(a *config.Member) (*tls.Config, error) {
 	h := a.HTTP
 	c := &tls.Config{
 		MinVersion:         tls.VersionTLS12,

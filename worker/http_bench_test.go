@@ -57,7 +57,7 @@ func cannedHTTP(b *testing.B, body int) string {
 // building, pool slot, round trip, response copy) to a loopback backend
 // answering 64 bytes on a kept-alive connection.
 func BenchmarkHTTPForward(b *testing.B) {
-	m := NewMember(Spec{Name: "w", AJP: httpSpec(b, cannedHTTP(b, 64))})
+	m := NewMember(Spec{Name: "w", Attrs: httpSpec(b, cannedHTTP(b, 64))})
 	defer m.Close()
 	r := httptest.NewRequest("GET", "/app/items/list.jsp?page=2", nil)
 	r.Header.Set("User-Agent", "bench/1")

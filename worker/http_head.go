@@ -9,25 +9,25 @@ import (
 )
 
 // writeHead writes the request line and the headers for the member. The
-// path is req.AJP.URI, the URI exactly as an AJP member would get it
+// path is req.Forward.URI, the URI exactly as an AJP member would get it
 // (re-encoded per the ForwardURI option), with the raw query. The Host
 // header goes through unchanged (ProxyPreserveHost On), so the
 // application builds its URLs for the name the client used, as Tomcat
 // behind mod_jk does.
 func writeHead(bw *bufio.Writer, req *Request, length int64) error {
 	r := req.HTTP
-	uri, query := req.AJP.URI, req.AJP.QueryString
+	uri, query := req.Forward.URI, req.Forward.QueryString
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
 	bw.WriteString(uri)
-	if req.AJP.HasQuery || query != "" {
+	if req.Forward.HasQuery || query != "" {
 		bw.WriteByte('?')
 		bw.WriteString(query)
 	}
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	host := r.Host
 	if host == "" {
-		host = net.JoinHostPort(req.AJP.ServerName, strconv.Itoa(req.AJP.ServerPort))
+		host = net.JoinHostPort(req.Forward.ServerName, strconv.Itoa(req.Forward.ServerPort))
 	}
 	writeValue(bw, host)
 	bw.WriteString("\r\n")
@@ -62,8 +62,8 @@ func writeValue(bw *bufio.Writer, v string) {
 // checkTarget refuses a request target that would not be one line on the
 // wire, as net/http does.
 func checkTarget(req *Request) error {
-	if hasCTL(req.AJP.URI) || hasCTL(req.AJP.QueryString) {
-		return fmt.Errorf("request URI %q has a control character or a blank", req.AJP.URI)
+	if hasCTL(req.Forward.URI) || hasCTL(req.Forward.QueryString) {
+		return fmt.Errorf("request URI %q has a control character or a blank", req.Forward.URI)
 	}
 	return nil
 }

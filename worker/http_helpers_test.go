@@ -15,7 +15,7 @@ import (
 
 // httpSpec compiles a one-worker workers.properties with an http worker
 // at addr (host:port), so the tests run with an operator's defaults.
-func httpSpec(t testing.TB, addr string, props ...string) *config.AJP {
+func httpSpec(t testing.TB, addr string, props ...string) *config.Member {
 	t.Helper()
 	return workerSpec(t, "http", addr, props...)
 }
@@ -31,7 +31,7 @@ func toRequest(t testing.TB, r *http.Request, keep int) *Request {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		_, req.LocalPort, _ = net.SplitHostPort(a.String()) // as the server fills it
 	}
-	req.AJP = ajp.Request{Method: r.Method, Protocol: r.Proto, URI: r.URL.EscapedPath(),
+	req.Forward = ajp.Request{Method: r.Method, Protocol: r.Proto, URI: r.URL.EscapedPath(),
 		QueryString: r.URL.RawQuery, HasQuery: r.URL.ForceQuery || r.URL.RawQuery != "",
 		RemoteAddr: "127.0.0.1", ServerName: "localhost", ServerPort: 80, SSLKeySize: -1}
 	b := &ajp.Body{ContentLength: r.ContentLength}
@@ -76,9 +76,9 @@ func front(t *testing.T, m *Member, errs chan<- error) *httptest.Server {
 }
 
 // newHTTPMember builds a member for spec a; retries sleep nothing.
-func newHTTPMember(t *testing.T, a *config.AJP) *Member {
+func newHTTPMember(t *testing.T, a *config.Member) *Member {
 	t.Helper()
-	m := NewMember(Spec{Name: "w", AJP: a, Options: Options{
+	m := NewMember(Spec{Name: "w", Attrs: a, Options: Options{
 		Sleep: func(context.Context, time.Duration) error { return nil }}})
 	t.Cleanup(m.Close)
 	return m

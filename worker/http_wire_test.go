@@ -125,7 +125,7 @@ func TestWriteHead(t *testing.T) {
 	r := httptest.NewRequest("POST", "http://shop.example/a%2Fb?x=1", nil)
 	r.Header.Set("X-Note", "one\r\nInjected: yes")
 	req := toRequest(t, r, 0)
-	req.AJP.URI, req.AJP.QueryString, req.AJP.HasQuery = "/a%2Fb", "x=1", true
+	req.Forward.URI, req.Forward.QueryString, req.Forward.HasQuery = "/a%2Fb", "x=1", true
 	for _, tc := range []struct {
 		length int64
 		want   string
@@ -143,11 +143,11 @@ func TestWriteHead(t *testing.T) {
 			t.Fatalf("length %d: head\n%s", tc.length, head)
 		}
 	}
-	if checkTarget(&Request{HTTP: r, AJP: req.AJP}) != nil {
+	if checkTarget(&Request{HTTP: r, Forward: req.Forward}) != nil {
 		t.Fatal("a clean target refused")
 	}
 	bad := *req
-	bad.AJP.URI = "/a b"
+	bad.Forward.URI = "/a b"
 	if checkTarget(&bad) == nil {
 		t.Fatal("a target with a blank was accepted")
 	}

@@ -35,7 +35,7 @@ type Options struct {
 // Spec describes one member instance.
 type Spec struct {
 	Name     string
-	AJP      *config.AJP
+	Attrs    *config.Member
 	Addr     string    // resolved host:port to dial; "" = AJP.Address()
 	Counters *Counters // shared by every instance of the same worker name
 	// Metrics are this instance's monotonic numbers (metrics.go); nil =
@@ -50,7 +50,7 @@ type Spec struct {
 // safe for concurrent use.
 type Member struct {
 	name     string
-	spec     *config.AJP
+	spec     *config.Member
 	tr       transport
 	counters *Counters
 	metrics  *Metrics
@@ -65,7 +65,7 @@ type Member struct {
 	refusedAttrs  atomic.Pointer[string] // the extra attributes sent then, if any
 	// live holds the current attributes: spec plus status-worker edits
 	// (edit.go); editMu serialises the edits.
-	live   atomic.Pointer[config.AJP]
+	live   atomic.Pointer[config.Member]
 	editMu sync.Mutex
 	// beforeSend, set by tests only, sees each connection just before the
 	// request is written on it: how a test has the member close a pooled
@@ -101,7 +101,7 @@ type ConnStats struct {
 // NewMember builds a member and its (lazy) connection pool; nothing is
 // dialed until the first request.
 func NewMember(s Spec) *Member {
-	a := s.AJP
+	a := s.Attrs
 	addr := s.Addr
 	if addr == "" {
 		addr = a.Address()
@@ -147,7 +147,7 @@ func (m *Member) Name() string { return m.name }
 
 // Config returns the member's current attributes: the compiled ones plus
 // any status-worker edits (edit.go). The result must not be modified.
-func (m *Member) Config() *config.AJP { return m.cfg() }
+func (m *Member) Config() *config.Member { return m.cfg() }
 
 // Counters returns the counters shared by every instance of this worker.
 func (m *Member) Counters() *Counters { return m.counters }

@@ -22,14 +22,14 @@ import (
 
 // ajpSpec compiles a one-worker workers.properties so the tests run with
 // exactly the defaults an operator gets.
-func ajpSpec(t *testing.T, addr string, props ...string) *config.AJP {
+func ajpSpec(t *testing.T, addr string, props ...string) *config.Member {
 	t.Helper()
 	return workerSpec(t, "ajp13", addr, props...)
 }
 
 // workerSpec compiles workers.properties with the one worker w of type
 // typ at addr (host:port) and the given attributes.
-func workerSpec(t testing.TB, typ, addr string, props ...string) *config.AJP {
+func workerSpec(t testing.TB, typ, addr string, props ...string) *config.Member {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -48,18 +48,18 @@ func workerSpec(t testing.TB, typ, addr string, props ...string) *config.AJP {
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
-	return cfg.Workers["w"].AJP
+	return cfg.Workers["w"].Member
 }
 
 // newTestMember builds a member whose retry sleeps are counted, not slept.
-func newTestMember(t *testing.T, a *config.AJP, opts ...func(*Options)) (*Member, *atomic.Int32) {
+func newTestMember(t *testing.T, a *config.Member, opts ...func(*Options)) (*Member, *atomic.Int32) {
 	t.Helper()
 	var sleeps atomic.Int32
 	o := Options{Sleep: func(context.Context, time.Duration) error { sleeps.Add(1); return nil }}
 	for _, f := range opts {
 		f(&o)
 	}
-	m := NewMember(Spec{Name: "w", AJP: a, Options: o})
+	m := NewMember(Spec{Name: "w", Attrs: a, Options: o})
 	t.Cleanup(m.Close)
 	return m, &sleeps
 }
@@ -68,11 +68,11 @@ func newTestMember(t *testing.T, a *config.AJP, opts ...func(*Options)) (*Member
 func newReq(method, path, body string) *Request {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	req := &Request{HTTP: r, Body: &ajp.Body{}}
-	req.AJP = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: path, RemoteAddr: "127.0.0.1",
+	req.Forward = ajp.Request{Method: method, Protocol: "HTTP/1.1", URI: path, RemoteAddr: "127.0.0.1",
 		ServerName: "localhost", ServerPort: 80, SSLKeySize: -1, RemotePort: "1234", LocalAddr: "127.0.0.1"}
 	if body != "" {
 		req.Body = &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body)}
-		req.AJP.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
+		req.Forward.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
 	}
 	return req
 }
@@ -303,7 +303,7 @@ func TestRequestHeadersTooLarge(t *testing.T) {
 	defer be.Close()
 	m, _ := newTestMember(t, ajpSpec(t, be.Addr()))
 	req := newReq("GET", "/", "")
-	req.AJP.Headers = []ajp.Header{{Name: "X-Big", Value: strings.Repeat("a", 9000)}}
+	req.Forward.Headers = []ajp.Header{{Name: "X-Big", Value: strings.Repeat("a", 9000)}}
 	_, err := m.Forward(httptest.NewRecorder(), req, &Attempt{})
 	if we := classOf(t, err); we.Class != ClassTooLarge || we.Recoverable || Status(err) != 413 {
 		t.Fatalf("class=%s recoverable=%v status=%d", we.Class, we.Recoverable, Status(err))
@@ -515,7 +515,7 @@ func TestFailOnStatusAfterStreamedBodyIsFinal(t *testing.T) {
 	req := newReq("POST", "/upload", "")
 	req.HTTP = httptest.NewRequest("POST", "/upload", strings.NewReader(body))
 	req.Body = &ajp.Body{ContentLength: int64(len(body)), Kept: []byte(body[:8186]), Rest: strings.NewReader(body[8186:])}
-	req.AJP.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
+	req.Forward.Headers = []ajp.Header{{Name: "Content-Length", Value: strconv.Itoa(len(body))}}
 	_, err := m.Forward(httptest.NewRecorder(), req, &Attempt{})
 	if we := classOf(t, err); we.Class != ClassFailStatus || we.Recoverable {
 		t.Fatalf("class=%s recoverable=%v, want fail-on-status, not recoverable", we.Class, we.Recoverable)

@@ -41,7 +41,7 @@ type Failure struct {
 // same number the member keeps to. The member's stale pooled connections
 // are not counted: they never deliver the request (staleRace). An lb sends
 // it this often to each member it tries, once per lb round.
-func SendLimit(a *config.AJP, method string, f Failure) int {
+func SendLimit(a *config.Member, method string, f Failure) int {
 	if f.GiveUp || !f.resendable(a, method) {
 		return 1
 	}
@@ -51,7 +51,7 @@ func SendLimit(a *config.AJP, method string, f Failure) int {
 // POSTSendLimit is SendLimit for a POST that failed after reaching the
 // member, before anything reached the client: the order-processed-twice
 // case `jkbalancer check` warns about.
-func POSTSendLimit(a *config.AJP) int {
+func POSTSendLimit(a *config.Member) int {
 	return SendLimit(a, http.MethodPost, Failure{Phase: PhaseAfterSend})
 }
 
@@ -75,7 +75,7 @@ func (m *Member) mayResendStatus(streamed bool, method string) bool {
 // (mod_jk's JK_STATUS_ERROR keeps op->recoverable). Otherwise
 // recovery_options decide (jk_ajp_common.c ajp_get_reply): failures
 // before the request reached the backend are always retried.
-func (f Failure) resendable(a *config.AJP, method string) bool {
+func (f Failure) resendable(a *config.Member, method string) bool {
 	if f.Committed || f.Streamed {
 		return false
 	}
@@ -98,7 +98,7 @@ func (f Failure) resendable(a *config.AJP, method string) bool {
 // replayAfterSend applies recovery_options bits 1, 8 and 16 to a request
 // the backend may already have received (mod_jk ajp_get_reply). The quirk is
 // kept: with bits 8 and 16 both set only HEAD is retried, not GET.
-func replayAfterSend(a *config.AJP, method string) bool {
+func replayAfterSend(a *config.Member, method string) bool {
 	ro := a.RecoveryOptions
 	if ro&config.RecoveryNoAfterRequest == 0 {
 		return true

@@ -15,11 +15,11 @@ import (
 type Request struct {
 	HTTP *http.Request
 
-	// AJP is the forward-request template: URI (already encoded per the
+	// Forward is the forward-request template: URI (already encoded per the
 	// ForwardURI option), client and server fields, headers, secret-less
-	// attributes. Each AJP attempt sets Secret, Route and Activation for
+	// attributes. Each Forward attempt sets Secret, Route and Activation for
 	// its member.
-	AJP ajp.Request
+	Forward ajp.Request
 
 	// Body is shared by every attempt; see ajp.Body.
 	Body *ajp.Body

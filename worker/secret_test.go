@@ -78,7 +78,7 @@ func TestSecretRefusalWithAttributesNamesThem(t *testing.T) {
 	defer be.Close()
 	m, _ := newTestMember(t, ajpSpec(t, be.Addr(), "secret=s3cret-not"))
 	req := newReq("GET", "/x", "")
-	req.AJP.Attributes = []ajp.Header{{Name: "SITE", Value: "blue"}}
+	req.Forward.Attributes = []ajp.Header{{Name: "SITE", Value: "blue"}}
 	if _, err := m.Forward(httptest.NewRecorder(), req, &Attempt{}); err != nil {
 		t.Fatal(err)
 	}

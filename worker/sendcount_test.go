@@ -181,12 +181,12 @@ func newHTTPFailMember(t *testing.T, s *sendScenario) string {
 type memberKind struct {
 	name   string
 	start  func(t *testing.T, s *sendScenario) string
-	spec   func(t testing.TB, addr string, props ...string) *config.AJP
+	spec   func(t testing.TB, addr string, props ...string) *config.Member
 	newReq func(t *testing.T, method, body string) *Request
 }
 
 var memberKinds = []memberKind{
-	{"ajp", newAJPFailMember, func(t testing.TB, addr string, props ...string) *config.AJP {
+	{"ajp", newAJPFailMember, func(t testing.TB, addr string, props ...string) *config.Member {
 		return workerSpec(t, "ajp13", addr, props...)
 	}, func(_ *testing.T, method, body string) *Request { return newReq(method, "/buy", body) }},
 	{"http", newHTTPFailMember, httpSpec, func(t *testing.T, method, body string) *Request {
@@ -199,8 +199,8 @@ var memberKinds = []memberKind{
 }
 
 // noSleepMember builds a member whose retry_interval sleeps return at once.
-func noSleepMember(t *testing.T, a *config.AJP) *Member {
-	m := NewMember(Spec{Name: "w", AJP: a, Options: Options{
+func noSleepMember(t *testing.T, a *config.Member) *Member {
+	m := NewMember(Spec{Name: "w", Attrs: a, Options: Options{
 		Sleep: func(context.Context, time.Duration) error { return nil }}})
 	t.Cleanup(m.Close)
 	return m

@@ -86,12 +86,12 @@ func secretResolved(t *testing.T, cfg *config.Config) {
 	}
 	members := 0
 	for name, w := range cfg.Workers {
-		if w.AJP == nil {
+		if w.Member == nil {
 			continue
 		}
 		members++
-		if w.AJP.Secret != testSecret {
-			t.Errorf("worker %s: secret %q, want AJP_SECRET from the environment (Tomcat 10 requires one)", name, w.AJP.Secret)
+		if w.Member.Secret != testSecret {
+			t.Errorf("worker %s: secret %q, want AJP_SECRET from the environment (Tomcat 10 requires one)", name, w.Member.Secret)
 		}
 	}
 	if members == 0 {
@@ -124,7 +124,7 @@ func TestDeployExamplesLoad(t *testing.T) {
 	}
 	standby := 0
 	for _, w := range cfg.Workers {
-		if w.AJP != nil && w.AJP.Activation == config.Disabled {
+		if w.Member != nil && w.Member.Activation == config.Disabled {
 			standby++
 		}
 	}
