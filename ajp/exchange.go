@@ -166,7 +166,7 @@ func (c *Conn) headers(x *exchange, p []byte) error {
 	clear(hdrs) // let the header strings go with the response
 	c.hdrs = hdrs[:0]
 	if herr != nil {
-		// fail_on_status: nothing reached the client (spec/modjk.md 1.5).
+		// fail_on_status: nothing reached the client (docs/config.md#backend-worker-keys).
 		return c.fail(x, KindHeadRejected, herr)
 	}
 	x.res.HeadSent = true

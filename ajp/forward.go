@@ -17,7 +17,7 @@ import (
 // origin-form, or a number out of range gives KindInvalid (spec 1.3, 8.2).
 // On error dst is returned unchanged in length.
 //
-// Attributes go in mod_jk's order (spec/modjk.md 5.2). The 0x0A pairs
+// Attributes go in mod_jk's order (docs/compat.md#forwarding-a-request). The 0x0A pairs
 // AJP_SSL_PROTOCOL, AJP_REMOTE_PORT, AJP_LOCAL_ADDR and JK_LB_ACTIVATION are
 // sent when their field is non-empty; the worker always fills the last
 // three, as mod_jk does.

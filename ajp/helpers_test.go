@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// vectorDir holds the hex dumps of spec/ajp13.md section 9.
+// vectorDir holds the hex dumps of docs/ajp13.md#test-vectors.
 const vectorDir = "../testdata/ajp"
 
 // loadHex reads a vector file: '#' comments, offsets and spaces ignored.

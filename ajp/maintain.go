@@ -9,7 +9,8 @@ import (
 )
 
 // Maintain does the periodic pool upkeep of mod_jk's maintenance run
-// (spec/modjk.md 4, 5.1): it closes idle connections unused for
+// (docs/compat.md#cping-and-timeouts, docs/compat.md#connection-pool): it closes
+// idle connections unused for
 // IdleTimeout or longer, oldest first, as long as at least MinSize
 // connections stay open; then it CPings idle connections unused and
 // unpinged for PingInterval and closes those that do not answer within

@@ -2,7 +2,7 @@ package ajp
 
 import "errors"
 
-// Packet framing (spec/ajp13.md 1.1). Every packet is a 4-byte header (two
+// Packet framing (docs/ajp13.md#framing). Every packet is a 4-byte header (two
 // magic bytes, then the payload length as uint16 big-endian) followed by the
 // payload. The magic tells the direction.
 const (
@@ -91,7 +91,7 @@ func appendEmptyData(b []byte) []byte {
 
 // normPacketSize applies mod_jk's max_packet_size rules: 0 means the
 // default, other values are rounded up to a multiple of 1024 and clamped to
-// [MinPacketSize, MaxPacketSize] (spec/modjk.md 1.5).
+// [MinPacketSize, MaxPacketSize] (docs/config.md#backend-worker-keys).
 func normPacketSize(p int) int {
 	if p <= 0 {
 		return DefaultPacketSize

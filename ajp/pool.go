@@ -10,7 +10,8 @@ import (
 
 // PoolConfig configures a Pool. Durations of 0 mean "off" unless stated.
 // The names in parentheses are the workers.properties keys
-// (spec/modjk.md 1.5, 4, 5.1).
+// (docs/config.md#backend-worker-keys, docs/compat.md#cping-and-timeouts,
+// docs/compat.md#connection-pool).
 type PoolConfig struct {
 	Network, Addr  string        // "tcp" ("" = "tcp"), "host:port"
 	Source         string        // local bind address, IP or IP:port ("" = any; unresolvable = ignored, like mod_jk)
@@ -89,7 +90,7 @@ func NewPool(cfg PoolConfig) *Pool {
 // (waiting up to AcquireTimeout), then reuses the most recently used idle
 // connection that passes the liveness check and, if configured, the
 // prepost CPing; connections that fail are closed and the next one is
-// tried (spec/modjk.md 4). Otherwise it dials, with the connect CPing if
+// tried (docs/compat.md#cping-and-timeouts). Otherwise it dials, with the connect CPing if
 // configured. The caller must hand the connection back with Put.
 //
 // Errors are *Error: KindNoSlot when no slot freed up in time,
@@ -176,7 +177,8 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 		p.mu.Unlock()
 		if !c.Alive() {
 			// Stale (peer closed, junk pending): drop it quietly and try
-			// the next one, like mod_jk (spec/modjk.md 4, 5.1).
+			// the next one, like mod_jk (docs/compat.md#cping-and-timeouts,
+			// docs/compat.md#connection-pool).
 			p.forget(c)
 			continue
 		}
@@ -268,7 +270,7 @@ func (p *Pool) Addr() string {
 
 // SetAddr changes the backend address (a status-worker host/port edit):
 // idle connections are closed, connections in use are closed when they
-// come back, and new ones go to addr (spec/modjk.md 5.1).
+// come back, and new ones go to addr (docs/compat.md#connection-pool).
 func (p *Pool) SetAddr(addr string) {
 	p.mu.Lock()
 	p.addr = addr

@@ -1,7 +1,7 @@
 // Package ajp is an AJP13 client: the packet codec, one backend connection
 // (Conn), a connection pool with liveness checks (Pool), and the exchange of
 // one request and its streamed response. It knows nothing about workers or
-// load balancing and uses only the standard library. spec/ajp13.md is the
+// load balancing and uses only the standard library. docs/ajp13.md is the
 // wire contract.
 package ajp
 
@@ -45,7 +45,7 @@ type Request struct {
 	SSLKeySize  int    // < 0: not sent
 	SSLProtocol string // AJP_SSL_PROTOCOL, "" = not sent
 	// The next three are sent whenever set; "" = not sent (the hex
-	// vectors of spec/ajp13.md 9 omit them). The worker always sets them,
+	// vectors of docs/ajp13.md#test-vectors omit them). The worker always sets them,
 	// as mod_jk always sends them.
 	RemotePort string // AJP_REMOTE_PORT
 	LocalAddr  string // AJP_LOCAL_ADDR
@@ -183,7 +183,7 @@ func (e *Error) Timeout() bool { return e.Kind == KindTimeout }
 // ErrPoolClosed is wrapped by errors from a closed pool.
 var ErrPoolClosed = errors.New("ajp: pool closed")
 
-// Packet sizes (spec/ajp13.md 1.2).
+// Packet sizes (docs/ajp13.md#packet-size).
 const (
 	MinPacketSize     = 8192
 	MaxPacketSize     = 65536

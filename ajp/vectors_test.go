@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The hex vectors of spec/ajp13.md section 9, byte for byte.
+// The hex vectors of docs/ajp13.md#test-vectors, byte for byte.
 
 func TestVectorV1CPing(t *testing.T) {
 	if got, want := appendCPing(nil), loadHex(t, "v1_cping.hex"); !bytes.Equal(got, want) {

@@ -10,7 +10,7 @@ import (
 
 // finish does what mod_jk does after the member's service returned: the
 // "after" lb value update of the method, lb busy, and the classification of
-// the result into shared and per-request states (spec/modjk.md 3.8). we is
+// the result into shared and per-request states (docs/compat.md#classifying-an-attempt). we is
 // nil on success; stop reports that the loop must end (success, or an
 // error that must not be retried elsewhere); state is the member's shared
 // state afterwards (anything but ERR after a failure means a local error).
@@ -66,7 +66,7 @@ func asError(err error, member string) *worker.Error {
 	return &worker.Error{Member: member, Class: worker.ClassInternal, Err: err}
 }
 
-// classifyLocked applies mod_jk's table of results (spec/modjk.md 3.8,
+// classifyLocked applies mod_jk's table of results (docs/compat.md#classifying-an-attempt,
 // jk_lb_worker.c service after end->service). states is the per-request
 // copy: setting states[i] to ERR while the shared state stays is a "local
 // error", which only excludes the member for the rest of this round.

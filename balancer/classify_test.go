@@ -11,7 +11,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
-// TestClassification is spec/modjk.md 3.8: t1 fails once with each class,
+// TestClassification is docs/compat.md#classifying-an-attempt: t1 fails once with each class,
 // t2 serves.
 func TestClassification(t *testing.T) {
 	tests := []struct {

@@ -31,7 +31,7 @@ func (lb *LB) attachDoctor(d *worker.Doctor, members []MemberSpec) {
 
 // sessionNames are the path parameter and cookie a request's session id
 // is read from: the lb's, unless the rule extensions session_path and
-// session_cookie override them (for reading only, spec/modjk.md 4).
+// session_cookie override them (for reading only, docs/compat.md#cping-and-timeouts).
 func sessionNames(ext *config.Extensions, set *settings) (path, cookie string) {
 	path, cookie = set.sessionPath, set.sessionCookie
 	if ext.SessionPath != "" {

@@ -7,7 +7,8 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// Runtime edits for the status worker (spec/modjk.md 6.2, 6.3;
+// Runtime edits for the status worker (docs/status-worker.md#updates-and-ranges,
+// docs/status-worker.md#reset-recover-dump-and-version;
 // jk_status.c commit_worker, commit_member, reset_worker, recover_worker).
 // Each validates mod_jk's range and returns an error wrapping ErrRange or
 // ErrUnknownMember instead of changing anything. The edits are runtime

@@ -1,5 +1,6 @@
-// Package balancer is mod_jk's lb worker (jk_lb_worker.c, spec/modjk.md
-// section 3): sticky routing by session route, value-based selection with
+// Package balancer is mod_jk's lb worker (jk_lb_worker.c,
+// docs/compat.md#the-lb-service-loop): sticky routing by session route,
+// value-based selection with
 // the methods Request, Session, Next, Traffic and Busyness, distance tiers,
 // activation, redirect and domain fallbacks, mod_jk's service loop of
 // member attempts and lb rounds, error classification, and the global
@@ -287,7 +288,7 @@ func newSettings(c *config.LB) settings {
 }
 
 // setCookies precomputes the set_session_cookie values for r's route
-// (spec/modjk.md 3.12): "<cookie>=.<route>[;PATH=<path>];HttpOnly[;Secure]".
+// (docs/compat.md#sticky-sessions): "<cookie>=.<route>[;PATH=<path>];HttpOnly[;Secure]".
 // mod_jk omits PATH only when session_cookie_path is empty.
 func (lb *LB) setCookies(r *record) {
 	v := lb.set.sessionCookie + "=." + r.route
@@ -355,8 +356,9 @@ func gcd(a, b uint64) uint64 {
 
 func lcm(a, b uint64) uint64 { return a * b / gcd(a, b) }
 
-// updateMult sets lb_mult = lcm(all lbfactors) / lbfactor (spec/modjk.md
-// 3.2): one unit of load adds lb_mult, so lb values compare load/factor.
+// updateMult sets lb_mult = lcm(all lbfactors) / lbfactor
+// (docs/compat.md#load-values-and-methods): one unit of load adds lb_mult, so lb
+// values compare load/factor.
 func (t *table) updateMult() {
 	s := uint64(1)
 	for _, r := range t.recs {

@@ -6,7 +6,8 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// Maintain runs mod_jk's global lb maintenance (spec/modjk.md 3.7, 3.10;
+// Maintain runs mod_jk's global lb maintenance
+// (docs/compat.md#activation-and-states, docs/compat.md#global-maintenance;
 // jk_lb_worker.c maintain_workers) when at least worker.maintain has passed
 // since the last run; otherwise it does nothing, so it may be called at the
 // start of every request or from a ticker. With k = elapsed/maintain:

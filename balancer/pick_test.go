@@ -40,7 +40,7 @@ func TestMultipliers(t *testing.T) {
 	}
 }
 
-// TestActivationMatrix is spec/modjk.md 3.6: which activation can take
+// TestActivationMatrix is docs/compat.md#activation-and-states: which activation can take
 // balanced, sticky, redirected and domain-routed traffic.
 func TestActivationMatrix(t *testing.T) {
 	type want struct{ balanced, sticky, redirect, domain bool }

@@ -49,7 +49,7 @@ type run struct {
 	last           *worker.Error
 }
 
-// Serve runs mod_jk's lb service loop (spec/modjk.md 3.3, jk_lb_worker.c
+// Serve runs mod_jk's lb service loop (docs/compat.md#the-lb-service-loop, jk_lb_worker.c
 // service) for one request. It never writes an error response itself: it
 // returns nil on success, or the final *worker.Error — the last attempt's
 // error, or a ClassUnavailable error with Member "" when no member could be

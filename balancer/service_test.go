@@ -49,8 +49,9 @@ func TestFinalStatusIsLastAttempt(t *testing.T) {
 	}
 }
 
-// TestVerifiedAllRefusing replays the measured mod_jk log (spec/modjk.md
-// 3.9): t2 already in ERR, t1 refuses -> forcing recovery once for 2
+// TestVerifiedAllRefusing replays the measured mod_jk log
+// (docs/compat.md#the-lb-service-loop): t2 already in ERR, t1 refuses -> forcing
+// recovery once for 2
 // workers -> t2 fails -> sleep -> t1 fails -> all failed, 503.
 func TestVerifiedAllRefusing(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3", activation(config.Stopped)))

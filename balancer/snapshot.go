@@ -39,7 +39,7 @@ type Snapshot struct {
 	Members []MemberSnapshot // configuration order
 }
 
-// MemberSnapshot is one member's lb-level data (spec/modjk.md 6.5). The
+// MemberSnapshot is one member's lb-level data (docs/status-worker.md#what-the-pages-show). The
 // AJP-level counters are read from Member.Counters().
 type MemberSnapshot struct {
 	Name       string

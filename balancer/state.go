@@ -2,7 +2,7 @@ package balancer
 
 import "github.com/jkbalancer/jkbalancer/config"
 
-// State is an lb member's shared state (spec/modjk.md 3.7). The numeric
+// State is an lb member's shared state (docs/compat.md#activation-and-states). The numeric
 // order is mod_jk's and it matters: a member can take new traffic only in a
 // state up to StateForce.
 type State uint8

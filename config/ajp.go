@@ -8,7 +8,7 @@ import "strings"
 // httpd event MPM's default MaxRequestWorkers (256).
 const defaultPoolSize = 256
 
-// Defaults of spec/modjk.md 1.5 and 1.7.
+// Defaults of docs/config.md#backend-worker-keys, docs/config.md#member-keys.
 const (
 	defaultAJPPort       = 8009
 	defaultAJP14Port     = 8011
@@ -60,7 +60,8 @@ var ajpStrs = []strField[Member]{
 }
 
 // compileAJP builds the AJP attributes of an ajp13/ajp14 worker, with
-// every default and derivation applied (spec/modjk.md 1.5, 1.7, 4).
+// every default and derivation applied (docs/config.md#backend-worker-keys,
+// docs/config.md#member-keys, docs/compat.md#cping-and-timeouts).
 func compileAJP(r attrReader, typ string, pos Pos) *Member {
 	a := &Member{}
 	readInts(r, a, ajpInts)

@@ -31,7 +31,7 @@ type attrInfo struct {
 const jniNote = "attribute of the removed JNI worker type: accepted and ignored, as in mod_jk; remove the line"
 
 // attributeTable lists every attribute name mod_jk 1.2.48 accepts after
-// "worker.<name>." (its jk_is_valid_property list, spec/modjk.md 1.3-1.10),
+// "worker.<name>." (its jk_is_valid_property list, docs/config.md),
 // plus the http member attributes.
 // Read-only.
 var attributeTable = map[string]attrInfo{

@@ -15,7 +15,7 @@ type extState struct {
 	activation map[string]*[]string
 }
 
-// extensionTable maps each rule extension (spec/modjk.md 2.7) to its
+// extensionTable maps each rule extension (docs/compat.md#rule-extensions) to its
 // setter. Read-only.
 var extensionTable = map[string]func(s *extState, v string){
 	"reply_timeout": func(s *extState, v string) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Defaults of spec/modjk.md 1.6 and 1.8.
+// Defaults of docs/config.md#load-balancer-keys, docs/config.md#status-worker-keys.
 const (
 	defaultRecoverTime = 60
 	defaultCookiePath  = "/"
@@ -81,7 +81,7 @@ var statusStrs = []strField[Status]{
 	{"doctype", "", func(s *Status) *string { return &s.Doctype }},
 }
 
-// compileStatus builds a status worker (spec/modjk.md 1.8).
+// compileStatus builds a status worker (docs/config.md#status-worker-keys).
 func compileStatus(r attrReader) *Status {
 	s := &Status{}
 	readBools(r, s, statusBools)

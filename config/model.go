@@ -4,8 +4,8 @@
 // after Load returns. Runtime state (lb values, member states, counters)
 // lives elsewhere, keyed by worker name.
 //
-// Attribute names, defaults and units follow mod_jk 1.2.48 (spec/modjk.md
-// section 1). Values are kept in the units workers.properties uses (seconds
+// Attribute names, defaults and units follow mod_jk 1.2.48 (docs/config.md).
+// Values are kept in the units workers.properties uses (seconds
 // for some attributes, milliseconds for others) so `jkbalancer check --json`
 // prints them exactly as an operator would write them; the Duration helpers
 // convert.
@@ -123,7 +123,7 @@ type Member struct {
 	Secret    string `json:"-"`
 	SecretKey string `json:"-"` // ajp14 only
 
-	// Member attributes (spec/modjk.md 1.7).
+	// Member attributes (docs/config.md#member-keys).
 	LBFactor   int        `json:"lbfactor"`
 	Distance   int        `json:"distance"`
 	Route      string     `json:"route"`
@@ -163,7 +163,7 @@ func (a *Member) RetryIntervalDuration() time.Duration { return ms(a.RetryInterv
 // Address returns host:port for dialing.
 func (a *Member) Address() string { return joinHostPort(a.Host, a.Port) }
 
-// Recovery option bits (spec/modjk.md 5.3).
+// Recovery option bits (docs/compat.md#recovery-options).
 const (
 	RecoveryNoAfterRequest = 1  // don't retry once the backend received the request
 	RecoveryNoAfterHeaders = 2  // don't retry once headers reached the client
@@ -172,7 +172,7 @@ const (
 	RecoveryGET            = 16 // with bit 1: still retry GET (not when 8 is set too)
 )
 
-// LB holds the attributes of an lb worker (spec/modjk.md 1.6).
+// LB holds the attributes of an lb worker (docs/config.md#load-balancer-keys).
 type LB struct {
 	BalanceWorkers      []string `json:"balance_workers"`
 	StickySession       bool     `json:"sticky_session"`
@@ -199,7 +199,7 @@ func (l *LB) RetryIntervalDuration() time.Duration       { return ms(l.RetryInte
 func (l *LB) RecoverTimeDuration() time.Duration         { return sec(l.RecoverTime) }
 func (l *LB) ErrorEscalationTimeDuration() time.Duration { return sec(l.ErrorEscalationTime) }
 
-// Status holds the attributes of a status worker (spec/modjk.md 1.8).
+// Status holds the attributes of a status worker (docs/config.md#status-worker-keys).
 type Status struct {
 	CSS                 string   `json:"css"`
 	ReadOnly            bool     `json:"read_only"`
@@ -229,7 +229,7 @@ const (
 	CSRFStrict  = "strict"
 )
 
-// Activation of an lb member (spec/modjk.md 3.6).
+// Activation of an lb member (docs/compat.md#activation-and-states).
 type Activation uint8
 
 const (
@@ -278,7 +278,7 @@ func ParseActivation(v string) Activation {
 	return Active
 }
 
-// Method is the lb balancing method (spec/modjk.md 3.5).
+// Method is the lb balancing method (docs/compat.md#load-values-and-methods).
 type Method uint8
 
 const (

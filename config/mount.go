@@ -1,7 +1,7 @@
 package config
 
 // MountSource says where a mount rule came from; it is the third sort key
-// of mod_jk's precedence order (spec/modjk.md 2.4): uriworkermap (3) before
+// of mod_jk's precedence order (docs/compat.md#mount-precedence): uriworkermap (3) before
 // JkMount (2) before worker.X.mount (1).
 type MountSource uint8
 
@@ -42,7 +42,7 @@ type Mount struct {
 }
 
 // Extensions are the per-rule settings appended to the worker name with
-// ';' (spec/modjk.md 2.7). Zero values mean "not set" unless noted.
+// ';' (docs/compat.md#rule-extensions). Zero values mean "not set" unless noted.
 type Extensions struct {
 	ReplyTimeout     int      `json:"reply_timeout"` // ms; -1 = not set, 0 = disable
 	StickyIgnore     bool     `json:"sticky_ignore,omitempty"`

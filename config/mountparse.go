@@ -147,7 +147,7 @@ func report(c *collector, src MountSource, pos Pos, worker, format string, args 
 }
 
 // workerMounts compiles worker.X.mount for the listed workers: the
-// worker is implied, no extensions, no '|' shortcut (spec/modjk.md 1.9).
+// worker is implied, no extensions, no '|' shortcut (docs/config.md#mounts).
 func workerMounts(m *propMap, list []string, workers map[string]*Worker, c *collector) []Mount {
 	listed := make(map[string]bool, len(list))
 	var rules []Mount

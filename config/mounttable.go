@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// NewMountTable sorts rules into mod_jk's precedence order (spec/modjk.md
-// 2.4, worker_compare): more '/' first, then longer pattern first, then
+// NewMountTable sorts rules into mod_jk's precedence order
+// (docs/compat.md#mount-precedence, worker_compare): more '/' first, then longer
+// pattern first, then
 // source (uriworkermap > JkMount > worker.X.mount). Exact and wildcard
 // rules are not distinguished. Remaining ties keep their input order
 // (mod_jk's qsort leaves them unspecified). The rules are copied.

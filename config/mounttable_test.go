@@ -33,7 +33,7 @@ func table(t testing.TB, rules ...string) *MountTable {
 }
 
 func TestMountTableOrder(t *testing.T) {
-	// spec/modjk.md 2.4, verified in mod_jk's status output: /x/*.jsp
+	// docs/compat.md#mount-precedence, verified in mod_jk's status output: /x/*.jsp
 	// (2 slashes, len 8) > /app/* (2, len 6) > /dis from the file >
 	// /dis JkMount ≈ /app JkMount.
 	tb := table(t, "J:/app=a", "J:/dis=a", "/dis=a", "/app/*=a", "/x/*.jsp=a", "W:/a/b/c=w", "W:/zz=w", "J:/zz=j")

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// optionSpec describes one JkOptions name (spec/modjk.md 5.5).
+// optionSpec describes one JkOptions name (docs/config.md#jkoptions).
 type optionSpec struct {
 	name  string // canonical spelling, for messages
 	apply func(o *Options, on bool)
@@ -97,7 +97,7 @@ func parseOptions(toks []token, c *collector) Options {
 }
 
 // forbiddenEnvPrefixes are request attribute names that must never be
-// sent to Tomcat, whoever configured them (Ghostcat, spec/ajp13.md 7.1):
+// sent to Tomcat, whoever configured them (Ghostcat, docs/ajp13.md#ghostcat):
 // they let the request read or execute any file of the webapp.
 var forbiddenEnvPrefixes = []string{
 	"javax.servlet.include.", "jakarta.servlet.include.",

@@ -93,7 +93,7 @@ type Certificate struct {
 }
 
 // ForwardURI selects how the request URI is sent to the backend
-// (spec/modjk.md 5.5).
+// (docs/config.md#jkoptions).
 type ForwardURI uint8
 
 const (

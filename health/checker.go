@@ -2,7 +2,7 @@
 // their lb through one narrow setter. It is an observer: it never picks
 // members or touches request traffic. At most one probe per member is in
 // flight; nothing is started per failure event — the checker asks each lb,
-// on every tick, which members are due (spec/design.md "Health is an
+// on every tick, which members are due (docs/design.md#health-checks "Health is an
 // observer").
 package health
 

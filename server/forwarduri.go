@@ -3,7 +3,7 @@ package server
 import "github.com/jkbalancer/jkbalancer/config"
 
 // forwardURI builds the URI sent to the backend from the raw request path,
-// per JkOptions ForwardURI* (spec/modjk.md 5.5). The default,
+// per JkOptions ForwardURI* (docs/config.md#jkoptions). The default,
 // ForwardURIProxy, re-encodes the decoded path so a "%252e" the client sent
 // stays "%252e" for Tomcat and can never be decoded twice (CVE-2007-1860).
 func forwardURI(raw string, mode config.ForwardURI) (string, error) {

@@ -10,7 +10,7 @@ import (
 
 // ServeHTTP is the request path: normalise, match a mount rule, build the
 // forward request, hand it to the worker, and map a failure to the status
-// mod_jk would give (spec/design.md "The request path").
+// mod_jk would give (docs/design.md#the-request-path "The request path").
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.acquire() // counted in flight until the response is done
 	if rt == nil {
@@ -154,7 +154,7 @@ func rawPath(r *http.Request) string {
 	}
 	if u == "" || u[0] != '/' {
 		// Absolute-form ("GET http://host/x"): only the path is used; an
-		// absolute URI is never forwarded (spec/ajp13.md 8.2).
+		// absolute URI is never forwarded (docs/ajp13.md#edge-cases).
 		return r.URL.EscapedPath()
 	}
 	if i := strings.IndexByte(u, '?'); i >= 0 {

@@ -1,6 +1,6 @@
 //go:build integration
 
-// The security regressions of spec/modjk.md 7.1 where what matters is
+// The security regressions of docs/hardening.md#known-mod_jk-weaknesses where what matters is
 // what a real Tomcat 10 does with what the proxy sends it; the unit
 // tests (hardening*_test.go) cover the rest with in-process members.
 // Where httpd + mod_jk is the reference, the same requests go through it

@@ -16,7 +16,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
-// hostile are members that misbehave in the ways spec/modjk.md 5.4 maps
+// hostile are members that misbehave in the ways docs/compat.md#status-codes maps
 // to statuses. Status 200: the client gets the member's 200 head and then
 // a broken body (the failure came after the response started: nothing
 // else can be said).

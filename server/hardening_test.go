@@ -1,7 +1,7 @@
 package server
 
 // Regression tests for the lessons of mod_jk's security history
-// (spec/modjk.md 7.1) and for the front end's hardening (limits.go):
+// (docs/hardening.md#known-mod_jk-weaknesses) and for the front end's hardening (limits.go):
 // what a hostile client sends, what status it gets, and what, if
 // anything, reaches a member. Raw TCP is used wherever net/http's client
 // would tidy the request up.

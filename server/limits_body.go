@@ -10,7 +10,7 @@ import (
 
 // errBodyTimeout is what a request body read returns once
 // limits.read_body_timeout ran out: the request fails as a client error
-// (400, or the backend connection closed mid-body: spec/modjk.md 5.4
+// (400, or the backend connection closed mid-body: docs/compat.md#status-codes
 // "client aborted while sending body"), and the backend connection is
 // never reused (CVE-2008-5519).
 var errBodyTimeout = errors.New("client request body too slow (limits.read_body_timeout, limits.body_min_rate)")

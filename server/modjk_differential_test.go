@@ -196,7 +196,7 @@ func diffCases() []diffCase {
 				members: two, script: []diffStep{diffGet("/m", 12)},
 			}
 			if m == "R" && f == [2]string{"1", "5"} {
-				// spec/modjk.md 3.5 [verified]: mults 5:1, ties by rotation.
+				// docs/compat.md#load-values-and-methods [verified]: mults 5:1, ties by rotation.
 				c.want = diffRepeat([]string{"200 t1", "200 t2", "200 t2", "200 t2", "200 t2", "200 t2"}, 12)
 			}
 			cs = append(cs, c)
@@ -281,7 +281,7 @@ func diffCases() []diffCase {
 			diffGetC("/s", "JSESSIONID=x.t2", 1), diffRevive("t1", "t2"), diffGet("/s", 2),
 		}},
 		diffCase{name: "set_session_cookie", workers: "setcookie.properties", members: two, cookies: true,
-			// spec/modjk.md 3.12 [verified]: appended after the member's own.
+			// docs/compat.md#sticky-sessions [verified]: appended after the member's own.
 			wantCookies: []string{"JSESSIONID=000001.t1; Path=/", "JSESSIONID=.t1;PATH=/;HttpOnly"}, script: []diffStep{
 				diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t1", 2), diffGetC("/s", "JSESSIONID=x.t9", 1), diffGetC("/s", diffJar, 2),
 				diffKill("t1"), diffGetC("/s", "JSESSIONID=x.t1", 2),

@@ -1,7 +1,7 @@
 //go:build integration
 
 // Differential test of the statuses the proxy itself produces when a
-// directly mounted AJP worker fails (spec/modjk.md 5.4): connect refused,
+// directly mounted AJP worker fails (docs/compat.md#status-codes): connect refused,
 // backend closing before the headers, protocol garbage, an invalid AJP
 // message, a reply timeout, oversized request headers, a mount naming a
 // worker that does not exist. Only the status is compared: the error

@@ -1,6 +1,6 @@
 //go:build integration
 
-// Differential test of the FORWARD_REQUEST itself (spec/modjk.md 5.2):
+// Differential test of the FORWARD_REQUEST itself (docs/compat.md#forwarding-a-request):
 // the same client bytes sent through httpd + mod_jk and through
 // jkbalancer must reach the member as the same AJP request: method,
 // protocol, URI, addresses, server name and port, headers in order, query,

@@ -1,7 +1,8 @@
 //go:build integration
 
-// Differential test of members that get their reply wrong (spec/modjk.md
-// 5.4): what the client gets through httpd + mod_jk and through
+// Differential test of members that get their reply wrong
+// (docs/compat.md#status-codes): what the client gets through httpd + mod_jk and
+// through
 // jkbalancer. Where jkbalancer differs on purpose the case says so; the
 // test pins both sides, so a change in either shows.
 

@@ -1,7 +1,8 @@
 //go:build integration
 
-// Differential test of the response side (spec/modjk.md 5.4, spec/ajp13.md
-// 8.4-8.5): the same AJP response from a member must reach the client
+// Differential test of the response side (docs/compat.md#status-codes,
+// docs/ajp13.md#framing): the same AJP response from a member must reach the
+// client
 // through jkbalancer as it does through httpd + mod_jk: status, the
 // backend's headers, framing-independent body, and httpd's own error page
 // where httpd replaces a bodiless error response.
@@ -37,7 +38,7 @@ var respScenarios = map[string]respScenario{
 		{Name: "Content-Length", Value: "6"}, {Name: "X-App", Value: "1"}}, []string{"hello\n"}, false},
 	"streamed": {200, []ajp.Header{{Name: "Content-Type", Value: "text/plain"}},
 		[]string{strings.Repeat("0", 5000), strings.Repeat("1", 5000), strings.Repeat("2", 5000)}, true},
-	// Tomcat sends the length of the body it swallowed (spec/ajp13.md 8.5).
+	// Tomcat sends the length of the body it swallowed (docs/ajp13.md#edge-cases).
 	"204_with_length": {204, []ajp.Header{{Name: "Content-Length", Value: "506"}, {Name: "X-App", Value: "1"}}, nil, false},
 	"304_with_length": {304, []ajp.Header{{Name: "Content-Length", Value: "506"}, {Name: "ETag", Value: `"v1"`}}, nil, false},
 	"302": {302, []ajp.Header{{Name: "Location", Value: "http://127.0.0.1/elsewhere"},

@@ -7,7 +7,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// JkMountFileReload (spec/modjk.md 2.8): every mount_file_reload seconds
+// JkMountFileReload (docs/compat.md#mount-file-reload): every mount_file_reload seconds
 // the mount file's mtime is compared with the one last read; when it
 // differs, the file is read again and its rules replace the ones that came
 // from it, while the JkMount-style rules (jkbalancer.yaml mounts, --mount,

@@ -196,7 +196,7 @@ func resolveDots(p string) (string, error) {
 // first decodes escapes of unreserved characters ("%2e" is "."), then
 // merges slashes and resolves dot segments, and only then decodes the
 // rest; so "/a/%2e%2e/x" becomes "/x" while "%252e" stays "%2e". Path
-// parameters stay (";jsessionid=" reaches Tomcat, spec/modjk.md 2.2).
+// parameters stay (";jsessionid=" reaches Tomcat, docs/compat.md#request-path-preparation).
 func httpdURI(raw string) (string, error) {
 	cleaned := decodeUnreserved(raw)
 	if !isPlainPath(cleaned) {

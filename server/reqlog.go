@@ -11,7 +11,7 @@ import (
 )
 
 // requestLog writes one line per request in a JkRequestLogFormat
-// (spec/modjk.md 7.2) or in Apache's combined format. A nil *requestLog
+// (docs/compat.md#request-log-format) or in Apache's combined format. A nil *requestLog
 // logs nothing.
 type requestLog struct {
 	w        io.Writer

@@ -44,7 +44,7 @@ func putRequest(r *request) {
 }
 
 // fill prepares the AJP forward-request template the way mod_jk builds it
-// from httpd's request (spec/modjk.md 5.2). Nothing here is taken from
+// from httpd's request (docs/compat.md#forwarding-a-request). Nothing here is taken from
 // client-controlled input that the backend would trust as an attribute:
 // only fixed attribute names and the operator's JkEnvVar names are sent.
 func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *config.Server) {
@@ -252,7 +252,7 @@ func newConnAddr(a net.Addr) *connAddr {
 }
 
 // fillTLS passes the facts of the client's TLS connection the way mod_jk
-// passes mod_ssl's (spec/modjk.md 5.5, spec/ajp13.md 3.4): ssl_cipher,
+// passes mod_ssl's (docs/config.md#jkoptions, docs/ajp13.md#request-attributes): ssl_cipher,
 // ssl_session, ssl_cert (the chain appended on ForwardSSLCertChain),
 // AJP_SSL_PROTOCOL, and ssl_key_size on ForwardKeySize (the default).
 // Nothing is allocated: the strings were built once for the connection.

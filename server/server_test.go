@@ -159,7 +159,7 @@ func TestMountDispatchAndPathStatuses(t *testing.T) {
 }
 
 // TestForwardRequestFields checks what the backend receives, field by
-// field, against what mod_jk sends (spec/modjk.md 5.2).
+// field, against what mod_jk sends (docs/compat.md#forwarding-a-request).
 func TestForwardRequestFields(t *testing.T) {
 	seen := make(chan *ajptest.Request, 1)
 	be := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {

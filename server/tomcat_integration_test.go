@@ -159,7 +159,7 @@ func tcChecks(t *testing.T, tcs []*itTomcat, addr string, logs func() string) {
 		tcWantStatus(t, "GET /session.jsp", resp, body, 200)
 		m := tcFields(string(body))
 		// len=0: like mod_jk, a request without a body is forwarded with
-		// "content-length: 0" (spec/modjk.md 5.2).
+		// "content-length: 0" (docs/compat.md#forwarding-a-request).
 		tcWantKV(t, "session.jsp", m, map[string]string{"count": "1", "method": "GET", "uri": "/session.jsp",
 			"query": "echo=hello", "remote": "127.0.0.1", "secure": "false", "len": "0", "echo": "hello"})
 		if m["node"] != "tc1" && m["node"] != "tc2" {

@@ -6,7 +6,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// The attributes an update may change (spec/modjk.md 6.2), in the order
+// The attributes an update may change (docs/status-worker.md#updates-and-ranges), in the order
 // jk_status.c commits them. One table serves the update command (which
 // parameter, which range), the HTML forms (label), and the state file
 // (the workers.properties name as key, the value in the form the machine

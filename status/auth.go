@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Access control (spec/modjk.md 6.7). mod_jk reads the user httpd
+// Access control (docs/status-worker.md#access-control). mod_jk reads the user httpd
 // authenticated (r->user) and compares it with worker.NAME.user; without
 // httpd, jkbalancer authenticates itself: with worker.NAME.user_file set,
 // every request needs an HTTP basic-auth login from that file (401

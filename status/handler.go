@@ -1,5 +1,5 @@
-// Package status is mod_jk's status worker (jk_status.c, spec/modjk.md
-// section 6): the commands list, show, edit, update, reset, recover,
+// Package status is mod_jk's status worker (jk_status.c, docs/status-worker.md):
+// the commands list, show, edit, update, reset, recover,
 // version and dump over the lb and ajp13 workers of the running
 // configuration, answered as html, xml, txt or prop with mod_jk's element,
 // attribute and key names, so scripts written for mod_jk keep working.

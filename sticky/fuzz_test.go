@@ -7,7 +7,7 @@ import (
 
 // FuzzSessionID feeds hostile URIs and Cookie headers to the session-id
 // parser: it must never panic, and what it returns must be a piece of the
-// input cut where mod_jk cuts (spec/modjk.md 3.4).
+// input cut where mod_jk cuts (docs/compat.md#sticky-sessions).
 func FuzzSessionID(f *testing.F) {
 	for _, s := range [][2]string{
 		{"/app;jsessionid=ABC.t1?x=1", ""},

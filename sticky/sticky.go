@@ -1,6 +1,6 @@
 // Package sticky extracts the session id and its route the way mod_jk's lb
 // worker does (jk_lb_worker.c get_sessionid, get_path_param, get_cookie;
-// spec/modjk.md 3.4). It only reads: mod_jk never writes an affinity cookie
+// docs/compat.md#sticky-sessions). It only reads: mod_jk never writes an affinity cookie
 // of its own except for set_session_cookie, which the balancer builds.
 //
 // Everything here works on substrings of its input and does not allocate,

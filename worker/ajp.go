@@ -55,7 +55,7 @@ func poolConfig(a *config.Member, addr string, o Options) ajp.PoolConfig {
 }
 
 // pingInterval applies mod_jk's rule that interval probing needs both a
-// positive interval and a positive ping_timeout (spec/modjk.md 4).
+// positive interval and a positive ping_timeout (docs/compat.md#cping-and-timeouts).
 func pingInterval(a *config.Member) time.Duration {
 	if a.PingTimeout <= 0 {
 		return 0

@@ -142,7 +142,8 @@ func (t *ajpTransport) classifyPool(err error) *Error {
 }
 
 // classify maps a failed exchange to a Class and decides whether the
-// request may be sent again (spec/modjk.md 3.8, 5.3, and the rule that
+// request may be sent again (docs/compat.md#classifying-an-attempt,
+// docs/compat.md#recovery-options, and the rule that
 // nothing is replayed once the client saw a byte).
 func (t *ajpTransport) classify(ae *ajp.Error, res ajp.Result, req *Request) *Error {
 	m := t.m

@@ -6,7 +6,7 @@ import (
 )
 
 // Counters are the per-AJP-worker numbers mod_jk keeps in shared memory
-// (spec/modjk.md 3.1): one set per worker name, shared by every instance of
+// (docs/compat.md#member-state-and-counters): one set per worker name, shared by every instance of
 // that worker (a worker listed directly and used as an lb member counts
 // into the same set). All fields are atomics; nothing compares them under a
 // lock.

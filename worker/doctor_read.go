@@ -146,7 +146,7 @@ func RouteOf(id string) (route string, ok bool) {
 // route is route (and domain domain) can come back to it: kind is 0 when
 // it can, else KindNoRoute or KindRouteMismatch with the route seen. A
 // route that is the member's domain (or a route in it) is accepted: the
-// lb then routes by domain (spec/modjk.md 3.4), which is what a domain of
+// lb then routes by domain (docs/compat.md#sticky-sessions), which is what a domain of
 // session-replicating members is for.
 func JudgeRoute(id, route, domain string) (kind FindingKind, seen string) {
 	seen, ok := RouteOf(id)

@@ -8,7 +8,7 @@ import (
 )
 
 // Runtime edits of a member's AJP attributes, for the status worker's
-// update command (spec/modjk.md 6.2; jk_status.c commit_member). mod_jk
+// update command (docs/status-worker.md#updates-and-ranges; jk_status.c commit_member). mod_jk
 // writes the new value into the worker and every later use reads it. Here
 // the current attributes are an immutable *config.Member published through an
 // atomic pointer: an edit copies it, changes one field and publishes the

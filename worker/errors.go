@@ -8,8 +8,9 @@ import (
 
 // Class is what kind of failure a forwarding attempt ended with. It is set
 // where the failure happens (the member) and read by the lb, which decides
-// the member's state from it (spec/modjk.md 3.8), and by Status, the one
-// place that turns it into an HTTP status (spec/modjk.md 3.9, 5.4).
+// the member's state from it (docs/compat.md#classifying-an-attempt), and by Status, the one
+// place that turns it into an HTTP status (docs/compat.md#the-lb-service-loop,
+// docs/compat.md#status-codes).
 type Class uint8
 
 const (

@@ -90,7 +90,7 @@ func LatencyBounds() []time.Duration { return append([]time.Duration(nil), laten
 
 // Histogram counts durations in the fixed buckets of LatencyBounds with
 // atomics only: Prometheus' own histogram cannot be used below the server
-// and status packages (spec/design.md import rules), and this one costs a
+// and status packages (docs/design.md#import-rules import rules), and this one costs a
 // short scan and two adds.
 type Histogram struct {
 	counts [len(latencyBounds) + 1]atomic.Uint64

@@ -113,7 +113,8 @@ func replayAfterSend(a *config.Member, method string) bool {
 }
 
 // replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
-// disables) over the worker's reply_timeout (spec/modjk.md 1.5, 2.7).
+// disables) over the worker's reply_timeout (docs/config.md#backend-worker-keys,
+// docs/compat.md#rule-extensions).
 func (m *Member) replyTimeout(req *Request) time.Duration {
 	if rt := req.Ext().ReplyTimeout; rt >= 0 {
 		return time.Duration(rt) * time.Millisecond

@@ -17,8 +17,9 @@ const defaultProbeTimeout = 10 * time.Second
 const ProbeURI = "/"
 
 // Probe checks the member out of band, off the request path: a CPing on a
-// fresh connection (a successful connect proves nothing, spec/ajp13.md
-// 6.2), and, when the member last failed by not answering a request in
+// fresh connection (a successful connect proves nothing,
+// docs/ajp13.md#connection-lifecycle), and, when the member last failed by not
+// answering a request in
 // reply_timeout, one real request, because a Tomcat whose request threads
 // hang still answers CPing. It returns nil when the member is fit for
 // traffic.

@@ -139,7 +139,7 @@ type Attempt struct {
 	// JK_LB_ACTIVATION.
 	Activation config.Activation
 	// SetCookie, when not empty, is a Set-Cookie value the member appends to
-	// the response headers (set_session_cookie, spec/modjk.md 3.12).
+	// the response headers (set_session_cookie, docs/compat.md#sticky-sessions).
 	SetCookie string
 	// Check asks the member to look at the session its response hands out
 	// (the session-route doctor, doctor.go); zero for no check.

@@ -265,8 +265,8 @@ func (r *responder) replaced(status int) bool {
 func (r *responder) finishHead(status int) {
 	h := r.w.Header()
 	if status < 200 || status == http.StatusNoContent {
-		// Tomcat sends the length of the swallowed body on 204 (spec/ajp13.md
-		// 8.5); a 204 must not carry one.
+		// Tomcat sends the length of the swallowed body on 204
+		// (docs/ajp13.md#edge-cases); a 204 must not carry one.
 		delete(h, "Content-Length")
 	}
 	if r.head && len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0" {

@@ -11,7 +11,7 @@ import (
 )
 
 // TLSInfo is what the client's TLS connection tells the members: the
-// values mod_ssl exports and mod_jk forwards (spec/modjk.md 5.5). The
+// values mod_ssl exports and mod_jk forwards (docs/config.md#jkoptions). The
 // server computes it once per connection; AJP members get it as is_ssl,
 // ssl_cert, ssl_cipher, ssl_session, ssl_key_size and AJP_SSL_PROTOCOL,
 // HTTP members as X-SSL-* headers. Read-only once built.

@@ -21,7 +21,7 @@ func DrainHandler(w *ResponseWriter, r *Request) {
 // EchoHandler answers 200 text/plain with the method, URI, query, route
 // and body length it saw, like a tiny Tomcat with jvmRoute=route. On first
 // contact (no JSESSIONID cookie) it sets JSESSIONID=<32 hex>.<route>, the
-// session id form sticky routing keys on (spec/ajp13.md 7).
+// session id form sticky routing keys on (docs/ajp13.md#tomcat-connector-settings).
 func EchoHandler(route string) Handler {
 	return func(w *ResponseWriter, r *Request) {
 		n, err := io.Copy(io.Discard, r.Body)

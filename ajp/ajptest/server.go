@@ -1,6 +1,6 @@
 // Package ajptest is a scriptable in-process AJP13 container for tests,
 // like net/http/httptest for HTTP. It decodes forward requests with
-// ajp.DecodeForward, follows Tomcat's body flow (spec/ajp13.md 5.1), and
+// ajp.DecodeForward, follows Tomcat's body flow (docs/ajp13.md#request-body-flow), and
 // can misbehave on purpose: hang, ignore or refuse CPings, die mid-response,
 // send garbage, or send exactly the packets a test scripts (script.go:
 // Packet, HeadersPacket, BodyPacket, EndPacket, RawReply), chosen per
@@ -29,7 +29,7 @@ type CPongMode int32
 const (
 	CPongAnswer CPongMode = iota // answer with CPONG at once
 	CPongIgnore                  // read the CPing and never answer (a hung or saturated Tomcat)
-	CPongClose                   // close the connection (a stopping Tomcat, spec/ajp13.md 6.2)
+	CPongClose                   // close the connection (a stopping Tomcat, docs/ajp13.md#connection-lifecycle)
 )
 
 // Option configures a Server.

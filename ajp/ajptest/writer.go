@@ -10,7 +10,7 @@ import (
 var ErrEnded = errors.New("ajptest: response already ended")
 
 // ErrHeadersTooLarge is returned by SendHeaders when the headers do not
-// fit in one packet. Like Tomcat 10.1 (spec/ajp13.md 8.1) the connection
+// fit in one packet. Like Tomcat 10.1 (docs/ajp13.md#edge-cases) the connection
 // is then closed without a byte sent.
 var ErrHeadersTooLarge = errors.New("ajptest: response headers do not fit in the packet size")
 

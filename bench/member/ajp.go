@@ -163,7 +163,7 @@ func (m *member) serveOne(c *ajpConn, req *ajp.Request) bool {
 	return c.end(true)
 }
 
-// Tomcat's response header codes (spec/ajp13.md 4.1) for the names it sends.
+// Tomcat's response header codes (docs/ajp13.md#response-packets) for the names it sends.
 var respCodes = map[string]int{"Content-Type": 0xA001, "Content-Length": 0xA003, "Set-Cookie": 0xA007}
 
 func (c *ajpConn) head(status int, hs []ajp.Header) {
