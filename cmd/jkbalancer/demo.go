@@ -7,12 +7,10 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/jkbalancer/jkbalancer/server"
 )
 
 func newDemoCommand() *cobra.Command {
-	var o server.DemoOptions
+	var o demoOptions
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a self-contained demo: three in-process AJP members behind the balancer",
@@ -25,7 +23,7 @@ func newDemoCommand() *cobra.Command {
 			o.Out = cmd.OutOrStdout()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return server.RunDemo(ctx, o)
+			return runDemo(ctx, o)
 		},
 	}
 	c.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address the demo balancer listens on")

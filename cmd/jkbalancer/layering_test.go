@@ -12,8 +12,9 @@ const module = "github.com/jkbalancer/jkbalancer"
 // only the project packages listed for it, plus the standard library and
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
-	"cmd/jkbalancer": {"server", "config"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1"},
+	// the demo command runs in-process AJP members (ajp/ajptest)
+	"cmd/jkbalancer": {"server", "config", "ajp/ajptest"},
+	"server":         {"config", "ajp", "worker", "sticky", "balancer", "health", "status", "server/h1"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config"},
 	"health":         {"worker", "ajp", "config"},

@@ -1,4 +1,4 @@
-package server
+package main
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // hot standby taking over new sessions and node1's through its redirect.
 func TestDemoOnce(t *testing.T) {
 	var out strings.Builder
-	if err := RunDemo(context.Background(), DemoOptions{Listen: "127.0.0.1:0", Out: &out, Once: true}); err != nil {
+	if err := runDemo(context.Background(), demoOptions{Listen: "127.0.0.1:0", Out: &out, Once: true}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{

@@ -1,4 +1,4 @@
-package server
+package main
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/server"
 )
 
-// DemoOptions configure RunDemo.
-type DemoOptions struct {
+// demoOptions configure runDemo.
+type demoOptions struct {
 	Listen string    // balancer address, e.g. 127.0.0.1:8080
 	Out    io.Writer // where the walkthrough and instructions go
 	// Once runs the walkthrough (including the hot-standby failover) and
@@ -56,9 +57,9 @@ worker.jkstatus.type=status
 worker.jkstatus.read_only=true
 `
 
-// RunDemo starts three in-process AJP members and the balancer in front of
+// runDemo starts three in-process AJP members and the balancer in front of
 // them, shows the 1:5 split and sticky sessions, and serves until ctx ends.
-func RunDemo(ctx context.Context, o DemoOptions) error {
+func runDemo(ctx context.Context, o demoOptions) error {
 	names := []string{"node1", "node2", "standby"}
 	members := make(map[string]*ajptest.Server, len(names))
 	for _, n := range names {
@@ -79,7 +80,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if cfg == nil {
 		return problems
 	}
-	srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(o.Out, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.NewTextHandler(o.Out, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
 	}
