@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -18,8 +19,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rt.release()
-	lw := getLogWriter(w, s.now())
-	defer putLogWriter(lw)
+	lw := accesslog.Get(w, s.now())
+	defer accesslog.Put(lw)
 	rq := getRequest()
 	defer putRequest(rq)
 	rq.HTTP = r
@@ -47,7 +48,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w2 := http.ResponseWriter(lw)
 	if pp := rq.Rule.Proxy; pp != nil && (pp.Reverse || pp.ReverseCookiePath) {
-		rq.rev = reverseWriter{logWriter: lw, pp: pp, host: r.Host}
+		rq.rev = reverseWriter{Writer: lw, pp: pp, host: r.Host}
 		w2 = &rq.rev
 	}
 	err := target.h.Serve(w2, &rq.Request)
@@ -55,6 +56,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(lw, rq, target, err)
 	}
+}
+
+// logRequest writes the request log line of rq (accesslog), answered
+// through w by the worker named workerName ("" when none was mapped).
+func (s *Server) logRequest(w *accesslog.Writer, rq *request, workerName string) {
+	l := s.reqlog.Load()
+	if l == nil {
+		return
+	}
+	l.Write(w, &accesslog.Entry{Request: rq.HTTP, ServerPort: rq.Forward.ServerPort,
+		ServerName: rq.Forward.ServerName, Match: rq.match, Worker: workerName,
+		Route: rq.Note.Route, Member: rq.Note.Member}, s.now())
 }
 
 // route finds the worker for a request. It returns the target, or nil and
@@ -133,13 +146,13 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 // fail answers a failed request. Once response headers reached the client
 // nothing else can be said: the client connection is aborted so the
 // client sees a truncated response rather than a wrong one.
-func (s *Server) fail(w *logWriter, rq *request, t *target, err error) {
+func (s *Server) fail(w *accesslog.Writer, rq *request, t *target, err error) {
 	var we *worker.Error
 	errors.As(err, &we)
 	status := worker.Status(err)
 	s.log.Warn("request failed", "worker", t.name, "member", rq.Note.Member, "uri", rq.HTTP.RequestURI,
 		"status", status, "err", err)
-	if (we != nil && we.HeadSent) || w.wroteHeader {
+	if (we != nil && we.HeadSent) || w.HeaderSent() {
 		panic(http.ErrAbortHandler)
 	}
 	worker.WriteErrorPage(w, status)

@@ -1,17 +1,18 @@
 package server
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // logFiles owns the open log files: the error log (slog) and the request
-// log's writer.
+// log's writer (accesslog.Output). The error log stays here, apart from
+// accesslog: it is the daemon's own diagnostics, which every part of
+// server writes to, while accesslog is one line per client request.
 type logFiles struct {
 	errorLog   *slog.Logger
 	requestLog io.Writer
@@ -50,7 +51,7 @@ func openLogs(cfg *config.Log, given *slog.Logger) (*logFiles, error) {
 	lf := &logFiles{errorLog: given}
 	var errW io.Writer = os.Stderr
 	if cfg.File != "" {
-		f, err := openAppend(cfg.File)
+		f, err := accesslog.OpenAppend(cfg.File)
 		if err != nil {
 			return nil, err
 		}
@@ -60,25 +61,16 @@ func openLogs(cfg *config.Log, given *slog.Logger) (*logFiles, error) {
 	if lf.errorLog == nil {
 		lf.errorLog = NewLogger(cfg, errW)
 	}
-	lf.requestLog = &lockedWriter{w: errW}
-	if cfg.RequestFile != "" {
-		f, err := openAppend(cfg.RequestFile)
-		if err != nil {
-			lf.Close()
-			return nil, err
-		}
-		lf.closers = append(lf.closers, f)
-		lf.requestLog = &lockedWriter{w: f}
-	}
-	return lf, nil
-}
-
-func openAppend(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	w, c, err := accesslog.Output(cfg.RequestFile, errW)
 	if err != nil {
-		return nil, fmt.Errorf("open log file: %w", err)
+		lf.Close()
+		return nil, err
 	}
-	return f, nil
+	if c != nil {
+		lf.closers = append(lf.closers, c)
+	}
+	lf.requestLog = w
+	return lf, nil
 }
 
 func (lf *logFiles) Close() error {
@@ -90,16 +82,4 @@ func (lf *logFiles) Close() error {
 	}
 	lf.closers = nil
 	return first
-}
-
-// lockedWriter serialises whole lines from concurrent requests.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

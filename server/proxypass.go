@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -41,7 +42,7 @@ func proxyForward(pp *config.ProxyPass, p paths) string {
 // reverse or reverse_cookie_path once, when the final status is written.
 // It is embedded in the pooled request, so it costs no allocation.
 type reverseWriter struct {
-	*logWriter
+	*accesslog.Writer
 	pp   *config.ProxyPass
 	host string // the Host the client used
 	done bool
@@ -52,14 +53,14 @@ func (rw *reverseWriter) WriteHeader(status int) {
 		rw.done = true
 		rewriteHead(rw.Header(), rw.pp, rw.host)
 	}
-	rw.logWriter.WriteHeader(status)
+	rw.Writer.WriteHeader(status)
 }
 
 func (rw *reverseWriter) Write(p []byte) (int, error) {
-	if !rw.logWriter.wroteHeader {
+	if !rw.Writer.HeaderSent() {
 		rw.WriteHeader(http.StatusOK)
 	}
-	return rw.logWriter.Write(p)
+	return rw.Writer.Write(p)
 }
 
 // rewriteHead applies ProxyPassReverse and ProxyPassReverseCookiePath to

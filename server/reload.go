@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -115,7 +116,7 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	rl, err := newRequestLog(cfg.Server.Log.RequestFormat, s.logs.requestLog)
+	rl, err := accesslog.New(cfg.Server.Log.RequestFormat, s.logs.requestLog)
 	if err != nil {
 		next.closeMembers(old)
 		return err
@@ -135,7 +136,7 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 }
 
 // commit swaps next in. It cannot fail.
-func (s *Server) commit(old, next *runtime, rl *requestLog, plan *frontPlan) {
+func (s *Server) commit(old, next *runtime, rl *accesslog.Log, plan *frontPlan) {
 	s.warnRestart(old.cfg, next.cfg)
 	next.start()
 	s.rt.Store(next)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
@@ -39,7 +40,7 @@ type Server struct {
 	now     func() time.Time
 	resolve func(string, bool) (string, error)
 	rt      atomic.Pointer[runtime]
-	reqlog  atomic.Pointer[requestLog]
+	reqlog  atomic.Pointer[accesslog.Log]
 	admin   adminListener // /metrics, /healthz, /readyz (admin.go)
 	lim     limitState    // connection cap, rate limiter (limits*.go)
 	disc    *discovery    // lb members from DNS (discover*.go)
@@ -94,7 +95,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		logs.Close()
 		return nil, err
 	}
-	rl, err := newRequestLog(cfg.Server.Log.RequestFormat, logs.requestLog)
+	rl, err := accesslog.New(cfg.Server.Log.RequestFormat, logs.requestLog)
 	if err != nil {
 		rt.close()
 		logs.Close()

@@ -338,16 +338,6 @@ func TestRequestLogMemberAfterFailover(t *testing.T) {
 	}
 }
 
-func TestParseLogFormatRejectsBadToken(t *testing.T) {
-	if _, err := parseLogFormat("%w %Z"); err == nil {
-		t.Fatal("bad token accepted")
-	}
-	items, err := parseLogFormat(`a\tb\x%s`)
-	if err != nil || len(items) != 2 || items[0].lit != "a\tb\\x" || items[1].token != 's' {
-		t.Fatalf("items %+v err %v", items, err)
-	}
-}
-
 func TestShutdownDrainsInFlight(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{})

@@ -14,8 +14,9 @@ const module = "github.com/jkbalancer/jkbalancer"
 var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
 	"cmd/jkbalancer": {"server", "config", "ajp/ajptest"},
-	"server":         {"config", "ajp", "worker", "sticky", "balancer", "health", "status", "server/h1"},
+	"server":         {"config", "ajp", "worker", "accesslog", "sticky", "balancer", "health", "status", "server/h1"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
+	"accesslog":      {}, // the request log: fed an Entry by server, stdlib only
 	"status":         {"balancer", "worker", "config"},
 	"health":         {"worker", "ajp", "config"},
 	"balancer":       {"worker", "sticky", "config"},

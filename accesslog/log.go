@@ -1,19 +1,25 @@
-package server
+// Package accesslog is jkbalancer's request log: one line per request in
+// a mod_jk JkRequestLogFormat or in Apache's combined format, the Writer
+// that records what the line needs from the response, and the file the
+// lines go to. It knows nothing of the server: the request path hands it
+// an Entry.
+package accesslog
 
 import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// requestLog writes one line per request in a JkRequestLogFormat
-// (docs/compat.md#request-log-format) or in Apache's combined format. A nil *requestLog
+// Log writes one line per request in a JkRequestLogFormat
+// (docs/compat.md#request-log-format) or in Apache's combined format. A nil *Log
 // logs nothing.
-type requestLog struct {
+type Log struct {
 	w        io.Writer
 	combined bool
 	items    []logItem
@@ -27,21 +33,33 @@ type logItem struct {
 
 const combinedName = "combined"
 
-// newRequestLog compiles format. "" disables request logging; a bad token
-// is a configuration error (mod_jk disables the log instead; refusing at
-// startup says why).
-func newRequestLog(format string, w io.Writer) (*requestLog, error) {
+// New compiles format. "" disables request logging (nil, nil); a bad
+// token is a configuration error (mod_jk disables the log instead;
+// refusing at startup says why).
+func New(format string, w io.Writer) (*Log, error) {
 	if format == "" {
 		return nil, nil
 	}
 	if format == combinedName {
-		return &requestLog{w: w, combined: true}, nil
+		return &Log{w: w, combined: true}, nil
 	}
 	items, err := parseLogFormat(format)
 	if err != nil {
 		return nil, err
 	}
-	return &requestLog{w: w, items: items}, nil
+	return &Log{w: w, items: items}, nil
+}
+
+// Entry is what a line says about one request besides its response (the
+// Writer): the request and what the request path made of it.
+type Entry struct {
+	Request    *http.Request
+	ServerPort int    // %p: the port the request came in on, as forwarded
+	ServerName string // %v, %V: the server name, as forwarded
+	Match      string // %U: the decoded path the mount rules matched
+	Worker     string // %w: the worker mapped to; "" when none
+	Route      string // %R: the route sent to the member (see appendToken)
+	Member     string // %M: the member that answered
 }
 
 func parseLogFormat(format string) ([]logItem, error) {
@@ -86,16 +104,16 @@ func parseLogFormat(format string) ([]logItem, error) {
 
 var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-func (s *Server) logRequest(w *logWriter, rq *request, workerName string) {
-	l := s.reqlog.Load()
+// Write logs the request of e, answered through w, at now. A nil l logs
+// nothing.
+func (l *Log) Write(w *Writer, e *Entry, now time.Time) {
 	if l == nil {
 		return
 	}
 	bp := logBufPool.Get().(*[]byte)
 	b := (*bp)[:0]
-	now := s.now()
 	if l.combined {
-		b = appendCombined(b, w, rq, now)
+		b = appendCombined(b, w, e, now)
 	} else {
 		b = appendModJKStamp(b, now)
 		for _, it := range l.items {
@@ -103,7 +121,7 @@ func (s *Server) logRequest(w *logWriter, rq *request, workerName string) {
 				b = append(b, it.lit...)
 				continue
 			}
-			b = appendToken(b, it.token, w, rq, workerName, now)
+			b = appendToken(b, it.token, w, e, now)
 		}
 		b = append(b, '\n')
 	}
@@ -120,8 +138,8 @@ func appendModJKStamp(b []byte, t time.Time) []byte {
 	return append(b, "] "...)
 }
 
-func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName string, now time.Time) []byte {
-	r := rq.HTTP
+func appendToken(b []byte, tok byte, w *Writer, e *Entry, now time.Time) []byte {
+	r := e.Request
 	switch tok {
 	case 'b':
 		if w.bytes == 0 {
@@ -135,7 +153,7 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 	case 'm':
 		return append(b, r.Method...)
 	case 'p':
-		return strconv.AppendInt(b, int64(rq.Forward.ServerPort), 10)
+		return strconv.AppendInt(b, int64(e.ServerPort), 10)
 	case 'q':
 		if r.URL.RawQuery != "" {
 			b = append(b, '?')
@@ -153,11 +171,11 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 		d := now.Sub(w.start)
 		return fmt.Appendf(b, "%d.%06d", d/time.Second, (d%time.Second)/time.Microsecond)
 	case 'U':
-		return orDash(b, rq.match)
+		return orDash(b, e.Match)
 	case 'v', 'V':
-		return orDash(b, rq.Forward.ServerName)
+		return orDash(b, e.ServerName)
 	case 'w':
-		return orDash(b, workerName)
+		return orDash(b, e.Worker)
 	case 'R':
 		// mod_jk's JK_WORKER_ROUTE note: the route sent to the member
 		// (s->route), which jk_lb_worker.c sets only while it is empty, so
@@ -166,11 +184,11 @@ func appendToken(b []byte, tok byte, w *logWriter, rq *request, workerName strin
 		// mod_jk's request log rely on it; the error log names the member
 		// that failed ("lb member failed, failing over"), and %M the
 		// member that answered.
-		return orDash(b, rq.Note.Route)
+		return orDash(b, e.Route)
 	case 'M':
 		// jkbalancer's own token: the member that answered (after a
 		// failover, the last one tried), which %R does not name.
-		return orDash(b, rq.Note.Member)
+		return orDash(b, e.Member)
 	}
 	return b
 }
@@ -183,8 +201,8 @@ func orDash(b []byte, s string) []byte {
 }
 
 // appendCombined writes Apache's combined log format.
-func appendCombined(b []byte, w *logWriter, rq *request, now time.Time) []byte {
-	r := rq.HTTP
+func appendCombined(b []byte, w *Writer, e *Entry, now time.Time) []byte {
+	r := e.Request
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -195,9 +213,9 @@ func appendCombined(b []byte, w *logWriter, rq *request, now time.Time) []byte {
 	b = append(b, "] "...)
 	b = strconv.AppendQuote(b, r.Method+" "+r.RequestURI+" "+r.Proto)
 	b = append(b, ' ')
-	b = appendToken(b, 's', w, rq, "", now)
+	b = appendToken(b, 's', w, e, now)
 	b = append(b, ' ')
-	b = appendToken(b, 'b', w, rq, "", now)
+	b = appendToken(b, 'b', w, e, now)
 	b = append(b, ' ')
 	b = strconv.AppendQuote(b, orEmptyDash(r.Referer()))
 	b = append(b, ' ')

@@ -1,0 +1,65 @@
+package accesslog
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Writer wraps the client's ResponseWriter to learn what the request log
+// needs: status, body bytes, and whether headers went out. Get one per
+// request from Get and hand it back with Put: it is pooled, as the
+// request path allocates nothing per request it can avoid.
+type Writer struct {
+	http.ResponseWriter
+	start       time.Time
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+var writerPool = sync.Pool{New: func() any { return new(Writer) }}
+
+// Get wraps w for a request that started at start.
+func Get(w http.ResponseWriter, start time.Time) *Writer {
+	lw := writerPool.Get().(*Writer)
+	*lw = Writer{ResponseWriter: w, start: start}
+	return lw
+}
+
+// Put returns lw to the pool; lw must not be used afterwards.
+func Put(lw *Writer) {
+	*lw = Writer{}
+	writerPool.Put(lw)
+}
+
+// HeaderSent reports whether a final (non-1xx) status went out: after
+// that, nothing else can be said to the client.
+func (lw *Writer) HeaderSent() bool { return lw.wroteHeader }
+
+func (lw *Writer) WriteHeader(status int) {
+	if !lw.wroteHeader {
+		lw.status = status
+		lw.wroteHeader = status >= 200
+	}
+	lw.ResponseWriter.WriteHeader(status)
+}
+
+func (lw *Writer) Write(p []byte) (int, error) {
+	if !lw.wroteHeader {
+		lw.WriteHeader(http.StatusOK)
+	}
+	n, err := lw.ResponseWriter.Write(p)
+	lw.bytes += int64(n)
+	return n, err
+}
+
+// Flush passes flushes on (FlushPackets, flush packets from Tomcat).
+func (lw *Writer) Flush() {
+	if f, ok := lw.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (lw *Writer) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
