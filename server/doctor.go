@@ -3,10 +3,7 @@ package server
 import (
 	"sync/atomic"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/jkbalancer/jkbalancer/balancer"
-	"github.com/jkbalancer/jkbalancer/status"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -74,10 +71,4 @@ func runtimeFindings(rt *atomic.Pointer[runtime]) []worker.Finding {
 		return r.doctor.Findings()
 	}
 	return nil
-}
-
-// doctorCollector exports the findings of the runtime in use at each
-// scrape as jkbalancer_session_route_problems{lb,member,kind}.
-func doctorCollector(rt *atomic.Pointer[runtime]) prometheus.Collector {
-	return status.NewDoctorCollector(func() []worker.Finding { return runtimeFindings(rt) })
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/accesslog"
+	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
@@ -41,9 +42,9 @@ type Server struct {
 	resolve func(string, bool) (string, error)
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[accesslog.Log]
-	admin   adminListener // /metrics, /healthz, /readyz (admin.go)
-	lim     limitState    // connection cap, rate limiter (limits*.go)
-	disc    *discovery    // lb members from DNS (discover*.go)
+	admin   *admin.Listener // /metrics, /healthz, /readyz (adminsource.go)
+	lim     limitState      // connection cap, rate limiter (limits*.go)
+	disc    *discovery      // lb members from DNS (discover*.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -116,7 +117,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return err
 	}
-	if err := s.admin.listen(); err != nil {
+	if err := s.admin.Listen(); err != nil {
 		for _, f := range fronts {
 			f.close()
 		}
@@ -145,7 +146,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, f := range s.fronts {
 		s.startFrontLocked(f)
 	}
-	s.admin.serving.Store(true) // /readyz may say ready
+	s.admin.Serving() // /readyz may say ready
 	s.mu.Unlock()
 	s.log.Info("jkbalancer serving", "listen", s.Addrs(), "workers", s.rt.Load().names())
 
@@ -199,8 +200,8 @@ func (s *Server) newH1Server(f *front) *h1.Server {
 // shutdown drains: stop accepting, wait for in-flight requests up to the
 // configured timeout, then close what is left.
 func (s *Server) shutdown() {
-	s.admin.draining.Store(true) // /readyz: 503 from now on
-	s.reloadMu.Lock()            // waits for a reload in progress; refuses later ones
+	s.admin.Drain()   // /readyz: 503 from now on
+	s.reloadMu.Lock() // waits for a reload in progress; refuses later ones
 	s.closed = true
 	s.reloadMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout())
@@ -244,7 +245,7 @@ func (s *Server) Close() error {
 	s.fronts = nil
 	s.mu.Unlock()
 	s.bg.Wait()
-	s.admin.close()
+	s.admin.Close()
 	if rt := s.rt.Swap(nil); rt != nil {
 		rt.close()
 	}

@@ -14,7 +14,7 @@ const module = "github.com/jkbalancer/jkbalancer"
 var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
 	"cmd/jkbalancer": {"server", "config", "ajp/ajptest"},
-	"server":         {"config", "ajp", "worker", "accesslog", "sticky", "balancer", "health", "status", "server/h1"},
+	"server":         {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"accesslog":      {}, // the request log: fed an Entry by server, stdlib only
 	"status":         {"balancer", "worker", "config"},
@@ -27,6 +27,9 @@ var allowedImports = map[string][]string{
 	"config":         {},
 	"bench/member":   {"ajp", "ajp/ajptest"},
 	"bench/run":      {},
+	// the admin listener reads the running server through admin.Source,
+	// which server implements: never server itself
+	"admin": {"status", "balancer", "worker", "config"},
 	// a dump member for the differential harness (server's integration
 	// tests); like ajp/ajptest, test machinery only
 	"internal/dumpmember": {"ajp"},
@@ -37,6 +40,7 @@ var allowedThirdParty = map[string][]string{
 	"config":         {"gopkg.in/yaml.v3"},
 	"server":         {"github.com/prometheus/client_golang", "golang.org/x/time"},
 	"status":         {"github.com/prometheus/client_golang"},
+	"admin":          {"github.com/prometheus/client_golang"},
 }
 
 // testHelpers are the project packages that exist for tests: an

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -7,14 +7,14 @@ import (
 // reloadCollector exports the reload counters (ReloadStats): an operator
 // whose SIGHUP was refused learns it from an alert, not only from the log.
 type reloadCollector struct {
-	s     *Server
+	stats func() ReloadStats
 	total *prometheus.Desc
 	last  *prometheus.Desc
 }
 
-func newReloadCollector(s *Server) *reloadCollector {
+func newReloadCollector(stats func() ReloadStats) *reloadCollector {
 	return &reloadCollector{
-		s: s,
+		stats: stats,
 		total: prometheus.NewDesc("jkbalancer_reloads_total",
 			"Reloads since start: kind config (SIGHUP) or mount_file (JkMountFileReload), result ok or failed (refused; the running configuration stayed).",
 			[]string{"kind", "result"}, nil),
@@ -29,7 +29,7 @@ func (c *reloadCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *reloadCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.s.ReloadStats()
+	st := c.stats()
 	for _, v := range []struct {
 		kind, result string
 		n            uint64

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"log/slog"
@@ -12,8 +12,9 @@ import (
 )
 
 // TestAdminBind: a configured admin address that cannot be bound stops
-// Listen; the built-in default only warns, and the balancer runs without
-// it; an empty address means no admin listener.
+// Listen (and so the server's Listen); the built-in default only warns,
+// and the balancer runs without it; an empty address means no admin
+// listener.
 func TestAdminBind(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +53,7 @@ func TestAdminBind(t *testing.T) {
 				cfg.Server.Admin.Listen = busy // the default, as if something else held its port
 			}
 			logs := new(syncBuf)
-			srv, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			srv, err := New(cfg.Server.Admin, slog.New(slog.NewTextHandler(logs, nil)), &fakeSource{ready: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +68,7 @@ func TestAdminBind(t *testing.T) {
 			case err != nil:
 				t.Fatalf("Listen: %v", err)
 			}
-			if a := srv.AdminAddr(); a != "" {
+			if a := srv.Addr(); a != "" {
 				t.Errorf("admin listener on %s, want none", a)
 			}
 			if !strings.Contains(logs.String(), c.wantLog) {

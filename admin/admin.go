@@ -1,4 +1,9 @@
-package server
+// Package admin is jkbalancer's admin listener: a second HTTP server,
+// apart from the front end, serving /metrics, /healthz, /readyz and, when
+// asked, Go's profiles. It is also the one place that says what /metrics
+// exports (metrics.go). It reads the running server through Source, which
+// server implements: admin never imports server.
+package admin
 
 import (
 	"context"
@@ -13,13 +18,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// adminListener is the admin listener of jkbalancer.yaml's admin: section:
+// Listener is the admin listener of jkbalancer.yaml's admin: section:
 // a second HTTP server, apart from the front end, so that a scrape or a
 // probe never competes with client traffic, never goes through mount
 // rules, and stays up while the front end drains. It serves
@@ -31,22 +35,19 @@ import (
 //	          start of a drain (SIGTERM), so that a Kubernetes readiness
 //	          probe takes the pod out before it stops
 //
-// The Server owns it: init in New, listen (and serve) in Listen, serving
-// in Serve, draining at the start of shutdown, close in Close. It serves
-// from Listen on, so that /healthz answers and /readyz says "not yet"
-// while the front end is bound but not serving.
-type adminListener struct {
+// The server owns it: New in server.New, Listen (and serve) in Listen,
+// Serving in Serve, Drain at the start of shutdown, Close in Close. It
+// serves from Listen on, so that /healthz answers and /readyz says "not
+// yet" while the front end is bound but not serving.
+type Listener struct {
 	cfg config.Admin
 	log *slog.Logger
-	// reg is the Server's registry (never the process-global default
-	// one, so two Servers in one process do not mix). This is the hook
-	// for metrics of the running configuration: initAdmin registers
-	// collectors once, in New, that read s.rt at each scrape
-	// (workersCollector, doctorCollector), so a reload needs nothing
-	// from them.
+	// reg is the server's registry (never the process-global default
+	// one, so two servers in one process do not mix). New registers the
+	// collectors once (metrics.go); they read the Source at each scrape,
+	// so a reload needs nothing from them.
 	reg *prometheus.Registry
-	// ready reports whether the workers can take requests, and why not.
-	ready func() (bool, string)
+	src Source
 
 	serving  atomic.Bool // the front end's listeners are serving
 	draining atomic.Bool // shutdown began: stop accepting, finish in flight
@@ -57,24 +58,20 @@ type adminListener struct {
 	done chan struct{} // closed when hs.Serve returned
 }
 
-// init prepares the registry: the lbs and workers (collectors), plus
-// the process and Go runtime collectors.
-func (a *adminListener) init(cfg config.Admin, log *slog.Logger, ready func() (bool, string), cs ...prometheus.Collector) error {
-	a.cfg, a.log, a.ready = cfg, log, ready
-	a.reg = prometheus.NewRegistry()
-	cs = append(cs, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
-	for _, c := range cs {
-		if err := a.reg.Register(c); err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
+// New prepares the admin listener of cfg over src and registers every
+// collector /metrics exports. Nothing listens yet.
+func New(cfg config.Admin, log *slog.Logger, src Source) (*Listener, error) {
+	reg, err := newRegistry(src)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return nil
+	return &Listener{cfg: cfg, log: log, src: src, reg: reg}, nil
 }
 
-// listen binds the admin address and serves it. While it is the built-in
+// Listen binds the admin address and serves it. While it is the built-in
 // default, a port in use is only a warning: an operator who never asked
 // for the admin listener must not lose the balancer over it.
-func (a *adminListener) listen() error {
+func (a *Listener) Listen() error {
 	if a.cfg.Listen == "" {
 		return nil
 	}
@@ -98,8 +95,9 @@ func (a *adminListener) listen() error {
 	return nil
 }
 
-// addr is the bound admin address, "" when there is none.
-func (a *adminListener) addr() string {
+// Addr is the bound admin address, "" when there is none (turned off, or
+// its default address was taken).
+func (a *Listener) Addr() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ln == nil {
@@ -108,8 +106,14 @@ func (a *adminListener) addr() string {
 	return a.ln.Addr().String()
 }
 
+// Serving says the front end's listeners serve: /readyz may say ready.
+func (a *Listener) Serving() { a.serving.Store(true) }
+
+// Drain says shutdown began: /readyz says 503 from now on.
+func (a *Listener) Drain() { a.draining.Store(true) }
+
 // serveLocked starts serving on the bound address.
-func (a *adminListener) serveLocked() {
+func (a *Listener) serveLocked() {
 	mux := http.NewServeMux()
 	mux.Handle(a.cfg.MetricsPath, promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
@@ -143,9 +147,9 @@ func (a *adminListener) serveLocked() {
 		"metrics", a.cfg.MetricsPath, "health", "/healthz", "ready", "/readyz")
 }
 
-// close stops the admin listener. Scrapes and probes are short; whatever
+// Close stops the admin listener. Scrapes and probes are short; whatever
 // is left is cut.
-func (a *adminListener) close() {
+func (a *Listener) Close() {
 	a.mu.Lock()
 	hs, done := a.hs, a.done
 	a.hs, a.ln, a.done = nil, nil, nil
@@ -161,21 +165,21 @@ func (a *adminListener) close() {
 	<-done
 }
 
-func (a *adminListener) healthz(w http.ResponseWriter, r *http.Request) {
+func (a *Listener) healthz(w http.ResponseWriter, r *http.Request) {
 	plain(w, http.StatusOK, "ok")
 }
 
 // readyz answers the readiness probe, 503 with the reason in one line
 // until the front end serves, once it drains, and while no worker can
 // take a request.
-func (a *adminListener) readyz(w http.ResponseWriter, r *http.Request) {
+func (a *Listener) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.draining.Load():
 		plain(w, http.StatusServiceUnavailable, "not ready: draining, new connections are refused")
 	case !a.serving.Load():
 		plain(w, http.StatusServiceUnavailable, "not ready: the listeners are not serving yet")
 	default:
-		if ok, why := a.ready(); !ok {
+		if ok, why := a.src.Ready(); !ok {
 			plain(w, http.StatusServiceUnavailable, "not ready: "+why)
 			return
 		}
@@ -190,14 +194,3 @@ func plain(w http.ResponseWriter, status int, line string) {
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(line + "\n"))
 }
-
-// initAdmin prepares the admin listener and its registry in New.
-func (s *Server) initAdmin(cfg config.Admin) error {
-	ready := func() (bool, string) { return workersReady(s.rt.Load(), s.now()) }
-	return s.admin.init(cfg, s.log, ready, workersCollector(&s.rt), doctorCollector(&s.rt), newReloadCollector(s),
-		newDiscoverCollector(s.disc))
-}
-
-// AdminAddr returns the admin listener's bound address, "" when there is
-// none (turned off, or its default address was taken).
-func (s *Server) AdminAddr() string { return s.admin.addr() }

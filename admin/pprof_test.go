@@ -1,27 +1,19 @@
-package server
+package admin
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
 // TestAdminPprof: admin.pprof serves Go's profiles on the admin listener
 // (a heap profile here; the CPU profile is the same handler family), and
 // without it /debug/pprof/ does not exist.
 func TestAdminPprof(t *testing.T) {
-	t1 := ajptest.NewServer(ajptest.EchoHandler("t1"))
-	defer t1.Close()
-	workers := "worker.list=lb\nworker.t1.host=127.0.0.1\nworker.t1.port=" + portOf(t1) +
-		"\nworker.lb.type=lb\nworker.lb.balance_workers=t1\n"
 	for _, on := range []bool{true, false} {
-		yaml := adminYAML
-		if on {
-			yaml += "  pprof: true\n"
-		}
-		as := newAdminServer(t, workers, yaml)
-		admin := "http://" + as.srv.AdminAddr()
+		cfg := adminConfig
+		cfg.Pprof = on
+		l := newListener(t, cfg, &fakeSource{ready: true})
+		admin := "http://" + l.Addr()
 		index, body := httpStatus(t, admin+"/debug/pprof/")
 		heap, _ := httpStatus(t, admin+"/debug/pprof/heap?debug=1")
 		if on && (index != 200 || !strings.Contains(body, "goroutine") || heap != 200) {
