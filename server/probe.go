@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // `jkbalancer check --probe`: one request to every member of every lb
 // before go-live, to see the session cookie and route each one hands out
 // and compare them with the configuration, the way the session-route
-// doctor (worker/doctor.go) does on live traffic.
+// doctor (package doctor) does on live traffic.
 
 // ProbeOptions configure Probe.
 type ProbeOptions struct {
@@ -144,25 +145,25 @@ func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptio
 		r.Fix = "set worker." + j.name + ".secret (or worker." + j.lb.Name + ".secret) to the secret of the member's AJP connector (server.xml <Connector protocol=\"AJP/1.3\" secret=...>)"
 		return r
 	}
-	judgeProbe(&r, worker.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
+	judgeProbe(&r, doctor.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
 	return r
 }
 
 // judgeProbe compares the session the member handed out with the
 // configuration, with the doctor's rules and words.
-func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath string) {
-	f := worker.Finding{LB: r.LB, Member: r.Member, Addr: r.Address, Configured: r.Route}
+func judgeProbe(r *ProbeResult, s doctor.SessionSeen, j probeJob, probePath string) {
+	f := doctor.Finding{LB: r.LB, Member: r.Member, Addr: r.Address, Configured: r.Route}
 	switch {
 	case s.ID != "":
 		r.Cookie = r.SessionCookie
 		if s.From == "Location" {
 			r.Cookie = "(URL " + s.From + ")"
 		}
-		r.SessionRoute, _ = worker.RouteOf(s.ID)
-		f.Kind, f.Seen = worker.JudgeRoute(s.ID, r.Route, domainOf(j.a))
+		r.SessionRoute, _ = doctor.RouteOf(s.ID)
+		f.Kind, f.Seen = doctor.JudgeRoute(s.ID, r.Route, domainOf(j.a))
 	case s.Foreign != "":
 		r.Cookie = s.Foreign
-		f.Kind, f.Seen, f.Configured = worker.KindCookieName, s.Foreign, r.SessionCookie
+		f.Kind, f.Seen, f.Configured = doctor.KindCookieName, s.Foreign, r.SessionCookie
 	default:
 		r.Result = "no_session"
 		r.Problem = "no session created at " + probePath
@@ -182,7 +183,7 @@ func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath stri
 	if j.a.Proxy != nil {
 		proxyURL = j.a.Proxy.URL
 	}
-	worker.Describe(&f, routeOwner(j, f.Seen), proxyURL)
+	doctor.Describe(&f, routeOwner(j, f.Seen), proxyURL)
 	r.Result, r.Problem, r.Fix = f.Kind.String(), f.Problem, f.Fix
 }
 

@@ -13,12 +13,13 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1"},
+	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "doctor"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
-	"status":         {"balancer", "worker", "config"},
+	"status":         {"balancer", "worker", "config", "doctor"},
 	"health":         {"worker", "ajp", "config"},
-	"balancer":       {"worker", "sticky", "config"},
-	"worker":         {"ajp", "config"},
+	"balancer":       {"worker", "sticky", "config", "doctor"},
+	"worker":         {"ajp", "config", "doctor"},
+	"doctor":         {}, // the session-route doctor: below worker, which runs its check
 	"sticky":         {},
 	"ajp":            {},
 	"ajp/ajptest":    {"ajp"},
