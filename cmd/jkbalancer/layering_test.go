@@ -12,14 +12,15 @@ const module = "github.com/jkbalancer/jkbalancer"
 // only the project packages listed for it, plus the standard library and
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
-	"cmd/jkbalancer": {"server", "config"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "doctor"},
+	"cmd/jkbalancer": {"server", "config", "probe"},
+	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "doctor", "probe"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config", "doctor"},
 	"health":         {"worker", "ajp", "config"},
 	"balancer":       {"worker", "sticky", "config", "doctor"},
 	"worker":         {"ajp", "config", "doctor"},
 	"doctor":         {}, // the session-route doctor: below worker, which runs its check
+	"probe":          {"config", "worker", "doctor"},
 	"sticky":         {},
 	"ajp":            {},
 	"ajp/ajptest":    {"ajp"},
