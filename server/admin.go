@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/discover"
 )
 
 // adminListener is the admin listener of jkbalancer.yaml's admin: section:
@@ -195,7 +196,7 @@ func plain(w http.ResponseWriter, status int, line string) {
 func (s *Server) initAdmin(cfg config.Admin) error {
 	ready := func() (bool, string) { return workersReady(s.rt.Load(), s.now()) }
 	return s.admin.init(cfg, s.log, ready, workersCollector(&s.rt), doctorCollector(&s.rt), newReloadCollector(s),
-		newDiscoverCollector(s.disc))
+		discover.NewCollector(s.disc))
 }
 
 // AdminAddr returns the admin listener's bound address, "" when there is

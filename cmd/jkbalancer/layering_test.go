@@ -13,7 +13,7 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config", "probe"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "doctor", "probe"},
+	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "doctor", "probe", "discover"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config", "doctor"},
 	"health":         {"worker", "ajp", "config"},
@@ -21,6 +21,7 @@ var allowedImports = map[string][]string{
 	"worker":         {"ajp", "config", "doctor"},
 	"doctor":         {}, // the session-route doctor: below worker, which runs its check
 	"probe":          {"config", "worker", "doctor"},
+	"discover":       {"config"},
 	"sticky":         {},
 	"ajp":            {},
 	"ajp/ajptest":    {"ajp"},
@@ -37,6 +38,7 @@ var allowedThirdParty = map[string][]string{
 	"config":         {"gopkg.in/yaml.v3"},
 	"server":         {"github.com/prometheus/client_golang", "golang.org/x/time"},
 	"status":         {"github.com/prometheus/client_golang"},
+	"discover":       {"github.com/prometheus/client_golang"},
 }
 
 // testHelpers are the project packages that exist for tests: an

@@ -1,22 +1,8 @@
-package server
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/jkbalancer/jkbalancer/config"
-)
-
-// Members from DNS (worker.LB.discover, config/discover.go). mod_jk
-// resolves a member's host once, at startup; an lb in front of a
-// Kubernetes StatefulSet needs its members to follow the pods. So an lb
-// may name a DNS name, and every discover_interval seconds the server
-// asks for it again (discoverloop.go). Each answer becomes one member:
+// Package discover finds the members of an lb in DNS (worker.LB.discover,
+// config/discover.go). mod_jk resolves a member's host once, at startup;
+// an lb in front of a Kubernetes StatefulSet needs its members to follow
+// the pods. So an lb may name a DNS name, and every discover_interval
+// seconds it is asked for again (loop.go). Each answer becomes one member:
 //
 //   - SRV: one member per record, at the record's port; its route is the
 //     first label of the target ("tomcat-0.tomcat.ns.svc.cluster.local."
@@ -32,16 +18,33 @@ import (
 // state, counters, metrics, status worker edits and the state file follow
 // the member from one resolution to the next.
 //
-// When the set of members changes, the server reloads (reload.go) with
-// the configuration as loaded plus the members found, so the reload's
+// When the set of members changes, the server reloads (Owner.ReloadLocked)
+// with the configuration as loaded plus the members found, so the reload's
 // guarantees hold: requests in flight finish, unchanged members keep
 // their pools and their state, removed members are closed after their
 // requests; a session whose member is gone fails over as it would for a
 // member removed from workers.properties.
+//
+// What to ask, how often, how answers become members and what the metrics
+// say live here; putting a configuration to use is the owner's (Owner,
+// implemented by the server), so this package does not import server.
+package discover
 
-// DiscoverResolver is what member discovery asks DNS. *net.Resolver
-// implements it; tests inject answers.
-type DiscoverResolver interface {
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// Resolver is what member discovery asks DNS. *net.Resolver implements
+// it; tests inject answers.
+type Resolver interface {
 	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 	LookupAddr(ctx context.Context, addr string) ([]string, error)
@@ -63,7 +66,7 @@ type found struct {
 var errEmpty = errors.New("DNS gave no member")
 
 // lookupMembers asks DNS for the members of one lb, sorted by route.
-func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupMembers(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	var out []found
 	var err error
 	if d.Kind == config.DiscoverSRV {
@@ -87,7 +90,7 @@ func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) 
 // lookupSRV resolves the SRV records and each target's address. A
 // target that does not resolve fails the whole lookup, so the current
 // members stay: a member is removed only by an answer that lacks it.
-func lookupSRV(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupSRV(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	_, srvs, err := r.LookupSRV(ctx, "", "", d.Name)
 	if err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func lookupSRV(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]f
 // by its PTR record. A PTR lookup that fails for another reason than
 // "no such name" fails the lookup: the route must not flip between a
 // name and an address.
-func lookupA(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupA(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	addrs, err := r.LookupIPAddr(ctx, d.Name)
 	if err != nil {
 		return nil, err
