@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/status"
-	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // adminConfig puts the admin listener on a free loopback port.
@@ -30,7 +30,7 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Workers() []status.Worker   { return nil }
-func (f *fakeSource) Findings() []worker.Finding { return nil }
+func (f *fakeSource) Findings() []doctor.Finding { return nil }
 
 func (f *fakeSource) Ready() (bool, string) {
 	f.mu.Lock()

@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/status"
-	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // Source is what the admin listener reads from the running server;
@@ -24,7 +24,7 @@ type Source interface {
 	Ready() (bool, string)
 	// Findings are the session-route doctor's findings on the running
 	// configuration.
-	Findings() []worker.Finding
+	Findings() []doctor.Finding
 	// Reloads counts the reloads since start.
 	Reloads() ReloadStats
 	// Discovery exports member discovery from DNS. Its numbers stay with

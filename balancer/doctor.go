@@ -4,17 +4,17 @@ import (
 	"strings"
 
 	"github.com/jkbalancer/jkbalancer/config"
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
-// The lb's side of the session-route doctor (worker/doctor.go): it hands
+// The lb's side of the session-route doctor (package doctor): it hands
 // every attempt a SessionCheck with the member's route and the session
 // names this request was read with, and notes requests whose session route
 // names no member.
 
 // attachDoctor registers the lb and its members with the doctor. members
 // are in configuration order, like lb.t.recs.
-func (lb *LB) attachDoctor(d *worker.Doctor, members []MemberSpec) {
+func (lb *LB) attachDoctor(d *doctor.Doctor, members []MemberSpec) {
 	if d == nil {
 		return
 	}
@@ -44,11 +44,11 @@ func sessionNames(ext *config.Extensions, set *settings) (path, cookie string) {
 }
 
 // sessionCheck is what the member checks its response against.
-func (r *run) sessionCheck(rec *record) worker.SessionCheck {
+func (r *run) sessionCheck(rec *record) doctor.SessionCheck {
 	if !r.check {
-		return worker.SessionCheck{}
+		return doctor.SessionCheck{}
 	}
-	return worker.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
+	return doctor.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
 }
 
 // noteUnknown tells the doctor, once per request, that its session route
@@ -100,4 +100,4 @@ func (lb *LB) KnowsRoute(route string) bool {
 
 // Doctor returns the lb's part of the session-route doctor, nil without
 // one.
-func (lb *LB) Doctor() *worker.DoctorLB { return lb.doc }
+func (lb *LB) Doctor() *doctor.LB { return lb.doc }

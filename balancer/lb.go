@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -76,8 +77,8 @@ type Spec struct {
 	// member then leaves ERR only after a successful probe (SetProbeResult),
 	// never on time alone, so its recovery does not cost a user request.
 	Probed bool
-	// Doctor is the session-route doctor (worker/doctor.go); nil = none.
-	Doctor *worker.Doctor
+	// Doctor is the session-route doctor (package doctor); nil = none.
+	Doctor *doctor.Doctor
 }
 
 // Errors returned by New and by the runtime edits.
@@ -128,7 +129,7 @@ type record struct {
 	probing           bool      // a health probe is out for this member
 	firstErr, lastErr time.Time // zero = unset
 	usedSnapshot      int64     // Counters().Used at the last maintenance
-	doc               *worker.DoctorMember
+	doc               *doctor.Member
 
 	// Counters nothing compares.
 	errors, sessions, elected atomic.Uint64
@@ -144,7 +145,7 @@ type LB struct {
 	maintain time.Duration
 	probed   bool      // recovery is gated by health probes (Spec.Probed)
 	scratch  sync.Pool // *scratch, per-request buffers
-	doc      *worker.DoctorLB
+	doc      *doctor.LB
 
 	// mu guards t (selection, lb values, states, error times, member
 	// attributes, next_offset), set, lastMaintain and lastReset.

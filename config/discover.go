@@ -17,7 +17,7 @@ import (
 //
 // The server re-resolves the name every discover_interval seconds and
 // builds one member per answer: worker name "<lb>/<route>", route the
-// first label of the answer's host name (server/discover*.go). Every
+// first label of the answer's host name (package discover). Every
 // member inherits the template worker's attributes, the way `reference`
 // would copy them; host, port and route come from DNS.
 

@@ -5,8 +5,9 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/discover"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/status"
-	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // adminSource is the Server as the admin listener reads it (admin.Source):
@@ -22,11 +23,11 @@ func (a adminSource) Workers() []status.Worker {
 
 func (a adminSource) Ready() (bool, string) { return workersReady(a.s.rt.Load(), a.s.now()) }
 
-func (a adminSource) Findings() []worker.Finding { return a.s.Findings() }
+func (a adminSource) Findings() []doctor.Finding { return a.s.Findings() }
 
 func (a adminSource) Reloads() admin.ReloadStats { return admin.ReloadStats(a.s.ReloadStats()) }
 
-func (a adminSource) Discovery() prometheus.Collector { return newDiscoverCollector(a.s.disc) }
+func (a adminSource) Discovery() prometheus.Collector { return discover.NewCollector(a.s.disc) }
 
 // initAdmin prepares the admin listener and its registry in New.
 func (s *Server) initAdmin(cfg config.Admin) error {

@@ -100,6 +100,10 @@ func discoverWorkers(extra string) string {
 
 const discoverYAML = "listen: [\"127.0.0.1:0\"]\nworkers_file: $DIR/workers.properties\nmounts: [\"/*=lb\", \"/jk-status=jkstatus\"]\n"
 
+// rediscover asks DNS now, as the loop does when lbs are due (all: every
+// lb that discovers).
+func (s *Server) rediscover(all bool) { s.disc.Rediscover(s.base, all) }
+
 // startDiscoverRig is startReloadRig with an injected DNS.
 func startDiscoverRig(t *testing.T, files map[string]string, dns DiscoverResolver) *reloadRig {
 	t.Helper()
@@ -181,7 +185,7 @@ func TestDiscoverMembersComeAndGo(t *testing.T) {
 	if st := r.srv.ReloadStats(); st.Reloads != 0 {
 		t.Errorf("discovery counted as a configuration reload: %+v", st)
 	}
-	if n := r.srv.disc.changes.Load(); n != 2 {
+	if n := r.srv.disc.Stats().Changes; n != 2 {
 		t.Errorf("%d member changes, want 2", n)
 	}
 }
@@ -282,14 +286,12 @@ func TestDiscoverFailureKeepsMembers(t *testing.T) {
 	if n := strings.Count(r.log.String(), "member discovery: no usable answer"); n != 1 {
 		t.Errorf("%d warnings for one streak of 4 failures, want 1:\n%s", n, r.log.String())
 	}
-	if f, e := r.srv.disc.failed.Load(), r.srv.disc.empty.Load(); f != 3 || e != 1 {
-		t.Errorf("failed %d empty %d, want 3 and 1", f, e)
+	if st := r.srv.disc.Stats(); st.Failed != 3 || st.Empty != 1 {
+		t.Errorf("failed %d empty %d, want 3 and 1", st.Failed, st.Empty)
 	}
 	dns.setPods(srvName, pods)
 	r.srv.rediscover(true)
-	r.srv.disc.mu.Lock()
-	streak := r.srv.disc.streak["lb"]
-	r.srv.disc.mu.Unlock()
+	streak := r.srv.disc.Stats().Streak["lb"]
 	if !strings.Contains(r.log.String(), "member discovery answers again") || streak != 0 {
 		t.Errorf("recovery not logged:\n%s", r.log.String())
 	}

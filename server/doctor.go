@@ -4,20 +4,20 @@ import (
 	"sync/atomic"
 
 	"github.com/jkbalancer/jkbalancer/balancer"
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
-// The session-route doctor's wiring (worker/doctor.go): one registry for
+// The session-route doctor's wiring (package doctor): one registry for
 // the life of the process, handed from each runtime generation to the
 // next like the counters, so findings survive a reload for the lbs and
 // members that still exist.
 
 // doctorFor returns the previous generation's doctor, or a new one.
-func doctorFor(d buildDeps) *worker.Doctor {
+func doctorFor(d buildDeps) *doctor.Doctor {
 	if d.previous != nil && d.previous.doctor != nil {
 		return d.previous.doctor
 	}
-	return worker.NewDoctor(worker.DoctorSpec{Logger: d.log, Now: d.now})
+	return doctor.New(doctor.Spec{Logger: d.log, Now: d.now})
 }
 
 // adoptDoctor points the doctor at this generation once it is built: it
@@ -64,9 +64,9 @@ func (b doctorBook) KnownRoute(route string) bool {
 
 // Findings returns what the session-route doctor found so far, for every
 // lb.
-func (s *Server) Findings() []worker.Finding { return runtimeFindings(&s.rt) }
+func (s *Server) Findings() []doctor.Finding { return runtimeFindings(&s.rt) }
 
-func runtimeFindings(rt *atomic.Pointer[runtime]) []worker.Finding {
+func runtimeFindings(rt *atomic.Pointer[runtime]) []doctor.Finding {
 	if r := rt.Load(); r != nil {
 		return r.doctor.Findings()
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/probe"
 )
 
 func TestTomcatDoctorReportsJvmRouteMismatch(t *testing.T) {
@@ -83,9 +84,9 @@ func tcProbe(t *testing.T, workers string, tcs []*itTomcat) {
 		t.Fatal(problems)
 	}
 	ctx := context.Background()
-	rs := Probe(ctx, cfg, ProbeOptions{Path: "/session.jsp", Timeout: 30 * time.Second})
+	rs := Probe(ctx, cfg, probe.Options{Path: "/session.jsp", Timeout: 30 * time.Second})
 	var table bytes.Buffer
-	if n := WriteProbeTable(&table, rs); n != 1 {
+	if n := probe.WriteTable(&table, rs); n != 1 {
 		t.Errorf("%d problems, want 1:\n%s", n, table.String())
 	}
 	out := table.String()
@@ -97,9 +98,9 @@ func tcProbe(t *testing.T, workers string, tcs []*itTomcat) {
 	if !strings.Contains(out, `set jvmRoute="node1" on the Engine in server.xml of `+tcs[0].ajpAddr()) {
 		t.Errorf("no fix in:\n%s", out)
 	}
-	rs = Probe(ctx, cfg, ProbeOptions{Path: "/", Timeout: 30 * time.Second})
+	rs = Probe(ctx, cfg, probe.Options{Path: "/", Timeout: 30 * time.Second})
 	table.Reset()
-	if n := WriteProbeTable(&table, rs); n != 0 || !strings.Contains(table.String(), "no session created at /") {
+	if n := probe.WriteTable(&table, rs); n != 0 || !strings.Contains(table.String(), "no session created at /") {
 		t.Errorf("probe of /:\n%s", table.String())
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
 // cookieMember is an AJP member whose application names its session cookie
@@ -89,7 +89,7 @@ func TestDoctorFindsEachCauseOnce(t *testing.T) {
 		{"web", "route_mismatch", "h9", "web"},
 		{"", "unknown_route", "old1", ""},
 	}
-	got := map[string]worker.Finding{}
+	got := map[string]doctor.Finding{}
 	for _, f := range ts.srv.Findings() {
 		if f.LB != "lb" {
 			t.Errorf("finding for another lb: %+v", f)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/probe"
 )
 
 // TestSecretRefusedByRealTomcat: Tomcat 10's AJP connector (secretRequired,
@@ -45,8 +46,8 @@ worker.bad.balance_workers=wrong
 	if cfg == nil {
 		t.Fatalf("config: %v", problems)
 	}
-	rs := Probe(context.Background(), cfg, ProbeOptions{Path: "/session.jsp", Timeout: 10 * time.Second})
-	got := map[string]ProbeResult{}
+	rs := Probe(context.Background(), cfg, probe.Options{Path: "/session.jsp", Timeout: 10 * time.Second})
+	got := map[string]probe.Result{}
 	for _, r := range rs {
 		got[r.LB+"/"+r.Member] = r
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/probe"
 )
 
 // probeConfig loads workers.properties text.
@@ -67,7 +68,7 @@ func TestProbeReportsEachMember(t *testing.T) {
 	host, port := hostPort(t, web)
 	props += "worker.web.type=http\nworker.web.host=" + host + "\nworker.web.port=" + port + "\n"
 
-	rs := Probe(context.Background(), probeConfig(t, props), ProbeOptions{Path: "/shop/cart?new=1", Timeout: 5 * time.Second})
+	rs := Probe(context.Background(), probeConfig(t, props), probe.Options{Path: "/shop/cart?new=1", Timeout: 5 * time.Second})
 	want := map[string]struct{ result, cookie, route string }{
 		"good":    {"ok", "JSESSIONID", "good"},
 		"wrong":   {"route_mismatch", "JSESSIONID", "xyz"},
@@ -91,7 +92,7 @@ func TestProbeReportsEachMember(t *testing.T) {
 		t.Errorf("twin: %+v", r)
 	}
 	var table bytes.Buffer
-	if n := WriteProbeTable(&table, rs); n != 5 {
+	if n := probe.WriteTable(&table, rs); n != 5 {
 		t.Errorf("%d failed, want 5 (wrong, twin, noroute, cookie, down)", n)
 	}
 	out := table.String()
@@ -103,11 +104,11 @@ func TestProbeReportsEachMember(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	if n, err := WriteProbeJSON(&js, rs); n != 5 || err != nil {
+	if n, err := probe.WriteJSON(&js, rs); n != 5 || err != nil {
 		t.Fatalf("json: %d %v", n, err)
 	}
 	var doc struct {
-		Members  []ProbeResult
+		Members  []probe.Result
 		Problems int
 	}
 	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Members) != 8 || doc.Problems != 5 {
@@ -121,7 +122,7 @@ func TestProbeNonStickyLB(t *testing.T) {
 	defer s.Close()
 	props := "worker.list=lb\nworker.lb.type=lb\nworker.lb.sticky_session=false\nworker.lb.balance_workers=m\n" +
 		"worker.m.host=127.0.0.1\nworker.m.port=" + portOf(s) + "\n"
-	rs := Probe(context.Background(), probeConfig(t, props), ProbeOptions{})
+	rs := Probe(context.Background(), probeConfig(t, props), probe.Options{})
 	if len(rs) != 1 || rs[0].Result != "ok" || rs[0].SessionRoute != "xyz" || rs[0].Failed() {
 		t.Errorf("%+v", rs)
 	}
@@ -139,7 +140,7 @@ func TestProbeWrongSecret(t *testing.T) {
 		"worker.nosecret.host=127.0.0.1\nworker.nosecret.port=" + portOf(s) + "\n" +
 		"worker.right.host=127.0.0.1\nworker.right.port=" + portOf(s) + "\nworker.right.secret=s3cret\n" +
 		"worker.app.host=127.0.0.1\nworker.app.port=" + portOf(app) + "\nworker.app.secret=s3cret\n"
-	rs := Probe(context.Background(), probeConfig(t, props), ProbeOptions{Timeout: 5 * time.Second})
+	rs := Probe(context.Background(), probeConfig(t, props), probe.Options{Timeout: 5 * time.Second})
 	want := []string{"secret", "secret", "ok", "no_session"}
 	for i, r := range rs {
 		if r.Result != want[i] {
@@ -147,7 +148,7 @@ func TestProbeWrongSecret(t *testing.T) {
 		}
 	}
 	var table bytes.Buffer
-	if n := WriteProbeTable(&table, rs); n != 2 {
+	if n := probe.WriteTable(&table, rs); n != 2 {
 		t.Errorf("%d problems, want 2:\n%s", n, table.String())
 	}
 	for _, s := range []string{"lb/m: member m answered 403", "worker.m.secret", "lb/nosecret:", "none was sent", "set worker.nosecret.secret", "2 problem(s)"} {

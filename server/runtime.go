@@ -13,6 +13,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/health"
 	"github.com/jkbalancer/jkbalancer/status"
 	"github.com/jkbalancer/jkbalancer/worker"
@@ -57,7 +58,7 @@ type runtime struct {
 	// statusKey signs the status pages' forms.
 	store     *status.Store
 	statusKey []byte
-	doctor    *worker.Doctor // the session-route doctor (doctor.go)
+	doctor    *doctor.Doctor // the session-route doctor (doctor.go)
 
 	// Requests in flight on this generation (reloadretire.go): a reload
 	// closes what the next one does not keep only when they are done.

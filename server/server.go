@@ -16,6 +16,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/discover"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
@@ -29,7 +30,7 @@ type Options struct {
 	// Resolve resolves worker host names; nil = the system resolver.
 	Resolve func(host string, preferIPv6 bool) (string, error)
 	// Discover answers the DNS questions of lbs that discover their
-	// members (discover.go); nil = net.DefaultResolver.
+	// members (package discover); nil = net.DefaultResolver.
 	Discover DiscoverResolver
 }
 
@@ -42,9 +43,9 @@ type Server struct {
 	resolve func(string, bool) (string, error)
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[accesslog.Log]
-	admin   *admin.Listener // /metrics, /healthz, /readyz (adminsource.go)
-	lim     limitState      // connection cap, rate limiter (limits*.go)
-	disc    *discovery      // lb members from DNS (discover*.go)
+	admin   *admin.Listener     // /metrics, /healthz, /readyz (adminsource.go)
+	lim     limitState          // connection cap, rate limiter (limits*.go)
+	disc    *discover.Discovery // lb members from DNS (discovery.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -84,13 +85,13 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	s.logs = logs
 	s.log = logs.errorLog
-	s.disc = newDiscovery(o.Discover, s.log)
+	s.disc = discover.New(o.Discover, s.log, discoverOwner{s})
 	if err := s.initAdmin(cfg.Server.Admin); err != nil {
 		logs.Close()
 		return nil, err
 	}
 	loaded := cfg
-	cfg = s.disc.prepare(s.base, cfg) // with the members DNS gives
+	cfg = s.disc.Prepare(s.base, cfg) // with the members DNS gives
 	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve})
 	if err != nil {
 		logs.Close()
@@ -105,7 +106,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	rt.start()
 	s.rt.Store(rt)
 	s.reqlog.Store(rl)
-	s.adoptDiscovery(loaded)
+	s.disc.Adopt(s.base, loaded)
 	return s, nil
 }
 
@@ -237,7 +238,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.reloadMu.Unlock()
 	s.cancel()
-	s.stopDiscovery()
+	s.disc.Stop()
 	s.mu.Lock()
 	for _, f := range s.fronts {
 		f.close()

@@ -4,10 +4,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
-// The session-route doctor's findings (worker/doctor.go) shown with each
+// The session-route doctor's findings (package doctor) shown with each
 // lb. mod_jk has nothing like it, so the machine formats get records of a
 // name mod_jk never prints ("Session Route Problem:" lines in txt,
 // worker.LB.session_route_problem.N.* keys in prop, <session_route_problem>
@@ -17,12 +17,12 @@ import (
 
 // doctorRow is one finding on the HTML page.
 type doctorRow struct {
-	worker.Finding
+	doctor.Finding
 	Kind, First, Last string
 }
 
 // findings returns the doctor's findings for lb.
-func (rq *request) findings(lb string) []worker.Finding {
+func (rq *request) findings(lb string) []doctor.Finding {
 	return rq.h.spec.Doctor.FindingsFor(lb)
 }
 
@@ -47,7 +47,7 @@ func (rq *request) machineDoctor(lb string) {
 // doctorRecord is one finding as a record, numbered from 1 like the maps.
 // Values are printable ASCII (the doctor masks the rest); txt gets no
 // double quote inside a quoted value.
-func doctorRecord(lb string, n int, f *worker.Finding, txt bool) record {
+func doctorRecord(lb string, n int, f *doctor.Finding, txt bool) record {
 	id := strconv.Itoa(n)
 	r := record{elem: "session_route_problem", label: "Session Route Problem:", owner: lb,
 		item: "session_route_problem." + id}

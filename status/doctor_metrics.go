@@ -3,7 +3,7 @@ package status
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
 // DoctorCollector exports the session-route doctor's findings as the gauge
@@ -13,13 +13,13 @@ import (
 // the findings, so a status reset (which clears them) takes the series
 // away, and an alert on "> 0" fires once per broken member.
 type DoctorCollector struct {
-	findings func() []worker.Finding
+	findings func() []doctor.Finding
 	desc     *prometheus.Desc
 }
 
 // NewDoctorCollector builds the collector over the function that returns
 // the current findings (Server.Findings).
-func NewDoctorCollector(findings func() []worker.Finding) *DoctorCollector {
+func NewDoctorCollector(findings func() []doctor.Finding) *DoctorCollector {
 	return &DoctorCollector{findings: findings, desc: prometheus.NewDesc("jkbalancer_session_route_problems",
 		"Distinct causes found by the session-route doctor that break sticky sessions "+
 			"(kind: route_mismatch, no_route, cookie_name, unknown_route); see the status page for the fix.",
@@ -33,7 +33,7 @@ func (c *DoctorCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *DoctorCollector) Collect(ch chan<- prometheus.Metric) {
 	type key struct {
 		lb, member string
-		kind       worker.FindingKind
+		kind       doctor.FindingKind
 	}
 	var order []key
 	n := map[key]int{}

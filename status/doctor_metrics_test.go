@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/jkbalancer/jkbalancer/worker"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
 // gatherDoctor registers c in a fresh registry and returns its series as
@@ -41,19 +41,19 @@ func gatherDoctor(t *testing.T, c prometheus.Collector) []string {
 }
 
 func TestDoctorCollector(t *testing.T) {
-	var fs []worker.Finding
-	c := NewDoctorCollector(func() []worker.Finding { return fs })
+	var fs []doctor.Finding
+	c := NewDoctorCollector(func() []doctor.Finding { return fs })
 	if got := gatherDoctor(t, c); len(got) != 0 {
 		t.Fatalf("series without findings: %v", got)
 	}
-	fs = []worker.Finding{
-		{LB: "lb", Member: "n1", Kind: worker.KindRouteMismatch, Seen: "a"},
-		{LB: "lb", Member: "n1", Kind: worker.KindRouteMismatch, Seen: "b"},
-		{LB: "lb", Member: "n2", Kind: worker.KindNoRoute},
-		{LB: "lb", Kind: worker.KindUnknownRoute, Seen: "old"},
+	fs = []doctor.Finding{
+		{LB: "lb", Member: "n1", Kind: doctor.KindRouteMismatch, Seen: "a"},
+		{LB: "lb", Member: "n1", Kind: doctor.KindRouteMismatch, Seen: "b"},
+		{LB: "lb", Member: "n2", Kind: doctor.KindNoRoute},
+		{LB: "lb", Kind: doctor.KindUnknownRoute, Seen: "old"},
 	}
 	want := "no_route lb n2 1|route_mismatch lb n1 2|unknown_route lb  1"
-	if got := strings.Join(gatherDoctor(t, NewDoctorCollector(func() []worker.Finding { return fs })), "|"); got != want {
+	if got := strings.Join(gatherDoctor(t, NewDoctorCollector(func() []doctor.Finding { return fs })), "|"); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -77,7 +78,7 @@ type Spec struct {
 	Software string
 	// Doctor holds the session-route doctor's findings shown with each lb
 	// (doctor.go); nil shows none.
-	Doctor *worker.Doctor
+	Doctor *doctor.Doctor
 }
 
 // Handler serves one status worker. It is safe for concurrent use.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
 // Request is one client request on its way to a worker. The server builds
@@ -142,8 +143,8 @@ type Attempt struct {
 	// the response headers (set_session_cookie, docs/compat.md#sticky-sessions).
 	SetCookie string
 	// Check asks the member to look at the session its response hands out
-	// (the session-route doctor, doctor.go); zero for no check.
-	Check SessionCheck
+	// (the session-route doctor, package doctor); zero for no check.
+	Check doctor.SessionCheck
 }
 
 // Outcome reports what one Forward call moved, for lb accounting (method

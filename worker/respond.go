@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
 // responder carries one backend response to the client's
@@ -30,8 +31,8 @@ type responder struct {
 	w         http.ResponseWriter
 	fail      []int
 	setCookie string
-	headAt    *time.Time    // Request.headAt: stamped when the head arrives
-	check     *SessionCheck // the session-route doctor's, or nil
+	headAt    *time.Time           // Request.headAt: stamped when the head arrives
+	check     *doctor.SessionCheck // the session-route doctor's, or nil
 	// useServerErrors is the use_server_errors rule extension: a backend
 	// status at or above it is replaced by jkbalancer's own error page.
 	useServerErrors int
@@ -283,7 +284,7 @@ func (r *responder) finishHead(status int) {
 	if r.check != nil {
 		// Before our own set_session_cookie is added: only the member's
 		// session matters.
-		r.check.inspect(h)
+		r.check.Inspect(h)
 	}
 	if r.setCookie != "" {
 		h["Set-Cookie"] = append(h["Set-Cookie"], r.setCookie)

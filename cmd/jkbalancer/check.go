@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/probe"
 	"github.com/jkbalancer/jkbalancer/server"
 )
 
@@ -85,20 +86,20 @@ func runProbe(ctx context.Context, stdout, report io.Writer, cfg *config.Config,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rs := server.Probe(ctx, cfg, server.ProbeOptions{Path: o.probePath, Timeout: o.probeTimeout})
+	rs := server.Probe(ctx, cfg, probe.Options{Path: o.probePath, Timeout: o.probeTimeout})
 	if len(rs) == 0 {
 		fmt.Fprintln(report, "no lb member to probe")
 	}
 	var failed int
 	if o.json {
-		n, err := server.WriteProbeJSON(stdout, rs)
+		n, err := probe.WriteJSON(stdout, rs)
 		if err != nil {
 			return err
 		}
 		failed = n
 	} else {
 		fmt.Fprintf(stdout, "probing %d member(s) with GET %s\n\n", len(rs), o.probePath)
-		failed = server.WriteProbeTable(stdout, rs)
+		failed = probe.WriteTable(stdout, rs)
 	}
 	if failed > 0 {
 		return exitError{code: 1}

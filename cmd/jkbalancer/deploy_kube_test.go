@@ -229,7 +229,7 @@ func checkKubeProbes(t *testing.T, c *container, adminListen string, allowRemote
 	port := listenPort(t, adminListen)
 	for _, p := range []struct {
 		name, path string
-		probe      *probe
+		probe      *kubeProbe
 	}{{"readinessProbe", "/readyz", c.ReadinessProbe}, {"livenessProbe", "/healthz", c.LivenessProbe}} {
 		switch {
 		case p.probe == nil || p.probe.HTTPGet == nil:

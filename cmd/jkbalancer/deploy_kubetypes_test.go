@@ -66,8 +66,8 @@ type (
 			Limits   map[string]string `yaml:"limits"`
 		} `yaml:"resources"`
 		SecurityContext securityContext `yaml:"securityContext"`
-		ReadinessProbe  *probe          `yaml:"readinessProbe"`
-		LivenessProbe   *probe          `yaml:"livenessProbe"`
+		ReadinessProbe  *kubeProbe      `yaml:"readinessProbe"`
+		LivenessProbe   *kubeProbe      `yaml:"livenessProbe"`
 		Lifecycle       struct {
 			PreStop *struct {
 				Sleep *struct {
@@ -80,7 +80,7 @@ type (
 			MountPath string `yaml:"mountPath"`
 		} `yaml:"volumeMounts"`
 	}
-	probe struct {
+	kubeProbe struct {
 		HTTPGet *struct {
 			Path string `yaml:"path"`
 			Port string `yaml:"port"` // a number or a port name

@@ -13,20 +13,24 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
-	"cmd/jkbalancer": {"server", "config", "ajp/ajptest"},
-	"server":         {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1"},
-	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
-	"accesslog":      {}, // the request log: fed an Entry by server, stdlib only
-	"status":         {"balancer", "worker", "config"},
-	"health":         {"worker", "ajp", "config"},
-	"balancer":       {"worker", "sticky", "config"},
-	"worker":         {"ajp", "config"},
-	"sticky":         {},
-	"ajp":            {},
-	"ajp/ajptest":    {"ajp"},
-	"config":         {},
-	"bench/member":   {"ajp", "ajp/ajptest"},
-	"bench/run":      {},
+	"cmd/jkbalancer": {"server", "config", "probe", "ajp/ajptest"},
+	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
+		"doctor", "probe", "discover"},
+	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
+	"accesslog":    {}, // the request log: fed an Entry by server, stdlib only
+	"status":       {"balancer", "worker", "config", "doctor"},
+	"health":       {"worker", "ajp", "config"},
+	"balancer":     {"worker", "sticky", "config", "doctor"},
+	"worker":       {"ajp", "config", "doctor"},
+	"doctor":       {}, // the session-route doctor: below worker, which runs its check
+	"probe":        {"config", "worker", "doctor"},
+	"discover":     {"config"},
+	"sticky":       {},
+	"ajp":          {},
+	"ajp/ajptest":  {"ajp"},
+	"config":       {},
+	"bench/member": {"ajp", "ajp/ajptest"},
+	"bench/run":    {},
 	// the admin listener reads the running server through admin.Source,
 	// which server implements: never server itself
 	"admin": {"status", "balancer", "worker", "config"},
@@ -41,6 +45,7 @@ var allowedThirdParty = map[string][]string{
 	"server":         {"github.com/prometheus/client_golang", "golang.org/x/time"},
 	"status":         {"github.com/prometheus/client_golang"},
 	"admin":          {"github.com/prometheus/client_golang"},
+	"discover":       {"github.com/prometheus/client_golang"},
 }
 
 // testHelpers are the project packages that exist for tests: an

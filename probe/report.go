@@ -1,4 +1,4 @@
-package server
+package probe
 
 import (
 	"encoding/json"
@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 )
 
-// WriteProbeTable prints probe results as a table, then one paragraph per
+// WriteTable prints probe results as a table, then one paragraph per
 // member with a problem or a note, then a summary line. It returns how
-// many members failed (see ProbeResult.Failed).
-func WriteProbeTable(w io.Writer, rs []ProbeResult) int {
+// many members failed (see Result.Failed).
+func WriteTable(w io.Writer, rs []Result) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LB\tMEMBER\tTYPE\tADDRESS\tREACHABLE\tSTATUS\tSESSION COOKIE\tROUTE SEEN\tCONFIG ROUTE\tCONFIG COOKIE\tRESULT")
 	for i := range rs {
@@ -39,9 +39,9 @@ func WriteProbeTable(w io.Writer, rs []ProbeResult) int {
 	return failed
 }
 
-// WriteProbeJSON prints probe results as a JSON document and returns how
+// WriteJSON prints probe results as a JSON document and returns how
 // many members failed.
-func WriteProbeJSON(w io.Writer, rs []ProbeResult) (int, error) {
+func WriteJSON(w io.Writer, rs []Result) (int, error) {
 	failed := 0
 	for i := range rs {
 		if rs[i].Failed() {
@@ -49,13 +49,13 @@ func WriteProbeJSON(w io.Writer, rs []ProbeResult) (int, error) {
 		}
 	}
 	if rs == nil {
-		rs = []ProbeResult{}
+		rs = []Result{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	err := enc.Encode(struct {
-		Members  []ProbeResult `json:"members"`
-		Problems int           `json:"problems"`
+		Members  []Result `json:"members"`
+		Problems int      `json:"problems"`
 	}{rs, failed})
 	return failed, err
 }

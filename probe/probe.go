@@ -1,4 +1,12 @@
-package server
+// Package probe is `jkbalancer check --probe`: one request to every
+// member of every lb before go-live, to see the session cookie and route
+// each one hands out and compare them with the configuration, the way the
+// session-route doctor (package doctor) does on live traffic.
+//
+// The request goes through the code a client's request takes when served:
+// the server builds it (Options.Send, server.Probe), so what a member is
+// judged on is what it will see in production.
+package probe
 
 import (
 	"context"
@@ -11,27 +19,30 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
-// `jkbalancer check --probe`: one request to every member of every lb
-// before go-live, to see the session cookie and route each one hands out
-// and compare them with the configuration, the way the session-route
-// doctor (worker/doctor.go) does on live traffic.
+// Sender serves hr on member m the way the server serves a client's
+// request (the forward request built from hr with srv's settings) and
+// writes the member's answer to w.
+type Sender func(m *worker.Member, w http.ResponseWriter, hr *http.Request, srv *config.Server) error
 
-// ProbeOptions configure Probe.
-type ProbeOptions struct {
+// Options configure Run.
+type Options struct {
 	// Path is the request path (and query); "" = "/". It should create a
 	// session: Tomcat's default page does not.
 	Path string
 	// Timeout bounds each member's answer (connect and reply); 0 = 10 s.
 	Timeout time.Duration
-	// Resolve resolves member hosts; nil = the system resolver.
+	// Resolve resolves member hosts. Required (server.Probe sets it).
 	Resolve func(host string, preferIPv6 bool) (string, error)
+	// Send sends the request. Required (server.Probe sets it).
+	Send Sender
 }
 
-// ProbeResult is what one member of one lb answered.
-type ProbeResult struct {
+// Result is what one member of one lb answered.
+type Result struct {
 	LB      string `json:"lb"`
 	Member  string `json:"member"`
 	Type    string `json:"type"`    // ajp13 or http
@@ -59,24 +70,21 @@ type ProbeResult struct {
 
 // Failed reports a member that would break sticky sessions or cannot be
 // reached: check --probe exits 1 for it.
-func (r *ProbeResult) Failed() bool {
+func (r *Result) Failed() bool {
 	return r.Result != "ok" && r.Result != "no_session"
 }
 
-// Probe sends one GET to every member of every listed lb, in parallel,
+// Run sends one GET to every member of every listed lb, in parallel,
 // and judges what each answered. Nothing is retried.
-func Probe(ctx context.Context, cfg *config.Config, o ProbeOptions) []ProbeResult {
+func Run(ctx context.Context, cfg *config.Config, o Options) []Result {
 	if o.Path == "" {
 		o.Path = "/"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	if o.Resolve == nil {
-		o.Resolve = resolveHost
-	}
-	var out []ProbeResult
-	var jobs []probeJob
+	var out []Result
+	var jobs []job
 	for _, name := range cfg.List {
 		w := cfg.Workers[name]
 		if w == nil || w.Type != config.TypeLB || w.LB == nil {
@@ -84,8 +92,8 @@ func Probe(ctx context.Context, cfg *config.Config, o ProbeOptions) []ProbeResul
 		}
 		for _, m := range w.LB.BalanceWorkers {
 			if mw := cfg.Workers[m]; mw != nil && mw.Member != nil {
-				jobs = append(jobs, probeJob{cfg: cfg, lb: w, name: m, a: mw.Member, idx: len(out)})
-				out = append(out, ProbeResult{})
+				jobs = append(jobs, job{cfg: cfg, lb: w, name: m, a: mw.Member, idx: len(out)})
+				out = append(out, Result{})
 			}
 		}
 	}
@@ -96,14 +104,14 @@ func Probe(ctx context.Context, cfg *config.Config, o ProbeOptions) []ProbeResul
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[j.idx] = probeOne(ctx, cfg, j, &o)
+			out[j.idx] = member(ctx, cfg, j, &o)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-type probeJob struct {
+type job struct {
 	cfg  *config.Config
 	lb   *config.Worker
 	name string
@@ -111,10 +119,10 @@ type probeJob struct {
 	idx  int
 }
 
-// probeOne probes one member and judges the answer.
-func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptions) ProbeResult {
+// member probes one member and judges the answer.
+func member(ctx context.Context, cfg *config.Config, j job, o *Options) Result {
 	lbc := j.lb.LB
-	r := ProbeResult{LB: j.lb.Name, Member: j.name, Type: config.TypeAJP13, Address: j.a.Address(),
+	r := Result{LB: j.lb.Name, Member: j.name, Type: config.TypeAJP13, Address: j.a.Address(),
 		Route: j.a.Route, SessionCookie: lbc.SessionCookie, Sticky: lbc.StickySession}
 	if j.a.HTTP != nil {
 		r.Type = config.TypeHTTP
@@ -129,7 +137,7 @@ func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptio
 	if path == "" {
 		path = ";jsessionid"
 	}
-	h, err := probeRequest(ctx, cfg, j, o)
+	h, err := ask(ctx, cfg, j, o)
 	if err != nil {
 		r.Result, r.Error = "unreachable", err.Error()
 		r.Problem = "member " + j.name + " did not answer: " + err.Error()
@@ -144,25 +152,25 @@ func probeOne(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptio
 		r.Fix = "set worker." + j.name + ".secret (or worker." + j.lb.Name + ".secret) to the secret of the member's AJP connector (server.xml <Connector protocol=\"AJP/1.3\" secret=...>)"
 		return r
 	}
-	judgeProbe(&r, worker.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
+	judge(&r, doctor.ReadSession(h.h, r.SessionCookie, path), j, o.Path)
 	return r
 }
 
-// judgeProbe compares the session the member handed out with the
+// judge compares the session the member handed out with the
 // configuration, with the doctor's rules and words.
-func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath string) {
-	f := worker.Finding{LB: r.LB, Member: r.Member, Addr: r.Address, Configured: r.Route}
+func judge(r *Result, s doctor.SessionSeen, j job, probePath string) {
+	f := doctor.Finding{LB: r.LB, Member: r.Member, Addr: r.Address, Configured: r.Route}
 	switch {
 	case s.ID != "":
 		r.Cookie = r.SessionCookie
 		if s.From == "Location" {
 			r.Cookie = "(URL " + s.From + ")"
 		}
-		r.SessionRoute, _ = worker.RouteOf(s.ID)
-		f.Kind, f.Seen = worker.JudgeRoute(s.ID, r.Route, domainOf(j.a))
+		r.SessionRoute, _ = doctor.RouteOf(s.ID)
+		f.Kind, f.Seen = doctor.JudgeRoute(s.ID, r.Route, domainOf(j.a))
 	case s.Foreign != "":
 		r.Cookie = s.Foreign
-		f.Kind, f.Seen, f.Configured = worker.KindCookieName, s.Foreign, r.SessionCookie
+		f.Kind, f.Seen, f.Configured = doctor.KindCookieName, s.Foreign, r.SessionCookie
 	default:
 		r.Result = "no_session"
 		r.Problem = "no session created at " + probePath
@@ -182,7 +190,7 @@ func judgeProbe(r *ProbeResult, s worker.SessionSeen, j probeJob, probePath stri
 	if j.a.Proxy != nil {
 		proxyURL = j.a.Proxy.URL
 	}
-	worker.Describe(&f, routeOwner(j, f.Seen), proxyURL)
+	doctor.Describe(&f, routeOwner(j, f.Seen), proxyURL)
 	r.Result, r.Problem, r.Fix = f.Kind.String(), f.Problem, f.Fix
 }
 
@@ -201,7 +209,7 @@ func domainOf(a *config.Member) string {
 }
 
 // routeOwner is the other member of the lb whose route is route.
-func routeOwner(j probeJob, route string) string {
+func routeOwner(j job, route string) string {
 	for _, m := range j.lb.LB.BalanceWorkers {
 		w := j.cfg.Workers[m]
 		if m == j.name || w == nil || w.Member == nil {
@@ -214,17 +222,17 @@ func routeOwner(j probeJob, route string) string {
 	return ""
 }
 
-// probeHead is the response head a member answered with.
-type probeHead struct {
+// head is the response head a member answered with.
+type head struct {
 	status int
 	h      http.Header
 	// secretProblem: the member refused the AJP secret (worker/secret.go).
 	secretProblem string
 }
 
-// probeRequest sends GET path to the member, through the same code a
-// request takes when served, and returns the response head.
-func probeRequest(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeOptions) (*probeHead, error) {
+// ask sends GET path to the member, through the same code a request
+// takes when served (o.Send), and returns the response head.
+func ask(ctx context.Context, cfg *config.Config, j job, o *Options) (*head, error) {
 	a := *j.a
 	a.Retries, a.BusyLimit = 1, 0
 	ms := int(o.Timeout / time.Millisecond)
@@ -258,40 +266,34 @@ func probeRequest(ctx context.Context, cfg *config.Config, j probeJob, o *ProbeO
 	hr.RequestURI = u.RequestURI()
 	hr.RemoteAddr = "127.0.0.1:0"
 	hr.Header.Set("User-Agent", "jkbalancer-check-probe")
-	rq := getRequest()
-	defer putRequest(rq)
-	rq.fill(hr, paths{match: u.EscapedPath(), forward: u.EscapedPath()}, nil, &cfg.Server)
-	if err := rq.readBody(hr, 0); err != nil {
+	pw := &writer{h: http.Header{}}
+	if err := o.Send(m, pw, hr, &cfg.Server); err != nil {
 		return nil, err
 	}
-	pw := &probeWriter{h: http.Header{}}
-	if err := m.Serve(pw, &rq.Request); err != nil {
-		return nil, err
-	}
-	head := &probeHead{status: pw.status, h: pw.h}
+	out := &head{status: pw.status, h: pw.h}
 	if m.SecretRefused() {
-		head.secretProblem = m.SecretProblem()
+		out.secretProblem = m.SecretProblem()
 	}
-	return head, nil
+	return out, nil
 }
 
-// probeWriter keeps the response head and throws the body away.
-type probeWriter struct {
+// writer keeps the response head and throws the body away.
+type writer struct {
 	h      http.Header
 	status int
 }
 
-func (p *probeWriter) Header() http.Header { return p.h }
+func (p *writer) Header() http.Header { return p.h }
 
-func (p *probeWriter) WriteHeader(status int) {
+func (p *writer) WriteHeader(status int) {
 	if p.status == 0 {
 		p.status = status
 	}
 }
 
-func (p *probeWriter) Write(b []byte) (int, error) {
+func (p *writer) Write(b []byte) (int, error) {
 	p.WriteHeader(http.StatusOK)
 	return len(b), nil
 }
 
-func (p *probeWriter) Flush() {}
+func (p *writer) Flush() {}

@@ -1,22 +1,8 @@
-package server
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/jkbalancer/jkbalancer/config"
-)
-
-// Members from DNS (worker.LB.discover, config/discover.go). mod_jk
-// resolves a member's host once, at startup; an lb in front of a
-// Kubernetes StatefulSet needs its members to follow the pods. So an lb
-// may name a DNS name, and every discover_interval seconds the server
-// asks for it again (discoverloop.go). Each answer becomes one member:
+// Package discover finds the members of an lb in DNS (worker.LB.discover,
+// config/discover.go). mod_jk resolves a member's host once, at startup;
+// an lb in front of a Kubernetes StatefulSet needs its members to follow
+// the pods. So an lb may name a DNS name, and every discover_interval
+// seconds it is asked for again (loop.go). Each answer becomes one member:
 //
 //   - SRV: one member per record, at the record's port; its route is the
 //     first label of the target ("tomcat-0.tomcat.ns.svc.cluster.local."
@@ -32,16 +18,33 @@ import (
 // state, counters, metrics, status worker edits and the state file follow
 // the member from one resolution to the next.
 //
-// When the set of members changes, the server reloads (reload.go) with
-// the configuration as loaded plus the members found, so the reload's
+// When the set of members changes, the server reloads (Owner.ReloadLocked)
+// with the configuration as loaded plus the members found, so the reload's
 // guarantees hold: requests in flight finish, unchanged members keep
 // their pools and their state, removed members are closed after their
 // requests; a session whose member is gone fails over as it would for a
 // member removed from workers.properties.
+//
+// What to ask, how often, how answers become members and what the metrics
+// say live here; putting a configuration to use is the owner's (Owner,
+// implemented by the server), so this package does not import server.
+package discover
 
-// DiscoverResolver is what member discovery asks DNS. *net.Resolver
-// implements it; tests inject answers.
-type DiscoverResolver interface {
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+)
+
+// Resolver is what member discovery asks DNS. *net.Resolver implements
+// it; tests inject answers.
+type Resolver interface {
 	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 	LookupAddr(ctx context.Context, addr string) ([]string, error)
@@ -63,7 +66,7 @@ type found struct {
 var errEmpty = errors.New("DNS gave no member")
 
 // lookupMembers asks DNS for the members of one lb, sorted by route.
-func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupMembers(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	var out []found
 	var err error
 	if d.Kind == config.DiscoverSRV {
@@ -87,7 +90,7 @@ func lookupMembers(ctx context.Context, r DiscoverResolver, d *config.Discover) 
 // lookupSRV resolves the SRV records and each target's address. A
 // target that does not resolve fails the whole lookup, so the current
 // members stay: a member is removed only by an answer that lacks it.
-func lookupSRV(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupSRV(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	_, srvs, err := r.LookupSRV(ctx, "", "", d.Name)
 	if err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func lookupSRV(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]f
 // by its PTR record. A PTR lookup that fails for another reason than
 // "no such name" fails the lookup: the route must not flip between a
 // name and an address.
-func lookupA(ctx context.Context, r DiscoverResolver, d *config.Discover) ([]found, error) {
+func lookupA(ctx context.Context, r Resolver, d *config.Discover) ([]found, error) {
 	addrs, err := r.LookupIPAddr(ctx, d.Name)
 	if err != nil {
 		return nil, err
@@ -234,104 +237,6 @@ func uniqueRoutes(fs []found) []found {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].route < out[j].route })
 	return out
-}
-
-// memberName is the worker name of a discovered member of lb.
-func memberName(lb, route string) string { return lb + "/" + route }
-
-// pendingRoute names the placeholder of an lb that has no member yet:
-// the lb worker needs at least one (balancer.New), and a Stopped member
-// without an address is what mod_jk makes of a member whose host does
-// not resolve, so requests get 503 and /readyz says the lb cannot serve
-// until DNS answers.
-const pendingRoute = "awaiting-dns"
-
-// expandConfig returns base with the members found added to each lb that
-// discovers its members (base itself when none does). found is keyed by
-// lb name; an entry whose source is not the lb's current discover
-// setting is not used.
-func expandConfig(base *config.Config, sets map[string]discoveredSet) *config.Config {
-	cfg := *base
-	cfg.Workers = nil
-	for name, w := range base.Workers {
-		d := discoverOf(w)
-		if d == nil {
-			continue
-		}
-		if cfg.Workers == nil {
-			cfg.Workers = make(map[string]*config.Worker, len(base.Workers)+8)
-			for n, w := range base.Workers {
-				cfg.Workers[n] = w
-			}
-		}
-		var members []found
-		if s, ok := sets[name]; ok && s.source == d.String() {
-			members = s.members
-		}
-		addMembers(&cfg, w, d, members)
-	}
-	if cfg.Workers == nil {
-		return base
-	}
-	return &cfg
-}
-
-// discoverOf returns an lb worker's discover setting (nil: none).
-func discoverOf(w *config.Worker) *config.Discover {
-	if w == nil || w.LB == nil {
-		return nil
-	}
-	return w.LB.Discover
-}
-
-// addMembers adds the members of one lb to cfg, after its fixed
-// balance_workers. A found member whose route or worker name a fixed
-// member already has is left out.
-func addMembers(cfg *config.Config, w *config.Worker, d *config.Discover, members []found) {
-	lb := *w.LB
-	lb.BalanceWorkers = append([]string(nil), w.LB.BalanceWorkers...)
-	routes := make(map[string]bool, len(lb.BalanceWorkers))
-	for _, m := range lb.BalanceWorkers {
-		if mw := cfg.Workers[m]; mw != nil && mw.Member != nil {
-			routes[mw.Member.Route] = true
-		}
-	}
-	for _, f := range members {
-		name := memberName(w.Name, f.route)
-		if routes[f.route] || cfg.Workers[name] != nil {
-			continue
-		}
-		routes[f.route] = true
-		cfg.Workers[name] = discoveredWorker(name, d, f)
-		lb.BalanceWorkers = append(lb.BalanceWorkers, name)
-	}
-	if len(lb.BalanceWorkers) == 0 {
-		name := memberName(w.Name, pendingRoute)
-		cfg.Workers[name] = discoveredWorker(name, d, found{route: pendingRoute})
-		lb.BalanceWorkers = append(lb.BalanceWorkers, name)
-	}
-	nw := *w
-	nw.LB = &lb
-	cfg.Workers[w.Name] = &nw
-}
-
-// discoveredWorker is the worker of one found member: the template's
-// attributes with the address and route DNS gave (port 0, Stopped, for
-// the placeholder).
-func discoveredWorker(name string, d *config.Discover, f found) *config.Worker {
-	a := *d.Member
-	a.Host, a.Port, a.Route = f.ip, f.port, f.route
-	if f.ip == "" {
-		a.Host, a.Activation = "0.0.0.0", config.Stopped
-	}
-	if a.HTTP != nil && a.HTTP.TLSServerName == "" && f.host != "" {
-		// An https member is verified against the name DNS gave, not
-		// against its address.
-		h := *a.HTTP
-		h.TLSServerName = f.host
-		a.HTTP = &h
-	}
-	return &config.Worker{Name: name, Type: d.Type, Pos: d.Pos, Member: &a}
 }
 
 // describe lists found members for the log: "tomcat-0=10.0.0.5:8009".

@@ -1,19 +1,8 @@
-package worker
-
-import (
-	"log/slog"
-	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
-)
-
-// The session-route doctor. Sticky sessions break silently when a
-// member's Tomcat has another jvmRoute than the member's route in
-// workers.properties, none at all, or names its session cookie otherwise
-// than the lb's session_cookie: mod_jk then balances every request of the
-// session as a new one and says nothing. The doctor watches real traffic
+// Package doctor is the session-route doctor. Sticky sessions break
+// silently when a member's Tomcat has another jvmRoute than the member's
+// route in workers.properties, none at all, or names its session cookie
+// otherwise than the lb's session_cookie: mod_jk then balances every
+// request of the session as a new one and says nothing. The doctor watches real traffic
 // and says so once per cause, naming the lb, the member, what it saw, what
 // the configuration says and the fix.
 //
@@ -23,6 +12,21 @@ import (
 // bounded whatever clients or members send: at most MaxFindings findings
 // per lb, values cut to 60 bytes, a fixed number of candidate cookie names
 // per member and of unknown routes per lb.
+//
+// The worker package runs the check on each response (SessionCheck.Inspect);
+// the balancer registers its lbs and members; status and /metrics show the
+// findings; `jkbalancer check --probe` (package probe) judges one answer
+// per member with the same rules (ReadSession, JudgeRoute, Describe).
+package doctor
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // Finding is one cause the doctor found. Values are printable ASCII
 // without quotes or backslashes, at most 60 bytes.
@@ -41,8 +45,8 @@ type Finding struct {
 	First, Last      time.Time
 }
 
-// DoctorSpec configures a Doctor. Zero values take the defaults.
-type DoctorSpec struct {
+// Spec configures a Doctor. Zero values take the defaults.
+type Spec struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	// MaxFindings bounds the findings kept per lb (default 32); more are
@@ -73,16 +77,16 @@ type RouteBook interface {
 type Doctor struct {
 	log  *slog.Logger
 	now  func() time.Time
-	spec DoctorSpec
+	spec Spec
 	book atomic.Pointer[RouteBook]
 
 	mu  sync.Mutex // guards lbs
-	lbs map[string]*DoctorLB
+	lbs map[string]*LB
 }
 
-// NewDoctor builds an empty registry.
-func NewDoctor(s DoctorSpec) *Doctor {
-	d := &Doctor{log: s.Logger, now: s.Now, spec: s, lbs: make(map[string]*DoctorLB)}
+// New builds an empty registry.
+func New(s Spec) *Doctor {
+	d := &Doctor{log: s.Logger, now: s.Now, spec: s, lbs: make(map[string]*LB)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -117,14 +121,14 @@ func (d *Doctor) routeBook() RouteBook {
 	return nil
 }
 
-// DoctorLB is the doctor's part for one lb. A nil *DoctorLB does nothing.
-type DoctorLB struct {
+// LB is the doctor's part for one lb. A nil *LB does nothing.
+type LB struct {
 	d    *Doctor
 	name string
 
 	mu       sync.Mutex // guards everything below
 	cookie   string     // session_cookie at the last registration
-	members  map[string]*DoctorMember
+	members  map[string]*Member
 	findings []*Finding // in order of discovery
 	byKey    map[findingKey]*Finding
 	dropped  uint64
@@ -144,10 +148,10 @@ type routeCount struct {
 	state uint8 // 0 counting, 1 reported, 2 known to another lb
 }
 
-// DoctorMember is the doctor's part for one member of one lb; the lb hands
-// it to the member in every SessionCheck. A nil *DoctorMember does nothing.
-type DoctorMember struct {
-	lb   *DoctorLB
+// Member is the doctor's part for one member of one lb; the lb hands
+// it to the member in every SessionCheck. A nil *Member does nothing.
+type Member struct {
+	lb   *LB
 	name string
 	// lbCookie is set once the member handed out the lb's session cookie:
 	// then a second session-looking cookie is the application's business.
@@ -169,15 +173,15 @@ const maxForeign = 4
 // LB registers lb (at every build of it) with its session_cookie and
 // returns its part. A changed session_cookie drops the cookie findings and
 // what was learnt about cookies.
-func (d *Doctor) LB(name, sessionCookie string) *DoctorLB {
+func (d *Doctor) LB(name, sessionCookie string) *LB {
 	if d == nil {
 		return nil
 	}
 	d.mu.Lock()
 	l := d.lbs[name]
 	if l == nil {
-		l = &DoctorLB{d: d, name: name, cookie: sessionCookie,
-			members: make(map[string]*DoctorMember), byKey: make(map[findingKey]*Finding)}
+		l = &LB{d: d, name: name, cookie: sessionCookie,
+			members: make(map[string]*Member), byKey: make(map[findingKey]*Finding)}
 		d.lbs[name] = l
 	}
 	d.mu.Unlock()
@@ -197,7 +201,7 @@ func (d *Doctor) LB(name, sessionCookie string) *DoctorLB {
 // Member registers a member of the lb with its address (host:port), route
 // and, for a mod_proxy_balancer member, its URL. A changed route drops the
 // member's route findings.
-func (l *DoctorLB) Member(name, addr, route, proxyURL string) *DoctorMember {
+func (l *LB) Member(name, addr, route, proxyURL string) *Member {
 	if l == nil {
 		return nil
 	}
@@ -205,7 +209,7 @@ func (l *DoctorLB) Member(name, addr, route, proxyURL string) *DoctorMember {
 	defer l.mu.Unlock()
 	m := l.members[name]
 	if m == nil {
-		m = &DoctorMember{lb: l, name: name, route: route}
+		m = &Member{lb: l, name: name, route: route}
 		l.members[name] = m
 	}
 	if m.route != route {
@@ -220,7 +224,7 @@ func (l *DoctorLB) Member(name, addr, route, proxyURL string) *DoctorMember {
 
 // SetRoute records a runtime edit of the member's route: its route
 // findings are moot.
-func (m *DoctorMember) SetRoute(route string) {
+func (m *Member) SetRoute(route string) {
 	if m == nil {
 		return
 	}
@@ -237,14 +241,14 @@ func (m *DoctorMember) SetRoute(route string) {
 // out. The lb fills it per attempt; M nil means no check (a worker used
 // directly, or an lb without sticky sessions).
 type SessionCheck struct {
-	M *DoctorMember
+	M *Member
 	// Route and Domain are the member's in the lb; Cookie and Path the
 	// session cookie and path parameter the lb reads for this request.
 	Route, Domain, Cookie, Path string
 }
 
-// inspect looks at a response head before it goes to the client.
-func (c *SessionCheck) inspect(h http.Header) {
+// Inspect looks at a response head before it goes to the client.
+func (c *SessionCheck) Inspect(h http.Header) {
 	m := c.M
 	if m == nil {
 		return
@@ -266,7 +270,7 @@ func (c *SessionCheck) inspect(h http.Header) {
 // foreignCookie counts a session-looking cookie under another name than
 // the lb's; after CookieAfter responses, and none with the lb's cookie,
 // it is a finding.
-func (m *DoctorMember) foreignCookie(name, lbCookie string) {
+func (m *Member) foreignCookie(name, lbCookie string) {
 	l := m.lb
 	name = clip(name)
 	l.mu.Lock()

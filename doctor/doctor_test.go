@@ -1,4 +1,4 @@
-package worker
+package doctor
 
 import (
 	"bytes"
@@ -83,11 +83,11 @@ func TestJudgeRoute(t *testing.T) {
 }
 
 // docLog is a doctor with a log in memory and a fixed clock.
-func docLog(spec DoctorSpec) (*Doctor, *lockedBuf) {
+func docLog(spec Spec) (*Doctor, *lockedBuf) {
 	buf := new(lockedBuf)
 	spec.Logger = slog.New(slog.NewTextHandler(buf, nil))
 	spec.Now = func() time.Time { return time.Unix(1700000000, 0) }
-	return NewDoctor(spec), buf
+	return New(spec), buf
 }
 
 type lockedBuf struct {
@@ -116,17 +116,17 @@ func respHead(kv ...string) http.Header {
 }
 
 func TestDoctorReportsOncePerCause(t *testing.T) {
-	d, log := docLog(DoctorSpec{})
+	d, log := docLog(Spec{})
 	l := d.LB("lb", "JSESSIONID")
 	n1 := l.Member("n1", "10.0.0.1:8009", "n1", "")
 	n2 := l.Member("n2", "10.0.0.2:8009", "n2", "")
 	c1 := SessionCheck{M: n1, Route: "n1", Cookie: "JSESSIONID", Path: ";jsessionid"}
 	c2 := SessionCheck{M: n2, Route: "n2", Cookie: "JSESSIONID", Path: ";jsessionid"}
 	for i := 0; i < 5; i++ {
-		c1.inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d.xyz; Path=/", i)))
-		c1.inspect(respHead("Location", fmt.Sprintf("/a;jsessionid=%d.xyz", i)))
-		c2.inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d.n2; Path=/", i)))
-		c2.inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d; Path=/", i)))
+		c1.Inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d.xyz; Path=/", i)))
+		c1.Inspect(respHead("Location", fmt.Sprintf("/a;jsessionid=%d.xyz", i)))
+		c2.Inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d.n2; Path=/", i)))
+		c2.Inspect(respHead("Set-Cookie", fmt.Sprintf("JSESSIONID=%d; Path=/", i)))
 	}
 	fs := d.FindingsFor("lb")
 	if len(fs) != 2 {
@@ -160,22 +160,22 @@ func TestDoctorReportsOncePerCause(t *testing.T) {
 }
 
 func TestDoctorCookieName(t *testing.T) {
-	d, log := docLog(DoctorSpec{CookieAfter: 3})
+	d, log := docLog(Spec{CookieAfter: 3})
 	l := d.LB("lb", "JSESSIONID")
 	bad := SessionCheck{M: l.Member("n1", "h1:1", "n1", ""), Route: "n1", Cookie: "JSESSIONID"}
 	good := SessionCheck{M: l.Member("n2", "h2:1", "n2", ""), Route: "n2", Cookie: "JSESSIONID"}
 	for i := 0; i < 2; i++ {
-		bad.inspect(respHead("Set-Cookie", "MYSESSIONID=A.n1"))
+		bad.Inspect(respHead("Set-Cookie", "MYSESSIONID=A.n1"))
 	}
 	if fs := d.FindingsFor("lb"); len(fs) != 0 {
 		t.Fatalf("reported before CookieAfter responses: %+v", fs)
 	}
 	// A member that sets the lb's cookie too is fine: the other cookie is
 	// the application's.
-	good.inspect(respHead("Set-Cookie", "JSESSIONID=B.n2", "Set-Cookie", "APPSESSIONID=x"))
+	good.Inspect(respHead("Set-Cookie", "JSESSIONID=B.n2", "Set-Cookie", "APPSESSIONID=x"))
 	for i := 0; i < 4; i++ {
-		bad.inspect(respHead("Set-Cookie", "MYSESSIONID=A.n1"))
-		good.inspect(respHead("Set-Cookie", "APPSESSIONID=x"))
+		bad.Inspect(respHead("Set-Cookie", "MYSESSIONID=A.n1"))
+		good.Inspect(respHead("Set-Cookie", "APPSESSIONID=x"))
 	}
 	fs := d.FindingsFor("lb")
 	if len(fs) != 1 || fs[0].Member != "n1" || fs[0].Kind != KindCookieName || fs[0].Seen != "MYSESSIONID" ||
@@ -191,7 +191,7 @@ func TestDoctorCookieName(t *testing.T) {
 }
 
 func TestDoctorUnknownRoutesBounded(t *testing.T) {
-	d, log := docLog(DoctorSpec{UnknownRouteAfter: 5, UnknownRoutes: 4, MaxFindings: 3})
+	d, log := docLog(Spec{UnknownRouteAfter: 5, UnknownRoutes: 4, MaxFindings: 3})
 	l := d.LB("lb", "JSESSIONID")
 	// A flood of distinct routes (a hostile client) is never reported
 	// and keeps at most UnknownRoutes counters.
@@ -239,17 +239,17 @@ func (b fakeBook) RouteOwner(lb, route string) string { return b[route] }
 func (b fakeBook) KnownRoute(route string) bool       { _, ok := b[route]; return ok }
 
 func TestDoctorAsksTheBook(t *testing.T) {
-	d, _ := docLog(DoctorSpec{UnknownRouteAfter: 2})
+	d, _ := docLog(Spec{UnknownRouteAfter: 2})
 	d.SetBook(fakeBook{"n2": "n2", "other": "x1"})
 	l := d.LB("lb", "JSESSIONID")
 	c := SessionCheck{M: l.Member("n1", "h:1", "n1", ""), Route: "n1", Cookie: "JSESSIONID"}
-	c.inspect(respHead("Set-Cookie", "JSESSIONID=A.n2"))
+	c.Inspect(respHead("Set-Cookie", "JSESSIONID=A.n2"))
 	for i := 0; i < 3; i++ {
 		l.UnknownRoute("other") // known to another lb: not reported
 	}
 	// Clients coming back with the route n1 hands out: that is n1's
 	// route_mismatch, not an unknown route of its own.
-	c.inspect(respHead("Set-Cookie", "JSESSIONID=A.tomcat1"))
+	c.Inspect(respHead("Set-Cookie", "JSESSIONID=A.tomcat1"))
 	for i := 0; i < 3; i++ {
 		l.UnknownRoute("tomcat1")
 	}
@@ -264,12 +264,12 @@ func TestDoctorAsksTheBook(t *testing.T) {
 }
 
 func TestDoctorReloadAndReset(t *testing.T) {
-	d, _ := docLog(DoctorSpec{UnknownRouteAfter: 1})
+	d, _ := docLog(Spec{UnknownRouteAfter: 1})
 	l := d.LB("lb", "JSESSIONID")
 	n1 := l.Member("n1", "h:1", "n1", "")
 	n2 := l.Member("n2", "h:2", "n2", "")
-	(&SessionCheck{M: n1, Route: "n1", Cookie: "JSESSIONID"}).inspect(respHead("Set-Cookie", "JSESSIONID=A.x"))
-	(&SessionCheck{M: n2, Route: "n2", Cookie: "JSESSIONID"}).inspect(respHead("Set-Cookie", "JSESSIONID=A.y"))
+	(&SessionCheck{M: n1, Route: "n1", Cookie: "JSESSIONID"}).Inspect(respHead("Set-Cookie", "JSESSIONID=A.x"))
+	(&SessionCheck{M: n2, Route: "n2", Cookie: "JSESSIONID"}).Inspect(respHead("Set-Cookie", "JSESSIONID=A.y"))
 	l.UnknownRoute("gone")
 	if n := len(d.Findings()); n != 3 {
 		t.Fatalf("%d findings", n)
@@ -290,7 +290,7 @@ func TestDoctorReloadAndReset(t *testing.T) {
 	if fs := d.Findings(); len(fs) != 0 {
 		t.Fatalf("after the route change: %+v", fs)
 	}
-	(&SessionCheck{M: n1, Route: "x", Cookie: "JSESSIONID"}).inspect(respHead("Set-Cookie", "JSESSIONID=A"))
+	(&SessionCheck{M: n1, Route: "x", Cookie: "JSESSIONID"}).Inspect(respHead("Set-Cookie", "JSESSIONID=A"))
 	l.Reset("")
 	if fs := d.Findings(); len(fs) != 0 {
 		t.Fatalf("after reset: %+v", fs)
@@ -303,14 +303,14 @@ func TestDoctorReloadAndReset(t *testing.T) {
 }
 
 func TestDoctorInspectDoesNotAllocate(t *testing.T) {
-	d, _ := docLog(DoctorSpec{})
+	d, _ := docLog(Spec{})
 	l := d.LB("lb", "JSESSIONID")
 	c := SessionCheck{M: l.Member("n1", "h:1", "n1", ""), Route: "n1", Cookie: "JSESSIONID", Path: ";jsessionid"}
 	ok := respHead("Set-Cookie", "JSESSIONID=ABC.n1; Path=/; HttpOnly", "Location", "/x;jsessionid=ABC.n1")
 	bad := respHead("Set-Cookie", "JSESSIONID=ABC.n9; Path=/")
-	c.inspect(bad)
+	c.Inspect(bad)
 	none := respHead("Content-Type", "text/plain")
-	if n := testing.AllocsPerRun(100, func() { c.inspect(ok); c.inspect(none); c.inspect(bad) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.Inspect(ok); c.Inspect(none); c.Inspect(bad) }); n != 0 {
 		t.Errorf("%v allocations per inspection", n)
 	}
 }

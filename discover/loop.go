@@ -1,4 +1,4 @@
-package server
+package discover
 
 import (
 	"context"
@@ -25,16 +25,17 @@ type discoveredSet struct {
 // lookupTimeout bounds one round of lookups (all lbs due at once).
 const lookupTimeout = 5 * time.Second
 
-// discovery is the Server's member discovery: the answers per lb, the
+// Discovery is one server's member discovery: the answers per lb, the
 // configuration as loaded (before members are added) and the loop that
-// asks again. The Server owns it: the loop starts in New or at the
-// first reload that adds an lb to discover, and Close stops it.
-type discovery struct {
-	log *slog.Logger
-	res DiscoverResolver
+// asks again. The loop starts at the first Adopt (or Reload) of a
+// configuration with an lb to discover, and Stop ends it.
+type Discovery struct {
+	log   *slog.Logger
+	res   Resolver
+	owner Owner
 
-	// Guarded by Server.reloadMu: what the running configuration was
-	// built from.
+	// Guarded by the owner's lock (Owner.Lock): what the running
+	// configuration was built from.
 	base *config.Config
 	sets map[string]discoveredSet
 
@@ -42,7 +43,7 @@ type discovery struct {
 	streak  map[string]int // failed lookups in a row, by lb
 	count   map[string]int // members found, by lb (for metrics)
 	started bool           // the loop runs (or ran)
-	stopped bool           // Close stopped it; it does not start again
+	stopped bool           // Stop stopped it; it does not start again
 	wake    chan struct{}  // the settings changed (cap 1)
 	stop    chan struct{}
 	done    chan struct{}
@@ -50,11 +51,13 @@ type discovery struct {
 	lookups, failed, empty, changes, applyFailed atomic.Uint64
 }
 
-func newDiscovery(res DiscoverResolver, log *slog.Logger) *discovery {
+// New builds the discovery of owner, asking res (nil: net.DefaultResolver)
+// and logging to log.
+func New(res Resolver, log *slog.Logger, owner Owner) *Discovery {
 	if res == nil {
 		res = net.DefaultResolver
 	}
-	return &discovery{log: log, res: res, sets: make(map[string]discoveredSet),
+	return &Discovery{log: log, res: res, owner: owner, sets: make(map[string]discoveredSet),
 		streak: make(map[string]int), count: make(map[string]int),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
@@ -82,7 +85,7 @@ type answer struct {
 
 // lookup asks DNS for the given lbs of base, one after the other, within
 // lookupTimeout. It holds no lock: a slow DNS server delays nothing else.
-func (dc *discovery) lookup(ctx context.Context, base *config.Config, lbs []string) []answer {
+func (dc *Discovery) lookup(ctx context.Context, base *config.Config, lbs []string) []answer {
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	out := make([]answer, 0, len(lbs))
@@ -95,11 +98,11 @@ func (dc *discovery) lookup(ctx context.Context, base *config.Config, lbs []stri
 	return out
 }
 
-// record keeps one answer (under Server.reloadMu) and reports whether
+// record keeps one answer (under the owner's lock) and reports whether
 // the lb's members changed. A failed lookup or an empty answer keeps the
 // members the lb has (README: a DNS outage or a scale to zero must not
 // cost the sessions their members); it is logged once per streak.
-func (dc *discovery) record(a answer, now time.Time) bool {
+func (dc *Discovery) record(a answer, now time.Time) bool {
 	prev, had := dc.sets[a.lb]
 	if had && prev.source != a.d.String() {
 		prev, had = discoveredSet{}, false // the setting changed: start afresh
@@ -126,7 +129,7 @@ func (dc *discovery) record(a answer, now time.Time) bool {
 	return true
 }
 
-func (dc *discovery) failedLookup(a answer, kept int) {
+func (dc *Discovery) failedLookup(a answer, kept int) {
 	if errors.Is(a.err, errEmpty) {
 		dc.empty.Add(1)
 	} else {
@@ -144,7 +147,7 @@ func (dc *discovery) failedLookup(a answer, kept int) {
 	dc.log.Debug("member discovery: still no usable answer", "lb", a.lb, "failures", n, "err", a.err)
 }
 
-func (dc *discovery) recovered(a answer) {
+func (dc *Discovery) recovered(a answer) {
 	dc.mu.Lock()
 	n := dc.streak[a.lb]
 	delete(dc.streak, a.lb)
@@ -157,7 +160,7 @@ func (dc *discovery) recovered(a answer) {
 // due returns the lbs of base to ask now (their interval passed, or they
 // were never asked with their current setting) and how long until the
 // next one is due (-1: no lb discovers its members).
-func (dc *discovery) due(now time.Time) ([]string, time.Duration) {
+func (dc *Discovery) due(now time.Time) ([]string, time.Duration) {
 	next := time.Duration(-1)
 	var out []string
 	for _, name := range discoverLBs(dc.base) {
@@ -189,7 +192,7 @@ func jitter(d time.Duration) time.Duration {
 
 // counts publishes the member counts of the running configuration for
 // metrics.
-func (dc *discovery) counts() {
+func (dc *Discovery) counts() {
 	c := make(map[string]int, len(dc.sets))
 	for _, name := range discoverLBs(dc.base) {
 		c[name] = len(dc.sets[name].members)

@@ -1,4 +1,4 @@
-package server
+package discover
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func TestDiscoverPTRCollision(t *testing.T) {
 
 	// The log says so once, when the members change, naming both.
 	var log strings.Builder
-	dc := newDiscovery(dns, slog.New(slog.NewTextHandler(&log, nil)))
+	dc := New(dns, slog.New(slog.NewTextHandler(&log, nil)), nil)
 	now := time.Unix(1_000_000, 0)
 	for range 2 {
 		dc.record(answer{lb: "lb", d: d, members: fs}, now)

@@ -1,4 +1,4 @@
-package worker
+package doctor
 
 import (
 	"sort"
@@ -12,7 +12,7 @@ import (
 // this lb. Routes are counted with a Misra-Gries summary of UnknownRoutes
 // counters, so a flood of random routes from clients neither grows memory
 // nor gets reported, while a route that keeps coming back does.
-func (l *DoctorLB) UnknownRoute(route string) {
+func (l *LB) UnknownRoute(route string) {
 	if l == nil {
 		return
 	}
@@ -54,7 +54,7 @@ func (l *DoctorLB) UnknownRoute(route string) {
 
 // decrementLocked is the Misra-Gries step for a route that finds no free
 // counter: every counter loses one, and those at zero are freed.
-func (l *DoctorLB) decrementLocked() {
+func (l *LB) decrementLocked() {
 	keep := l.unknown[:0]
 	for _, e := range l.unknown {
 		if e.n--; e.n > 0 {
@@ -67,7 +67,7 @@ func (l *DoctorLB) decrementLocked() {
 
 // handedOut reports whether a member of this lb was seen handing out
 // session ids with this route.
-func (l *DoctorLB) handedOut(route string) bool {
+func (l *LB) handedOut(route string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range l.findings {
@@ -78,7 +78,7 @@ func (l *DoctorLB) handedOut(route string) bool {
 	return false
 }
 
-func (l *DoctorLB) markKnown(route string) {
+func (l *LB) markKnown(route string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := range l.unknown {
@@ -91,7 +91,7 @@ func (l *DoctorLB) markKnown(route string) {
 // record counts one sighting of a cause and reports it the first time,
 // with n sightings (those counted before it was due). The description is
 // built outside the lock (it may ask the RouteBook, which takes lb locks).
-func (l *DoctorLB) record(m *DoctorMember, kind FindingKind, seen, configured, from string, n int) {
+func (l *LB) record(m *Member, kind FindingKind, seen, configured, from string, n int) {
 	key := findingKey{kind: kind, seen: clip(seen)}
 	if !printable(key.seen) {
 		key.seen = sanitize(key.seen)
@@ -122,7 +122,7 @@ func (l *DoctorLB) record(m *DoctorMember, kind FindingKind, seen, configured, f
 }
 
 // count adds a sighting to a known finding; false when it is new.
-func (l *DoctorLB) count(key findingKey) bool {
+func (l *LB) count(key findingKey) bool {
 	now := l.d.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -136,7 +136,7 @@ func (l *DoctorLB) count(key findingKey) bool {
 
 // insert adds a new finding unless another goroutine did, or the lb has
 // MaxFindings already. It reports whether f was added.
-func (l *DoctorLB) insert(key findingKey, f *Finding, n uint64) bool {
+func (l *LB) insert(key findingKey, f *Finding, n uint64) bool {
 	now := l.d.now()
 	l.mu.Lock()
 	if g := l.byKey[key]; g != nil {
@@ -163,7 +163,7 @@ func (l *DoctorLB) insert(key findingKey, f *Finding, n uint64) bool {
 }
 
 // dropLocked removes the findings matching drop.
-func (l *DoctorLB) dropLocked(drop func(*Finding) bool) {
+func (l *LB) dropLocked(drop func(*Finding) bool) {
 	keep := l.findings[:0]
 	for _, f := range l.findings {
 		if drop(f) {
@@ -178,7 +178,7 @@ func (l *DoctorLB) dropLocked(drop func(*Finding) bool) {
 
 // Reset forgets the findings of member, or of the whole lb when member is
 // "" (the status worker's reset), and what was counted towards new ones.
-func (l *DoctorLB) Reset(member string) {
+func (l *LB) Reset(member string) {
 	if l == nil {
 		return
 	}
@@ -204,7 +204,7 @@ func (d *Doctor) Retain(keep func(lb, member string) bool) {
 		return
 	}
 	d.mu.Lock()
-	var lbs []*DoctorLB
+	var lbs []*LB
 	for name, l := range d.lbs {
 		if !keep(name, "") {
 			delete(d.lbs, name)
@@ -219,7 +219,7 @@ func (d *Doctor) Retain(keep func(lb, member string) bool) {
 	}
 }
 
-func (l *DoctorLB) retain(keep func(lb, member string) bool, book RouteBook) {
+func (l *LB) retain(keep func(lb, member string) bool, book RouteBook) {
 	l.mu.Lock()
 	var unknown []string
 	for name := range l.members {
