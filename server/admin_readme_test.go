@@ -11,18 +11,18 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
-// TestAdminMetricsREADME keeps the README's metric table true: every lb,
+// TestAdminMetricsREADME keeps the metric table of docs/metrics.md true: every lb,
 // member and worker family /metrics exports is in it, and every such name
 // in it is exported.
 func TestAdminMetricsREADME(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, table, ok := strings.Cut(string(data), "<!-- metrics: begin -->")
 	table, _, ok2 := strings.Cut(table, "<!-- metrics: end -->")
 	if !ok || !ok2 {
-		t.Fatal("README.md has no metric table between the markers")
+		t.Fatal("docs/metrics.md has no metric table between the markers")
 	}
 	documented := make(map[string]bool)
 	for _, m := range regexp.MustCompile("`(jkbalancer_(?:lb|member|worker)_[a-z_]+)`").FindAllStringSubmatch(table, -1) {
