@@ -57,12 +57,12 @@ func TestAdminMetricsREADME(t *testing.T) {
 	for name := range exported {
 		asMember := strings.Replace(name, "jkbalancer_worker_", "jkbalancer_member_", 1)
 		if !documented[name] && !documented[asMember] {
-			t.Errorf("%s is exported but not in the README's metric table", name)
+			t.Errorf("%s is exported but not in the metric table of docs/metrics.md", name)
 		}
 	}
 	for name := range documented {
 		if !exported[name] {
-			t.Errorf("the README's metric table names %s, which /metrics does not export", name)
+			t.Errorf("the metric table of docs/metrics.md names %s, which /metrics does not export", name)
 		}
 	}
 	if len(exported) < 20 {
