@@ -9,7 +9,7 @@ import (
 var errBodyShort = fmt.Errorf("client body ended before Content-Length: %w", io.ErrUnexpectedEOF)
 
 // dataPacket builds in dst (length 0, capacity >= 6+want) the next request
-// body packet with up to want bytes (spec 2.2): Kept first, then Rest.
+// body packet with up to want bytes (docs/ajp13.md#request-body-flow): Kept first, then Rest.
 // It never lets the total exceed ContentLength, and once the body is
 // exhausted it returns the empty packet 12 34 00 00.
 //
@@ -18,7 +18,7 @@ var errBodyShort = fmt.Errorf("client body ended before Content-Length: %w", io.
 // bytes exist nowhere else. A Rest that fails, or ends short of a known
 // length, is a client error; the caller closes the connection so Tomcat's
 // application sees an I/O error rather than a silently truncated body
-// (spec 5.1 rule 8).
+// (docs/ajp13.md#request-body-flow rule 8).
 func (x *exchange) dataPacket(dst []byte, want int) ([]byte, error) {
 	b := x.body
 	if b == nil || x.eof {

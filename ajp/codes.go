@@ -2,7 +2,7 @@ package ajp
 
 import "strings"
 
-// methods lists the coded methods; the index is the code (spec 3.2).
+// methods lists the coded methods; the index is the code (docs/ajp13.md#the-forward-request).
 // BASELINE-CONTROL is spelled with a hyphen, as Tomcat and mod_jk do.
 var methods = [...]string{
 	1: "OPTIONS", 2: "GET", 3: "HEAD", 4: "POST", 5: "PUT", 6: "DELETE",
@@ -13,7 +13,7 @@ var methods = [...]string{
 	26: "BASELINE-CONTROL", 27: "MKACTIVITY",
 }
 
-// MethodCode returns the AJP method byte for method (spec 3.2). Methods
+// MethodCode returns the AJP method byte for method (docs/ajp13.md#the-forward-request). Methods
 // are case-sensitive tokens (RFC 9110 9.1): "get" is not GET. ok is false
 // for any other method; it must then be sent as 0xFF plus attribute 0x0D.
 func MethodCode(method string) (code byte, ok bool) {
@@ -34,7 +34,7 @@ func MethodCode(method string) (code byte, ok bool) {
 	return 0, false
 }
 
-// Request header codes 0xA001..0xA00E (spec 3.3). Tomcat exposes coded
+// Request header codes 0xA001..0xA00E (docs/ajp13.md#the-forward-request). Tomcat exposes coded
 // names in lower case, so that is how DecodeForward names them.
 const reqHeaderBase = 0xA000
 
@@ -90,7 +90,7 @@ func requestHeaderCode(name string) int {
 	return 0
 }
 
-// Response header codes 0xA001..0xA00B (spec 4.1). Tomcat only uses a code
+// Response header codes 0xA001..0xA00B (docs/ajp13.md#response-packets). Tomcat only uses a code
 // when the name is exactly one of these spellings.
 var respHeaderNames = [...]string{
 	1: "Content-Type", 2: "Content-Language", 3: "Content-Length",

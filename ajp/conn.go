@@ -12,7 +12,7 @@ import (
 )
 
 // Conn is one backend connection. It carries one exchange at a time (AJP
-// never multiplexes, spec 1.1) and is not safe for concurrent use; the
+// never multiplexes, docs/ajp13.md#framing) and is not safe for concurrent use; the
 // pool hands it to one goroutine at a time. Its buffers are allocated once:
 // a read buffer that holds any packet the 16-bit length allows, a write
 // buffer of two packets (the forward request and the first body packet go
@@ -67,7 +67,7 @@ func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 }
 
 // Reused reports whether the connection came from the pool rather than a
-// fresh dial: a failure on it may be a keep-alive race (spec 6.5).
+// fresh dial: a failure on it may be a keep-alive race (docs/ajp13.md#connection-lifecycle).
 func (c *Conn) Reused() bool { return c.reused }
 
 // Close closes the connection. The pool sets SO_LINGER 0 on its sockets,
@@ -83,7 +83,7 @@ func (c *Conn) Close() error {
 
 // Alive reports, without blocking, whether the connection can carry a
 // request: the peer has not closed it and nothing unexpected is waiting
-// to be read (spec 6.4). A write to a socket the peer closed succeeds
+// to be read (docs/ajp13.md#connection-lifecycle). A write to a socket the peer closed succeeds
 // once, so only a look at the receive side tells.
 func (c *Conn) Alive() bool {
 	if c.closed || c.unread() > 0 {
@@ -97,7 +97,7 @@ func (c *Conn) Alive() bool {
 }
 
 // Ping sends a CPing and waits up to timeout (0: SocketTimeout, or no
-// limit) for the CPong (spec 6.3). Anything but a CPong closes the
+// limit) for the CPong (docs/ajp13.md#connection-lifecycle). Anything but a CPong closes the
 // connection: unlike mod_jk, no stale packet is tolerated, because this
 // client never leaves one behind. Errors are *Error with StagePing.
 func (c *Conn) Ping(timeout time.Duration) error {

@@ -7,7 +7,7 @@ import (
 
 // DecodeForward decodes a FORWARD_REQUEST payload (the bytes after the
 // 4-byte packet header, starting with the 0x02 type byte) the way Tomcat
-// reads it (spec 3). It is the container side of AppendForward, used by
+// reads it (docs/ajp13.md#the-forward-request). It is the container side of AppendForward, used by
 // ajptest and the fuzz round trips.
 //
 // Null strings decode as "" (so a null remote_host comes back as ""),
@@ -16,7 +16,7 @@ import (
 // Attributes in order. SSLKeySize is -1 when absent. Attributes 0x01 and
 // 0x02 are read and dropped, like Tomcat. Errors are *Error with
 // KindProtocol (truncated, missing terminator) or KindInvalid (bad type,
-// method, header or attribute code: Tomcat's 500 cases in spec 8.10).
+// method, header or attribute code: Tomcat's 500 cases in docs/ajp13.md#edge-cases).
 func DecodeForward(payload []byte) (*Request, error) {
 	c := cursor{b: payload}
 	if t := msgType(c.u8()); c.err == nil && t != typeForwardRequest {
@@ -122,7 +122,7 @@ func decodeAttributes(c *cursor, req *Request) error {
 		case attrReqAttr:
 			decodeReqAttr(c, req)
 		default:
-			// Tomcat has no case for it and desynchronizes (3.4).
+			// Tomcat has no case for it and desynchronizes (docs/ajp13.md#request-attributes).
 			return decodeErr(KindInvalid, fmt.Errorf("%w %#x", errBadAttr, code))
 		}
 		if c.err != nil {

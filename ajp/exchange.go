@@ -12,7 +12,7 @@ import (
 // zero value.
 type ExchangeOptions struct {
 	// ReplyTimeout bounds the wait for each packet from the backend, not
-	// the whole response (mod_jk reply_timeout, spec 6.5). 0 = none. The
+	// the whole response (mod_jk reply_timeout, docs/ajp13.md#connection-lifecycle). 0 = none. The
 	// pool's SocketTimeout applies as well; the shorter one wins.
 	ReplyTimeout time.Duration
 	// FlushPackets flushes the client after every body chunk (JkOptions
@@ -37,7 +37,7 @@ type exchange struct {
 }
 
 // Exchange sends req and its body and streams the response to w until
-// END_RESPONSE (spec 2-6, 8). It returns a *Error on failure, after
+// END_RESPONSE (docs/ajp13.md). It returns a *Error on failure, after
 // closing the connection; then Result says how far it got (HeadSent,
 // BodyStreamed, byte counts) so the caller can decide whether a retry is
 // safe. Result.Reuse tells the caller whether to return the connection to
@@ -86,7 +86,7 @@ func shorter(a, b time.Duration) time.Duration {
 
 // send writes FORWARD_REQUEST and, when the body has a positive length,
 // the first data packet in the same Write: Tomcat waits for that packet
-// without asking for it (spec 5.1 rule 1). A length of 0 or -1 sends
+// without asking for it (docs/ajp13.md#request-body-flow rule 1). A length of 0 or -1 sends
 // nothing more (rules 2, 3).
 func (c *Conn) send(x *exchange) error {
 	b, err := AppendForward(c.wbuf[:0], x.req, c.psize)
@@ -114,7 +114,7 @@ func (c *Conn) send(x *exchange) error {
 }
 
 // receive reads packets until END_RESPONSE. GET_BODY_CHUNK may come at
-// any time before it, also after SEND_HEADERS (spec 4).
+// any time before it, also after SEND_HEADERS (docs/ajp13.md#response-packets).
 func (c *Conn) receive(x *exchange) error {
 	for {
 		p, k, err := c.readPacket(x.readTO)
@@ -136,7 +136,7 @@ func (c *Conn) receive(x *exchange) error {
 			return c.end(x, p)
 		default:
 			// CPONG mid-request or an unknown type: mod_jk and
-			// mod_proxy_ajp abort, and so do we (spec 6.1).
+			// mod_proxy_ajp abort, and so do we (docs/ajp13.md#connection-lifecycle).
 			err = c.fail(x, KindInvalid, errUnexpected(p[0]))
 		}
 		if err != nil {
@@ -186,7 +186,7 @@ func (c *Conn) bodyChunk(x *exchange, p []byte) error {
 	}
 	if !x.head {
 		if len(data) == 0 {
-			return nil // stray flush before the headers: ignore like mod_jk (8.8)
+			return nil // stray flush before the headers: ignore like mod_jk (docs/ajp13.md#response-packets)
 		}
 		return c.fail(x, KindInvalid, errors.New("body chunk before SEND_HEADERS"))
 	}
@@ -201,7 +201,7 @@ func (c *Conn) bodyChunk(x *exchange, p []byte) error {
 			return nil
 		}
 	}
-	// A zero-length chunk is Tomcat's flush (4.2).
+	// A zero-length chunk is Tomcat's flush (docs/ajp13.md#response-packets).
 	if err := c.writeBody(x, nil); err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (c *Conn) clientWrite(x *exchange, p []byte) error {
 
 // answerGetBody sends exactly one data packet per GET_BODY_CHUNK, empty
 // once the body is exhausted, also for every request past the end
-// (spec 4.4, 5.1 rule 5).
+// (docs/ajp13.md#response-packets, docs/ajp13.md#request-body-flow rule 5).
 func (c *Conn) answerGetBody(x *exchange, p []byte) error {
 	want, err := decodeGetBodyChunk(p)
 	if err != nil {
@@ -293,7 +293,7 @@ func (c *Conn) end(x *exchange, p []byte) error {
 	}
 	c.discard()
 	// Bytes after END_RESPONSE are junk that would desynchronize the next
-	// exchange (spec 6.1).
+	// exchange (docs/ajp13.md#connection-lifecycle).
 	x.res.Trailing = c.unread() != 0
 	x.res.Reuse = reuse && !x.res.Trailing
 	if !x.res.Reuse {

@@ -132,7 +132,7 @@ func TestExchangeKeptReplayed(t *testing.T) {
 }
 
 // The application never reads the body: only the first packet goes, the
-// rest stays with the client, and the connection stays usable (5.1 rule 6).
+// rest stays with the client, and the connection stays usable (docs/ajp13.md#request-body-flow rule 6).
 func TestExchangeBodyNotRead(t *testing.T) {
 	s := newServer(t, func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200)
@@ -178,7 +178,7 @@ type hashWriter struct {
 
 func (w *hashWriter) Write(p []byte) (int, error) { return w.h.Write(p) }
 
-// HEAD, 204 and 304 carry no body even with a Content-Length (8.5).
+// HEAD, 204 and 304 carry no body even with a Content-Length (docs/ajp13.md#edge-cases).
 func TestExchangeNoBodyStatuses(t *testing.T) {
 	s := newServer(t, func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		status := 200

@@ -7,14 +7,14 @@ import (
 )
 
 // AppendForward appends the whole FORWARD_REQUEST packet for req (header
-// 12 34 LL LL included) to dst and returns the extended slice (spec 3).
+// 12 34 LL LL included) to dst and returns the extended slice (docs/ajp13.md#the-forward-request).
 //
 // The payload must fit in maxPacketSize-4 bytes (<= 0 means
 // DefaultPacketSize): nothing can spill into a second packet, and Tomcat
-// answers an oversized one with 400 and a poisoned socket (spec 1.2, 8.1).
+// answers an oversized one with 400 and a poisoned socket (docs/ajp13.md#packet-size, docs/ajp13.md#edge-cases).
 // A request that does not fit gives *Error{Stage: StageSend, Kind:
 // KindTooLarge}; a string with NUL, CR or LF, a URI that is not
-// origin-form, or a number out of range gives KindInvalid (spec 1.3, 8.2).
+// origin-form, or a number out of range gives KindInvalid (docs/ajp13.md#framing, docs/ajp13.md#edge-cases).
 // On error dst is returned unchanged in length.
 //
 // Attributes go in mod_jk's order (docs/compat.md#forwarding-a-request). The 0x0A pairs
@@ -41,7 +41,7 @@ func AppendForward(dst []byte, req *Request, maxPacketSize int) ([]byte, error) 
 	e.b = append(e.b, code)
 	e.str("protocol", req.Protocol)
 	if req.URI != "*" && (req.URI == "" || req.URI[0] != '/') {
-		// An absolute URI would make Tomcat take the Host from it (8.2).
+		// An absolute URI would make Tomcat take the Host from it (docs/ajp13.md#edge-cases).
 		e.invalid("req_uri is not origin-form")
 	}
 	e.str("req_uri", req.URI)
@@ -98,7 +98,7 @@ func (e *encoder) tooLarge() {
 }
 
 // str appends an AJP string after refusing NUL, CR and LF: C peers stop at
-// the NUL, and CR/LF would let client input forge lines downstream (1.3).
+// the NUL, and CR/LF would let client input forge lines downstream (docs/ajp13.md#framing).
 func (e *encoder) str(field, s string) {
 	if e.err != nil {
 		return
@@ -194,7 +194,7 @@ func (e *encoder) attributes(req *Request, coded bool) {
 	e.attr(attrSSLCipher, "ssl_cipher", req.SSLCipher)
 	e.attr(attrSSLSession, "ssl_session", req.SSLSession)
 	if req.SSLKeySize >= 0 && e.room(1) {
-		e.b = append(e.b, attrSSLKeySize) // a uint16, not a string (3.4)
+		e.b = append(e.b, attrSSLKeySize) // a uint16, not a string (docs/ajp13.md#request-attributes)
 		e.uint16("ssl_key_size", req.SSLKeySize)
 	}
 	if !coded && e.room(1) {

@@ -50,7 +50,7 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-// fuzzBody picks one of the body flows of spec 5.1 from the mode byte.
+// fuzzBody picks one of the body flows of docs/ajp13.md#request-body-flow from the mode byte.
 func fuzzBody(mode byte) (*Body, *Request) {
 	req := reqV4()
 	switch mode % 3 {

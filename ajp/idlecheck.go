@@ -2,7 +2,7 @@ package ajp
 
 import "net"
 
-// IdleCheck is mod_jk's check of a pooled socket (spec 6.4) for the pools
+// IdleCheck is mod_jk's check of a pooled socket (docs/ajp13.md#connection-lifecycle) for the pools
 // of other protocols (HTTP members): whether an idle connection is still
 // open and has nothing unread, in one non-blocking syscall. Where the
 // platform has no such peek it reports true, and a stale connection shows

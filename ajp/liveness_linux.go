@@ -8,7 +8,7 @@ import (
 )
 
 // liveness checks a pooled socket the way mod_jk does (poll + recv with
-// MSG_PEEK, spec 6.4), in one non-blocking syscall and with no allocation:
+// MSG_PEEK, docs/ajp13.md#connection-lifecycle), in one non-blocking syscall and with no allocation:
 // the raw handle and the callback are made once per connection.
 type liveness struct {
 	rc    syscall.RawConn

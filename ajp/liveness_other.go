@@ -8,7 +8,7 @@ import (
 )
 
 // liveness is the portable fallback for platforms without the MSG_PEEK
-// check: a read with a deadline 1 ms ahead (spec 6.4 notes that a deadline
+// check: a read with a deadline 1 ms ahead (docs/ajp13.md#connection-lifecycle notes that a deadline
 // of "now" never touches the socket). It costs up to 1 ms per check.
 type liveness struct{}
 

@@ -19,7 +19,7 @@ import (
 // connections; when no slot is free the probe waits for the next run.
 //
 // Idle age counts from the last request, not the last ping: Tomcat never
-// idles out a connection that has seen a CPing (spec 6.2), so the pool's
+// idles out a connection that has seen a CPing (docs/ajp13.md#connection-lifecycle), so the pool's
 // own IdleTimeout must not be reset by its probes.
 func (p *Pool) Maintain() {
 	now := p.now()
@@ -136,7 +136,7 @@ func (p *Pool) dial(ctx context.Context, addr string, gen uint64) (*Conn, error)
 	c.pool, c.gen, c.out = p, gen, true
 	c.lastUsed = p.now()
 	// A completed connect proves nothing: the kernel accepts for a hung or
-	// saturated Tomcat too; a CPong does (spec 6.2). Without a connect
+	// saturated Tomcat too; a CPong does (docs/ajp13.md#connection-lifecycle). Without a connect
 	// ping, the pre-request ping covers the fresh connection as well
 	// (mod_jk ajp_send_request: connect_timeout <= 0 && prepost_timeout > 0).
 	if timeout := cmp.Or(p.cfg.ConnectPing, p.cfg.PrepostPing); timeout > 0 {

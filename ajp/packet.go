@@ -14,29 +14,29 @@ const (
 	magicFromBackend0, magicFromBackend1 = 'A', 'B'
 
 	// nullString is the length that marks a null string: no bytes and no
-	// terminator follow it (spec 1.3).
+	// terminator follow it (docs/ajp13.md#framing).
 	nullString = 0xFFFF
 )
 
 // msgType is the first payload byte of every packet except request-body
-// data packets, which carry no type (spec 2.1).
+// data packets, which carry no type (docs/ajp13.md#framing).
 type msgType byte
 
 const (
 	// typeForwardRequest (proxy -> Tomcat): method byte, protocol, req_uri,
 	// remote_addr, remote_host, server_name strings, server_port uint16,
-	// is_ssl byte, num_headers uint16, headers, attributes, 0xFF (spec 3).
+	// is_ssl byte, num_headers uint16, headers, attributes, 0xFF (docs/ajp13.md#the-forward-request).
 	typeForwardRequest msgType = 0x02
 	// typeSendBodyChunk (Tomcat -> proxy): uint16 len, len bytes, one 0x00.
-	// len 0 is a flush request (spec 4.2).
+	// len 0 is a flush request (docs/ajp13.md#response-packets).
 	typeSendBodyChunk msgType = 0x03
 	// typeSendHeaders (Tomcat -> proxy): uint16 status, status_msg string,
-	// uint16 num_headers, then num_headers x (name, value) (spec 4.1).
+	// uint16 num_headers, then num_headers x (name, value) (docs/ajp13.md#response-packets).
 	typeSendHeaders msgType = 0x04
 	// typeEndResponse (Tomcat -> proxy): one reuse byte; 0 means close.
 	typeEndResponse msgType = 0x05
 	// typeGetBodyChunk (Tomcat -> proxy): uint16 requested length. Answer
-	// with exactly one data packet (spec 4.4).
+	// with exactly one data packet (docs/ajp13.md#response-packets).
 	typeGetBodyChunk msgType = 0x06
 	// typeCPing (proxy -> Tomcat): no payload after the type byte.
 	typeCPing msgType = 0x0A
@@ -44,7 +44,7 @@ const (
 	typeCPong msgType = 0x09
 )
 
-// Attribute codes of FORWARD_REQUEST (spec 3.4). Each is followed by its
+// Attribute codes of FORWARD_REQUEST (docs/ajp13.md#request-attributes). Each is followed by its
 // value: a string, except reqAttribute (two strings) and sslKeySize (uint16).
 const (
 	attrContext     = 0x01 // read and ignored by Tomcat
@@ -57,13 +57,13 @@ const (
 	attrSSLCipher   = 0x08
 	attrSSLSession  = 0x09
 	attrReqAttr     = 0x0A // name string, value string
-	attrSSLKeySize  = 0x0B // uint16, not a string (spec 3.4 correction)
+	attrSSLKeySize  = 0x0B // uint16, not a string (docs/ajp13.md#request-attributes)
 	attrSecret      = 0x0C
 	attrStoredMeth  = 0x0D // the method name when the method byte is 0xFF
 	attrDone        = 0xFF // terminator
 )
 
-// Names of the req_attribute (0x0A) pairs the proxy itself sends (spec 3.5).
+// Names of the req_attribute (0x0A) pairs the proxy itself sends (docs/ajp13.md#request-attributes).
 const (
 	AttrSSLProtocol = "AJP_SSL_PROTOCOL"
 	AttrRemotePort  = "AJP_REMOTE_PORT"
@@ -72,7 +72,7 @@ const (
 )
 
 // methodStored is the method byte that says "the name follows as
-// attribute 0x0D" (spec 3.2).
+// attribute 0x0D" (docs/ajp13.md#the-forward-request).
 const methodStored = 0xFF
 
 // cpingLen is the size of a CPing and of a CPong packet.
@@ -84,7 +84,7 @@ func appendCPing(b []byte) []byte {
 }
 
 // appendEmptyData appends the empty data packet that ends a request body:
-// 12 34 00 00 (spec 2.2).
+// 12 34 00 00 (docs/ajp13.md#request-body-flow).
 func appendEmptyData(b []byte) []byte {
 	return append(b, magicToBackend0, magicToBackend1, 0, 0)
 }

@@ -6,14 +6,14 @@ import (
 	"fmt"
 )
 
-// Decoders for the container -> proxy messages (spec 4). Each takes the
+// Decoders for the container -> proxy messages (docs/ajp13.md#response-packets). Each takes the
 // packet payload, type byte included, and never reads past it.
 
-// decodeSendHeaders decodes SEND_HEADERS strictly (spec 4.1, 8.1): the
+// decodeSendHeaders decodes SEND_HEADERS strictly (docs/ajp13.md#response-packets, docs/ajp13.md#edge-cases): the
 // status must be a final HTTP code (200-999), every header code must be
 // one of 0xA001..0xA00B, and num_headers must account for every byte of the
 // payload; anything else means Tomcat produced a malformed packet (the
-// overflow case in 8.1) and is KindProtocol or KindInvalid. A status
+// overflow case in docs/ajp13.md#edge-cases) and is KindProtocol or KindInvalid. A status
 // outside 200-999 is returned with its KindInvalid error: the member did
 // answer. status_msg is skipped here and read by statusMessage, for the
 // reason phrase (Tomcat 9+ sends the number as text).
@@ -114,7 +114,7 @@ var statusDigits = func() string {
 
 // decodeBodyChunk returns the data of a SEND_BODY_CHUNK, aliasing payload.
 // Like mod_jk it requires len <= payload-3 and ignores the trailing byte
-// (spec 4.2); a longer len is KindInvalid ("chunk longer than packet").
+// (docs/ajp13.md#response-packets); a longer len is KindInvalid ("chunk longer than packet").
 func decodeBodyChunk(payload []byte) ([]byte, error) {
 	if len(payload) < 3 {
 		return nil, protoErr(errShort)
@@ -126,7 +126,7 @@ func decodeBodyChunk(payload []byte) ([]byte, error) {
 	return payload[3 : 3+n], nil
 }
 
-// decodeEndResponse returns END_RESPONSE's reuse flag (spec 4.3).
+// decodeEndResponse returns END_RESPONSE's reuse flag (docs/ajp13.md#response-packets).
 func decodeEndResponse(payload []byte) (reuse bool, err error) {
 	if len(payload) < 2 {
 		return false, protoErr(errShort)
@@ -134,7 +134,7 @@ func decodeEndResponse(payload []byte) (reuse bool, err error) {
 	return payload[1] != 0, nil
 }
 
-// decodeGetBodyChunk returns the length GET_BODY_CHUNK asks for (4.4).
+// decodeGetBodyChunk returns the length GET_BODY_CHUNK asks for (docs/ajp13.md#response-packets).
 func decodeGetBodyChunk(payload []byte) (int, error) {
 	if len(payload) < 3 {
 		return 0, protoErr(errShort)

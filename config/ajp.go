@@ -128,7 +128,7 @@ func deriveAJP(r attrReader, a *Member) {
 	if a.SocketBuffer > 0 && a.SocketBuffer < a.MaxPacketSize {
 		a.SocketBuffer = a.MaxPacketSize // mod_jk raises it to hold a whole packet
 	}
-	// ping_mode letters only set timeouts that are still 0 (spec 4): the
+	// ping_mode letters only set timeouts that are still 0 (docs/compat.md#cping-and-timeouts): the
 	// numbers, not the letters, switch the probes on.
 	if strings.Contains(a.PingMode, "C") && a.ConnectTimeout == 0 {
 		a.ConnectTimeout = a.PingTimeout

@@ -38,7 +38,7 @@ var attributeTable = map[string]attrInfo{
 	// global (worker.list, worker.maintain) and generic
 	"list": {kind: kindList}, "maintain": {kind: kindFirst},
 	"type": {}, "reference": {}, "mount": {kind: kindList},
-	// ajp13 connection (1.5)
+	// ajp13 connection (docs/config.md#backend-worker-keys)
 	"host": {}, "port": {}, "source": {}, "prefer_ipv6": {},
 	"socket_timeout": {}, "socket_connect_timeout": {}, "socket_keepalive": {}, "socket_buffer": {},
 	"ping_mode": {}, "ping_timeout": {}, "connect_timeout": {}, "prepost_timeout": {},
@@ -46,16 +46,16 @@ var attributeTable = map[string]attrInfo{
 	"connection_pool_timeout": {}, "connection_acquire_timeout": {}, "reply_timeout": {},
 	"retries": {}, "retry_interval": {}, "recovery_options": {}, "fail_on_status": {kind: kindList},
 	"busy_limit": {}, "max_packet_size": {}, "secret": {}, "secretkey": {kind: kindFirst},
-	// lb member (1.7)
+	// lb member (docs/config.md#member-keys)
 	"lbfactor": {}, "distance": {kind: kindFirst}, "route": {}, "domain": {}, "redirect": {}, "activation": {},
-	// lb (1.6)
+	// lb (docs/config.md#load-balancer-keys)
 	"balance_workers": {kind: kindList}, "sticky_session": {}, "sticky_session_force": {},
 	"method": {}, "lock": {}, "lb_retries": {}, "recover_time": {}, "error_escalation_time": {},
 	"max_reply_timeouts": {}, "session_cookie": {}, "session_path": {}, "set_session_cookie": {},
 	"session_cookie_path": {},
 	// lb members from DNS (jkbalancer extension, config/discover.go)
 	"discover": {}, "discover_interval": {}, "discover_template": {},
-	// status (1.8)
+	// status (docs/config.md#status-worker-keys)
 	"css": {}, "read_only": {}, "user": {kind: kindList}, "user_case_insensitive": {},
 	"good": {kind: kindList}, "bad": {kind: kindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},
 	// status (jkbalancer extensions, config/lbstatus.go)
@@ -63,7 +63,7 @@ var attributeTable = map[string]attrInfo{
 	// http member (jkbalancer extension, config/http.go)
 	"scheme": {}, "tls_verify": {}, "tls_ca_file": {}, "tls_server_name": {}, "tls_cert_file": {},
 	"tls_key_file": {}, "probe_method": {}, "probe_uri": {}, "probe_status": {kind: kindList}, "probe_timeout": {},
-	// deprecated (1.10)
+	// deprecated (docs/config.md#deprecated-keys)
 	"cachesize":         {deprecated: "deprecated, use connection_pool_size instead (cachesize is used only when connection_pool_size is unset)"},
 	"cache_timeout":     {deprecated: "deprecated, use connection_pool_timeout instead (cache_timeout is used only when connection_pool_timeout is unset)"},
 	"recycle_timeout":   {deprecated: "deprecated, use connection_pool_timeout instead (recycle_timeout is ignored, as in mod_jk)"},

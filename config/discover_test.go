@@ -64,17 +64,17 @@ func TestDiscoverTemplateInherits(t *testing.T) {
 	}
 }
 
-// TestReadmeDiscoverExample: the workers.properties of the README's
-// "Members from DNS" section loads without an error or a warning.
+// TestReadmeDiscoverExample: the workers.properties of the
+// "Members from DNS" section (docs/config.md) loads without an error or a warning.
 func TestReadmeDiscoverExample(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, sec, ok := strings.Cut(string(data), "## Members from DNS (Kubernetes)")
 	m := regexp.MustCompile("(?s)```properties\n(.*?)```").FindStringSubmatch(sec)
 	if !ok || m == nil {
-		t.Fatal("README.md has no Members from DNS section with a properties block")
+		t.Fatal("docs/config.md has no Members from DNS section with a properties block")
 	}
 	dir := t.TempDir()
 	wf := filepath.Join(dir, "workers.properties")

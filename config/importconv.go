@@ -355,7 +355,7 @@ func httpdOnly(name string) string {
 	case "proxypassmatch", "proxypassinterpolateenv", "proxyerroroverride", "proxyvia", "proxyaddheaders",
 		"proxyiobuffersize", "proxymaxforwards", "proxytimeout", "proxystatus", "proxybadheader",
 		"proxypreservehost", "proxyhcexpr", "proxyhctemplate", "proxyhctpsize", "proxysourceaddress":
-		return "a mod_proxy setting jkbalancer does not take (README, mod_proxy_balancer configurations)"
+		return "a mod_proxy setting jkbalancer does not take (docs/config.md, mod_proxy_balancer configurations)"
 	}
 	return "no counterpart in jkbalancer"
 }

@@ -16,7 +16,7 @@ import (
 // through the same reader, defaults and checks as the workers file. What
 // workers.properties cannot say (+I, +E) is attached to the compiled
 // members afterwards as a ProxyMember. The mapping, and where the two
-// products differ, is the README's "mod_proxy_balancer configurations".
+// products differ, is docs/config.md#mod_proxy_balancer-configurations.
 
 // ProxyMember records what a member of a balancers: entry carries beyond
 // the workers.properties attributes it compiled into.

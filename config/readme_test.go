@@ -12,18 +12,18 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// readmeExample returns the jkbalancer.yaml example of the README: the
+// readmeExample returns the jkbalancer.yaml example of docs/config.md: the
 // yaml block between the example markers.
 func readmeExample(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(data), "<!-- jkbalancer.yaml example: begin -->")
 	block, _, ok2 := strings.Cut(rest, "<!-- jkbalancer.yaml example: end -->")
 	if !ok || !ok2 {
-		t.Fatal("README.md has no jkbalancer.yaml example between the markers")
+		t.Fatal("docs/config.md has no jkbalancer.yaml example between the markers")
 	}
 	m := regexp.MustCompile("(?s)```yaml\n(.*)```").FindStringSubmatch(block)
 	if m == nil {

@@ -100,7 +100,7 @@ func (dc *Discovery) lookup(ctx context.Context, base *config.Config, lbs []stri
 
 // record keeps one answer (under the owner's lock) and reports whether
 // the lb's members changed. A failed lookup or an empty answer keeps the
-// members the lb has (README: a DNS outage or a scale to zero must not
+// members the lb has (docs/config.md#members-from-dns-kubernetes: a DNS outage or a scale to zero must not
 // cost the sessions their members); it is logged once per streak.
 func (dc *Discovery) record(a answer, now time.Time) bool {
 	prev, had := dc.sets[a.lb]

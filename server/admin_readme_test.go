@@ -11,18 +11,18 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
-// TestAdminMetricsREADME keeps the README's metric table true: every lb,
+// TestAdminMetricsREADME keeps the metric table of docs/metrics.md true: every lb,
 // member and worker family /metrics exports is in it, and every such name
 // in it is exported.
 func TestAdminMetricsREADME(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, table, ok := strings.Cut(string(data), "<!-- metrics: begin -->")
 	table, _, ok2 := strings.Cut(table, "<!-- metrics: end -->")
 	if !ok || !ok2 {
-		t.Fatal("README.md has no metric table between the markers")
+		t.Fatal("docs/metrics.md has no metric table between the markers")
 	}
 	documented := make(map[string]bool)
 	for _, m := range regexp.MustCompile("`(jkbalancer_(?:lb|member|worker)_[a-z_]+)`").FindAllStringSubmatch(table, -1) {
@@ -57,12 +57,12 @@ func TestAdminMetricsREADME(t *testing.T) {
 	for name := range exported {
 		asMember := strings.Replace(name, "jkbalancer_worker_", "jkbalancer_member_", 1)
 		if !documented[name] && !documented[asMember] {
-			t.Errorf("%s is exported but not in the README's metric table", name)
+			t.Errorf("%s is exported but not in the metric table of docs/metrics.md", name)
 		}
 	}
 	for name := range documented {
 		if !exported[name] {
-			t.Errorf("the README's metric table names %s, which /metrics does not export", name)
+			t.Errorf("the metric table of docs/metrics.md names %s, which /metrics does not export", name)
 		}
 	}
 	if len(exported) < 20 {

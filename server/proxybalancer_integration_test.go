@@ -6,7 +6,7 @@
 // import`, runs in jkbalancer, in front of the same in-process AJP
 // members. Every request of a script goes to both and must be answered by
 // the same member with the same status. Where the two products
-// legitimately differ (README, "mod_proxy_balancer configurations"), the
+// legitimately differ (docs/config.md#mod_proxy_balancer-configurations), the
 // case says why and each product is held to its own pinned sequence.
 //
 // Run: go test -tags integration -count=1 -run TestProxyBalancer ./server/
@@ -135,7 +135,7 @@ type pbCase struct {
 	body    string
 	script  []diffStep
 	// differs, when set, is why the products legitimately differ in this
-	// case (README); httpd and jkbalancer are then each held to their
+	// case (docs/config.md); httpd and jkbalancer are then each held to their
 	// pinned sequence instead of to each other.
 	differs            string
 	wantHTTPD, wantJKB []string
@@ -163,7 +163,7 @@ func pbCases() []pbCase {
 			script: []diffStep{diffGet("/m", 12)},
 			differs: "byrequests is a weighted round robin in both, with the same counts over every 6 requests " +
 				"but another order: mod_proxy lets the member with the largest lbstatus win, mod_jk's method R " +
-				"starts with the lowest lb_value in configuration order (README)",
+				"starts with the lowest lb_value in configuration order (docs/config.md)",
 			wantHTTPD: diffRepeat([]string{"200 t2", "200 t2", "200 t1", "200 t2", "200 t2", "200 t2"}, 12),
 			wantJKB:   diffRepeat([]string{"200 t1", "200 t2", "200 t2", "200 t2", "200 t2", "200 t2"}, 12),
 		},
@@ -209,7 +209,7 @@ ProxyPass / balancer://c/
 			script: []diffStep{diffGetC("/s", "JSESSIONID=x.t2", 2), diffKill("t2"), diffGetC("/s", "JSESSIONID=x.t2", 2),
 				diffGet("/s", 2), diffGetC("/s", "JSESSIONID=x.t1", 1), diffGetC("/s", "JSESSIONID=x.t9", 1)},
 			differs: "a session whose route names no member: mod_proxy balances it (the route is not a member's), " +
-				"mod_jk's sticky_session_force answers 503 for any session it cannot place (README)",
+				"mod_jk's sticky_session_force answers 503 for any session it cannot place (docs/config.md)",
 			wantHTTPD: []string{"200 t2", "200 t2", "503 -", "503 -", "200 t1", "200 t1", "200 t1", "200 t1"},
 			wantJKB:   []string{"200 t2", "200 t2", "503 -", "503 -", "200 t1", "200 t1", "200 t1", "503 -"},
 		},
@@ -271,14 +271,14 @@ ProxyPass / balancer://mycluster/ stickysession=JSESSIONID|jsessionid
 ProxyPass / balancer://c/
 `,
 			script:    []diffStep{diffGet("/s", 4), diffKill("t1"), diffGet("/s", 6), diffKill("t2"), diffGet("/s", 2)},
-			differs:   "mod_proxy puts a hot spare in for each unusable member at once; jkbalancer's spare is a distance tier used only when no regular member of its lbset is left (README)",
+			differs:   "mod_proxy puts a hot spare in for each unusable member at once; jkbalancer's spare is a distance tier used only when no regular member of its lbset is left (docs/config.md)",
 			wantHTTPD: pbSeq(nil, "t1 t2 t1 t2 t2 t3 t2 t3 t2 t3 t3 t3"),
 			wantJKB:   pbSeq(nil, "t1 t2 t1 t2 t2 t2 t2 t2 t2 t2 t3 t3"),
 		},
 		{
 			name: "ignore_errors", members: two, body: pbTwoBody("status=+I", "", ""),
 			script:    []diffStep{diffGet("/s", 2), diffKill("t1"), diffGet("/s", 6)},
-			differs:   "a +I member that fails: mod_proxy keeps it usable and so ends the request with 503; jkbalancer keeps it in the rotation too, but fails the request over to another member (README)",
+			differs:   "a +I member that fails: mod_proxy keeps it usable and so ends the request with 503; jkbalancer keeps it in the rotation too, but fails the request over to another member (docs/config.md)",
 			wantHTTPD: pbSeq(nil, "t1 t2 - t2 - t2 - t2"),
 			wantJKB:   pbSeq(nil, "t1 t2 t2 t2 t2 t2 t2 t2"),
 		},
@@ -296,7 +296,7 @@ ProxyPass / balancer://web/ stickysession=JSESSIONID|jsessionid
 			name: "start_in_error", members: two, body: pbTwoBody("status=+E", "", "stickysession=JSESSIONID|jsessionid"),
 			script: []diffStep{diffGet("/s", 4), diffGetC("/s", "JSESSIONID=x.t1", 2)},
 			differs: "+E: httpd sets no error time, so it retries the member the first time it is picked and +E has no effect; " +
-				"jkbalancer keeps it out until a probe after retry= found it alive (README)",
+				"jkbalancer keeps it out until a probe after retry= found it alive (docs/config.md)",
 			wantHTTPD: pbSeq(nil, "t1 t2 t1 t2 t1 t1"),
 			wantJKB:   pbSeq(nil, "t2 t2 t2 t2 t2 t2"),
 		},

@@ -140,8 +140,8 @@ func sameAuthority(authority, host, scheme string) bool {
 // reverseCookie rewrites the Path= attribute of one Set-Cookie value. A
 // path equal to the backend prefix (without its trailing '/') or below it
 // gets the front prefix instead; the rest of the path is kept, where
-// mod_proxy replaces the whole path (README, "mod_proxy_balancer
-// configurations").
+// mod_proxy replaces the whole path
+// (docs/config.md#mod_proxy_balancer-configurations).
 func reverseCookie(v string, pp *config.ProxyPass) (string, bool) {
 	from, to := strings.TrimSuffix(pp.BackendPath, "/"), strings.TrimSuffix(pp.Path, "/")
 	start := 0

@@ -16,7 +16,7 @@ import (
 // what httpd's mod_proxy_http adds (ProxyAddHeaders On) plus -Proto and
 // -Port, which Tomcat's RemoteIpValve reads; the X-SSL-* set carries what
 // AJP members get as is_ssl, ssl_cipher, ssl_key_size, ssl_session and
-// ssl_cert (README "HTTP members").
+// ssl_cert (docs/config.md#http-members).
 const (
 	hdrForwardedFor   = "X-Forwarded-For"
 	hdrForwardedProto = "X-Forwarded-Proto"

@@ -18,7 +18,7 @@ type Request struct {
 	*ajp.Request
 	// Body reads the request body, pulling it with GET_BODY_CHUNK like
 	// Tomcat: the first packet of a body with a Content-Length arrives
-	// unasked, and reading to EOF asks once past the end (spec 5.1).
+	// unasked, and reading to EOF asks once past the end (docs/ajp13.md#request-body-flow).
 	Body io.Reader
 	// Conn is the sequence number of the connection (1 for the first
 	// accepted), to tell fresh connections from reused ones.
@@ -73,7 +73,7 @@ func (c *conn) serve() {
 		}
 		if len(p) == 0 {
 			// Tomcat answers 500/reuse=0; an unsolicited empty body
-			// packet lands here (spec 5.1 rule 7).
+			// packet lands here (docs/ajp13.md#request-body-flow rule 7).
 			c.s.violation(fmt.Errorf("%w: empty packet where a request was expected", errViolation))
 			return
 		}
@@ -127,7 +127,7 @@ func (c *conn) request(p []byte) bool {
 	}
 	cl := contentLength(req)
 	// With Content-Length 0 Tomcat treats the body as empty and never
-	// asks for it (spec 5.1 rule 2).
+	// asks for it (docs/ajp13.md#request-body-flow rule 2).
 	body := &bodyReader{c: c, cl: cl, first: cl > 0, eof: cl == 0}
 	w.body = body
 	if c.s.secret != "" && req.Secret != c.s.secret {
@@ -264,7 +264,7 @@ func (b *bodyReader) fetch() error {
 }
 
 // swallow reads the unasked first body packet if the handler never read
-// the body, as Tomcat does when it finishes the response (spec 5.1 rule 6).
+// the body, as Tomcat does when it finishes the response (docs/ajp13.md#request-body-flow rule 6).
 func (b *bodyReader) swallow() error {
 	if b == nil || !b.first {
 		return nil

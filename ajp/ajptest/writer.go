@@ -49,7 +49,7 @@ func (w *ResponseWriter) SendHeaders(status int, headers ...ajp.Header) error {
 }
 
 // Write sends p as SEND_BODY_CHUNKs of at most P-8 bytes, each with
-// Tomcat's trailing 0x00 (spec 4.2). Headers 200 go first if none were
+// Tomcat's trailing 0x00 (docs/ajp13.md#response-packets). Headers 200 go first if none were
 // sent, as a servlet's first write commits the response.
 func (w *ResponseWriter) Write(p []byte) (int, error) {
 	if err := w.commit(); err != nil {

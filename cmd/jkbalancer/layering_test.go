@@ -70,8 +70,8 @@ var testHelpers = []string{"ajp/ajptest", "internal/dumpmember"}
 // A test therefore cannot reach up the layers (a balancer test cannot use
 // server or status) any more than the code it tests can.
 
-// TestImportGraph keeps the one-way import graph of the design (README
-// "Layout"): it fails when a package, or its tests, import a project
+// TestImportGraph keeps the one-way import graph of the design
+// (docs/design.md#import-rules): it fails when a package, or its tests, import a project
 // package or a module they may not.
 func TestImportGraph(t *testing.T) {
 	// The integration and soak tests are covered too.
