@@ -33,7 +33,7 @@ var allowedImports = map[string][]string{
 	"bench/run":    {},
 	// the admin listener reads the running server through admin.Source,
 	// which server implements: never server itself
-	"admin": {"status", "balancer", "worker", "config"},
+	"admin": {"status", "balancer", "worker", "config", "doctor"},
 	// a dump member for the differential harness (server's integration
 	// tests); like ajp/ajptest, test machinery only
 	"internal/dumpmember": {"ajp"},
