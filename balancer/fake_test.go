@@ -68,7 +68,7 @@ func newFake(name string) *fake {
 func (f *fake) Forward(_ http.ResponseWriter, _ *worker.Request, at *worker.Attempt) (worker.Outcome, error) {
 	f.ctr.EnterBusy()
 	defer f.ctr.LeaveBusy()
-	f.ctr.Used.Add(1)
+	f.ctr.CountRequest()
 	f.mu.Lock()
 	f.calls = append(f.calls, *at)
 	o := f.def
@@ -336,3 +336,11 @@ func rule(ext config.Extensions) reqOpt {
 func secure() reqOpt { return func(r *worker.Request) { r.Secure = true } }
 
 func plain() *worker.Request { return newReq() }
+
+// setReplyTimeouts gives c n reply timeouts the way the lb counts them.
+func setReplyTimeouts(c *worker.Counters, n int) {
+	c.ClearReplyTimeouts()
+	for range n {
+		c.CountReplyTimeout()
+	}
+}

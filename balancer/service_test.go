@@ -124,7 +124,7 @@ func TestWorstCaseAttempts(t *testing.T) {
 		for _, f := range h.fakes {
 			// Another request in flight on every member: failures stay
 			// local, so every round finds all members usable again.
-			f.ctr.Busy.Add(1)
+			f.ctr.EnterBusy()
 			f.failWith(worker.ClassConnect)
 		}
 		tok := h.serve(plain())

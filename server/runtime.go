@@ -207,8 +207,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.Member, lbSecret 
 	a := rt.store.Attrs(name, compiled) // with saved status edits
 	c := rt.counters[name]
 	if c == nil {
-		c = new(worker.Counters)
-		c.LastReset.Store(d.now().UnixNano())
+		c = worker.NewCounters(d.now())
 		rt.counters[name] = c
 	}
 	addr, noAddr := resolveMember(name, a, d)
