@@ -37,7 +37,7 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 	}
 	state = rec.state
 	lb.mu.Unlock()
-	lb.busy.Add(-1)
+	lb.sh.busy.Add(-1)
 
 	if we == nil {
 		return nil, true, state

@@ -90,7 +90,7 @@ func TestEscalation(t *testing.T) {
 		// 29 s later: still local; 30 s after the first error: ERR.
 		h.clock.Advance(29 * time.Second)
 		h.lb.mu.Lock()
-		h.lb.t.next = 0 // make t1 the next pick
+		*h.lb.t.next = 0 // make t1 the next pick
 		h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 		h.lb.mu.Unlock()
 		h.serve(plain())
@@ -99,7 +99,7 @@ func TestEscalation(t *testing.T) {
 		}
 		h.clock.Advance(time.Second)
 		h.lb.mu.Lock()
-		h.lb.t.next = 0
+		*h.lb.t.next = 0
 		h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 		h.lb.mu.Unlock()
 		h.serve(plain())
@@ -144,7 +144,7 @@ func TestReplyTimeouts(t *testing.T) {
 		t.Fatalf("after one: %+v rt=%d", s, h.f("t1").ctr.ReplyTimeouts())
 	}
 	h.lb.mu.Lock()
-	h.lb.t.next = 0
+	*h.lb.t.next = 0
 	h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 	h.lb.mu.Unlock()
 	h.serve(plain()) // 2nd: 2 > 1 -> ERR

@@ -144,8 +144,8 @@ func (lb *LB) Reset(member string, now time.Time) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	if member == "" {
-		lb.maxBusy.Store(lb.busy.Load())
-		lb.lastReset = now
+		lb.sh.maxBusy.Store(lb.sh.busy.Load())
+		lb.sh.lastReset = now
 		for _, r := range lb.t.recs {
 			resetRecord(r, now)
 		}

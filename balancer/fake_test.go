@@ -212,7 +212,7 @@ func newHarnessPrev(t testing.TB, cfg config.LB, prev *harness, defs ...mdef) *h
 	if prev != nil {
 		h.clock = prev.clock
 		spec.Now = prev.clock.Now
-		spec.Previous = prev.lb
+		spec.Shared = prev.lb.Shared()
 	}
 	for _, d := range defs {
 		f := newFake(d.name)

@@ -23,11 +23,11 @@ func (lb *LB) Maintain(now time.Time) {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
-	d := now.Sub(lb.lastMaintain)
+	d := now.Sub(lb.sh.lastMaintain)
 	if d < lb.maintain {
 		return
 	}
-	lb.lastMaintain = now
+	lb.sh.lastMaintain = now
 	curmax := lb.decayLocked(uint(d / lb.maintain))
 	if lb.recoverLocked(curmax, now) == 0 {
 		lb.forceRecoveryLocked(nil)

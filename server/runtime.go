@@ -162,8 +162,8 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		Probed: true,
 		Doctor: rt.doctor,
 	}
-	if d.previous != nil {
-		spec.Previous = d.previous.lbByName[w.Name]
+	if d.previous != nil && d.previous.lbByName[w.Name] != nil {
+		spec.Shared = d.previous.lbByName[w.Name].Shared()
 	}
 	keep := 0
 	var stopped []string
