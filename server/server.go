@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/registry"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
@@ -89,7 +90,13 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	loaded := cfg
 	cfg = s.disc.prepare(s.base, cfg) // with the members DNS gives
-	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve})
+	// The state that survives reloads: every build of cfg looks it up.
+	reg, err := registry.New(s.now, s.log)
+	if err != nil {
+		logs.Close()
+		return nil, err
+	}
+	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve, reg: reg})
 	if err != nil {
 		logs.Close()
 		return nil, err

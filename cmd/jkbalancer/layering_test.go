@@ -13,10 +13,11 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config"},
-	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1"},
+	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1", "registry"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config"},
 	"health":         {"worker", "ajp", "config"},
+	"registry":       {"balancer", "status", "worker"}, // what survives a reload, one per server
 	"balancer":       {"worker", "sticky", "config"},
 	"worker":         {"ajp", "config"},
 	"sticky":         {},
