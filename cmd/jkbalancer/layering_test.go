@@ -17,7 +17,7 @@ var allowedImports = map[string][]string{
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config"},
 	"health":         {"worker", "ajp", "config"},
-	"registry":       {"balancer", "status", "worker"}, // what survives a reload, one per server
+	"registry":       {"balancer", "status", "worker", "config"}, // what survives a reload, one per server
 	"balancer":       {"worker", "sticky", "config"},
 	"worker":         {"ajp", "config"},
 	"sticky":         {},
