@@ -7,7 +7,8 @@
 // outlive it is looked up here by name instead of copied from the
 // previous build: per lb its balancer.Shared (member states, error times,
 // lb values, the lb counters and metrics, the selection mutex), per worker
-// name its worker.Counters, and the status worker's edits (status.Store:
+// name its worker.Counters, per member instance its Prometheus numbers
+// (worker.Metrics), and the status worker's edits (status.Store:
 // the edited value and the compiled value it overrode, in the state file
 // when one is configured, in memory otherwise). A member that still exists
 // after a reload gets the same state object, so a request that started on
@@ -46,8 +47,14 @@ type Registry struct {
 	mu       sync.Mutex
 	lbs      map[string]*balancer.Shared
 	counters map[string]*worker.Counters
+	metrics  map[Instance]*worker.Metrics
 	edits    *status.Store // without a state file; nil until first used
 }
+
+// Instance names a member instance: the lb it belongs to ("" for a worker
+// used directly) and its worker name. mod_jk gives every lb its own
+// instance of a worker.
+type Instance struct{ LB, Name string }
 
 // New returns an empty registry. now stamps the last reset of new
 // counters; log receives the status edits' messages.
@@ -62,8 +69,8 @@ func New(now func() time.Time, log *slog.Logger) (*Registry, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("status worker key: %w", err)
 	}
-	return &Registry{now: now, log: log, key: key,
-		lbs: make(map[string]*balancer.Shared), counters: make(map[string]*worker.Counters)}, nil
+	return &Registry{now: now, log: log, key: key, lbs: make(map[string]*balancer.Shared),
+		counters: make(map[string]*worker.Counters), metrics: make(map[Instance]*worker.Metrics)}, nil
 }
 
 // Key is the status worker's form key: the same for every generation, so
@@ -97,6 +104,20 @@ func (r *Registry) Counters(name string) *worker.Counters {
 	return c
 }
 
+// Metrics returns the never-reset numbers of a member instance for
+// Prometheus: an instance a reload rebuilds counts on from where the
+// previous one stood, so a scrape never sees a counter go down.
+func (r *Registry) Metrics(in Instance) *worker.Metrics {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.metrics[in]
+	if m == nil {
+		m = new(worker.Metrics)
+		r.metrics[in] = m
+	}
+	return m
+}
+
 // Edits returns the store of status worker edits for a build: the state
 // file at path, read again for every build as at a start, or without one
 // the registry's memory store.
@@ -115,14 +136,16 @@ func (r *Registry) Edits(path string) (*status.Store, error) {
 
 // Build is what Commit needs to know about the build put to use.
 type Build struct {
-	LBs     []*balancer.LB
-	Workers map[string]bool // every worker name the configuration defines
-	Edits   *status.Store   // what Edits returned for it
+	LBs       []*balancer.LB
+	Workers   map[string]bool   // every worker name the configuration defines
+	Instances map[Instance]bool // every member instance it built
+	Edits     *status.Store     // what Edits returned for it
 }
 
 // Commit forgets everything the build b, now serving, does not have: lbs,
-// the members of its lbs, the counters of workers it does not define, and
-// the memory store's edits of workers it does not build.
+// the members of its lbs, the counters of workers it does not define, the
+// metrics of instances it did not build, and the memory store's edits of
+// workers it does not build.
 func (r *Registry) Commit(b Build) {
 	lbs := make(map[string]bool, len(b.LBs))
 	for _, lb := range b.LBs {
@@ -139,6 +162,11 @@ func (r *Registry) Commit(b Build) {
 	for name := range r.counters {
 		if !b.Workers[name] {
 			delete(r.counters, name)
+		}
+	}
+	for in := range r.metrics {
+		if !b.Instances[in] {
+			delete(r.metrics, in)
 		}
 	}
 	if b.Edits == r.edits {

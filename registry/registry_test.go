@@ -57,11 +57,16 @@ func TestRegistryKeepsAndForgets(t *testing.T) {
 		t.Fatalf("after the first commit: %d lbs, %d counters", lbs, counters)
 	}
 	ca, cb := r.Counters("a"), r.Counters("b")
+	ma, mb := r.Metrics(Instance{"lb", "a"}), r.Metrics(Instance{"lb", "b"})
 	lb2 := build(t, r, "lb", "a", "c")
-	if lb2.Shared() != lb1.Shared() || r.Counters("a") != ca {
+	if lb2.Shared() != lb1.Shared() || r.Counters("a") != ca || r.Metrics(Instance{"lb", "a"}) != ma {
 		t.Fatal("the next build did not get the same state")
 	}
-	r.Commit(Build{LBs: []*balancer.LB{lb2}, Workers: map[string]bool{"lb": true, "a": true, "c": true}})
+	r.Commit(Build{LBs: []*balancer.LB{lb2}, Workers: map[string]bool{"lb": true, "a": true, "c": true},
+		Instances: map[Instance]bool{{"lb", "a"}: true, {"lb", "c"}: true}})
+	if r.Metrics(Instance{"lb", "a"}) != ma || r.Metrics(Instance{"lb", "b"}) == mb {
+		t.Error("instance metrics: a kept instance must keep them, a gone one lose them")
+	}
 	if lbs, counters := r.Size(); lbs != 1 || counters != 2 {
 		t.Errorf("after dropping old, b and x: %d lbs, %d counters", lbs, counters)
 	}

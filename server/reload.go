@@ -171,7 +171,11 @@ func (rt *runtime) start() {
 	for name := range rt.cfg.Workers {
 		workers[name] = true
 	}
-	rt.reg.Commit(registry.Build{LBs: rt.lbs, Workers: workers, Edits: rt.store})
+	instances := make(map[registry.Instance]bool, len(rt.instances))
+	for key := range rt.instances {
+		instances[registry.Instance{LB: key.lb, Name: key.name}] = true
+	}
+	rt.reg.Commit(registry.Build{LBs: rt.lbs, Workers: workers, Instances: instances, Edits: rt.store})
 	rt.health.Start()
 	rt.adoptDoctor()
 	rt.watchMountFile()

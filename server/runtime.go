@@ -209,7 +209,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.Member, lbSecret 
 	} else {
 		in.m = worker.NewMember(worker.Spec{
 			Name: name, Attrs: a, Addr: addr, Counters: c,
-			Metrics: d.previous.instanceMetrics(key), // counting on (admin_ready.go)
+			Metrics: rt.reg.Metrics(registry.Instance{LB: key.lb, Name: key.name}), // counting on
 			Options: worker.Options{
 				FlushPackets: rt.cfg.Server.Options.FlushPackets,
 				FlushHeader:  rt.cfg.Server.Options.FlushHeader,

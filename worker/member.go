@@ -39,7 +39,8 @@ type Spec struct {
 	Addr     string    // resolved host:port to dial; "" = AJP.Address()
 	Counters *Counters // shared by every instance of the same worker name
 	// Metrics are this instance's monotonic numbers (metrics.go); nil =
-	// new ones. A reload passes the previous instance's.
+	// new ones. The server passes the ones its registry keeps for the
+	// (lb, member), so they outlive a reload that rebuilds the instance.
 	Metrics *Metrics
 	Options Options
 }
