@@ -37,7 +37,7 @@ func (lb *LB) finish(r *run, i int, out worker.Outcome, err error) (we *worker.E
 	}
 	state = rec.state
 	lb.mu.Unlock()
-	lb.busy.Add(-1)
+	lb.sh.busy.Add(-1)
 
 	if we == nil {
 		return nil, true, state
@@ -106,7 +106,7 @@ func classifyLocked(rec *record, states []State, i int, we *worker.Error, now ti
 		states[i] = StateError
 	case worker.ClassReplyTimeout:
 		// Only too many reply timeouts take the member out.
-		if rec.c.ReplyTimeouts.Add(1) > int64(set.maxReplyTimeouts) {
+		if rec.c.CountReplyTimeout() > int64(set.maxReplyTimeouts) {
 			markError(rec, now)
 		}
 		states[i] = StateError
@@ -119,7 +119,7 @@ func classifyLocked(rec *record, states []State, i int, we *worker.Error, now ti
 		rec.errors.Add(1)
 		// Better than mod_jk: a failed connect or CPing is no one-off, so
 		// requests still in flight on the member do not delay its ERR.
-		if we.Unreachable || rec.c.Busy.Load() == 0 || set.escalation == 0 ||
+		if we.Unreachable || rec.c.Busy() == 0 || set.escalation == 0 ||
 			(!rec.firstErr.IsZero() && elapsed(now, rec.firstErr) >= int64(set.escalation)) {
 			rec.state = StateError
 		}
@@ -167,7 +167,7 @@ func (lb *LB) forceRecoveryLocked(states []State) int {
 		if rec.state != StateError {
 			continue
 		}
-		rec.c.ReplyTimeouts.Store(0)
+		rec.c.ClearReplyTimeouts()
 		rec.state = StateForce
 		if states != nil {
 			states[i] = StateForce

@@ -81,7 +81,7 @@ func TestEscalation(t *testing.T) {
 	}
 	t.Run("busy member: local error only", func(t *testing.T) {
 		h := setup(30)
-		h.f("t1").ctr.Busy.Add(1)
+		h.f("t1").ctr.EnterBusy()
 		h.serve(plain())
 		s := h.snap("t1")
 		if s.State != StateOK || s.Errors != 1 || s.FirstErrorTime.IsZero() {
@@ -90,7 +90,7 @@ func TestEscalation(t *testing.T) {
 		// 29 s later: still local; 30 s after the first error: ERR.
 		h.clock.Advance(29 * time.Second)
 		h.lb.mu.Lock()
-		h.lb.t.next = 0 // make t1 the next pick
+		*h.lb.t.next = 0 // make t1 the next pick
 		h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 		h.lb.mu.Unlock()
 		h.serve(plain())
@@ -99,7 +99,7 @@ func TestEscalation(t *testing.T) {
 		}
 		h.clock.Advance(time.Second)
 		h.lb.mu.Lock()
-		h.lb.t.next = 0
+		*h.lb.t.next = 0
 		h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 		h.lb.mu.Unlock()
 		h.serve(plain())
@@ -116,7 +116,7 @@ func TestEscalation(t *testing.T) {
 	})
 	t.Run("escalation time 0: ERR even when busy", func(t *testing.T) {
 		h := setup(0)
-		h.f("t1").ctr.Busy.Add(1)
+		h.f("t1").ctr.EnterBusy()
 		h.serve(plain())
 		if h.state("t1") != StateError {
 			t.Fatal(h.state("t1"))
@@ -124,7 +124,7 @@ func TestEscalation(t *testing.T) {
 	})
 	t.Run("maintenance escalates", func(t *testing.T) {
 		h := setup(30)
-		h.f("t1").ctr.Busy.Add(1)
+		h.f("t1").ctr.EnterBusy()
 		h.serve(plain())
 		h.lb.Maintain(h.clock.Advance(60 * time.Second))
 		if h.state("t1") != StateError {
@@ -138,13 +138,13 @@ func TestReplyTimeouts(t *testing.T) {
 	c.MaxReplyTimeouts = 1
 	h := newHarness(t, c, member("t1"), member("t2"))
 	h.f("t1").failWith(worker.ClassReplyTimeout)
-	h.f("t2").ctr.Busy.Add(0)
+	_ = h.f("t2").ctr.Busy()
 	h.serve(plain()) // 1st timeout: not more than 1 -> local
-	if s := h.snap("t1"); s.State != StateOK || s.Errors != 0 || h.f("t1").ctr.ReplyTimeouts.Load() != 1 {
-		t.Fatalf("after one: %+v rt=%d", s, h.f("t1").ctr.ReplyTimeouts.Load())
+	if s := h.snap("t1"); s.State != StateOK || s.Errors != 0 || h.f("t1").ctr.ReplyTimeouts() != 1 {
+		t.Fatalf("after one: %+v rt=%d", s, h.f("t1").ctr.ReplyTimeouts())
 	}
 	h.lb.mu.Lock()
-	h.lb.t.next = 0
+	*h.lb.t.next = 0
 	h.lb.t.recs[0].value, h.lb.t.recs[1].value = 0, 0
 	h.lb.mu.Unlock()
 	h.serve(plain()) // 2nd: 2 > 1 -> ERR
@@ -232,7 +232,7 @@ func TestNoEndpointCountsNothing(t *testing.T) {
 func TestUnreachableIsGlobalDespiteBusy(t *testing.T) {
 	for _, unreachable := range []bool{false, true} {
 		h := newHarness(t, baseLB(), member("t1"), member("t2"))
-		h.f("t1").ctr.Busy.Add(1) // someone else's request is in flight on t1
+		h.f("t1").ctr.EnterBusy() // someone else's request is in flight on t1
 		e := failure(worker.ClassConnect)
 		e.Unreachable = unreachable
 		h.f("t1").script(outcome{err: e})

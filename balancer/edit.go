@@ -144,8 +144,8 @@ func (lb *LB) Reset(member string, now time.Time) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	if member == "" {
-		lb.maxBusy.Store(lb.busy.Load())
-		lb.lastReset = now
+		lb.sh.maxBusy.Store(lb.sh.busy.Load())
+		lb.sh.lastReset = now
 		for _, r := range lb.t.recs {
 			resetRecord(r, now)
 		}
@@ -167,14 +167,7 @@ func resetRecord(r *record, now time.Time) {
 	r.errors.Store(0)
 	r.sessions.Store(0)
 	r.elected.Store(0)
-	c := r.c
-	c.Used.Store(0)
-	c.ClientErrors.Store(0)
-	c.ReplyTimeouts.Store(0)
-	c.Transferred.Store(0)
-	c.Read.Store(0)
-	c.MaxBusy.Store(c.Busy.Load())
-	c.LastReset.Store(now.UnixNano())
+	r.c.ResetKeepingErrors(now)
 }
 
 // Recover is the status worker's recover: only a member in ERR becomes
@@ -201,7 +194,7 @@ func (lb *LB) readmitLocked(r *record) {
 		}
 		r.value = curmax
 	}
-	r.c.ReplyTimeouts.Store(0)
+	r.c.ClearReplyTimeouts()
 	r.state = StateRecover
 }
 

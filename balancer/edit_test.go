@@ -210,12 +210,12 @@ func TestResetAndRecover(t *testing.T) {
 	h.f("t1").failWith(worker.ClassConnect)
 	h.serve(plain())
 	h.serve(plain())
-	h.f("t1").ctr.ReplyTimeouts.Store(3)
+	setReplyTimeouts(&h.f("t1").ctr, 3)
 	h.setValues(40, 90)
 	if err := h.lb.Recover("t1"); err != nil {
 		t.Fatal(err)
 	}
-	if s := h.snap("t1"); s.State != StateRecover || s.LBValue != 90 || h.f("t1").ctr.ReplyTimeouts.Load() != 0 {
+	if s := h.snap("t1"); s.State != StateRecover || s.LBValue != 90 || h.f("t1").ctr.ReplyTimeouts() != 0 {
 		t.Fatalf("recover: %+v", s)
 	}
 	if err := h.lb.Recover("t1"); !errors.Is(err, ErrNotInError) {
@@ -228,7 +228,7 @@ func TestResetAndRecover(t *testing.T) {
 	}
 	s := h.snap("t1")
 	if s.State != StateIdle || s.LBValue != 0 || s.Errors != 0 || s.Sessions != 0 || s.Elected != 0 ||
-		!s.FirstErrorTime.IsZero() || h.f("t1").ctr.Used.Load() != 0 || h.f("t1").ctr.LastReset.Load() != now.UnixNano() {
+		!s.FirstErrorTime.IsZero() || h.f("t1").ctr.Used() != 0 || !h.f("t1").ctr.LastReset().Equal(now) {
 		t.Fatalf("member reset: %+v", s)
 	}
 	if h.snap("t2").Sessions == 0 {

@@ -68,7 +68,7 @@ func newFake(name string) *fake {
 func (f *fake) Forward(_ http.ResponseWriter, _ *worker.Request, at *worker.Attempt) (worker.Outcome, error) {
 	f.ctr.EnterBusy()
 	defer f.ctr.LeaveBusy()
-	f.ctr.Used.Add(1)
+	f.ctr.CountRequest()
 	f.mu.Lock()
 	f.calls = append(f.calls, *at)
 	o := f.def
@@ -212,7 +212,7 @@ func newHarnessPrev(t testing.TB, cfg config.LB, prev *harness, defs ...mdef) *h
 	if prev != nil {
 		h.clock = prev.clock
 		spec.Now = prev.clock.Now
-		spec.Previous = prev.lb
+		spec.Shared = prev.lb.Shared()
 	}
 	for _, d := range defs {
 		f := newFake(d.name)
@@ -336,3 +336,11 @@ func rule(ext config.Extensions) reqOpt {
 func secure() reqOpt { return func(r *worker.Request) { r.Secure = true } }
 
 func plain() *worker.Request { return newReq() }
+
+// setReplyTimeouts gives c n reply timeouts the way the lb counts them.
+func setReplyTimeouts(c *worker.Counters, n int) {
+	c.ClearReplyTimeouts()
+	for range n {
+		c.CountReplyTimeout()
+	}
+}

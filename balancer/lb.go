@@ -8,7 +8,10 @@
 //
 // One mutex per lb guards selection, lb values, member states, error times,
 // the rotation offset and the runtime settings; it is never held while a
-// member forwards a request or while the lb sleeps between rounds. Counters
+// member forwards a request or while the lb sleeps between rounds. The
+// mutex and the member states live in the lb's Shared state (shared.go),
+// which every generation of the lb a reload builds uses, so they
+// serialise on the same lock and update the same states. Counters
 // that nothing compares are atomics. There are no goroutines and no timers:
 // error times are stored and compared with an injected clock.
 package balancer
@@ -20,7 +23,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
@@ -69,10 +71,10 @@ type Spec struct {
 	// Logger receives one line per failover and per failed request; nil
 	// discards.
 	Logger *slog.Logger
-	// Previous is the lb of the same name before a reload: the runtime
-	// state of members that still exist (by name) and the lb counters are
-	// carried over. Member attributes come from the new configuration.
-	Previous *LB
+	// Shared is the lb's runtime state across reloads (shared.go): the
+	// generations of one lb are built on the same Shared; nil starts a new
+	// one.
+	Shared *Shared
 	// Probed says a health checker probes members in ERR out of band: a
 	// member then leaves ERR only after a successful probe (SetProbeResult),
 	// never on time alone, so its recovery does not cost a user request.
@@ -109,13 +111,16 @@ type settings struct {
 	sessionCookiePath   string
 }
 
-// record is the per-(lb, member) state of mod_jk's shared memory.
+// record is one member in one generation of the lb: what it was built
+// from and its runtime-editable attributes, with its state (shared.go)
+// shared by every generation of the lb.
 type record struct {
+	*memberState
 	name string
 	m    Member
 	c    *worker.Counters
 
-	// Attributes (runtime-editable) and state, guarded by LB.mu.
+	// Attributes (runtime-editable), guarded by LB.mu.
 	route, domain, redirect string
 	factor                  int
 	mult                    uint64
@@ -123,17 +128,10 @@ type record struct {
 	activation              config.Activation
 	cookie, cookieSecure    string // set_session_cookie values for route
 
-	value             uint64 // lb_value
-	state             State
-	ignoreErrors      bool      // mod_proxy +I: failures never put it in ERR
-	probing           bool      // a health probe is out for this member
-	firstErr, lastErr time.Time // zero = unset
-	usedSnapshot      int64     // Counters().Used at the last maintenance
-	doc               *doctor.Member
-
-	// Counters nothing compares.
-	errors, sessions, elected atomic.Uint64
-	met                       *memberMetrics // never reset (metrics.go)
+	ignoreErrors bool // mod_proxy +I: failures never put it in ERR
+	startInError bool // mod_proxy +E: a new member starts in ERR
+	probing      bool // a health probe of this generation is out for it
+	doc          *doctor.Member
 }
 
 // LB is one lb worker. It is safe for concurrent use.
@@ -147,16 +145,13 @@ type LB struct {
 	scratch  sync.Pool // *scratch, per-request buffers
 	doc      *doctor.LB
 
-	// mu guards t (selection, lb values, states, error times, member
-	// attributes, next_offset), set, lastMaintain and lastReset.
-	mu           sync.Mutex
-	t            table
-	set          settings
-	lastMaintain time.Time
-	lastReset    time.Time
-
-	busy, maxBusy atomic.Int64 // requests in flight through this lb
-	met           *lbMetrics   // never reset (metrics.go)
+	// sh is the state every generation of the lb shares (shared.go); mu
+	// is its mutex. mu guards t (selection, member attributes and the
+	// member states), set, and sh.
+	sh  *Shared
+	mu  *sync.Mutex
+	t   table
+	set settings
 }
 
 // New builds an lb from its spec. It fails when there is no member, a
@@ -177,7 +172,12 @@ func New(spec Spec) (*LB, error) {
 		maintain: spec.Maintain,
 		probed:   spec.Probed,
 		set:      newSettings(spec.LB),
+		sh:       spec.Shared,
 	}
+	if lb.sh == nil {
+		lb.sh = NewShared()
+	}
+	lb.mu = &lb.sh.mu
 	if lb.log == nil {
 		lb.log = slog.New(slog.DiscardHandler)
 	}
@@ -193,12 +193,10 @@ func New(spec Spec) (*LB, error) {
 		return nil, fmt.Errorf("lb %q: %w", spec.Name, err)
 	}
 	lb.t.updateMult()
-	lb.newMetrics()
-	now := lb.now()
-	lb.lastMaintain, lb.lastReset = now, now
-	if spec.Previous != nil {
-		lb.carry(spec.Previous)
-	}
+	lb.mu.Lock()
+	lb.sh.attachLocked(lb.t.recs, lb.set.method, lb.now())
+	lb.t.next = &lb.sh.next
+	lb.mu.Unlock()
 	lb.attachDoctor(spec.Doctor, spec.Members)
 	return lb, nil
 }
@@ -234,11 +232,7 @@ func (lb *LB) addMembers(members []MemberSpec) error {
 			// mod_proxy_balancer status flags with no mod_jk attribute
 			// (config.ProxyMember): +I, and +E, a member that starts in
 			// error and waits recover_time for its first probe.
-			r.ignoreErrors = p.IgnoreErrors
-			if p.StartInError {
-				now := lb.now()
-				r.state, r.firstErr, r.lastErr = StateError, now, now
-			}
+			r.ignoreErrors, r.startInError = p.IgnoreErrors, p.StartInError
 		}
 		for _, o := range lb.t.recs {
 			if o.route == r.route {
@@ -300,50 +294,6 @@ func (lb *LB) setCookies(r *record) {
 	r.cookieSecure = v + ";HttpOnly;Secure"
 }
 
-// carry takes over the runtime state of the previous generation of this
-// lb: per member (by name) lb_value, state, error times and counters; for
-// the lb max_busy, last reset, last maintenance and the rotation offset.
-func (lb *LB) carry(prev *LB) {
-	prev.mu.Lock()
-	defer prev.mu.Unlock()
-	byName := make(map[string]*record, len(prev.t.recs))
-	for _, r := range prev.t.recs {
-		byName[r.name] = r
-	}
-	var curmax uint64
-	var added []*record
-	for _, r := range lb.t.recs {
-		o := byName[r.name]
-		if o == nil {
-			added = append(added, r)
-			continue
-		}
-		curmax = max(curmax, o.value)
-		r.value, r.state = o.value, o.state
-		r.firstErr, r.lastErr = o.firstErr, o.lastErr
-		r.usedSnapshot = o.usedSnapshot
-		r.errors.Store(o.errors.Load())
-		r.sessions.Store(o.sessions.Load())
-		r.elected.Store(o.elected.Load())
-		r.met = o.met // shared: both generations count into it
-	}
-	lb.met = prev.met
-	// A member the reload added starts at the highest carried lb_value,
-	// like a member mod_jk recovers (recover_workers): at 0 it would take
-	// every request until it caught up with values that may be large.
-	// Busyness values count requests in flight: 0 is right there.
-	if lb.set.method != config.MethodBusyness {
-		for _, r := range added {
-			r.value = curmax
-		}
-	}
-	if len(prev.t.recs) == len(lb.t.recs) {
-		lb.t.next = prev.t.next
-	}
-	lb.maxBusy.Store(prev.maxBusy.Load())
-	lb.lastMaintain, lb.lastReset = prev.lastMaintain, prev.lastReset
-}
-
 // Name returns the lb's worker name.
 func (lb *LB) Name() string { return lb.name }
 
@@ -372,10 +322,10 @@ func (t *table) updateMult() {
 
 // enterBusy counts a request in flight through the lb and keeps max_busy.
 func (lb *LB) enterBusy() {
-	n := lb.busy.Add(1)
+	n := lb.sh.busy.Add(1)
 	for {
-		m := lb.maxBusy.Load()
-		if n <= m || lb.maxBusy.CompareAndSwap(m, n) {
+		m := lb.sh.maxBusy.Load()
+		if n <= m || lb.sh.maxBusy.CompareAndSwap(m, n) {
 			return
 		}
 	}

@@ -23,11 +23,11 @@ func (lb *LB) Maintain(now time.Time) {
 	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
-	d := now.Sub(lb.lastMaintain)
+	d := now.Sub(lb.sh.lastMaintain)
 	if d < lb.maintain {
 		return
 	}
-	lb.lastMaintain = now
+	lb.sh.lastMaintain = now
 	curmax := lb.decayLocked(uint(d / lb.maintain))
 	if lb.recoverLocked(curmax, now) == 0 {
 		lb.forceRecoveryLocked(nil)
@@ -46,12 +46,7 @@ func (lb *LB) decayLocked(k uint) uint64 {
 			}
 			curmax = max(curmax, r.value)
 		}
-		for {
-			v := r.c.ReplyTimeouts.Load()
-			if r.c.ReplyTimeouts.CompareAndSwap(v, v>>k) {
-				break
-			}
-		}
+		r.c.DecayReplyTimeouts(k)
 	}
 	if method == config.MethodNext {
 		// Next keeps handing new sessions round robin: subtract the
@@ -76,7 +71,7 @@ func (lb *LB) decayLocked(k uint) uint64 {
 func (lb *LB) recoverLocked(curmax uint64, now time.Time) int {
 	nonError := 0
 	for _, r := range lb.t.recs {
-		used := r.c.Used.Load()
+		used := r.c.Used()
 		switch {
 		case r.state == StateError:
 			// Measured from the last error, in whole seconds, strictly
@@ -86,7 +81,7 @@ func (lb *LB) recoverLocked(curmax uint64, now time.Time) int {
 				if lb.set.method != config.MethodBusyness {
 					r.value = curmax // do not flood the recovering member
 				}
-				r.c.ReplyTimeouts.Store(0)
+				r.c.ClearReplyTimeouts()
 				r.state = StateRecover
 				nonError++
 			}

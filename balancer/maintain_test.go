@@ -38,13 +38,13 @@ func TestDecayPerMethod(t *testing.T) {
 	for _, tt := range tests {
 		h := newHarness(t, withMethod(tt.method), member("t1"), member("t2"), member("t3", activation(config.Stopped)))
 		h.setValues(100, 40, 7)
-		h.f("t1").ctr.ReplyTimeouts.Store(8)
+		setReplyTimeouts(&h.f("t1").ctr, 8)
 		h.lb.Maintain(h.clock.Advance(tt.elapsed))
 		if got := h.values(); !slices.Equal(got, tt.want) {
 			t.Errorf("%s after %v: %v, want %v", tt.method, tt.elapsed, got, tt.want)
 		}
 		k := int64(tt.elapsed / (60 * time.Second))
-		if rt := h.f("t1").ctr.ReplyTimeouts.Load(); rt != 8>>k {
+		if rt := h.f("t1").ctr.ReplyTimeouts(); rt != 8>>k {
 			t.Errorf("%s: reply timeouts %d, want %d", tt.method, rt, 8>>k)
 		}
 	}
@@ -84,7 +84,7 @@ func TestMaintainInterval(t *testing.T) {
 func TestRecoverTime(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"))
 	h.f("t1").failWith(worker.ClassConnect)
-	h.f("t1").ctr.ReplyTimeouts.Store(5)
+	setReplyTimeouts(&h.f("t1").ctr, 5)
 	h.serve(plain()) // t1 ERR at T
 	h.setValues(10, 30)
 	// T+60: 60 s is not more than recover_time 60.
@@ -95,8 +95,8 @@ func TestRecoverTime(t *testing.T) {
 	// T+120: ERR -> ERR/REC with lb value = current max (after decay).
 	h.lb.Maintain(h.clock.Advance(60 * time.Second))
 	s := h.snap("t1")
-	if s.State != StateRecover || s.LBValue != 7 || h.f("t1").ctr.ReplyTimeouts.Load() != 0 {
-		t.Fatalf("T+120: %+v rt=%d", s, h.f("t1").ctr.ReplyTimeouts.Load())
+	if s.State != StateRecover || s.LBValue != 7 || h.f("t1").ctr.ReplyTimeouts() != 0 {
+		t.Fatalf("T+120: %+v rt=%d", s, h.f("t1").ctr.ReplyTimeouts())
 	}
 	// Busyness keeps the value when recovering.
 	hb := newHarness(t, withMethod(config.MethodBusyness), member("t1"), member("t2"))

@@ -10,9 +10,9 @@ import (
 
 // The lb's monotonic numbers for Prometheus. The lb's own counters
 // (elected, errors, sessions) are mod_jk's and the status worker's reset
-// zeroes them; these are never reset. A reload hands the same objects to
-// the next generation of the lb (carry), so requests still finishing on
-// the old one count too and no scrape ever sees a number go down.
+// zeroes them; these are never reset. They live in the lb's Shared state
+// (shared.go), so requests still finishing on a generation a reload
+// replaced count too and no scrape ever sees a number go down.
 
 // lbMetrics are one lb's request outcomes.
 type lbMetrics struct {
@@ -55,31 +55,22 @@ type MemberMetrics struct {
 	Failovers uint64
 }
 
-// Metrics reads the lb's monotonic numbers. Member names and the metric
-// objects never change after New, so no lock is taken.
+// Metrics reads the lb's monotonic numbers. A generation's member names
+// and their state objects never change after New, so no lock is taken.
 func (lb *LB) Metrics() Metrics {
 	m := Metrics{
-		Requests:        lb.met.requests.Load(),
-		RouteMismatches: lb.met.routeMismatches.Load(),
+		Requests:        lb.sh.met.requests.Load(),
+		RouteMismatches: lb.sh.met.routeMismatches.Load(),
 		Members:         make([]MemberMetrics, len(lb.t.recs)),
 	}
-	for i := range lb.met.errors {
-		m.Errors[i] = lb.met.errors[i].Load()
+	for i := range lb.sh.met.errors {
+		m.Errors[i] = lb.sh.met.errors[i].Load()
 	}
 	for i, r := range lb.t.recs {
 		m.Members[i] = MemberMetrics{Name: r.name, StickyHits: r.met.stickyHits.Load(),
 			StickyMisses: r.met.stickyMisses.Load(), Failovers: r.met.failovers.Load()}
 	}
 	return m
-}
-
-// newMetrics gives a new lb and its members their metric objects; carry
-// replaces them with the previous generation's.
-func (lb *LB) newMetrics() {
-	lb.met = new(lbMetrics)
-	for _, r := range lb.t.recs {
-		r.met = new(memberMetrics)
-	}
 }
 
 // countRouteLocked classifies the session route of a request at its first
@@ -130,13 +121,13 @@ func (lb *LB) countOtherRouteLocked(sid string, chosen int) {
 		mismatch = true
 	}
 	if mismatch {
-		lb.met.routeMismatches.Add(1)
+		lb.sh.met.routeMismatches.Add(1)
 	}
 }
 
 // countFailed counts a request that failed in the end.
 func (lb *LB) countFailed(e *worker.Error) {
-	if int(e.Class) < len(lb.met.errors) {
-		lb.met.errors[e.Class].Add(1)
+	if int(e.Class) < len(lb.sh.met.errors) {
+		lb.sh.met.errors[e.Class].Add(1)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // moves next.
 type table struct {
 	recs []*record
-	next int // next_offset of find_best_byvalue
+	next *int // next_offset of find_best_byvalue, in Shared
 }
 
 // override is a per-request activation from the rule extensions active=,
@@ -188,7 +188,7 @@ func (t *table) byDomain(routeOrDomain string, states []State, q *query) int {
 func (t *table) byValue(states []State, q *query) int {
 	n := len(t.recs)
 	cand, dist, min := -1, 0, uint64(0)
-	offset := t.next // the loop moves t.next; the scan range must not move
+	offset := *t.next // the loop moves t.next; the scan range must not move
 	for j := offset; j < n+offset; j++ {
 		i := j % n
 		r := t.recs[i]
@@ -197,7 +197,7 @@ func (t *table) byValue(states []State, q *query) int {
 		}
 		if cand < 0 || r.distance < dist || (!q.stateless && r.value < min && r.distance == dist) {
 			cand, dist, min = i, r.distance, r.value
-			t.next = i + 1
+			*t.next = i + 1
 		}
 	}
 	return cand

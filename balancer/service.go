@@ -65,7 +65,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 	sc := lb.scratch.Get().(*scratch)
 	defer lb.scratch.Put(sc)
 	r := run{states: sc.states, at: &sc.at, secure: req.Secure}
-	lb.met.requests.Add(1)
+	lb.sh.met.requests.Add(1)
 	lb.begin(&r, req, sc.over)
 	ctx := context.Background()
 	if req.HTTP != nil {

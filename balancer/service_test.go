@@ -124,7 +124,7 @@ func TestWorstCaseAttempts(t *testing.T) {
 		for _, f := range h.fakes {
 			// Another request in flight on every member: failures stay
 			// local, so every round finds all members usable again.
-			f.ctr.Busy.Add(1)
+			f.ctr.EnterBusy()
 			f.failWith(worker.ClassConnect)
 		}
 		tok := h.serve(plain())
@@ -197,7 +197,7 @@ func TestProbeAfterRecovery(t *testing.T) {
 	h.f("t1").succeed()
 	h.f("t1").hook = func(*fake) { during = h.state("t1") }
 	h.lb.mu.Lock()
-	h.lb.t.next = 0
+	*h.lb.t.next = 0
 	h.lb.t.recs[1].value = h.lb.t.recs[0].value + 1
 	h.lb.mu.Unlock()
 	if got := h.serve(plain()); got != "t1" {

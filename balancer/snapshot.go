@@ -72,7 +72,7 @@ func (lb *LB) Snapshot() Snapshot {
 	defer lb.mu.Unlock()
 	s := lb.set
 	maint := int(lb.maintain / time.Second)
-	msMin := maint - int(elapsed(now, lb.lastMaintain))
+	msMin := maint - int(elapsed(now, lb.sh.lastMaintain))
 	msMax := max(msMin+maint, 0)
 	msMin = max(msMin, 0)
 	snap := Snapshot{
@@ -84,8 +84,8 @@ func (lb *LB) Snapshot() Snapshot {
 		MaxReplyTimeouts: s.maxReplyTimeouts,
 		SessionCookie:    s.sessionCookie, SessionPath: s.sessionPath,
 		SetSessionCookie: s.setSessionCookie, SessionCookiePath: s.sessionCookiePath,
-		Busy: lb.busy.Load(), MaxBusy: lb.maxBusy.Load(),
-		LastReset: lb.lastReset, LastMaintain: lb.lastMaintain, Maintain: lb.maintain,
+		Busy: lb.sh.busy.Load(), MaxBusy: lb.sh.maxBusy.Load(),
+		LastReset: lb.sh.lastReset, LastMaintain: lb.sh.lastMaintain, Maintain: lb.maintain,
 		NextMaintainMin: msMin, NextMaintainMax: msMax,
 		Members: make([]MemberSnapshot, len(lb.t.recs)),
 	}

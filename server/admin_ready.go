@@ -5,23 +5,11 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/status"
-	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // What the admin listener reads from the running configuration: the
 // workers for /metrics, their readiness for /readyz. Both read whatever
 // runtime is current when asked, so a reload needs nothing from them.
-
-// instanceMetrics returns the never-reset metrics of rt's instance of key,
-// nil (new ones) when there is none or rt is nil: a member a reload
-// rebuilds counts on from where the previous instance stood, and a scrape
-// never sees its counters go down.
-func (rt *runtime) instanceMetrics(key instanceKey) *worker.Metrics {
-	if old := rt.instance(key); old != nil {
-		return old.m.Metrics()
-	}
-	return nil
-}
 
 // metricWorkers lists the workers of worker.list for the collector.
 func (rt *runtime) metricWorkers() []status.Worker {

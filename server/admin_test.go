@@ -203,7 +203,7 @@ func TestAdminMetricsFollowTraffic(t *testing.T) {
 	if code, body, _ := get(t, ts.base+"/jk-status?cmd=reset&w=lb&mime=txt"); code != 200 || !strings.Contains(body, "OK") {
 		t.Fatalf("reset: %d %s", code, body)
 	}
-	if used := ts.srv.rt.Load().counters["t1"].Used.Load(); used != 0 {
+	if used := ts.srv.rt.Load().counters["t1"].Used(); used != 0 {
 		t.Fatalf("the reset left Used at %d", used)
 	}
 	after := scrapeMetrics(t, admin)

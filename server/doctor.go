@@ -7,18 +7,9 @@ import (
 	"github.com/jkbalancer/jkbalancer/doctor"
 )
 
-// The session-route doctor's wiring (package doctor): one registry for
-// the life of the process, handed from each runtime generation to the
-// next like the counters, so findings survive a reload for the lbs and
-// members that still exist.
-
-// doctorFor returns the previous generation's doctor, or a new one.
-func doctorFor(d buildDeps) *doctor.Doctor {
-	if d.previous != nil && d.previous.doctor != nil {
-		return d.previous.doctor
-	}
-	return doctor.New(doctor.Spec{Logger: d.log, Now: d.now})
-}
+// The session-route doctor's wiring (package doctor). The doctor lives in
+// the runtime registry, one for the life of the process, so findings
+// survive a reload for the lbs and members that still exist.
 
 // adoptDoctor points the doctor at this generation once it is built: it
 // answers the doctor's questions about routes from these lbs, and the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/registry"
 )
 
 // Live reload (SIGHUP). A reload builds a complete new runtime next to the
@@ -19,11 +20,12 @@ import (
 //   - requests in flight finish on the runtime they started on
 //     (reloadretire.go); the members the new runtime does not keep are
 //     closed after them, at most after the shutdown timeout;
-//   - members whose configuration did not change keep their instance and
-//     its warm backend connections (reloadmember.go); the lb state of
-//     members that still exist (lb_value, ERR and its times, counters) is
-//     carried over by name (balancer.Spec.Previous), and status worker
-//     edits come back from the state file;
+//   - the state that survives a reload (lb_value, ERR and its times,
+//     counters, status worker edits) is not copied: every build looks it
+//     up by name in the server's registry (package registry), so both
+//     generations share it; members whose configuration did not change
+//     keep their instance and its warm backend connections
+//     (reloadmember.go);
 //   - listeners whose address remains keep their socket, so idle
 //     keep-alive clients stay connected; TLS settings are swapped in
 //     place; removed listeners drain like a SIGTERM (reloadfront.go);
@@ -112,7 +114,7 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	if s.closed || old == nil {
 		return ErrClosed
 	}
-	next, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve, previous: old})
+	next, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve, reg: old.reg, previous: old})
 	if err != nil {
 		return err
 	}
@@ -160,11 +162,21 @@ func (s *Server) commit(old, next *runtime, rl *accesslog.Log, plan *frontPlan) 
 		"members_kept", kept, "members_new", len(next.instances)-kept)
 }
 
-// start puts a built runtime to use: its health checker runs, the
-// session-route doctor answers from its lbs, and the mount file is
-// watched from the version it was built with. Not earlier: a reload that
-// is refused after building must leave the running generation as it was.
+// start puts a built runtime to use: the registry forgets what it no
+// longer has, its health checker runs, the session-route doctor answers
+// from its lbs, and the mount file is watched from the version it was
+// built with. Not earlier: a reload that is refused after building must
+// leave the running generation as it was.
 func (rt *runtime) start() {
+	workers := make(map[string]bool, len(rt.cfg.Workers))
+	for name := range rt.cfg.Workers {
+		workers[name] = true
+	}
+	instances := make(map[registry.Instance]bool, len(rt.instances))
+	for key := range rt.instances {
+		instances[registry.Instance{LB: key.lb, Name: key.name}] = true
+	}
+	rt.reg.Commit(registry.Build{LBs: rt.lbs, Workers: workers, Instances: instances, Edits: rt.store})
 	rt.health.Start()
 	rt.adoptDoctor()
 	rt.watchMountFile()

@@ -10,18 +10,20 @@ import (
 )
 
 // Which members a reload keeps. A member instance is its pool of backend
-// connections, its live attributes (the status worker's edits) and its
-// transport; rebuilding it would close warm connections. So a reload
-// keeps the instance of the same lb and name when everything it would be
-// built from is the same: the attributes (compiled, with the state file's
-// saved edits applied), the resolved address, the lb secret, the
-// JkOptions a member reads and, for an https member, the contents of its
-// certificate files. Only the balancing attributes the lb owns (lbfactor,
-// distance, activation) may differ: the lb takes them from the new
-// configuration. So an edit saved in the state file since the last build
-// (connect_timeout, say) rebuilds that member once, and its pool gets the
-// new value, as the status worker promises; without a state file a kept
-// member keeps its edits as they are.
+// connections, its live attributes and its transport; rebuilding it would
+// close warm connections. Keeping it only keeps the pool warm: the state
+// that survives a reload (counters, lb state, status edits) is in the
+// registry either way (package registry). So a reload keeps the instance
+// of the same lb and name when everything it would be built from is the
+// same: the attributes (compiled, with the state file's saved edits
+// applied), the resolved address, the lb secret, the JkOptions a member
+// reads and, for an https member, the contents of its certificate files.
+// Only the balancing attributes the lb owns (lbfactor, distance,
+// activation) may differ: the lb takes them from the new configuration. So
+// an edit saved in the state file since the last build (connect_timeout,
+// say) rebuilds that member once, and its pool gets the new value, as the
+// status worker promises; without a state file the edits are kept in
+// memory and count the same way.
 
 // instanceKey names a member instance: the lb it belongs to ("" for a
 // worker used directly) and its worker name. mod_jk gives every lb its

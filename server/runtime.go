@@ -15,6 +15,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/doctor"
 	"github.com/jkbalancer/jkbalancer/health"
+	"github.com/jkbalancer/jkbalancer/registry"
 	"github.com/jkbalancer/jkbalancer/status"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
@@ -48,17 +49,16 @@ type runtime struct {
 	// built from: a reload keeps those whose configuration is the same
 	// (reloadmember.go).
 	instances map[instanceKey]*instance
-	// builds are what each lb was built from, to tell status edits made
-	// while it ran (reloadedits.go).
-	builds   map[string]*lbBuild
+	// reg holds what survives a reload: lb states, counters, status
+	// edits (package registry). counters are this generation's, by
+	// worker name, from reg.
+	reg      *registry.Registry
 	counters map[string]*worker.Counters
 	health   *health.Checker
 	groups   []health.Group
-	// store keeps status-worker edits across restarts (status.go);
-	// statusKey signs the status pages' forms.
-	store     *status.Store
-	statusKey []byte
-	doctor    *doctor.Doctor // the session-route doctor (doctor.go)
+	// store keeps status-worker edits (status.go), from reg.
+	store  *status.Store
+	doctor *doctor.Doctor // the session-route doctor (doctor.go)
 
 	// Requests in flight on this generation (reloadretire.go): a reload
 	// closes what the next one does not keep only when they are done.
@@ -75,10 +75,13 @@ type runtime struct {
 
 // buildDeps are the shared things a runtime needs.
 type buildDeps struct {
-	log      *slog.Logger
-	now      func() time.Time
-	resolve  func(host string, preferIPv6 bool) (string, error)
-	previous *runtime // carry lb and counter state across a reload
+	log     *slog.Logger
+	now     func() time.Time
+	resolve func(host string, preferIPv6 bool) (string, error)
+	reg     *registry.Registry // the server's, for every build
+	// previous is the runtime a reload replaces: its member instances
+	// may be kept (reloadmember.go). It carries no state.
+	previous *runtime
 }
 
 func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
@@ -87,23 +90,13 @@ func buildRuntime(cfg *config.Config, d buildDeps) (*runtime, error) {
 		targets:   make(map[string]*target),
 		lbByName:  make(map[string]*balancer.LB),
 		instances: make(map[instanceKey]*instance),
-		builds:    make(map[string]*lbBuild),
+		reg:       d.reg,
 		counters:  make(map[string]*worker.Counters),
 		idle:      make(chan struct{}, 1),
 	}
 	rt.mounts.Store(cfg.Mounts)
-	rt.doctor = doctorFor(d)
-	if d.previous != nil {
-		// Only workers of the new configuration keep their counters: DNS
-		// members come and go under new names, and the map must not grow
-		// with every name ever seen.
-		for name, c := range d.previous.counters {
-			if cfg.Workers[name] != nil {
-				rt.counters[name] = c
-			}
-		}
-	}
-	if err := rt.openStore(d); err != nil {
+	rt.doctor = d.reg.Doctor()
+	if err := rt.openStore(); err != nil {
 		return nil, err
 	}
 	for _, name := range cfg.List {
@@ -152,19 +145,16 @@ func (rt *runtime) buildTarget(w *config.Worker, d buildDeps) (*target, error) {
 }
 
 func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, error) {
-	edits := rt.lbEdits(d.previous, w) // status edits carried over a reload (reloadedits.go)
 	spec := balancer.Spec{
 		Name:     w.Name,
-		LB:       edits.settings(rt.store.LB(w.Name, w.LB)), // with saved status edits
+		LB:       rt.store.LB(w.Name, w.LB), // with the status edits
+		Shared:   rt.reg.LB(w.Name),         // the lb's state across reloads
 		Maintain: rt.cfg.MaintainInterval(),
 		Now:      d.now,
 		Logger:   d.log,
 		// Members in ERR come back only after an out-of-band probe.
 		Probed: true,
 		Doctor: rt.doctor,
-	}
-	if d.previous != nil {
-		spec.Previous = d.previous.lbByName[w.Name]
 	}
 	keep := 0
 	var stopped []string
@@ -178,7 +168,12 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 		if noAddr {
 			stopped = append(stopped, name)
 		}
-		a := edits.member(name, mw.Member, rt.store.Member(w.Name, name, mw.Member), noAddr)
+		a := rt.store.Member(w.Name, name, mw.Member) // with the status edits
+		if noAddr && a.Activation != config.Stopped {
+			cp := *a
+			cp.Activation = config.Stopped // whatever was edited
+			a = &cp
+		}
 		spec.Members = append(spec.Members, balancer.MemberSpec{Name: name, Attrs: a, Member: m})
 		probers[name] = m
 		keep = max(keep, mw.Member.MaxPacketSize-6)
@@ -189,7 +184,7 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 	}
 	for _, name := range stopped {
 		// mod_jk: a member whose host does not resolve (or has port 0) is
-		// set to activation Stopped at startup (edits.member did).
+		// set to activation Stopped at startup (done above).
 		d.log.Error("member has no usable address, setting it to Stopped", "lb", w.Name, "member", name)
 	}
 	rt.lbs = append(rt.lbs, lb)
@@ -205,13 +200,9 @@ func (rt *runtime) newLB(w *config.Worker, d buildDeps) (*balancer.LB, int, erro
 // address (noAddr).
 func (rt *runtime) newMember(key instanceKey, compiled *config.Member, lbSecret string, d buildDeps) (*worker.Member, bool) {
 	name := key.name
-	a := rt.store.Attrs(name, compiled) // with saved status edits
-	c := rt.counters[name]
-	if c == nil {
-		c = new(worker.Counters)
-		c.LastReset.Store(d.now().UnixNano())
-		rt.counters[name] = c
-	}
+	a := rt.store.Attrs(name, compiled) // with the status edits
+	c := rt.reg.Counters(name)
+	rt.counters[name] = c
 	addr, noAddr := resolveMember(name, a, d)
 	in := &instance{sig: rt.signature(a, addr, lbSecret), noAddr: noAddr}
 	if old := d.previous.instance(key); old != nil && old.sig.equal(&in.sig) {
@@ -219,7 +210,7 @@ func (rt *runtime) newMember(key instanceKey, compiled *config.Member, lbSecret 
 	} else {
 		in.m = worker.NewMember(worker.Spec{
 			Name: name, Attrs: a, Addr: addr, Counters: c,
-			Metrics: d.previous.instanceMetrics(key), // counting on (admin_ready.go)
+			Metrics: rt.reg.Metrics(registry.Instance{LB: key.lb, Name: key.name}), // counting on
 			Options: worker.Options{
 				FlushPackets: rt.cfg.Server.Options.FlushPackets,
 				FlushHeader:  rt.cfg.Server.Options.FlushHeader,

@@ -17,6 +17,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/discover"
+	"github.com/jkbalancer/jkbalancer/registry"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
@@ -92,7 +93,13 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	loaded := cfg
 	cfg = s.disc.Prepare(s.base, cfg) // with the members DNS gives
-	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve})
+	// The state that survives reloads: every build of cfg looks it up.
+	reg, err := registry.New(s.now, s.log)
+	if err != nil {
+		logs.Close()
+		return nil, err
+	}
+	rt, err := buildRuntime(cfg, buildDeps{log: s.log, now: s.now, resolve: s.resolve, reg: reg})
 	if err != nil {
 		logs.Close()
 		return nil, err

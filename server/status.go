@@ -1,31 +1,20 @@
 package server
 
 import (
-	"crypto/rand"
-	"fmt"
-
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/status"
 )
 
-// The status workers and the state file of their edits. The state file is
-// opened before the workers are built, so saved edits are folded into
-// their configuration (runtime.go calls rt.store.LB/Member/AJP); the
+// The status workers and the store of their edits. The store is taken
+// before the workers are built, so saved edits are folded into their
+// configuration (runtime.go calls rt.store.LB/Member/Attrs); the
 // status workers are built last, because they show every other worker.
 
-// openStore opens the state file of jkbalancer.yaml's state_file (none:
-// edits are not kept) and takes the CSRF key of the previous generation,
-// so forms stay valid across a reload.
-func (rt *runtime) openStore(d buildDeps) error {
-	if d.previous != nil {
-		rt.statusKey = d.previous.statusKey
-	} else {
-		rt.statusKey = make([]byte, 32)
-		if _, err := rand.Read(rt.statusKey); err != nil {
-			return fmt.Errorf("status worker key: %w", err)
-		}
-	}
-	st, err := status.OpenStore(rt.cfg.Server.StateFile, d.log)
+// openStore takes the store of status edits from the registry: the state
+// file of jkbalancer.yaml's state_file, or the edits kept in memory
+// across reloads.
+func (rt *runtime) openStore() error {
+	st, err := rt.reg.Edits(rt.cfg.Server.StateFile)
 	if err != nil {
 		return err
 	}
@@ -59,7 +48,7 @@ func (rt *runtime) buildStatusWorkers(d buildDeps) error {
 			Name: name, Config: w.Status, Workers: shown, Types: types,
 			Mounts:     func() *config.MountTable { return rt.mounts.Load() },
 			Properties: rt.cfg.Properties, ServerName: rt.cfg.Server.ServerName,
-			Store: rt.store, Key: rt.statusKey, Resolve: d.resolve, Now: d.now, Logger: d.log,
+			Store: rt.store, Key: rt.reg.Key(), Resolve: d.resolve, Now: d.now, Logger: d.log,
 			Doctor: rt.doctor,
 		})
 		if err != nil {

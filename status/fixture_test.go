@@ -105,8 +105,7 @@ func (f *fixture) build(logger *slog.Logger) {
 	member := func(name string, a *config.Member, secret string) *worker.Member {
 		c := counters[name]
 		if c == nil {
-			c = new(worker.Counters)
-			c.LastReset.Store(fixtureNow.Add(-100 * time.Second).UnixNano())
+			c = worker.NewCounters(fixtureNow.Add(-100 * time.Second))
 			counters[name] = c
 		}
 		a = f.store.Attrs(name, a)
@@ -193,14 +192,18 @@ func zeroOf[T any](*T) *T { return new(T) }
 // traffic fills counters with fixed numbers.
 func (f *fixture) traffic() {
 	c := f.instances["t1"][0].Counters()
-	c.Used.Store(120)
-	c.Transferred.Store(20480)
-	c.Read.Store(3 << 20)
-	c.MaxBusy.Store(4)
-	c.ClientErrors.Store(1)
+	countRequests(c, 120)
+	c.CountBytes(20480, 3<<20)
+	for range 4 {
+		c.EnterBusy()
+	}
+	for range 4 {
+		c.LeaveBusy()
+	}
+	c.CountClientError()
 	d := f.direct.Counters()
-	d.Used.Store(7)
-	d.Read.Store(999)
+	countRequests(d, 7)
+	d.CountBytes(0, 999)
 }
 
 func (f *fixture) member(name string) balancer.MemberSnapshot {
@@ -255,3 +258,10 @@ func (f *fixture) result(query string) string {
 }
 
 const resultOK = `Result: type=OK message="Action finished"`
+
+// countRequests counts n requests on c.
+func countRequests(c *worker.Counters, n int) {
+	for range n {
+		c.CountRequest()
+	}
+}

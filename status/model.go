@@ -65,10 +65,10 @@ func readCounters(c *worker.Counters) counterView {
 		return counterView{}
 	}
 	return counterView{
-		Used: c.Used.Load(), Busy: c.Busy.Load(), MaxBusy: c.MaxBusy.Load(), Errors: c.Errors.Load(),
-		ClientErrors: c.ClientErrors.Load(), ReplyTimeouts: c.ReplyTimeouts.Load(),
-		Transferred: c.Transferred.Load(), Read: c.Read.Load(),
-		LastReset: time.Unix(0, c.LastReset.Load()),
+		Used: c.Used(), Busy: c.Busy(), MaxBusy: c.MaxBusy(), Errors: c.Errors(),
+		ClientErrors: c.ClientErrors(), ReplyTimeouts: c.ReplyTimeouts(),
+		Transferred: c.Transferred(), Read: c.Read(),
+		LastReset: c.LastReset(),
 	}
 }
 
@@ -123,8 +123,8 @@ func (rq *request) ajpView(w *Worker) memberView {
 	mv.Type = w.Type
 	if w.Member != nil {
 		mv.State = w.Member.State()
-		if t := w.Member.Counters().LastErrorTime.Load(); t != 0 {
-			mv.ErrorTime = time.Unix(0, t)
+		if t := w.Member.Counters().LastErrorTime(); !t.IsZero() {
+			mv.ErrorTime = t
 		}
 	}
 	mv.Maps = rq.maps(w.Name)

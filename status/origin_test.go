@@ -38,7 +38,7 @@ func TestCrossSiteChangeRefused(t *testing.T) {
 			if m := f.member("t1"); m.Activation != config.Active {
 				t.Errorf("t1 is %v after a refused change", m.Activation)
 			}
-			if c := f.instances["t1"][0].Counters().Used.Load(); c != 120 {
+			if c := f.instances["t1"][0].Counters().Used(); c != 120 {
 				t.Errorf("t1's counters were reset (used=%d)", c)
 			}
 			if n := strings.Count(f.log.String(), "level=WARN"); n != 1 || !strings.Contains(f.log.String(), "from another site") {

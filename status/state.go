@@ -35,15 +35,22 @@ import (
 // is created with mode 0600 and replaced atomically (temporary file,
 // fsync, rename) after every successful update.
 //
-// A nil *Store persists nothing; every method may be called on it.
+// Without a state file the server keeps a memory Store (NewMemoryStore)
+// across reloads, so edits survive a reload by the same rule, but not a
+// restart. A nil *Store persists nothing; every method may be called on
+// it.
 type Store struct {
-	path string
+	path string // "" for a memory store
 	log  *slog.Logger
 
 	mu   sync.Mutex // guards the fields below
 	st   stateFile
 	base map[stateKey]string // the compiled value of every attribute seen by the hooks
 	used map[stateKey]bool   // entries whose worker exists in this configuration
+	// prev is the previous build's base while a memory store is used for
+	// the next build (BeginBuild): an edit made on the running generation
+	// meanwhile still finds its compiled value.
+	prev map[stateKey]string
 }
 
 type stateFile struct {
@@ -79,11 +86,8 @@ func OpenStore(path string, log *slog.Logger) (*Store, error) {
 	if path == "" {
 		return nil, nil
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	s := &Store{path: path, log: log, base: make(map[stateKey]string), used: make(map[stateKey]bool)}
-	s.st.Version = stateVersion
+	s := NewMemoryStore(log)
+	s.path = path
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -97,7 +101,7 @@ func OpenStore(path string, log *slog.Logger) (*Store, error) {
 			err = fmt.Errorf("version %d, want %d", st.Version, stateVersion)
 		}
 		bad := path + ".corrupt"
-		log.Error("state file is not readable; moved aside, the configuration applies as written",
+		s.log.Error("state file is not readable; moved aside, the configuration applies as written",
 			"file", path, "moved_to", bad, "err", err)
 		if rerr := os.Rename(path, bad); rerr != nil {
 			return nil, fmt.Errorf("state file %s: %v; and it cannot be moved aside: %w", path, err, rerr)
@@ -108,7 +112,50 @@ func OpenStore(path string, log *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
-// Path returns the state file's path ("" for a nil Store).
+// NewMemoryStore returns a Store that keeps the edits in memory only, for
+// a server without a state file: it is used for every build of the
+// configuration (BeginBuild), and DropUnused forgets the edits of workers
+// a build no longer has, so members that come and go do not grow it.
+func NewMemoryStore(log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{log: log, base: make(map[stateKey]string), used: make(map[stateKey]bool)}
+	s.st.Version = stateVersion
+	return s
+}
+
+// BeginBuild prepares a memory store for the next build of the
+// configuration: the hooks (LB, Member, Attrs) record what that build
+// uses.
+func (s *Store) BeginBuild() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prev, s.base, s.used = s.base, make(map[stateKey]string), make(map[stateKey]bool)
+}
+
+// DropUnused forgets the entries the last build did not use (their lb,
+// member or worker is gone) and what the build before it compiled. Call it
+// once that build serves.
+func (s *Store) DropUnused() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eachEntryLocked(func(k stateKey, drop func()) {
+		if !s.used[k] {
+			drop()
+		}
+	})
+	s.prev = nil
+	s.pruneLocked()
+}
+
+// Path returns the state file's path ("" for a nil or memory Store).
 func (s *Store) Path() string {
 	if s == nil {
 		return ""
@@ -257,6 +304,9 @@ func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) e
 	defer s.mu.Unlock()
 	base, known := s.base[k]
 	if !known {
+		base, known = s.prev[k]
+	}
+	if !known {
 		// Not seen by the hooks (built without the store): nothing to
 		// compare with later, so the edit cannot be kept safely.
 		return fmt.Errorf("%s of %s: no compiled value known", a.name, worker)
@@ -276,6 +326,9 @@ func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) e
 // directory.
 func (s *Store) saveLocked() error {
 	s.pruneLocked()
+	if s.path == "" {
+		return nil // a memory store
+	}
 	data, err := json.MarshalIndent(&s.st, "", "  ")
 	if err != nil {
 		return err
@@ -333,32 +386,38 @@ func (s *Store) pruneLocked() {
 
 // WarnUnused logs every saved entry whose lb, member or worker the
 // configuration no longer has. Call it once the workers are built. The
-// entries stay in the file, in case the worker comes back.
+// entries stay in the file, in case the worker comes back. A memory store
+// says nothing: DropUnused forgets them.
 func (s *Store) WarnUnused() {
-	if s == nil {
+	if s == nil || s.path == "" {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	warn := func(k stateKey) {
+	s.eachEntryLocked(func(k stateKey, _ func()) {
 		if !s.used[k] {
 			s.log.Warn("state file has an edit for a worker this configuration does not have; ignored",
 				"file", s.path, "lb", k.lb, "worker", k.worker, "attribute", k.attr)
 		}
-	}
+	})
+}
+
+// eachEntryLocked calls f for every saved entry with a function that
+// deletes it.
+func (s *Store) eachEntryLocked(f func(k stateKey, drop func())) {
 	for name, l := range s.st.LBs {
 		for attr := range l.Settings {
-			warn(stateKey{scope: scopeLB, lb: name, attr: attr})
+			f(stateKey{scope: scopeLB, lb: name, attr: attr}, func() { delete(l.Settings, attr) })
 		}
 		for m, e := range l.Members {
 			for attr := range e {
-				warn(stateKey{scope: scopeMember, lb: name, worker: m, attr: attr})
+				f(stateKey{scope: scopeMember, lb: name, worker: m, attr: attr}, func() { delete(e, attr) })
 			}
 		}
 	}
 	for w, e := range s.st.Workers {
 		for attr := range e {
-			warn(stateKey{scope: scopeAJP, worker: w, attr: attr})
+			f(stateKey{scope: scopeAJP, worker: w, attr: attr}, func() { delete(e, attr) })
 		}
 	}
 }

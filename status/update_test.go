@@ -202,13 +202,13 @@ func TestResetAndRecover(t *testing.T) {
 	if got := f.result("cmd=reset&w=lb&sw=t1"); got != resultOK {
 		t.Fatal(got)
 	}
-	if c := f.instances["t1"][0].Counters(); c.Used.Load() != 0 || c.Read.Load() != 0 {
+	if c := f.instances["t1"][0].Counters(); c.Used() != 0 || c.Read() != 0 {
 		t.Error("member reset keeps counters")
 	}
 	if got := f.result("cmd=reset&w=lb"); got != resultOK || f.member("t3").State != balancer.StateIdle {
 		t.Errorf("lb reset: %s, t3 %s", got, f.member("t3").State)
 	}
-	if got := f.result("cmd=reset&w=direct"); got != resultOK || f.direct.Counters().Used.Load() != 0 {
+	if got := f.result("cmd=reset&w=direct"); got != resultOK || f.direct.Counters().Used() != 0 {
 		t.Error("plain worker reset")
 	}
 }

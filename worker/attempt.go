@@ -49,8 +49,7 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 		total.Sent += res.Sent
 		total.Received += res.Received
 		res.Sent, res.Received = total.Sent, total.Received
-		m.counters.Transferred.Add(res.Sent)
-		m.counters.Read.Add(res.Received)
+		m.counters.CountBytes(res.Sent, res.Received)
 		if xerr == nil {
 			return res, nil
 		}

@@ -146,7 +146,7 @@ func (m *Member) State() string {
 	switch {
 	case m.lastFail.Load() != 0:
 		return "ERR"
-	case m.counters.Used.Load() == 0:
+	case m.counters.Used() == 0:
 		return "OK/IDLE"
 	}
 	return "OK"

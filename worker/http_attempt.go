@@ -58,8 +58,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	keep, relayed := false, false
 	defer func() {
 		out.Sent, out.Received = c.cc.written.Load()-w0, c.cc.read.Load()-r0
-		m.counters.Transferred.Add(out.Sent)
-		m.counters.Read.Add(out.Received)
+		m.counters.CountBytes(out.Sent, out.Received)
 		if !relayed {
 			t.putConn(c, keep)
 		}

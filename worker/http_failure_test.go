@@ -278,8 +278,8 @@ func TestHTTPClientBodyShort(t *testing.T) {
 	if we := classOf(t, err); we.Class != ClassClient || Status(err) != 400 {
 		t.Fatalf("class=%s status=%d", we.Class, Status(err))
 	}
-	if m.Counters().ClientErrors.Load() != 1 || m.Counters().Errors.Load() != 0 {
-		t.Errorf("client errors %d, errors %d", m.Counters().ClientErrors.Load(), m.Counters().Errors.Load())
+	if m.Counters().ClientErrors() != 1 || m.Counters().Errors() != 0 {
+		t.Errorf("client errors %d, errors %d", m.Counters().ClientErrors(), m.Counters().Errors())
 	}
 }
 
@@ -433,8 +433,8 @@ func TestHTTPUpgradeRelayAndClose(t *testing.T) {
 	if _, err := io.ReadFull(br, buf); err != nil || string(buf) != "ping" {
 		t.Fatalf("echo %q, %v", buf, err)
 	}
-	if m.Counters().Busy.Load() != 1 {
-		t.Errorf("busy %d while upgraded, want 1", m.Counters().Busy.Load())
+	if m.Counters().Busy() != 1 {
+		t.Errorf("busy %d while upgraded, want 1", m.Counters().Busy())
 	}
 	m.Close()
 	if _, err := br.ReadByte(); err == nil {

@@ -39,7 +39,8 @@ type Spec struct {
 	Addr     string    // resolved host:port to dial; "" = AJP.Address()
 	Counters *Counters // shared by every instance of the same worker name
 	// Metrics are this instance's monotonic numbers (metrics.go); nil =
-	// new ones. A reload passes the previous instance's.
+	// new ones. The server passes the ones its registry keeps for the
+	// (lb, member), so they outlive a reload that rebuilds the instance.
 	Metrics *Metrics
 	Options Options
 }
@@ -161,7 +162,7 @@ func (m *Member) ConnStats() ConnStats { return m.tr.stats() }
 // Available reports whether a request could start now: a pool slot is free
 // and busy_limit is not reached. The lb uses it to clear OK/BUSY.
 func (m *Member) Available() bool {
-	if l := m.cfg().BusyLimit; l > 0 && m.counters.Busy.Load() >= int64(l) {
+	if l := m.cfg().BusyLimit; l > 0 && m.counters.Busy() >= int64(l) {
 		return false
 	}
 	return m.tr.free()
@@ -182,7 +183,7 @@ func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
 		// Under an lb the lb counts reply timeouts (it decides ERR from
 		// them); used directly, the worker counts its own for the status
 		// worker's "RE" column.
-		m.counters.ReplyTimeouts.Add(1)
+		m.counters.CountReplyTimeout()
 	}
 	return err
 }
@@ -193,7 +194,7 @@ func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
 func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outcome, error) {
 	c, a, x := m.counters, m.cfg(), m.metrics
 	x.requests.Add(1)
-	if l := a.BusyLimit; l > 0 && c.Busy.Load() >= int64(l) {
+	if l := a.BusyLimit; l > 0 && c.Busy() >= int64(l) {
 		// mod_jk: JK_BUSY_ERROR, recoverable; the lb marks the member BUSY.
 		x.errors[ClassBusy].Add(1)
 		return Outcome{}, &Error{Member: m.name, Class: ClassBusy, Recoverable: true,
@@ -201,7 +202,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 	}
 	c.EnterBusy()
 	defer c.LeaveBusy()
-	c.Used.Add(1)
+	c.CountRequest()
 	// Latency is measured on the monotonic clock, not the injected one:
 	// it is reported, never compared with state times.
 	start := time.Now()
@@ -274,12 +275,11 @@ func gaveUp(e *Error) bool {
 func (m *Member) count(e *Error) {
 	switch e.Class {
 	case ClassClient:
-		m.counters.ClientErrors.Add(1)
+		m.counters.CountClientError()
 	case ClassTooLarge, ClassFailStatusSoft:
 	default:
 		m.lastFail.Store(uint32(e.Class))
-		m.counters.Errors.Add(1)
-		m.counters.LastErrorTime.Store(m.opts.Now().UnixNano())
+		m.counters.CountError(m.opts.Now())
 	}
 }
 

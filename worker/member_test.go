@@ -96,8 +96,8 @@ func TestForwardSuccessCountsAndSendsSecret(t *testing.T) {
 		t.Fatalf("err=%v code=%d body=%q", err, rec.Code, rec.Body.String())
 	}
 	c := m.Counters()
-	if c.Used.Load() != 1 || c.Busy.Load() != 0 || c.Read.Load() != out.Received || out.Received == 0 || out.Sent == 0 {
-		t.Fatalf("counters used=%d busy=%d read=%d out=%+v", c.Used.Load(), c.Busy.Load(), c.Read.Load(), out)
+	if c.Used() != 1 || c.Busy() != 0 || c.Read() != out.Received || out.Received == 0 || out.Sent == 0 {
+		t.Fatalf("counters used=%d busy=%d read=%d out=%+v", c.Used(), c.Busy(), c.Read(), out)
 	}
 }
 
@@ -126,8 +126,8 @@ func TestConnectFailureFailsOverAtOnce(t *testing.T) {
 	if sleeps.Load() != 0 {
 		t.Fatalf("retry_interval sleeps = %d, want 0", sleeps.Load())
 	}
-	if m.Counters().Errors.Load() != 1 {
-		t.Fatalf("errors = %d, want 1", m.Counters().Errors.Load())
+	if m.Counters().Errors() != 1 {
+		t.Fatalf("errors = %d, want 1", m.Counters().Errors())
 	}
 }
 
@@ -336,8 +336,8 @@ func TestReplyTimeoutAndRuleOverride(t *testing.T) {
 	if we := classOf(t, err); we.Class != ClassReplyTimeout || Status(err) != 504 {
 		t.Fatalf("class=%s status=%d", we.Class, Status(err))
 	}
-	if m.Counters().ReplyTimeouts.Load() != 1 {
-		t.Fatalf("direct worker reply timeouts = %d, want 1", m.Counters().ReplyTimeouts.Load())
+	if m.Counters().ReplyTimeouts() != 1 {
+		t.Fatalf("direct worker reply timeouts = %d, want 1", m.Counters().ReplyTimeouts())
 	}
 }
 
@@ -430,8 +430,8 @@ func TestClientGoneWhileWaitingIsNotAMemberError(t *testing.T) {
 	req.HTTP = req.HTTP.WithContext(ctx)
 	_, err := m.Forward(httptest.NewRecorder(), req, &Attempt{})
 	we := classOf(t, err)
-	if we.Class != ClassClient || we.Recoverable || m.Counters().Errors.Load() != 0 {
-		t.Fatalf("class=%s recoverable=%v errors=%d", we.Class, we.Recoverable, m.Counters().Errors.Load())
+	if we.Class != ClassClient || we.Recoverable || m.Counters().Errors() != 0 {
+		t.Fatalf("class=%s recoverable=%v errors=%d", we.Class, we.Recoverable, m.Counters().Errors())
 	}
 }
 

@@ -15,11 +15,12 @@ var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
 	"cmd/jkbalancer": {"server", "config", "probe", "ajp/ajptest"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
-		"doctor", "probe", "discover"},
+		"registry", "doctor", "probe", "discover"},
 	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"accesslog":    {}, // the request log: fed an Entry by server, stdlib only
 	"status":       {"balancer", "worker", "config", "doctor"},
 	"health":       {"worker", "ajp", "config"},
+	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
 	"balancer":     {"worker", "sticky", "config", "doctor"},
 	"worker":       {"ajp", "config", "doctor"},
 	"doctor":       {}, // the session-route doctor: below worker, which runs its check
