@@ -5,6 +5,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/editable"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -33,10 +34,29 @@ func liveMember(lb *balancer.LB, name string) *config.Member {
 	return &config.Member{}
 }
 
+// apply writes val (in Format's form) to the running objects: the lb's
+// settings, member's lb attributes, or the AJP attributes of every
+// instance in ms. The address (host, port) is not applied here: setAddress
+// resolves it first.
+func apply(a *attr, lb *balancer.LB, member string, ms []*worker.Member, val string) error {
+	switch a.Scope {
+	case scopeLB:
+		return setLB(lb, a, val)
+	case scopeMember:
+		return setMember(lb, member, a, val)
+	}
+	for _, m := range ms {
+		if err := setMemberAJP(m, a, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setLB applies an lb setting (val as format prints it).
 func setLB(lb *balancer.LB, a *attr, val string) error {
-	n := atoi(val)
-	switch a.name {
+	n := editable.Atoi(val)
+	switch a.Name {
 	case "retries":
 		return lb.SetRetries(n)
 	case "retry_interval":
@@ -52,20 +72,20 @@ func setLB(lb *balancer.LB, a *attr, val string) error {
 	case "sticky_session_force":
 		return lb.SetStickySessionForce(val == "True")
 	case "method":
-		return lb.SetMethod(parseMethod(val))
+		return lb.SetMethod(config.ParseMethod(val))
 	case "lock":
-		return lb.SetLock(parseLock(val))
+		return lb.SetLock(config.ParseLock(val))
 	}
-	return fmt.Errorf("%s is not an lb setting", a.name)
+	return fmt.Errorf("%s is not an lb setting", a.Name)
 }
 
 // setMember applies a member's lb attribute.
 func setMember(lb *balancer.LB, name string, a *attr, val string) error {
-	switch a.name {
+	switch a.Name {
 	case "activation":
 		return lb.SetActivation(name, config.ParseActivation(val))
 	case "lbfactor":
-		return lb.SetLBFactor(name, atoi(val))
+		return lb.SetLBFactor(name, editable.Atoi(val))
 	case "route":
 		return lb.SetRoute(name, val)
 	case "redirect":
@@ -73,16 +93,16 @@ func setMember(lb *balancer.LB, name string, a *attr, val string) error {
 	case "domain":
 		return lb.SetDomain(name, val)
 	case "distance":
-		return lb.SetDistance(name, atoi(val))
+		return lb.SetDistance(name, editable.Atoi(val))
 	}
-	return fmt.Errorf("%s is not a member attribute", a.name)
+	return fmt.Errorf("%s is not a member attribute", a.Name)
 }
 
 // setMemberAJP applies an AJP attribute to one instance (host and port go
 // through SetAddress).
 func setMemberAJP(m *worker.Member, a *attr, val string) error {
-	n := atoi(val)
-	switch a.name {
+	n := editable.Atoi(val)
+	switch a.Name {
 	case "connection_pool_timeout":
 		return m.SetConnectionPoolTimeout(n)
 	case "ping_timeout":
@@ -106,7 +126,7 @@ func setMemberAJP(m *worker.Member, a *attr, val string) error {
 	case "max_packet_size":
 		return m.SetMaxPacketSize(n)
 	}
-	return fmt.Errorf("%s is not an AJP attribute", a.name)
+	return fmt.Errorf("%s is not an AJP attribute", a.Name)
 }
 
 // reset is reset_worker: a whole lb, one member, or a plain worker's

@@ -15,10 +15,11 @@ var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config"},
 	"server":         {"config", "ajp", "ajp/ajptest", "worker", "sticky", "balancer", "health", "status", "server/h1"},
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
-	"status":         {"balancer", "worker", "config"},
+	"status":         {"balancer", "worker", "config", "editable"},
 	"health":         {"worker", "ajp", "config"},
 	"balancer":       {"worker", "sticky", "config"},
 	"worker":         {"ajp", "config"},
+	"editable":       {"config"}, // the table of attributes the status worker edits
 	"sticky":         {},
 	"ajp":            {},
 	"ajp/ajptest":    {"ajp"},
