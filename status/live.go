@@ -1,17 +1,14 @@
 package status
 
 import (
-	"fmt"
-
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
-	"github.com/jkbalancer/jkbalancer/editable"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // Reading the running values in configuration form (so one attribute
 // table serves the live objects and the state file), and writing them
-// through the lb's and the member's setters.
+// through the lb's and the member's edit functions.
 
 // liveLB returns the lb's running settings as a config.LB.
 func liveLB(s balancer.Snapshot) *config.LB {
@@ -41,92 +38,16 @@ func liveMember(lb *balancer.LB, name string) *config.Member {
 func apply(a *attr, lb *balancer.LB, member string, ms []*worker.Member, val string) error {
 	switch a.Scope {
 	case scopeLB:
-		return setLB(lb, a, val)
+		return lb.EditSettings(func(c *config.LB) { a.Assign(c, val) })
 	case scopeMember:
-		return setMember(lb, member, a, val)
+		return lb.EditMember(member, func(c *config.Member) { a.Assign(c, val) })
 	}
 	for _, m := range ms {
-		if err := setMemberAJP(m, a, val); err != nil {
+		if err := m.Edit(func(c *config.Member) { a.Assign(c, val) }); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// setLB applies an lb setting (val as format prints it).
-func setLB(lb *balancer.LB, a *attr, val string) error {
-	n := editable.Atoi(val)
-	switch a.Name {
-	case "retries":
-		return lb.SetRetries(n)
-	case "retry_interval":
-		return lb.SetRetryInterval(n)
-	case "recover_time":
-		return lb.SetRecoverTime(n)
-	case "error_escalation_time":
-		return lb.SetErrorEscalationTime(n)
-	case "max_reply_timeouts":
-		return lb.SetMaxReplyTimeouts(n)
-	case "sticky_session":
-		return lb.SetStickySession(val == "True")
-	case "sticky_session_force":
-		return lb.SetStickySessionForce(val == "True")
-	case "method":
-		return lb.SetMethod(config.ParseMethod(val))
-	case "lock":
-		return lb.SetLock(config.ParseLock(val))
-	}
-	return fmt.Errorf("%s is not an lb setting", a.Name)
-}
-
-// setMember applies a member's lb attribute.
-func setMember(lb *balancer.LB, name string, a *attr, val string) error {
-	switch a.Name {
-	case "activation":
-		return lb.SetActivation(name, config.ParseActivation(val))
-	case "lbfactor":
-		return lb.SetLBFactor(name, editable.Atoi(val))
-	case "route":
-		return lb.SetRoute(name, val)
-	case "redirect":
-		return lb.SetRedirect(name, val)
-	case "domain":
-		return lb.SetDomain(name, val)
-	case "distance":
-		return lb.SetDistance(name, editable.Atoi(val))
-	}
-	return fmt.Errorf("%s is not a member attribute", a.Name)
-}
-
-// setMemberAJP applies an AJP attribute to one instance (host and port go
-// through SetAddress).
-func setMemberAJP(m *worker.Member, a *attr, val string) error {
-	n := editable.Atoi(val)
-	switch a.Name {
-	case "connection_pool_timeout":
-		return m.SetConnectionPoolTimeout(n)
-	case "ping_timeout":
-		return m.SetPingTimeout(n)
-	case "connect_timeout":
-		return m.SetConnectTimeout(n)
-	case "prepost_timeout":
-		return m.SetPrepostTimeout(n)
-	case "reply_timeout":
-		return m.SetReplyTimeout(n)
-	case "retries":
-		return m.SetRetries(n)
-	case "retry_interval":
-		return m.SetRetryInterval(n)
-	case "connection_ping_interval":
-		return m.SetConnectionPingInterval(n)
-	case "recovery_options":
-		return m.SetRecoveryOptions(n)
-	case "busy_limit":
-		return m.SetBusyLimit(n)
-	case "max_packet_size":
-		return m.SetMaxPacketSize(n)
-	}
-	return fmt.Errorf("%s is not an AJP attribute", a.Name)
 }
 
 // reset is reset_worker: a whole lb, one member, or a plain worker's

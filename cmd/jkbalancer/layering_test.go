@@ -17,8 +17,8 @@ var allowedImports = map[string][]string{
 	"server/h1":      {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"status":         {"balancer", "worker", "config", "editable"},
 	"health":         {"worker", "ajp", "config"},
-	"balancer":       {"worker", "sticky", "config"},
-	"worker":         {"ajp", "config"},
+	"balancer":       {"worker", "sticky", "config", "editable"},
+	"worker":         {"ajp", "config", "editable"},
 	"editable":       {"config"}, // the table of attributes the status worker edits
 	"sticky":         {},
 	"ajp":            {},
