@@ -50,6 +50,17 @@ func (r *record) attrs() config.Member {
 		Redirect: r.redirect, Domain: r.domain, Distance: r.distance}
 }
 
+// MemberAttrs returns a member's current lb attributes in configuration
+// form, as EditMember's f sees them (other fields are zero).
+func (lb *LB) MemberAttrs(member string) (config.Member, error) {
+	var a config.Member
+	err := lb.editMember(member, func(r *record) error {
+		a = r.attrs()
+		return nil
+	})
+	return a, err
+}
+
 // EditMember changes a member's lb attributes (editable.ScopeMember): f
 // gets a copy of them (record.attrs; any other field it sets is ignored).
 // Then, as mod_jk does after each:
@@ -182,6 +193,14 @@ func (s *settings) config() config.LB {
 	return config.LB{Retries: s.retries, RetryInterval: s.retryInterval, RecoverTime: s.recoverTime,
 		ErrorEscalationTime: s.escalation, MaxReplyTimeouts: s.maxReplyTimeouts, StickySession: s.sticky,
 		StickySessionForce: s.stickyForce, Method: s.method, Lock: s.lock}
+}
+
+// Settings returns the current lb settings in configuration form, as
+// EditSettings' f sees them (other fields are zero).
+func (lb *LB) Settings() config.LB {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.set.config()
 }
 
 // EditSettings changes the lb settings (editable.ScopeLB): f gets a copy

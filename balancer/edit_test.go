@@ -323,3 +323,23 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestEditSeesCurrentValues(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2", factor(3)))
+	if err := h.lb.EditMember("t2", func(c *config.Member) { c.Distance = 2 }); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.lb.MemberAttrs("t2")
+	if err != nil || a.LBFactor != 3 || a.Distance != 2 || a.Route != "t2" {
+		t.Errorf("t2 %+v, %v", a, err)
+	}
+	if _, err := h.lb.MemberAttrs("t9"); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("unknown member: %v", err)
+	}
+	if err := h.lb.EditSettings(func(c *config.LB) { c.Retries = 5 }); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.lb.Settings(); s.Retries != 5 || s.StickySession != h.lb.Snapshot().StickySession {
+		t.Errorf("settings %+v", s)
+	}
+}

@@ -104,7 +104,7 @@ func checkRow(t *testing.T, a *attr) {
 func (f *fixture) running(a *attr) any {
 	switch a.Scope {
 	case scopeLB:
-		return liveLB(f.lb.Snapshot())
+		return liveLB(f.lb)
 	case scopeMember:
 		return liveMember(f.lb, "t1")
 	}

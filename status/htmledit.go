@@ -110,7 +110,7 @@ func inputs(s scope, c any) []input {
 // lbForm is form_worker: the lb settings.
 func (rq *request) lbForm(w *Worker) *form {
 	f := rq.newForm("Edit load balancer settings for "+w.Name, "Update Balancer", w.Name, "", "")
-	f.Sections = []section{{Inputs: inputs(scopeLB, liveLB(w.LB.Snapshot()))}}
+	f.Sections = []section{{Inputs: inputs(scopeLB, liveLB(w.LB))}}
 	return f
 }
 

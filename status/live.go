@@ -11,24 +11,16 @@ import (
 // through the lb's and the member's edit functions.
 
 // liveLB returns the lb's running settings as a config.LB.
-func liveLB(s balancer.Snapshot) *config.LB {
-	return &config.LB{
-		StickySession: s.StickySession, StickySessionForce: s.StickySessionForce,
-		Method: s.Method, Lock: s.Lock, Retries: s.Retries, RetryInterval: s.RetryInterval,
-		RecoverTime: s.RecoverTime, ErrorEscalationTime: s.ErrorEscalationTime,
-		MaxReplyTimeouts: s.MaxReplyTimeouts,
-	}
+func liveLB(lb *balancer.LB) *config.LB {
+	c := lb.Settings()
+	return &c
 }
 
-// liveMember returns a member's running lb attributes as a config.Member.
+// liveMember returns a member's running lb attributes as a config.Member
+// (zero for an unknown member).
 func liveMember(lb *balancer.LB, name string) *config.Member {
-	for _, m := range lb.Snapshot().Members {
-		if m.Name == name {
-			return &config.Member{Activation: m.Activation, LBFactor: m.LBFactor, Route: m.Route,
-				Redirect: m.Redirect, Domain: m.Domain, Distance: m.Distance}
-		}
-	}
-	return &config.Member{}
+	c, _ := lb.MemberAttrs(name)
+	return &c
 }
 
 // apply writes val (in Format's form) to the running objects: the lb's

@@ -134,7 +134,7 @@ func (rq *request) update() bool {
 
 // commitLB is commit_worker: the lb settings.
 func (rq *request) commitLB(w *Worker) {
-	cur := liveLB(w.LB.Snapshot())
+	cur := liveLB(w.LB)
 	for i := range attrs {
 		a := &attrs[i]
 		if a.Scope != scopeLB {
