@@ -5,14 +5,19 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/editable"
 )
 
 // Runtime edits for the status worker (docs/status-worker.md#updates-and-ranges,
 // docs/status-worker.md#reset-recover-dump-and-version;
 // jk_status.c commit_worker, commit_member, reset_worker, recover_worker).
-// Each validates mod_jk's range and returns an error wrapping ErrRange or
-// ErrUnknownMember instead of changing anything. The edits are runtime
-// only: the config.LB and config.Member the lb was built from stay untouched.
+// An edit is a function on the attributes in configuration form; the lb
+// checks the range of what it set against the one attribute table
+// (package editable, Apply), the invariants between members (unique routes),
+// then redoes what depends on the changed attributes. A refused edit
+// returns an error wrapping ErrRange, ErrDuplicate or ErrUnknownMember and
+// changes nothing. The edits are runtime only: the config.LB and
+// config.Member the lb was built from stay untouched.
 
 // recordLocked finds a member by name.
 func (lb *LB) recordLocked(member string) (*record, error) {
@@ -35,21 +40,68 @@ func (lb *LB) editMember(member string, f func(r *record) error) error {
 	return f(r)
 }
 
-func (lb *LB) rangeErr(what string, v any) error {
-	return fmt.Errorf("lb %q: %s %v: %w", lb.name, what, v, ErrRange)
+func (lb *LB) rangeErr(err error) error {
+	return fmt.Errorf("lb %q: %w: %w", lb.name, err, ErrRange)
 }
 
-// SetActivation changes a member's activation (status vwa). A change
-// resets every lb value to 0, except for method Busyness whose values count
-// requests in flight.
-func (lb *LB) SetActivation(member string, a config.Activation) error {
-	if a > config.Stopped {
-		return lb.rangeErr("activation", a)
-	}
+// attrs returns a member's editable attributes in configuration form.
+func (r *record) attrs() config.Member {
+	return config.Member{Activation: r.activation, LBFactor: r.factor, Route: r.route,
+		Redirect: r.redirect, Domain: r.domain, Distance: r.distance}
+}
+
+// MemberAttrs returns a member's current lb attributes in configuration
+// form, as EditMember's f sees them (other fields are zero).
+func (lb *LB) MemberAttrs(member string) (config.Member, error) {
+	var a config.Member
+	err := lb.editMember(member, func(r *record) error {
+		a = r.attrs()
+		return nil
+	})
+	return a, err
+}
+
+// EditMember changes a member's lb attributes (editable.ScopeMember): f
+// gets a copy of them (record.attrs; any other field it sets is ignored).
+// Then, as mod_jk does after each:
+//
+//   - activation: every lb value is reset to 0, except for method
+//     Busyness whose values count requests in flight;
+//   - lbfactor: every member's multiplier is recomputed;
+//   - route: it must stay unique within the lb (mod_jk refuses duplicates
+//     at startup); a member without a domain derives one from a route
+//     containing '.'; the session cookie follows the route, and the
+//     doctor's findings about the old route are dropped.
+func (lb *LB) EditMember(member string, f func(*config.Member)) error {
 	return lb.editMember(member, func(r *record) error {
-		if r.activation != a {
-			r.activation = a
+		old := r.attrs()
+		next, err := editable.Apply(editable.ScopeMember, &old, f)
+		if err != nil {
+			return lb.rangeErr(err)
+		}
+		if next.Route != old.Route {
+			for _, o := range lb.t.recs {
+				if o != r && o.route == next.Route {
+					return fmt.Errorf("lb %q: route %q of %q: %w", lb.name, next.Route, o.name, ErrDuplicate)
+				}
+			}
+		}
+		r.redirect, r.domain, r.distance = next.Redirect, next.Domain, next.Distance
+		if next.Activation != old.Activation {
+			r.activation = next.Activation
 			lb.resetValuesLocked()
+		}
+		if next.LBFactor != old.LBFactor {
+			r.factor = next.LBFactor
+			lb.t.updateMult()
+		}
+		if next.Route != old.Route {
+			r.route = next.Route
+			if r.domain == "" {
+				r.domain = domainOf(r.route)
+			}
+			lb.setCookies(r)
+			r.doc.SetRoute(r.route)
 		}
 		return nil
 	})
@@ -63,76 +115,6 @@ func (lb *LB) resetValuesLocked() {
 	for _, r := range lb.t.recs {
 		r.value = 0
 	}
-}
-
-// SetLBFactor changes a member's lbfactor (status vwf, >= 1) and
-// recomputes every member's multiplier.
-func (lb *LB) SetLBFactor(member string, f int) error {
-	if f < 1 {
-		return lb.rangeErr("lbfactor", f)
-	}
-	return lb.editMember(member, func(r *record) error {
-		r.factor = f
-		lb.t.updateMult()
-		return nil
-	})
-}
-
-// SetRoute changes a member's route (status vwn). When the member has no
-// domain, one is derived from a route containing '.'. Routes stay unique
-// within the lb (mod_jk refuses duplicates at startup).
-func (lb *LB) SetRoute(member, route string) error {
-	if route == "" || len(route) > maxAttrLen {
-		return lb.rangeErr("route", route)
-	}
-	return lb.editMember(member, func(r *record) error {
-		for _, o := range lb.t.recs {
-			if o != r && o.route == route {
-				return fmt.Errorf("lb %q: route %q of %q: %w", lb.name, route, o.name, ErrDuplicate)
-			}
-		}
-		r.route = route
-		if r.domain == "" {
-			r.domain = domainOf(route)
-		}
-		lb.setCookies(r)
-		r.doc.SetRoute(route) // the doctor's findings about the old route are moot
-		return nil
-	})
-}
-
-// SetRedirect changes the route a member's sessions fail over to (status
-// vwr); "" clears it.
-func (lb *LB) SetRedirect(member, redirect string) error {
-	if len(redirect) > maxAttrLen {
-		return lb.rangeErr("redirect", redirect)
-	}
-	return lb.editMember(member, func(r *record) error {
-		r.redirect = redirect
-		return nil
-	})
-}
-
-// SetDomain changes a member's domain (status vwc); "" clears it.
-func (lb *LB) SetDomain(member, domain string) error {
-	if len(domain) > maxAttrLen {
-		return lb.rangeErr("domain", domain)
-	}
-	return lb.editMember(member, func(r *record) error {
-		r.domain = domain
-		return nil
-	})
-}
-
-// SetDistance changes a member's distance (status vwd, >= 0).
-func (lb *LB) SetDistance(member string, d int) error {
-	if d < 0 {
-		return lb.rangeErr("distance", d)
-	}
-	return lb.editMember(member, func(r *record) error {
-		r.distance = d
-		return nil
-	})
 }
 
 // Reset is the status worker's reset: member "" resets the whole lb (max
@@ -198,80 +180,38 @@ func (lb *LB) readmitLocked(r *record) {
 	r.state = StateRecover
 }
 
-// editSettings changes the lb settings under the lock.
-func (lb *LB) editSettings(f func(s *settings)) error {
+// config returns the lb settings the status worker edits in
+// configuration form.
+func (s *settings) config() config.LB {
+	return config.LB{Retries: s.retries, RetryInterval: s.retryInterval, RecoverTime: s.recoverTime,
+		ErrorEscalationTime: s.escalation, MaxReplyTimeouts: s.maxReplyTimeouts, StickySession: s.sticky,
+		StickySessionForce: s.stickyForce, Method: s.method, Lock: s.lock}
+}
+
+// Settings returns the current lb settings in configuration form, as
+// EditSettings' f sees them (other fields are zero).
+func (lb *LB) Settings() config.LB {
 	lb.mu.Lock()
-	f(&lb.set)
-	lb.mu.Unlock()
+	defer lb.mu.Unlock()
+	return lb.set.config()
+}
+
+// EditSettings changes the lb settings (editable.ScopeLB): f gets a copy
+// of them (settings.config; any other field it sets is ignored). They take
+// effect with the next request; a method change keeps the lb values, as
+// in mod_jk, and the lock mode is kept for the status worker only (a
+// single process behaves the same under both).
+func (lb *LB) EditSettings(f func(*config.LB)) error {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	old := lb.set.config()
+	next, err := editable.Apply(editable.ScopeLB, &old, f)
+	if err != nil {
+		return lb.rangeErr(err)
+	}
+	s := &lb.set
+	s.retries, s.retryInterval, s.recoverTime = next.Retries, next.RetryInterval, next.RecoverTime
+	s.escalation, s.maxReplyTimeouts = next.ErrorEscalationTime, next.MaxReplyTimeouts
+	s.sticky, s.stickyForce, s.method, s.lock = next.StickySession, next.StickySessionForce, next.Method, next.Lock
 	return nil
-}
-
-// SetRetries sets the number of lb rounds (status vlr, > 0).
-func (lb *LB) SetRetries(n int) error {
-	if n <= 0 {
-		return lb.rangeErr("retries", n)
-	}
-	return lb.editSettings(func(s *settings) { s.retries = n })
-}
-
-// SetRetryInterval sets the sleep between lb rounds in ms (status vlri,
-// > 0).
-func (lb *LB) SetRetryInterval(ms int) error {
-	if ms <= 0 {
-		return lb.rangeErr("retry_interval", ms)
-	}
-	return lb.editSettings(func(s *settings) { s.retryInterval = ms })
-}
-
-// SetRecoverTime sets recover_time in seconds (status vlt, > 0).
-func (lb *LB) SetRecoverTime(sec int) error {
-	if sec <= 0 {
-		return lb.rangeErr("recover_time", sec)
-	}
-	return lb.editSettings(func(s *settings) { s.recoverTime = sec })
-}
-
-// SetErrorEscalationTime sets error_escalation_time in seconds (status
-// vlee, > 0: mod_jk cannot set it back to 0 at runtime).
-func (lb *LB) SetErrorEscalationTime(sec int) error {
-	if sec <= 0 {
-		return lb.rangeErr("error_escalation_time", sec)
-	}
-	return lb.editSettings(func(s *settings) { s.escalation = sec })
-}
-
-// SetMaxReplyTimeouts sets max_reply_timeouts (status vlx, >= 0).
-func (lb *LB) SetMaxReplyTimeouts(n int) error {
-	if n < 0 {
-		return lb.rangeErr("max_reply_timeouts", n)
-	}
-	return lb.editSettings(func(s *settings) { s.maxReplyTimeouts = n })
-}
-
-// SetStickySession sets sticky_session (status vls).
-func (lb *LB) SetStickySession(on bool) error {
-	return lb.editSettings(func(s *settings) { s.sticky = on })
-}
-
-// SetStickySessionForce sets sticky_session_force (status vlf).
-func (lb *LB) SetStickySessionForce(on bool) error {
-	return lb.editSettings(func(s *settings) { s.stickyForce = on })
-}
-
-// SetMethod sets the balancing method (status vlm). Lb values are kept,
-// as in mod_jk.
-func (lb *LB) SetMethod(m config.Method) error {
-	if m > config.MethodNext {
-		return lb.rangeErr("method", uint8(m))
-	}
-	return lb.editSettings(func(s *settings) { s.method = m })
-}
-
-// SetLock sets the lock mode (status vll). A single process behaves the
-// same under both; the value is kept for the status worker.
-func (lb *LB) SetLock(l config.Lock) error {
-	if l > config.LockPessimistic {
-		return lb.rangeErr("lock", uint8(l))
-	}
-	return lb.editSettings(func(s *settings) { s.lock = l })
 }

@@ -64,15 +64,15 @@ func TestMemberEditRanges(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"activation range", h.lb.SetActivation("t1", config.Activation(7)), ErrRange},
-		{"unknown member", h.lb.SetActivation("t9", config.Stopped), ErrUnknownMember},
-		{"lbfactor 0", h.lb.SetLBFactor("t1", 0), ErrRange},
-		{"distance -1", h.lb.SetDistance("t1", -1), ErrRange},
-		{"empty route", h.lb.SetRoute("t1", ""), ErrRange},
-		{"long route", h.lb.SetRoute("t1", strings.Repeat("r", 61)), ErrRange},
-		{"duplicate route", h.lb.SetRoute("t1", "t2"), ErrDuplicate},
-		{"long redirect", h.lb.SetRedirect("t1", strings.Repeat("r", 61)), ErrRange},
-		{"long domain", h.lb.SetDomain("t1", strings.Repeat("d", 61)), ErrRange},
+		{"activation range", h.lb.EditMember("t1", func(c *config.Member) { c.Activation = config.Activation(7) }), ErrRange},
+		{"unknown member", h.lb.EditMember("t9", func(c *config.Member) { c.Activation = config.Stopped }), ErrUnknownMember},
+		{"lbfactor 0", h.lb.EditMember("t1", func(c *config.Member) { c.LBFactor = 0 }), ErrRange},
+		{"distance -1", h.lb.EditMember("t1", func(c *config.Member) { c.Distance = -1 }), ErrRange},
+		{"empty route", h.lb.EditMember("t1", func(c *config.Member) { c.Route = "" }), ErrRange},
+		{"long route", h.lb.EditMember("t1", func(c *config.Member) { c.Route = strings.Repeat("r", 61) }), ErrRange},
+		{"duplicate route", h.lb.EditMember("t1", func(c *config.Member) { c.Route = "t2" }), ErrDuplicate},
+		{"long redirect", h.lb.EditMember("t1", func(c *config.Member) { c.Redirect = strings.Repeat("r", 61) }), ErrRange},
+		{"long domain", h.lb.EditMember("t1", func(c *config.Member) { c.Domain = strings.Repeat("d", 61) }), ErrRange},
 		{"recover not in error", h.lb.Recover("t1"), ErrNotInError},
 		{"reset unknown", h.lb.Reset("t9", time.Now()), ErrUnknownMember},
 	} {
@@ -86,19 +86,19 @@ func TestActivationEditResetsValues(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// Activation change resets lb values (not for Busyness).
 	h.setValues(5, 6, 7)
-	if err := h.lb.SetActivation("t3", config.Disabled); err != nil {
+	if err := h.lb.EditMember("t3", func(c *config.Member) { c.Activation = config.Disabled }); err != nil {
 		t.Fatal(err)
 	}
 	if v := h.values(); !slices.Equal(v, []uint64{0, 0, 0}) {
 		t.Fatalf("values %v", v)
 	}
 	h.setValues(5, 6, 7)
-	_ = h.lb.SetActivation("t3", config.Disabled) // no change, no reset
+	_ = h.lb.EditMember("t3", func(c *config.Member) { c.Activation = config.Disabled }) // no change, no reset
 	if v := h.values(); !slices.Equal(v, []uint64{5, 6, 7}) {
 		t.Fatalf("values %v", v)
 	}
-	_ = h.lb.SetMethod(config.MethodBusyness)
-	_ = h.lb.SetActivation("t3", config.Active)
+	_ = h.lb.EditSettings(func(c *config.LB) { c.Method = config.MethodBusyness })
+	_ = h.lb.EditMember("t3", func(c *config.Member) { c.Activation = config.Active })
 	if v := h.values(); !slices.Equal(v, []uint64{5, 6, 7}) {
 		t.Fatalf("busyness values reset: %v", v)
 	}
@@ -107,10 +107,10 @@ func TestActivationEditResetsValues(t *testing.T) {
 func TestLBFactorEdit(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// lbfactor recomputes every multiplier.
-	if err := h.lb.SetLBFactor("t2", 4); err != nil {
+	if err := h.lb.EditMember("t2", func(c *config.Member) { c.LBFactor = 4 }); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.lb.SetLBFactor("t3", 6); err != nil {
+	if err := h.lb.EditMember("t3", func(c *config.Member) { c.LBFactor = 6 }); err != nil {
 		t.Fatal(err)
 	}
 	var mults []uint64
@@ -125,26 +125,26 @@ func TestLBFactorEdit(t *testing.T) {
 func TestRouteEdits(t *testing.T) {
 	h := newHarness(t, baseLB(), member("t1"), member("t2"), member("t3"))
 	// Route: domain derived only when empty; cookie follows the route.
-	_ = h.lb.SetStickySession(true)
-	if err := h.lb.SetRoute("t1", "dom.node1"); err != nil {
+	_ = h.lb.EditSettings(func(c *config.LB) { c.StickySession = true })
+	if err := h.lb.EditMember("t1", func(c *config.Member) { c.Route = "dom.node1" }); err != nil {
 		t.Fatal(err)
 	}
 	if s := h.snap("t1"); s.Route != "dom.node1" || s.Domain != "dom" {
 		t.Fatalf("%+v", s)
 	}
-	_ = h.lb.SetDomain("t2", "keep")
-	_ = h.lb.SetRoute("t2", "other.node2")
+	_ = h.lb.EditMember("t2", func(c *config.Member) { c.Domain = "keep" })
+	_ = h.lb.EditMember("t2", func(c *config.Member) { c.Route = "other.node2" })
 	if s := h.snap("t2"); s.Domain != "keep" {
 		t.Fatalf("domain overwritten: %+v", s)
 	}
-	_ = h.lb.SetMethod(config.MethodRequest)
+	_ = h.lb.EditSettings(func(c *config.LB) { c.Method = config.MethodRequest })
 	if got := h.serve(newReq(session("A.dom.node1"))); got != "t1" {
 		t.Fatalf("new route not used: %s", got)
 	}
-	if err := h.lb.SetRedirect("t1", "other.node2"); err != nil {
+	if err := h.lb.EditMember("t1", func(c *config.Member) { c.Redirect = "other.node2" }); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.lb.SetDistance("t1", 3); err != nil {
+	if err := h.lb.EditMember("t1", func(c *config.Member) { c.Distance = 3 }); err != nil {
 		t.Fatal(err)
 	}
 	if s := h.snap("t1"); s.Redirect != "other.node2" || s.Distance != 3 {
@@ -156,7 +156,7 @@ func TestSetRouteUpdatesSessionCookie(t *testing.T) {
 	c := baseLB()
 	c.SetSessionCookie = true
 	h := newHarness(t, c, member("t1"), member("t2"))
-	_ = h.lb.SetRoute("t1", "n1")
+	_ = h.lb.EditMember("t1", func(c *config.Member) { c.Route = "n1" })
 	h.serve(plain())
 	if got := h.f("t1").attempts()[0].SetCookie; got != "JSESSIONID=.n1;PATH=/;HttpOnly" {
 		t.Fatalf("cookie %q", got)
@@ -169,22 +169,28 @@ func TestLBEdits(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"retries 0", h.lb.SetRetries(0)},
-		{"retry_interval 0", h.lb.SetRetryInterval(0)},
-		{"recover_time 0", h.lb.SetRecoverTime(0)},
-		{"error_escalation_time 0", h.lb.SetErrorEscalationTime(0)},
-		{"max_reply_timeouts -1", h.lb.SetMaxReplyTimeouts(-1)},
-		{"method 9", h.lb.SetMethod(config.Method(9))},
-		{"lock 5", h.lb.SetLock(config.Lock(5))},
+		{"retries 0", h.lb.EditSettings(func(c *config.LB) { c.Retries = 0 })},
+		{"retry_interval 0", h.lb.EditSettings(func(c *config.LB) { c.RetryInterval = 0 })},
+		{"recover_time 0", h.lb.EditSettings(func(c *config.LB) { c.RecoverTime = 0 })},
+		{"error_escalation_time 0", h.lb.EditSettings(func(c *config.LB) { c.ErrorEscalationTime = 0 })},
+		{"max_reply_timeouts -1", h.lb.EditSettings(func(c *config.LB) { c.MaxReplyTimeouts = -1 })},
+		{"method 9", h.lb.EditSettings(func(c *config.LB) { c.Method = config.Method(9) })},
+		{"lock 5", h.lb.EditSettings(func(c *config.LB) { c.Lock = config.Lock(5) })},
 	} {
 		if !errors.Is(e.err, ErrRange) {
 			t.Errorf("%s: %v", e.name, e.err)
 		}
 	}
 	for _, err := range []error{
-		h.lb.SetRetries(3), h.lb.SetRetryInterval(250), h.lb.SetRecoverTime(90),
-		h.lb.SetErrorEscalationTime(45), h.lb.SetMaxReplyTimeouts(4), h.lb.SetStickySession(false),
-		h.lb.SetStickySessionForce(true), h.lb.SetMethod(config.MethodNext), h.lb.SetLock(config.LockPessimistic),
+		h.lb.EditSettings(func(c *config.LB) { c.Retries = 3 }),
+		h.lb.EditSettings(func(c *config.LB) { c.RetryInterval = 250 }),
+		h.lb.EditSettings(func(c *config.LB) { c.RecoverTime = 90 }),
+		h.lb.EditSettings(func(c *config.LB) { c.ErrorEscalationTime = 45 }),
+		h.lb.EditSettings(func(c *config.LB) { c.MaxReplyTimeouts = 4 }),
+		h.lb.EditSettings(func(c *config.LB) { c.StickySession = false }),
+		h.lb.EditSettings(func(c *config.LB) { c.StickySessionForce = true }),
+		h.lb.EditSettings(func(c *config.LB) { c.Method = config.MethodNext }),
+		h.lb.EditSettings(func(c *config.LB) { c.Lock = config.LockPessimistic }),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -299,8 +305,8 @@ func TestConcurrentUse(t *testing.T) {
 			for range 100 {
 				h.lb.Maintain(h.clock.Advance(time.Second))
 				_ = h.lb.Snapshot()
-				_ = h.lb.SetLBFactor("t1", 2)
-				_ = h.lb.SetActivation("t3", config.Active)
+				_ = h.lb.EditMember("t1", func(c *config.Member) { c.LBFactor = 2 })
+				_ = h.lb.EditMember("t3", func(c *config.Member) { c.Activation = config.Active })
 			}
 		})
 		wg.Wait()
@@ -315,5 +321,25 @@ func TestConcurrentUse(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestEditSeesCurrentValues(t *testing.T) {
+	h := newHarness(t, baseLB(), member("t1"), member("t2", factor(3)))
+	if err := h.lb.EditMember("t2", func(c *config.Member) { c.Distance = 2 }); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.lb.MemberAttrs("t2")
+	if err != nil || a.LBFactor != 3 || a.Distance != 2 || a.Route != "t2" {
+		t.Errorf("t2 %+v, %v", a, err)
+	}
+	if _, err := h.lb.MemberAttrs("t9"); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("unknown member: %v", err)
+	}
+	if err := h.lb.EditSettings(func(c *config.LB) { c.Retries = 5 }); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.lb.Settings(); s.Retries != 5 || s.StickySession != h.lb.Snapshot().StickySession {
+		t.Errorf("settings %+v", s)
 	}
 }

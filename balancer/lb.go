@@ -91,9 +91,6 @@ var (
 	ErrDuplicate     = errors.New("route already used by another member")
 )
 
-// maxAttrLen is mod_jk's limit for names set through the status worker.
-const maxAttrLen = 60
-
 // settings are the lb attributes the status worker may change at runtime
 // (mod_jk jk_lb_push/jk_lb_pull), in workers.properties units.
 type settings struct {

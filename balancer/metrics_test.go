@@ -31,7 +31,7 @@ func TestMetricsStickyOutcomes(t *testing.T) {
 	h.serve(newReq(session("S3.nobody")))
 	h.serve(newReq(session("S4")))
 	h.serve(newReq(session("S5.dc"))) // domain routing: honoured by c
-	if err := h.lb.SetActivation("a", config.Stopped); err != nil {
+	if err := h.lb.EditMember("a", func(c *config.Member) { c.Activation = config.Stopped }); err != nil {
 		t.Fatal(err)
 	}
 	if tok := h.serve(newReq(session("S6.a"))); tok == "a" {

@@ -159,7 +159,7 @@ func TestStickyIgnoreAndDisabledSticky(t *testing.T) {
 	if got := h.serve(newReq(session("A.t1"), rule(config.Extensions{StickyIgnore: true}))); got != "t2" {
 		t.Fatalf("sticky_ignore: got %s, want t2", got)
 	}
-	if err := h.lb.SetStickySession(false); err != nil {
+	if err := h.lb.EditSettings(func(c *config.LB) { c.StickySession = false }); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.serve(newReq(session("A.t2"))); got != "t1" {
@@ -325,7 +325,7 @@ func TestDomainFallbackAndRedirectPrecedence(t *testing.T) {
 	}
 	// Redirect to an unusable member: nobody for this candidate, then the
 	// normal balancing (t3, lower value than t2).
-	_ = h.lb.SetActivation("t2", config.Stopped)
+	_ = h.lb.EditMember("t2", func(c *config.Member) { c.Activation = config.Stopped })
 	if got := h.serve(newReq(session("A.t1"))); got != "t3" {
 		t.Fatalf("got %s", got)
 	}

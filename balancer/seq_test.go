@@ -221,11 +221,11 @@ func distancePhases(t *testing.T) []phase {
 	h := newHarness(t, withMethod(config.MethodRequest), member("t1"), member("t2"), member("t3", distance(1)))
 	var ph []phase
 	ph = append(ph, phase{what: "all active: distance 0 only", tokens: h.run(6, plain)})
-	_ = h.lb.SetActivation("t1", config.Stopped)
+	_ = h.lb.EditMember("t1", func(c *config.Member) { c.Activation = config.Stopped })
 	ph = append(ph, phase{what: "t1 stopped: t2 (distance 0) wins over t3", tokens: h.run(4, plain)})
-	_ = h.lb.SetActivation("t2", config.Disabled)
+	_ = h.lb.EditMember("t2", func(c *config.Member) { c.Activation = config.Disabled })
 	ph = append(ph, phase{what: "t2 disabled too: t3 at distance 1", tokens: h.run(4, plain)})
-	_ = h.lb.SetActivation("t1", config.Active)
+	_ = h.lb.EditMember("t1", func(c *config.Member) { c.Activation = config.Active })
 	ph = append(ph, phase{what: "t1 active again", tokens: h.run(4, plain)})
 	return ph
 }
@@ -258,9 +258,9 @@ func domainPhases(t *testing.T) []phase {
 	ph = append(ph, phase{what: "session X.d1: no route d1, domain d1 by lowest lb value from index 0", tokens: h.run(6, s("X.d1"))})
 	ph = append(ph, phase{what: "session X.d2.a: route d2.a, domain d2", tokens: h.run(4, s("X.d2.a"))})
 	ph = append(ph, phase{what: "session X.t3: exact route", tokens: h.run(2, s("X.t3"))})
-	_ = h.lb.SetActivation("t3", config.Stopped)
+	_ = h.lb.EditMember("t3", func(c *config.Member) { c.Activation = config.Stopped })
 	ph = append(ph, phase{what: "t3 stopped: its sessions go to its domain d2", tokens: h.run(3, s("X.t3"))})
-	_ = h.lb.SetActivation("t4", config.Disabled)
+	_ = h.lb.EditMember("t4", func(c *config.Member) { c.Activation = config.Disabled })
 	ph = append(ph, phase{what: "t4 disabled too: domain routing needs Active, value-based balancing",
 		tokens: h.run(3, s("X.t3"))})
 	return ph

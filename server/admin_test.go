@@ -189,7 +189,7 @@ func TestAdminMetricsFollowTraffic(t *testing.T) {
 	}
 
 	// An activation edit through the lb's edit API shows at once.
-	if err := ts.srv.rt.Load().lbByName["lb"].SetActivation("t1", config.Disabled); err != nil {
+	if err := ts.srv.rt.Load().lbByName["lb"].EditMember("t1", func(c *config.Member) { c.Activation = config.Disabled }); err != nil {
 		t.Fatal(err)
 	}
 	m = scrapeMetrics(t, admin)

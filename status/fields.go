@@ -3,6 +3,8 @@ package status
 import (
 	"strconv"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/editable"
 )
 
 // A record is one element of the machine formats: a "Balancer Worker:"
@@ -45,8 +47,8 @@ func (rq *request) lbRecord(v *lbView) record {
 	r := record{elem: "balancer", label: "Balancer Worker:", owner: v.Name}
 	r.fields = append(r.fields, field{key: "name", val: v.Name, noOwner: true, pkey: "list"})
 	r.add("type", "lb")
-	r.add("sticky_session", boolText(s.StickySession))
-	r.add("sticky_session_force", boolText(s.StickySessionForce))
+	r.add("sticky_session", editable.BoolText(s.StickySession))
+	r.add("sticky_session_force", editable.BoolText(s.StickySessionForce))
 	r.addInt("retries", int64(s.Retries))
 	r.addInt("recover_time", int64(s.RecoverTime))
 	r.addInt("error_escalation_time", int64(s.ErrorEscalationTime))

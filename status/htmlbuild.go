@@ -269,8 +269,10 @@ func (rq *request) allMembersSelect(lb string) *editAllSelect {
 	if rq.opt != 0 {
 		s.Fields = append(s.Fields, hidden{argOptions, strconv.Itoa(rq.opt)})
 	}
-	for _, p := range multiAttrs {
-		s.Attrs = append(s.Attrs, option{Label: attrByParam(p).label, Value: p})
+	for i := range attrs {
+		if a := &attrs[i]; a.Multi() {
+			s.Attrs = append(s.Attrs, option{Label: a.Label, Value: a.Param})
+		}
 	}
 	return s
 }

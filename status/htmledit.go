@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/editable"
 )
 
 // The edit forms (jk_status.c form_worker, form_member,
@@ -77,37 +78,39 @@ func (rq *request) newForm(title, submit, w, sw, att string) *form {
 	return f
 }
 
-func num(label, name string, v int) input {
-	return input{Label: label, Name: name, Type: "number", Value: strconv.Itoa(v)}
+// inputFor is the form input for attribute a of c (a *config.LB or
+// *config.Member), showing its current value.
+func inputFor(a *attr, label, name string, c any) input {
+	in := input{Label: label, Name: name, Type: "number", Value: a.Format(c)}
+	switch a.Kind {
+	case editable.Bool:
+		in.Type, in.Value, in.Checked = "checkbox", "1", a.Value(c) == 1
+	case editable.Str:
+		in.Type, in.MaxLen = "text", a.Max
+	case editable.Activation, editable.Method, editable.Lock:
+		in = input{Label: label, Name: name, Type: "radio"}
+		for i, l := range a.Choices() {
+			in.Options = append(in.Options, option{Label: l, Value: strconv.Itoa(i), Checked: i == a.Value(c)})
+		}
+	}
+	return in
 }
 
-func text(label, name, v string) input {
-	return input{Label: label, Name: name, Type: "text", Value: v, MaxLen: maxValueLen}
-}
-
-func radio(label, name string, cur int, labels ...string) input {
-	in := input{Label: label, Name: name, Type: "radio"}
-	for i, l := range labels {
-		in.Options = append(in.Options, option{Label: l, Value: strconv.Itoa(i), Checked: i == cur})
+// inputs are the inputs of every attribute of scope s, in table order.
+func inputs(s scope, c any) []input {
+	var in []input
+	for i := range attrs {
+		if a := &attrs[i]; a.Scope == s {
+			in = append(in, inputFor(a, a.Label, a.Param, c))
+		}
 	}
 	return in
 }
 
 // lbForm is form_worker: the lb settings.
 func (rq *request) lbForm(w *Worker) *form {
-	s := w.LB.Snapshot()
 	f := rq.newForm("Edit load balancer settings for "+w.Name, "Update Balancer", w.Name, "", "")
-	f.Sections = []section{{Inputs: []input{
-		num("Retries", "vlr", s.Retries),
-		num("Retry Interval", "vlri", s.RetryInterval),
-		num("Recover Wait Time", "vlt", s.RecoverTime),
-		num("Error Escalation Time", "vlee", s.ErrorEscalationTime),
-		num("Max Reply Timeouts", "vlx", s.MaxReplyTimeouts),
-		{Label: "Sticky Sessions", Name: "vls", Type: "checkbox", Value: "1", Checked: s.StickySession},
-		{Label: "Force Sticky Sessions", Name: "vlf", Type: "checkbox", Value: "1", Checked: s.StickySessionForce},
-		radio("LB Method", "vlm", int(s.Method), "Requests", "Traffic", "Busyness", "Sessions", "Next"),
-		radio("Locking", "vll", int(s.Lock), "Optimistic", "Pessimistic"),
-	}}}
+	f.Sections = []section{{Inputs: inputs(scopeLB, liveLB(w.LB))}}
 	return f
 }
 
@@ -129,31 +132,10 @@ func (rq *request) memberForm(w *Worker, sw string) *form {
 	}
 	f := rq.newForm("Edit worker settings for "+name, "Update Worker", w.Name, sw, "")
 	if sw != "" {
-		m := liveMember(w.LB, sw)
-		f.Sections = append(f.Sections, section{Title: "Balancing related settings", Inputs: []input{
-			radio("Activation", "vwa", int(m.Activation), "Active", "Disabled", "Stopped"),
-			num("LB Factor", "vwf", m.LBFactor),
-			text("Route", "vwn", m.Route),
-			text("Redirect Route", "vwr", m.Redirect),
-			text("Cluster Domain", "vwc", m.Domain),
-			num("Distance", "vwd", m.Distance),
-		}})
+		f.Sections = append(f.Sections, section{Title: "Balancing related settings",
+			Inputs: inputs(scopeMember, liveMember(w.LB, sw))})
 	}
-	f.Sections = append(f.Sections, section{Title: "AJP settings", Inputs: []input{
-		text("Hostname", "vahst", a.Host),
-		num("Port", "vaprt", a.Port),
-		num("Connection Pool Timeout", "vacpt", a.ConnectionPoolTimeout),
-		num("Ping Timeout", "vapng", a.PingTimeout),
-		num("Connect Timeout", "vact", a.ConnectTimeout),
-		num("Prepost Timeout", "vapt", a.PrepostTimeout),
-		num("Reply Timeout", "vart", a.ReplyTimeout),
-		num("Retries", "var", a.Retries),
-		num("Retry Interval", "vari", a.RetryInterval),
-		num("Connection Ping Interval", "vacpi", a.ConnectionPingInterval),
-		num("Recovery Options", "varo", a.RecoveryOptions),
-		num("Busy Limit", "vabl", a.BusyLimit),
-		num("Max Packet Size", "vamps", a.MaxPacketSize),
-	}})
+	f.Sections = append(f.Sections, section{Title: "AJP settings", Inputs: inputs(scopeAJP, a)})
 	return f
 }
 
@@ -161,34 +143,22 @@ func (rq *request) memberForm(w *Worker, sw string) *form {
 // an attribute it does not know (mod_jk then shows nothing).
 func (rq *request) allForm(w *Worker, att string) *form {
 	a := attrByParam(att)
-	known := false
-	for _, p := range multiAttrs {
-		known = known || p == att
-	}
-	if a == nil || !known {
+	if a == nil || !a.Multi() {
 		rq.h.log.Warn("status worker: unknown attribute for all members", "att", att)
 		return nil
 	}
-	f := rq.newForm("Edit attribute '"+a.label+"' for all members of load balancer "+w.Name,
+	f := rq.newForm("Edit attribute '"+a.Label+"' for all members of load balancer "+w.Name,
 		"Update Balancer", w.Name, "", att)
 	sec := section{Title: "Balanced Worker"}
 	for i, m := range w.LB.Snapshot().Members {
 		var c any = liveMember(w.LB, m.Name)
-		if a.scope == scopeAJP {
+		if a.Scope == scopeAJP {
 			c = &config.Member{}
 			if ms := rq.h.instances[m.Name]; len(ms) > 0 {
 				c = ms[0].Config()
 			}
 		}
-		name := argValue + strconv.Itoa(i)
-		switch a.kind {
-		case kActivation:
-			sec.Inputs = append(sec.Inputs, radio(m.Name, name, int(m.Activation), "Active", "Disabled", "Stopped"))
-		case kStr:
-			sec.Inputs = append(sec.Inputs, text(m.Name, name, a.format(c)))
-		default:
-			sec.Inputs = append(sec.Inputs, input{Label: m.Name, Name: name, Type: "number", Value: a.format(c)})
-		}
+		sec.Inputs = append(sec.Inputs, inputFor(a, m.Name, argValue+strconv.Itoa(i), c))
 	}
 	f.Sections = []section{sec}
 	return f

@@ -1,8 +1,6 @@
 package status
 
 import (
-	"fmt"
-
 	"github.com/jkbalancer/jkbalancer/balancer"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/worker"
@@ -10,103 +8,38 @@ import (
 
 // Reading the running values in configuration form (so one attribute
 // table serves the live objects and the state file), and writing them
-// through the lb's and the member's setters.
+// through the lb's and the member's edit functions.
 
 // liveLB returns the lb's running settings as a config.LB.
-func liveLB(s balancer.Snapshot) *config.LB {
-	return &config.LB{
-		StickySession: s.StickySession, StickySessionForce: s.StickySessionForce,
-		Method: s.Method, Lock: s.Lock, Retries: s.Retries, RetryInterval: s.RetryInterval,
-		RecoverTime: s.RecoverTime, ErrorEscalationTime: s.ErrorEscalationTime,
-		MaxReplyTimeouts: s.MaxReplyTimeouts,
-	}
+func liveLB(lb *balancer.LB) *config.LB {
+	c := lb.Settings()
+	return &c
 }
 
-// liveMember returns a member's running lb attributes as a config.Member.
+// liveMember returns a member's running lb attributes as a config.Member
+// (zero for an unknown member).
 func liveMember(lb *balancer.LB, name string) *config.Member {
-	for _, m := range lb.Snapshot().Members {
-		if m.Name == name {
-			return &config.Member{Activation: m.Activation, LBFactor: m.LBFactor, Route: m.Route,
-				Redirect: m.Redirect, Domain: m.Domain, Distance: m.Distance}
+	c, _ := lb.MemberAttrs(name)
+	return &c
+}
+
+// apply writes val (in Format's form) to the running objects: the lb's
+// settings, member's lb attributes, or the AJP attributes of every
+// instance in ms. The address (host, port) is not applied here: setAddress
+// resolves it first.
+func apply(a *attr, lb *balancer.LB, member string, ms []*worker.Member, val string) error {
+	switch a.Scope {
+	case scopeLB:
+		return lb.EditSettings(func(c *config.LB) { a.Assign(c, val) })
+	case scopeMember:
+		return lb.EditMember(member, func(c *config.Member) { a.Assign(c, val) })
+	}
+	for _, m := range ms {
+		if err := m.Edit(func(c *config.Member) { a.Assign(c, val) }); err != nil {
+			return err
 		}
 	}
-	return &config.Member{}
-}
-
-// setLB applies an lb setting (val as format prints it).
-func setLB(lb *balancer.LB, a *attr, val string) error {
-	n := atoi(val)
-	switch a.name {
-	case "retries":
-		return lb.SetRetries(n)
-	case "retry_interval":
-		return lb.SetRetryInterval(n)
-	case "recover_time":
-		return lb.SetRecoverTime(n)
-	case "error_escalation_time":
-		return lb.SetErrorEscalationTime(n)
-	case "max_reply_timeouts":
-		return lb.SetMaxReplyTimeouts(n)
-	case "sticky_session":
-		return lb.SetStickySession(val == "True")
-	case "sticky_session_force":
-		return lb.SetStickySessionForce(val == "True")
-	case "method":
-		return lb.SetMethod(parseMethod(val))
-	case "lock":
-		return lb.SetLock(parseLock(val))
-	}
-	return fmt.Errorf("%s is not an lb setting", a.name)
-}
-
-// setMember applies a member's lb attribute.
-func setMember(lb *balancer.LB, name string, a *attr, val string) error {
-	switch a.name {
-	case "activation":
-		return lb.SetActivation(name, config.ParseActivation(val))
-	case "lbfactor":
-		return lb.SetLBFactor(name, atoi(val))
-	case "route":
-		return lb.SetRoute(name, val)
-	case "redirect":
-		return lb.SetRedirect(name, val)
-	case "domain":
-		return lb.SetDomain(name, val)
-	case "distance":
-		return lb.SetDistance(name, atoi(val))
-	}
-	return fmt.Errorf("%s is not a member attribute", a.name)
-}
-
-// setMemberAJP applies an AJP attribute to one instance (host and port go
-// through SetAddress).
-func setMemberAJP(m *worker.Member, a *attr, val string) error {
-	n := atoi(val)
-	switch a.name {
-	case "connection_pool_timeout":
-		return m.SetConnectionPoolTimeout(n)
-	case "ping_timeout":
-		return m.SetPingTimeout(n)
-	case "connect_timeout":
-		return m.SetConnectTimeout(n)
-	case "prepost_timeout":
-		return m.SetPrepostTimeout(n)
-	case "reply_timeout":
-		return m.SetReplyTimeout(n)
-	case "retries":
-		return m.SetRetries(n)
-	case "retry_interval":
-		return m.SetRetryInterval(n)
-	case "connection_ping_interval":
-		return m.SetConnectionPingInterval(n)
-	case "recovery_options":
-		return m.SetRecoveryOptions(n)
-	case "busy_limit":
-		return m.SetBusyLimit(n)
-	case "max_packet_size":
-		return m.SetMaxPacketSize(n)
-	}
-	return fmt.Errorf("%s is not an AJP attribute", a.name)
+	return nil
 }
 
 // reset is reset_worker: a whole lb, one member, or a plain worker's

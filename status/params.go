@@ -1,6 +1,10 @@
 package status
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/editable"
+)
 
 // params are the request parameters the way jk_status.c keeps them
 // (status_parse_uri): the query string is split at '&', a part without
@@ -99,7 +103,7 @@ func (p *params) int(key string, def int) int {
 	if !ok {
 		return def
 	}
-	return atoi(v)
+	return editable.Atoi(v)
 }
 
 // bool is status_get_bool: jk_get_bool_code of the value, def when absent
@@ -109,7 +113,7 @@ func (p *params) bool(key string, def bool) bool {
 	if !ok {
 		return def
 	}
-	return boolCode(v, def)
+	return editable.BoolCode(v, def)
 }
 
 // unescape is jk_unescape_url with '+' as a space and no forbidden or
@@ -152,76 +156,4 @@ func unhex(c byte) byte {
 		return c - 'a' + 10
 	}
 	return c - 'A' + 10
-}
-
-// atoi is C's atoi as glibc implements it ((int)strtol(s, NULL, 10)):
-// leading white space, an optional sign, then digits up to the first
-// non-digit; no digits gives 0. strtol saturates at the 64-bit limits and
-// the cast keeps the low 32 bits, so "4294967297" is 1.
-func atoi(s string) int {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var v uint64
-	overflow := false
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if v > (1<<63)/10 {
-			overflow = true
-			continue
-		}
-		v = v*10 + uint64(s[i]-'0')
-		if v > 1<<63 {
-			overflow = true
-		}
-	}
-	if !neg && v == 1<<63 {
-		overflow = true
-	}
-	var n int64
-	switch {
-	case overflow && neg:
-		n = -1 << 63
-	case overflow:
-		n = 1<<63 - 1
-	case neg:
-		n = -int64(v)
-	default:
-		n = int64(v)
-	}
-	return int(int32(n))
-}
-
-// boolCode is jk_get_bool_code: "off" or a leading F/N or exactly "0" is
-// false; "on" or a leading T/Y or exactly "1" is true; anything else is
-// def.
-func boolCode(v string, def bool) bool {
-	switch {
-	case strings.EqualFold(v, "off") || v == "0":
-		return false
-	case strings.EqualFold(v, "on") || v == "1":
-		return true
-	case v == "":
-		return def
-	}
-	switch v[0] {
-	case 'F', 'f', 'N', 'n':
-		return false
-	case 'T', 't', 'Y', 'y':
-		return true
-	}
-	return def
-}
-
-// boolText is jk_get_bool: how the status worker prints a flag.
-func boolText(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
 }

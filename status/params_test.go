@@ -33,25 +33,6 @@ func TestParseParams(t *testing.T) {
 	}
 }
 
-func TestAtoi(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "12": 12, " \t-7x": -7, "+3": 3, "abc": 0, "1e3": 1,
-		"4294967297": 1, "99999999999999999999": -1, "-99999999999999999999": 0, "2147483648": -2147483648} {
-		if got := atoi(in); got != want {
-			t.Errorf("atoi(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
-func TestBoolCode(t *testing.T) {
-	for in, want := range map[string]bool{"on": true, "OFF": false, "1": true, "0": false, "true": true,
-		"False": false, "yes": true, "no": false, "10": true, "01": true, "x": true, "": true} {
-		// def is true: "10", "01", "x" and "" are not understood.
-		if got := boolCode(in, true); got != want {
-			t.Errorf("boolCode(%q, true) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestWildMatch(t *testing.T) {
 	for _, c := range []struct {
 		p, s string

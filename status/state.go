@@ -215,11 +215,11 @@ func (s *Store) apply(k stateKey, c any, cp func() any) any {
 	out := c
 	for i := range attrs {
 		a := &attrs[i]
-		if a.scope != k.scope {
+		if a.Scope != k.scope {
 			continue
 		}
-		k.attr = a.name
-		s.base[k] = a.format(c)
+		k.attr = a.Name
+		s.base[k] = a.Format(c)
 	}
 	saved := s.entries(k, false)
 	for _, name := range sortedKeys(saved) {
@@ -230,15 +230,15 @@ func (s *Store) apply(k stateKey, c any, cp func() any) any {
 		switch {
 		case a == nil:
 			s.log.Warn("state file names an attribute the status worker does not edit; ignored", "attribute", name)
-		case e.Config != a.format(c):
+		case e.Config != a.Format(c):
 			s.log.Info("workers.properties changed an attribute since it was edited in the status worker: the file wins",
-				"lb", k.lb, "worker", k.worker, "attribute", name, "edited", e.Value, "now", a.format(c))
+				"lb", k.lb, "worker", k.worker, "attribute", name, "edited", e.Value, "now", a.Format(c))
 			delete(saved, name)
 		default:
 			if out == c {
 				out = cp()
 			}
-			a.assign(out, e.Value)
+			a.Assign(out, e.Value)
 			s.log.Info("applying a saved status worker edit", "lb", k.lb, "worker", k.worker, "attribute", name, "value", e.Value)
 		}
 	}
@@ -296,7 +296,7 @@ func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) e
 	if s == nil {
 		return nil
 	}
-	k := stateKey{scope: sc, lb: lb, worker: worker, attr: a.name}
+	k := stateKey{scope: sc, lb: lb, worker: worker, attr: a.Name}
 	if sc == scopeAJP {
 		k.lb = ""
 	}
@@ -309,13 +309,13 @@ func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) e
 	if !known {
 		// Not seen by the hooks (built without the store): nothing to
 		// compare with later, so the edit cannot be kept safely.
-		return fmt.Errorf("%s of %s: no compiled value known", a.name, worker)
+		return fmt.Errorf("%s of %s: no compiled value known", a.Name, worker)
 	}
 	m := s.entries(k, true)
 	if value == base {
-		delete(m, a.name)
+		delete(m, a.Name)
 	} else {
-		m[a.name] = entry{Value: value, Config: base}
+		m[a.Name] = entry{Value: value, Config: base}
 	}
 	s.used[k] = true
 	return s.saveLocked()

@@ -134,25 +134,25 @@ func (rq *request) update() bool {
 
 // commitLB is commit_worker: the lb settings.
 func (rq *request) commitLB(w *Worker) {
-	cur := liveLB(w.LB.Snapshot())
+	cur := liveLB(w.LB)
 	for i := range attrs {
 		a := &attrs[i]
-		if a.scope != scopeLB {
+		if a.Scope != scopeLB {
 			continue
 		}
-		raw, given := rq.p.get(a.param)
+		raw, given := rq.p.get(a.Param)
 		if !given {
 			continue
 		}
-		val, changed, _ := a.read(raw, a.format(cur))
+		val, changed, _ := a.Read(raw, a.Format(cur))
 		if !changed {
 			continue
 		}
-		if err := setLB(w.LB, a, val); err != nil {
-			rq.h.log.Warn("status worker update refused", "lb", w.Name, "attribute", a.name, "err", err)
+		if err := apply(a, w.LB, "", nil, val); err != nil {
+			rq.h.log.Warn("status worker update refused", "lb", w.Name, "attribute", a.Name, "err", err)
 			continue
 		}
-		rq.changed(scopeLB, w.Name, "", a, a.format(cur), val)
+		rq.changed(scopeLB, w.Name, "", a, a.Format(cur), val)
 	}
 }
 
@@ -164,15 +164,15 @@ func (rq *request) commitMember(w *Worker, name, only string) bool {
 	cur := liveMember(w.LB, name)
 	for i := range attrs {
 		a := &attrs[i]
-		if a.scope != scopeMember || only != "" && a.param != only {
+		if a.Scope != scopeMember || only != "" && a.Param != only {
 			continue
 		}
 		raw, given := rq.value(a, only)
 		if !given {
 			continue
 		}
-		val, changed, tooLong := a.read(raw, a.format(cur))
-		if tooLong != "" {
+		val, changed, tooLong := a.Read(raw, a.Format(cur))
+		if tooLong {
 			rq.msg = tooLongMsg(a, raw, name)
 			ok = false
 			continue
@@ -180,14 +180,14 @@ func (rq *request) commitMember(w *Worker, name, only string) bool {
 		if !changed {
 			continue
 		}
-		if err := setMember(w.LB, name, a, val); err != nil {
+		if err := apply(a, w.LB, name, nil, val); err != nil {
 			rq.msg = fmt.Sprintf("Update failed (at least partially): %s for sub worker '%s'", editErr(err), name)
 			ok = false
 			continue
 		}
-		rq.changed(scopeMember, w.Name, name, a, a.format(cur), val)
+		rq.changed(scopeMember, w.Name, name, a, a.Format(cur), val)
 	}
-	if only != "" && attrByParam(only).scope != scopeAJP {
+	if only != "" && attrByParam(only).Scope != scopeAJP {
 		return ok
 	}
 	return rq.commitAJP(name, w.Name, only) && ok
@@ -199,12 +199,12 @@ func (rq *request) value(a *attr, only string) (string, bool) {
 	if only != "" {
 		return rq.p.get(rq.valParam)
 	}
-	return rq.p.get(a.param)
+	return rq.p.get(a.Param)
 }
 
 func tooLongMsg(a *attr, raw, name string) string {
 	return fmt.Sprintf("Update failed (at least partially): new %s '%s' too long for sub worker '%s', see log file for details.",
-		a.what, raw, name)
+		a.What, raw, name)
 }
 
 func editErr(err error) string {
@@ -218,7 +218,9 @@ func editErr(err error) string {
 }
 
 // commitAJP commits the AJP attributes of worker name (an lb member when
-// lb is set) to every instance of it.
+// lb is set) to every instance of it. Host and port are collected and
+// applied last, together: the new address is resolved once, and an empty
+// host keeps the current one.
 func (rq *request) commitAJP(name, lb, only string) bool {
 	ms := rq.h.instances[name]
 	if len(ms) == 0 {
@@ -226,76 +228,71 @@ func (rq *request) commitAJP(name, lb, only string) bool {
 	}
 	ok := true
 	cur := ms[0].Config()
-	var host string
-	port, resolve := cur.Port, false
+	to, move := *cur, false
 	for i := range attrs {
 		a := &attrs[i]
-		if a.scope != scopeAJP || only != "" && a.param != only {
+		if a.Scope != scopeAJP || only != "" && a.Param != only {
 			continue
 		}
 		raw, given := rq.value(a, only)
 		if !given {
 			continue
 		}
-		val, changed, tooLong := a.read(raw, a.format(cur))
+		val, changed, tooLong := a.Read(raw, a.Format(cur))
 		switch {
-		case tooLong != "":
+		case tooLong:
 			rq.msg = tooLongMsg(a, raw, name)
 			ok = false
 		case !changed:
-		case a.name == "port":
-			port, resolve = atoi(val), true
-		case a.name == "host":
-			host, resolve = val, true
+		case a.Address:
+			a.Assign(&to, val)
+			move = true
 		default:
 			rq.setAJP(name, lb, a, cur, val)
 		}
 	}
-	if resolve {
-		if host == "" {
-			host = cur.Host
+	if move {
+		if to.Host == "" {
+			to.Host = cur.Host
 		}
-		ok = rq.setAddress(name, lb, cur, host, port) && ok
+		ok = rq.setAddress(name, lb, cur, &to) && ok
 	}
 	return ok
 }
 
 func (rq *request) setAJP(name, lb string, a *attr, cur *config.Member, val string) {
-	for _, m := range rq.h.instances[name] {
-		if err := setMemberAJP(m, a, val); err != nil {
-			rq.h.log.Warn("status worker update refused", "worker", name, "attribute", a.name, "err", err)
-			return
-		}
+	if err := apply(a, nil, "", rq.h.instances[name], val); err != nil {
+		rq.h.log.Warn("status worker update refused", "worker", name, "attribute", a.Name, "err", err)
+		return
 	}
-	rq.changed(scopeAJP, lb, name, a, a.format(cur), val)
+	rq.changed(scopeAJP, lb, name, a, a.Format(cur), val)
 }
 
-// setAddress resolves host:port first and changes nothing when that
-// fails (commit_member's jk_resolve).
-func (rq *request) setAddress(name, lb string, cur *config.Member, host string, port int) bool {
+// setAddress resolves the host and port of to first and changes nothing
+// when that fails (commit_member's jk_resolve).
+func (rq *request) setAddress(name, lb string, cur, to *config.Member) bool {
 	resolve := rq.h.spec.Resolve
 	if resolve == nil {
 		resolve = systemResolve
 	}
-	ip, err := resolve(host, cur.PreferIPv6)
+	ip, err := resolve(to.Host, cur.PreferIPv6)
 	if err != nil {
 		rq.msg = fmt.Sprintf("Update failed (at least partially): could not resolve address '%s:%d' for sub worker '%s'.",
-			host, port, name)
-		rq.h.log.Error("status worker could not resolve a new address", "worker", name, "host", host, "err", err)
+			to.Host, to.Port, name)
+		rq.h.log.Error("status worker could not resolve a new address", "worker", name, "host", to.Host, "err", err)
 		return false
 	}
-	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	addr := net.JoinHostPort(ip, strconv.Itoa(to.Port))
 	for _, m := range rq.h.instances[name] {
-		if err := m.SetAddress(host, port, addr); err != nil {
+		if err := m.SetAddress(to.Host, to.Port, addr); err != nil {
 			rq.msg = fmt.Sprintf("Update failed (at least partially): %v", err)
 			return false
 		}
 	}
-	if host != cur.Host {
-		rq.changed(scopeAJP, lb, name, attrByParam("vahst"), cur.Host, host)
-	}
-	if port != cur.Port {
-		rq.changed(scopeAJP, lb, name, attrByParam("vaprt"), strconv.Itoa(cur.Port), strconv.Itoa(port))
+	for i := range attrs {
+		if a := &attrs[i]; a.Address && a.Format(cur) != a.Format(to) {
+			rq.changed(scopeAJP, lb, name, a, a.Format(cur), a.Format(to))
+		}
 	}
 	return true
 }
@@ -303,11 +300,7 @@ func (rq *request) setAddress(name, lb string, cur *config.Member, host string, 
 // commitAll is commit_all_members: one attribute (att) for every member,
 // member i's value in val<i>. An unknown attribute changes nothing.
 func (rq *request) commitAll(w *Worker, att string) bool {
-	known := false
-	for _, p := range multiAttrs {
-		known = known || p == att
-	}
-	if !known {
+	if a := attrByParam(att); a == nil || !a.Multi() {
 		rq.h.log.Warn("status worker: unknown attribute for all members", "att", att)
 		return true
 	}
@@ -322,7 +315,7 @@ func (rq *request) commitAll(w *Worker, att string) bool {
 // changed logs a successful edit and records it in the state file.
 func (rq *request) changed(s scope, lb, member string, a *attr, from, to string) {
 	rq.h.log.Info("status worker changed an attribute", "lb", lb, "worker", member,
-		"attribute", a.name, "from", from, "to", to, "user", rq.user)
+		"attribute", a.Name, "from", from, "to", to, "user", rq.user)
 	if err := rq.h.spec.Store.recordEdit(s, lb, member, a, to); err != nil {
 		rq.h.log.Error("status worker could not write the state file; the change is applied but will not survive a restart",
 			"err", err)

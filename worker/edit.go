@@ -5,14 +5,14 @@ import (
 	"fmt"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/editable"
 )
 
 // Runtime edits of a member's AJP attributes, for the status worker's
 // update command (docs/status-worker.md#updates-and-ranges; jk_status.c commit_member). mod_jk
 // writes the new value into the worker and every later use reads it. Here
 // the current attributes are an immutable *config.Member published through an
-// atomic pointer: an edit copies it, changes one field and publishes the
-// copy, so a request reads one consistent set and never takes a lock.
+// atomic pointer: an edit copies it, changes the copy and publishes it, so a request reads one consistent set and never takes a lock.
 //
 // What takes effect when:
 //
@@ -27,110 +27,49 @@ import (
 //     pool's interval CPing. Config reports the new value at once, and a
 //     persisted edit is applied before the pool is built.
 //
-// The setters validate mod_jk's ranges and return an error wrapping
-// ErrEditRange without changing anything.
+// An edit checks the range of what it sets against the one attribute
+// table (package editable) and returns an error wrapping ErrEditRange
+// without changing anything.
 
-// ErrEditRange is returned by a setter given a value mod_jk would ignore.
+// ErrEditRange is returned by an edit given a value mod_jk would ignore.
 var ErrEditRange = errors.New("value out of range")
 
 // cfg returns the member's current attributes (the compiled ones plus any
 // edits). The result must not be modified.
 func (m *Member) cfg() *config.Member { return m.live.Load() }
 
-// edit publishes a copy of the current attributes changed by f. editMu
-// serialises edits so that two concurrent edits of different fields both
-// survive.
-func (m *Member) edit(f func(a *config.Member)) {
+// Edit changes the member's AJP attributes: f gets a copy of the current
+// attributes, and what it sets of the table's AJP attributes
+// (editable.ScopeAJP) takes effect, max_packet_size rounded up to a
+// multiple of 1024 as mod_jk does; any other field it sets is ignored, and
+// the address goes through SetAddress. editMu serialises edits so that
+// two concurrent edits of different fields both survive.
+func (m *Member) Edit(f func(*config.Member)) error {
 	m.editMu.Lock()
 	defer m.editMu.Unlock()
-	a := *m.live.Load()
-	f(&a)
-	m.live.Store(&a)
-}
-
-func (m *Member) setInt(name string, v, lo, hi int, field func(a *config.Member) *int) error {
-	if v < lo || v > hi {
-		return fmt.Errorf("worker %q: %s %d: %w", m.name, name, v, ErrEditRange)
+	next, err := editable.Apply(editable.ScopeAJP, m.live.Load(), f)
+	if err != nil {
+		return fmt.Errorf("worker %q: %w: %w", m.name, err, ErrEditRange)
 	}
-	m.edit(func(a *config.Member) { *field(a) = v })
+	m.live.Store(&next)
 	return nil
-}
-
-const maxInt = int(^uint(0) >> 1)
-
-// SetReplyTimeout sets reply_timeout in ms (status vart, >= 0).
-func (m *Member) SetReplyTimeout(ms int) error {
-	return m.setInt("reply_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.ReplyTimeout })
-}
-
-// SetRetries sets the worker's retries (status var, >= 1).
-func (m *Member) SetRetries(n int) error {
-	return m.setInt("retries", n, 1, maxInt, func(a *config.Member) *int { return &a.Retries })
-}
-
-// SetRetryInterval sets retry_interval in ms (status vari, >= 1).
-func (m *Member) SetRetryInterval(ms int) error {
-	return m.setInt("retry_interval", ms, 1, maxInt, func(a *config.Member) *int { return &a.RetryInterval })
-}
-
-// SetRecoveryOptions sets the recovery_options bitmask (status varo, >= 0).
-func (m *Member) SetRecoveryOptions(bits int) error {
-	return m.setInt("recovery_options", bits, 0, maxInt, func(a *config.Member) *int { return &a.RecoveryOptions })
-}
-
-// SetBusyLimit sets busy_limit (status vabl, >= 0; 0 = off).
-func (m *Member) SetBusyLimit(n int) error {
-	return m.setInt("busy_limit", n, 0, maxInt, func(a *config.Member) *int { return &a.BusyLimit })
-}
-
-// SetPingTimeout sets ping_timeout in ms (status vapng, >= 0).
-func (m *Member) SetPingTimeout(ms int) error {
-	return m.setInt("ping_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.PingTimeout })
-}
-
-// SetConnectTimeout sets connect_timeout in ms (status vact, >= 0).
-func (m *Member) SetConnectTimeout(ms int) error {
-	return m.setInt("connect_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.ConnectTimeout })
-}
-
-// SetPrepostTimeout sets prepost_timeout in ms (status vapt, >= 0).
-func (m *Member) SetPrepostTimeout(ms int) error {
-	return m.setInt("prepost_timeout", ms, 0, maxInt, func(a *config.Member) *int { return &a.PrepostTimeout })
-}
-
-// SetConnectionPoolTimeout sets connection_pool_timeout in s (status
-// vacpt, >= 0).
-func (m *Member) SetConnectionPoolTimeout(sec int) error {
-	return m.setInt("connection_pool_timeout", sec, 0, maxInt, func(a *config.Member) *int { return &a.ConnectionPoolTimeout })
-}
-
-// SetConnectionPingInterval sets connection_ping_interval in s (status
-// vacpi, >= 1).
-func (m *Member) SetConnectionPingInterval(sec int) error {
-	return m.setInt("connection_ping_interval", sec, 1, maxInt, func(a *config.Member) *int { return &a.ConnectionPingInterval })
-}
-
-// SetMaxPacketSize sets max_packet_size (status vamps): rounded up to a
-// multiple of 1024 first, then it must lie in [8192, 65536].
-func (m *Member) SetMaxPacketSize(n int) error {
-	if n > 0 && n%1024 != 0 {
-		n += 1024 - n%1024
-	}
-	return m.setInt("max_packet_size", n, 8192, 65536, func(a *config.Member) *int { return &a.MaxPacketSize })
 }
 
 // SetAddress points the member at host:port (status vahst, vaprt). addr
 // is the resolved "ip:port" to dial; the caller resolves, as mod_jk does
 // before it changes anything. New connections go to addr at once.
 func (m *Member) SetAddress(host string, port int, addr string) error {
-	if port < 0 || port > 65535 {
-		return fmt.Errorf("worker %q: port %d: %w", m.name, port, ErrEditRange)
-	}
 	m.editMu.Lock()
 	defer m.editMu.Unlock()
-	a := *m.live.Load()
-	a.Host, a.Port = host, port
-	m.live.Store(&a)
+	cur := m.live.Load()
+	next := *cur
+	next.Host, next.Port = host, port
+	// Only what changes is checked: a configured host name may be longer
+	// than the status worker accepts, and a port edit keeps it.
+	if err := editable.Validate(editable.ScopeAJP, cur, &next); err != nil {
+		return fmt.Errorf("worker %q: %w: %w", m.name, err, ErrEditRange)
+	}
+	m.live.Store(&next)
 	m.tr.setAddress(host, port, addr)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 func TestEditSettersValidateAndPublish(t *testing.T) {
@@ -19,17 +20,17 @@ func TestEditSettersValidateAndPublish(t *testing.T) {
 		good int
 		get  func() int
 	}{
-		{"reply_timeout", m.SetReplyTimeout, -1, 500, func() int { return m.Config().ReplyTimeout }},
-		{"retries", m.SetRetries, 0, 4, func() int { return m.Config().Retries }},
-		{"retry_interval", m.SetRetryInterval, 0, 50, func() int { return m.Config().RetryInterval }},
-		{"recovery_options", m.SetRecoveryOptions, -1, 3, func() int { return m.Config().RecoveryOptions }},
-		{"busy_limit", m.SetBusyLimit, -1, 7, func() int { return m.Config().BusyLimit }},
-		{"ping_timeout", m.SetPingTimeout, -1, 900, func() int { return m.Config().PingTimeout }},
-		{"connect_timeout", m.SetConnectTimeout, -1, 901, func() int { return m.Config().ConnectTimeout }},
-		{"prepost_timeout", m.SetPrepostTimeout, -1, 902, func() int { return m.Config().PrepostTimeout }},
-		{"connection_pool_timeout", m.SetConnectionPoolTimeout, -1, 60, func() int { return m.Config().ConnectionPoolTimeout }},
-		{"connection_ping_interval", m.SetConnectionPingInterval, 0, 30, func() int { return m.Config().ConnectionPingInterval }},
-		{"max_packet_size", m.SetMaxPacketSize, 70000, 16384, func() int { return m.Config().MaxPacketSize }},
+		{"reply_timeout", func(v int) error { return m.Edit(func(c *config.Member) { c.ReplyTimeout = v }) }, -1, 500, func() int { return m.Config().ReplyTimeout }},
+		{"retries", func(v int) error { return m.Edit(func(c *config.Member) { c.Retries = v }) }, 0, 4, func() int { return m.Config().Retries }},
+		{"retry_interval", func(v int) error { return m.Edit(func(c *config.Member) { c.RetryInterval = v }) }, 0, 50, func() int { return m.Config().RetryInterval }},
+		{"recovery_options", func(v int) error { return m.Edit(func(c *config.Member) { c.RecoveryOptions = v }) }, -1, 3, func() int { return m.Config().RecoveryOptions }},
+		{"busy_limit", func(v int) error { return m.Edit(func(c *config.Member) { c.BusyLimit = v }) }, -1, 7, func() int { return m.Config().BusyLimit }},
+		{"ping_timeout", func(v int) error { return m.Edit(func(c *config.Member) { c.PingTimeout = v }) }, -1, 900, func() int { return m.Config().PingTimeout }},
+		{"connect_timeout", func(v int) error { return m.Edit(func(c *config.Member) { c.ConnectTimeout = v }) }, -1, 901, func() int { return m.Config().ConnectTimeout }},
+		{"prepost_timeout", func(v int) error { return m.Edit(func(c *config.Member) { c.PrepostTimeout = v }) }, -1, 902, func() int { return m.Config().PrepostTimeout }},
+		{"connection_pool_timeout", func(v int) error { return m.Edit(func(c *config.Member) { c.ConnectionPoolTimeout = v }) }, -1, 60, func() int { return m.Config().ConnectionPoolTimeout }},
+		{"connection_ping_interval", func(v int) error { return m.Edit(func(c *config.Member) { c.ConnectionPingInterval = v }) }, 0, 30, func() int { return m.Config().ConnectionPingInterval }},
+		{"max_packet_size", func(v int) error { return m.Edit(func(c *config.Member) { c.MaxPacketSize = v }) }, 70000, 16384, func() int { return m.Config().MaxPacketSize }},
 	} {
 		if err := c.set(c.bad); !errors.Is(err, ErrEditRange) {
 			t.Errorf("%s(%d): %v, want ErrEditRange", c.name, c.bad, err)
@@ -38,7 +39,7 @@ func TestEditSettersValidateAndPublish(t *testing.T) {
 			t.Errorf("%s(%d): %v, now %d", c.name, c.good, err, c.get())
 		}
 	}
-	if err := m.SetMaxPacketSize(9000); err != nil || m.Config().MaxPacketSize != 9216 {
+	if err := m.Edit(func(c *config.Member) { c.MaxPacketSize = 9000 }); err != nil || m.Config().MaxPacketSize != 9216 {
 		t.Errorf("max_packet_size is rounded up to 1024: %d", m.Config().MaxPacketSize)
 	}
 	if before.ReplyTimeout != 0 || before.Retries != 2 {
@@ -48,7 +49,7 @@ func TestEditSettersValidateAndPublish(t *testing.T) {
 
 func TestEditRetriesTakesEffectAtOnce(t *testing.T) {
 	m, sleeps := newTestMember(t, ajpSpec(t, "127.0.0.1:1", "retries=1"))
-	if err := m.SetRetries(3); err != nil {
+	if err := m.Edit(func(c *config.Member) { c.Retries = 3 }); err != nil {
 		t.Fatal(err)
 	}
 	// Port 1 refuses: an unreachable member is not retried on the same
@@ -92,8 +93,12 @@ func TestConcurrentEditsAllSurvive(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
 		wg.Add(2)
-		go func() { defer wg.Done(); m.SetBusyLimit(5) }()
-		go func() { defer wg.Done(); m.SetReplyTimeout(77); _ = m.Config().Retries }()
+		go func() { defer wg.Done(); m.Edit(func(c *config.Member) { c.BusyLimit = 5 }) }()
+		go func() {
+			defer wg.Done()
+			m.Edit(func(c *config.Member) { c.ReplyTimeout = 77 })
+			_ = m.Config().Retries
+		}()
 	}
 	wg.Wait()
 	if a := m.Config(); a.BusyLimit != 5 || a.ReplyTimeout != 77 {

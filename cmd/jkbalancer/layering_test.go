@@ -18,12 +18,13 @@ var allowedImports = map[string][]string{
 		"registry", "doctor", "probe", "discover"},
 	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"accesslog":    {}, // the request log: fed an Entry by server, stdlib only
-	"status":       {"balancer", "worker", "config", "doctor"},
+	"status":       {"balancer", "worker", "config", "doctor", "editable"},
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
-	"balancer":     {"worker", "sticky", "config", "doctor"},
-	"worker":       {"ajp", "config", "doctor"},
-	"doctor":       {}, // the session-route doctor: below worker, which runs its check
+	"balancer":     {"worker", "sticky", "config", "doctor", "editable"},
+	"worker":       {"ajp", "config", "doctor", "editable"},
+	"editable":     {"config"}, // the table of attributes the status worker edits,
+	"doctor":       {},         // the session-route doctor: below worker, which runs its check
 	"probe":        {"config", "worker", "doctor"},
 	"discover":     {"config"},
 	"sticky":       {},
