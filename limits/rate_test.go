@@ -57,3 +57,47 @@ func TestRateLimiterBuckets(t *testing.T) {
 		t.Fatalf("%d clients remembered, want max_clients 3", n)
 	}
 }
+
+// TestRateClientKeys: an IPv4-mapped IPv6 address is its IPv4 client; an
+// address that does not parse is not limited (nothing to count it by).
+func TestRateClientKeys(t *testing.T) {
+	l := NewRateLimiter(Rate{RequestsPerSecond: 1, Burst: 1, MaxClients: 10})
+	now := time.Unix(1000, 0)
+	if _, ok := l.Allow("192.0.2.1:1", now); !ok {
+		t.Fatal("first request refused")
+	}
+	if _, ok := l.Allow("[::ffff:192.0.2.1]:2", now); ok {
+		t.Error("the IPv4-mapped address has a bucket of its own")
+	}
+	for i := 0; i < 3; i++ {
+		if _, ok := l.Allow("@unix", now); !ok {
+			t.Fatal("an address without ip:port was limited")
+		}
+	}
+	if n := l.size(); n != 1 {
+		t.Errorf("%d clients remembered, want 1", n)
+	}
+}
+
+// TestRateEqual: a reload keeps the buckets only when nothing the limiter
+// enforces changed.
+func TestRateEqual(t *testing.T) {
+	base := Rate{RequestsPerSecond: 5, Burst: 10, MaxClients: 100, Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	same := base
+	same.Exempt = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	if !base.Equal(same) {
+		t.Error("equal rates differ")
+	}
+	for name, change := range map[string]func(*Rate){
+		"rate":        func(r *Rate) { r.RequestsPerSecond = 6 },
+		"burst":       func(r *Rate) { r.Burst = 11 },
+		"max_clients": func(r *Rate) { r.MaxClients = 99 },
+		"exempt":      func(r *Rate) { r.Exempt = nil },
+	} {
+		other := base
+		change(&other)
+		if base.Equal(other) {
+			t.Errorf("a changed %s is equal", name)
+		}
+	}
+}
