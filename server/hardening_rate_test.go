@@ -2,74 +2,12 @@ package server
 
 import (
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
-	"github.com/jkbalancer/jkbalancer/config"
 )
-
-func rateConfig(rl config.RateLimit) *config.Config {
-	cfg := &config.Config{}
-	cfg.Server.Limits = config.DefaultLimits()
-	cfg.Server.Limits.RateLimit = rl
-	return cfg
-}
-
-// TestRateLimiterBuckets: a token bucket per client, refilled at the
-// rate; a refused request costs no token; IPv6 clients count by /64;
-// exempt networks are never limited; memory stays at max_clients.
-func TestRateLimiterBuckets(t *testing.T) {
-	l := newRateLimiter(rateConfig(config.RateLimit{RequestsPerSecond: 2, Burst: 3, MaxClients: 3,
-		Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}))
-	t0 := time.Unix(1000, 0)
-	take := func(addr string, at time.Duration) (time.Duration, bool) { return l.allow(addr, t0.Add(at)) }
-	for i := 0; i < 3; i++ {
-		if _, ok := take("192.0.2.1:1000", 0); !ok {
-			t.Fatalf("request %d of the burst refused", i+1)
-		}
-	}
-	if wait, ok := take("192.0.2.1:1001", 0); ok || wait != 500*time.Millisecond {
-		t.Fatalf("4th at once: ok=%v wait %v; want refused, 500ms", ok, wait)
-	}
-	if _, ok := take("192.0.2.1:1001", 100*time.Millisecond); ok {
-		t.Fatal("allowed before a token was due")
-	}
-	// The refusals did not dig a hole: one token is due at 500 ms.
-	if _, ok := take("192.0.2.1:1002", 500*time.Millisecond); !ok {
-		t.Fatal("refused once a token was due")
-	}
-	if _, ok := take("192.0.2.2:1000", 0); !ok {
-		t.Fatal("another client shares the bucket")
-	}
-	for i := 0; i < 10; i++ {
-		if _, ok := take("10.9.8.7:1000", 0); !ok {
-			t.Fatal("an exempt client was limited")
-		}
-	}
-	// One IPv6 /64 is one client.
-	for i, a := range []string{"[2001:db8::1]:1", "[2001:db8::2]:1", "[2001:db8::ffff:1]:1"} {
-		if _, ok := take(a, 0); !ok {
-			t.Fatalf("IPv6 request %d refused", i)
-		}
-	}
-	if _, ok := take("[2001:db8::3]:1", 0); ok {
-		t.Fatal("a fourth address of the same /64 got a token")
-	}
-	if _, ok := take("[2001:db8:0:1::1]:1", 0); !ok {
-		t.Fatal("another /64 shares the bucket")
-	}
-	// max_clients 3: the least recently seen are forgotten.
-	for i := 0; i < 50; i++ {
-		take("198.51.100."+string(rune('0'+i%10))+":1", time.Second)
-	}
-	if n := l.size(); n != 3 {
-		t.Fatalf("%d clients remembered, want max_clients 3", n)
-	}
-}
 
 // TestRateLimitAnswers429: over the rate a client gets 429 with
 // Retry-After and the member does not see the request; exempt clients

@@ -203,7 +203,7 @@ func TestMaxConnections(t *testing.T) {
 	if answered(br3, c3, 300*time.Millisecond) {
 		t.Fatal("a third connection was served with max_connections 2")
 	}
-	if n := r.srv.lim.conns.count(); n != 2 {
+	if n := r.srv.lim.conns.Count(); n != 2 {
 		t.Errorf("%d connections hold a slot, want 2", n)
 	}
 	c1.Close()
@@ -224,7 +224,7 @@ func TestMaxConnections(t *testing.T) {
 	c3.Close()
 	c4.Close()
 	// The listener holds one slot while it waits to accept the next.
-	eventually(t, "every connection's slot to be given back", func() bool { return r.srv.lim.conns.count() == 1 })
+	eventually(t, "every connection's slot to be given back", func() bool { return r.srv.lim.conns.Count() == 1 })
 }
 
 // retryAfterOf returns the Retry-After seconds of h, or -1.

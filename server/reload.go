@@ -198,7 +198,7 @@ func (s *Server) warnRestart(old, next *config.Config) {
 		{"admin.listen", oa.Listen, na.Listen}, {"admin.metrics_path", oa.MetricsPath, na.MetricsPath},
 		{"admin.pprof", strconv.FormatBool(oa.Pprof), strconv.FormatBool(na.Pprof)},
 		// Held by the http.Server of each listener the reload keeps
-		// (limits_conn.go also says so per listener at its next accept).
+		// (limits.go also says so per listener at its next accept).
 		{"limits.read_header_timeout", ol.ReadHeaderTimeout.String(), nl.ReadHeaderTimeout.String()},
 		{"limits.idle_timeout", ol.IdleTimeout.String(), nl.IdleTimeout.String()},
 		{"limits.max_header_bytes", strconv.Itoa(ol.MaxHeaderBytes), strconv.Itoa(nl.MaxHeaderBytes)},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/limits"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 )
 
@@ -84,7 +85,7 @@ func (f *front) Accept() (net.Conn, error) {
 		if tl := f.tls.Load(); tl != nil {
 			return tls.Server(c, tl.base), nil
 		}
-		if gc, ok := c.(*clientConn); ok && gc.strict {
+		if gc, ok := c.(*limits.Conn); ok && gc.Strict() {
 			go f.h1.ServeConn(c)
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/limits"
 	"github.com/jkbalancer/jkbalancer/server/h1"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
@@ -24,7 +25,7 @@ type request struct {
 	headers []ajp.Header
 	kept    []byte
 
-	bodyTimeout bodyTimeout // limits.read_body_timeout (limits_body.go)
+	bodyTimeout limits.BodyTimeout // limits.read_body_timeout
 }
 
 var requestPool = sync.Pool{New: func() any {

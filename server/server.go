@@ -45,7 +45,7 @@ type Server struct {
 	rt      atomic.Pointer[runtime]
 	reqlog  atomic.Pointer[accesslog.Log]
 	admin   *admin.Listener     // /metrics, /healthz, /readyz (adminsource.go)
-	lim     limitState          // connection cap, rate limiter (limits*.go)
+	lim     limitState          // connection cap, rate limiter (limits.go)
 	disc    *discover.Discovery // lb members from DNS (discovery.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving

@@ -15,9 +15,10 @@ var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
 	"cmd/jkbalancer": {"server", "config", "probe", "ajp/ajptest"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
-		"registry", "doctor", "probe", "discover"},
+		"registry", "doctor", "probe", "discover", "limits"},
 	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
 	"accesslog":    {}, // the request log: fed an Entry by server, stdlib only
+	"limits":       {}, // the front end's limits; server says which configuration applies
 	"status":       {"balancer", "worker", "config", "doctor", "editable"},
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
@@ -44,7 +45,8 @@ var allowedImports = map[string][]string{
 var allowedThirdParty = map[string][]string{
 	"cmd/jkbalancer": {"github.com/spf13/cobra"},
 	"config":         {"gopkg.in/yaml.v3"},
-	"server":         {"github.com/prometheus/client_golang", "golang.org/x/time"},
+	"server":         {"github.com/prometheus/client_golang"},
+	"limits":         {"golang.org/x/time"},
 	"status":         {"github.com/prometheus/client_golang"},
 	"admin":          {"github.com/prometheus/client_golang"},
 	"discover":       {"github.com/prometheus/client_golang"},

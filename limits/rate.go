@@ -1,26 +1,42 @@
-package server
+package limits
 
 import (
 	"container/list"
 	"net/netip"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// rateLimiter is limits.rate_limit: one token bucket per client address,
+// Rate is the limits.rate_limit section: what a RateLimiter enforces.
+// Its fields are the configuration's (config.RateLimit converts to it),
+// so that this package needs no configuration of its own.
+type Rate struct {
+	RequestsPerSecond float64
+	Burst             int
+	// Exempt are networks never limited (monitoring, a trusted proxy).
+	Exempt []netip.Prefix
+	// MaxClients bounds the addresses remembered at once; the least
+	// recently seen is forgotten first.
+	MaxClients int
+}
+
+// Equal reports whether a and b limit alike, so that a reload which kept
+// the rate can keep the buckets.
+func (a Rate) Equal(b Rate) bool {
+	return a.RequestsPerSecond == b.RequestsPerSecond && a.Burst == b.Burst && a.MaxClients == b.MaxClients &&
+		slices.Equal(a.Exempt, b.Exempt)
+}
+
+// RateLimiter is limits.rate_limit: one token bucket per client address,
 // kept in a least-recently-used list so that memory stays bounded by
 // max_clients however many addresses an attacker uses. A forgotten client
 // starts again with a full bucket, which is what it would have after
 // being idle for burst/rate anyway.
-type rateLimiter struct {
-	cfg   atomic.Pointer[config.Config] // the configuration it serves
-	spec  config.RateLimit
+type RateLimiter struct {
+	spec  Rate
 	limit rate.Limit
 
 	mu      sync.Mutex
@@ -33,16 +49,17 @@ type rateClient struct {
 	lim *rate.Limiter
 }
 
-func newRateLimiter(cfg *config.Config) *rateLimiter {
-	spec := cfg.Server.Limits.RateLimit
-	l := &rateLimiter{spec: spec, limit: rate.Limit(spec.RequestsPerSecond), clients: make(map[netip.Addr]*list.Element)}
-	l.cfg.Store(cfg)
-	return l
+// NewRateLimiter returns a limiter enforcing spec, every bucket full.
+func NewRateLimiter(spec Rate) *RateLimiter {
+	return &RateLimiter{spec: spec, limit: rate.Limit(spec.RequestsPerSecond), clients: make(map[netip.Addr]*list.Element)}
 }
 
-// allow takes a token for the client at remoteAddr ("ip:port"). When the
+// Spec returns what l enforces.
+func (l *RateLimiter) Spec() Rate { return l.spec }
+
+// Allow takes a token for the client at remoteAddr ("ip:port"). When the
 // bucket is empty it returns false and how long until a token is due.
-func (l *rateLimiter) allow(remoteAddr string, now time.Time) (time.Duration, bool) {
+func (l *RateLimiter) Allow(remoteAddr string, now time.Time) (time.Duration, bool) {
 	key, ok := clientKey(remoteAddr)
 	if !ok || l.exempt(key) {
 		return 0, true
@@ -64,7 +81,7 @@ func (l *rateLimiter) allow(remoteAddr string, now time.Time) (time.Duration, bo
 
 // client returns the bucket of key, making it the most recently seen;
 // l.mu is held.
-func (l *rateLimiter) client(key netip.Addr) *rate.Limiter {
+func (l *RateLimiter) client(key netip.Addr) *rate.Limiter {
 	if e := l.clients[key]; e != nil {
 		l.lru.MoveToFront(e)
 		return e.Value.(*rateClient).lim
@@ -79,7 +96,7 @@ func (l *rateLimiter) client(key netip.Addr) *rate.Limiter {
 	return c.lim
 }
 
-func (l *rateLimiter) exempt(a netip.Addr) bool {
+func (l *RateLimiter) exempt(a netip.Addr) bool {
 	for _, p := range l.spec.Exempt {
 		if p.Contains(a) {
 			return true
@@ -89,7 +106,7 @@ func (l *rateLimiter) exempt(a netip.Addr) bool {
 }
 
 // size returns how many clients are remembered (for tests).
-func (l *rateLimiter) size() int {
+func (l *RateLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lru.Len()
@@ -109,34 +126,4 @@ func clientKey(remoteAddr string) (netip.Addr, bool) {
 		return p.Addr(), true
 	}
 	return a, true
-}
-
-// rateLimiter returns the limiter for cfg. A reload that changed the rate
-// limit builds a new one (every bucket starts full); one that kept it
-// keeps the buckets. The common case is one atomic load and a pointer
-// comparison.
-func (s *Server) rateLimiter(cfg *config.Config) *rateLimiter {
-	if l := s.lim.rate.Load(); l != nil && l.cfg.Load() == cfg {
-		return l
-	}
-	s.lim.rateMu.Lock()
-	defer s.lim.rateMu.Unlock()
-	l := s.lim.rate.Load()
-	switch {
-	case l != nil && l.cfg.Load() == cfg:
-	case l != nil && s.rt.Load() != nil && s.rt.Load().cfg != cfg:
-		// A request still on the runtime a reload replaced: the limiter
-		// already follows the new one.
-	case l != nil && sameRateLimit(l.spec, cfg.Server.Limits.RateLimit):
-		l.cfg.Store(cfg)
-	default:
-		l = newRateLimiter(cfg)
-		s.lim.rate.Store(l)
-	}
-	return l
-}
-
-func sameRateLimit(a, b config.RateLimit) bool {
-	return a.RequestsPerSecond == b.RequestsPerSecond && a.Burst == b.Burst && a.MaxClients == b.MaxClients &&
-		slices.Equal(a.Exempt, b.Exempt)
 }

@@ -1,4 +1,4 @@
-package server
+package limits
 
 import (
 	"errors"
@@ -21,16 +21,16 @@ type readDeadliner interface {
 	SetReadDeadline(time.Time) error
 }
 
-// bodyTimeout wraps a request body so that every read must complete
+// BodyTimeout wraps a request body so that every read must complete
 // before a deadline, mod_reqtimeout style: the body gets an initial
 // allowance (idle) extended by one second per minRate bytes received,
 // and no single read may wait longer than idle. A stalled body and one
-// trickled slower than minRate both run out. It lives in the pooled
-// request, so guarding a body allocates nothing: both transports read the
+// trickled slower than minRate both run out. The server keeps one in its
+// pooled per-request scratch, so guarding a body allocates nothing: both transports read the
 // body on the handler's goroutine, so nothing reads through it after the
 // handler returned (net/http's client Transport, used for HTTP members
 // before, did, and it was allocated per request then).
-type bodyTimeout struct {
+type BodyTimeout struct {
 	rc      io.ReadCloser
 	dl      readDeadliner
 	now     func() time.Time
@@ -40,17 +40,20 @@ type bodyTimeout struct {
 	n       int64 // bytes received so far
 }
 
-// guard puts the deadline on r's body when w can set read deadlines.
-func (b *bodyTimeout) guard(w http.ResponseWriter, r *http.Request, idle time.Duration, minRate int, now func() time.Time) {
+// Guard puts the deadline on r's body when w can set read deadlines
+// (idle <= 0: no deadline). b replaces r.Body until r is done.
+func (b *BodyTimeout) Guard(w http.ResponseWriter, r *http.Request, idle time.Duration, minRate int, now func() time.Time) {
 	dl, ok := w.(readDeadliner)
 	if !ok || idle <= 0 {
 		return
 	}
-	*b = bodyTimeout{rc: r.Body, dl: dl, now: now, start: now(), idle: idle, minRate: int64(minRate)}
+	*b = BodyTimeout{rc: r.Body, dl: dl, now: now, start: now(), idle: idle, minRate: int64(minRate)}
 	r.Body = b
 }
 
-func (b *bodyTimeout) Read(p []byte) (int, error) {
+// Read reads the body under the deadline; a deadline that ran out is
+// errBodyTimeout.
+func (b *BodyTimeout) Read(p []byte) (int, error) {
 	now := b.now()
 	deadline := now.Add(b.idle)
 	if b.minRate > 0 {
@@ -70,4 +73,5 @@ func (b *bodyTimeout) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *bodyTimeout) Close() error { return b.rc.Close() }
+// Close closes the body.
+func (b *BodyTimeout) Close() error { return b.rc.Close() }
