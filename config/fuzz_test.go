@@ -160,7 +160,7 @@ func FuzzYAML(f *testing.F) {
 			return
 		}
 		for _, ln := range cfg.Server.Listen {
-			if checkListenAddr(ln.Addr) != "" {
+			if CheckListenAddr(ln.Addr) != "" {
 				t.Errorf("invalid listener accepted: %q", ln.Addr)
 			}
 		}

@@ -21,13 +21,21 @@ type Sources struct {
 	// LookupEnv resolves $(name) when no earlier property has that name;
 	// nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// ReadFile reads the yaml, workers and mount files and the listeners'
+	// certificates; nil means os.ReadFile. A fuzz test outside this
+	// package (httpdimport's) loads from memory with it.
+	ReadFile func(string) ([]byte, error)
 }
 
 // Load parses, validates and compiles the configuration. It reports every
 // problem it finds, not just the first. cfg is nil when there is at least
 // one error; warnings are both returned and kept in cfg.Warnings.
 func Load(src Sources) (*Config, Problems) {
-	l := &loader{src: src, read: os.ReadFile, getwd: os.Getwd}
+	read := src.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	l := &loader{src: src, read: read, getwd: os.Getwd}
 	return l.load()
 }
 
@@ -119,7 +127,7 @@ func (l *loader) server(y *yamlConfig) Server {
 	if len(l.src.Listen) > 0 {
 		srv.Listen = nil
 		for _, a := range l.src.Listen {
-			if msg := checkListenAddr(a); msg != "" {
+			if msg := CheckListenAddr(a); msg != "" {
 				l.c.errorf(Pos{}, "", "listen", "%s", msg)
 				continue
 			}

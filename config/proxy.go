@@ -71,7 +71,7 @@ func compileBalancers(bals []rawBalancer, m *propMap, c *collector) *proxyPlan {
 	}
 	for i := range bals {
 		b := &bals[i]
-		if !validWorkerName(b.name) {
+		if !ValidWorkerName(b.name) {
 			c.errorf(b.pos, "", b.key, "balancer name %q: use letters, digits, '_', '-' and '.' only (it becomes the lb worker's name)", b.name)
 			continue
 		}
@@ -98,9 +98,9 @@ func definedWorkers(m *propMap) map[string]Pos {
 	return out
 }
 
-// validWorkerName accepts the names that can stand in a workers.properties
+// ValidWorkerName accepts the names that can stand in a workers.properties
 // key and a balance_workers list.
-func validWorkerName(s string) bool {
+func ValidWorkerName(s string) bool {
 	if s == "" || len(s) > maxNameLen {
 		return false
 	}
@@ -170,7 +170,7 @@ func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
 	w.set(b.name, "method", method, b.pos)
 	stickySettings(b, w)
 	if t, ok := b.get("nofailover"); ok {
-		if on, valid := proxyBool(t.text); valid {
+		if on, valid := ParseProxyBool(t.text); valid {
 			w.set(b.name, "sticky_session_force", strconv.FormatBool(on), t.pos)
 		} else {
 			c.errorf(t.pos, "", b.key+".nofailover", "%q: write on or off", t.text)
@@ -202,7 +202,7 @@ func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
 		set.failOn, set.failOnPos = statusList(t, b.key+".failonstatus", c), t.pos
 	}
 	if t, ok := b.get("forcerecovery"); ok {
-		if on, valid := proxyBool(t.text); !valid {
+		if on, valid := ParseProxyBool(t.text); !valid {
 			c.errorf(t.pos, "", b.key+".forcerecovery", "%q: write on or off", t.text)
 		} else if !on {
 			c.warnf(t.pos, "", b.key+".forcerecovery", "off is not honoured: when every member is in error, jkbalancer tries them again once per request, as mod_jk's forced recovery does")
@@ -310,8 +310,8 @@ func (p *proxyPlan) attach(workers map[string]*Worker) {
 	}
 }
 
-// proxyBool reads mod_proxy's On/Off (and yaml's true/false).
-func proxyBool(s string) (on, ok bool) {
+// ParseProxyBool reads mod_proxy's On/Off (and yaml's true/false).
+func ParseProxyBool(s string) (on, ok bool) {
 	switch strings.ToLower(s) {
 	case "on", "true", "yes", "1":
 		return true, true

@@ -7,28 +7,28 @@ import (
 	"strings"
 )
 
-// memberURL is a BalancerMember URL taken apart.
-type memberURL struct {
-	scheme string // ajp, http or https
-	host   string
-	port   int
+// MemberURL is a BalancerMember URL taken apart.
+type MemberURL struct {
+	Scheme string // ajp, http or https
+	Host   string
+	Port   int
 }
 
-// parseMemberURL reads scheme://host[:port][/]. It returns a message
+// ParseMemberURL reads scheme://host[:port][/]. It returns a message
 // saying what is wrong, or "".
-func parseMemberURL(s string) (memberURL, string) {
+func ParseMemberURL(s string) (MemberURL, string) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
-		return memberURL{}, strconv.Quote(s) + " is not a URL: write e.g. ajp://10.0.0.1:8009 or http://10.0.0.1:8080"
+		return MemberURL{}, strconv.Quote(s) + " is not a URL: write e.g. ajp://10.0.0.1:8009 or http://10.0.0.1:8080"
 	}
-	u := memberURL{scheme: strings.ToLower(scheme)}
-	switch u.scheme {
+	u := MemberURL{Scheme: strings.ToLower(scheme)}
+	switch u.Scheme {
 	case "ajp":
-		u.port = defaultAJPPort
+		u.Port = defaultAJPPort
 	case "http":
-		u.port = defaultHTTPPort
+		u.Port = defaultHTTPPort
 	case "https":
-		u.port = defaultHTTPSPort
+		u.Port = defaultHTTPSPort
 	default:
 		return u, "scheme " + strconv.Quote(scheme) + " is not supported: members speak ajp, http or https"
 	}
@@ -46,13 +46,13 @@ func parseMemberURL(s string) (memberURL, string) {
 	if host == "" || strings.ContainsAny(host, " \t@?#") {
 		return u, "no valid host in " + strconv.Quote(s)
 	}
-	u.host = host
+	u.Host = host
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
 			return u, "port " + strconv.Quote(port) + " is not a TCP port"
 		}
-		u.port = n
+		u.Port = n
 	}
 	return u, ""
 }
@@ -131,7 +131,7 @@ func distanceOf(lbset int, f memberFlags) int {
 // route makes a valid, unused name, else <balancer>_<position>.
 func memberWorkerName(balancer, route string, idx int, taken map[string]Pos) string {
 	name := balancer + "_" + route
-	if route == "" || !validWorkerName(name) {
+	if route == "" || !ValidWorkerName(name) {
 		name = balancer + "_" + strconv.Itoa(idx+1)
 	}
 	for n := 2; ; n++ {
@@ -229,7 +229,7 @@ func (mc memberCompiler) pool() {
 		}
 	}
 	if t, ok := s.get("keepalive"); ok {
-		if on, valid := proxyBool(t.text); valid {
+		if on, valid := ParseProxyBool(t.text); valid {
 			mc.put("socket_keepalive", strconv.FormatBool(on), t.pos)
 		} else {
 			c.errorf(t.pos, "", s.key+".keepalive", "%q: write on or off", t.text)
@@ -268,7 +268,7 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 		c.errorf(s.pos, "", s.key+".url", "a member needs url:, e.g. ajp://10.0.0.1:8009")
 		return ""
 	}
-	mu, msg := parseMemberURL(u.text)
+	mu, msg := ParseMemberURL(u.text)
 	if msg != "" {
 		c.errorf(u.pos, "", s.key+".url", "%s", msg)
 		return ""
@@ -292,15 +292,15 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 	}
 	name := memberWorkerName(b.name, route.text, idx, taken)
 	taken[name] = s.pos
-	mc := memberCompiler{w: w, s: s, name: name, http: mu.scheme != "ajp", set: set}
+	mc := memberCompiler{w: w, s: s, name: name, http: mu.Scheme != "ajp", set: set}
 	if mc.http {
 		mc.put("type", TypeHTTP, u.pos)
-		mc.put("scheme", mu.scheme, u.pos)
+		mc.put("scheme", mu.Scheme, u.pos)
 	} else {
 		mc.put("type", TypeAJP13, u.pos)
 	}
-	mc.put("host", mu.host, u.pos)
-	mc.put("port", strconv.Itoa(mu.port), u.pos)
+	mc.put("host", mu.Host, u.pos)
+	mc.put("port", strconv.Itoa(mu.Port), u.pos)
 	// Without route= mod_proxy never matches a session to the member; the
 	// worker name stands in (mod_jk's default route), which no session
 	// id carries.
@@ -322,7 +322,7 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 	}
 	mc.timeouts()
 	mc.pool()
-	mc.tls(mu.scheme)
+	mc.tls(mu.Scheme)
 	if len(set.failOn) > 0 {
 		codes := make([]string, len(set.failOn))
 		for i, n := range set.failOn {

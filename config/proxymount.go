@@ -37,7 +37,7 @@ func (p *ProxyPass) MapPath(path string) (string, bool) {
 	return out, true
 }
 
-const balancerScheme = "balancer://"
+const BalancerScheme = "balancer://"
 
 // proxyMounts compiles proxy_pass into mount rules of source JkMount
 // (prefixRules). An entry whose to: is "!" is an exclusion for every
@@ -138,7 +138,7 @@ func proxyPassTarget(e *rawSection, to token, workers map[string]*Worker, listed
 		c.errorf(e.pos, "", e.key+".to", "an entry needs to:, e.g. balancer://mycluster/ (or \"!\" to exclude the path)")
 		return nil, false
 	}
-	rest, ok := cutPrefixFold(to.text, balancerScheme)
+	rest, ok := cutPrefixFold(to.text, BalancerScheme)
 	if !ok {
 		c.errorf(to.pos, "", e.key+".to", "%q: the target is balancer://NAME[/path]; for a single backend URL, define a balancer with that one member", to.text)
 		return nil, false
@@ -161,7 +161,7 @@ func proxyPassTarget(e *rawSection, to token, workers map[string]*Worker, listed
 		if !ok {
 			continue
 		}
-		on, valid := proxyBool(t.text)
+		on, valid := ParseProxyBool(t.text)
 		if !valid {
 			c.errorf(t.pos, "", e.key+"."+f.key, "%q: write true or false", t.text)
 		}

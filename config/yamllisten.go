@@ -30,7 +30,7 @@ func (y *yamlLoader) listen(n *yaml.Node) {
 		} else {
 			l.Addr = y.str(it)
 		}
-		if err := checkListenAddr(l.Addr); err != "" {
+		if err := CheckListenAddr(l.Addr); err != "" {
 			y.c.errorf(y.pos(it), "", "listen", "%s", err)
 			continue
 		}
@@ -87,7 +87,7 @@ func (y *yamlLoader) tlsHandlers(t *TLS) map[string]yamlHandler {
 	h["cipher_suites"] = func(y *yamlLoader, v *yaml.Node) { t.CipherSuites = y.cipherSuites(v) }
 	h["client_auth"] = func(y *yamlLoader, v *yaml.Node) {
 		s := y.str(v)
-		if a, ok := parseClientAuth(s); ok {
+		if a, ok := ParseClientAuth(s); ok {
 			t.ClientAuth = a
 			return
 		}
@@ -179,8 +179,8 @@ func (y *yamlLoader) bool(n *yaml.Node) (bool, bool) {
 	return b, true
 }
 
-// checkListenAddr returns a message when addr is not host:port.
-func checkListenAddr(addr string) string {
+// CheckListenAddr returns a message when addr is not host:port.
+func CheckListenAddr(addr string) string {
 	if addr == "" {
 		return "listener without an address: write e.g. \":8080\""
 	}
