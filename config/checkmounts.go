@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+)
 
 // CheckMounts reports rules that mod_jk would accept but that cannot work
 // as written: a worker missing from worker.list (the request gets 500,
@@ -8,7 +12,7 @@ import "strings"
 // workers. Load calls it; call it again after LoadMountFile on reload.
 // It only returns warnings.
 func (c *Config) CheckMounts(rules []Mount) Problems {
-	var col collector
+	var col diag.Collector
 	listed := make(map[string]bool, len(c.List))
 	for _, n := range c.List {
 		listed[n] = true
@@ -19,18 +23,18 @@ func (c *Config) CheckMounts(rules []Mount) Problems {
 			continue
 		}
 		if !listed[r.Worker] {
-			col.warnf(r.Pos, r.Worker, "worker.list", "mount %s names worker %s, which is not in worker.list: matching requests get 500 like in mod_jk; add it to worker.list",
+			col.Warnf(r.Pos, r.Worker, "worker.list", "mount %s names worker %s, which is not in worker.list: matching requests get 500 like in mod_jk; add it to worker.list",
 				r.Pattern, r.Worker)
 			continue
 		}
 		c.checkExtensions(r, &col)
 	}
-	return col.ps
+	return col.Problems
 }
 
 // checkExtensions warns about lb-only extensions on other workers and
 // about activation overrides naming unknown members.
-func (c *Config) checkExtensions(r *Mount, col *collector) {
+func (c *Config) checkExtensions(r *Mount, col *diag.Collector) {
 	w := c.Workers[r.Worker]
 	if w == nil {
 		return
@@ -51,7 +55,7 @@ func (c *Config) checkExtensions(r *Mount, col *collector) {
 			}
 		}
 		if len(lbOnly) > 0 {
-			col.warnf(r.Pos, r.Worker, lbOnly[0], "rule %s: extension %s applies only to lb workers; ignored for this %s worker",
+			col.Warnf(r.Pos, r.Worker, lbOnly[0], "rule %s: extension %s applies only to lb workers; ignored for this %s worker",
 				r.Pattern, strings.Join(lbOnly, ", "), w.Type)
 		}
 		return
@@ -66,7 +70,7 @@ func (c *Config) checkExtensions(r *Mount, col *collector) {
 	}{{"active", e.Active}, {"disabled", e.Disabled}, {"stopped", e.Stopped}} {
 		for _, m := range list.names {
 			if !members[m] {
-				col.warnf(r.Pos, r.Worker, list.name, "rule %s: %s is not a member of lb %s; ignored", r.Pattern, m, r.Worker)
+				col.Warnf(r.Pos, r.Worker, list.name, "rule %s: %s is not a member of lb %s; ignored", r.Pattern, m, r.Worker)
 			}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // seedFiles adds every testdata file with the given name as a seed.
@@ -126,9 +128,9 @@ func FuzzWorkersProperties(f *testing.F) {
 func FuzzURIWorkerMap(f *testing.F) {
 	seedFiles(f, "uriworkermap.properties")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var c collector
+		var c diag.Collector
 		rules := readMountFile(data, "u.map", func(string) (string, bool) { return "", false }, &c)
-		for _, p := range c.ps {
+		for _, p := range c.Problems {
 			if !p.Warning {
 				t.Fatalf("uriworkermap problems must be warnings: %v", p)
 			}

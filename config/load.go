@@ -5,6 +5,18 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+)
+
+// Pos, Problem and Problems are config/diag's, shared with the readers
+// below config (props); callers keep naming them config.Problems.
+type (
+	Pos      = diag.Pos
+	Problem  = diag.Problem
+	Problems = diag.Problems
 )
 
 // Sources names everything Load reads. The command line overrides the
@@ -44,16 +56,16 @@ func Load(src Sources) (*Config, Problems) {
 // JkMount and worker.X.mount rules kept from Load, to NewMountTable, and
 // to Config.CheckMounts for the worker checks.
 func LoadMountFile(path string, lookup func(string) (string, bool)) ([]Mount, Problems) {
-	var c collector
+	var c diag.Collector
 	data, err := os.ReadFile(path)
 	if err != nil {
-		c.errorf(Pos{File: path}, "", "mount_file", "cannot read the mount file: %v", err)
-		return nil, c.ps
+		c.Errorf(Pos{File: path}, "", "mount_file", "cannot read the mount file: %v", err)
+		return nil, c.Problems
 	}
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	return readMountFile(data, path, lookup, &c), c.ps
+	return readMountFile(data, path, lookup, &c), c.Problems
 }
 
 // loader holds one Load; read and getwd are replaceable for tests and
@@ -62,7 +74,7 @@ type loader struct {
 	src   Sources
 	read  func(string) ([]byte, error)
 	getwd func() (string, error)
-	c     collector
+	c     diag.Collector
 }
 
 func (l *loader) load() (*Config, Problems) {
@@ -77,38 +89,38 @@ func (l *loader) load() (*Config, Problems) {
 		}
 	}
 	srv := l.server(y)
-	m := newPropMap(lookup)
-	root := &prop{key: "ServerRoot", value: l.serverRoot(srv.WorkersFile), seed: true}
-	m.entries, m.index[root.key] = append(m.entries, root), root
+	m := props.NewMap(lookup)
+	root := &props.Prop{Key: "ServerRoot", Value: l.serverRoot(srv.WorkersFile), Seed: true}
+	m.Entries, m.Index[root.Key] = append(m.Entries, root), root
 	for _, t := range y.workerProps { // JkWorkerProperty is read before the file
-		m.readLine(t.text, t.pos, &l.c)
+		m.ReadLine(t.Text, t.Pos, &l.c)
 	}
 	if f := srv.WorkersFile; f != "" {
 		if data, ok := l.readFile(f, "workers_file"); ok {
-			forEachLine(data, func(line string, n int) { m.readLine(line, Pos{File: f, Line: n}, &l.c) })
+			props.ForEachLine(data, func(line string, n int) { m.ReadLine(line, Pos{File: f, Line: n}, &l.c) })
 		}
 	}
 	// balancers: of jkbalancer.yaml, as workers.properties lines after the file.
 	plan := compileBalancers(y.balancers, m, &l.c)
-	m.resolveReferences(&l.c)
+	m.ResolveReferences(&l.c)
 	list, maintain, workers := compileWorkers(m, &l.c)
 	plan.attach(workers)
 	rules := l.mounts(srv, y, m, list, workers, lookup)
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
-		Mounts: NewMountTable(rules), Properties: m.properties()}
-	l.c.ps = append(l.c.ps, cfg.CheckMounts(rules)...)
-	sortProblems(l.c.ps)
-	if l.c.failed() {
-		return nil, l.c.ps
+		Mounts: NewMountTable(rules), Properties: properties(m)}
+	l.c.Problems = append(l.c.Problems, cfg.CheckMounts(rules)...)
+	sortProblems(l.c.Problems)
+	if l.c.Failed() {
+		return nil, l.c.Problems
 	}
-	cfg.Warnings = l.c.ps.Warnings()
-	return cfg, l.c.ps
+	cfg.Warnings = l.c.Problems.Warnings()
+	return cfg, l.c.Problems
 }
 
 func (l *loader) readFile(name, prop string) ([]byte, bool) {
 	data, err := l.read(name)
 	if err != nil {
-		l.c.errorf(Pos{File: name}, "", prop, "cannot read %s: %v", name, err)
+		l.c.Errorf(Pos{File: name}, "", prop, "cannot read %s: %v", name, err)
 		return nil, false
 	}
 	return data, true
@@ -128,14 +140,14 @@ func (l *loader) server(y *yamlConfig) Server {
 		srv.Listen = nil
 		for _, a := range l.src.Listen {
 			if msg := CheckListenAddr(a); msg != "" {
-				l.c.errorf(Pos{}, "", "listen", "%s", msg)
+				l.c.Errorf(Pos{}, "", "listen", "%s", msg)
 				continue
 			}
 			srv.Listen = append(srv.Listen, Listener{Addr: a})
 		}
 	}
 	if len(srv.Listen) == 0 {
-		l.c.errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
+		l.c.Errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
 	}
 	checkListenerTLS(srv.Listen, l.read, time.Now(), &l.c)
 	srv.Options = parseOptions(y.options, &l.c)
@@ -167,7 +179,7 @@ func (l *loader) serverRoot(workersFile string) string {
 
 // mounts collects the rules of every source. Without any file and any
 // rule, mod_jk's defaults apply: worker ajp13 mounted at /*.
-func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, workers map[string]*Worker,
+func (l *loader) mounts(srv Server, y *yamlConfig, m *props.Map, list []string, workers map[string]*Worker,
 	lookup func(string) (string, bool)) []Mount {
 	var rules []Mount
 	if f := srv.MountFile; f != "" {
@@ -192,8 +204,17 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, wo
 	if at.File == "" {
 		at.File = srv.MountFile
 	}
-	l.c.warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
+	l.c.Warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
 	return nil
+}
+
+// properties returns the map as the exported, ordered Property list.
+func properties(m *props.Map) []Property {
+	out := make([]Property, len(m.Entries))
+	for i, p := range m.Entries {
+		out[i] = Property{Pos: p.Pos, Key: p.Key, Value: p.Value}
+	}
+	return out
 }
 
 // sortProblems orders problems by file (in the order the files were

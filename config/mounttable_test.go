@@ -3,16 +3,18 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // rule builds a Mount the way the parsers do, from uriworkermap syntax.
 func rule(t testing.TB, text string, src MountSource) Mount {
 	t.Helper()
 	pattern, worker, _ := strings.Cut(text, "=")
-	var c collector
+	var c diag.Collector
 	m, ok := newMount(pattern, worker, src, Pos{}, &c)
 	if !ok {
-		t.Fatalf("bad rule %q: %v", text, c.ps)
+		t.Fatalf("bad rule %q: %v", text, c.Problems)
 	}
 	return m
 }

@@ -4,6 +4,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // A mod_proxy_balancer setup (<Proxy balancer://NAME>, BalancerMember,
@@ -46,12 +50,12 @@ const (
 
 // propWriter adds generated workers.properties lines to the map.
 type propWriter struct {
-	m *propMap
-	c *collector
+	m *props.Map
+	c *diag.Collector
 }
 
 func (w propWriter) set(worker, attr, value string, pos Pos) {
-	w.m.put("worker."+worker+"."+attr, value, pos, attributeTable[attr].kind, w.c)
+	w.m.Put("worker."+worker+"."+attr, value, pos, props.Attributes[attr].Kind, w.c)
 }
 
 // compileBalancers writes the workers.properties lines of every balancer
@@ -59,24 +63,24 @@ func (w propWriter) set(worker, attr, value string, pos Pos) {
 // means worker.list=ajp13 (mod_jk's default); when it defines ajp13,
 // that line is written first, so the balancers' worker.list lines do not
 // take the worker away from it.
-func compileBalancers(bals []rawBalancer, m *propMap, c *collector) *proxyPlan {
+func compileBalancers(bals []rawBalancer, m *props.Map, c *diag.Collector) *proxyPlan {
 	plan := &proxyPlan{members: make(map[string]*ProxyMember)}
 	if len(bals) == 0 {
 		return plan
 	}
 	w := propWriter{m: m, c: c}
 	taken := definedWorkers(m)
-	if _, ok := taken["ajp13"]; ok && m.get("worker.list") == nil {
-		m.put("worker.list", "ajp13", taken["ajp13"], kindList, c)
+	if _, ok := taken["ajp13"]; ok && m.Get("worker.list") == nil {
+		m.Put("worker.list", "ajp13", taken["ajp13"], props.KindList, c)
 	}
 	for i := range bals {
 		b := &bals[i]
 		if !ValidWorkerName(b.name) {
-			c.errorf(b.pos, "", b.key, "balancer name %q: use letters, digits, '_', '-' and '.' only (it becomes the lb worker's name)", b.name)
+			c.Errorf(b.pos, "", b.key, "balancer name %q: use letters, digits, '_', '-' and '.' only (it becomes the lb worker's name)", b.name)
 			continue
 		}
 		if at, dup := taken[b.name]; dup {
-			c.errorf(b.pos, "", b.key, "a worker named %s is already defined at %s: rename the balancer", b.name, at)
+			c.Errorf(b.pos, "", b.key, "a worker named %s is already defined at %s: rename the balancer", b.name, at)
 			continue
 		}
 		taken[b.name] = b.pos
@@ -86,12 +90,12 @@ func compileBalancers(bals []rawBalancer, m *propMap, c *collector) *proxyPlan {
 }
 
 // definedWorkers returns every worker name that has a key in m.
-func definedWorkers(m *propMap) map[string]Pos {
+func definedWorkers(m *props.Map) map[string]Pos {
 	out := make(map[string]Pos)
-	for _, p := range m.entries {
-		if name, _ := splitWorkerKey(p.key); name != "" && strings.HasPrefix(p.key, "worker.") {
+	for _, p := range m.Entries {
+		if name, _ := props.SplitWorkerKey(p.Key); name != "" && strings.HasPrefix(p.Key, "worker.") {
 			if _, ok := out[name]; !ok {
-				out[name] = p.pos
+				out[name] = p.Pos
 			}
 		}
 	}
@@ -101,7 +105,7 @@ func definedWorkers(m *propMap) map[string]Pos {
 // ValidWorkerName accepts the names that can stand in a workers.properties
 // key and a balance_workers list.
 func ValidWorkerName(s string) bool {
-	if s == "" || len(s) > maxNameLen {
+	if s == "" || len(s) > props.MaxNameLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -128,7 +132,7 @@ type balancerSettings struct {
 func compileBalancer(b *rawBalancer, w propWriter, taken map[string]Pos, plan *proxyPlan) {
 	c := w.c
 	if len(b.members) == 0 {
-		c.errorf(b.pos, "", b.key+".members", "balancer %s has no members: add members: with at least one url:", b.name)
+		c.Errorf(b.pos, "", b.key+".members", "balancer %s has no members: add members: with at least one url:", b.name)
 		return
 	}
 	set := balancerSettings{routes: make(map[string]bool), scale: 1}
@@ -147,7 +151,7 @@ func compileBalancer(b *rawBalancer, w propWriter, taken map[string]Pos, plan *p
 		w.set(b.name, "balance_workers", strings.Join(names, ","), b.members[0].pos)
 	}
 	w.set(b.name, "recover_time", strconv.Itoa(set.recoverTime), set.recoverPos)
-	w.m.put("worker.list", b.name, b.pos, kindList, c)
+	w.m.Put("worker.list", b.name, b.pos, props.KindList, c)
 }
 
 // lbSettings compiles the balancer parameters (set_balancer_param).
@@ -155,25 +159,25 @@ func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
 	c := w.c
 	method := "R"
 	if t, ok := b.get("lbmethod"); ok {
-		switch strings.ToLower(t.text) {
+		switch strings.ToLower(t.Text) {
 		case "byrequests":
 		case "bytraffic":
 			method = "T"
 		case "bybusyness":
 			method = "B"
 		case "heartbeat":
-			c.errorf(t.pos, "", b.key+".lbmethod", "heartbeat needs mod_heartmonitor's multicast reports, which jkbalancer does not receive: use byrequests, bytraffic or bybusyness")
+			c.Errorf(t.Pos, "", b.key+".lbmethod", "heartbeat needs mod_heartmonitor's multicast reports, which jkbalancer does not receive: use byrequests, bytraffic or bybusyness")
 		default:
-			c.errorf(t.pos, "", b.key+".lbmethod", "%q is not a method: use byrequests, bytraffic or bybusyness", t.text)
+			c.Errorf(t.Pos, "", b.key+".lbmethod", "%q is not a method: use byrequests, bytraffic or bybusyness", t.Text)
 		}
 	}
 	w.set(b.name, "method", method, b.pos)
 	stickySettings(b, w)
 	if t, ok := b.get("nofailover"); ok {
-		if on, valid := ParseProxyBool(t.text); valid {
-			w.set(b.name, "sticky_session_force", strconv.FormatBool(on), t.pos)
+		if on, valid := ParseProxyBool(t.Text); valid {
+			w.set(b.name, "sticky_session_force", strconv.FormatBool(on), t.Pos)
 		} else {
-			c.errorf(t.pos, "", b.key+".nofailover", "%q: write on or off", t.text)
+			c.Errorf(t.Pos, "", b.key+".nofailover", "%q: write on or off", t.Text)
 		}
 	}
 	// mod_proxy makes maxattempts+1 attempts, by default one per member
@@ -182,30 +186,30 @@ func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
 	// same, without mod_jk's sleep and second round.
 	attempts, pos := len(b.members), b.pos
 	if t, ok := b.get("maxattempts"); ok {
-		n, err := strconv.Atoi(t.text)
+		n, err := strconv.Atoi(t.Text)
 		if err != nil || n < 0 {
-			c.errorf(t.pos, "", b.key+".maxattempts", "%q: write the number of failover attempts, 0 or more", t.text)
+			c.Errorf(t.Pos, "", b.key+".maxattempts", "%q: write the number of failover attempts, 0 or more", t.Text)
 		} else {
-			attempts, pos = n+1, t.pos
+			attempts, pos = n+1, t.Pos
 		}
 	}
 	w.set(b.name, "retries", "1", pos)
 	w.set(b.name, "lb_retries", strconv.Itoa(max(attempts, 1)), pos)
 	if t, ok := b.get("timeout"); ok {
-		if n, err := strconv.Atoi(t.text); err != nil || n < 0 {
-			c.errorf(t.pos, "", b.key+".timeout", "%q: write whole seconds", t.text)
+		if n, err := strconv.Atoi(t.Text); err != nil || n < 0 {
+			c.Errorf(t.Pos, "", b.key+".timeout", "%q: write whole seconds", t.Text)
 		} else {
 			set.acquireMS = n * 1000
 		}
 	}
 	if t, ok := b.get("failonstatus"); ok {
-		set.failOn, set.failOnPos = statusList(t, b.key+".failonstatus", c), t.pos
+		set.failOn, set.failOnPos = statusList(t, b.key+".failonstatus", c), t.Pos
 	}
 	if t, ok := b.get("forcerecovery"); ok {
-		if on, valid := ParseProxyBool(t.text); !valid {
-			c.errorf(t.pos, "", b.key+".forcerecovery", "%q: write on or off", t.text)
+		if on, valid := ParseProxyBool(t.Text); !valid {
+			c.Errorf(t.Pos, "", b.key+".forcerecovery", "%q: write on or off", t.Text)
 		} else if !on {
-			c.warnf(t.pos, "", b.key+".forcerecovery", "off is not honoured: when every member is in error, jkbalancer tries them again once per request, as mod_jk's forced recovery does")
+			c.Warnf(t.Pos, "", b.key+".forcerecovery", "off is not honoured: when every member is in error, jkbalancer tries them again once per request, as mod_jk's forced recovery does")
 		}
 	}
 }
@@ -216,47 +220,47 @@ func lbSettings(b *rawBalancer, w propWriter, set *balancerSettings) {
 // rule, so only '.' is accepted as the separator.
 func stickySettings(b *rawBalancer, w propWriter) {
 	c := w.c
-	if t, ok := b.get("stickysessionsep"); ok && t.text != "." {
-		c.errorf(t.pos, "", b.key+".stickysessionsep", "%q: jkbalancer takes the route after the first '.' of the session id only (mod_jk's rule and mod_proxy's default)", t.text)
+	if t, ok := b.get("stickysessionsep"); ok && t.Text != "." {
+		c.Errorf(t.Pos, "", b.key+".stickysessionsep", "%q: jkbalancer takes the route after the first '.' of the session id only (mod_jk's rule and mod_proxy's default)", t.Text)
 	}
 	t, ok := b.get("stickysession")
-	if !ok || t.text == "" {
+	if !ok || t.Text == "" {
 		// No stickysession: mod_proxy never looks for a route.
 		w.set(b.name, "sticky_session", "false", b.pos)
 		return
 	}
-	cookie, path, found := strings.Cut(t.text, "|")
+	cookie, path, found := strings.Cut(t.Text, "|")
 	if !found {
 		path = cookie // set_balancer_param: one name is both
 	}
 	for _, n := range []string{cookie, path} {
-		if n == "" || len(n)+1 > maxNameLen || strings.ContainsAny(n, " \t;=,|\"") {
-			c.errorf(t.pos, "", b.key+".stickysession", "%q: write COOKIE or COOKIE|PATHPARAM, e.g. JSESSIONID|jsessionid", t.text)
+		if n == "" || len(n)+1 > props.MaxNameLen || strings.ContainsAny(n, " \t;=,|\"") {
+			c.Errorf(t.Pos, "", b.key+".stickysession", "%q: write COOKIE or COOKIE|PATHPARAM, e.g. JSESSIONID|jsessionid", t.Text)
 			return
 		}
 	}
-	w.set(b.name, "sticky_session", "true", t.pos)
-	w.set(b.name, "session_cookie", cookie, t.pos)
+	w.set(b.name, "sticky_session", "true", t.Pos)
+	w.set(b.name, "session_cookie", cookie, t.Pos)
 	// mod_jk's session_path names the path parameter with its ';'.
-	w.set(b.name, "session_path", ";"+path, t.pos)
+	w.set(b.name, "session_path", ";"+path, t.Pos)
 }
 
 // recoverTime derives the lb's recover_time from the members' retry=:
 // mod_proxy keeps it per member, mod_jk per lb. The smallest wins: a
 // member in error gets traffic again only after an out-of-band probe
 // found it alive, so waiting less costs probes, never a failed request.
-func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
+func recoverTime(b *rawBalancer, set *balancerSettings, c *diag.Collector) {
 	best, bestPos := -1, b.pos
 	distinct := map[int]bool{}
 	for i := range b.members {
 		n, pos := proxyDefaultRetry, b.members[i].pos
 		if t, ok := b.members[i].get("retry"); ok {
-			v, err := strconv.Atoi(t.text)
+			v, err := strconv.Atoi(t.Text)
 			if err != nil || v < 0 {
-				c.errorf(t.pos, "", b.members[i].key+".retry", "%q: write whole seconds, 0 or more", t.text)
+				c.Errorf(t.Pos, "", b.members[i].key+".retry", "%q: write whole seconds, 0 or more", t.Text)
 				continue
 			}
-			n, pos = v, t.pos
+			n, pos = v, t.Pos
 		}
 		distinct[n] = true
 		if best < 0 || n < best {
@@ -272,7 +276,7 @@ func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
 			vals = append(vals, v)
 		}
 		sort.Ints(vals)
-		c.warnf(bestPos, "", b.key+".members.retry", "members have different retry values %v: jkbalancer keeps one recover_time per balancer and uses the smallest, %d s (a member in error is probed before it gets traffic again)", vals, best)
+		c.Warnf(bestPos, "", b.key+".members.retry", "members have different retry values %v: jkbalancer keeps one recover_time per balancer and uses the smallest, %d s (a member in error is probed before it gets traffic again)", vals, best)
 	}
 	// mod_jk's minimum is one second: retry=0 waits that long.
 	set.recoverTime, set.recoverPos = max(best, 1), bestPos
@@ -282,7 +286,7 @@ func recoverTime(b *rawBalancer, set *balancerSettings, c *collector) {
 // keeps factors x100 internally), so the ratios stay exact as integers.
 func factorScale(b *rawBalancer) int {
 	for i := range b.members {
-		if t, ok := b.members[i].get("loadfactor"); ok && strings.Contains(t.text, ".") {
+		if t, ok := b.members[i].get("loadfactor"); ok && strings.Contains(t.Text, ".") {
 			return 100
 		}
 	}
@@ -290,10 +294,10 @@ func factorScale(b *rawBalancer) int {
 }
 
 // checkRedirects warns about redirect= naming no member's route.
-func checkRedirects(b *rawBalancer, routes map[string]bool, c *collector) {
+func checkRedirects(b *rawBalancer, routes map[string]bool, c *diag.Collector) {
 	for i := range b.members {
-		if t, ok := b.members[i].get("redirect"); ok && !routes[t.text] {
-			c.warnf(t.pos, "", b.members[i].key+".redirect", "no member of balancer %s has route %q: the redirect never finds a member", b.name, t.text)
+		if t, ok := b.members[i].get("redirect"); ok && !routes[t.Text] {
+			c.Warnf(t.Pos, "", b.members[i].key+".redirect", "no member of balancer %s has route %q: the redirect never finds a member", b.name, t.Text)
 		}
 	}
 }
@@ -322,12 +326,12 @@ func ParseProxyBool(s string) (on, ok bool) {
 }
 
 // statusList reads a list of HTTP status codes separated by ',' or blanks.
-func statusList(t token, key string, c *collector) []int {
+func statusList(t props.Token, key string, c *diag.Collector) []int {
 	var out []int
-	for _, f := range strings.FieldsFunc(t.text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+	for _, f := range strings.FieldsFunc(t.Text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 100 || n > 599 {
-			c.errorf(t.pos, "", key, "%q is not an HTTP status code", f)
+			c.Errorf(t.Pos, "", key, "%q is not an HTTP status code", f)
 			continue
 		}
 		out = append(out, n)

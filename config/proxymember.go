@@ -5,6 +5,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // MemberURL is a BalancerMember URL taken apart.
@@ -65,12 +69,12 @@ type memberFlags struct {
 
 // parseStatus reads status= the way set_worker_param does: '+' sets and
 // '-' clears the flags that follow, letters are case-insensitive.
-func parseStatus(t token, key string, pm *ProxyMember, c *collector) memberFlags {
+func parseStatus(t props.Token, key string, pm *ProxyMember, c *diag.Collector) memberFlags {
 	var f memberFlags
 	var disabled, stopped, drain bool
 	on := true
-	for i := 0; i < len(t.text); i++ {
-		switch ch := t.text[i]; ch {
+	for i := 0; i < len(t.Text); i++ {
+		switch ch := t.Text[i]; ch {
 		case '+':
 			on = true
 		case '-':
@@ -92,7 +96,7 @@ func parseStatus(t token, key string, pm *ProxyMember, c *collector) memberFlags
 			case 'e':
 				pm.StartInError = on
 			default:
-				c.errorf(t.pos, "", key, "status flag %q is not one jkbalancer takes: use D, S, N, H, R, I or E with + or -", string(ch))
+				c.Errorf(t.Pos, "", key, "status flag %q is not one jkbalancer takes: use D, S, N, H, R, I or E with + or -", string(ch))
 			}
 		}
 	}
@@ -107,7 +111,7 @@ func parseStatus(t token, key string, pm *ProxyMember, c *collector) memberFlags
 		f.activation = Disabled
 	}
 	if f.standby && f.spare {
-		c.warnf(t.pos, "", key, "+H and +R together: mod_proxy checks hot spare first, so the member is a hot spare")
+		c.Warnf(t.Pos, "", key, "+H and +R together: mod_proxy checks hot spare first, so the member is a hot spare")
 		f.standby = false
 	}
 	return f
@@ -182,13 +186,13 @@ func (mc memberCompiler) duration(key, def, attr string, min int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	ms, valid := parseProxyDuration(t.text, def)
+	ms, valid := parseProxyDuration(t.Text, def)
 	if !valid || ms < min {
-		mc.w.c.errorf(t.pos, "", mc.s.key+"."+key, "%q is not a timeout: write a whole number of %s, or add a unit (ms, s, mi, h)", t.text, map[string]string{"s": "seconds", "ms": "milliseconds"}[def])
+		mc.w.c.Errorf(t.Pos, "", mc.s.key+"."+key, "%q is not a timeout: write a whole number of %s, or add a unit (ms, s, mi, h)", t.Text, map[string]string{"s": "seconds", "ms": "milliseconds"}[def])
 		return 0, false
 	}
 	if attr != "" {
-		mc.put(attr, strconv.Itoa(ms), t.pos)
+		mc.put(attr, strconv.Itoa(ms), t.Pos)
 	}
 	return ms, true
 }
@@ -200,15 +204,15 @@ func (mc memberCompiler) timeouts() {
 	if _, ok := mc.duration("connectiontimeout", "s", "socket_connect_timeout", 1); !ok && hasReply {
 		// conn_timeout defaults to the worker's timeout in mod_proxy.
 		t, _ := s.get("timeout")
-		mc.put("socket_connect_timeout", strconv.Itoa(reply), t.pos)
+		mc.put("socket_connect_timeout", strconv.Itoa(reply), t.Pos)
 	}
 	if t, ok := s.get("ping"); ok {
 		if mc.http {
-			c.warnf(t.pos, "", s.key+".ping", "ignored for an http member: mod_proxy_http's ping is an Expect: 100-continue wait, which jkbalancer does not add; a member in error is probed before it gets traffic again")
+			c.Warnf(t.Pos, "", s.key+".ping", "ignored for an http member: mod_proxy_http's ping is an Expect: 100-continue wait, which jkbalancer does not add; a member in error is probed before it gets traffic again")
 		} else if ms, valid := mc.duration("ping", "s", "", 1); valid {
 			// mod_proxy_ajp CPings before every request: mod_jk's P mode.
-			mc.put("ping_mode", "P", t.pos)
-			mc.put("ping_timeout", strconv.Itoa(ms), t.pos)
+			mc.put("ping_mode", "P", t.Pos)
+			mc.put("ping_timeout", strconv.Itoa(ms), t.Pos)
 		}
 	}
 	if _, ok := mc.duration("acquire", "ms", "connection_acquire_timeout", 1); !ok && mc.set.acquireMS > 0 {
@@ -221,25 +225,25 @@ func (mc memberCompiler) pool() {
 	c, s := mc.w.c, mc.s
 	for _, kv := range []struct{ key, attr string }{{"max", "connection_pool_size"}, {"ttl", "connection_pool_timeout"}} {
 		if t, ok := s.get(kv.key); ok {
-			if n, err := strconv.Atoi(t.text); err != nil || n < 1 {
-				c.errorf(t.pos, "", s.key+"."+kv.key, "%q: write a whole number, 1 or more", t.text)
+			if n, err := strconv.Atoi(t.Text); err != nil || n < 1 {
+				c.Errorf(t.Pos, "", s.key+"."+kv.key, "%q: write a whole number, 1 or more", t.Text)
 			} else {
-				mc.put(kv.attr, t.text, t.pos)
+				mc.put(kv.attr, t.Text, t.Pos)
 			}
 		}
 	}
 	if t, ok := s.get("keepalive"); ok {
-		if on, valid := ParseProxyBool(t.text); valid {
-			mc.put("socket_keepalive", strconv.FormatBool(on), t.pos)
+		if on, valid := ParseProxyBool(t.Text); valid {
+			mc.put("socket_keepalive", strconv.FormatBool(on), t.Pos)
 		} else {
-			c.errorf(t.pos, "", s.key+".keepalive", "%q: write on or off", t.text)
+			c.Errorf(t.Pos, "", s.key+".keepalive", "%q: write on or off", t.Text)
 		}
 	}
 	if t, ok := s.get("secret"); ok {
 		if mc.http {
-			c.warnf(t.pos, "", s.key+".secret", "ignored for an http member: the secret is an AJP attribute")
+			c.Warnf(t.Pos, "", s.key+".secret", "ignored for an http member: the secret is an AJP attribute")
 		} else {
-			mc.put("secret", t.text, t.pos)
+			mc.put("secret", t.Text, t.Pos)
 		}
 	}
 }
@@ -252,10 +256,10 @@ func (mc memberCompiler) tls(scheme string) {
 			continue
 		}
 		if scheme != SchemeHTTPS {
-			mc.w.c.errorf(t.pos, "", mc.s.key+"."+kv.key, "only for https members")
+			mc.w.c.Errorf(t.Pos, "", mc.s.key+"."+kv.key, "only for https members")
 			continue
 		}
-		mc.put(kv.attr, t.text, t.pos)
+		mc.put(kv.attr, t.Text, t.Pos)
 	}
 }
 
@@ -265,22 +269,22 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 	c := w.c
 	u, ok := s.get("url")
 	if !ok {
-		c.errorf(s.pos, "", s.key+".url", "a member needs url:, e.g. ajp://10.0.0.1:8009")
+		c.Errorf(s.pos, "", s.key+".url", "a member needs url:, e.g. ajp://10.0.0.1:8009")
 		return ""
 	}
-	mu, msg := ParseMemberURL(u.text)
+	mu, msg := ParseMemberURL(u.Text)
 	if msg != "" {
-		c.errorf(u.pos, "", s.key+".url", "%s", msg)
+		c.Errorf(u.Pos, "", s.key+".url", "%s", msg)
 		return ""
 	}
 	route, hasRoute := s.get("route")
 	if hasRoute {
 		switch {
-		case route.text == "" || len(route.text) > maxNameLen || strings.ContainsAny(route.text, " \t,;"):
-			c.errorf(route.pos, "", s.key+".route", "%q: a route is up to %d characters without blanks, ',' or ';'", route.text, maxNameLen)
+		case route.Text == "" || len(route.Text) > props.MaxNameLen || strings.ContainsAny(route.Text, " \t,;"):
+			c.Errorf(route.Pos, "", s.key+".route", "%q: a route is up to %d characters without blanks, ',' or ';'", route.Text, props.MaxNameLen)
 			hasRoute = false
-		case set.routes[route.text]:
-			c.errorf(route.pos, "", s.key+".route", "another member of balancer %s has route %q: sessions could not tell them apart", b.name, route.text)
+		case set.routes[route.Text]:
+			c.Errorf(route.Pos, "", s.key+".route", "another member of balancer %s has route %q: sessions could not tell them apart", b.name, route.Text)
 			hasRoute = false
 		}
 	}
@@ -290,24 +294,24 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 			idx = i
 		}
 	}
-	name := memberWorkerName(b.name, route.text, idx, taken)
+	name := memberWorkerName(b.name, route.Text, idx, taken)
 	taken[name] = s.pos
 	mc := memberCompiler{w: w, s: s, name: name, http: mu.Scheme != "ajp", set: set}
 	if mc.http {
-		mc.put("type", TypeHTTP, u.pos)
-		mc.put("scheme", mu.Scheme, u.pos)
+		mc.put("type", TypeHTTP, u.Pos)
+		mc.put("scheme", mu.Scheme, u.Pos)
 	} else {
-		mc.put("type", TypeAJP13, u.pos)
+		mc.put("type", TypeAJP13, u.Pos)
 	}
-	mc.put("host", mu.Host, u.pos)
-	mc.put("port", strconv.Itoa(mu.Port), u.pos)
+	mc.put("host", mu.Host, u.Pos)
+	mc.put("port", strconv.Itoa(mu.Port), u.Pos)
 	// Without route= mod_proxy never matches a session to the member; the
 	// worker name stands in (mod_jk's default route), which no session
 	// id carries.
 	r := name
 	if hasRoute {
-		r = route.text
-		mc.put("route", r, route.pos)
+		r = route.Text
+		mc.put("route", r, route.Pos)
 	}
 	set.routes[r] = true
 	mc.put("retries", "1", s.pos) // one try per attempt, as mod_proxy
@@ -315,10 +319,10 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 	// only when it is idempotent (is_idempotent); mod_jk's closest is
 	// bit 1 (never) plus bit 16 (but GET).
 	mc.put("recovery_options", strconv.Itoa(RecoveryNoAfterRequest|RecoveryGET), s.pos)
-	pm := &ProxyMember{URL: u.text}
+	pm := &ProxyMember{URL: u.Text}
 	mc.placement(pm)
 	if t, ok := s.get("redirect"); ok {
-		mc.put("redirect", t.text, t.pos)
+		mc.put("redirect", t.Text, t.Pos)
 	}
 	mc.timeouts()
 	mc.pool()
@@ -340,18 +344,18 @@ func (mc memberCompiler) placement(pm *ProxyMember) {
 	c, s := mc.w.c, mc.s
 	factor, fpos := 1*mc.set.scale, s.pos
 	if t, ok := s.get("loadfactor"); ok {
-		f, err := strconv.ParseFloat(t.text, 64)
+		f, err := strconv.ParseFloat(t.Text, 64)
 		if err != nil || f < 1 || f > 100 {
-			c.errorf(t.pos, "", s.key+".loadfactor", "%q: write a number from 1 to 100", t.text)
+			c.Errorf(t.Pos, "", s.key+".loadfactor", "%q: write a number from 1 to 100", t.Text)
 		} else {
-			factor, fpos = int(math.Round(f*float64(mc.set.scale))), t.pos
+			factor, fpos = int(math.Round(f*float64(mc.set.scale))), t.Pos
 		}
 	}
 	mc.put("lbfactor", strconv.Itoa(factor), fpos)
 	if t, ok := s.get("lbset"); ok {
-		n, err := strconv.Atoi(t.text)
+		n, err := strconv.Atoi(t.Text)
 		if err != nil || n < 0 || n > maxLBSet {
-			c.errorf(t.pos, "", s.key+".lbset", "%q: write a whole number from 0 to %d", t.text, maxLBSet)
+			c.Errorf(t.Pos, "", s.key+".lbset", "%q: write a whole number from 0 to %d", t.Text, maxLBSet)
 		} else {
 			pm.LBSet = n
 		}
@@ -359,7 +363,7 @@ func (mc memberCompiler) placement(pm *ProxyMember) {
 	var f memberFlags
 	pos := s.pos
 	if t, ok := s.get("status"); ok {
-		pm.Status, pos = t.text, t.pos
+		pm.Status, pos = t.Text, t.Pos
 		f = parseStatus(t, s.key+".status", pm, c)
 	}
 	mc.put("distance", strconv.Itoa(distanceOf(pm.LBSet, f)), pos)

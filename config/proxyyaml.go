@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // The balancers: and proxy_pass: sections of jkbalancer.yaml are read
@@ -16,10 +18,10 @@ import (
 type rawSection struct {
 	key  string // dotted yaml path, e.g. "balancers.mycluster.members[2]"
 	pos  Pos
-	vals map[string]token
+	vals map[string]props.Token
 }
 
-func (s *rawSection) get(k string) (token, bool) {
+func (s *rawSection) get(k string) (props.Token, bool) {
 	t, ok := s.vals[k]
 	return t, ok
 }
@@ -46,7 +48,7 @@ var (
 func (y *yamlLoader) balancers(n *yaml.Node) {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
-		y.c.errorf(y.pos(n), "", "balancers", "expected a mapping of balancer names to their settings")
+		y.c.Errorf(y.pos(n), "", "balancers", "expected a mapping of balancer names to their settings")
 		return
 	}
 	seen := make(map[string]int)
@@ -54,7 +56,7 @@ func (y *yamlLoader) balancers(n *yaml.Node) {
 		k, v := n.Content[i], n.Content[i+1]
 		key := "balancers." + k.Value
 		if line := seen[k.Value]; line > 0 {
-			y.c.errorf(y.pos(k), "", key, "balancer given twice (first at line %d)", line)
+			y.c.Errorf(y.pos(k), "", key, "balancer given twice (first at line %d)", line)
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -71,7 +73,7 @@ func (y *yamlLoader) balancers(n *yaml.Node) {
 func (y *yamlLoader) members(n *yaml.Node, key string) []rawSection {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
-		y.c.errorf(y.pos(n), "", key, "expected a list of members, each with at least url:")
+		y.c.Errorf(y.pos(n), "", key, "expected a list of members, each with at least url:")
 		return nil
 	}
 	out := make([]rawSection, 0, len(n.Content))
@@ -85,7 +87,7 @@ func (y *yamlLoader) members(n *yaml.Node, key string) []rawSection {
 func (y *yamlLoader) proxyPass(n *yaml.Node) {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
-		y.c.errorf(y.pos(n), "", "proxy_pass", "expected a list of {path:, to:} entries")
+		y.c.Errorf(y.pos(n), "", "proxy_pass", "expected a list of {path:, to:} entries")
 		return
 	}
 	for i, it := range n.Content {
@@ -97,17 +99,17 @@ func (y *yamlLoader) proxyPass(n *yaml.Node) {
 // members, when not nil, handles the key "members". A list value (e.g.
 // failonstatus: [500, 503]) is joined with ','.
 func (y *yamlLoader) rawSection(n *yaml.Node, key string, keys []string, members yamlHandler) rawSection {
-	s := rawSection{key: key, pos: y.pos(n), vals: make(map[string]token)}
+	s := rawSection{key: key, pos: y.pos(n), vals: make(map[string]props.Token)}
 	handlers := make(map[string]yamlHandler, len(keys)+1)
 	for _, k := range keys {
 		handlers[k] = func(y *yamlLoader, v *yaml.Node) {
 			v = deref(v)
 			if v.Kind == yaml.SequenceNode {
 				parts := y.strList(v, false)
-				s.vals[k] = token{strings.Join(tokenTexts(parts), ","), y.pos(v)}
+				s.vals[k] = props.Token{Text: strings.Join(tokenTexts(parts), ","), Pos: y.pos(v)}
 				return
 			}
-			s.vals[k] = token{y.str(v), y.pos(v)}
+			s.vals[k] = props.Token{Text: y.str(v), Pos: y.pos(v)}
 		}
 	}
 	if members != nil {
