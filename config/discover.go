@@ -5,9 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // Members from DNS: a jkbalancer extension with no mod_jk equivalent

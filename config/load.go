@@ -6,9 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/mount"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // Pos, Problem and Problems are config/diag's, shared with the readers
@@ -65,7 +65,7 @@ func LoadMountFile(path string, lookup func(string) (string, bool)) ([]Mount, Pr
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	return readMountFile(data, path, lookup, &c), c.Problems
+	return mount.ParseFile(data, path, lookup, &c), c.Problems
 }
 
 // loader holds one Load; read and getwd are replaceable for tests and
@@ -184,14 +184,14 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *props.Map, list []string, 
 	var rules []Mount
 	if f := srv.MountFile; f != "" {
 		if data, ok := l.readFile(f, "mount_file"); ok {
-			rules = readMountFile(data, f, lookup, &l.c)
+			rules = mount.ParseFile(data, f, lookup, &l.c)
 		}
 	}
-	inline := append([]mountLine(nil), y.mounts...)
+	inline := append([]mount.Line(nil), y.mounts...)
 	for _, s := range l.src.Mounts {
-		inline = append(inline, mountLine{key: s})
+		inline = append(inline, mount.Line{Key: s})
 	}
-	rules = append(rules, parseInlineMounts(inline, lookup, &l.c)...)
+	rules = append(rules, mount.ParseInline(inline, lookup, &l.c)...)
 	rules = append(rules, workerMounts(m, list, workers, &l.c)...)
 	rules = append(rules, proxyMounts(y.proxyPass, workers, list, &l.c)...)
 	if len(rules) > 0 {

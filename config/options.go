@@ -4,9 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // optionSpec describes one JkOptions name (docs/config.md#jkoptions).

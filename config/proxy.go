@@ -5,9 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // A mod_proxy_balancer setup (<Proxy balancer://NAME>, BalancerMember,

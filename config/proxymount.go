@@ -3,43 +3,9 @@ package config
 import (
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
-
-// ProxyPass is one proxy_pass entry of jkbalancer.yaml: httpd's ProxyPass
-// with its ProxyPassReverse and ProxyPassReverseCookiePath. Requests whose
-// path starts with Path go to Worker, with Path replaced by BackendPath
-// (mod_proxy's alias_match and proxy_trans). It rides on the mount rule
-// the entry compiles to (Mount.Proxy); the server applies it.
-type ProxyPass struct {
-	Path        string `json:"path"`
-	Worker      string `json:"worker"`
-	BackendPath string `json:"backend_path"`
-	// Reverse rewrites Location, Content-Location and URI response headers
-	// from BackendPath back to Path (ProxyPassReverse).
-	Reverse bool `json:"reverse,omitempty"`
-	// ReverseCookiePath rewrites the Path= of Set-Cookie the same way
-	// (ProxyPassReverseCookiePath).
-	ReverseCookiePath bool `json:"reverse_cookie_path,omitempty"`
-}
-
-// MapPath returns the backend path for a request path under p.Path; ok is
-// false when path is not under it. The result always starts with '/',
-// also when the slashes of the pair do not match (httpd would then build
-// a broken URL; check warns about such pairs).
-func (p *ProxyPass) MapPath(path string) (string, bool) {
-	rest, ok := strings.CutPrefix(path, p.Path)
-	if !ok {
-		return "", false
-	}
-	out := p.BackendPath + rest
-	if !strings.HasPrefix(out, "/") {
-		out = "/" + out
-	}
-	return out, true
-}
 
 const BalancerScheme = "balancer://"
 

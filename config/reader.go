@@ -1,9 +1,8 @@
 package config
 
 import (
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // attrReader reads the attributes of one worker from the resolved map,

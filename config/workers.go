@@ -4,9 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // defaultMaintain is worker.maintain's default in seconds.

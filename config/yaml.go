@@ -9,16 +9,16 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/mount"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // yamlConfig is what jkbalancer.yaml contributes before compilation.
 type yamlConfig struct {
 	server      Server
 	workerProps []props.Token // JkWorkerProperty lines
-	mounts      []mountLine   // JkMount/JkUnMount rules
+	mounts      []mount.Line  // JkMount/JkUnMount rules
 	options     []props.Token
 	envVars     []EnvVar
 	envPos      []Pos
@@ -51,7 +51,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"worker_properties": func(y *yamlLoader, n *yaml.Node) { y.out.workerProps = y.strList(n, false) },
 	"mounts": func(y *yamlLoader, n *yaml.Node) {
 		for _, t := range y.strList(n, false) {
-			y.out.mounts = append(y.out.mounts, mountLine{key: t.Text, pos: t.Pos})
+			y.out.mounts = append(y.out.mounts, mount.Line{Key: t.Text, Pos: t.Pos})
 		}
 	},
 	"options":          func(y *yamlLoader, n *yaml.Node) { y.out.options = y.strList(n, true) },

@@ -1,10 +1,36 @@
 package config
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/mount"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
+
+// The mount rules are config/mount's; config keeps their names so
+// callers are unchanged.
+type (
+	Mount       = mount.Rule
+	MountTable  = mount.Table
+	MountSource = mount.Source
+	Extensions  = mount.Extensions
+	ProxyPass   = mount.ProxyPass
+)
+
+// Where a mount rule came from, in precedence order.
+const (
+	SourceWorkerDef = mount.SourceWorkerDef
+	SourceJkMount   = mount.SourceJkMount
+	SourceURIMap    = mount.SourceURIMap
+)
+
+// MaxMatchURI is the longest normalised URI mod_jk maps.
+const MaxMatchURI = mount.MaxMatchURI
+
+// NewMountTable sorts rules into mod_jk's precedence order.
+func NewMountTable(rules []Mount) *MountTable { return mount.NewTable(rules) }
 
 // CheckMounts reports rules that mod_jk would accept but that cannot work
 // as written: a worker missing from worker.list (the request gets 500,
@@ -74,4 +100,34 @@ func (c *Config) checkExtensions(r *Mount, col *diag.Collector) {
 			}
 		}
 	}
+}
+
+// workerMounts compiles worker.X.mount for the listed workers: the
+// worker is implied, no extensions, no '|' shortcut (docs/config.md#mounts).
+func workerMounts(m *props.Map, list []string, workers map[string]*Worker, c *diag.Collector) []Mount {
+	listed := make(map[string]bool, len(list))
+	var rules []Mount
+	for _, name := range list {
+		listed[name] = true
+		r := attrReader{m: m, name: name, c: c}
+		for _, t := range r.list("mount") {
+			if mt, ok := mount.NewRule(t.Text, name, SourceWorkerDef, t.Pos, c); ok {
+				rules = append(rules, mt)
+			}
+		}
+	}
+	names := make([]string, 0, len(workers))
+	for name := range workers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := m.Get("worker." + name + ".mount")
+		// An inherited mount comes from a template and says nothing about
+		// this member; only a member's own mount line is worth a warning.
+		if !listed[name] && p != nil && !p.Inherited {
+			c.Warnf(p.Pos, name, "mount", "ignored: worker.%s.mount is only honoured for workers in worker.list", name)
+		}
+	}
+	return rules
 }

@@ -1,28 +1,26 @@
-package config
+package mount
 
 import (
-	"sort"
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
-// mountLine is one raw rule: the pattern side (with -/! modifiers) and
+// Line is one raw rule: the pattern side (with -/! modifiers) and
 // the worker side (with ;extensions).
-type mountLine struct {
-	key, value string
-	pos        Pos
+type Line struct {
+	Key, Value string
+	Pos        diag.Pos
 }
 
-// readMountFile parses uriworkermap.properties. It uses the
+// ParseFile parses uriworkermap.properties. It uses the
 // workers.properties line rules and $(..) (earlier entries of this file,
 // then the environment); a repeated pattern replaces the earlier line.
-func readMountFile(data []byte, file string, lookup func(string) (string, bool), c *diag.Collector) []Mount {
+func ParseFile(data []byte, file string, lookup func(string) (string, bool), c *diag.Collector) []Rule {
 	m := props.NewMap(lookup)
 	props.ForEachLine(data, func(line string, n int) {
-		pos := Pos{File: file, Line: n}
+		pos := diag.Pos{File: file, Line: n}
 		key, value, eq, ok := props.SplitLine(line)
 		switch {
 		case !ok:
@@ -44,41 +42,41 @@ func readMountFile(data []byte, file string, lookup func(string) (string, bool),
 		m.Entries = append(m.Entries, p)
 		m.Index[key] = p
 	})
-	var rules []Mount
+	var rules []Rule
 	for _, p := range m.Entries {
-		rules = append(rules, parseRule(mountLine{p.Key, p.Value, p.Pos}, SourceURIMap, c)...)
+		rules = append(rules, parseRule(Line{p.Key, p.Value, p.Pos}, SourceURIMap, c)...)
 	}
 	return rules
 }
 
-// parseInlineMounts parses JkMount-style rules ("PATTERN=WORKER[;ext]" or
+// ParseInline parses JkMount-style rules ("PATTERN=WORKER[;ext]" or
 // "PATTERN WORKER") from jkbalancer.yaml and --mount. A repeated pattern
 // replaces the earlier rule, like a repeated JkMount.
-func parseInlineMounts(lines []mountLine, lookup func(string) (string, bool), c *diag.Collector) []Mount {
+func ParseInline(lines []Line, lookup func(string) (string, bool), c *diag.Collector) []Rule {
 	env := props.NewMap(lookup) // $(..) sees the environment only
-	var order []mountLine
+	var order []Line
 	index := make(map[string]int)
 	for _, l := range lines {
-		text := props.TrimSpace(l.key)
+		text := props.TrimSpace(l.Key)
 		pattern, worker, ok := strings.Cut(text, "=")
 		if !ok {
 			pattern, worker, ok = cutSpace(text)
 		}
 		pattern, worker = props.TrimSpace(pattern), env.Substitute(props.TrimSpace(worker))
 		if !ok || pattern == "" || worker == "" {
-			c.Errorf(l.pos, "", "mounts", "mount %q: write PATTERN=WORKER[;ext=value] or PATTERN WORKER", text)
+			c.Errorf(l.Pos, "", "mounts", "mount %q: write PATTERN=WORKER[;ext=value] or PATTERN WORKER", text)
 			continue
 		}
-		ml := mountLine{pattern, worker, l.pos}
+		ml := Line{pattern, worker, l.Pos}
 		if i, dup := index[pattern]; dup {
-			c.Warnf(l.pos, "", "mounts", "pattern %q repeats the mount at %s: the last one wins", pattern, order[i].pos)
+			c.Warnf(l.Pos, "", "mounts", "pattern %q repeats the mount at %s: the last one wins", pattern, order[i].Pos)
 			order[i] = ml
 			continue
 		}
 		index[pattern] = len(order)
 		order = append(order, ml)
 	}
-	var rules []Mount
+	var rules []Rule
 	for _, l := range order {
 		rules = append(rules, parseRule(l, SourceJkMount, c)...)
 	}
@@ -96,20 +94,20 @@ func cutSpace(s string) (before, after string, ok bool) {
 
 // parseRule compiles one uriworkermap or JkMount rule. The '|' shortcut
 // splits at the first '|' only: A|B gives A and AB.
-func parseRule(l mountLine, src MountSource, c *diag.Collector) []Mount {
-	name, rest, _ := strings.Cut(l.value, ";")
+func parseRule(l Line, src Source, c *diag.Collector) []Rule {
+	name, rest, _ := strings.Cut(l.Value, ";")
 	if name == "" {
-		report(c, src, l.pos, "", "rule %q names no worker before ';'", l.key)
+		report(c, src, l.Pos, "", "rule %q names no worker before ';'", l.Key)
 		return nil
 	}
-	ext := parseExtensions(rest, l.pos, name, c)
-	patterns := []string{l.key}
-	if a, b, ok := strings.Cut(l.key, "|"); ok {
+	ext := parseExtensions(rest, l.Pos, name, c)
+	patterns := []string{l.Key}
+	if a, b, ok := strings.Cut(l.Key, "|"); ok {
 		patterns = []string{a, a + b}
 	}
-	var out []Mount
+	var out []Rule
 	for _, p := range patterns {
-		if m, ok := newMount(p, name, src, l.pos, c); ok {
+		if m, ok := NewRule(p, name, src, l.Pos, c); ok {
 			m.Ext = ext
 			out = append(out, m)
 		}
@@ -117,10 +115,10 @@ func parseRule(l mountLine, src MountSource, c *diag.Collector) []Mount {
 	return out
 }
 
-// newMount strips the modifiers, in mod_jk's order: '-' (disabled) then
+// NewRule strips the modifiers, in mod_jk's order: '-' (disabled) then
 // '!' (exclusion); "!-/x" is not recognised. The rest must start with '/'.
-func newMount(raw, worker string, src MountSource, pos Pos, c *diag.Collector) (Mount, bool) {
-	m := Mount{Worker: worker, Source: src, Pos: pos, Ext: Extensions{ReplyTimeout: -1}}
+func NewRule(raw, worker string, src Source, pos diag.Pos, c *diag.Collector) (Rule, bool) {
+	m := Rule{Worker: worker, Source: src, Pos: pos, Ext: Extensions{ReplyTimeout: -1}}
 	p := raw
 	if strings.HasPrefix(p, "-") {
 		m.Disabled, p = true, p[1:]
@@ -139,7 +137,7 @@ func newMount(raw, worker string, src MountSource, pos Pos, c *diag.Collector) (
 
 // report is a warning for uriworkermap rules (mod_jk logs and skips the
 // rule) and an error for JkMount and worker.X.mount (startup fails).
-func report(c *diag.Collector, src MountSource, pos Pos, worker, format string, args ...any) {
+func report(c *diag.Collector, src Source, pos diag.Pos, worker, format string, args ...any) {
 	switch src {
 	case SourceURIMap:
 		c.Warnf(pos, worker, "", format+"; rule skipped", args...)
@@ -148,34 +146,4 @@ func report(c *diag.Collector, src MountSource, pos Pos, worker, format string, 
 	default:
 		c.Errorf(pos, worker, "mount", format, args...)
 	}
-}
-
-// workerMounts compiles worker.X.mount for the listed workers: the
-// worker is implied, no extensions, no '|' shortcut (docs/config.md#mounts).
-func workerMounts(m *props.Map, list []string, workers map[string]*Worker, c *diag.Collector) []Mount {
-	listed := make(map[string]bool, len(list))
-	var rules []Mount
-	for _, name := range list {
-		listed[name] = true
-		r := attrReader{m: m, name: name, c: c}
-		for _, t := range r.list("mount") {
-			if mt, ok := newMount(t.Text, name, SourceWorkerDef, t.Pos, c); ok {
-				rules = append(rules, mt)
-			}
-		}
-	}
-	names := make([]string, 0, len(workers))
-	for name := range workers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		p := m.Get("worker." + name + ".mount")
-		// An inherited mount comes from a template and says nothing about
-		// this member; only a member's own mount line is worth a warning.
-		if !listed[name] && p != nil && !p.Inherited {
-			c.Warnf(p.Pos, name, "mount", "ignored: worker.%s.mount is only honoured for workers in worker.list", name)
-		}
-	}
-	return rules
 }

@@ -1,17 +1,16 @@
-package config
+package mount
 
 import (
 	"strings"
 
-	"github.com/jkbalancer/jkbalancer/config/props"
-
 	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // extState is the parse state of one rule's extensions.
 type extState struct {
 	e    *Extensions
-	pos  Pos
+	pos  diag.Pos
 	rule string // worker name, for problem reports
 	c    *diag.Collector
 	// activation remembers which list a member went to, so a conflicting
@@ -63,7 +62,7 @@ func intFlag(v string) bool {
 // parseExtensions reads the ';'-separated extensions after the worker
 // name. Quirk kept from mod_jk: an empty value takes the next token, so
 // "session_path=;jsessionid" yields "jsessionid".
-func parseExtensions(rest string, pos Pos, worker string, c *diag.Collector) Extensions {
+func parseExtensions(rest string, pos diag.Pos, worker string, c *diag.Collector) Extensions {
 	e := Extensions{ReplyTimeout: -1}
 	if rest == "" {
 		return e
