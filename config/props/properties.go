@@ -35,6 +35,9 @@ type Token struct {
 // $(..) substitution (only earlier keys are visible) and for the status
 // worker's dump.
 type Map struct {
+	// Entries are the keys in file order and Index finds them by name;
+	// a reader that adds a key itself (the ServerRoot seed, the
+	// uriworkermap reader's own duplicate rule) adds it to both.
 	Entries []*Prop
 	Index   map[string]*Prop
 	lookup  func(string) (string, bool) // environment for $(..)
@@ -43,10 +46,13 @@ type Map struct {
 	Rejected map[string]bool
 }
 
+// NewMap returns an empty map whose $(..) falls back to lookup (the
+// environment) for names that are not earlier keys.
 func NewMap(lookup func(string) (string, bool)) *Map {
 	return &Map{Index: make(map[string]*Prop), lookup: lookup, Rejected: make(map[string]bool)}
 }
 
+// Get returns the key, or nil when it is not set.
 func (m *Map) Get(key string) *Prop { return m.Index[key] }
 
 // SplitLine applies mod_jk's line rules: everything from the first '#'
@@ -184,6 +190,7 @@ func propNames(key string) (worker, attr string) {
 	return "", key
 }
 
+// ListTokens splits a list value into tokens that all carry pos.
 func ListTokens(value string, pos diag.Pos) []Token {
 	words := SplitList(value)
 	out := make([]Token, len(words))

@@ -11,6 +11,7 @@ func IsSpace(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
+// TrimSpace trims C isspace from both ends, as mod_jk trims values.
 func TrimSpace(s string) string {
 	i, j := 0, len(s)
 	for i < j && IsSpace(s[i]) {
@@ -67,6 +68,7 @@ func ParseInt(v string) (n int, ok bool) {
 	return Clamp32(int64(n) * int64(mult)), ok
 }
 
+// Clamp32 saturates v to the range of a C int.
 func Clamp32(v int64) int {
 	return int(max(min(v, math.MaxInt32), math.MinInt32))
 }
