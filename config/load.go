@@ -9,6 +9,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/config/diag"
 	"github.com/jkbalancer/jkbalancer/config/mount"
 	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // Pos, Problem and Problems are config/diag's, shared with the readers
@@ -101,10 +102,10 @@ func (l *loader) load() (*Config, Problems) {
 		}
 	}
 	// balancers: of jkbalancer.yaml, as workers.properties lines after the file.
-	plan := compileBalancers(y.balancers, m, &l.c)
+	plan := proxy.Compile(y.balancers, m, &l.c)
 	m.ResolveReferences(&l.c)
 	list, maintain, workers := compileWorkers(m, &l.c)
-	plan.attach(workers)
+	attachProxyMembers(plan, workers)
 	rules := l.mounts(srv, y, m, list, workers, lookup)
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
 		Mounts: NewMountTable(rules), Properties: properties(m)}
@@ -206,6 +207,19 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *props.Map, list []string, 
 	}
 	l.c.Warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
 	return nil
+}
+
+// attachProxyMembers hangs the ProxyMember records of the balancers:
+// section on the compiled members.
+func attachProxyMembers(p *proxy.Plan, workers map[string]*Worker) {
+	if p == nil {
+		return
+	}
+	for name, pm := range p.Members {
+		if w := workers[name]; w != nil && w.Member != nil {
+			w.Member.Proxy = pm
+		}
+	}
 }
 
 // properties returns the map as the exported, ordered Property list.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/config/diag"
 	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 const BalancerScheme = "balancer://"
@@ -12,7 +13,7 @@ const BalancerScheme = "balancer://"
 // proxyMounts compiles proxy_pass into mount rules of source JkMount
 // (prefixRules). An entry whose to: is "!" is an exclusion for every
 // worker (ProxyPass /path !).
-func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string, c *diag.Collector) []Mount {
+func proxyMounts(entries []proxy.Section, workers map[string]*Worker, list []string, c *diag.Collector) []Mount {
 	listed := make(map[string]bool, len(list))
 	for _, n := range list {
 		listed[n] = true
@@ -28,12 +29,12 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 		}
 		for _, earlier := range paths {
 			if covers(earlier.Text, path.Text) {
-				c.Warnf(path.Pos, "", e.key+".path", "comes after %s (line %d), which already covers it: in httpd the first matching ProxyPass wins and this one is never used; jkbalancer uses the most specific rule, this one", earlier.Text, earlier.Pos.Line)
+				c.Warnf(path.Pos, "", e.Key+".path", "comes after %s (line %d), which already covers it: in httpd the first matching ProxyPass wins and this one is never used; jkbalancer uses the most specific rule, this one", earlier.Text, earlier.Pos.Line)
 			}
 		}
 		paths = append(paths, path)
 		rules := prefixRules(path.Text, path.Pos)
-		to, _ := e.get("to")
+		to, _ := e.Get("to")
 		if to.Text == "!" {
 			for _, m := range rules {
 				m.Worker, m.Exclude = "*", true
@@ -48,7 +49,7 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 		pp.Path = path.Text
 		if strings.HasSuffix(pp.Path, "/") != strings.HasSuffix(pp.BackendPath, "/") {
 			back, _ := pp.MapPath(pp.Path + "x")
-			c.Warnf(to.Pos, "", e.key+".to", "path %s and target %s do not both end with '/': httpd's ProxyPass documentation warns that such pairs lose or double slashes; %sx is sent as %s", pp.Path, to.Text, pp.Path, back)
+			c.Warnf(to.Pos, "", e.Key+".to", "path %s and target %s do not both end with '/': httpd's ProxyPass documentation warns that such pairs lose or double slashes; %sx is sent as %s", pp.Path, to.Text, pp.Path, back)
 		}
 		for _, m := range rules {
 			m.Worker, m.Proxy = pp.Worker, pp
@@ -84,18 +85,18 @@ func covers(earlier, later string) bool {
 }
 
 // proxyPassPath checks path:.
-func proxyPassPath(e *rawSection, seen map[string]Pos, c *diag.Collector) (props.Token, bool) {
-	path, ok := e.get("path")
+func proxyPassPath(e *proxy.Section, seen map[string]Pos, c *diag.Collector) (props.Token, bool) {
+	path, ok := e.Get("path")
 	switch {
 	case !ok:
-		c.Errorf(e.pos, "", e.key+".path", "an entry needs path:, the URL prefix it serves, e.g. /app/")
+		c.Errorf(e.Pos, "", e.Key+".path", "an entry needs path:, the URL prefix it serves, e.g. /app/")
 		return path, false
 	case !strings.HasPrefix(path.Text, "/") || strings.ContainsAny(path.Text, "*? \t"):
-		c.Errorf(path.Pos, "", e.key+".path", "%q: write a URL prefix starting with '/', without wildcards or blanks", path.Text)
+		c.Errorf(path.Pos, "", e.Key+".path", "%q: write a URL prefix starting with '/', without wildcards or blanks", path.Text)
 		return path, false
 	}
 	if at, dup := seen[path.Text]; dup {
-		c.Errorf(path.Pos, "", e.key+".path", "%s is served by the entry at line %d already", path.Text, at.Line)
+		c.Errorf(path.Pos, "", e.Key+".path", "%s is served by the entry at line %d already", path.Text, at.Line)
 		return path, false
 	}
 	seen[path.Text] = path.Pos
@@ -103,14 +104,14 @@ func proxyPassPath(e *rawSection, seen map[string]Pos, c *diag.Collector) (props
 }
 
 // proxyPassTarget checks to:, reverse: and reverse_cookie_path:.
-func proxyPassTarget(e *rawSection, to props.Token, workers map[string]*Worker, listed map[string]bool, c *diag.Collector) (*ProxyPass, bool) {
+func proxyPassTarget(e *proxy.Section, to props.Token, workers map[string]*Worker, listed map[string]bool, c *diag.Collector) (*ProxyPass, bool) {
 	if to.Text == "" {
-		c.Errorf(e.pos, "", e.key+".to", "an entry needs to:, e.g. balancer://mycluster/ (or \"!\" to exclude the path)")
+		c.Errorf(e.Pos, "", e.Key+".to", "an entry needs to:, e.g. balancer://mycluster/ (or \"!\" to exclude the path)")
 		return nil, false
 	}
 	rest, ok := cutPrefixFold(to.Text, BalancerScheme)
 	if !ok {
-		c.Errorf(to.Pos, "", e.key+".to", "%q: the target is balancer://NAME[/path]; for a single backend URL, define a balancer with that one member", to.Text)
+		c.Errorf(to.Pos, "", e.Key+".to", "%q: the target is balancer://NAME[/path]; for a single backend URL, define a balancer with that one member", to.Text)
 		return nil, false
 	}
 	name, backend, slash := strings.Cut(rest, "/")
@@ -120,20 +121,20 @@ func proxyPassTarget(e *rawSection, to props.Token, workers map[string]*Worker, 
 	pp := &ProxyPass{Worker: name, BackendPath: backend}
 	w := workers[name]
 	if w == nil || !listed[name] {
-		c.Errorf(to.Pos, "", e.key+".to", "no balancer %q: name one of balancers:, or a worker in worker.list", name)
+		c.Errorf(to.Pos, "", e.Key+".to", "no balancer %q: name one of balancers:, or a worker in worker.list", name)
 		return nil, false
 	}
 	for _, f := range []struct {
 		key string
 		dst *bool
 	}{{"reverse", &pp.Reverse}, {"reverse_cookie_path", &pp.ReverseCookiePath}} {
-		t, ok := e.get(f.key)
+		t, ok := e.Get(f.key)
 		if !ok {
 			continue
 		}
-		on, valid := ParseProxyBool(t.Text)
+		on, valid := proxy.ParseBool(t.Text)
 		if !valid {
-			c.Errorf(t.Pos, "", e.key+"."+f.key, "%q: write true or false", t.Text)
+			c.Errorf(t.Pos, "", e.Key+"."+f.key, "%q: write true or false", t.Text)
 		}
 		*f.dst = on
 	}

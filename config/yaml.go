@@ -12,6 +12,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/config/diag"
 	"github.com/jkbalancer/jkbalancer/config/mount"
 	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // yamlConfig is what jkbalancer.yaml contributes before compilation.
@@ -26,8 +27,8 @@ type yamlConfig struct {
 	// logFilePos, logRequestFilePos: the lines of log.file and
 	// log.request_file (checkLogFile).
 	logFilePos, logRequestFilePos Pos
-	balancers                     []rawBalancer // balancers: (config/proxyyaml.go)
-	proxyPass                     []rawSection  // proxy_pass:
+	balancers                     []proxy.Balancer // balancers: (config/proxyyaml.go)
+	proxyPass                     []proxy.Section  // proxy_pass:
 }
 
 // yamlLoader walks the yaml.Node tree so that every problem carries its

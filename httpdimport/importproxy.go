@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The mod_proxy side of the import: <Proxy balancer://NAME>,
 // BalancerMember, ProxySet, ProxyPass and its reverse directives become
-// balancers: and proxy_pass: (config/proxy.go).
+// balancers: and proxy_pass: (config/proxy).
 
 // hBalancer is one balancer as the configuration builds it up.
 type hBalancer struct {
@@ -62,7 +63,7 @@ func parseBalancerURL(url string) (name, path string, ok bool) {
 		path = "/" + path
 	}
 	name = strings.ToLower(name)
-	return name, path, config.ValidWorkerName(name)
+	return name, path, proxy.ValidWorkerName(name)
 }
 
 // cutPrefixFold is strings.CutPrefix ignoring case: httpd matches the
@@ -132,7 +133,7 @@ func (im *importer) balancerMember(d *hDirective) {
 		im.leftover(d, "no member URL")
 		return
 	}
-	if _, msg := config.ParseMemberURL(args[0]); msg != "" {
+	if _, msg := proxy.ParseMemberURL(args[0]); msg != "" {
 		im.leftover(d, msg)
 		return
 	}
@@ -215,7 +216,7 @@ func (im *importer) singleBackend(d *hDirective, url string, params []string) (*
 		path = "/" + path
 	}
 	member := scheme + "://" + hostport
-	if _, msg := config.ParseMemberURL(member); msg != "" {
+	if _, msg := proxy.ParseMemberURL(member); msg != "" {
 		im.leftover(d, msg)
 		return nil, "", false
 	}

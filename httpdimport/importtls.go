@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The SSL side of the import: SSLEngine and the certificate directives
@@ -15,7 +16,7 @@ func (im *importer) sslEngine(d *hDirective) {
 	if !im.arity(d, 1, 1) {
 		return
 	}
-	on, ok := config.ParseProxyBool(d.args[0])
+	on, ok := proxy.ParseBool(d.args[0])
 	if !ok {
 		im.leftover(d, "SSLEngine takes on or off here (optional is not supported)")
 		return

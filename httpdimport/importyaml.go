@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The import writes jkbalancer.yaml as text so that every entry can say,
@@ -179,7 +180,7 @@ func (im *importer) yamlBalancers(w *yamlOut) {
 			for _, p := range dedupe(m.params) {
 				w.line(4, p.key+": "+q(p.value), "")
 			}
-			if mu, _ := config.ParseMemberURL(m.url); mu.Scheme == config.SchemeHTTPS {
+			if mu, _ := proxy.ParseMemberURL(m.url); mu.Scheme == config.SchemeHTTPS {
 				// httpd checks a member's certificate only with
 				// SSLProxyVerify require (the default is none).
 				w.line(4, "tls_verify: "+strconv.FormatBool(im.sslProxyVerify), "SSLProxyVerify")

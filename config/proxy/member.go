@@ -1,4 +1,4 @@
-package config
+package proxy
 
 import (
 	"math"
@@ -62,13 +62,13 @@ func ParseMemberURL(s string) (MemberURL, string) {
 
 // memberFlags is what status= and lbset= say about a member.
 type memberFlags struct {
-	activation     Activation
+	activation     activation
 	standby, spare bool
 }
 
 // parseStatus reads status= the way set_worker_param does: '+' sets and
 // '-' clears the flags that follow, letters are case-insensitive.
-func parseStatus(t props.Token, key string, pm *ProxyMember, c *diag.Collector) memberFlags {
+func parseStatus(t props.Token, key string, pm *Member, c *diag.Collector) memberFlags {
 	var f memberFlags
 	var disabled, stopped, drain bool
 	on := true
@@ -105,9 +105,9 @@ func parseStatus(t props.Token, key string, pm *ProxyMember, c *diag.Collector) 
 	// Disabled.
 	switch {
 	case disabled || stopped:
-		f.activation = Stopped
+		f.activation = actStopped
 	case drain:
-		f.activation = Disabled
+		f.activation = actDisabled
 	}
 	if f.standby && f.spare {
 		c.Warnf(t.Pos, "", key, "+H and +R together: mod_proxy checks hot spare first, so the member is a hot spare")
@@ -132,7 +132,7 @@ func distanceOf(lbset int, f memberFlags) int {
 
 // memberWorkerName names a member's worker <balancer>_<route> when the
 // route makes a valid, unused name, else <balancer>_<position>.
-func memberWorkerName(balancer, route string, idx int, taken map[string]Pos) string {
+func memberWorkerName(balancer, route string, idx int, taken map[string]diag.Pos) string {
 	name := balancer + "_" + route
 	if route == "" || !ValidWorkerName(name) {
 		name = balancer + "_" + strconv.Itoa(idx+1)
@@ -171,23 +171,23 @@ func parseProxyDuration(s, def string) (int, bool) {
 // memberCompiler writes one member's lines.
 type memberCompiler struct {
 	w    propWriter
-	s    *rawSection
+	s    *Section
 	name string // worker name
 	http bool
 	set  *balancerSettings
 }
 
-func (mc memberCompiler) put(attr, value string, pos Pos) { mc.w.set(mc.name, attr, value, pos) }
+func (mc memberCompiler) put(attr, value string, pos diag.Pos) { mc.w.set(mc.name, attr, value, pos) }
 
 // duration writes attr from a key holding a mod_proxy timeout.
 func (mc memberCompiler) duration(key, def, attr string, min int) (int, bool) {
-	t, ok := mc.s.get(key)
+	t, ok := mc.s.Get(key)
 	if !ok {
 		return 0, false
 	}
 	ms, valid := parseProxyDuration(t.Text, def)
 	if !valid || ms < min {
-		mc.w.c.Errorf(t.Pos, "", mc.s.key+"."+key, "%q is not a timeout: write a whole number of %s, or add a unit (ms, s, mi, h)", t.Text, map[string]string{"s": "seconds", "ms": "milliseconds"}[def])
+		mc.w.c.Errorf(t.Pos, "", mc.s.Key+"."+key, "%q is not a timeout: write a whole number of %s, or add a unit (ms, s, mi, h)", t.Text, map[string]string{"s": "seconds", "ms": "milliseconds"}[def])
 		return 0, false
 	}
 	if attr != "" {
@@ -202,12 +202,12 @@ func (mc memberCompiler) timeouts() {
 	reply, hasReply := mc.duration("timeout", "s", "reply_timeout", 1000)
 	if _, ok := mc.duration("connectiontimeout", "s", "socket_connect_timeout", 1); !ok && hasReply {
 		// conn_timeout defaults to the worker's timeout in mod_proxy.
-		t, _ := s.get("timeout")
+		t, _ := s.Get("timeout")
 		mc.put("socket_connect_timeout", strconv.Itoa(reply), t.Pos)
 	}
-	if t, ok := s.get("ping"); ok {
+	if t, ok := s.Get("ping"); ok {
 		if mc.http {
-			c.Warnf(t.Pos, "", s.key+".ping", "ignored for an http member: mod_proxy_http's ping is an Expect: 100-continue wait, which jkbalancer does not add; a member in error is probed before it gets traffic again")
+			c.Warnf(t.Pos, "", s.Key+".ping", "ignored for an http member: mod_proxy_http's ping is an Expect: 100-continue wait, which jkbalancer does not add; a member in error is probed before it gets traffic again")
 		} else if ms, valid := mc.duration("ping", "s", "", 1); valid {
 			// mod_proxy_ajp CPings before every request: mod_jk's P mode.
 			mc.put("ping_mode", "P", t.Pos)
@@ -215,7 +215,7 @@ func (mc memberCompiler) timeouts() {
 		}
 	}
 	if _, ok := mc.duration("acquire", "ms", "connection_acquire_timeout", 1); !ok && mc.set.acquireMS > 0 {
-		mc.put("connection_acquire_timeout", strconv.Itoa(mc.set.acquireMS), s.pos)
+		mc.put("connection_acquire_timeout", strconv.Itoa(mc.set.acquireMS), s.Pos)
 	}
 }
 
@@ -223,24 +223,24 @@ func (mc memberCompiler) timeouts() {
 func (mc memberCompiler) pool() {
 	c, s := mc.w.c, mc.s
 	for _, kv := range []struct{ key, attr string }{{"max", "connection_pool_size"}, {"ttl", "connection_pool_timeout"}} {
-		if t, ok := s.get(kv.key); ok {
+		if t, ok := s.Get(kv.key); ok {
 			if n, err := strconv.Atoi(t.Text); err != nil || n < 1 {
-				c.Errorf(t.Pos, "", s.key+"."+kv.key, "%q: write a whole number, 1 or more", t.Text)
+				c.Errorf(t.Pos, "", s.Key+"."+kv.key, "%q: write a whole number, 1 or more", t.Text)
 			} else {
 				mc.put(kv.attr, t.Text, t.Pos)
 			}
 		}
 	}
-	if t, ok := s.get("keepalive"); ok {
-		if on, valid := ParseProxyBool(t.Text); valid {
+	if t, ok := s.Get("keepalive"); ok {
+		if on, valid := ParseBool(t.Text); valid {
 			mc.put("socket_keepalive", strconv.FormatBool(on), t.Pos)
 		} else {
-			c.Errorf(t.Pos, "", s.key+".keepalive", "%q: write on or off", t.Text)
+			c.Errorf(t.Pos, "", s.Key+".keepalive", "%q: write on or off", t.Text)
 		}
 	}
-	if t, ok := s.get("secret"); ok {
+	if t, ok := s.Get("secret"); ok {
 		if mc.http {
-			c.Warnf(t.Pos, "", s.key+".secret", "ignored for an http member: the secret is an AJP attribute")
+			c.Warnf(t.Pos, "", s.Key+".secret", "ignored for an http member: the secret is an AJP attribute")
 		} else {
 			mc.put("secret", t.Text, t.Pos)
 		}
@@ -250,12 +250,12 @@ func (mc memberCompiler) pool() {
 // tls compiles tls_verify= and tls_ca_file= of an https member.
 func (mc memberCompiler) tls(scheme string) {
 	for _, kv := range []struct{ key, attr string }{{"tls_verify", "tls_verify"}, {"tls_ca_file", "tls_ca_file"}} {
-		t, ok := mc.s.get(kv.key)
+		t, ok := mc.s.Get(kv.key)
 		if !ok {
 			continue
 		}
-		if scheme != SchemeHTTPS {
-			mc.w.c.Errorf(t.Pos, "", mc.s.key+"."+kv.key, "only for https members")
+		if scheme != schemeHTTPS {
+			mc.w.c.Errorf(t.Pos, "", mc.s.Key+"."+kv.key, "only for https members")
 			continue
 		}
 		mc.put(kv.attr, t.Text, t.Pos)
@@ -264,43 +264,43 @@ func (mc memberCompiler) tls(scheme string) {
 
 // compileMember writes one BalancerMember and returns its worker name, or
 // "" when its URL is unusable.
-func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSettings, taken map[string]Pos, plan *proxyPlan) string {
+func compileMember(b *Balancer, s *Section, w propWriter, set *balancerSettings, taken map[string]diag.Pos, plan *Plan) string {
 	c := w.c
-	u, ok := s.get("url")
+	u, ok := s.Get("url")
 	if !ok {
-		c.Errorf(s.pos, "", s.key+".url", "a member needs url:, e.g. ajp://10.0.0.1:8009")
+		c.Errorf(s.Pos, "", s.Key+".url", "a member needs url:, e.g. ajp://10.0.0.1:8009")
 		return ""
 	}
 	mu, msg := ParseMemberURL(u.Text)
 	if msg != "" {
-		c.Errorf(u.Pos, "", s.key+".url", "%s", msg)
+		c.Errorf(u.Pos, "", s.Key+".url", "%s", msg)
 		return ""
 	}
-	route, hasRoute := s.get("route")
+	route, hasRoute := s.Get("route")
 	if hasRoute {
 		switch {
 		case route.Text == "" || len(route.Text) > props.MaxNameLen || strings.ContainsAny(route.Text, " \t,;"):
-			c.Errorf(route.Pos, "", s.key+".route", "%q: a route is up to %d characters without blanks, ',' or ';'", route.Text, props.MaxNameLen)
+			c.Errorf(route.Pos, "", s.Key+".route", "%q: a route is up to %d characters without blanks, ',' or ';'", route.Text, props.MaxNameLen)
 			hasRoute = false
 		case set.routes[route.Text]:
-			c.Errorf(route.Pos, "", s.key+".route", "another member of balancer %s has route %q: sessions could not tell them apart", b.name, route.Text)
+			c.Errorf(route.Pos, "", s.Key+".route", "another member of balancer %s has route %q: sessions could not tell them apart", b.Name, route.Text)
 			hasRoute = false
 		}
 	}
 	idx := 0
-	for i := range b.members {
-		if &b.members[i] == s {
+	for i := range b.Members {
+		if &b.Members[i] == s {
 			idx = i
 		}
 	}
-	name := memberWorkerName(b.name, route.Text, idx, taken)
-	taken[name] = s.pos
+	name := memberWorkerName(b.Name, route.Text, idx, taken)
+	taken[name] = s.Pos
 	mc := memberCompiler{w: w, s: s, name: name, http: mu.Scheme != "ajp", set: set}
 	if mc.http {
-		mc.put("type", TypeHTTP, u.Pos)
+		mc.put("type", typeHTTP, u.Pos)
 		mc.put("scheme", mu.Scheme, u.Pos)
 	} else {
-		mc.put("type", TypeAJP13, u.Pos)
+		mc.put("type", typeAJP13, u.Pos)
 	}
 	mc.put("host", mu.Host, u.Pos)
 	mc.put("port", strconv.Itoa(mu.Port), u.Pos)
@@ -313,14 +313,14 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 		mc.put("route", r, route.Pos)
 	}
 	set.routes[r] = true
-	mc.put("retries", "1", s.pos) // one try per attempt, as mod_proxy
+	mc.put("retries", "1", s.Pos) // one try per attempt, as mod_proxy
 	// mod_proxy_ajp fails over a request the backend already received
 	// only when it is idempotent (is_idempotent); mod_jk's closest is
 	// bit 1 (never) plus bit 16 (but GET).
-	mc.put("recovery_options", strconv.Itoa(RecoveryNoAfterRequest|RecoveryGET), s.pos)
-	pm := &ProxyMember{URL: u.Text}
+	mc.put("recovery_options", strconv.Itoa(recoveryNoAfterRequest|recoveryGET), s.Pos)
+	pm := &Member{URL: u.Text}
 	mc.placement(pm)
-	if t, ok := s.get("redirect"); ok {
+	if t, ok := s.Get("redirect"); ok {
 		mc.put("redirect", t.Text, t.Pos)
 	}
 	mc.timeouts()
@@ -333,37 +333,37 @@ func compileMember(b *rawBalancer, s *rawSection, w propWriter, set *balancerSet
 		}
 		mc.put("fail_on_status", strings.Join(codes, ","), set.failOnPos)
 	}
-	plan.members[name] = pm
+	plan.Members[name] = pm
 	return name
 }
 
 // placement compiles loadfactor=, lbset= and status= into lbfactor,
 // distance and activation.
-func (mc memberCompiler) placement(pm *ProxyMember) {
+func (mc memberCompiler) placement(pm *Member) {
 	c, s := mc.w.c, mc.s
-	factor, fpos := 1*mc.set.scale, s.pos
-	if t, ok := s.get("loadfactor"); ok {
+	factor, fpos := 1*mc.set.scale, s.Pos
+	if t, ok := s.Get("loadfactor"); ok {
 		f, err := strconv.ParseFloat(t.Text, 64)
 		if err != nil || f < 1 || f > 100 {
-			c.Errorf(t.Pos, "", s.key+".loadfactor", "%q: write a number from 1 to 100", t.Text)
+			c.Errorf(t.Pos, "", s.Key+".loadfactor", "%q: write a number from 1 to 100", t.Text)
 		} else {
 			factor, fpos = int(math.Round(f*float64(mc.set.scale))), t.Pos
 		}
 	}
 	mc.put("lbfactor", strconv.Itoa(factor), fpos)
-	if t, ok := s.get("lbset"); ok {
+	if t, ok := s.Get("lbset"); ok {
 		n, err := strconv.Atoi(t.Text)
 		if err != nil || n < 0 || n > maxLBSet {
-			c.Errorf(t.Pos, "", s.key+".lbset", "%q: write a whole number from 0 to %d", t.Text, maxLBSet)
+			c.Errorf(t.Pos, "", s.Key+".lbset", "%q: write a whole number from 0 to %d", t.Text, maxLBSet)
 		} else {
 			pm.LBSet = n
 		}
 	}
 	var f memberFlags
-	pos := s.pos
-	if t, ok := s.get("status"); ok {
+	pos := s.Pos
+	if t, ok := s.Get("status"); ok {
 		pm.Status, pos = t.Text, t.Pos
-		f = parseStatus(t, s.key+".status", pm, c)
+		f = parseStatus(t, s.Key+".status", pm, c)
 	}
 	mc.put("distance", strconv.Itoa(distanceOf(pm.LBSet, f)), pos)
 	mc.put("activation", f.activation.String(), pos)
