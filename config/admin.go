@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // DefaultAdminListen is where the admin listener (/metrics, /healthz,
@@ -92,33 +94,33 @@ func (l *loader) admin(a *Admin) {
 // refused unless allow_remote says the operator means it: the metrics
 // and readiness answers would otherwise be open to anyone who can reach
 // the host, which a default must never do.
-func checkAdmin(a *Admin, c *collector) {
+func checkAdmin(a *Admin, c *diag.Collector) {
 	if a.MetricsPath == "" {
 		a.MetricsPath = "/metrics"
 	}
 	switch p := a.MetricsPath; {
 	case !strings.HasPrefix(p, "/"):
-		c.errorf(a.PathPos, "", "admin.metrics_path", "%q does not begin with '/' (write e.g. /metrics)", p)
+		c.Errorf(a.PathPos, "", "admin.metrics_path", "%q does not begin with '/' (write e.g. /metrics)", p)
 	case p == "/healthz" || p == "/readyz":
-		c.errorf(a.PathPos, "", "admin.metrics_path", "%q is taken by the health endpoint of the same name", p)
+		c.Errorf(a.PathPos, "", "admin.metrics_path", "%q is taken by the health endpoint of the same name", p)
 	case strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-~") != "":
-		c.errorf(a.PathPos, "", "admin.metrics_path", "%q: use only letters, digits and / . _ - ~", p)
+		c.Errorf(a.PathPos, "", "admin.metrics_path", "%q: use only letters, digits and / . _ - ~", p)
 	}
 	if a.Listen == "" {
 		return
 	}
 	host, port, err := net.SplitHostPort(a.Listen)
 	if err != nil || port == "" {
-		c.errorf(a.Pos, "", "admin.listen", "admin address %q is not host:port (e.g. %q); write \"\" or enabled: false to turn it off",
+		c.Errorf(a.Pos, "", "admin.listen", "admin address %q is not host:port (e.g. %q); write \"\" or enabled: false to turn it off",
 			a.Listen, DefaultAdminListen)
 		return
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		c.errorf(a.Pos, "", "admin.listen", "admin address %q: port %q is not a number from 0 to 65535", a.Listen, port)
+		c.Errorf(a.Pos, "", "admin.listen", "admin address %q: port %q is not a number from 0 to 65535", a.Listen, port)
 		return
 	}
 	if !a.AllowRemote && !isLoopback(host) {
-		c.errorf(a.Pos, "", "admin.listen",
+		c.Errorf(a.Pos, "", "admin.listen",
 			"admin address %q is not loopback: /metrics and /readyz would be open to the network; "+
 				"listen on 127.0.0.1 (e.g. %q) or set admin.allow_remote: true and firewall the port",
 			a.Listen, DefaultAdminListen)

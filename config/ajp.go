@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
+)
 
 // defaultPoolSize is jkbalancer's connection_pool_size default. mod_jk
 // uses the threads of one httpd child (ThreadsPerChild); jkbalancer is a
@@ -71,7 +75,7 @@ func compileAJP(r attrReader, typ string, pos Pos) *Member {
 		a.Port = defaultAJP14Port
 	}
 	pm, _ := r.str("ping_mode", "")
-	a.PingMode = normalizePingMode(pm)
+	a.PingMode = props.NormalizePingMode(pm)
 	applyAJPAliases(r, a)
 	deriveAJP(r, a)
 	a.Route, a.Domain = deriveRoute(r, a.Domain)
@@ -79,7 +83,7 @@ func compileAJP(r attrReader, typ string, pos Pos) *Member {
 	a.FailOnStatus = readFailOnStatus(r)
 	if a.Port <= 0 || a.Port > 65535 {
 		if a.Port != 0 {
-			r.c.warnf(r.pos("port", pos), r.name, "port", "%d is not a TCP port; the worker is stopped (mod_jk: no contact)", a.Port)
+			r.c.Warnf(r.pos("port", pos), r.name, "port", "%d is not a TCP port; the worker is stopped (mod_jk: no contact)", a.Port)
 		}
 		// mod_jk: port 0 means "no contact"; an lb member becomes STOPPED.
 		a.Activation = Stopped
@@ -111,17 +115,17 @@ func deriveAJP(r attrReader, a *Member) {
 	a.Retries = max(a.Retries, 1)
 	a.LBFactor = max(a.LBFactor, 1)
 	if !r.has("socket_connect_timeout") {
-		a.SocketConnectTimeout = clamp32(int64(a.SocketTimeout) * 1000)
+		a.SocketConnectTimeout = props.Clamp32(int64(a.SocketTimeout) * 1000)
 	}
 	if !r.has("connection_pool_minsize") || a.ConnectionPoolMinsize < 0 {
 		a.ConnectionPoolMinsize = (a.ConnectionPoolSize + 1) / 2
 	}
 	a.ConnectionPoolMinsize = max(min(a.ConnectionPoolMinsize, a.ConnectionPoolSize), 0)
 	if !r.has("connection_acquire_timeout") {
-		a.ConnectionAcquireTimeout = clamp32(int64(a.Retries) * int64(a.RetryInterval))
+		a.ConnectionAcquireTimeout = props.Clamp32(int64(a.Retries) * int64(a.RetryInterval))
 	}
 	if a.MaxPacketSize > maxPacketSize {
-		r.c.warnf(r.pos("max_packet_size", Pos{}), r.name, "max_packet_size",
+		r.c.Warnf(r.pos("max_packet_size", Pos{}), r.name, "max_packet_size",
 			"%d is above the AJP limit; %d is used (it must match Tomcat's packetSize)", a.MaxPacketSize, maxPacketSize)
 	}
 	a.MaxPacketSize = min(max((a.MaxPacketSize+1023)/1024*1024, minPacketSize), maxPacketSize)
@@ -180,9 +184,9 @@ func readActivation(r attrReader) Activation {
 func readFailOnStatus(r attrReader) []int {
 	var out []int
 	for _, t := range r.list("fail_on_status") {
-		n, ok := atoi(t.text)
+		n, ok := props.Atoi(t.Text)
 		if !ok || n == 0 {
-			r.c.warnf(t.pos, r.name, "fail_on_status", "%q is not a status code; ignored", t.text)
+			r.c.Warnf(t.Pos, r.name, "fail_on_status", "%q is not a status code; ignored", t.Text)
 			if n == 0 {
 				continue
 			}

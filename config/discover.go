@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // Members from DNS: a jkbalancer extension with no mod_jk equivalent
@@ -66,7 +69,7 @@ var discoverOnly = []string{"discover", "discover_interval", "discover_template"
 func warnDiscoverOnly(r attrReader, typ string) {
 	for _, attr := range discoverOnly {
 		if r.has(attr) {
-			r.c.warnf(r.pos(attr, Pos{}), r.name, attr, "only used by lb workers; ignored for this %s worker", typ)
+			r.c.Warnf(r.pos(attr, Pos{}), r.name, attr, "only used by lb workers; ignored for this %s worker", typ)
 		}
 	}
 }
@@ -77,19 +80,19 @@ func (b *workerBuilder) discover(w *Worker, r attrReader) *Discover {
 	if p == nil {
 		for _, attr := range discoverOnly[1:] {
 			if r.has(attr) {
-				r.c.warnf(r.pos(attr, w.Pos), w.Name, attr, "ignored: this lb has no discover=srv:NAME or dns:NAME[:PORT]")
+				r.c.Warnf(r.pos(attr, w.Pos), w.Name, attr, "ignored: this lb has no discover=srv:NAME or dns:NAME[:PORT]")
 			}
 		}
 		return nil
 	}
-	d := &Discover{Pos: p.pos, Type: TypeAJP13, Interval: defaultDiscoverInterval}
-	if !parseDiscover(p.value, d) {
-		r.c.errorf(p.pos, w.Name, "discover", "%q is not srv:NAME or dns:NAME[:PORT] with NAME a DNS name, e.g. srv:_ajp._tcp.tomcat.ns.svc.cluster.local", p.value)
+	d := &Discover{Pos: p.Pos, Type: TypeAJP13, Interval: defaultDiscoverInterval}
+	if !parseDiscover(p.Value, d) {
+		r.c.Errorf(p.Pos, w.Name, "discover", "%q is not srv:NAME or dns:NAME[:PORT] with NAME a DNS name, e.g. srv:_ajp._tcp.tomcat.ns.svc.cluster.local", p.Value)
 		return nil
 	}
 	if n, ok := r.int("discover_interval", defaultDiscoverInterval); ok {
 		if n <= 0 {
-			r.c.warnf(r.pos("discover_interval", p.pos), w.Name, "discover_interval", "%d: DNS must be asked again; the default %d s is used", n, defaultDiscoverInterval)
+			r.c.Warnf(r.pos("discover_interval", p.Pos), w.Name, "discover_interval", "%d: DNS must be asked again; the default %d s is used", n, defaultDiscoverInterval)
 			n = defaultDiscoverInterval
 		}
 		d.Interval = n
@@ -103,7 +106,7 @@ func (b *workerBuilder) discover(w *Worker, r attrReader) *Discover {
 		d.Port = d.Member.Port // the template's port, or its type's default
 	}
 	if d.Port < 0 || d.Port > 65535 || (d.Kind == DiscoverDNS && d.Port == 0) {
-		r.c.errorf(p.pos, w.Name, "discover", "%s: no usable port for the members: write dns:NAME:PORT", p.value)
+		r.c.Errorf(p.Pos, w.Name, "discover", "%s: no usable port for the members: write dns:NAME:PORT", p.Value)
 		return nil
 	}
 	return d
@@ -116,13 +119,13 @@ func (b *workerBuilder) template(w *Worker, r attrReader, d *Discover) *Member {
 	if name == "" {
 		// An ajp13 worker with no attribute: every default. No key
 		// can name the worker "\x00".
-		a := compileAJP(attrReader{m: b.m, name: "\x00", c: &collector{}}, TypeAJP13, d.Pos)
+		a := compileAJP(attrReader{m: b.m, name: "\x00", c: &diag.Collector{}}, TypeAJP13, d.Pos)
 		a.Host, a.Route = "", ""
 		return a
 	}
 	at := r.pos("discover_template", d.Pos)
 	if _, ok := b.defined[name]; !ok {
-		r.c.errorf(at, w.Name, "discover_template", "worker %s is not defined: define worker.%s.type=ajp13 (or http) and the attributes every discovered member shares", name, name)
+		r.c.Errorf(at, w.Name, "discover_template", "worker %s is not defined: define worker.%s.type=ajp13 (or http) and the attributes every discovered member shares", name, name)
 		return nil
 	}
 	tr := attrReader{m: b.m, name: name, c: b.c}
@@ -135,16 +138,16 @@ func (b *workerBuilder) template(w *Worker, r attrReader, d *Discover) *Member {
 	case TypeHTTP:
 		a = compileHTTP(tr, d.Pos)
 	default:
-		r.c.errorf(at, w.Name, "discover_template", "worker %s is of type %s; a discover template must be an ajp13, ajp14 or http worker", name, typ)
+		r.c.Errorf(at, w.Name, "discover_template", "worker %s is of type %s; a discover template must be an ajp13, ajp14 or http worker", name, typ)
 		return nil
 	}
 	for _, attr := range []string{"host", "route", "jvm_route"} {
 		if tr.has(attr) {
-			tr.c.warnf(tr.pos(attr, Pos{}), name, attr, "ignored for the members lb %s discovers: DNS gives each its address and route", w.Name)
+			tr.c.Warnf(tr.pos(attr, Pos{}), name, attr, "ignored for the members lb %s discovers: DNS gives each its address and route", w.Name)
 		}
 	}
 	if d.Kind == DiscoverSRV && tr.has("port") {
-		tr.c.warnf(tr.pos("port", Pos{}), name, "port", "ignored for the members lb %s discovers: SRV records give each its port", w.Name)
+		tr.c.Warnf(tr.pos("port", Pos{}), name, "port", "ignored for the members lb %s discovers: SRV records give each its port", w.Name)
 	}
 	if a.Port <= 0 || a.Port > 65535 {
 		// The template's own port made it Stopped; the members have theirs.
@@ -163,8 +166,8 @@ func parseDiscover(v string, d *Discover) bool {
 	if !ok {
 		return false
 	}
-	d.Kind = strings.ToLower(trimSpace(kind))
-	rest = trimSpace(rest)
+	d.Kind = strings.ToLower(props.TrimSpace(kind))
+	rest = props.TrimSpace(rest)
 	switch d.Kind {
 	case DiscoverSRV:
 	case DiscoverDNS:
@@ -205,13 +208,13 @@ func IsDNSName(s string) bool {
 
 // discoverRisks applies the member risks to the attributes discovered
 // members inherit: those of the template, or every ajp13 default.
-func (c *Config) discoverRisks(w *Worker, seen map[string]bool, col *collector) {
+func (c *Config) discoverRisks(w *Worker, seen map[string]bool, col *riskCollector) {
 	d := w.LB.Discover
 	if d == nil {
 		return
 	}
 	if d.Template == "" {
-		col.warnf(d.Pos, w.Name, "discover_template", "the members lb %s discovers take every ajp13 default (recovery_options=0, connection_pool_timeout=0, no ping_mode): name a worker with discover_template that sets what they share", w.Name)
+		col.Warnf(d.Pos, w.Name, "discover_template", "the members lb %s discovers take every ajp13 default (recovery_options=0, connection_pool_timeout=0, no ping_mode): name a worker with discover_template that sets what they share", w.Name)
 		return
 	}
 	if !seen[d.Template] {

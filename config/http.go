@@ -128,14 +128,14 @@ func compileHTTP(r attrReader, pos Pos) *Member {
 			a.Port = defaultHTTPSPort
 		}
 	default:
-		r.c.errorf(r.pos("scheme", pos), r.name, "scheme", "%q is not a scheme of an http member: use http or https", h.Scheme)
+		r.c.Errorf(r.pos("scheme", pos), r.name, "scheme", "%q is not a scheme of an http member: use http or https", h.Scheme)
 	}
 	h.TLSVerify, _ = r.bool("tls_verify", true)
 	if v, ok := r.int("probe_timeout", h.ProbeTimeout); ok {
 		h.ProbeTimeout = v
 	}
 	if h.ProbeTimeout <= 0 {
-		r.c.warnf(r.pos("probe_timeout", pos), r.name, "probe_timeout", "%d: a probe must end; the default %d ms is used", h.ProbeTimeout, defaultPingTimeout)
+		r.c.Warnf(r.pos("probe_timeout", pos), r.name, "probe_timeout", "%d: a probe must end; the default %d ms is used", h.ProbeTimeout, defaultPingTimeout)
 		h.ProbeTimeout = defaultPingTimeout
 	}
 	readProbe(r, h, pos)
@@ -147,10 +147,10 @@ func compileHTTP(r attrReader, pos Pos) *Member {
 // readProbe checks probe_method, probe_uri and probe_status.
 func readProbe(r attrReader, h *HTTPMember, pos Pos) {
 	if !isToken(h.ProbeMethod) {
-		r.c.errorf(r.pos("probe_method", pos), r.name, "probe_method", "%q is not an HTTP method", h.ProbeMethod)
+		r.c.Errorf(r.pos("probe_method", pos), r.name, "probe_method", "%q is not an HTTP method", h.ProbeMethod)
 	}
 	if h.ProbeURI != "" && (h.ProbeURI[0] != '/' || strings.ContainsAny(h.ProbeURI, " \t\r\n#")) {
-		r.c.errorf(r.pos("probe_uri", pos), r.name, "probe_uri", "%q is not a request path: it must start with / and contain no blanks or #, e.g. /health", h.ProbeURI)
+		r.c.Errorf(r.pos("probe_uri", pos), r.name, "probe_uri", "%q is not a request path: it must start with / and contain no blanks or #, e.g. /health", h.ProbeURI)
 	}
 	toks := r.list("probe_status")
 	if len(toks) == 0 {
@@ -158,9 +158,9 @@ func readProbe(r attrReader, h *HTTPMember, pos Pos) {
 		return
 	}
 	for _, t := range toks {
-		sr, ok := parseStatusRange(t.text)
+		sr, ok := parseStatusRange(t.Text)
 		if !ok {
-			r.c.errorf(t.pos, r.name, "probe_status", "%q is not a status code or range such as 200 or 200-399", t.text)
+			r.c.Errorf(t.Pos, r.name, "probe_status", "%q is not a status code or range such as 200 or 200-399", t.Text)
 			continue
 		}
 		h.ProbeStatus = append(h.ProbeStatus, sr)
@@ -176,23 +176,23 @@ func readTLSFiles(r attrReader, h *HTTPMember) {
 		if p == nil {
 			return ""
 		}
-		if filepath.IsAbs(p.value) || p.pos.File == "" {
-			return p.value
+		if filepath.IsAbs(p.Value) || p.Pos.File == "" {
+			return p.Value
 		}
-		return filepath.Join(filepath.Dir(p.pos.File), p.value)
+		return filepath.Join(filepath.Dir(p.Pos.File), p.Value)
 	}
 	h.TLSCAFile, h.TLSCertFile, h.TLSKeyFile = path("tls_ca_file"), path("tls_cert_file"), path("tls_key_file")
 	if h.Scheme != SchemeHTTPS {
 		for _, attr := range []string{"tls_verify", "tls_ca_file", "tls_server_name", "tls_cert_file", "tls_key_file"} {
 			if r.has(attr) {
-				r.c.warnf(r.pos(attr, Pos{}), r.name, attr, "only used with scheme=https; ignored")
+				r.c.Warnf(r.pos(attr, Pos{}), r.name, attr, "only used with scheme=https; ignored")
 			}
 		}
 		return
 	}
 	if h.TLSCAFile != "" {
 		if _, err := LoadCAPool(h.TLSCAFile); err != nil {
-			r.c.errorf(r.pos("tls_ca_file", Pos{}), r.name, "tls_ca_file", "%v", err)
+			r.c.Errorf(r.pos("tls_ca_file", Pos{}), r.name, "tls_ca_file", "%v", err)
 		}
 	}
 	switch {
@@ -201,10 +201,10 @@ func readTLSFiles(r attrReader, h *HTTPMember) {
 		if h.TLSCertFile == "" {
 			attr = "tls_key_file"
 		}
-		r.c.errorf(r.pos(attr, Pos{}), r.name, attr, "tls_cert_file and tls_key_file go together: set both or neither")
+		r.c.Errorf(r.pos(attr, Pos{}), r.name, attr, "tls_cert_file and tls_key_file go together: set both or neither")
 	case h.TLSCertFile != "":
 		if _, err := tls.LoadX509KeyPair(h.TLSCertFile, h.TLSKeyFile); err != nil {
-			r.c.errorf(r.pos("tls_cert_file", Pos{}), r.name, "tls_cert_file", "client certificate: %v", err)
+			r.c.Errorf(r.pos("tls_cert_file", Pos{}), r.name, "tls_cert_file", "client certificate: %v", err)
 		}
 	}
 }
@@ -226,11 +226,11 @@ func LoadCAPool(file string) (*x509.CertPool, error) {
 func warnAJPOnly(r attrReader, a *Member) {
 	for _, x := range ajpOnly {
 		if r.has(x.attr) {
-			r.c.warnf(r.pos(x.attr, Pos{}), r.name, x.attr, "ignored for an http member: %s", x.why)
+			r.c.Warnf(r.pos(x.attr, Pos{}), r.name, x.attr, "ignored for an http member: %s", x.why)
 		}
 	}
 	if strings.ContainsAny(a.PingMode, "PI") {
-		r.c.warnf(r.pos("ping_mode", Pos{}), r.name, "ping_mode", "letters P and I are ignored for an http member: there is no CPing over HTTP; a member in error is probed with probe_uri (or a TCP connect) before it gets traffic again")
+		r.c.Warnf(r.pos("ping_mode", Pos{}), r.name, "ping_mode", "letters P and I are ignored for an http member: there is no CPing over HTTP; a member in error is probed with probe_uri (or a TCP connect) before it gets traffic again")
 	}
 }
 
@@ -238,7 +238,7 @@ func warnAJPOnly(r attrReader, a *Member) {
 func warnHTTPOnly(r attrReader, typ string) {
 	for _, attr := range httpOnly {
 		if r.has(attr) {
-			r.c.warnf(r.pos(attr, Pos{}), r.name, attr, "only used by type=http workers; ignored for this %s worker", typ)
+			r.c.Warnf(r.pos(attr, Pos{}), r.name, attr, "only used by type=http workers; ignored for this %s worker", typ)
 		}
 	}
 }
@@ -261,10 +261,10 @@ func isToken(s string) bool {
 // httpRisks warns about http member settings that work but hurt: idle
 // connections the member or a firewall dropped are found by the HTTP
 // client itself, so only TLS without verification is worth a word.
-func (c *Config) httpRisks(w *Worker, col *collector) {
+func (c *Config) httpRisks(w *Worker, col *riskCollector) {
 	h := w.Member.HTTP
 	if h.Scheme == SchemeHTTPS && !h.TLSVerify {
 		pos, _ := c.propPos(w, "tls_verify")
-		col.warnf(pos, w.Name, "tls_verify", "tls_verify is off: any server that answers on %s is trusted with the requests, cookies and credentials sent to this member; set tls_ca_file to the CA that signed the member's certificate instead", w.Member.Address())
+		col.Warnf(pos, w.Name, "tls_verify", "tls_verify is off: any server that answers on %s is trusted with the requests, cookies and credentials sent to this member; set tls_ca_file to the CA that signed the member's certificate instead", w.Member.Address())
 	}
 }

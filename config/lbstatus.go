@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // Defaults of docs/config.md#load-balancer-keys, docs/config.md#status-worker-keys.
@@ -40,7 +42,7 @@ var lbStrs = []strField[LB]{
 // compileLB builds an lb worker's own attributes. Members are compiled
 // by the caller; balance_workers is returned as tokens so problems about
 // a member can name the line that listed it.
-func compileLB(r attrReader) (*LB, []token) {
+func compileLB(r attrReader) (*LB, []props.Token) {
 	l := &LB{}
 	readInts(r, l, lbInts)
 	readBools(r, l, lbBools)
@@ -60,7 +62,7 @@ func compileLB(r attrReader) (*LB, []token) {
 		// balanced_workers is not a list attribute for duplicates (mod_jk
 		// joins repeats with '*'), so it has no per-line parts.
 		if p := r.get("balanced_workers"); p != nil {
-			members = listTokens(p.value, p.pos)
+			members = props.ListTokens(p.Value, p.Pos)
 		}
 	}
 	l.BalanceWorkers = tokenTexts(members)
@@ -112,22 +114,22 @@ func compileStatus(r attrReader) *Status {
 // csrf.
 func compileStatusExtensions(r attrReader, s *Status) {
 	if p := r.get("user_file"); p != nil {
-		s.UserFile = p.value
-		if !filepath.IsAbs(s.UserFile) && p.pos.File != "" {
-			s.UserFile = filepath.Join(filepath.Dir(p.pos.File), s.UserFile)
+		s.UserFile = p.Value
+		if !filepath.IsAbs(s.UserFile) && p.Pos.File != "" {
+			s.UserFile = filepath.Join(filepath.Dir(p.Pos.File), s.UserFile)
 		}
 		if f, err := os.Open(s.UserFile); err != nil {
-			r.c.errorf(p.pos, r.name, "user_file", "cannot read the user file: %v; create it with htpasswd -c -5 %s USER", err, s.UserFile)
+			r.c.Errorf(p.Pos, r.name, "user_file", "cannot read the user file: %v; create it with htpasswd -c -5 %s USER", err, s.UserFile)
 		} else {
 			f.Close()
 		}
 	}
 	if p := r.get("csrf"); p != nil {
-		switch v := strings.ToLower(p.value); v {
+		switch v := strings.ToLower(p.Value); v {
 		case CSRFBrowser, CSRFStrict:
 			s.CSRF = v
 		default:
-			r.c.errorf(p.pos, r.name, "csrf", "csrf=%s is not understood: use browser (scripts keep the GET update API) or strict (every change needs the form's POST and token)", p.value)
+			r.c.Errorf(p.Pos, r.name, "csrf", "csrf=%s is not understood: use browser (scripts keep the GET update API) or strict (every change needs the form's POST and token)", p.Value)
 		}
 	}
 }

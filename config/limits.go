@@ -123,7 +123,7 @@ func (y *yamlLoader) limits(n *yaml.Node) {
 			if x, ok := y.duration(v); ok {
 				*d = x
 				if x == 0 {
-					y.c.warnf(y.pos(v), "", y.key, "0 turns this timeout off: a client that sends slowly holds its connection (and, for a body, a backend connection) for as long as it likes")
+					y.c.Warnf(y.pos(v), "", y.key, "0 turns this timeout off: a client that sends slowly holds its connection (and, for a body, a backend connection) for as long as it likes")
 				}
 			}
 		}
@@ -141,7 +141,7 @@ func (y *yamlLoader) limits(n *yaml.Node) {
 		},
 		"max_connections": func(y *yamlLoader, v *yaml.Node) {
 			if y.atLeast(v, &l.MaxConnections, 0, "") && l.MaxConnections == 0 {
-				y.c.warnf(y.pos(v), "", y.key, "0 means no cap: enough idle connections exhaust the process's file descriptors")
+				y.c.Warnf(y.pos(v), "", y.key, "0 means no cap: enough idle connections exhaust the process's file descriptors")
 			}
 		},
 		"strict_http": func(y *yamlLoader, v *yaml.Node) {
@@ -160,7 +160,7 @@ func (y *yamlLoader) rateLimit(n *yaml.Node, r *RateLimit) {
 		"requests_per_second": func(y *yamlLoader, v *yaml.Node) {
 			var f float64
 			if err := deref(v).Decode(&f); err != nil || f < 0 {
-				y.c.errorf(y.pos(v), "", y.key, "expected a number of requests per second (0 = off, 0.5 = one every 2 s), got %q", deref(v).Value)
+				y.c.Errorf(y.pos(v), "", y.key, "expected a number of requests per second (0 = off, 0.5 = one every 2 s), got %q", deref(v).Value)
 				return
 			}
 			r.RequestsPerSecond = f
@@ -173,9 +173,9 @@ func (y *yamlLoader) rateLimit(n *yaml.Node, r *RateLimit) {
 		"max_clients": func(y *yamlLoader, v *yaml.Node) { y.atLeast(v, &r.MaxClients, 1, "") },
 		"exempt": func(y *yamlLoader, v *yaml.Node) {
 			for _, t := range y.strList(v, false) {
-				p, err := parsePrefix(t.text)
+				p, err := parsePrefix(t.Text)
 				if err != nil {
-					y.c.errorf(t.pos, "", y.key, "%q is not an address or network (write e.g. 10.0.0.0/8 or 2001:db8::/32)", t.text)
+					y.c.Errorf(t.Pos, "", y.key, "%q is not an address or network (write e.g. 10.0.0.0/8 or 2001:db8::/32)", t.Text)
 					continue
 				}
 				r.Exempt = append(r.Exempt, p)
@@ -184,7 +184,7 @@ func (y *yamlLoader) rateLimit(n *yaml.Node, r *RateLimit) {
 	})
 	switch {
 	case r.RequestsPerSecond == 0 && burstPos.Line > 0:
-		y.c.warnf(burstPos, "", "limits.rate_limit.burst", "ignored: requests_per_second is 0, so rate limiting is off")
+		y.c.Warnf(burstPos, "", "limits.rate_limit.burst", "ignored: requests_per_second is 0, so rate limiting is off")
 	case r.RequestsPerSecond > 0 && r.Burst == 0:
 		// One second's worth may arrive at once (a page and its assets).
 		r.Burst = max(1, int(r.RequestsPerSecond+0.999))
@@ -216,7 +216,7 @@ func (y *yamlLoader) atLeast(n *yaml.Node, dst *int, lo int, why string) bool {
 		if why == "" {
 			why = "it cannot be below " + strconv.Itoa(lo)
 		}
-		y.c.errorf(y.pos(n), "", y.key, "%d is too small: %s", v, why)
+		y.c.Errorf(y.pos(n), "", y.key, "%d is too small: %s", v, why)
 		return false
 	}
 	*dst = v
@@ -230,13 +230,13 @@ func (y *yamlLoader) duration(n *yaml.Node) (time.Duration, bool) {
 	if err != nil {
 		secs, ierr := strconv.Atoi(s)
 		if ierr != nil {
-			y.c.errorf(y.pos(n), "", y.key, "%q is not a duration: write e.g. 20s or 2m", s)
+			y.c.Errorf(y.pos(n), "", y.key, "%q is not a duration: write e.g. 20s or 2m", s)
 			return 0, false
 		}
 		d = time.Duration(secs) * time.Second
 	}
 	if d < 0 {
-		y.c.errorf(y.pos(n), "", y.key, "negative duration %s", s)
+		y.c.Errorf(y.pos(n), "", y.key, "negative duration %s", s)
 		return 0, false
 	}
 	return d, true

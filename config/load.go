@@ -5,6 +5,19 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/mount"
+	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
+)
+
+// Pos, Problem and Problems are config/diag's, shared with the readers
+// below config (props); callers keep naming them config.Problems.
+type (
+	Pos      = diag.Pos
+	Problem  = diag.Problem
+	Problems = diag.Problems
 )
 
 // Sources names everything Load reads. The command line overrides the
@@ -21,13 +34,21 @@ type Sources struct {
 	// LookupEnv resolves $(name) when no earlier property has that name;
 	// nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// ReadFile reads the yaml, workers and mount files and the listeners'
+	// certificates; nil means os.ReadFile. A fuzz test outside this
+	// package (httpdimport's) loads from memory with it.
+	ReadFile func(string) ([]byte, error)
 }
 
 // Load parses, validates and compiles the configuration. It reports every
 // problem it finds, not just the first. cfg is nil when there is at least
 // one error; warnings are both returned and kept in cfg.Warnings.
 func Load(src Sources) (*Config, Problems) {
-	l := &loader{src: src, read: os.ReadFile, getwd: os.Getwd}
+	read := src.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	l := &loader{src: src, read: read, getwd: os.Getwd}
 	return l.load()
 }
 
@@ -36,16 +57,16 @@ func Load(src Sources) (*Config, Problems) {
 // JkMount and worker.X.mount rules kept from Load, to NewMountTable, and
 // to Config.CheckMounts for the worker checks.
 func LoadMountFile(path string, lookup func(string) (string, bool)) ([]Mount, Problems) {
-	var c collector
+	var c diag.Collector
 	data, err := os.ReadFile(path)
 	if err != nil {
-		c.errorf(Pos{File: path}, "", "mount_file", "cannot read the mount file: %v", err)
-		return nil, c.ps
+		c.Errorf(Pos{File: path}, "", "mount_file", "cannot read the mount file: %v", err)
+		return nil, c.Problems
 	}
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	return readMountFile(data, path, lookup, &c), c.ps
+	return mount.ParseFile(data, path, lookup, &c), c.Problems
 }
 
 // loader holds one Load; read and getwd are replaceable for tests and
@@ -54,7 +75,7 @@ type loader struct {
 	src   Sources
 	read  func(string) ([]byte, error)
 	getwd func() (string, error)
-	c     collector
+	c     diag.Collector
 }
 
 func (l *loader) load() (*Config, Problems) {
@@ -69,38 +90,38 @@ func (l *loader) load() (*Config, Problems) {
 		}
 	}
 	srv := l.server(y)
-	m := newPropMap(lookup)
-	root := &prop{key: "ServerRoot", value: l.serverRoot(srv.WorkersFile), seed: true}
-	m.entries, m.index[root.key] = append(m.entries, root), root
+	m := props.NewMap(lookup)
+	root := &props.Prop{Key: "ServerRoot", Value: l.serverRoot(srv.WorkersFile), Seed: true}
+	m.Entries, m.Index[root.Key] = append(m.Entries, root), root
 	for _, t := range y.workerProps { // JkWorkerProperty is read before the file
-		m.readLine(t.text, t.pos, &l.c)
+		m.ReadLine(t.Text, t.Pos, &l.c)
 	}
 	if f := srv.WorkersFile; f != "" {
 		if data, ok := l.readFile(f, "workers_file"); ok {
-			forEachLine(data, func(line string, n int) { m.readLine(line, Pos{File: f, Line: n}, &l.c) })
+			props.ForEachLine(data, func(line string, n int) { m.ReadLine(line, Pos{File: f, Line: n}, &l.c) })
 		}
 	}
 	// balancers: of jkbalancer.yaml, as workers.properties lines after the file.
-	plan := compileBalancers(y.balancers, m, &l.c)
-	m.resolveReferences(&l.c)
+	plan := proxy.Compile(y.balancers, m, &l.c)
+	m.ResolveReferences(&l.c)
 	list, maintain, workers := compileWorkers(m, &l.c)
-	plan.attach(workers)
+	attachProxyMembers(plan, workers)
 	rules := l.mounts(srv, y, m, list, workers, lookup)
 	cfg := &Config{Server: srv, List: list, Maintain: maintain, Workers: workers,
-		Mounts: NewMountTable(rules), Properties: m.properties()}
-	l.c.ps = append(l.c.ps, cfg.CheckMounts(rules)...)
-	sortProblems(l.c.ps)
-	if l.c.failed() {
-		return nil, l.c.ps
+		Mounts: NewMountTable(rules), Properties: properties(m)}
+	l.c.Problems = append(l.c.Problems, cfg.CheckMounts(rules)...)
+	sortProblems(l.c.Problems)
+	if l.c.Failed() {
+		return nil, l.c.Problems
 	}
-	cfg.Warnings = l.c.ps.Warnings()
-	return cfg, l.c.ps
+	cfg.Warnings = l.c.Problems.Warnings()
+	return cfg, l.c.Problems
 }
 
 func (l *loader) readFile(name, prop string) ([]byte, bool) {
 	data, err := l.read(name)
 	if err != nil {
-		l.c.errorf(Pos{File: name}, "", prop, "cannot read %s: %v", name, err)
+		l.c.Errorf(Pos{File: name}, "", prop, "cannot read %s: %v", name, err)
 		return nil, false
 	}
 	return data, true
@@ -119,15 +140,15 @@ func (l *loader) server(y *yamlConfig) Server {
 	if len(l.src.Listen) > 0 {
 		srv.Listen = nil
 		for _, a := range l.src.Listen {
-			if msg := checkListenAddr(a); msg != "" {
-				l.c.errorf(Pos{}, "", "listen", "%s", msg)
+			if msg := CheckListenAddr(a); msg != "" {
+				l.c.Errorf(Pos{}, "", "listen", "%s", msg)
 				continue
 			}
 			srv.Listen = append(srv.Listen, Listener{Addr: a})
 		}
 	}
 	if len(srv.Listen) == 0 {
-		l.c.errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
+		l.c.Errorf(Pos{File: l.src.ConfigFile}, "", "listen", "no valid listen address: jkbalancer would accept no connections; add one, e.g. \":8080\"")
 	}
 	checkListenerTLS(srv.Listen, l.read, time.Now(), &l.c)
 	srv.Options = parseOptions(y.options, &l.c)
@@ -159,19 +180,19 @@ func (l *loader) serverRoot(workersFile string) string {
 
 // mounts collects the rules of every source. Without any file and any
 // rule, mod_jk's defaults apply: worker ajp13 mounted at /*.
-func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, workers map[string]*Worker,
+func (l *loader) mounts(srv Server, y *yamlConfig, m *props.Map, list []string, workers map[string]*Worker,
 	lookup func(string) (string, bool)) []Mount {
 	var rules []Mount
 	if f := srv.MountFile; f != "" {
 		if data, ok := l.readFile(f, "mount_file"); ok {
-			rules = readMountFile(data, f, lookup, &l.c)
+			rules = mount.ParseFile(data, f, lookup, &l.c)
 		}
 	}
-	inline := append([]mountLine(nil), y.mounts...)
+	inline := append([]mount.Line(nil), y.mounts...)
 	for _, s := range l.src.Mounts {
-		inline = append(inline, mountLine{key: s})
+		inline = append(inline, mount.Line{Key: s})
 	}
-	rules = append(rules, parseInlineMounts(inline, lookup, &l.c)...)
+	rules = append(rules, mount.ParseInline(inline, lookup, &l.c)...)
 	rules = append(rules, workerMounts(m, list, workers, &l.c)...)
 	rules = append(rules, proxyMounts(y.proxyPass, workers, list, &l.c)...)
 	if len(rules) > 0 {
@@ -184,8 +205,30 @@ func (l *loader) mounts(srv Server, y *yamlConfig, m *propMap, list []string, wo
 	if at.File == "" {
 		at.File = srv.MountFile
 	}
-	l.c.warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
+	l.c.Warnf(at, "", "mount", "no mount rules: every request will get 404; add a mount_file, mounts in jkbalancer.yaml, --mount or worker.NAME.mount")
 	return nil
+}
+
+// attachProxyMembers hangs the ProxyMember records of the balancers:
+// section on the compiled members.
+func attachProxyMembers(p *proxy.Plan, workers map[string]*Worker) {
+	if p == nil {
+		return
+	}
+	for name, pm := range p.Members {
+		if w := workers[name]; w != nil && w.Member != nil {
+			w.Member.Proxy = pm
+		}
+	}
+}
+
+// properties returns the map as the exported, ordered Property list.
+func properties(m *props.Map) []Property {
+	out := make([]Property, len(m.Entries))
+	for i, p := range m.Entries {
+		out[i] = Property{Pos: p.Pos, Key: p.Key, Value: p.Value}
+	}
+	return out
 }
 
 // sortProblems orders problems by file (in the order the files were

@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // checkLogFile reports a log file serve could not open for appending
@@ -12,35 +14,35 @@ import (
 // line. Nothing is created: an existing file is opened for writing and
 // closed, a missing one needs a directory it can be created in (tested
 // with a temporary file that is removed at once).
-func checkLogFile(path string, pos Pos, prop string, c *collector) {
+func checkLogFile(path string, pos Pos, prop string, c *diag.Collector) {
 	if path == "" {
 		return
 	}
 	st, err := os.Stat(path)
 	switch {
 	case err == nil && st.IsDir():
-		c.errorf(pos, "", prop, "%s is a directory: give a file name for the log", path)
+		c.Errorf(pos, "", prop, "%s is a directory: give a file name for the log", path)
 		return
 	case err == nil:
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
-			c.errorf(pos, "", prop, "cannot open the log file for writing: %v", err)
+			c.Errorf(pos, "", prop, "cannot open the log file for writing: %v", err)
 			return
 		}
 		f.Close()
 		return
 	case !os.IsNotExist(err):
-		c.errorf(pos, "", prop, "cannot open the log file: %v", err)
+		c.Errorf(pos, "", prop, "cannot open the log file: %v", err)
 		return
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		c.errorf(pos, "", prop, "cannot create the log file %s: its directory %s does not exist (create it, or fix the path)", path, dir)
+		c.Errorf(pos, "", prop, "cannot create the log file %s: its directory %s does not exist (create it, or fix the path)", path, dir)
 		return
 	}
 	f, err := os.CreateTemp(dir, ".jkbalancer-check-*")
 	if err != nil {
-		c.errorf(pos, "", prop, "cannot create the log file %s: %v", path, err)
+		c.Errorf(pos, "", prop, "cannot create the log file %s: %v", path, err)
 		return
 	}
 	f.Close()

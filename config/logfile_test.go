@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // A log file serve could not open is a configuration error that check
@@ -59,11 +61,11 @@ func TestLogFileUsable(t *testing.T) {
 	if err := os.WriteFile(existing, []byte("x\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var c collector
+	var c diag.Collector
 	checkLogFile(existing, Pos{}, "log.file", &c)
 	checkLogFile(filepath.Join(dir, "new.log"), Pos{}, "log.request_file", &c)
-	if len(c.ps) != 0 {
-		t.Fatalf("problems: %v", c.ps)
+	if len(c.Problems) != 0 {
+		t.Fatalf("problems: %v", c.Problems)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {

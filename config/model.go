@@ -14,6 +14,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // Worker types understood by mod_jk 1.2.48 and by jkbalancer.
@@ -136,10 +138,14 @@ type Member struct {
 	HTTP *HTTPMember `json:"-"`
 
 	// Proxy is set only for members of balancers: in jkbalancer.yaml
-	// (config/proxy.go): what their BalancerMember said beyond the
+	// (config/proxy): what their BalancerMember said beyond the
 	// attributes above.
 	Proxy *ProxyMember `json:"proxy,omitempty"`
 }
+
+// ProxyMember is config/proxy's record of what a BalancerMember said
+// beyond the workers.properties attributes it compiled into.
+type ProxyMember = proxy.Member
 
 // Duration helpers: convert the workers.properties units.
 

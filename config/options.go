@@ -3,6 +3,9 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
 )
 
 // optionSpec describes one JkOptions name (docs/config.md#jkoptions).
@@ -66,27 +69,27 @@ func DefaultOptions() Options {
 
 // parseOptions applies JkOptions tokens in order to the default set. A
 // name without + or - counts as +.
-func parseOptions(toks []token, c *collector) Options {
+func parseOptions(toks []props.Token, c *diag.Collector) Options {
 	o := DefaultOptions()
-	var uriTok *token
+	var uriTok *props.Token
 	for i := range toks {
 		t := &toks[i]
-		on, name := true, t.text
+		on, name := true, t.Text
 		if name != "" && (name[0] == '+' || name[0] == '-') {
 			on, name = name[0] == '+', name[1:]
 		}
 		spec, ok := optionTable[strings.ToLower(name)]
 		switch {
 		case !ok:
-			c.errorf(t.pos, "", "options", "unknown JkOptions option %q", t.text)
+			c.Errorf(t.Pos, "", "options", "unknown JkOptions option %q", t.Text)
 		case spec.ignored:
-			c.warnf(t.pos, "", "options", "%s is deprecated and ignored (slashes are always collapsed before matching)", spec.name)
+			c.Warnf(t.Pos, "", "options", "%s is deprecated and ignored (slashes are always collapsed before matching)", spec.name)
 		case spec.uri && !on:
-			c.errorf(t.pos, "", "options", "-%s: ForwardURI options cannot be disabled; set exactly one of +ForwardURIProxy (default), +ForwardURICompatUnparsed, +ForwardURICompat, +ForwardURIEscaped", spec.name)
+			c.Errorf(t.Pos, "", "options", "-%s: ForwardURI options cannot be disabled; set exactly one of +ForwardURIProxy (default), +ForwardURICompatUnparsed, +ForwardURICompat, +ForwardURIEscaped", spec.name)
 		default:
 			if spec.uri {
 				if uriTok != nil {
-					c.warnf(t.pos, "", "options", "%s and %s (%s) are mutually exclusive: the later one, %s, is used", spec.name, uriTok.text, uriTok.pos, spec.name)
+					c.Warnf(t.Pos, "", "options", "%s and %s (%s) are mutually exclusive: the later one, %s, is used", spec.name, uriTok.Text, uriTok.Pos, spec.name)
 				}
 				uriTok = t
 			}
@@ -109,12 +112,12 @@ var forbiddenEnvPrefixes = []string{
 
 // checkEnvVars refuses dangerous JkEnvVar names and resolves repeats
 // (the later one wins, like httpd's table merge). pos[i] is vars[i]'s line.
-func checkEnvVars(vars []EnvVar, pos []Pos, c *collector) []EnvVar {
+func checkEnvVars(vars []EnvVar, pos []Pos, c *diag.Collector) []EnvVar {
 	var out []EnvVar
 	index := make(map[string]int)
 	for i, v := range vars {
 		if v.Name == "" {
-			c.errorf(pos[i], "", "env_vars", "JkEnvVar without a name: give each entry a name")
+			c.Errorf(pos[i], "", "env_vars", "JkEnvVar without a name: give each entry a name")
 			continue
 		}
 		lower := strings.ToLower(v.Name)
@@ -123,11 +126,11 @@ func checkEnvVars(vars []EnvVar, pos []Pos, c *collector) []EnvVar {
 			bad = bad || strings.HasPrefix(lower, p)
 		}
 		if bad {
-			c.errorf(pos[i], "", "env_vars", "refusing JkEnvVar %q: names under javax/jakarta.servlet.{include,forward,error,async}.* and org.apache.* let a request read or run any file of the webapp (Ghostcat, CVE-2020-1938)", v.Name)
+			c.Errorf(pos[i], "", "env_vars", "refusing JkEnvVar %q: names under javax/jakarta.servlet.{include,forward,error,async}.* and org.apache.* let a request read or run any file of the webapp (Ghostcat, CVE-2020-1938)", v.Name)
 			continue
 		}
 		if j, dup := index[v.Name]; dup {
-			c.warnf(pos[i], "", "env_vars", "JkEnvVar %s is given twice: the later one wins", v.Name)
+			c.Warnf(pos[i], "", "env_vars", "JkEnvVar %s is given twice: the later one wins", v.Name)
 			out[j] = v
 			continue
 		}
@@ -138,16 +141,16 @@ func checkEnvVars(vars []EnvVar, pos []Pos, c *collector) []EnvVar {
 }
 
 // checkLog validates the log settings.
-func checkLog(l Log, pos Pos, c *collector) {
+func checkLog(l Log, pos Pos, c *diag.Collector) {
 	switch l.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:
-		c.errorf(pos, "", "log.level", "unknown log level %q: use trace, debug, info, warn or error", l.Level)
+		c.Errorf(pos, "", "log.level", "unknown log level %q: use trace, debug, info, warn or error", l.Level)
 	}
 	switch l.Format {
 	case "text", "json":
 	default:
-		c.errorf(pos, "", "log.format", "unknown log format %q: use text or json", l.Format)
+		c.Errorf(pos, "", "log.format", "unknown log format %q: use text or json", l.Format)
 	}
 }
 

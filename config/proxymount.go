@@ -2,54 +2,25 @@ package config
 
 import (
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
-// ProxyPass is one proxy_pass entry of jkbalancer.yaml: httpd's ProxyPass
-// with its ProxyPassReverse and ProxyPassReverseCookiePath. Requests whose
-// path starts with Path go to Worker, with Path replaced by BackendPath
-// (mod_proxy's alias_match and proxy_trans). It rides on the mount rule
-// the entry compiles to (Mount.Proxy); the server applies it.
-type ProxyPass struct {
-	Path        string `json:"path"`
-	Worker      string `json:"worker"`
-	BackendPath string `json:"backend_path"`
-	// Reverse rewrites Location, Content-Location and URI response headers
-	// from BackendPath back to Path (ProxyPassReverse).
-	Reverse bool `json:"reverse,omitempty"`
-	// ReverseCookiePath rewrites the Path= of Set-Cookie the same way
-	// (ProxyPassReverseCookiePath).
-	ReverseCookiePath bool `json:"reverse_cookie_path,omitempty"`
-}
-
-// MapPath returns the backend path for a request path under p.Path; ok is
-// false when path is not under it. The result always starts with '/',
-// also when the slashes of the pair do not match (httpd would then build
-// a broken URL; check warns about such pairs).
-func (p *ProxyPass) MapPath(path string) (string, bool) {
-	rest, ok := strings.CutPrefix(path, p.Path)
-	if !ok {
-		return "", false
-	}
-	out := p.BackendPath + rest
-	if !strings.HasPrefix(out, "/") {
-		out = "/" + out
-	}
-	return out, true
-}
-
-const balancerScheme = "balancer://"
+const BalancerScheme = "balancer://"
 
 // proxyMounts compiles proxy_pass into mount rules of source JkMount
 // (prefixRules). An entry whose to: is "!" is an exclusion for every
 // worker (ProxyPass /path !).
-func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string, c *collector) []Mount {
+func proxyMounts(entries []proxy.Section, workers map[string]*Worker, list []string, c *diag.Collector) []Mount {
 	listed := make(map[string]bool, len(list))
 	for _, n := range list {
 		listed[n] = true
 	}
 	var out []Mount
 	seen := make(map[string]Pos)
-	var paths []token
+	var paths []props.Token
 	for i := range entries {
 		e := &entries[i]
 		path, ok := proxyPassPath(e, seen, c)
@@ -57,14 +28,14 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 			continue
 		}
 		for _, earlier := range paths {
-			if covers(earlier.text, path.text) {
-				c.warnf(path.pos, "", e.key+".path", "comes after %s (line %d), which already covers it: in httpd the first matching ProxyPass wins and this one is never used; jkbalancer uses the most specific rule, this one", earlier.text, earlier.pos.Line)
+			if covers(earlier.Text, path.Text) {
+				c.Warnf(path.Pos, "", e.Key+".path", "comes after %s (line %d), which already covers it: in httpd the first matching ProxyPass wins and this one is never used; jkbalancer uses the most specific rule, this one", earlier.Text, earlier.Pos.Line)
 			}
 		}
 		paths = append(paths, path)
-		rules := prefixRules(path.text, path.pos)
-		to, _ := e.get("to")
-		if to.text == "!" {
+		rules := prefixRules(path.Text, path.Pos)
+		to, _ := e.Get("to")
+		if to.Text == "!" {
 			for _, m := range rules {
 				m.Worker, m.Exclude = "*", true
 				out = append(out, m)
@@ -75,10 +46,10 @@ func proxyMounts(entries []rawSection, workers map[string]*Worker, list []string
 		if !ok {
 			continue
 		}
-		pp.Path = path.text
+		pp.Path = path.Text
 		if strings.HasSuffix(pp.Path, "/") != strings.HasSuffix(pp.BackendPath, "/") {
 			back, _ := pp.MapPath(pp.Path + "x")
-			c.warnf(to.pos, "", e.key+".to", "path %s and target %s do not both end with '/': httpd's ProxyPass documentation warns that such pairs lose or double slashes; %sx is sent as %s", pp.Path, to.text, pp.Path, back)
+			c.Warnf(to.Pos, "", e.Key+".to", "path %s and target %s do not both end with '/': httpd's ProxyPass documentation warns that such pairs lose or double slashes; %sx is sent as %s", pp.Path, to.Text, pp.Path, back)
 		}
 		for _, m := range rules {
 			m.Worker, m.Proxy = pp.Worker, pp
@@ -114,33 +85,33 @@ func covers(earlier, later string) bool {
 }
 
 // proxyPassPath checks path:.
-func proxyPassPath(e *rawSection, seen map[string]Pos, c *collector) (token, bool) {
-	path, ok := e.get("path")
+func proxyPassPath(e *proxy.Section, seen map[string]Pos, c *diag.Collector) (props.Token, bool) {
+	path, ok := e.Get("path")
 	switch {
 	case !ok:
-		c.errorf(e.pos, "", e.key+".path", "an entry needs path:, the URL prefix it serves, e.g. /app/")
+		c.Errorf(e.Pos, "", e.Key+".path", "an entry needs path:, the URL prefix it serves, e.g. /app/")
 		return path, false
-	case !strings.HasPrefix(path.text, "/") || strings.ContainsAny(path.text, "*? \t"):
-		c.errorf(path.pos, "", e.key+".path", "%q: write a URL prefix starting with '/', without wildcards or blanks", path.text)
-		return path, false
-	}
-	if at, dup := seen[path.text]; dup {
-		c.errorf(path.pos, "", e.key+".path", "%s is served by the entry at line %d already", path.text, at.Line)
+	case !strings.HasPrefix(path.Text, "/") || strings.ContainsAny(path.Text, "*? \t"):
+		c.Errorf(path.Pos, "", e.Key+".path", "%q: write a URL prefix starting with '/', without wildcards or blanks", path.Text)
 		return path, false
 	}
-	seen[path.text] = path.pos
+	if at, dup := seen[path.Text]; dup {
+		c.Errorf(path.Pos, "", e.Key+".path", "%s is served by the entry at line %d already", path.Text, at.Line)
+		return path, false
+	}
+	seen[path.Text] = path.Pos
 	return path, true
 }
 
 // proxyPassTarget checks to:, reverse: and reverse_cookie_path:.
-func proxyPassTarget(e *rawSection, to token, workers map[string]*Worker, listed map[string]bool, c *collector) (*ProxyPass, bool) {
-	if to.text == "" {
-		c.errorf(e.pos, "", e.key+".to", "an entry needs to:, e.g. balancer://mycluster/ (or \"!\" to exclude the path)")
+func proxyPassTarget(e *proxy.Section, to props.Token, workers map[string]*Worker, listed map[string]bool, c *diag.Collector) (*ProxyPass, bool) {
+	if to.Text == "" {
+		c.Errorf(e.Pos, "", e.Key+".to", "an entry needs to:, e.g. balancer://mycluster/ (or \"!\" to exclude the path)")
 		return nil, false
 	}
-	rest, ok := cutPrefixFold(to.text, balancerScheme)
+	rest, ok := cutPrefixFold(to.Text, BalancerScheme)
 	if !ok {
-		c.errorf(to.pos, "", e.key+".to", "%q: the target is balancer://NAME[/path]; for a single backend URL, define a balancer with that one member", to.text)
+		c.Errorf(to.Pos, "", e.Key+".to", "%q: the target is balancer://NAME[/path]; for a single backend URL, define a balancer with that one member", to.Text)
 		return nil, false
 	}
 	name, backend, slash := strings.Cut(rest, "/")
@@ -150,20 +121,20 @@ func proxyPassTarget(e *rawSection, to token, workers map[string]*Worker, listed
 	pp := &ProxyPass{Worker: name, BackendPath: backend}
 	w := workers[name]
 	if w == nil || !listed[name] {
-		c.errorf(to.pos, "", e.key+".to", "no balancer %q: name one of balancers:, or a worker in worker.list", name)
+		c.Errorf(to.Pos, "", e.Key+".to", "no balancer %q: name one of balancers:, or a worker in worker.list", name)
 		return nil, false
 	}
 	for _, f := range []struct {
 		key string
 		dst *bool
 	}{{"reverse", &pp.Reverse}, {"reverse_cookie_path", &pp.ReverseCookiePath}} {
-		t, ok := e.get(f.key)
+		t, ok := e.Get(f.key)
 		if !ok {
 			continue
 		}
-		on, valid := proxyBool(t.text)
+		on, valid := proxy.ParseBool(t.Text)
 		if !valid {
-			c.errorf(t.pos, "", e.key+"."+f.key, "%q: write true or false", t.text)
+			c.Errorf(t.Pos, "", e.Key+"."+f.key, "%q: write true or false", t.Text)
 		}
 		*f.dst = on
 	}

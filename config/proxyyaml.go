@@ -5,31 +5,14 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The balancers: and proxy_pass: sections of jkbalancer.yaml are read
-// here as raw text with their lines; config/proxy.go validates and
+// here as raw text with their lines; config/proxy validates and
 // compiles them, so every message names the yaml key it is about.
-
-// rawSection is one yaml mapping of a proxy section: each key as written,
-// with the line of its value.
-type rawSection struct {
-	key  string // dotted yaml path, e.g. "balancers.mycluster.members[2]"
-	pos  Pos
-	vals map[string]token
-}
-
-func (s *rawSection) get(k string) (token, bool) {
-	t, ok := s.vals[k]
-	return t, ok
-}
-
-// rawBalancer is one entry of balancers: (a <Proxy balancer://NAME>).
-type rawBalancer struct {
-	rawSection
-	name    string
-	members []rawSection
-}
 
 // Keys of a balancer and of a member, after the mod_proxy_balancer
 // parameter of the same name (httpd mod_proxy.c set_balancer_param and
@@ -46,7 +29,7 @@ var (
 func (y *yamlLoader) balancers(n *yaml.Node) {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
-		y.c.errorf(y.pos(n), "", "balancers", "expected a mapping of balancer names to their settings")
+		y.c.Errorf(y.pos(n), "", "balancers", "expected a mapping of balancer names to their settings")
 		return
 	}
 	seen := make(map[string]int)
@@ -54,27 +37,27 @@ func (y *yamlLoader) balancers(n *yaml.Node) {
 		k, v := n.Content[i], n.Content[i+1]
 		key := "balancers." + k.Value
 		if line := seen[k.Value]; line > 0 {
-			y.c.errorf(y.pos(k), "", key, "balancer given twice (first at line %d)", line)
+			y.c.Errorf(y.pos(k), "", key, "balancer given twice (first at line %d)", line)
 			continue
 		}
 		seen[k.Value] = k.Line
-		b := rawBalancer{name: k.Value}
-		b.rawSection = y.rawSection(v, key, balancerKeys, func(y *yamlLoader, mv *yaml.Node) {
-			b.members = y.members(mv, key+".members")
+		b := proxy.Balancer{Name: k.Value}
+		b.Section = y.rawSection(v, key, balancerKeys, func(y *yamlLoader, mv *yaml.Node) {
+			b.Members = y.members(mv, key+".members")
 		})
-		b.pos = y.pos(k)
+		b.Pos = y.pos(k)
 		y.out.balancers = append(y.out.balancers, b)
 	}
 }
 
 // members reads the members: list of one balancer.
-func (y *yamlLoader) members(n *yaml.Node, key string) []rawSection {
+func (y *yamlLoader) members(n *yaml.Node, key string) []proxy.Section {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
-		y.c.errorf(y.pos(n), "", key, "expected a list of members, each with at least url:")
+		y.c.Errorf(y.pos(n), "", key, "expected a list of members, each with at least url:")
 		return nil
 	}
-	out := make([]rawSection, 0, len(n.Content))
+	out := make([]proxy.Section, 0, len(n.Content))
 	for i, it := range n.Content {
 		out = append(out, y.rawSection(it, key+"["+strconv.Itoa(i+1)+"]", memberKeys, nil))
 	}
@@ -85,7 +68,7 @@ func (y *yamlLoader) members(n *yaml.Node, key string) []rawSection {
 func (y *yamlLoader) proxyPass(n *yaml.Node) {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
-		y.c.errorf(y.pos(n), "", "proxy_pass", "expected a list of {path:, to:} entries")
+		y.c.Errorf(y.pos(n), "", "proxy_pass", "expected a list of {path:, to:} entries")
 		return
 	}
 	for i, it := range n.Content {
@@ -96,18 +79,18 @@ func (y *yamlLoader) proxyPass(n *yaml.Node) {
 // rawSection reads a mapping whose keys are all scalars from keys;
 // members, when not nil, handles the key "members". A list value (e.g.
 // failonstatus: [500, 503]) is joined with ','.
-func (y *yamlLoader) rawSection(n *yaml.Node, key string, keys []string, members yamlHandler) rawSection {
-	s := rawSection{key: key, pos: y.pos(n), vals: make(map[string]token)}
+func (y *yamlLoader) rawSection(n *yaml.Node, key string, keys []string, members yamlHandler) proxy.Section {
+	s := proxy.Section{Key: key, Pos: y.pos(n), Vals: make(map[string]props.Token)}
 	handlers := make(map[string]yamlHandler, len(keys)+1)
 	for _, k := range keys {
 		handlers[k] = func(y *yamlLoader, v *yaml.Node) {
 			v = deref(v)
 			if v.Kind == yaml.SequenceNode {
 				parts := y.strList(v, false)
-				s.vals[k] = token{strings.Join(tokenTexts(parts), ","), y.pos(v)}
+				s.Vals[k] = props.Token{Text: strings.Join(tokenTexts(parts), ","), Pos: y.pos(v)}
 				return
 			}
-			s.vals[k] = token{y.str(v), y.pos(v)}
+			s.Vals[k] = props.Token{Text: y.str(v), Pos: y.pos(v)}
 		}
 	}
 	if members != nil {

@@ -1,21 +1,26 @@
 package config
 
+import (
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/props"
+)
+
 // attrReader reads the attributes of one worker from the resolved map,
 // reporting values mod_jk would silently misread.
 type attrReader struct {
-	m    *propMap
+	m    *props.Map
 	name string // worker name
-	c    *collector
+	c    *diag.Collector
 }
 
-func (r attrReader) get(attr string) *prop { return r.m.get("worker." + r.name + "." + attr) }
+func (r attrReader) get(attr string) *props.Prop { return r.m.Get("worker." + r.name + "." + attr) }
 
 func (r attrReader) has(attr string) bool { return r.get(attr) != nil }
 
 // pos returns the line of attr, or def when it is not set.
 func (r attrReader) pos(attr string, def Pos) Pos {
 	if p := r.get(attr); p != nil {
-		return p.pos
+		return p.Pos
 	}
 	return def
 }
@@ -26,9 +31,9 @@ func (r attrReader) int(attr string, def int) (int, bool) {
 	if p == nil {
 		return def, false
 	}
-	n, ok := parseInt(p.value)
+	n, ok := props.ParseInt(p.Value)
 	if !ok {
-		r.c.warnf(p.pos, r.name, attr, "%q is not a whole number; mod_jk reads it as %d", p.value, n)
+		r.c.Warnf(p.Pos, r.name, attr, "%q is not a whole number; mod_jk reads it as %d", p.Value, n)
 	}
 	return n, true
 }
@@ -39,9 +44,9 @@ func (r attrReader) bool(attr string, def bool) (bool, bool) {
 	if p == nil {
 		return def, false
 	}
-	b, ok := parseBool(p.value)
+	b, ok := props.ParseBool(p.Value)
 	if !ok {
-		r.c.warnf(p.pos, r.name, attr, "%q is not a boolean (use true/false, on/off, 1/0); the default %v stays in force", p.value, def)
+		r.c.Warnf(p.Pos, r.name, attr, "%q is not a boolean (use true/false, on/off, 1/0); the default %v stays in force", p.Value, def)
 		return def, false
 	}
 	return b, true
@@ -50,26 +55,26 @@ func (r attrReader) bool(attr string, def bool) (bool, bool) {
 // str reads a string attribute.
 func (r attrReader) str(attr, def string) (string, bool) {
 	if p := r.get(attr); p != nil {
-		return p.value, true
+		return p.Value, true
 	}
 	return def, false
 }
 
 // list reads a list attribute as tokens carrying their own lines.
-func (r attrReader) list(attr string) []token {
+func (r attrReader) list(attr string) []props.Token {
 	if p := r.get(attr); p != nil {
-		return p.parts
+		return p.Parts
 	}
 	return nil
 }
 
-func tokenTexts(ts []token) []string {
+func tokenTexts(ts []props.Token) []string {
 	if len(ts) == 0 {
 		return nil
 	}
 	out := make([]string, len(ts))
 	for i, t := range ts {
-		out[i] = t.text
+		out[i] = t.Text
 	}
 	return out
 }
@@ -117,9 +122,9 @@ func readStrs[T any](r attrReader, dst *T, fields []strField[T]) {
 // fixed buffers.
 func (r attrReader) checkLengths(attrs ...string) {
 	for _, a := range attrs {
-		if p := r.get(a); p != nil && len(p.value) > maxNameLen {
-			r.c.errorf(p.pos, r.name, a, "value is %d bytes; mod_jk allows at most %d and refuses to start: shorten it",
-				len(p.value), maxNameLen)
+		if p := r.get(a); p != nil && len(p.Value) > props.MaxNameLen {
+			r.c.Errorf(p.Pos, r.name, a, "value is %d bytes; mod_jk allows at most %d and refuses to start: shorten it",
+				len(p.Value), props.MaxNameLen)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // RiskWarnings reports settings that mod_jk accepts but that hurt in
@@ -19,7 +21,7 @@ type SendBound func(a *Member) int
 // Risks is RiskWarnings with the POST replay warning quoting sends' number
 // (nil: the warning names retries only).
 func (c *Config) Risks(sends SendBound) Problems {
-	col := collector{sends: sends}
+	col := riskCollector{sends: sends}
 	seen := make(map[string]bool)
 	for _, name := range c.List {
 		w := c.Workers[name]
@@ -40,7 +42,7 @@ func (c *Config) Risks(sends SendBound) Problems {
 		}
 	}
 	if c.Mounts != nil {
-		col.ps = append(col.ps, c.CheckMounts(c.Mounts.Rules)...)
+		col.Problems = append(col.Problems, c.CheckMounts(c.Mounts.Rules)...)
 		c.statusRisks(&col)
 	}
 	known := make(map[Problem]bool, len(c.Warnings))
@@ -48,13 +50,20 @@ func (c *Config) Risks(sends SendBound) Problems {
 		known[p] = true
 	}
 	var out Problems
-	for _, p := range col.ps {
+	for _, p := range col.Problems {
 		if !known[p] {
 			out = append(out, p)
 		}
 	}
 	sortProblems(out)
 	return out
+}
+
+// riskCollector gathers the risk warnings; sends is Risks' argument, for
+// the POST replay warning.
+type riskCollector struct {
+	diag.Collector
+	sends SendBound
 }
 
 // propPos is the line that set worker.<worker>.<attr>, or the worker's
@@ -69,17 +78,17 @@ func (c *Config) propPos(w *Worker, attr string) (Pos, bool) {
 	return w.Pos, false
 }
 
-func (c *Config) lbRisks(w *Worker, col *collector) {
+func (c *Config) lbRisks(w *Worker, col *riskCollector) {
 	l := w.LB
 	n := len(l.BalanceWorkers)
 	if l.LBRetries < n {
 		pos, _ := c.propPos(w, "lb_retries")
 		reach := l.LBRetries * l.Retries
 		if reach < n {
-			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them and retries=%d rounds reach at most %d of the %d, so failover to a standby member may never happen; set lb_retries=%d",
+			col.Warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them and retries=%d rounds reach at most %d of the %d, so failover to a standby member may never happen; set lb_retries=%d",
 				l.LBRetries, n, l.LBRetries, l.Retries, reach, n, n)
 		} else {
-			col.warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them, so every member is tried only across retries=%d rounds with retry_interval=%dms sleeps; set lb_retries=%d",
+			col.Warnf(pos, w.Name, "lb_retries", "lb_retries=%d with %d members: each round tries at most %d of them, so every member is tried only across retries=%d rounds with retry_interval=%dms sleeps; set lb_retries=%d",
 				l.LBRetries, n, l.LBRetries, l.Retries, l.RetryInterval, n)
 		}
 	}
@@ -97,11 +106,11 @@ func (c *Config) lbRisks(w *Worker, col *collector) {
 			continue
 		}
 		pos := mw.Pos
-		col.warnf(pos, m, "route", "member of sticky lb %s without route or jvm_route: its route is its name %q, which must equal the jvmRoute of its Tomcat or sessions will not stick; set worker.%s.route", w.Name, m, m)
+		col.Warnf(pos, m, "route", "member of sticky lb %s without route or jvm_route: its route is its name %q, which must equal the jvmRoute of its Tomcat or sessions will not stick; set worker.%s.route", w.Name, m, m)
 	}
 	if l.StickySessionForce && !anyRoute && l.Discover == nil { // discovered members have routes
 		pos, _ := c.propPos(w, "sticky_session_force")
-		col.warnf(pos, w.Name, "sticky_session_force", "sticky_session_force is on but no member sets route: unless every Tomcat's jvmRoute equals its worker name, every request carrying a session gets 503")
+		col.Warnf(pos, w.Name, "sticky_session_force", "sticky_session_force is on but no member sets route: unless every Tomcat's jvmRoute equals its worker name, every request carrying a session gets 503")
 	}
 }
 
@@ -111,35 +120,35 @@ func (c *Config) hasRoute(w *Worker) bool {
 	return r || j
 }
 
-func (c *Config) ajpRisks(w *Worker, member bool, col *collector) {
+func (c *Config) ajpRisks(w *Worker, member bool, col *riskCollector) {
 	a := w.Member
 	if a.RecoveryOptions&RecoveryNoAfterRequest == 0 && (member || a.Retries > 1) {
 		pos, _ := c.propPos(w, "recovery_options")
-		col.warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
+		col.Warnf(pos, w.Name, "recovery_options", "recovery_options=%d lacks bit 1: %s when no answer comes, so an order can be processed twice; set recovery_options=1 (or 3)",
 			a.RecoveryOptions, replayText(w.Name, a, member, col.sends))
 	}
 	if a.HTTP != nil {
 		c.httpRisks(w, col)
 	} else if a.ConnectionPoolTimeout == 0 && (a.ConnectionPingInterval <= 0 || a.PingTimeout <= 0) {
 		pos, _ := c.propPos(w, "connection_pool_timeout")
-		col.warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed, so connections Tomcat or a firewall dropped are found by failing requests; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode")
+		col.Warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed, so connections Tomcat or a firewall dropped are found by failing requests; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode")
 	}
 	if a.ConnectionPoolSize <= 0 {
 		pos, _ := c.propPos(w, "connection_pool_size")
-		col.warnf(pos, w.Name, "connection_pool_size", "connection_pool_size=%d: no request can get a connection, every request to this worker fails", a.ConnectionPoolSize)
+		col.Warnf(pos, w.Name, "connection_pool_size", "connection_pool_size=%d: no request can get a connection, every request to this worker fails", a.ConnectionPoolSize)
 	}
 	if a.ConnectionAcquireTimeout <= 0 {
 		pos, set := c.propPos(w, "connection_acquire_timeout")
 		if !set { // derived from retries*retry_interval: point at the 0
 			pos, _ = c.propPos(w, "retry_interval")
 		}
-		col.warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; jkbalancer takes a free connection if there is one but never waits, so bursts fail over or get 503; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
+		col.Warnf(pos, w.Name, "connection_acquire_timeout", "connection_acquire_timeout=%d: mod_jk then makes no attempt to get a connection and every request fails; jkbalancer takes a free connection if there is one but never waits, so bursts fail over or get 503; leave it unset (retries*retry_interval) or set it >0", a.ConnectionAcquireTimeout)
 	}
 }
 
 // statusRisks warns about status workers that anyone can use to change
 // member state.
-func (c *Config) statusRisks(col *collector) {
+func (c *Config) statusRisks(col *riskCollector) {
 	for i := range c.Mounts.Rules {
 		r := &c.Mounts.Rules[i]
 		w := c.Workers[r.Worker]
@@ -147,7 +156,7 @@ func (c *Config) statusRisks(col *collector) {
 			continue
 		}
 		if len(w.Status.User) == 0 && w.Status.UserFile == "" && !w.Status.ReadOnly {
-			col.warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true or worker.%s.user=..., or restrict access to %s",
+			col.Warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true or worker.%s.user=..., or restrict access to %s",
 				r.Pattern, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
 		}
 	}

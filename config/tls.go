@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // TLSMaterial is what a listener's certificate files hold, parsed: the
@@ -33,18 +35,18 @@ type NamedCertificate struct {
 // is nil when there is an error; warnings (an expired certificate, a
 // server name the certificate does not cover) come with it.
 func LoadTLS(t *TLS, now time.Time) (*TLSMaterial, Problems) {
-	var c collector
+	var c diag.Collector
 	m := loadTLS(t, os.ReadFile, now, &c)
-	if c.failed() {
-		return nil, c.ps
+	if c.Failed() {
+		return nil, c.Problems
 	}
-	return m, c.ps
+	return m, c.Problems
 }
 
 // checkListenerTLS checks the certificate files of every TLS listener, so
 // that Load reports a missing file, bad PEM or a key that does not match
 // with the line of the yaml key, together with every other problem.
-func checkListenerTLS(ls []Listener, read func(string) ([]byte, error), now time.Time, c *collector) {
+func checkListenerTLS(ls []Listener, read func(string) ([]byte, error), now time.Time, c *diag.Collector) {
 	for _, l := range ls {
 		if l.TLS != nil {
 			loadTLS(l.TLS, read, now, c)
@@ -52,7 +54,7 @@ func checkListenerTLS(ls []Listener, read func(string) ([]byte, error), now time
 	}
 }
 
-func loadTLS(t *TLS, read func(string) ([]byte, error), now time.Time, c *collector) *TLSMaterial {
+func loadTLS(t *TLS, read func(string) ([]byte, error), now time.Time, c *diag.Collector) *TLSMaterial {
 	m := &TLSMaterial{}
 	var loaded []Certificate
 	for i, spec := range append([]Certificate{t.Certificate}, t.Certificates...) {
@@ -78,26 +80,26 @@ func loadTLS(t *TLS, read func(string) ([]byte, error), now time.Time, c *collec
 // loadCertificate reads one certificate and its key. Every problem names
 // the file and the yaml key that named it.
 func loadCertificate(spec Certificate, prefix string, read func(string) ([]byte, error), now time.Time,
-	c *collector) *NamedCertificate {
+	c *diag.Collector) *NamedCertificate {
 	certKey, keyKey := prefix+"cert_file", prefix+"key_file"
 	certPEM, cerr := read(spec.CertFile)
 	if cerr != nil {
-		c.errorf(spec.CertPos, "", certKey, "cannot read the certificate: %v", cerr)
+		c.Errorf(spec.CertPos, "", certKey, "cannot read the certificate: %v", cerr)
 	}
 	keyPEM, kerr := read(spec.KeyFile)
 	if kerr != nil {
-		c.errorf(spec.KeyPos, "", keyKey, "cannot read the private key: %v", kerr)
+		c.Errorf(spec.KeyPos, "", keyKey, "cannot read the private key: %v", kerr)
 	}
 	if cerr != nil || kerr != nil {
 		return nil
 	}
 	ok := true
 	if !hasPEMBlock(certPEM, func(typ string) bool { return typ == "CERTIFICATE" }) {
-		c.errorf(spec.CertPos, "", certKey, "%s holds no PEM CERTIFICATE block", spec.CertFile)
+		c.Errorf(spec.CertPos, "", certKey, "%s holds no PEM CERTIFICATE block", spec.CertFile)
 		ok = false
 	}
 	if !hasPEMBlock(keyPEM, func(typ string) bool { return strings.HasSuffix(typ, "PRIVATE KEY") }) {
-		c.errorf(spec.KeyPos, "", keyKey, "%s holds no PEM PRIVATE KEY block", spec.KeyFile)
+		c.Errorf(spec.KeyPos, "", keyKey, "%s holds no PEM PRIVATE KEY block", spec.KeyFile)
 		ok = false
 	}
 	if !ok {
@@ -106,16 +108,16 @@ func loadCertificate(spec Certificate, prefix string, read func(string) ([]byte,
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		if strings.Contains(err.Error(), "does not match") {
-			c.errorf(spec.KeyPos, "", keyKey, "the private key in %s does not match the certificate in %s", spec.KeyFile, spec.CertFile)
+			c.Errorf(spec.KeyPos, "", keyKey, "the private key in %s does not match the certificate in %s", spec.KeyFile, spec.CertFile)
 		} else {
-			c.errorf(spec.CertPos, "", certKey, "%s with key %s: %v", spec.CertFile, spec.KeyFile, err)
+			c.Errorf(spec.CertPos, "", certKey, "%s with key %s: %v", spec.CertFile, spec.KeyFile, err)
 		}
 		return nil
 	}
 	leaf := pair.Leaf
 	if leaf == nil {
 		if leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
-			c.errorf(spec.CertPos, "", certKey, "%s: %v", spec.CertFile, err)
+			c.Errorf(spec.CertPos, "", certKey, "%s: %v", spec.CertFile, err)
 			return nil
 		}
 		pair.Leaf = leaf
@@ -123,7 +125,7 @@ func loadCertificate(spec Certificate, prefix string, read func(string) ([]byte,
 	warnValidity(leaf, spec.CertFile, spec.CertPos, certKey, now, c)
 	names := certNames(spec, prefix, leaf, c)
 	if len(names) == 0 && prefix != "listen.tls." {
-		c.errorf(spec.CertPos, "", certKey, "%s has no DNS name and its CN is not a host name, so no SNI name selects it: add server_names", spec.CertFile)
+		c.Errorf(spec.CertPos, "", certKey, "%s has no DNS name and its CN is not a host name, so no SNI name selects it: add server_names", spec.CertFile)
 		return nil
 	}
 	return &NamedCertificate{Names: names, Cert: &pair}
@@ -132,11 +134,11 @@ func loadCertificate(spec Certificate, prefix string, read func(string) ([]byte,
 // certNames are the SNI names of a certificate: the configured ones, else
 // its DNS names, else its CN (what httpd matches a ServerName against).
 // IP addresses are never SNI names (RFC 6066 3).
-func certNames(spec Certificate, prefix string, leaf *x509.Certificate, c *collector) []string {
+func certNames(spec Certificate, prefix string, leaf *x509.Certificate, c *diag.Collector) []string {
 	if len(spec.ServerNames) > 0 {
 		for _, n := range spec.ServerNames {
 			if err := leaf.VerifyHostname(n); err != nil && !strings.HasPrefix(n, "*.") {
-				c.warnf(spec.CertPos, "", prefix+"server_names", "%s does not cover %q: clients that check the name will refuse the handshake", spec.CertFile, n)
+				c.Warnf(spec.CertPos, "", prefix+"server_names", "%s does not cover %q: clients that check the name will refuse the handshake", spec.CertFile, n)
 			}
 		}
 		return spec.ServerNames
@@ -155,7 +157,7 @@ func certNames(spec Certificate, prefix string, leaf *x509.Certificate, c *colle
 // claim one name: only the first is ever chosen. Certificates of
 // different types (RSA and ECDSA) may share names; the handshake picks
 // the one the client supports. specs[i] is the spec of certs[i].
-func warnShadowedNames(certs []NamedCertificate, specs []Certificate, c *collector) {
+func warnShadowedNames(certs []NamedCertificate, specs []Certificate, c *diag.Collector) {
 	type claim struct {
 		file string
 		alg  x509.PublicKeyAlgorithm
@@ -166,7 +168,7 @@ func warnShadowedNames(certs []NamedCertificate, specs []Certificate, c *collect
 		for _, n := range nc.Names {
 			for _, cl := range seen[n] {
 				if cl.alg == alg {
-					c.warnf(specs[i].CertPos, "", "listen.tls.certificates.server_names", "%q is also claimed by %s, which comes first and is always chosen for it", n, cl.file)
+					c.Warnf(specs[i].CertPos, "", "listen.tls.certificates.server_names", "%q is also claimed by %s, which comes first and is always chosen for it", n, cl.file)
 				}
 			}
 			seen[n] = append(seen[n], claim{file: specs[i].CertFile, alg: alg})
@@ -175,10 +177,10 @@ func warnShadowedNames(certs []NamedCertificate, specs []Certificate, c *collect
 }
 
 // loadClientCAs reads client_ca_file: every CERTIFICATE block in it.
-func loadClientCAs(file string, pos Pos, read func(string) ([]byte, error), now time.Time, c *collector) *x509.CertPool {
+func loadClientCAs(file string, pos Pos, read func(string) ([]byte, error), now time.Time, c *diag.Collector) *x509.CertPool {
 	data, err := read(file)
 	if err != nil {
-		c.errorf(pos, "", "listen.tls.client_ca_file", "cannot read the client CA certificates: %v", err)
+		c.Errorf(pos, "", "listen.tls.client_ca_file", "cannot read the client CA certificates: %v", err)
 		return nil
 	}
 	pool := x509.NewCertPool()
@@ -193,7 +195,7 @@ func loadClientCAs(file string, pos Pos, read func(string) ([]byte, error), now 
 		}
 		ca, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			c.errorf(pos, "", "listen.tls.client_ca_file", "%s: certificate %d: %v", file, n+1, err)
+			c.Errorf(pos, "", "listen.tls.client_ca_file", "%s: certificate %d: %v", file, n+1, err)
 			return nil
 		}
 		warnValidity(ca, file, pos, "listen.tls.client_ca_file", now, c)
@@ -201,7 +203,7 @@ func loadClientCAs(file string, pos Pos, read func(string) ([]byte, error), now 
 		n++
 	}
 	if n == 0 {
-		c.errorf(pos, "", "listen.tls.client_ca_file", "%s holds no PEM CERTIFICATE block", file)
+		c.Errorf(pos, "", "listen.tls.client_ca_file", "%s holds no PEM CERTIFICATE block", file)
 		return nil
 	}
 	return pool
@@ -210,13 +212,13 @@ func loadClientCAs(file string, pos Pos, read func(string) ([]byte, error), now 
 // warnValidity warns about a certificate outside its validity period: it
 // still loads (httpd starts with an expired certificate too), but clients
 // refuse it.
-func warnValidity(cert *x509.Certificate, file string, pos Pos, prop string, now time.Time, c *collector) {
+func warnValidity(cert *x509.Certificate, file string, pos Pos, prop string, now time.Time, c *diag.Collector) {
 	switch {
 	case now.After(cert.NotAfter):
-		c.warnf(pos, "", prop, "the certificate in %s (%s) expired on %s: clients will refuse it", file,
+		c.Warnf(pos, "", prop, "the certificate in %s (%s) expired on %s: clients will refuse it", file,
 			cert.Subject.String(), cert.NotAfter.UTC().Format(time.DateOnly))
 	case now.Before(cert.NotBefore):
-		c.warnf(pos, "", prop, "the certificate in %s (%s) is not valid before %s: clients will refuse it until then", file,
+		c.Warnf(pos, "", prop, "the certificate in %s (%s) is not valid before %s: clients will refuse it until then", file,
 			cert.Subject.String(), cert.NotBefore.UTC().Format(time.RFC3339))
 	}
 }

@@ -52,9 +52,9 @@ func (a ClientAuth) TLSType() tls.ClientAuthType {
 // needsCA reports whether the policy verifies certificates.
 func (a ClientAuth) needsCA() bool { return a == ClientAuthRequire || a == ClientAuthVerifyIfGiven }
 
-// parseClientAuth reads a client_auth value, jkbalancer's names or
+// ParseClientAuth reads a client_auth value, jkbalancer's names or
 // httpd's SSLVerifyClient ones.
-func parseClientAuth(s string) (ClientAuth, bool) {
+func ParseClientAuth(s string) (ClientAuth, bool) {
 	switch strings.ToLower(s) {
 	case "none", "":
 		return ClientAuthNone, true

@@ -8,22 +8,27 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
+	"github.com/jkbalancer/jkbalancer/config/mount"
+	"github.com/jkbalancer/jkbalancer/config/props"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // yamlConfig is what jkbalancer.yaml contributes before compilation.
 type yamlConfig struct {
 	server      Server
-	workerProps []token     // JkWorkerProperty lines
-	mounts      []mountLine // JkMount/JkUnMount rules
-	options     []token
+	workerProps []props.Token // JkWorkerProperty lines
+	mounts      []mount.Line  // JkMount/JkUnMount rules
+	options     []props.Token
 	envVars     []EnvVar
 	envPos      []Pos
 	logPos      Pos
 	// logFilePos, logRequestFilePos: the lines of log.file and
 	// log.request_file (checkLogFile).
 	logFilePos, logRequestFilePos Pos
-	balancers                     []rawBalancer // balancers: (config/proxyyaml.go)
-	proxyPass                     []rawSection  // proxy_pass:
+	balancers                     []proxy.Balancer // balancers: (config/proxyyaml.go)
+	proxyPass                     []proxy.Section  // proxy_pass:
 }
 
 // yamlLoader walks the yaml.Node tree so that every problem carries its
@@ -31,7 +36,7 @@ type yamlConfig struct {
 type yamlLoader struct {
 	file, dir string
 	key       string // dotted key being read, for problem reports
-	c         *collector
+	c         *diag.Collector
 	out       *yamlConfig
 }
 
@@ -47,7 +52,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"worker_properties": func(y *yamlLoader, n *yaml.Node) { y.out.workerProps = y.strList(n, false) },
 	"mounts": func(y *yamlLoader, n *yaml.Node) {
 		for _, t := range y.strList(n, false) {
-			y.out.mounts = append(y.out.mounts, mountLine{key: t.text, pos: t.pos})
+			y.out.mounts = append(y.out.mounts, mount.Line{Key: t.Text, Pos: t.Pos})
 		}
 	},
 	"options":          func(y *yamlLoader, n *yaml.Node) { y.out.options = y.strList(n, true) },
@@ -64,7 +69,7 @@ var yamlTopLevel = map[string]yamlHandler{
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
 // parseYAML reads jkbalancer.yaml over the defaults.
-func parseYAML(data []byte, file string, c *collector) *yamlConfig {
+func parseYAML(data []byte, file string, c *diag.Collector) *yamlConfig {
 	y := &yamlLoader{file: file, dir: filepath.Dir(file), c: c, out: &yamlConfig{server: defaultServer()}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -72,7 +77,7 @@ func parseYAML(data []byte, file string, c *collector) *yamlConfig {
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
-		c.errorf(Pos{File: file, Line: line}, "", "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		c.Errorf(Pos{File: file, Line: line}, "", "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return y.out
 	}
 	if len(doc.Content) == 0 {
@@ -96,7 +101,7 @@ func deref(n *yaml.Node) *yaml.Node {
 func (y *yamlLoader) mapping(n *yaml.Node, prefix string, handlers map[string]yamlHandler) {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
-		y.c.errorf(y.pos(n), "", strings.TrimSuffix(prefix, "."), "expected a mapping of keys to values")
+		y.c.Errorf(y.pos(n), "", strings.TrimSuffix(prefix, "."), "expected a mapping of keys to values")
 		return
 	}
 	seen := make(map[string]int)
@@ -106,9 +111,9 @@ func (y *yamlLoader) mapping(n *yaml.Node, prefix string, handlers map[string]ya
 		h, ok := handlers[k.Value]
 		switch {
 		case !ok:
-			y.c.errorf(y.pos(k), "", key, "unknown key %q", key)
+			y.c.Errorf(y.pos(k), "", key, "unknown key %q", key)
 		case seen[k.Value] > 0:
-			y.c.errorf(y.pos(k), "", key, "key given twice (first at line %d)", seen[k.Value])
+			y.c.Errorf(y.pos(k), "", key, "key given twice (first at line %d)", seen[k.Value])
 		default:
 			seen[k.Value] = k.Line
 			outer := y.key
@@ -123,7 +128,7 @@ func (y *yamlLoader) mapping(n *yaml.Node, prefix string, handlers map[string]ya
 func (y *yamlLoader) str(n *yaml.Node) string {
 	n = deref(n)
 	if n.Kind != yaml.ScalarNode {
-		y.c.errorf(y.pos(n), "", y.key, "expected a single value, not a list or mapping")
+		y.c.Errorf(y.pos(n), "", y.key, "expected a single value, not a list or mapping")
 		return ""
 	}
 	if n.Tag == "!!null" {
@@ -134,21 +139,21 @@ func (y *yamlLoader) str(n *yaml.Node) string {
 
 // strList accepts a sequence of scalars or one scalar; split breaks
 // scalars at white space (JkOptions "+A -B").
-func (y *yamlLoader) strList(n *yaml.Node, split bool) []token {
+func (y *yamlLoader) strList(n *yaml.Node, split bool) []props.Token {
 	n = deref(n)
 	items := []*yaml.Node{n}
 	if n.Kind == yaml.SequenceNode {
 		items = n.Content
 	}
-	var out []token
+	var out []props.Token
 	for _, it := range items {
 		s := y.str(it)
 		if !split {
-			out = append(out, token{s, y.pos(it)})
+			out = append(out, props.Token{Text: s, Pos: y.pos(it)})
 			continue
 		}
 		for _, f := range strings.Fields(s) {
-			out = append(out, token{f, y.pos(it)})
+			out = append(out, props.Token{Text: f, Pos: y.pos(it)})
 		}
 	}
 	return out
@@ -165,7 +170,7 @@ func (y *yamlLoader) path(p string) string {
 func (y *yamlLoader) int(n *yaml.Node) (int, bool) {
 	var v int
 	if err := deref(n).Decode(&v); err != nil {
-		y.c.errorf(y.pos(n), "", y.key, "expected a whole number, got %q", deref(n).Value)
+		y.c.Errorf(y.pos(n), "", y.key, "expected a whole number, got %q", deref(n).Value)
 		return 0, false
 	}
 	return v, true
@@ -186,13 +191,13 @@ func (y *yamlLoader) shutdownTimeout(n *yaml.Node) {
 	if err != nil {
 		secs, ierr := strconv.Atoi(s)
 		if ierr != nil {
-			y.c.errorf(y.pos(n), "", "shutdown_timeout", "%q is not a duration: write e.g. 30s or 2m", s)
+			y.c.Errorf(y.pos(n), "", "shutdown_timeout", "%q is not a duration: write e.g. 30s or 2m", s)
 			return
 		}
 		d = time.Duration(secs) * time.Second
 	}
 	if d < 0 {
-		y.c.errorf(y.pos(n), "", "shutdown_timeout", "negative duration %s", s)
+		y.c.Errorf(y.pos(n), "", "shutdown_timeout", "negative duration %s", s)
 		return
 	}
 	y.out.server.ShutdownTimeout = d
@@ -232,7 +237,7 @@ func (y *yamlLoader) envVars(n *yaml.Node) {
 			add(name, val, y.pos(it))
 		}
 	default:
-		y.c.errorf(y.pos(n), "", "env_vars", "expected a mapping NAME: value or a list of {name:, value:}")
+		y.c.Errorf(y.pos(n), "", "env_vars", "expected a mapping NAME: value or a list of {name:, value:}")
 	}
 }
 

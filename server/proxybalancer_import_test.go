@@ -12,6 +12,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/httpdimport"
 )
 
 // aapConf is issue 4's Active/Active/Passive httpd.conf: two actives at
@@ -28,14 +29,14 @@ ProxyPass / balancer://mycluster/ stickysession=JSESSIONID|jsessionid
 
 // pbStartImported imports conf with `jkbalancer import` and serves the
 // result on 127.0.0.1:0.
-func pbStartImported(t *testing.T, conf string) (*testServer, *config.Imported) {
+func pbStartImported(t *testing.T, conf string) (*testServer, *httpdimport.Imported) {
 	t.Helper()
 	dir := t.TempDir()
 	httpdConf := filepath.Join(dir, "httpd.conf")
 	if err := os.WriteFile(httpdConf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	im, err := config.ImportHTTPD(httpdConf, config.ImportOptions{})
+	im, err := httpdimport.Import(httpdConf, httpdimport.Options{})
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/httpdimport"
 )
 
 // pbHTTPDConf is httpd with mod_proxy_balancer and one child process
@@ -110,7 +111,7 @@ func pbStartHTTPD(t *testing.T, body string) (*itHTTPD, string) {
 // pbStartJKB imports conf and runs the result in-process on 127.0.0.1:0.
 func pbStartJKB(t *testing.T, conf string) *itJKB {
 	t.Helper()
-	im, err := config.ImportHTTPD(conf, config.ImportOptions{})
+	im, err := httpdimport.Import(conf, httpdimport.Options{})
 	if err != nil {
 		t.Fatalf("jkbalancer import %s: %v", conf, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/httpdimport"
 )
 
 func newImportCommand() *cobra.Command {
@@ -36,7 +37,7 @@ func newImportCommand() *cobra.Command {
 }
 
 func runImport(stdout, stderr io.Writer, file, outDir, root string) error {
-	im, err := config.ImportHTTPD(file, config.ImportOptions{ServerRoot: root})
+	im, err := httpdimport.Import(file, httpdimport.Options{ServerRoot: root})
 	if err != nil {
 		fmt.Fprintln(stderr, "import:", err)
 		return exitError{code: 1}

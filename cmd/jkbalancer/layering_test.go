@@ -13,7 +13,7 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
-	"cmd/jkbalancer": {"server", "config", "probe", "ajp/ajptest"},
+	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
 	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
@@ -31,7 +31,12 @@ var allowedImports = map[string][]string{
 	"sticky":       {},
 	"ajp":          {},
 	"ajp/ajptest":  {"ajp"},
-	"config":       {},
+	"config":       {"config/proxy", "config/mount", "config/props", "config/diag"},
+	"config/proxy": {"config/props", "config/diag"}, // mod_proxy_balancer's balancers: as workers.properties lines
+	"config/mount": {"config/props", "config/diag"}, // uriworkermap rules, precedence, matching
+	"config/props": {"config/diag"},                 // the workers.properties reader
+	"config/diag":  {},                              // file:line problems
+	"httpdimport":  {"config", "config/proxy"},      // jkbalancer import: httpd.conf to jkbalancer.yaml
 	"bench/member": {"ajp", "ajp/ajptest"},
 	"bench/run":    {},
 	// the admin listener reads the running server through admin.Source,
@@ -57,6 +62,11 @@ var allowedThirdParty = map[string][]string{
 // dump member (internal/dumpmember), both importing only ajp. Any
 // package's _test.go files may import them.
 var testHelpers = []string{"ajp/ajptest", "internal/dumpmember"}
+
+// testOnly are edges only a package's tests may take. server's tests
+// serve what `jkbalancer import` wrote (httpdimport), so the importer and
+// the daemon are checked together; the daemon itself never imports it.
+var testOnly = map[string][]string{"server": {"httpdimport"}}
 
 // The rule for tests. A package's _test.go files, in-package or external
 // (package x_test), may import:
@@ -102,7 +112,7 @@ func TestImportGraph(t *testing.T) {
 				t.Error(msg)
 			}
 		}
-		testAllowed := append(append([]string{pkg}, allowed...), testHelpers...)
+		testAllowed := append(append(append([]string{pkg}, allowed...), testHelpers...), testOnly[pkg]...)
 		for _, imp := range strings.Fields(fields[2]) {
 			tests++
 			if msg := checkImport(pkg, imp, testAllowed, testThirdParty(pkg)); msg != "" {

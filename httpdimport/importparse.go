@@ -1,4 +1,4 @@
-package config
+package httpdimport
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // Reading an httpd configuration for `jkbalancer import` the way httpd
@@ -22,7 +24,7 @@ type hSection struct {
 	name string // lower case: virtualhost, location, proxy, directory, if ...
 	arg  string
 	args []string
-	pos  Pos
+	pos  config.Pos
 }
 
 // hDirective is one directive with its arguments after ${VAR}
@@ -31,7 +33,7 @@ type hDirective struct {
 	name string // lower case
 	text string // the directive as written (for leftover reports)
 	args []string
-	pos  Pos
+	pos  config.Pos
 	sect []*hSection // enclosing sections, outermost first
 	root string      // the ServerRoot in force, for relative paths
 	idx  int         // 1 + its position in the reading order (0: made up for a report)
@@ -76,7 +78,7 @@ type frame struct {
 	sect    *hSection // nil for conditionals
 	skip    bool      // a false conditional: its content is dropped
 	perReq  bool      // <If>/<ElseIf>/<Else>: content reported, not imported
-	pos     Pos
+	pos     config.Pos
 	openTag string
 }
 
@@ -101,7 +103,7 @@ func (r *hReader) readFile(file string, sects []*hSection) error {
 		return false
 	}
 	for _, ln := range logicalLines(string(data)) {
-		pos := Pos{File: file, Line: ln.n}
+		pos := config.Pos{File: file, Line: ln.n}
 		text := strings.TrimSpace(ln.text)
 		if text == "" || text[0] == '#' {
 			continue
@@ -145,7 +147,7 @@ func openSections(stack []frame) []*hSection {
 }
 
 // openBlock reads "<Name args>".
-func (r *hReader) openBlock(text string, pos Pos, skipping bool) (frame, error) {
+func (r *hReader) openBlock(text string, pos config.Pos, skipping bool) (frame, error) {
 	if !strings.HasSuffix(text, ">") {
 		return frame{}, fmt.Errorf("%s: %q: a section line must end with '>'", pos, text)
 	}
@@ -205,7 +207,7 @@ func (r *hReader) condition(name string, args []string) bool {
 
 // directive handles one directive line; Include, Define and LoadModule
 // are acted on here, everything else is collected.
-func (r *hReader) directive(text string, pos Pos, sects []*hSection, stack []frame) error {
+func (r *hReader) directive(text string, pos config.Pos, sects []*hSection, stack []frame) error {
 	words := splitArgs(r.substitute(text))
 	if len(words) == 0 {
 		return nil
@@ -255,7 +257,7 @@ func (r *hReader) directive(text string, pos Pos, sects []*hSection, stack []fra
 // include reads the files an Include names: a file, a directory (every
 // file in it, sorted) or a glob (sorted). A wildcard that matches nothing
 // is an error for Include and fine for IncludeOptional, as in httpd.
-func (r *hReader) include(pattern string, optional bool, pos Pos, sects []*hSection) error {
+func (r *hReader) include(pattern string, optional bool, pos config.Pos, sects []*hSection) error {
 	p := r.abs(pattern)
 	var files []string
 	if strings.ContainsAny(p, "*?[") {
@@ -331,77 +333,4 @@ func (r *hReader) substitute(s string) string {
 		s = s[:i] + v + s[j+1:]
 		from = i + len(v)
 	}
-}
-
-// logicalLine is one configuration line after joining continuations; n
-// is the number of its first physical line.
-type logicalLine struct {
-	text string
-	n    int
-}
-
-// logicalLines splits data into lines. A backslash right before the
-// end of a line removes both and joins the next line, with nothing in
-// between (ap_cfg_getline).
-func logicalLines(data string) []logicalLine {
-	var out []logicalLine
-	var cur strings.Builder
-	start := 0
-	lines := strings.Split(data, "\n")
-	if strings.HasSuffix(data, "\n") {
-		lines = lines[:len(lines)-1]
-	}
-	for n, line := range lines {
-		line = strings.TrimSuffix(line, "\r")
-		if cur.Len() == 0 {
-			start = n + 1
-		}
-		if strings.HasSuffix(line, "\\") {
-			cur.WriteString(line[:len(line)-1])
-			continue
-		}
-		cur.WriteString(line)
-		out = append(out, logicalLine{cur.String(), start})
-		cur.Reset()
-	}
-	if cur.Len() > 0 {
-		out = append(out, logicalLine{cur.String(), start})
-	}
-	return out
-}
-
-// splitArgs splits a line into words like ap_getword_conf: blanks
-// separate, a word starting with " or ' runs to the matching quote, and
-// a backslash before that quote keeps it.
-func splitArgs(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		if q := s[i]; q == '"' || q == '\'' {
-			var b strings.Builder
-			i++
-			for i < len(s) && s[i] != q {
-				if s[i] == '\\' && i+1 < len(s) && s[i+1] == q {
-					i++
-				}
-				b.WriteByte(s[i])
-				i++
-			}
-			i++ // the closing quote
-			out = append(out, b.String())
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
-			j++
-		}
-		out = append(out, s[i:j])
-		i = j
-	}
-	return out
 }

@@ -1,13 +1,16 @@
-package config
+package httpdimport
 
 import (
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The mod_proxy side of the import: <Proxy balancer://NAME>,
 // BalancerMember, ProxySet, ProxyPass and its reverse directives become
-// balancers: and proxy_pass: (config/proxy.go).
+// balancers: and proxy_pass: (config/proxy).
 
 // hBalancer is one balancer as the configuration builds it up.
 type hBalancer struct {
@@ -51,7 +54,7 @@ func isKey(keys []string, k string) bool {
 // parseBalancerURL splits balancer://NAME[/path]; mod_proxy lower-cases
 // balancer names.
 func parseBalancerURL(url string) (name, path string, ok bool) {
-	rest, ok := cutPrefixFold(url, balancerScheme)
+	rest, ok := cutPrefixFold(url, config.BalancerScheme)
 	if !ok {
 		return "", "", false
 	}
@@ -60,7 +63,16 @@ func parseBalancerURL(url string) (name, path string, ok bool) {
 		path = "/" + path
 	}
 	name = strings.ToLower(name)
-	return name, path, validWorkerName(name)
+	return name, path, proxy.ValidWorkerName(name)
+}
+
+// cutPrefixFold is strings.CutPrefix ignoring case: httpd matches the
+// balancer:// scheme case-insensitively.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // balancer returns the balancer of a balancer:// URL, creating it.
@@ -121,7 +133,7 @@ func (im *importer) balancerMember(d *hDirective) {
 		im.leftover(d, "no member URL")
 		return
 	}
-	if _, msg := parseMemberURL(args[0]); msg != "" {
+	if _, msg := proxy.ParseMemberURL(args[0]); msg != "" {
 		im.leftover(d, msg)
 		return
 	}
@@ -204,7 +216,7 @@ func (im *importer) singleBackend(d *hDirective, url string, params []string) (*
 		path = "/" + path
 	}
 	member := scheme + "://" + hostport
-	if _, msg := parseMemberURL(member); msg != "" {
+	if _, msg := proxy.ParseMemberURL(member); msg != "" {
 		im.leftover(d, msg)
 		return nil, "", false
 	}

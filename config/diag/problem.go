@@ -1,4 +1,8 @@
-package config
+// Package diag is what every configuration reader reports with: the
+// place in a file (Pos) and the problems found there (Problem, Problems),
+// gathered by a Collector so that one load reports every problem at once.
+// package config re-exports Pos, Problem and Problems under their old names.
+package diag
 
 import (
 	"fmt"

@@ -1,6 +1,11 @@
-package config
+package httpdimport
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
+)
 
 // The SSL side of the import: SSLEngine and the certificate directives
 // per server, then one listener per Listen port with the default
@@ -11,7 +16,7 @@ func (im *importer) sslEngine(d *hDirective) {
 	if !im.arity(d, 1, 1) {
 		return
 	}
-	on, ok := proxyBool(d.args[0])
+	on, ok := proxy.ParseBool(d.args[0])
 	if !ok {
 		im.leftover(d, "SSLEngine takes on or off here (optional is not supported)")
 		return
@@ -124,7 +129,7 @@ func (im *importer) listenerTLS(l *hListen, c *hCtx) {
 		}
 	}
 	if d := im.inherited(c, func(x *hCtx) *hDirective { return x.verify }); d != nil && len(d.args) == 1 {
-		if a, ok := parseClientAuth(d.args[0]); ok && a != ClientAuthNone {
+		if a, ok := config.ParseClientAuth(d.args[0]); ok && a != config.ClientAuthNone {
 			l.clientAuth = a.String()
 		} else if !ok {
 			im.leftover(d, "not a value jkbalancer knows (none, optional_no_ca, optional, require)")
@@ -142,7 +147,7 @@ func (im *importer) sameClientAuth(l *hListen, c *hCtx) {
 	d := im.inherited(c, func(x *hCtx) *hDirective { return x.verify })
 	mine := ""
 	if d != nil && len(d.args) == 1 {
-		if a, ok := parseClientAuth(d.args[0]); ok && a != ClientAuthNone {
+		if a, ok := config.ParseClientAuth(d.args[0]); ok && a != config.ClientAuthNone {
 			mine = a.String()
 		}
 	}

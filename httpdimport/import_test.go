@@ -1,11 +1,18 @@
-package config
+package httpdimport
 
 import (
+	"errors"
+	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/import")
 
 const importDir = "../testdata/import"
 
@@ -40,7 +47,7 @@ func TestImportGolden(t *testing.T) {
 			if _, err := os.Stat(main); err != nil {
 				main = filepath.Join(abs, "apache2.conf")
 			}
-			im, err := ImportHTTPD(main, ImportOptions{LookupEnv: importEnv})
+			im, err := Import(main, Options{LookupEnv: importEnv})
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
@@ -59,7 +66,7 @@ func TestImportGolden(t *testing.T) {
 			if err := os.WriteFile(out, im.YAML, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, probs := Load(Sources{ConfigFile: out})
+			cfg, probs := config.Load(config.Sources{ConfigFile: out})
 			if cfg == nil {
 				t.Fatalf("the imported configuration does not load:\n%v\n--- yaml\n%s", probs, im.YAML)
 			}
@@ -67,6 +74,29 @@ func TestImportGolden(t *testing.T) {
 				t.Logf("load: %s", p)
 			}
 		})
+	}
+}
+
+// checkGolden compares got with the golden file name, or rewrites it
+// with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	want, err := os.ReadFile(name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if *update {
+		if got == "" {
+			os.Remove(name)
+			return
+		}
+		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run go test ./httpdimport -run TestImportGolden -update to accept):\n--- want\n%s\n--- got\n%s", name, want, got)
 	}
 }
 
@@ -92,17 +122,17 @@ func TestImportReadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f := write(tt.name, tt.text)
-		_, err := ImportHTTPD(f, ImportOptions{LookupEnv: importEnv})
+		_, err := Import(f, Options{LookupEnv: importEnv})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want one containing %q", tt.name, err, tt.want)
 		}
 	}
-	if _, err := ImportHTTPD(filepath.Join(dir, "missing.conf"), ImportOptions{}); err == nil {
+	if _, err := Import(filepath.Join(dir, "missing.conf"), Options{}); err == nil {
 		t.Errorf("a missing file imported without error")
 	}
 	// IncludeOptional of nothing is fine.
 	f := write("optional.conf", "IncludeOptional conf.d/*.conf\nListen 8080\n")
-	if _, err := ImportHTTPD(f, ImportOptions{}); err != nil {
+	if _, err := Import(f, Options{}); err != nil {
 		t.Errorf("IncludeOptional: %v", err)
 	}
 }

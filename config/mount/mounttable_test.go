@@ -1,24 +1,26 @@
-package config
+package mount
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 // rule builds a Mount the way the parsers do, from uriworkermap syntax.
-func rule(t testing.TB, text string, src MountSource) Mount {
+func rule(t testing.TB, text string, src Source) Rule {
 	t.Helper()
 	pattern, worker, _ := strings.Cut(text, "=")
-	var c collector
-	m, ok := newMount(pattern, worker, src, Pos{}, &c)
+	var c diag.Collector
+	m, ok := NewRule(pattern, worker, src, diag.Pos{}, &c)
 	if !ok {
-		t.Fatalf("bad rule %q: %v", text, c.ps)
+		t.Fatalf("bad rule %q: %v", text, c.Problems)
 	}
 	return m
 }
 
-func table(t testing.TB, rules ...string) *MountTable {
-	var ms []Mount
+func table(t testing.TB, rules ...string) *Table {
+	var ms []Rule
 	for _, r := range rules {
 		src := SourceURIMap
 		switch {
@@ -29,7 +31,7 @@ func table(t testing.TB, rules ...string) *MountTable {
 		}
 		ms = append(ms, rule(t, r, src))
 	}
-	return NewMountTable(ms)
+	return NewTable(ms)
 }
 
 func TestMountTableOrder(t *testing.T) {
@@ -101,7 +103,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestMatchNilTable(t *testing.T) {
-	var tb *MountTable
+	var tb *Table
 	if tb.Match("/") != nil {
 		t.Error("nil table matched")
 	}
@@ -153,7 +155,7 @@ func TestMatchPathological(t *testing.T) {
 
 // benchTable is a realistic table: a few dozen rules, exclusions, a
 // wildcard that misses and one that hits late.
-func benchTable(b *testing.B) *MountTable {
+func benchTable(b *testing.B) *Table {
 	rules := []string{"/app/*=lb", "!/app/static/*=lb", "!/*.gif=*", "/jkstatus=status", "-/old/*=lb",
 		"/x/*.jsp=lb", "/api/v?/*=api", "/shop=lb", "/shop/*=lb"}
 	for _, p := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {

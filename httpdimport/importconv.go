@@ -1,9 +1,11 @@
-package config
+package httpdimport
 
 import (
 	"net"
 	"path/filepath"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // importer converts the directives of one httpd configuration.
@@ -52,7 +54,7 @@ type hCtx struct {
 	ca        string      // SSLCACertificateFile
 	protocol  *hDirective // SSLProtocol
 	cert, key string
-	certPos   Pos
+	certPos   config.Pos
 }
 
 func (c *hCtx) label() string {
@@ -75,7 +77,7 @@ type hEnv struct {
 type hListen struct {
 	addr                             string
 	port                             string
-	pos                              Pos
+	pos                              config.Pos
 	tls                              *hCtx // the SSL server whose certificate it serves, if any
 	cert, key                        string
 	https                            bool // Listen ... https
@@ -290,7 +292,7 @@ func (im *importer) listenDirective(d *hDirective) {
 	if err != nil {
 		host, port = "", a // "Listen 80"
 	}
-	if checkListenAddr(net.JoinHostPort(host, port)) != "" {
+	if config.CheckListenAddr(net.JoinHostPort(host, port)) != "" {
 		im.leftover(d, "not an address jkbalancer can listen on")
 		return
 	}

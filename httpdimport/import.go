@@ -1,21 +1,24 @@
-package config
+// Package httpdimport is `jkbalancer import httpd.conf`: an httpd
+// configuration running mod_jk or mod_proxy_balancer becomes a
+// jkbalancer.yaml that config.Load accepts. The workers.properties and
+// uriworkermap files it names are referenced where they are, unchanged.
+// Every directive that is not carried over, or not exactly, is reported
+// as a Leftover with its line and the reason. config does not import
+// this package: the importer writes yaml, it does not build a Config.
+package httpdimport
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-)
 
-// `jkbalancer import httpd.conf`: an httpd configuration running mod_jk
-// or mod_proxy_balancer becomes a jkbalancer.yaml that Load accepts. The
-// workers.properties and uriworkermap files it names are referenced where
-// they are, unchanged. Every directive that is not carried over, or not
-// exactly, is reported as a Leftover with its line and the reason.
+	"github.com/jkbalancer/jkbalancer/config"
+)
 
 // Leftover is one directive the import could not carry over (exactly).
 type Leftover struct {
-	Pos       Pos
+	Pos       config.Pos
 	Directive string // as written
 	Reason    string
 	seq       int // reading order, for sorting
@@ -23,8 +26,8 @@ type Leftover struct {
 
 func (l Leftover) String() string { return fmt.Sprintf("%s: %s: %s", l.Pos, l.Directive, l.Reason) }
 
-// ImportOptions tunes ImportHTTPD.
-type ImportOptions struct {
+// Options tunes Import.
+type Options struct {
 	// ServerRoot is httpd's ServerRoot until the file sets one; "" means
 	// the directory of the file (Debian's /etc/apache2/apache2.conf).
 	ServerRoot string
@@ -35,7 +38,7 @@ type ImportOptions struct {
 	readFile func(string) ([]byte, error)
 }
 
-// Imported is the result of ImportHTTPD.
+// Imported is the result of Import.
 type Imported struct {
 	YAML      []byte     // jkbalancer.yaml
 	Leftovers []Leftover // in reading order
@@ -43,11 +46,11 @@ type Imported struct {
 	Directives int
 }
 
-// ImportHTTPD reads an httpd configuration and converts it. The error is
+// Import reads an httpd configuration and converts it. The error is
 // set only when the configuration cannot be read or parsed (a file that
 // cannot be opened, an unclosed section, an Include that matches
 // nothing); everything else is a Leftover.
-func ImportHTTPD(file string, opt ImportOptions) (*Imported, error) {
+func Import(file string, opt Options) (*Imported, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, err

@@ -1,24 +1,24 @@
-package config
+package mount
 
 import (
 	"sort"
 	"strings"
 )
 
-// NewMountTable sorts rules into mod_jk's precedence order
+// NewTable sorts rules into mod_jk's precedence order
 // (docs/compat.md#mount-precedence, worker_compare): more '/' first, then longer
 // pattern first, then
 // source (uriworkermap > JkMount > worker.X.mount). Exact and wildcard
 // rules are not distinguished. Remaining ties keep their input order
 // (mod_jk's qsort leaves them unspecified). The rules are copied.
-func NewMountTable(rules []Mount) *MountTable {
-	sorted := make([]Mount, len(rules))
+func NewTable(rules []Rule) *Table {
+	sorted := make([]Rule, len(rules))
 	copy(sorted, rules)
 	sort.SliceStable(sorted, func(i, j int) bool { return mountBefore(&sorted[i], &sorted[j]) })
-	return &MountTable{Rules: sorted}
+	return &Table{Rules: sorted}
 }
 
-func mountBefore(a, b *Mount) bool {
+func mountBefore(a, b *Rule) bool {
 	if sa, sb := strings.Count(a.Pattern, "/"), strings.Count(b.Pattern, "/"); sa != sb {
 		return sa > sb
 	}
@@ -35,11 +35,11 @@ func mountBefore(a, b *Mount) bool {
 // (mod_jk find_match + is_nomatch). Paths longer than MaxMatchURI are not
 // mapped (CVE-2007-0774). Match does not allocate and is safe for
 // concurrent use.
-func (t *MountTable) Match(path string) *Mount {
+func (t *Table) Match(path string) *Rule {
 	if t == nil || len(path) > MaxMatchURI {
 		return nil
 	}
-	var hit *Mount
+	var hit *Rule
 	for i := range t.Rules {
 		r := &t.Rules[i]
 		if r.Disabled || r.Exclude {
@@ -65,7 +65,7 @@ func (t *MountTable) Match(path string) *Mount {
 	return hit
 }
 
-func (m *Mount) matches(path string) bool {
+func (m *Rule) matches(path string) bool {
 	if !m.Wildcard {
 		return m.Pattern == path
 	}

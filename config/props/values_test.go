@@ -1,8 +1,10 @@
-package config
+package props
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/config/diag"
 )
 
 func TestParseInt(t *testing.T) {
@@ -17,7 +19,7 @@ func TestParseInt(t *testing.T) {
 		{"99999999999", 2147483647, true}, {"4096m", 2147483647, true}, {"-99999999999", -2147483647, true},
 	}
 	for _, tt := range tests {
-		if got, ok := parseInt(tt.in); got != tt.want || ok != tt.ok {
+		if got, ok := ParseInt(tt.in); got != tt.want || ok != tt.ok {
 			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
@@ -38,7 +40,7 @@ func TestParseBool(t *testing.T) {
 		{"onion", false, false},
 	}
 	for _, tt := range tests {
-		if got, ok := parseBool(tt.in); got != tt.want || ok != tt.wantOK {
+		if got, ok := ParseBool(tt.in); got != tt.want || ok != tt.wantOK {
 			t.Errorf("parseBool(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
 	}
@@ -46,7 +48,7 @@ func TestParseBool(t *testing.T) {
 
 func TestNormalizePingMode(t *testing.T) {
 	for in, want := range map[string]string{"": "", "A": "CPI", "a": "CPI", "IC": "CI", "pp": "P", "xyz": "", "CxI": "CI", "AC": "CPI"} {
-		if got := normalizePingMode(in); got != want {
+		if got := NormalizePingMode(in); got != want {
 			t.Errorf("normalizePingMode(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -67,7 +69,7 @@ func TestSplitLine(t *testing.T) {
 		{"   ", "", "", false, false},
 	}
 	for _, tt := range tests {
-		name, value, eq, ok := splitLine(tt.line)
+		name, value, eq, ok := SplitLine(tt.line)
 		if name != tt.name || value != tt.value || eq != tt.eq || ok != tt.ok {
 			t.Errorf("splitLine(%q) = %q %q %v %v", tt.line, name, value, eq, ok)
 		}
@@ -76,10 +78,10 @@ func TestSplitLine(t *testing.T) {
 
 func TestSubstitute(t *testing.T) {
 	env := map[string]string{"HOME": "/home/x", "LOOP": "$(LOOP)", "E": "env"}
-	m := newPropMap(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	var c collector
-	m.readLine("base=/srv", Pos{Line: 1}, &c)
-	m.readLine("E=map", Pos{Line: 2}, &c)
+	m := NewMap(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	var c diag.Collector
+	m.ReadLine("base=/srv", diag.Pos{Line: 1}, &c)
+	m.ReadLine("E=map", diag.Pos{Line: 2}, &c)
 	tests := map[string]string{
 		"$(base)/app":                 "/srv/app",
 		"$(HOME)":                     "/home/x",
@@ -92,7 +94,7 @@ func TestSubstitute(t *testing.T) {
 		strings.Repeat("$(base)", 25): strings.Repeat("/srv", 20) + strings.Repeat("$(base)", 5),
 	}
 	for in, want := range tests {
-		if got := m.substitute(in); got != want {
+		if got := m.Substitute(in); got != want {
 			t.Errorf("substitute(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -106,41 +108,9 @@ func TestSplitWorkerKey(t *testing.T) {
 		"worker.":             {"", ""},
 		"worker.x.lb_retries": {"x", "lb_retries"},
 	} {
-		n, a := splitWorkerKey(key)
+		n, a := SplitWorkerKey(key)
 		if n != want[0] || a != want[1] {
 			t.Errorf("splitWorkerKey(%q) = %q, %q; want %q", key, n, a, want)
 		}
-	}
-}
-
-func TestParseExtensions(t *testing.T) {
-	var c collector
-	e := parseExtensions("session_path=;jsessionid;reply_timeout=0;active=a b,c;disabled=b", Pos{}, "lb", &c)
-	if e.SessionPath != "jsessionid" || e.ReplyTimeout != 0 {
-		t.Errorf("got %+v", e)
-	}
-	if strings.Join(e.Active, ",") != "a,c" || strings.Join(e.Disabled, ",") != "b" {
-		t.Errorf("activation lists: active=%v disabled=%v", e.Active, e.Disabled)
-	}
-	if len(c.ps) != 1 || !strings.Contains(c.ps[0].Message, "later disabled wins") {
-		t.Errorf("want one conflict warning, got %v", c.ps)
-	}
-	if e := parseExtensions("", Pos{}, "lb", &c); e.ReplyTimeout != -1 {
-		t.Errorf("unset reply_timeout = %d, want -1", e.ReplyTimeout)
-	}
-}
-
-func TestOptions(t *testing.T) {
-	var c collector
-	o := parseOptions([]token{{text: "+ForwardLocalAddress"}, {text: "+ForwardPhysicalAddress"}, {text: "-FlushPackets"}, {text: "flushheader"}}, &c)
-	if o.ForwardLocalAddress || !o.ForwardPhysicalAddress || o.FlushPackets || !o.FlushHeader || !o.ForwardKeySize || o.ForwardURI != ForwardURIProxy {
-		t.Errorf("options = %+v", o)
-	}
-	o = parseOptions([]token{{text: "+ForwardPhysicalAddress"}, {text: "+ForwardLocalAddress"}}, &c)
-	if !o.ForwardLocalAddress || o.ForwardPhysicalAddress {
-		t.Errorf("ForwardLocalAddress must clear ForwardPhysicalAddress: %+v", o)
-	}
-	if len(c.ps) != 0 {
-		t.Errorf("unexpected problems %v", c.ps)
 	}
 }

@@ -1,8 +1,10 @@
-package config
+package httpdimport
 
 import (
 	"net"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // What is decided once the whole configuration is read: which rules the
@@ -223,9 +225,9 @@ func containsPort(ports []string, p string) bool {
 	return false
 }
 
-func (c *hCtx) posOr(file string) Pos {
+func (c *hCtx) posOr(file string) config.Pos {
 	if c.sect != nil {
 		return c.sect.pos
 	}
-	return Pos{File: file}
+	return config.Pos{File: file}
 }

@@ -1,34 +1,35 @@
-package config
+package props
 
 import (
 	"math"
 	"strings"
 )
 
-// isSpace is C isspace in the "C" locale: mod_jk trims with it, so CRLF
+// IsSpace is C isspace in the "C" locale: mod_jk trims with it, so CRLF
 // files and stray vertical tabs are harmless.
-func isSpace(b byte) bool {
+func IsSpace(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
-func trimSpace(s string) string {
+// TrimSpace trims C isspace from both ends, as mod_jk trims values.
+func TrimSpace(s string) string {
 	i, j := 0, len(s)
-	for i < j && isSpace(s[i]) {
+	for i < j && IsSpace(s[i]) {
 		i++
 	}
-	for j > i && isSpace(s[j-1]) {
+	for j > i && IsSpace(s[j-1]) {
 		j--
 	}
 	return s[i:j]
 }
 
-// atoi behaves like C atoi: leading blanks, an optional sign, then digits
+// Atoi behaves like C Atoi: leading blanks, an optional sign, then digits
 // up to the first non-digit; no digits at all gives 0. ok reports whether
 // the whole string was that number. The result saturates at the 32-bit
 // range instead of overflowing (C int, undefined behaviour in mod_jk).
-func atoi(s string) (n int, ok bool) {
+func Atoi(s string) (n int, ok bool) {
 	i := 0
-	for i < len(s) && isSpace(s[i]) {
+	for i < len(s) && IsSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -49,11 +50,11 @@ func atoi(s string) (n int, ok bool) {
 	return n, i > start && i == len(s)
 }
 
-// parseInt reads an integer attribute like mod_jk's jk_map_get_int: a
+// ParseInt reads an integer attribute like mod_jk's jk_map_get_int: a
 // trailing k/K multiplies by 1024 and m/M by 1048576, the rest is atoi
 // (so "10s" is 10 and "abc" is 0). ok is false when mod_jk would have
 // silently ignored part of the text.
-func parseInt(v string) (n int, ok bool) {
+func ParseInt(v string) (n int, ok bool) {
 	mult := 1
 	if v != "" {
 		switch v[len(v)-1] {
@@ -63,19 +64,20 @@ func parseInt(v string) (n int, ok bool) {
 			mult, v = 1048576, v[:len(v)-1]
 		}
 	}
-	n, ok = atoi(v)
-	return clamp32(int64(n) * int64(mult)), ok
+	n, ok = Atoi(v)
+	return Clamp32(int64(n) * int64(mult)), ok
 }
 
-func clamp32(v int64) int {
+// Clamp32 saturates v to the range of a C int.
+func Clamp32(v int64) int {
 	return int(max(min(v, math.MaxInt32), math.MinInt32))
 }
 
-// parseBool follows jk_get_bool_code: "on"/"off" in any case, then the
+// ParseBool follows jk_get_bool_code: "on"/"off" in any case, then the
 // first character (F f N n false, T t Y y true), then the exact strings
 // "0" and "1". ok is false when nothing matched; mod_jk then keeps the
 // attribute's default.
-func parseBool(v string) (b, ok bool) {
+func ParseBool(v string) (b, ok bool) {
 	switch {
 	case strings.EqualFold(v, "on"):
 		return true, true
@@ -97,16 +99,16 @@ func parseBool(v string) (b, ok bool) {
 	return false, false
 }
 
-// splitList splits a list attribute on space, tab and comma, dropping
+// SplitList splits a list attribute on space, tab and comma, dropping
 // empty tokens (mod_jk jk_parse_str_list uses the same separators).
-func splitList(v string) []string {
+func SplitList(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
 }
 
-// normalizePingMode keeps the recognised letters of ping_mode as a subset
+// NormalizePingMode keeps the recognised letters of ping_mode as a subset
 // of "CPI" in that order; A means all three and unknown letters are
 // ignored, like mod_jk's jk_ajp_get_cping_mode.
-func normalizePingMode(v string) string {
+func NormalizePingMode(v string) string {
 	var c, p, i bool
 	for j := 0; j < len(v); j++ {
 		switch v[j] {

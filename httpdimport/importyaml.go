@@ -1,9 +1,12 @@
-package config
+package httpdimport
 
 import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/config/proxy"
 )
 
 // The import writes jkbalancer.yaml as text so that every entry can say,
@@ -177,7 +180,7 @@ func (im *importer) yamlBalancers(w *yamlOut) {
 			for _, p := range dedupe(m.params) {
 				w.line(4, p.key+": "+q(p.value), "")
 			}
-			if mu, _ := parseMemberURL(m.url); mu.scheme == SchemeHTTPS {
+			if mu, _ := proxy.ParseMemberURL(m.url); mu.Scheme == config.SchemeHTTPS {
 				// httpd checks a member's certificate only with
 				// SSLProxyVerify require (the default is none).
 				w.line(4, "tls_verify: "+strconv.FormatBool(im.sslProxyVerify), "SSLProxyVerify")
@@ -200,7 +203,7 @@ func (im *importer) yamlPasses(w *yamlOut) {
 			w.line(2, `to: "!"`, "")
 			continue
 		}
-		w.line(2, "to: "+q(balancerScheme+p.target+p.backend), "")
+		w.line(2, "to: "+q(config.BalancerScheme+p.target+p.backend), "")
 		if p.reverse {
 			w.line(2, "reverse: true", "ProxyPassReverse")
 		}
