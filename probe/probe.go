@@ -137,7 +137,7 @@ func member(ctx context.Context, cfg *config.Config, j job, o *Options) Result {
 	if path == "" {
 		path = ";jsessionid"
 	}
-	h, err := ask(ctx, cfg, j, o)
+	h, err := ask(ctx, cfg, j, o, o.Path, "")
 	if err != nil {
 		r.Result, r.Error = "unreachable", err.Error()
 		r.Problem = "member " + j.name + " did not answer: " + err.Error()
@@ -231,8 +231,9 @@ type head struct {
 }
 
 // ask sends GET path to the member, through the same code a request
-// takes when served (o.Send), and returns the response head.
-func ask(ctx context.Context, cfg *config.Config, j job, o *Options) (*head, error) {
+// takes when served (o.Send), with a Cookie header when cookie is not "",
+// and returns the response head.
+func ask(ctx context.Context, cfg *config.Config, j job, o *Options, path, cookie string) (*head, error) {
 	a := *j.a
 	a.Retries, a.BusyLimit = 1, 0
 	ms := int(o.Timeout / time.Millisecond)
@@ -255,7 +256,7 @@ func ask(ctx context.Context, cfg *config.Config, j job, o *Options) (*head, err
 
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	u, err := url.Parse("http://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) + o.Path)
+	u, err := url.Parse("http://" + net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) + path)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +267,9 @@ func ask(ctx context.Context, cfg *config.Config, j job, o *Options) (*head, err
 	hr.RequestURI = u.RequestURI()
 	hr.RemoteAddr = "127.0.0.1:0"
 	hr.Header.Set("User-Agent", "jkbalancer-check-probe")
+	if cookie != "" {
+		hr.Header.Set("Cookie", cookie)
+	}
 	pw := &writer{h: http.Header{}}
 	if err := o.Send(m, pw, hr, &cfg.Server); err != nil {
 		return nil, err

@@ -152,7 +152,7 @@ func TestWriteReports(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	if n, err := WriteJSON(&js, nil); n != 0 || err != nil || !strings.Contains(js.String(), `"members": []`) {
+	if n, err := WriteJSON(&js, nil, nil); n != 0 || err != nil || !strings.Contains(js.String(), `"members": []`) {
 		t.Errorf("empty json %d %v: %s", n, err, js.String())
 	}
 }

@@ -40,8 +40,9 @@ func WriteTable(w io.Writer, rs []Result) int {
 }
 
 // WriteJSON prints probe results as a JSON document and returns how
-// many members failed.
-func WriteJSON(w io.Writer, rs []Result) (int, error) {
+// many members failed. With repl (check --probe --replication), the
+// document also has the array "replication" of its pairs.
+func WriteJSON(w io.Writer, rs []Result, repl []LBReplication) (int, error) {
 	failed := 0
 	for i := range rs {
 		if rs[i].Failed() {
@@ -53,10 +54,16 @@ func WriteJSON(w io.Writer, rs []Result) (int, error) {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	err := enc.Encode(struct {
-		Members  []Result `json:"members"`
-		Problems int      `json:"problems"`
-	}{rs, failed})
+	doc := struct {
+		Members     []Result `json:"members"`
+		Problems    int      `json:"problems"`
+		Replication *[]Pair  `json:"replication,omitempty"`
+	}{Members: rs, Problems: failed}
+	if repl != nil {
+		pairs := Pairs(repl)
+		doc.Replication = &pairs
+	}
+	err := enc.Encode(doc)
 	return failed, err
 }
 

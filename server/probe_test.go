@@ -104,7 +104,7 @@ func TestProbeReportsEachMember(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	if n, err := probe.WriteJSON(&js, rs); n != 5 || err != nil {
+	if n, err := probe.WriteJSON(&js, rs, nil); n != 5 || err != nil {
 		t.Fatalf("json: %d %v", n, err)
 	}
 	var doc struct {

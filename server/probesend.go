@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/probe"
@@ -32,4 +33,14 @@ func probeSend(m *worker.Member, w http.ResponseWriter, hr *http.Request, srv *c
 		return err
 	}
 	return m.Serve(w, &rq.Request)
+}
+
+// ProbeReplication is `jkbalancer check --probe --replication` (package
+// probe) with the server's side filled in as for Probe.
+func ProbeReplication(ctx context.Context, cfg *config.Config, o probe.Options, wait time.Duration) []probe.LBReplication {
+	if o.Resolve == nil {
+		o.Resolve = resolveHost
+	}
+	o.Send = probeSend
+	return probe.Replication(ctx, cfg, o, wait)
 }

@@ -24,9 +24,12 @@ func newCheckCommand() *cobra.Command {
 			"file:line, worker and property, and warns about setups that hurt in production.\n" +
 			"With --probe it also sends one GET to every member of every lb and compares the\n" +
 			"session cookie and route each one hands out with the configuration (the\n" +
-			"session-route doctor, before go-live).\n" +
+			"session-route doctor, before go-live). With --replication it then creates a session\n" +
+			"on each member and presents it to every other member of the lb, to see whether\n" +
+			"sessions survive a failover (kept, lost or unknown per pair).\n" +
 			"Exit status: 1 when there are errors (or, with --probe, a member is unreachable\n" +
-			"or would break sticky sessions), 0 otherwise.",
+			"or would break sticky sessions; with --replication, a session is lost), 2 when\n" +
+			"--replication could not check an lb (no member created a session), 0 otherwise.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCheck(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f.sources(), o)
@@ -37,14 +40,16 @@ func newCheckCommand() *cobra.Command {
 	c.Flags().BoolVar(&o.probe, "probe", false, "send one request to each lb member and check its session cookie and route (jvmRoute) against the configuration")
 	c.Flags().StringVar(&o.probePath, "probe-path", "/", "path (and query) the probe requests; use a page that creates a session")
 	c.Flags().DurationVar(&o.probeTimeout, "probe-timeout", 10*time.Second, "how long each member may take to answer the probe")
+	c.Flags().BoolVar(&o.replication, "replication", false, "with --probe: create a session on each lb member and present it to every other member, to check that session replication works")
+	c.Flags().DurationVar(&o.replicationWait, "replication-wait", probe.DefaultReplicationWait, "with --replication: how long to wait between creating the sessions and presenting them (Tomcat replicates asynchronously)")
 	return c
 }
 
 // checkOptions are check's flags.
 type checkOptions struct {
-	json, probe  bool
-	probePath    string
-	probeTimeout time.Duration
+	json, probe, replication      bool
+	probePath                     string
+	probeTimeout, replicationWait time.Duration
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources, o checkOptions) error {
@@ -62,6 +67,9 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources,
 	if len(problems.Errors()) > 0 || cfg == nil {
 		fmt.Fprintf(report, "%d error(s), %d warning(s)\n", len(problems.Errors()), len(problems.Warnings()))
 		return exitError{code: 1}
+	}
+	if o.replication && !o.probe {
+		return fmt.Errorf("--replication needs --probe")
 	}
 	if o.probe {
 		return runProbe(ctx, stdout, report, cfg, o)
@@ -86,23 +94,43 @@ func runProbe(ctx context.Context, stdout, report io.Writer, cfg *config.Config,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rs := server.Probe(ctx, cfg, probe.Options{Path: o.probePath, Timeout: o.probeTimeout})
+	po := probe.Options{Path: o.probePath, Timeout: o.probeTimeout}
+	rs := server.Probe(ctx, cfg, po)
 	if len(rs) == 0 {
 		fmt.Fprintln(report, "no lb member to probe")
 	}
 	var failed int
-	if o.json {
-		n, err := probe.WriteJSON(stdout, rs)
-		if err != nil {
-			return err
-		}
-		failed = n
-	} else {
+	if !o.json {
 		fmt.Fprintf(stdout, "probing %d member(s) with GET %s\n\n", len(rs), o.probePath)
 		failed = probe.WriteTable(stdout, rs)
 	}
-	if failed > 0 {
+	var repl []probe.LBReplication
+	var sum probe.ReplicationSummary
+	if o.replication {
+		fmt.Fprintf(report, "\nreplication: a session per pair of members, created with GET %s and presented after %s\n", o.probePath, o.replicationWait)
+		repl = server.ProbeReplication(ctx, cfg, po, o.replicationWait)
+		if repl == nil {
+			repl = []probe.LBReplication{}
+		}
+		if !o.json {
+			sum = probe.WriteMatrix(stdout, repl, o.probePath)
+		}
+	}
+	if o.json {
+		n, err := probe.WriteJSON(stdout, rs, repl)
+		if err != nil {
+			return err
+		}
+		failed, sum = n, probe.Summarize(repl)
+	}
+	for _, lb := range sum.Unchecked {
+		fmt.Fprintf(report, "replication of lb %s could not be checked: no member set a session at %s\n", lb, o.probePath)
+	}
+	switch {
+	case failed > 0 || sum.Lost > 0:
 		return exitError{code: 1}
+	case len(sum.Unchecked) > 0:
+		return exitError{code: 2}
 	}
 	return nil
 }
