@@ -24,7 +24,7 @@ import (
 //	bind:  a known session of another route is rebound (JvmRouteBinderValve): Set-Cookie base.route
 //	same:  a known session is handed out again unchanged
 //	quiet: a known session gets no Set-Cookie (Tomcat without JvmRouteBinderValve)
-//	url:   ids go out in a Location ;jsessionid= and come back in the path
+//	url:   ids go out in a Location ;jsessionid= and come back in the path only (cookies off)
 //	none:  never a session (the path does not create one)
 //	down:  no answer
 type fakeCluster struct {
@@ -58,7 +58,7 @@ func (c *fakeCluster) send(m *worker.Member, w http.ResponseWriter, hr *http.Req
 		c.sessions[st] = map[string]bool{}
 	}
 	sent := ""
-	if ck, err := hr.Cookie("JSESSIONID"); err == nil {
+	if ck, err := hr.Cookie("JSESSIONID"); err == nil && mode != "url" { // url: cookies disabled
 		sent = ck.Value
 	} else if _, v, ok := strings.Cut(hr.URL.EscapedPath(), ";jsessionid="); ok {
 		sent = v
@@ -244,7 +244,7 @@ func TestReplicationReports(t *testing.T) {
 	}}}
 	var out bytes.Buffer
 	s := WriteMatrix(&out, lbs, "/")
-	want := "FROM \\ TO  node1  node2\nnode1      -      kept\nnode2      lost   -\n" +
+	want := "FROM \\ TO  node1  node2\nnode1      -      kept\nnode2      lost   -\n\n" +
 		"lb node2 -> node1: lost: node1 did not know the session created on node2\n" +
 		"  fix: session replication between node2 and node1 is not working: put <Cluster> in both server.xml"
 	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "2 pair(s): 1 kept, 1 lost, 0 unknown") || s.Lost != 1 {
@@ -288,6 +288,19 @@ func TestClassifyFailover(t *testing.T) {
 		}
 		if got := classifyFailover(c.sent, doctor.ReadSession(h, "JSESSIONID", ";jsessionid")); got != c.want {
 			t.Errorf("%s -> %q: %s, want %s", c.sent, c.seen, got, c.want)
+		}
+	}
+}
+
+// TestWithPathParam: the id goes at the end of the path, before the query.
+func TestWithPathParam(t *testing.T) {
+	for in, want := range map[string]string{
+		"/app/login?x=1": "/app/login;jsessionid=AB.n1?x=1",
+		"/app/":          "/app/;jsessionid=AB.n1",
+		"/?":             "/;jsessionid=AB.n1?",
+	} {
+		if got := withPathParam(in, ";jsessionid", "AB.n1"); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
 		}
 	}
 }

@@ -61,19 +61,32 @@ func WriteMatrix(w io.Writer, lbs []LBReplication, path string) ReplicationSumma
 			fmt.Fprintf(w, "  no member set a session at %s: the check could not be made; use --probe-path with a page that creates one\n", path)
 		}
 		writeGrid(w, l)
-		for _, p := range l.Pairs {
-			if p.Result == Kept {
-				continue
-			}
-			fmt.Fprintf(w, "%s %s -> %s: %s: %s\n", p.LB, p.From, p.To, p.Result, p.Reason)
-			if p.Result == Lost {
-				fmt.Fprintf(w, "  fix: %s\n", lostFix(p.From, p.To))
-			}
-		}
+		writeNotes(w, l)
 	}
 	s := Summarize(lbs)
 	fmt.Fprintf(w, "\n%d pair(s): %d kept, %d lost, %d unknown\n", s.Kept+s.Lost+s.Unknown, s.Kept, s.Lost, s.Unknown)
 	return s
+}
+
+// writeNotes explains every pair of l that was not kept; the fix of a
+// lost pair is given once for both directions.
+func writeNotes(w io.Writer, l *LBReplication) {
+	fixed := map[[2]string]bool{}
+	first := true
+	for _, p := range l.Pairs {
+		if p.Result == Kept {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "%s %s -> %s: %s: %s\n", p.LB, p.From, p.To, p.Result, p.Reason)
+		if p.Result == Lost && !fixed[[2]string{p.To, p.From}] {
+			fixed[[2]string{p.From, p.To}] = true
+			fmt.Fprintf(w, "  fix: %s\n", lostFix(p.From, p.To))
+		}
+	}
 }
 
 // writeGrid is the matrix of one lb.
