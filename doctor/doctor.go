@@ -13,6 +13,11 @@
 // per lb, values cut to 60 bytes, a fixed number of candidate cookie names
 // per member and of unknown routes per lb.
 //
+// It also classifies every failover of a session (failover.go): when the
+// lb gives a request whose session belongs to another member to this one,
+// the answer shows whether the session was kept, lost or is unknown; lost
+// ones are the finding session_lost (replication does not work).
+//
 // The worker package runs the check on each response (SessionCheck.Inspect);
 // the balancer registers its lbs and members; status and /metrics show the
 // findings; `jkbalancer check --probe` (package probe) judges one answer
