@@ -84,6 +84,7 @@ func TestMain(m *testing.M) {
 		// background, so the differential tests run meanwhile.
 		if itMissingDeps("tomcat") == "" {
 			go itEnsureTomcats()
+			itPairsPrestartFullRun()
 		}
 		return m.Run()
 	}()
@@ -96,6 +97,7 @@ func TestMain(m *testing.M) {
 // kill them once this process has exited.
 func itStopAll() {
 	itStopOnce.Do(func() {
+		itStopPairs()
 		select {
 		case <-tcDone:
 		default:
