@@ -32,6 +32,8 @@ type fakeSource struct {
 func (f *fakeSource) Workers() []status.Worker   { return nil }
 func (f *fakeSource) Findings() []doctor.Finding { return nil }
 
+func (f *fakeSource) SessionFailovers() []doctor.FailoverCount { return nil }
+
 func (f *fakeSource) Ready() (bool, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -25,6 +25,9 @@ type Source interface {
 	// Findings are the session-route doctor's findings on the running
 	// configuration.
 	Findings() []doctor.Finding
+	// SessionFailovers are the doctor's failover counts per ordered pair
+	// of members (docs/sessions.md#the-metric).
+	SessionFailovers() []doctor.FailoverCount
 	// Reloads counts the reloads since start.
 	Reloads() ReloadStats
 	// Discovery exports member discovery from DNS. Its numbers stay with
@@ -55,6 +58,8 @@ func newRegistry(src Source) (*prometheus.Registry, error) {
 		status.NewCollector(src.Workers),
 		// jkbalancer_session_route_problems: the session-route doctor.
 		status.NewDoctorCollector(src.Findings),
+		// jkbalancer_session_failovers_total: the doctor's failover classification.
+		status.NewFailoverCollector(src.SessionFailovers),
 		// jkbalancer_reloads_total, jkbalancer_last_reload_success_timestamp_seconds.
 		newReloadCollector(src.Reloads),
 		// jkbalancer_discover_*: lbs whose members come from DNS.

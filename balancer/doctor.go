@@ -5,6 +5,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/doctor"
+	"github.com/jkbalancer/jkbalancer/sticky"
 )
 
 // The lb's side of the session-route doctor (package doctor): it hands
@@ -43,12 +44,46 @@ func sessionNames(ext *config.Extensions, set *settings) (path, cookie string) {
 	return path, cookie
 }
 
-// sessionCheck is what the member checks its response against.
-func (r *run) sessionCheck(rec *record) doctor.SessionCheck {
+// sessionCheckLocked is what member idx checks its response against; when
+// the request's session belongs to another member, the check classifies
+// the failover (docs/sessions.md#what-a-failover-shows).
+func (r *run) sessionCheckLocked(t *table, idx int) doctor.SessionCheck {
 	if !r.check {
 		return doctor.SessionCheck{}
 	}
-	return doctor.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
+	rec := t.recs[idx]
+	c := doctor.SessionCheck{M: rec.doc, Route: rec.route, Domain: rec.domain, Cookie: r.cookie, Path: r.path}
+	if r.q.sid != "" && len(t.recs) > 1 {
+		if from, base := t.failoverFrom(r.q.sid, idx); from != nil {
+			c.From, c.Base = from.doc, base
+		}
+	}
+	return c
+}
+
+// failoverFrom returns the member whose route the request's first
+// session id naming a member carries, and that id's base, when it is not
+// member idx: the request is a failover of that session. A route naming
+// no member is none (the labels stay bounded whatever clients send), and
+// neither is a request one of whose ids names idx itself (the client has
+// a session there too). It does not allocate.
+func (t *table) failoverFrom(sid string, idx int) (from *record, base string) {
+	for rest := sid; rest != ""; {
+		var cand string
+		cand, rest = sticky.Next(rest)
+		route, ok := sticky.Route(cand)
+		if !ok {
+			continue
+		}
+		i := t.byRoute(route)
+		switch {
+		case i == idx:
+			return nil, ""
+		case i >= 0 && from == nil:
+			from, base = t.recs[i], cand[:len(cand)-len(route)-1]
+		}
+	}
+	return from, base
 }
 
 // noteUnknown tells the doctor, once per request, that its session route

@@ -224,7 +224,7 @@ func (lb *LB) electLocked(r *run, rec *record, c choice) *worker.Attempt {
 		rec.sessions.Add(1)
 	}
 	rec.elected.Add(1)
-	*r.at = worker.Attempt{Route: r.route, Activation: lb.t.activation(c.idx, &r.q), Check: r.sessionCheck(rec)}
+	*r.at = worker.Attempt{Route: r.route, Activation: lb.t.activation(c.idx, &r.q), Check: r.sessionCheckLocked(&lb.t, c.idx)}
 	if !c.sticky && (r.set.setSessionCookie || r.cookieOn) {
 		r.at.SetCookie = rec.cookie
 		if r.secure {

@@ -13,6 +13,11 @@
 // per lb, values cut to 60 bytes, a fixed number of candidate cookie names
 // per member and of unknown routes per lb.
 //
+// It also classifies every failover of a session (failover.go): when the
+// lb gives a request whose session belongs to another member to this one,
+// the answer shows whether the session was kept, lost or is unknown; lost
+// ones are the finding session_lost (replication does not work).
+//
 // The worker package runs the check on each response (SessionCheck.Inspect);
 // the balancer registers its lbs and members; status and /metrics show the
 // findings; `jkbalancer check --probe` (package probe) judges one answer
@@ -160,6 +165,7 @@ type Member struct {
 	// Guarded by lb.mu.
 	addr, route, proxyURL string
 	foreign               []nameCount
+	out                   []pairCount // failovers of its sessions (failover.go)
 }
 
 type nameCount struct {
@@ -245,20 +251,34 @@ type SessionCheck struct {
 	// Route and Domain are the member's in the lb; Cookie and Path the
 	// session cookie and path parameter the lb reads for this request.
 	Route, Domain, Cookie, Path string
+	// From is set when the request's session route names another member
+	// of the lb than M (a failover of the session): that member, and the
+	// session id's base (IDBase). nil for every other request.
+	From *Member
+	Base string
 }
 
-// Inspect looks at a response head before it goes to the client.
+// Inspect looks at a response head before it goes to the client; in a
+// failover it also classifies the answer (failover.go).
 func (c *SessionCheck) Inspect(h http.Header) {
 	m := c.M
 	if m == nil {
 		return
 	}
 	s := ReadSession(h, c.Cookie, c.Path)
+	judge := true
+	if c.From != nil {
+		res := ClassifyFailover(h, c.Cookie, c.Path, c.Base)
+		m.failover(c.From, res, s.From)
+		// The session it continues, perhaps still with From's route (no
+		// JvmRouteBinderValve), is not a session it hands out.
+		judge = res != FailoverKept || IDBase(s.ID) != c.Base
+	}
 	if s.ID != "" {
 		if s.From == "Set-Cookie" && !m.lbCookie.Load() {
 			m.lbCookie.Store(true)
 		}
-		if kind, seen := JudgeRoute(s.ID, c.Route, c.Domain); kind != 0 {
+		if kind, seen := JudgeRoute(s.ID, c.Route, c.Domain); judge && kind != 0 {
 			m.lb.record(m, kind, seen, c.Route, s.From, 1)
 		}
 	}

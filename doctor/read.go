@@ -29,12 +29,17 @@ const (
 	// KindUnknownRoute: clients keep sending a session route that no member
 	// of any lb has (a renamed route, or a cookie of another cluster).
 	KindUnknownRoute
+	// KindSessionLost: sessions of member Seen failed over to the member
+	// and it answered with a new session id: replication between the two
+	// does not work (failover.go).
+	KindSessionLost
 )
 
-var kindNames = [...]string{"", "route_mismatch", "no_route", "cookie_name", "unknown_route"}
+var kindNames = [...]string{"", "route_mismatch", "no_route", "cookie_name", "unknown_route", "session_lost"}
 
 // String is the kind as it appears in logs, status output and the metric
-// label: route_mismatch, no_route, cookie_name, unknown_route.
+// label: route_mismatch, no_route, cookie_name, unknown_route,
+// session_lost.
 func (k FindingKind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]

@@ -176,6 +176,12 @@ func (l *LB) dropLocked(drop func(*Finding) bool) {
 	l.findings = keep
 }
 
+// involves reports whether the finding is about member: its own, or the
+// session_lost of another member whose sessions came from it.
+func (f *Finding) involves(member string) bool {
+	return f.Member == member || (f.Kind == KindSessionLost && f.Seen == member)
+}
+
 // Reset forgets the findings of member, or of the whole lb when member is
 // "" (the status worker's reset), and what was counted towards new ones.
 func (l *LB) Reset(member string) {
@@ -184,7 +190,7 @@ func (l *LB) Reset(member string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.dropLocked(func(f *Finding) bool { return member == "" || f.Member == member })
+	l.dropLocked(func(f *Finding) bool { return member == "" || f.involves(member) })
 	for name, m := range l.members {
 		if member == "" || name == member {
 			m.lbCookie.Store(false)
@@ -225,7 +231,8 @@ func (l *LB) retain(keep func(lb, member string) bool, book RouteBook) {
 	for name := range l.members {
 		if !keep(l.name, name) {
 			delete(l.members, name)
-			l.dropLocked(func(f *Finding) bool { return f.Member == name })
+			l.dropLocked(func(f *Finding) bool { return f.involves(name) })
+			l.forgetPairsLocked(name)
 		}
 	}
 	for _, f := range l.findings {
@@ -274,16 +281,21 @@ func (d *Doctor) Findings() []Finding {
 	if d == nil {
 		return nil
 	}
-	d.mu.Lock()
-	names := make([]string, 0, len(d.lbs))
-	for name := range d.lbs {
-		names = append(names, name)
-	}
-	d.mu.Unlock()
-	sort.Strings(names)
 	var out []Finding
-	for _, name := range names {
-		out = append(out, d.FindingsFor(name)...)
+	for _, l := range d.sortedLBs() {
+		out = append(out, d.FindingsFor(l.name)...)
 	}
 	return out
+}
+
+// sortedLBs are the registered lbs by name.
+func (d *Doctor) sortedLBs() []*LB {
+	d.mu.Lock()
+	lbs := make([]*LB, 0, len(d.lbs))
+	for _, l := range d.lbs {
+		lbs = append(lbs, l)
+	}
+	d.mu.Unlock()
+	sort.Slice(lbs, func(i, j int) bool { return lbs[i].name < lbs[j].name })
+	return lbs
 }

@@ -25,6 +25,8 @@ func (a adminSource) Ready() (bool, string) { return workersReady(a.s.rt.Load(),
 
 func (a adminSource) Findings() []doctor.Finding { return a.s.Findings() }
 
+func (a adminSource) SessionFailovers() []doctor.FailoverCount { return a.s.SessionFailovers() }
+
 func (a adminSource) Reloads() admin.ReloadStats { return admin.ReloadStats(a.s.ReloadStats()) }
 
 func (a adminSource) Discovery() prometheus.Collector { return discover.NewCollector(a.s.disc) }

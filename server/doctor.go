@@ -63,3 +63,12 @@ func runtimeFindings(rt *atomic.Pointer[runtime]) []doctor.Finding {
 	}
 	return nil
 }
+
+// SessionFailovers returns the doctor's failover counts per ordered pair
+// of members, for every lb (docs/sessions.md#the-metric).
+func (s *Server) SessionFailovers() []doctor.FailoverCount {
+	if r := s.rt.Load(); r != nil {
+		return r.doctor.Failovers()
+	}
+	return nil
+}

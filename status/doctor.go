@@ -74,7 +74,7 @@ func doctorRecord(lb string, n int, f *doctor.Finding, txt bool) record {
 
 // pageDoctor is the HTML block, after the members of an lb.
 const pageDoctor = `{{define "doctor"}}{{if .}}<h4 class="bad">Session-route problems ({{len .}})</h4>
-<p>Sticky sessions of these members do not work: their requests are balanced like new sessions. Reset the lb once fixed.</p>
+<p>Sessions of these members do not survive: sticky routing or replication is broken (see each fix). Reset the lb once fixed.</p>
 <div class="t"><table><tr><th class="n">Member</th><th>Kind</th><th>Problem</th><th>Fix</th><th>Count</th><th>First seen</th><th>Last seen</th></tr>
 {{range .}}<tr><td class="n">{{or .Member "-"}}</td><td>{{.Kind}}</td><td style="white-space:normal;min-width:16rem">{{.Problem}}</td><td style="white-space:normal;min-width:16rem">{{.Fix}}</td><td>{{.Count}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>
 {{end}}</table></div>

@@ -57,3 +57,40 @@ func TestDoctorCollector(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestFailoverCollector(t *testing.T) {
+	var fo []doctor.FailoverCount
+	c := NewFailoverCollector(func() []doctor.FailoverCount { return fo })
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	gather := func() string {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, mf := range mfs {
+			if mf.GetName() != "jkbalancer_session_failovers_total" || mf.GetType().String() != "COUNTER" {
+				t.Fatalf("family %s %s", mf.GetName(), mf.GetType())
+			}
+			for _, m := range mf.GetMetric() {
+				l := map[string]string{}
+				for _, p := range m.GetLabel() {
+					l[p.GetName()] = p.GetValue()
+				}
+				out = append(out, fmt.Sprintf("%s %s>%s %s %g", l["lb"], l["from"], l["to"], l["result"], m.GetCounter().GetValue()))
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, "|")
+	}
+	if got := gather(); got != "" {
+		t.Fatalf("series without failovers: %v", got)
+	}
+	fo = []doctor.FailoverCount{{LB: "lb", From: "n1", To: "n2", Count: [3]uint64{doctor.FailoverKept: 4, doctor.FailoverLost: 1}}}
+	if got, want := gather(), "lb n1>n2 kept 4|lb n1>n2 lost 1|lb n1>n2 unknown 0"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
