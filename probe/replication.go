@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,7 +184,7 @@ func (t *pairTask) present(ctx context.Context, o *Options) {
 		t.pair.Reason = h.secretProblem
 		return
 	}
-	t.pair.Result = classifyFailover(t.id, doctor.ReadSession(h.h, t.cookie, t.param))
+	t.pair.Result = classifyFailover(h.h, t.cookie, t.param, t.id)
 	switch t.pair.Result {
 	case Lost:
 		t.pair.Reason = t.to.name + " did not know the session created on " + t.from.name + ": it answered with a new session id"
@@ -193,26 +194,13 @@ func (t *pairTask) present(ctx context.Context, o *Options) {
 	}
 }
 
-// classifyFailover is the failover rule of docs/doctor.md#check---probe---replication:
-// the session id TO handed out has the same base (the text before the
-// first '.') as the one sent: kept (an unchanged id too); another base:
-// lost, TO started a new session; none: unknown.
-func classifyFailover(sent string, seen doctor.SessionSeen) string {
-	switch {
-	case seen.ID == "":
-		return Unknown
-	case idBase(seen.ID) == idBase(sent):
-		return Kept
-	}
-	return Lost
-}
-
-// idBase is a session id without its route.
-func idBase(id string) string {
-	if i := strings.IndexByte(id, '.'); i >= 0 {
-		return id[:i]
-	}
-	return id
+// classifyFailover is the rule the balancer applies to a real failover
+// (docs/sessions.md#what-a-failover-shows): TO's answer hands out a
+// session id with the same base as sent (the text before the first '.',
+// rebound to TO's route or unchanged): kept; only other bases: lost, TO
+// started a new session; none: unknown.
+func classifyFailover(h http.Header, cookie, param, sent string) string {
+	return doctor.ClassifyFailover(h, cookie, param, doctor.IDBase(sent)).String()
 }
 
 // withPathParam puts param=id at the end of the path of uri, before its

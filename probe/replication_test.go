@@ -66,7 +66,7 @@ func (c *fakeCluster) send(m *worker.Member, w http.ResponseWriter, hr *http.Req
 	if sent != "" {
 		c.shown = append(c.shown, time.Now())
 	}
-	base := idBase(sent)
+	base := doctor.IDBase(sent)
 	hand := ""
 	switch {
 	case mode == "none":
@@ -286,7 +286,7 @@ func TestClassifyFailover(t *testing.T) {
 			h.Add("Set-Cookie", "OTHER=x")
 			h.Add("Set-Cookie", "JSESSIONID="+c.seen+"; Path=/")
 		}
-		if got := classifyFailover(c.sent, doctor.ReadSession(h, "JSESSIONID", ";jsessionid")); got != c.want {
+		if got := classifyFailover(h, "JSESSIONID", ";jsessionid", c.sent); got != c.want {
 			t.Errorf("%s -> %q: %s, want %s", c.sent, c.seen, got, c.want)
 		}
 	}
@@ -302,5 +302,19 @@ func TestWithPathParam(t *testing.T) {
 		if got := withPathParam(in, ";jsessionid", "AB.n1"); got != want {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestClassifyFailoverSeveral: the doctor's rule, not a first-cookie one:
+// any id with the base is kept, whatever other cookies say; a Location
+// path parameter counts when no cookie hands out an id.
+func TestClassifyFailoverSeveral(t *testing.T) {
+	h := http.Header{"Set-Cookie": {"JSESSIONID=ZZ.n2; Path=/other", "JSESSIONID=AB.n2; Path=/"}}
+	if got := classifyFailover(h, "JSESSIONID", ";jsessionid", "AB.n1"); got != Kept {
+		t.Errorf("several cookies: %s, want kept", got)
+	}
+	h = http.Header{"Location": {"/app;jsessionid=CD.n2?x"}}
+	if got := classifyFailover(h, "JSESSIONID", ";jsessionid", "AB.n1"); got != Lost {
+		t.Errorf("Location: %s, want lost", got)
 	}
 }
