@@ -156,11 +156,15 @@ func (t *pairTask) create(ctx context.Context, o *Options) {
 		t.pair.Reason = "no session: " + h.secretProblem
 	default:
 		s := doctor.ReadSession(h.h, t.cookie, t.param)
-		if s.ID == "" {
+		switch {
+		case s.ID == "":
 			t.pair.Reason = "no session: " + t.from.name + " set no " + t.cookie + " at " + o.Path
-			return
+		case !validID(s.ID):
+			t.pair.Reason = "no session: " + t.from.name + " handed out a session id that cannot be sent back (over " +
+				strconv.Itoa(maxID) + " bytes, or bytes a cookie or path cannot carry)"
+		default:
+			t.id, t.idFrom = s.ID, s.From
 		}
-		t.id, t.idFrom = s.ID, s.From
 	}
 }
 
@@ -201,6 +205,26 @@ func (t *pairTask) present(ctx context.Context, o *Options) {
 // started a new session; none: unknown.
 func classifyFailover(h http.Header, cookie, param, sent string) string {
 	return doctor.ClassifyFailover(h, cookie, param, doctor.IDBase(sent)).String()
+}
+
+// maxID bounds a session id sent back: Tomcat's are 32 hex digits and a
+// route of at most 60 bytes.
+const maxID = 256
+
+// validID reports whether id can go into a Cookie header and a path as
+// it is: printable ASCII without blanks, quotes, separators of cookies
+// and URLs, or escapes; a member cannot make the probe send anything
+// else.
+func validID(id string) bool {
+	if len(id) > maxID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e || strings.IndexByte(`"\,;?#/%`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // withPathParam puts param=id at the end of the path of uri, before its

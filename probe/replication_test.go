@@ -318,3 +318,28 @@ func TestClassifyFailoverSeveral(t *testing.T) {
 		t.Errorf("Location: %s, want lost", got)
 	}
 }
+
+// TestReplicationHostileID: an id a cookie or a path cannot carry, or an
+// endless one, is not sent back: the pair is unknown with the reason.
+func TestReplicationHostileID(t *testing.T) {
+	for _, id := range []string{"AB\r\nX-Injected: 1", strings.Repeat("A", 300) + ".n1", "AB;Path=/", "A%zz.n1"} {
+		var mu sync.Mutex
+		presented := 0
+		send := func(m *worker.Member, w http.ResponseWriter, hr *http.Request, _ *config.Server) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if hr.Header.Get("Cookie") != "" {
+				presented++
+			}
+			w.Header()["Set-Cookie"] = []string{"JSESSIONID=\"" + id + "\""}
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		lbs := Replication(context.Background(), loadConfig(t, "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=a,b\n"+members("a", "b")),
+			Options{Timeout: time.Second, Resolve: func(string, bool) (string, error) { return "127.0.0.1", nil }, Send: send}, 0)
+		ps := Pairs(lbs)
+		if len(ps) != 2 || ps[0].Result != Unknown || !strings.Contains(ps[0].Reason, "cannot be sent back") || presented != 0 {
+			t.Errorf("id %q: %+v, %d presented", id, ps, presented)
+		}
+	}
+}
