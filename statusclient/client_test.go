@@ -3,7 +3,10 @@ package statusclient
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -193,4 +196,41 @@ func TestNameWithTwoAddresses(t *testing.T) {
 	if _, err := c.Expand(context.Background(), "http://gone.example/jk-status", true); err == nil {
 		t.Error("a name that does not resolve was accepted")
 	}
+}
+
+// Over HTTPS each address is dialled with the URL's name as the TLS server
+// name, so the certificate of the name verifies.
+func TestNameWithTwoAddressesTLS(t *testing.T) {
+	port, ls := listenPair(t)
+	var fs [2]*fakeStatus
+	var tr *http.Transport
+	for i, l := range ls {
+		fs[i] = &fakeStatus{act: map[string]string{"t1": "ACT", "t2": "ACT"}, busy: map[string]int64{}, elected: map[string]int64{}}
+		s := httptest.NewUnstartedServer(fs[i])
+		s.Listener.Close()
+		s.Listener = l
+		s.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
+		s.StartTLS()
+		t.Cleanup(s.Close)
+		tr = s.Client().Transport.(*http.Transport) // the same test certificate for both
+	}
+	c := &Client{Transport: tr, Resolver: fakeResolver{"jk.example.com": {"127.0.0.1", "127.0.0.2"}}}
+	ts, err := c.Expand(context.Background(), "https://jk.example.com:"+strconv.Itoa(port)+"/jk-status", true)
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("Expand = %v, %v", ts, err)
+	}
+	for _, tg := range ts {
+		if err := c.SetActivation(context.Background(), tg, "lb", "t2", Stopped); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, f := range fs {
+		if act, _ := f.get("t2"); act != "STP" {
+			t.Errorf("instance %d: t2 %s", i, act)
+		}
+	}
+	// A name the certificate does not cover fails verification.
+	bad := &Client{Transport: tr, Resolver: fakeResolver{"jk.other.test": {"127.0.0.1", "127.0.0.2"}}}
+	ts, _ = bad.Expand(context.Background(), "https://jk.other.test:"+strconv.Itoa(port)+"/jk-status", true)
+	wantKind(t, bad.SetActivation(context.Background(), ts[0], "lb", "t2", Active), Unreachable)
 }
