@@ -13,7 +13,7 @@ const module = "github.com/jkbalancer/jkbalancer"
 // the third-party modules listed in allowedThirdParty.
 var allowedImports = map[string][]string{
 	// the demo command runs in-process AJP members (ajp/ajptest)
-	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest"},
+	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest", "statusclient"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
 	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
@@ -29,6 +29,7 @@ var allowedImports = map[string][]string{
 	"probe":        {"config", "worker", "doctor"},
 	"discover":     {"config"},
 	"sticky":       {},
+	"statusclient": {}, // mod_jk's status-worker HTTP API, for drain and activate: stdlib only
 	"ajp":          {},
 	"ajp/ajptest":  {"ajp"},
 	"config":       {"config/proxy", "config/mount", "config/props", "config/diag"},
@@ -66,7 +67,9 @@ var testHelpers = []string{"ajp/ajptest", "internal/dumpmember"}
 // testOnly are edges only a package's tests may take. server's tests
 // serve what `jkbalancer import` wrote (httpdimport), so the importer and
 // the daemon are checked together; the daemon itself never imports it.
-var testOnly = map[string][]string{"server": {"httpdimport"}}
+// They also drain members of running daemons and httpd + mod_jk through
+// statusclient, as `jkbalancer drain` does.
+var testOnly = map[string][]string{"server": {"httpdimport", "statusclient"}}
 
 // The rule for tests. A package's _test.go files, in-package or external
 // (package x_test), may import:

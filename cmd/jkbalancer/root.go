@@ -15,7 +15,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newCheckCommand(), newDemoCommand(), newImportCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newDemoCommand(), newImportCommand(), newDrainCommand(), newActivateCommand(), newVersionCommand())
 	return root
 }
 
