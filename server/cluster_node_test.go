@@ -33,10 +33,11 @@ const itPairServerXML = `<?xml version="1.0" encoding="UTF-8"?>
 
 // itPairClusterXML is the operators' <Cluster> (DeltaManager,
 // ReplicationValve, JvmRouteBinderValve, ClusterSessionListener) with
-// static membership on loopback instead of multicast. channelSendOptions
-// 6 (synchronous acknowledgement) makes a request return only once its
-// session changes reached the other node.
-const itPairClusterXML = `      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="6">
+// static membership on loopback instead of multicast.
+// channelSendOptions 8 (asynchronous) is what operators copy: a request
+// returns before its session changes reach the other node, so tests wait
+// for replication (itPairWaitReplicated) before a failover.
+const itPairClusterXML = `      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="8">
         <Manager className="org.apache.catalina.ha.session.DeltaManager"
                  expireSessionsOnShutdown="false" notifyListenersOnReplication="true"/>
         <Channel className="org.apache.catalina.tribes.group.GroupChannel">
@@ -147,7 +148,8 @@ func (n *itPairNode) launch() error {
 }
 
 // waitFormed waits (failsafe d) until a session created on each node is
-// known to the other one: the members see each other and replicate.
+// known to the other one with its counter: the members see each other and
+// replicate both the new session and its attribute.
 func (p *itPair) waitFormed(d time.Duration) error {
 	end := time.Now().Add(d)
 	for _, dir := range [][2]*itPairNode{{p.nodes[0], p.nodes[1]}, {p.nodes[1], p.nodes[0]}} {
@@ -186,7 +188,7 @@ func itPairReplicates(from, to *itTomcat) (bool, string) {
 			return false
 		}
 		last = fmt.Sprint(pm)
-		return pm["known"] == "true"
+		return pm["known"] == "true" && pm["count"] == m["count"]
 	})
 	return ok, fmt.Sprintf("session %s: %s", id, last)
 }
