@@ -224,6 +224,21 @@ func itPairKill(t testing.TB, tc *itTomcat) {
 	}
 }
 
+// itPairStop shuts node tc of a pair down gracefully (SIGTERM, as
+// systemctl stop does: the clustered pair's DeltaManager leaves the
+// cluster; a SIGKILL follows after 15 s) and waits until its AJP port
+// refuses connections.
+func itPairStop(t testing.TB, tc *itTomcat) {
+	t.Helper()
+	n := itPairNodeOf(t, tc)
+	n.pair.mu.Lock()
+	defer n.pair.mu.Unlock()
+	tc.stop()
+	if !itWaitFor(10*time.Second, func() bool { return !itPortOpen(tc.ajpAddr()) }) {
+		t.Fatalf("%s: AJP port %d still accepts 10 s after the stop", tc.name, tc.ajpPort)
+	}
+}
+
 // itPairStart starts node tc of a pair again, on the same ports, and
 // waits until it serves (and, clustered, until the pair replicates).
 func itPairStart(t testing.TB, tc *itTomcat) {

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -34,10 +33,13 @@ const itPairServerXML = `<?xml version="1.0" encoding="UTF-8"?>
 // itPairClusterXML is the operators' <Cluster> (DeltaManager,
 // ReplicationValve, JvmRouteBinderValve, ClusterSessionListener) with
 // static membership on loopback instead of multicast.
-// channelSendOptions 8 (asynchronous) is what operators copy: a request
-// returns before its session changes reach the other node, so tests wait
-// for replication (itPairWaitReplicated) before a failover.
-const itPairClusterXML = `      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="8">
+// channelSendOptions is 6 (acknowledged after processing), not the 8
+// (asynchronous) operators often copy: asynchronously, the receiver's
+// threads sometimes applied a new session's first change before the
+// session itself and dropped it, so the other node knew the session
+// without its counter. Tests still wait for replication
+// (itPairWaitReplicated) before a failover.
+const itPairClusterXML = `      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="6">
         <Manager className="org.apache.catalina.ha.session.DeltaManager"
                  expireSessionsOnShutdown="false" notifyListenersOnReplication="true"/>
         <Channel className="org.apache.catalina.tribes.group.GroupChannel">
@@ -129,7 +131,7 @@ func (n *itPairNode) launch() error {
 		itReapAdd("tomcat-"+tc.name, pid)
 	}
 	ok := itWaitFor(90*time.Second, func() bool {
-		if pid := tc.pid(); pid > 0 && syscall.Kill(pid, 0) != nil {
+		if pid := tc.pid(); pid > 0 && itPidGone(pid) {
 			return true // died: stop waiting
 		}
 		resp, err := itPairHTTP.Get(tc.httpURL(itPairApp + "/peek.jsp"))
