@@ -69,6 +69,8 @@ var (
 	itPairPlain     = &itPair{done: make(chan struct{})}
 	itPairClustered = &itPair{clustered: true, done: make(chan struct{})}
 	itPairHTTP      = &http.Client{Timeout: 10 * time.Second}
+	itPairsMu       sync.Mutex
+	itPairsClosed   bool // set by itStopPairs
 )
 
 func itPairOf(clustered bool) *itPair {
@@ -116,15 +118,23 @@ func itClusterPair(t testing.TB, clustered bool) [2]*itTomcat {
 // replicates.
 func (p *itPair) ensure() {
 	p.once.Do(func() {
-		p.started.Store(true)
 		defer close(p.done)
+		itPairsMu.Lock()
+		if itPairsClosed {
+			itPairsMu.Unlock()
+			p.err = errors.New("the harness is stopping")
+			return
+		}
+		p.started.Store(true)
+		itPairsMu.Unlock()
 		prefix := "p"
 		if p.clustered {
 			prefix = "c"
 		}
 		for i := range p.nodes {
 			n := &itPairNode{tc: &itTomcat{name: fmt.Sprintf("%s%d", prefix, i+1)}, pair: p, uid: i + 1}
-			n.tc.base = filepath.Join(itBase, n.tc.name)
+			// "tc*" so that the reaper finds its pid file even before itReapAdd.
+			n.tc.base = filepath.Join(itBase, "tcpair-"+n.tc.name)
 			p.nodes[i] = n
 		}
 		if p.err = p.allocPorts(); p.err != nil {
@@ -281,6 +291,9 @@ func itPidGone(pid int) bool {
 // itStopPairs stops every node of the pairs (waiting for a start still
 // under way, which is bounded).
 func itStopPairs() {
+	itPairsMu.Lock()
+	itPairsClosed = true // no pair starts from now on
+	itPairsMu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range []*itPair{itPairClustered, itPairPlain} {
 		if !p.started.Load() {
