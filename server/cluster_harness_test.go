@@ -198,7 +198,7 @@ func (p *itPair) heal() error {
 		restarted = true
 	}
 	if p.clustered {
-		d := 10 * time.Second
+		d := 30 * time.Second // a failsafe: a formed pair answers at once
 		if restarted {
 			d = 90 * time.Second
 		}
