@@ -27,12 +27,13 @@ type itFront struct {
 	logs       func() string
 }
 
-// itPairFronts starts jkbalancer and httpd + mod_jk with the same
-// workers.properties (itPairWorkers) and mounts in front of tcs.
-func itPairFronts(t *testing.T, tcs [2]*itTomcat) []itFront {
+// itPairFronts starts jkbalancer (with jkbalancer.yaml yaml, if any) and
+// httpd + mod_jk with the same workers.properties (itPairWorkers) and
+// mounts (itPairMounts) in front of tcs.
+func itPairFronts(t *testing.T, tcs [2]*itTomcat, yaml string) []itFront {
 	t.Helper()
 	spec := itSpec{workers: itPairWorkers(tcs), jkMounts: itPairMounts}
-	j := itStartJKB(t, spec, "")
+	j := itStartJKB(t, spec, yaml)
 	h := itStartHTTPD(t, spec)
 	return []itFront{{"jkbalancer", j.addr, j.logs}, {"httpd+mod_jk", h.addr, h.logs}}
 }
@@ -120,55 +121,76 @@ func TestClusterFailover(t *testing.T) {
 	}
 }
 
-// itClusterFailover runs the scenario on one pair and returns, per front
-// end, the user-visible outcome, which must be the same for both.
-func itClusterFailover(t *testing.T, clustered bool) {
-	tcs := itClusterPair(t, clustered)
-	fronts := itPairFronts(t, tcs)
-	before := make([]itSessionStep, len(fronts))
+// itFailover is what itPairFailover did: the node killed, the one the
+// sessions failed over to, and per front end the session's last request
+// before the kill and its first one after it.
+type itFailover struct {
+	victim, other *itTomcat
+	before, after []itSessionStep
+}
+
+// itPairFailover creates a session through each front end, all on the
+// same node (two requests each, the second sticky), waits until the other
+// node has them (clustered pair) or checks it has not (plain pair), kills
+// their node with SIGKILL and sends each session's next request through
+// its front end, which must be served by the other node.
+func itPairFailover(t *testing.T, clustered bool, tcs [2]*itTomcat, fronts []itFront) itFailover {
+	t.Helper()
+	fo := itFailover{before: make([]itSessionStep, len(fronts)), after: make([]itSessionStep, len(fronts))}
 	for i, f := range fronts {
 		node := ""
 		if i > 0 {
-			node = before[0].node
+			node = fo.before[0].node
 		}
-		before[i] = itNewSessionOn(t, f, node)
+		fo.before[i] = itNewSessionOn(t, f, node)
 	}
-	victim, other := tcs[0], tcs[1]
-	if before[0].node == tcs[1].name {
-		victim, other = tcs[1], tcs[0]
+	fo.victim, fo.other = tcs[0], tcs[1]
+	if fo.before[0].node == tcs[1].name {
+		fo.victim, fo.other = tcs[1], tcs[0]
 	}
-	for i := range fronts {
+	for _, b := range fo.before {
 		if clustered {
-			itPairWaitReplicated(t, other, before[i].session, before[i].count)
-		} else if m, err := itPairPeek(other, before[i].session); err != nil || m["known"] != "false" {
-			t.Fatalf("the plain pair: %s knows session %s of %s: %v %v", other.name, before[i].session, victim.name, m, err)
+			itPairWaitReplicated(t, fo.other, b.session, b.count)
+		} else if m, err := itPairPeek(fo.other, b.session); err != nil || m["known"] != "false" {
+			t.Fatalf("the plain pair: %s knows session %s of %s: %v %v", fo.other.name, b.session, fo.victim.name, m, err)
 		}
 	}
-	itPairKill(t, victim)
+	itPairKill(t, fo.victim)
+	for i, f := range fronts {
+		fo.after[i] = itSessionGet(t, f, fo.before[i].session)
+		if fo.after[i].node != fo.other.name {
+			t.Fatalf("%s: after killing %s, session %s was served by %s, want %s", f.name, fo.victim.name,
+				fo.before[i].session, fo.after[i].node, fo.other.name)
+		}
+		t.Logf("%s, %s pair, failover of session %s from %s: session %s, count %d, Set-Cookie %q", f.name,
+			map[bool]string{true: "clustered", false: "plain"}[clustered], fo.before[i].session, fo.victim.name,
+			fo.after[i].session, fo.after[i].count, fo.after[i].cookie)
+	}
+	return fo
+}
 
+// itClusterFailover runs the scenario on one pair through jkbalancer and
+// httpd + mod_jk: the session continues (clustered) or starts again
+// (plain), and the user-visible outcome is the same for both.
+func itClusterFailover(t *testing.T, clustered bool) {
+	tcs := itClusterPair(t, clustered)
+	fronts := itPairFronts(t, tcs, "")
+	fo := itPairFailover(t, clustered, tcs, fronts)
+	other := fo.other
 	outcomes := make([]string, len(fronts))
 	for i, f := range fronts {
-		after := itSessionGet(t, f, before[i].session)
-		if after.node != other.name {
-			t.Fatalf("%s: after killing %s, session %s was served by %s, want %s", f.name, victim.name,
-				before[i].session, after.node, other.name)
-		}
-		kept := itIDBase(after.session) == itIDBase(before[i].session)
+		before, after := fo.before[i], fo.after[i]
+		kept := itIDBase(after.session) == itIDBase(before.session)
 		outcomes[i] = fmt.Sprintf("served by %s, session kept %v, count %d, cookie rebound to the route %v",
 			after.node, kept, after.count, after.cookie == after.session && strings.HasSuffix(after.cookie, "."+other.name))
-		t.Logf("%s, %s pair, failover of session %s from %s: session %s, count %d, Set-Cookie %q", f.name,
-			map[bool]string{true: "clustered", false: "plain"}[clustered], before[i].session, victim.name,
-			after.session, after.count, after.cookie)
 		want := itSessionStep{node: other.name, count: 1, session: "a new id base." + other.name}
 		if clustered {
-			want = itSessionStep{node: other.name, count: before[i].count + 1,
-				session: itIDBase(before[i].session) + "." + other.name}
+			want = itSessionStep{node: other.name, count: before.count + 1, session: itIDBase(before.session) + "." + other.name}
 		}
-		want.cookie = want.session
 		if kept != clustered || after.count != want.count || after.cookie != after.session ||
 			!strings.HasSuffix(after.session, "."+other.name) {
 			t.Errorf("%s: failover from %s: got session %s count %d Set-Cookie %q; want session %s count %d and "+
-				"that id in Set-Cookie", f.name, victim.name, after.session, after.count, after.cookie, want.session,
+				"that id in Set-Cookie", f.name, fo.victim.name, after.session, after.count, after.cookie, want.session,
 				want.count)
 		}
 		next := itSessionGet(t, f, after.session)

@@ -69,6 +69,8 @@ var (
 	itPairPlain     = &itPair{done: make(chan struct{})}
 	itPairClustered = &itPair{clustered: true, done: make(chan struct{})}
 	itPairHTTP      = &http.Client{Timeout: 10 * time.Second}
+	itPairsMu       sync.Mutex
+	itPairsClosed   bool // set by itStopPairs
 )
 
 func itPairOf(clustered bool) *itPair {
@@ -111,22 +113,43 @@ func itClusterPair(t testing.TB, clustered bool) [2]*itTomcat {
 	return [2]*itTomcat{p.nodes[0].tc, p.nodes[1].tc}
 }
 
-// ensure starts the pair once: ports, both nodes in parallel, then (for
-// the clustered pair) the wait until it replicates.
+// ensure starts the pair once: ports, the plain pair's nodes in parallel,
+// the clustered pair's one after the other and then the wait until it
+// replicates.
 func (p *itPair) ensure() {
 	p.once.Do(func() {
-		p.started.Store(true)
 		defer close(p.done)
+		itPairsMu.Lock()
+		if itPairsClosed {
+			itPairsMu.Unlock()
+			p.err = errors.New("the harness is stopping")
+			return
+		}
+		p.started.Store(true)
+		itPairsMu.Unlock()
 		prefix := "p"
 		if p.clustered {
 			prefix = "c"
 		}
 		for i := range p.nodes {
 			n := &itPairNode{tc: &itTomcat{name: fmt.Sprintf("%s%d", prefix, i+1)}, pair: p, uid: i + 1}
-			n.tc.base = filepath.Join(itBase, n.tc.name)
+			// "tc*" so that the reaper finds its pid file even before itReapAdd.
+			n.tc.base = filepath.Join(itBase, "tcpair-"+n.tc.name)
 			p.nodes[i] = n
 		}
 		if p.err = p.allocPorts(); p.err != nil {
+			return
+		}
+		if p.clustered {
+			// One after the other: two DeltaManagers starting at once
+			// each drop the other's request for the sessions, and the
+			// second then ignores session changes (Tomcat 10.1).
+			if p.err = p.nodes[0].start(); p.err == nil {
+				p.err = p.nodes[1].start()
+			}
+			if p.err == nil {
+				p.err = p.waitFormed(120 * time.Second)
+			}
 			return
 		}
 		errs := make([]error, 2)
@@ -139,9 +162,7 @@ func (p *itPair) ensure() {
 			}()
 		}
 		wg.Wait()
-		if p.err = errors.Join(errs...); p.err == nil && p.clustered {
-			p.err = p.waitFormed(120 * time.Second)
-		}
+		p.err = errors.Join(errs...)
 	})
 }
 
@@ -177,7 +198,7 @@ func (p *itPair) heal() error {
 		restarted = true
 	}
 	if p.clustered {
-		d := 10 * time.Second
+		d := 30 * time.Second // a failsafe: a formed pair answers at once
 		if restarted {
 			d = 90 * time.Second
 		}
@@ -210,6 +231,21 @@ func itPairKill(t testing.TB, tc *itTomcat) {
 	defer n.pair.mu.Unlock()
 	if err := n.kill(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// itPairStop shuts node tc of a pair down gracefully (SIGTERM, as
+// systemctl stop does: the clustered pair's DeltaManager leaves the
+// cluster; a SIGKILL follows after 15 s) and waits until its AJP port
+// refuses connections.
+func itPairStop(t testing.TB, tc *itTomcat) {
+	t.Helper()
+	n := itPairNodeOf(t, tc)
+	n.pair.mu.Lock()
+	defer n.pair.mu.Unlock()
+	tc.stop()
+	if !itWaitFor(10*time.Second, func() bool { return !itPortOpen(tc.ajpAddr()) }) {
+		t.Fatalf("%s: AJP port %d still accepts 10 s after the stop", tc.name, tc.ajpPort)
 	}
 }
 
@@ -255,6 +291,9 @@ func itPidGone(pid int) bool {
 // itStopPairs stops every node of the pairs (waiting for a start still
 // under way, which is bounded).
 func itStopPairs() {
+	itPairsMu.Lock()
+	itPairsClosed = true // no pair starts from now on
+	itPairsMu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range []*itPair{itPairClustered, itPairPlain} {
 		if !p.started.Load() {
