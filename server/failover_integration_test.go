@@ -920,15 +920,9 @@ func foAllStopped(pid int) bool {
 	return true
 }
 
-// foFreePort returns a loopback port that was free a moment ago.
-func foFreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+// foFreePort returns a loopback port no other part of this test binary
+// was given (itFreePortErr).
+func foFreePort() (int, error) { return itFreePortErr() }
 
 // ---------------------------------------------------------------------
 // Helpers: the environment of one test (members, jkbalancer, client).

@@ -213,21 +213,55 @@ func itRequireDeps(t testing.TB, what ...string) {
 // itFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func itFreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := itFreePortErr()
 	if err != nil {
 		t.Fatalf("free port: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
+// itPorts hands out the ports of this test binary. A port from the
+// kernel's ":0" is free only for a moment: the next ":0" may get it again,
+// and so may the local end of any outgoing connection (both come from
+// ip_local_port_range, 32768-60999 by default). With several Tomcats
+// starting at once, a port handed to one could be bound by another before
+// its owner bound it. So ports come from below that range, each handed
+// out once, after a bind check.
+var itPorts struct {
+	sync.Mutex
+	used map[int]bool
+	next int
+}
+
+const itPortLow, itPortHigh = 20000, 32000
+
 func itFreePortErr() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	itPorts.Lock()
+	defer itPorts.Unlock()
+	if itPorts.used == nil {
+		itPorts.used = make(map[int]bool)
+		// Another test binary may hand out ports at the same time: start
+		// somewhere else in the range.
+		itPorts.next = itPortLow + (os.Getpid()*7919+int(time.Now().UnixNano()/1e6))%(itPortHigh-itPortLow)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	for range itPortHigh - itPortLow {
+		p := itPorts.next
+		itPorts.next++
+		if itPorts.next >= itPortHigh {
+			itPorts.next = itPortLow
+		}
+		if itPorts.used[p] {
+			continue
+		}
+		itPorts.used[p] = true
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue // taken by someone else
+		}
+		ln.Close()
+		return p, nil
+	}
+	return 0, errors.New("no free loopback port left in the test range")
 }
 
 // itWaitFor polls cond every 50 ms until it holds or the deadline passes.
