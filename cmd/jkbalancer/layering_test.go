@@ -46,6 +46,9 @@ var allowedImports = map[string][]string{
 	// a dump member for the differential harness (server's integration
 	// tests); like ajp/ajptest, test machinery only
 	"internal/dumpmember": {"ajp"},
+	// drives headless Chromium over the DevTools pipe for the status
+	// page's browser test; stdlib only, test machinery only
+	"internal/headless": {},
 }
 
 var allowedThirdParty = map[string][]string{
@@ -62,7 +65,7 @@ var allowedThirdParty = map[string][]string{
 // in-process AJP container (ajp/ajptest) and the differential harness's
 // dump member (internal/dumpmember), both importing only ajp. Any
 // package's _test.go files may import them.
-var testHelpers = []string{"ajp/ajptest", "internal/dumpmember"}
+var testHelpers = []string{"ajp/ajptest", "internal/dumpmember", "internal/headless"}
 
 // testOnly are edges only a package's tests may take. server's tests
 // serve what `jkbalancer import` wrote (httpdimport), so the importer and
