@@ -45,10 +45,14 @@ func TestStatusPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { // also when the test fails: the whole process group goes
+	// The harness's reaper kills the group (a negative pid) should this
+	// binary die; otherwise it goes when the test ends, failed or not.
+	itReapAdd("chromium", -b.Pid())
+	defer func() {
 		if err := b.Close(); err != nil {
 			t.Error(err)
 		}
+		itReapRemove("chromium")
 	}()
 	p, err := b.NewPage(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Call sends method with params (nil for none) to the browser, or to the
@@ -68,11 +69,12 @@ func (b *Browser) Call(ctx context.Context, session, method string, params, out 
 
 func (b *Browser) closedErr() error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return fmt.Errorf("%w: %v", ErrClosed, b.err)
+	err := b.err
+	b.mu.Unlock()
+	if msg := strings.TrimSpace(b.errs.String()); msg != "" {
+		return fmt.Errorf("%w: %v; the browser's stderr ends:\n%s", ErrClosed, err, msg)
 	}
-	return ErrClosed
+	return fmt.Errorf("%w: %v", ErrClosed, err)
 }
 
 // Sub receives the params of the events named method of one session.

@@ -44,6 +44,7 @@ func fakeBrowser(mode string) {
 		}
 		switch {
 		case mode == "die":
+			fmt.Fprintln(os.Stderr, "fake browser: no usable sandbox")
 			return
 		case mode == "huge":
 			out.Write([]byte(`{"id":1,"result":{"x":"` + strings.Repeat("a", 5000) + `"}}` + "\x00"))

@@ -70,7 +70,9 @@ type Browser struct {
 	done chan struct{} // closed when the reader stops
 	err  error         // why it stopped, set before done closes
 	once sync.Once
-	max  int // bytes of one message
+	exit chan struct{} // closed when the process has exited and its stderr is read
+	max  int           // bytes of one message
+	errs *tail
 }
 
 // Launch starts bin (see Find) with Args(dataDir) in its own process
@@ -93,6 +95,9 @@ func start(cmd *exec.Cmd, max int) (*Browser, error) {
 	}
 	cmd.ExtraFiles = []*os.File{inR, outW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	errs := &tail{}
+	cmd.Stderr = errs
+	cmd.WaitDelay = 2 * time.Second // a descendant that escaped the group keeps stderr open
 	err = cmd.Start()
 	inR.Close()
 	outW.Close()
@@ -102,9 +107,39 @@ func start(cmd *exec.Cmd, max int) (*Browser, error) {
 		return nil, fmt.Errorf("headless: starting %s: %w", cmd.Path, err)
 	}
 	b := &Browser{cmd: cmd, w: inW, r: outR, wait: map[int64]chan message{}, subs: map[*Sub]bool{},
-		done: make(chan struct{}), max: max}
+		done: make(chan struct{}), max: max, errs: errs, exit: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(b.exit)
+	}()
 	go b.read()
 	return b, nil
+}
+
+// Pid is the browser's process id, also its process group's.
+func (b *Browser) Pid() int { return b.cmd.Process.Pid }
+
+// tail keeps the last 4 KiB written to it: the browser's stderr, for the
+// error of a browser that went away.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - 4096; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
 }
 
 // Close kills the browser's process group and waits (at most 10 s) for
@@ -112,21 +147,31 @@ func start(cmd *exec.Cmd, max int) (*Browser, error) {
 func (b *Browser) Close() error {
 	var err error
 	b.once.Do(func() {
-		if p := b.cmd.Process; p != nil {
-			syscall.Kill(-p.Pid, syscall.SIGKILL)
-		}
 		b.w.Close()
-		exited := make(chan error, 1)
-		go func() { exited <- b.cmd.Wait() }()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
+		if !b.kill() {
 			err = errors.New("headless: browser did not exit within 10 s of SIGKILL")
 		}
 		b.r.Close()
 		<-b.done
 	})
 	return err
+}
+
+// kill kills the process group and waits (at most 10 s) for the process
+// to be gone; it reports whether it is.
+func (b *Browser) kill() bool {
+	select {
+	case <-b.exit:
+		return true // reaped: its pid may be another process's by now
+	default:
+	}
+	syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-b.exit:
+		return true
+	case <-time.After(10 * time.Second):
+		return false
+	}
 }
 
 // message is one protocol message, either way.
@@ -166,6 +211,9 @@ func (b *Browser) read() {
 		}
 		b.dispatch(m)
 	}
+	// A browser that broke the protocol is of no further use; one that
+	// exited has its last stderr lines read once it is reaped.
+	b.kill()
 	b.mu.Lock()
 	b.err = err
 	b.mu.Unlock()

@@ -76,6 +76,9 @@ func TestBrokenBrowserEndsCalls(t *testing.T) {
 			if !errors.Is(err, ErrClosed) {
 				t.Fatalf("err %v, want ErrClosed", err)
 			}
+			if mode == "die" && !strings.Contains(err.Error(), "fake browser: no usable sandbox") {
+				t.Fatalf("err %v: the browser's last words are missing", err)
+			}
 			if err := b.Call(ctx(t), "", "Y", nil, nil); !errors.Is(err, ErrClosed) {
 				t.Fatalf("a call after the end: %v", err)
 			}
