@@ -234,3 +234,52 @@ func TestWatchedFiles(t *testing.T) {
 		t.Errorf("%d files watched, want the bound %d", n, maxWatchFiles)
 	}
 }
+
+// TestServeConfigReload runs the serve path with --config-reload: a
+// changed mount file is served without a signal, and serve warns once
+// that status edits are not kept (no state file given).
+func TestServeConfigReload(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "error.log")
+	writeConfig(t, dir, logFile, "/a")
+	every := 20 * time.Millisecond
+	src := config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml"), ConfigReload: &every}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serveUntil(ctx, newServeCommand(), src) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not return")
+		}
+	}()
+	var addr string
+	waitFor(t, "the server to start", func() bool {
+		b, _ := os.ReadFile(logFile)
+		_, rest, ok := strings.Cut(string(b), "listen=[")
+		addr, _, _ = strings.Cut(rest, "]")
+		return ok
+	})
+	status := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := status("/a"); st != 200 {
+		t.Fatalf("/a: %d", st)
+	}
+	writeFile(t, filepath.Join(dir, "uriworkermap.properties"), "/b=jkstatus\n")
+	waitFor(t, "config_reload to map /b", func() bool { return status("/b") == 200 })
+	b, _ := os.ReadFile(logFile)
+	if n := strings.Count(string(b), "will not survive a restart"); n != 1 {
+		t.Errorf("%d warnings about edits lost on restart, want 1:\n%s", n, b)
+	}
+}
