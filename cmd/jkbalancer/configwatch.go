@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
@@ -120,15 +121,19 @@ func hashFiles(files []string) digest {
 	for _, name := range files {
 		io.WriteString(h, name)
 		h.Write([]byte{0})
-		f, err := os.Open(name)
+		f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not block the open
 		if err != nil {
 			h.Write([]byte{1})
 			continue
 		}
-		if st, err := f.Stat(); err == nil {
-			binary.BigEndian.PutUint64(n[:], uint64(st.Size()))
-			h.Write(n[:])
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() { // a directory, a FIFO that would block: no content
+			h.Write([]byte{3})
+			f.Close()
+			continue
 		}
+		binary.BigEndian.PutUint64(n[:], uint64(st.Size()))
+		h.Write(n[:])
 		if _, err := io.Copy(h, io.LimitReader(f, maxWatchBytes)); err != nil {
 			h.Write([]byte{2})
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,5 +282,32 @@ func TestServeConfigReload(t *testing.T) {
 	b, _ := os.ReadFile(logFile)
 	if n := strings.Count(string(b), "will not survive a restart"); n != 1 {
 		t.Errorf("%d warnings about edits lost on restart, want 1:\n%s", n, b)
+	}
+}
+
+// TestHashFilesOddFiles: a FIFO or a directory where a file is expected
+// neither blocks nor fails the tick; a missing file differs from an
+// empty one.
+func TestHashFilesOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	writeFile(t, empty, "")
+	done := make(chan digest, 1)
+	go func() { done <- hashFiles([]string{fifo, dir, empty}) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hashing a FIFO blocked")
+	}
+	present := hashFiles([]string{empty})
+	if err := os.Remove(empty); err != nil {
+		t.Fatal(err)
+	}
+	if hashFiles([]string{empty}) == present {
+		t.Error("a missing file hashes like an empty one")
 	}
 }
