@@ -31,6 +31,13 @@ type Sources struct {
 	// Admin is --admin: the admin listener's address ("" = the yaml's or
 	// the default, "off" = none).
 	Admin string
+	// StateFile is --state-file: it replaces the yaml's state_file.
+	// DefaultStateFile is used when neither names one (serve passes
+	// $STATE_DIRECTORY/status.json): docs/status-worker.md#edits-that-survive-a-restart.
+	StateFile, DefaultStateFile string
+	// ConfigReload is --config-reload: it replaces the yaml's
+	// config_reload when not nil (docs/reload.md#config-reload).
+	ConfigReload *time.Duration
 	// LookupEnv resolves $(name) when no earlier property has that name;
 	// nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -136,6 +143,15 @@ func (l *loader) server(y *yamlConfig) Server {
 	}
 	if l.src.MountFile != "" {
 		srv.MountFile = l.src.MountFile
+	}
+	switch {
+	case l.src.StateFile != "":
+		srv.StateFile = l.src.StateFile
+	case srv.StateFile == "":
+		srv.StateFile = l.src.DefaultStateFile
+	}
+	if d := l.src.ConfigReload; d != nil {
+		srv.ConfigReload = max(*d, 0)
 	}
 	if len(l.src.Listen) > 0 {
 		srv.Listen = nil

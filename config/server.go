@@ -15,6 +15,10 @@ type Server struct {
 	MountFile   string `json:"mount_file,omitempty"`
 	// MountFileReload is JkMountFileReload in seconds (default 60, 0 = off).
 	MountFileReload int `json:"mount_file_reload"`
+	// ConfigReload is how often serve compares the content of every
+	// configuration file with what it runs and reloads on a change, as
+	// SIGHUP does (0 = never; docs/reload.md#config-reload).
+	ConfigReload time.Duration `json:"-"`
 
 	// ServerName is the canonical name (httpd ServerName) used for %v and
 	// as the AJP server_name when a request carries no Host header.

@@ -48,6 +48,7 @@ var yamlTopLevel = map[string]yamlHandler{
 	"workers_file":      func(y *yamlLoader, n *yaml.Node) { y.out.server.WorkersFile = y.path(y.str(n)) },
 	"mount_file":        func(y *yamlLoader, n *yaml.Node) { y.out.server.MountFile = y.path(y.str(n)) },
 	"mount_file_reload": (*yamlLoader).mountFileReload,
+	"config_reload":     (*yamlLoader).configReload,
 	"server_name":       func(y *yamlLoader, n *yaml.Node) { y.out.server.ServerName = y.str(n) },
 	"worker_properties": func(y *yamlLoader, n *yaml.Node) { y.out.workerProps = y.strList(n, false) },
 	"mounts": func(y *yamlLoader, n *yaml.Node) {
@@ -179,6 +180,18 @@ func (y *yamlLoader) int(n *yaml.Node) (int, bool) {
 func (y *yamlLoader) mountFileReload(n *yaml.Node) {
 	if v, ok := y.int(n); ok {
 		y.out.server.MountFileReload = max(v, 0) // JkMountFileReload: negative means 0 (off)
+	}
+}
+
+// configReload reads config_reload: seconds between checks of the
+// configuration files' content (0 = off; docs/reload.md#config-reload).
+func (y *yamlLoader) configReload(n *yaml.Node) {
+	if v, ok := y.int(n); ok {
+		if v < 0 {
+			y.c.Errorf(y.pos(n), "", y.key, "negative interval %d; 0 turns the check off", v)
+			return
+		}
+		y.out.server.ConfigReload = time.Duration(v) * time.Second
 	}
 }
 

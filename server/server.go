@@ -117,6 +117,10 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	return s, nil
 }
 
+// ErrorLog is the configured error log (log.file, log.format), for the
+// command's own lines at start.
+func (s *Server) ErrorLog() *slog.Logger { return s.log }
+
 // Listen binds every configured listener.
 func (s *Server) Listen() error {
 	s.mu.Lock()

@@ -143,6 +143,15 @@ func TestDockerfile(t *testing.T) {
 	if len(run.all("VOLUME")) == 0 || !strings.Contains(run.all("VOLUME")[0].args, "/var/lib/jkbalancer") {
 		t.Error("no VOLUME for /var/lib/jkbalancer (the state_file)")
 	}
+	state := ""
+	for _, in := range run.all("ENV") {
+		if v, ok := strings.CutPrefix(in.args, "STATE_DIRECTORY="); ok {
+			state = v
+		}
+	}
+	if state != "/var/lib/jkbalancer" {
+		t.Errorf("ENV STATE_DIRECTORY=%q: want the VOLUME /var/lib/jkbalancer, where serve keeps the status worker's edits", state)
+	}
 }
 
 func atoi(s string) int {

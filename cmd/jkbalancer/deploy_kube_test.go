@@ -128,6 +128,7 @@ func TestDeployKubernetes(t *testing.T) {
 	checkKubeProbes(t, c, cfg.Server.Admin.Listen, cfg.Server.Admin.AllowRemote)
 	checkKubeDrain(t, pod, c, cfg.Server.ShutdownTimeout)
 	checkKubeEnv(t, c, cm.Data["workers.properties"])
+	checkKubeState(t, pod, c)
 	if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
 		t.Errorf("resources %+v: want cpu and memory requests and a memory limit", c.Resources)
 	}
@@ -274,6 +275,36 @@ func checkKubeEnv(t *testing.T, c *container, workers string) {
 			t.Errorf("workers.properties uses $(%s), but the container has no env %s from a Secret", ref[1], ref[1])
 		}
 	}
+}
+
+// checkKubeState: STATE_DIRECTORY names a writable volume (the root file
+// system is read-only), so serve keeps the edits there without a warning.
+func checkKubeState(t *testing.T, pod podSpec, c *container) {
+	t.Helper()
+	dir := ""
+	for _, e := range c.Env {
+		if e.Name == "STATE_DIRECTORY" {
+			dir = e.Value
+		}
+	}
+	if dir == "" {
+		t.Fatal("no env STATE_DIRECTORY: serve would warn that status edits do not survive a restart")
+	}
+	for _, vm := range c.VolumeMounts {
+		if vm.MountPath != dir {
+			continue
+		}
+		if vm.ReadOnly {
+			t.Errorf("the volume at STATE_DIRECTORY %s is mounted read-only", dir)
+		}
+		for _, v := range pod.Volumes {
+			if v.Name == vm.Name && v.EmptyDir == nil {
+				t.Errorf("volume %s at STATE_DIRECTORY is not an emptyDir", v.Name)
+			}
+		}
+		return
+	}
+	t.Errorf("STATE_DIRECTORY %s is no volume mount: the root file system is read-only", dir)
 }
 
 // checkKustomization: kubectl apply -k applies every manifest, and

@@ -33,6 +33,7 @@ type (
 			ConfigMap *struct {
 				Name string `yaml:"name"`
 			} `yaml:"configMap"`
+			EmptyDir *struct{} `yaml:"emptyDir"`
 		} `yaml:"volumes"`
 	}
 	securityContext struct {
@@ -54,6 +55,7 @@ type (
 		} `yaml:"ports"`
 		Env []struct {
 			Name      string `yaml:"name"`
+			Value     string `yaml:"value"`
 			ValueFrom *struct {
 				SecretKeyRef *struct {
 					Name string `yaml:"name"`
@@ -78,6 +80,7 @@ type (
 		VolumeMounts []struct {
 			Name      string `yaml:"name"`
 			MountPath string `yaml:"mountPath"`
+			ReadOnly  bool   `yaml:"readOnly"`
 		} `yaml:"volumeMounts"`
 	}
 	kubeProbe struct {

@@ -90,8 +90,20 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	// The unit's paths are the sample's: load it from the repository.
 	cfg := loadDeployConfig(t, filepath.Join(repoRoot, "deploy/examples", filepath.Base(m[1])))
-	if dir := "/var/lib/" + u.last("Service", "StateDirectory"); filepath.Dir(cfg.Server.StateFile) != dir {
-		t.Errorf("state_file %s is outside the StateDirectory %s: ProtectSystem=strict makes it read-only", cfg.Server.StateFile, dir)
+	// systemd sets $STATE_DIRECTORY from StateDirectory=; serve uses it
+	// unless --state-file or state_file: say otherwise.
+	dir := "/var/lib/" + u.last("Service", "StateDirectory")
+	state := effectiveStateFile(cfg, dir)
+	if m := regexp.MustCompile(`--state-file[= ](\S+)`).FindStringSubmatch(start); m != nil {
+		state = m[1]
+	}
+	if filepath.Dir(state) != dir {
+		t.Errorf("state file %s is outside the StateDirectory %s: ProtectSystem=strict makes it read-only", state, dir)
+	}
+	for _, e := range u["Service"]["Environment"] {
+		if strings.Contains(e, "STATE_DIRECTORY") {
+			t.Errorf("Environment=%s: systemd sets STATE_DIRECTORY from StateDirectory=", e)
+		}
 	}
 	stop, err := time.ParseDuration(u.last("Service", "TimeoutStopSec"))
 	if err != nil || stop <= cfg.Server.ShutdownTimeout {

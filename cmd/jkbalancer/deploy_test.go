@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -106,8 +107,8 @@ func secretResolved(t *testing.T, cfg *config.Config) {
 func TestDeployExamplesLoad(t *testing.T) {
 	cfg := loadDeployConfig(t, filepath.Join(repoRoot, "deploy/examples/jkbalancer.yaml"))
 	secretResolved(t, cfg)
-	if got := cfg.Server.StateFile; filepath.Dir(got) != "/var/lib/jkbalancer" {
-		t.Errorf("state_file %q: want it in /var/lib/jkbalancer (StateDirectory, the image's VOLUME)", got)
+	if got := effectiveStateFile(cfg, "/var/lib/jkbalancer"); filepath.Dir(got) != "/var/lib/jkbalancer" {
+		t.Errorf("state file %q: want it in /var/lib/jkbalancer (StateDirectory, the image's VOLUME)", got)
 	}
 	if len(cfg.Server.Listen) == 0 {
 		t.Fatal("the example has no listener")
@@ -134,13 +135,26 @@ func TestDeployExamplesLoad(t *testing.T) {
 }
 
 // TestDeployConfigMapLoads: the three files of the Kubernetes ConfigMap
-// load together, as the pod sees them in /etc/jkbalancer.
+// load together, as the pod sees them in /etc/jkbalancer, and every
+// replica follows a change of them (config_reload).
 func TestDeployConfigMapLoads(t *testing.T) {
 	_, cfg := loadConfigMap(t)
 	secretResolved(t, cfg)
 	if cfg.Server.StateFile != "" {
 		t.Errorf("state_file %q in the ConfigMap: the root file system is read-only and an edit would reach one replica", cfg.Server.StateFile)
 	}
+	if d := cfg.Server.ConfigReload; d <= 0 || d > time.Minute {
+		t.Errorf("config_reload %v in the ConfigMap: want it on, at most a minute, so replicas converge on a ConfigMap update", d)
+	}
+}
+
+// effectiveStateFile is the state file serve uses with $STATE_DIRECTORY
+// set to stateDir and no --state-file.
+func effectiveStateFile(cfg *config.Config, stateDir string) string {
+	if cfg.Server.StateFile != "" {
+		return cfg.Server.StateFile
+	}
+	return stateDirectoryFile(stateDir)
 }
 
 // loadConfigMap writes the ConfigMap's files to a directory and loads

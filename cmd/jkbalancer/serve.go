@@ -15,6 +15,7 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var f sourceFlags
+	var sf serveFlags
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the balancer",
@@ -26,13 +27,18 @@ func newServeCommand() *cobra.Command {
 			"configuration did not change keep their connections and their state, kept listeners\n" +
 			"keep their sockets, removed ones drain. A configuration with errors is refused: the\n" +
 			"errors are logged (file:line) and the running configuration keeps serving.\n" +
-			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload).",
+			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload);\n" +
+			"with config_reload (--config-reload) every file is compared by content and a change\n" +
+			"reloads as SIGHUP does.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd, f.sources())
+			src := f.sources()
+			sf.apply(cmd, &src)
+			return runServe(cmd, src)
 		},
 	}
 	f.register(c)
+	sf.register(c)
 	return c
 }
 
@@ -60,6 +66,8 @@ func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) err
 		srv.Close()
 		return err
 	}
+	warnEphemeralEdits(srv, cfg)
+	defer startConfigWatch(srv, src, cfg)()
 	defer onHangup(func() error { return reloadFrom(srv, src) })()
 	return srv.Serve(ctx)
 }
