@@ -63,3 +63,15 @@ func FuzzParseAllowEntry(f *testing.F) {
 		}
 	})
 }
+
+// check's open-status-worker warning: an allow list that keeps clients out
+// silences it; one that lets everyone in does not.
+func TestStatusAllowRisk(t *testing.T) {
+	for allow, warn := range map[string]bool{"": true, "worker.s.allow=127.0.0.1 ::1\n": false, "worker.s.allow=10.0.0.0/8 0.0.0.0/0\n": true} {
+		dir := writeFiles(t, map[string]string{"w.properties": "worker.list=s\nworker.s.type=status\nworker.s.mount=/s\n" + allow})
+		cfg := mustLoad(t, Sources{WorkersFile: filepath.Join(dir, "w.properties")})
+		if got := strings.Contains(cfg.RiskWarnings().Error(), "without user and with read_only off"); got != warn {
+			t.Errorf("%q: warning %v, want %v", allow, got, warn)
+		}
+	}
+}
