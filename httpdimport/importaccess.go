@@ -62,6 +62,10 @@ func isAccess(d *hDirective) bool {
 func (im *importer) access(d *hDirective) {
 	loc := d.in("location")
 	if loc == nil || d.in("locationmatch") != nil {
+		if d.name == "require" && strings.EqualFold(strings.Join(d.args, " "), "all granted") {
+			im.take() // nothing to carry
+			return
+		}
 		im.errorLeftover(d, "an access rule inside <LocationMatch>: jkbalancer restricts access only for a status worker's plain location; this restriction is NOT carried over")
 		return
 	}

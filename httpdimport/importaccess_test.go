@@ -82,7 +82,7 @@ func TestImportStatusAccess(t *testing.T) {
 	}
 
 	// Require all granted alone is nothing to carry and nothing to report.
-	im = importString(t, "<Location /a>\nJkMount s\nRequire all granted\n</Location>\n")
+	im = importString(t, "<Location /a>\nJkMount s\nRequire all granted\n</Location>\n<LocationMatch ^/b>\nRequire all granted\n</LocationMatch>\n")
 	if len(im.Leftovers) != 0 || strings.Contains(string(im.YAML), "allow") {
 		t.Errorf("%s\n%s", leftovers(im), im.YAML)
 	}
