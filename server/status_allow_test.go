@@ -23,3 +23,20 @@ func TestStatusAllowThroughServer(t *testing.T) {
 		t.Errorf("loopback client outside allow (claiming 10.0.0.1): %d", code)
 	}
 }
+
+// A reload applies a changed allow list, as it does every status key.
+func TestStatusAllowReload(t *testing.T) {
+	t1 := ajptest.NewServer(ajptest.EchoHandler("t1"))
+	defer t1.Close()
+	yaml := "listen: [\"127.0.0.1:0\"]\nworkers_file: $DIR/workers.properties\nmounts: [\"/*=lb\", \"/jk-status=jkstatus\"]\n"
+	status := "worker.list=jkstatus\nworker.jkstatus.type=status\nworker.jkstatus.allow=10.0.0.0/8\n"
+	ms := []*ajptest.Server{t1}
+	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": yaml, "workers.properties": lbWorkers(ms, status)})
+	if code, _, _ := get(t, r.url("/jk-status?mime=txt")); code != 403 {
+		t.Fatalf("before the reload: %d", code)
+	}
+	r.mustReload(map[string]string{"workers.properties": lbWorkers(ms, status+"worker.jkstatus.allow=127.0.0.0/8\n")})
+	if code, _, _ := get(t, r.url("/jk-status?mime=txt")); code != 200 {
+		t.Errorf("after the reload: %d", code)
+	}
+}
