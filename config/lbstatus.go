@@ -124,6 +124,7 @@ func compileStatusExtensions(r attrReader, s *Status) {
 			f.Close()
 		}
 	}
+	s.Allow = compileAllow(r)
 	if p := r.get("csrf"); p != nil {
 		switch v := strings.ToLower(p.Value); v {
 		case CSRFBrowser, CSRFStrict:

@@ -13,6 +13,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config/proxy"
@@ -225,6 +226,10 @@ type Status struct {
 	UserFile string `json:"user_file,omitempty"`
 	// CSRF is worker.NAME.csrf: CSRFBrowser or CSRFStrict ("" = browser).
 	CSRF string `json:"csrf,omitempty"`
+	// Allow is worker.NAME.allow: the client addresses (the TCP peer) that
+	// may reach the worker at all (nil = everyone, as in mod_jk);
+	// IPv4-mapped IPv6 entries are stored as IPv4.
+	Allow []netip.Prefix `json:"allow,omitempty"`
 }
 
 // Values of Status.CSRF: with "browser", state changes from a browser

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -155,11 +156,22 @@ func (c *Config) statusRisks(col *riskCollector) {
 		if r.Disabled || r.Exclude || w == nil || w.Status == nil {
 			continue
 		}
-		if len(w.Status.User) == 0 && w.Status.UserFile == "" && !w.Status.ReadOnly {
-			col.Warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true or worker.%s.user=..., or restrict access to %s",
-				r.Pattern, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
+		if len(w.Status.User) == 0 && w.Status.UserFile == "" && !w.Status.ReadOnly && !restricted(w.Status.Allow) {
+			col.Warnf(r.Pos, r.Worker, "user", "status worker mounted at %s without user and with read_only off: anyone who can reach it can stop members and change the lb settings; set worker.%s.read_only=true, worker.%s.allow=ADDRESSES or worker.%s.user=..., or restrict access to %s",
+				r.Pattern, r.Worker, r.Worker, r.Worker, strings.TrimSuffix(r.Pattern, "*"))
 		}
 	}
+}
+
+// restricted reports whether an allow list keeps some clients out (none
+// of its blocks is 0.0.0.0/0 or ::/0).
+func restricted(allow []netip.Prefix) bool {
+	for _, p := range allow {
+		if p.Bits() == 0 {
+			return false
+		}
+	}
+	return allow != nil
 }
 
 // replayText says where a request that already reached worker name is

@@ -21,10 +21,29 @@ type Leftover struct {
 	Pos       config.Pos
 	Directive string // as written
 	Reason    string
-	seq       int // reading order, for sorting
+	// Error marks an access rule that is not carried over (or not
+	// exactly): the result would let in clients httpd kept out.
+	Error bool
+	seq   int // reading order, for sorting
 }
 
-func (l Leftover) String() string { return fmt.Sprintf("%s: %s: %s", l.Pos, l.Directive, l.Reason) }
+func (l Leftover) String() string {
+	if l.Error {
+		return fmt.Sprintf("%s: error: %s: %s", l.Pos, l.Directive, l.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", l.Pos, l.Directive, l.Reason)
+}
+
+// Errors counts the error-level leftovers.
+func (im *Imported) Errors() int {
+	n := 0
+	for _, l := range im.Leftovers {
+		if l.Error {
+			n++
+		}
+	}
+	return n
+}
 
 // Options tunes Import.
 type Options struct {
@@ -78,6 +97,7 @@ func Import(file string, opt Options) (*Imported, error) {
 	}
 	im := newImporter(abs, r.root)
 	im.left = left
+	im.read = read
 	for i := range r.out {
 		im.seq = i
 		r.out[i].idx = i + 1

@@ -20,7 +20,7 @@ import (
 // writes must parse and load without a panic (files it names may be
 // missing; that is a reported problem, not a crash).
 func FuzzImportHTTPD(f *testing.F) {
-	for _, dir := range []string{"aap", "debian", "vhosts"} {
+	for _, dir := range []string{"aap", "debian", "vhosts", "jkstatus", "jkstatus-refused"} {
 		matches, _ := filepath.Glob(filepath.Join("..", "testdata", "import", dir, "*.conf"))
 		for _, m := range matches {
 			if b, err := os.ReadFile(m); err == nil {
@@ -30,6 +30,7 @@ func FuzzImportHTTPD(f *testing.F) {
 	}
 	f.Add([]byte("<Proxy balancer://c>\nBalancerMember ajp://127.0.0.1:8009 route=a loadfactor=1.5 status=+H-E\n</Proxy>\nProxyPass / balancer://c/ stickysession=J|j\n"))
 	f.Add([]byte("Define X ${X}\nJkMount /${X}/* w\n<IfModule !x>\\\n</IfModule>\n"))
+	f.Add([]byte("JkWorkerProperty worker.s.type=status\n<Location /s>\nJkMount s\nRequire ip 10.1 ::1/64 1.2.3.4/255.0.255.0\nRequire valid-user\nAuthType Basic\nAuthUserFile u\n</Location>\n"))
 	const main = "/fuzz/httpd.conf"
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opt := Options{

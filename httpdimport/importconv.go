@@ -34,8 +34,10 @@ type importer struct {
 	balByName         map[string]*hBalancer
 	singles           map[string]string // ProxyPass to one backend URL -> its balancer
 	reverses          []hReverse
-	mounts            []hRule  // the one mount table (finish)
-	passes            []*hPass // the proxy_pass entries (finish)
+	mounts            []hRule    // the one mount table (finish)
+	passes            []*hPass   // the proxy_pass entries (finish)
+	accesses          []*hAccess // access rules per <Location> (importaccess.go)
+	read              func(string) ([]byte, error)
 }
 
 // hCtx is the main server or one <VirtualHost>: mod_jk and mod_proxy keep
@@ -139,6 +141,10 @@ var scoped = map[string]string{
 // directive dispatches one directive.
 func (im *importer) directive(d *hDirective) {
 	im.ctx(d) // register the virtual host even when nothing in it is imported
+	if isAccess(d) {
+		im.access(d)
+		return
+	}
 	for _, s := range d.sect {
 		if s.name == "virtualhost" || scoped[d.name] == s.name {
 			continue

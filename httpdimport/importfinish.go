@@ -18,6 +18,7 @@ func (im *importer) finish() {
 	serving := im.servingContexts()
 	im.mergeRules(serving)
 	im.mergePasses(serving)
+	im.applyAccess()
 	im.tlsListeners()
 	im.namedHosts()
 }

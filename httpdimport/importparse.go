@@ -245,8 +245,12 @@ func (r *hReader) directive(text string, pos config.Pos, sects []*hSection, stac
 	}
 	for _, f := range stack {
 		if f.perReq {
-			*r.left = append(*r.left, Leftover{Pos: pos, Directive: text, seq: len(r.out),
-				Reason: "inside <" + f.sect.name + " " + f.sect.arg + ">, an expression httpd evaluates per request; not imported"})
+			l := Leftover{Pos: pos, Directive: text, seq: len(r.out),
+				Reason: "inside <" + f.sect.name + " " + f.sect.arg + ">, an expression httpd evaluates per request; not imported"}
+			if accessDirectives[d.name] {
+				l.Error, l.Reason = true, l.Reason+": an access rule jkbalancer cannot carry, so it is less restrictive than httpd here"
+			}
+			*r.left = append(*r.left, l)
 			return nil
 		}
 	}

@@ -3,9 +3,12 @@ package status
 import (
 	"net/http"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
-// Access control (docs/status-worker.md#access-control). mod_jk reads the user httpd
+// Access control (docs/status-worker.md#access-control). First the client
+// address must be in worker.NAME.allow when that is set. mod_jk reads the user httpd
 // authenticated (r->user) and compares it with worker.NAME.user; without
 // httpd, jkbalancer authenticates itself: with worker.NAME.user_file set,
 // every request needs an HTTP basic-auth login from that file (401
@@ -14,6 +17,19 @@ import (
 // every user of the file in. A user list without a user file denies
 // everything ("Access denied.", as mod_jk does for a request without a
 // user).
+
+// admitted checks the client's address against worker.NAME.allow before
+// anything else (no login is asked of a refused client): the TCP peer,
+// never X-Forwarded-For, which any client can write. Outside the list it
+// answers 403 with one log line.
+func (h *Handler) admitted(w http.ResponseWriter, r *http.Request) bool {
+	if h.cfg.Allow == nil || config.AllowsAddr(h.cfg.Allow, r.RemoteAddr) {
+		return true
+	}
+	h.log.Warn("status worker refused a client outside worker."+h.spec.Name+".allow", "client", r.RemoteAddr)
+	http.Error(w, "Forbidden", http.StatusForbidden)
+	return false
+}
 
 // realm is the basic-auth realm browsers show.
 const realm = "JK Status Manager"

@@ -178,8 +178,9 @@ func (h *Handler) index() {
 
 // Serve answers one request (the server's worker interface). Like mod_jk
 // it always answers 200 and reports errors in the body, except for a
-// missing or wrong basic-auth login (401, as httpd would answer before
-// mod_jk ran) and an oversized form (413).
+// client outside worker.NAME.allow (403), a missing or wrong basic-auth
+// login (401, as httpd would answer before mod_jk ran) and an oversized
+// form (413).
 func (h *Handler) Serve(w http.ResponseWriter, req *worker.Request) error {
 	r := req.HTTP
 	name, port := req.Forward.ServerName, req.Forward.ServerPort
@@ -201,6 +202,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const maxForm = 64 << 10
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, serverName string, serverPort int, tls bool) {
+	if !h.admitted(w, r) {
+		return
+	}
 	q, err := h.readParams(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)

@@ -65,6 +65,10 @@ func runImport(stdout, stderr io.Writer, file, outDir, root string) error {
 		fmt.Fprintf(stderr, "; wrote %s", target)
 	}
 	fmt.Fprintln(stderr)
+	if n := im.Errors(); n > 0 {
+		fmt.Fprintf(stderr, "import: error: %d access rule(s) marked error above are not carried over exactly; without them the result lets in clients httpd refused: set worker.NAME.allow / user_file by hand\n", n)
+		return exitError{code: 1}
+	}
 	if im.Directives == 0 {
 		return exitError{code: 1}
 	}

@@ -48,3 +48,46 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("missing file: err %v", err)
 	}
 }
+
+// An access rule the import cannot carry fails the command (exit 1) after
+// writing the result, with every such line marked error; one it carries
+// does not.
+func TestImportAccessErrorsExit(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	var ee exitError
+	src := filepath.Join("..", "..", "testdata", "import", "jkstatus-refused", "httpd.conf")
+	if err := runImport(&stdout, &stderr, src, "", ""); !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("err %v\n%s", err, stderr.String())
+	}
+	if n := errorLines(stderr.String()); n != 9 || !strings.Contains(stderr.String(), "import: error: 9 access rule(s)") {
+		t.Errorf("%d error lines:\n%s", n, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "mounts:") {
+		t.Errorf("the yaml was not written:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	src = filepath.Join("..", "..", "testdata", "import", "jkstatus", "httpd.conf")
+	err := runImport(&stdout, &stderr, src, "", "")
+	if !strings.Contains(stdout.String(), "worker.jkstatus.allow=127.0.0.1 10.1.0.0/16") {
+		t.Errorf("allow not written:\n%s", stdout.String())
+	}
+	if strings.Contains(stderr.String(), "does not load") {
+		t.Errorf("the result does not load:\n%s", stderr.String())
+	}
+	// The fixture keeps one application location with an IP rule: an error.
+	if !errors.As(err, &ee) || errorLines(stderr.String()) != 1 {
+		t.Errorf("err %v:\n%s", err, stderr.String())
+	}
+}
+
+// errorLines counts the error-level leftover lines (file:line: error: ...).
+func errorLines(s string) int {
+	n := 0
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, ".conf:") && strings.Contains(l, ": error: ") {
+			n++
+		}
+	}
+	return n
+}

@@ -59,7 +59,7 @@ var Attributes = map[string]AttrInfo{
 	"css": {}, "read_only": {}, "user": {Kind: KindList}, "user_case_insensitive": {},
 	"good": {Kind: KindList}, "bad": {Kind: KindList}, "prefix": {}, "ns": {}, "xmlns": {}, "doctype": {},
 	// status (jkbalancer extensions, config/lbstatus.go)
-	"user_file": {}, "csrf": {},
+	"user_file": {}, "csrf": {}, "allow": {Kind: KindList},
 	// http member (jkbalancer extension, config/http.go)
 	"scheme": {}, "tls_verify": {}, "tls_ca_file": {}, "tls_server_name": {}, "tls_cert_file": {},
 	"tls_key_file": {}, "probe_method": {}, "probe_uri": {}, "probe_status": {Kind: KindList}, "probe_timeout": {},
