@@ -35,7 +35,9 @@ func TestServeWarningsInConfiguredLog(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- serveUntil(ctx, cmd, config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml")}) }()
+	go func() {
+		served <- serveUntil(ctx, cmd, config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml")})
+	}()
 	logText := func() string { b, _ := os.ReadFile(logFile); return string(b) }
 	waitFor(t, "the server to start", func() bool { return strings.Contains(logText(), "jkbalancer serving") })
 	cancel()
