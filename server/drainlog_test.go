@@ -113,3 +113,23 @@ func TestDrainLoggedTimeout(t *testing.T) {
 		t.Errorf("drain end line %q, want finished=0 cut=1 timed_out=true\n%s", end, log)
 	}
 }
+
+// TestReleaseCountsDrainedWithoutAllocating: the drain's count costs a
+// request nothing but an atomic load, and counts only while draining.
+func TestReleaseCountsDrainedWithoutAllocating(t *testing.T) {
+	rt := &runtime{idle: make(chan struct{}, 1)}
+	cycle := func() { rt.inflight.Add(1); rt.release() }
+	if n := testing.AllocsPerRun(100, cycle); n != 0 {
+		t.Errorf("%v allocations per request", n)
+	}
+	if rt.drained.Load() != 0 {
+		t.Fatalf("counted %d requests outside a drain", rt.drained.Load())
+	}
+	rt.draining.Store(true)
+	if n := testing.AllocsPerRun(100, cycle); n != 0 {
+		t.Errorf("%v allocations per request while draining", n)
+	}
+	if got := rt.drained.Load(); got != 101 { // AllocsPerRun runs once more to warm up
+		t.Errorf("drained %d, want 101", got)
+	}
+}
