@@ -251,10 +251,10 @@ func (s *Server) logDrain(listeners int, timeout time.Duration) func(ctx context
 	rt.draining.Store(true)
 	start := s.now()
 	s.log.Info("drain started: listeners closing, in-flight requests finishing",
-		"listeners", listeners, "in_flight", rt.inflight.Load(), "shutdown_timeout", timeout)
+		"listeners", listeners, "in_flight", rt.inflight.Load(), "shutdown_timeout", timeout.String())
 	return func(ctx context.Context) {
 		s.log.Info("drain finished", "finished", rt.drained.Load(), "cut", rt.inflight.Load(),
-			"timed_out", ctx.Err() != nil, "elapsed", s.now().Sub(start).Round(time.Millisecond))
+			"timed_out", ctx.Err() != nil, "elapsed", s.now().Sub(start).Round(time.Millisecond).String()) // text in JSON too, not nanoseconds
 	}
 }
 

@@ -66,5 +66,7 @@ func TestServeWarningsInConfiguredLog(t *testing.T) {
 	}
 	if msgs["drain started"] == nil || msgs["drain finished"] == nil {
 		t.Errorf("drain start or end not logged:\n%s", logText())
+	} else if msgs["drain started"]["shutdown_timeout"] != "30s" {
+		t.Errorf("shutdown_timeout logged as %v, want \"30s\"", msgs["drain started"]["shutdown_timeout"])
 	}
 }
