@@ -121,6 +121,11 @@ func FuzzWorkersProperties(f *testing.F) {
 		if cfg != nil {
 			cfg.RiskWarnings()
 		}
+		// check reports the risks of a configuration with errors too.
+		l = memLoader(Sources{WorkersFile: "w.properties"}, map[string][]byte{"w.properties": data})
+		if partial, _ := l.compile(); partial != nil {
+			partial.RiskWarnings()
+		}
 	})
 }
 

@@ -51,13 +51,28 @@ type Sources struct {
 // problem it finds, not just the first. cfg is nil when there is at least
 // one error; warnings are both returned and kept in cfg.Warnings.
 func Load(src Sources) (*Config, Problems) {
+	return newLoader(src).load()
+}
+
+// LoadPartial is Load for `jkbalancer check`: it returns what compiled
+// even when there are errors, so that the risk warnings of the rest can be
+// reported together with the errors. A configuration with errors must
+// never be served: only Risks may read it.
+func LoadPartial(src Sources) (*Config, Problems) {
+	return newLoader(src).compile()
+}
+
+func newLoader(src Sources) *loader {
 	read := src.ReadFile
 	if read == nil {
 		read = os.ReadFile
 	}
-	l := &loader{src: src, read: read, getwd: os.Getwd}
-	return l.load()
+	return &loader{src: src, read: read, getwd: os.Getwd}
 }
+
+// SortProblems orders ps by file (in order of first appearance) and line,
+// as Load reports them; the order of problems on one line is kept.
+func SortProblems(ps Problems) { sortProblems(ps) }
 
 // LoadMountFile reads a uriworkermap.properties file on its own, for
 // JkMountFileReload. The rules are unsorted; pass them, together with the
@@ -85,7 +100,18 @@ type loader struct {
 	c     diag.Collector
 }
 
+// load is compile with nil for a configuration with errors.
 func (l *loader) load() (*Config, Problems) {
+	cfg, problems := l.compile()
+	if l.c.Failed() {
+		return nil, problems
+	}
+	return cfg, problems
+}
+
+// compile reads and compiles everything; the result is incomplete when
+// there are errors.
+func (l *loader) compile() (*Config, Problems) {
 	lookup := l.src.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -118,9 +144,6 @@ func (l *loader) load() (*Config, Problems) {
 		Mounts: NewMountTable(rules), Properties: properties(m)}
 	l.c.Problems = append(l.c.Problems, cfg.CheckMounts(rules)...)
 	sortProblems(l.c.Problems)
-	if l.c.Failed() {
-		return nil, l.c.Problems
-	}
 	cfg.Warnings = l.c.Problems.Warnings()
 	return cfg, l.c.Problems
 }

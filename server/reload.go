@@ -68,13 +68,10 @@ func (s *Server) ReloadStats() ReloadStats {
 	return st
 }
 
-// ReloadFrom loads a configuration with load (config.Load of the sources
-// the server started from) and reloads it. A configuration with errors is
-// refused: every problem is logged as `jkbalancer check` prints it
-// (file:line), the running configuration keeps serving and the failure is
-// counted.
-func (s *Server) ReloadFrom(load func() (*config.Config, config.Problems)) error {
-	cfg, problems := load()
+// LogProblems writes configuration problems to the error log (log.file,
+// in log.format), one line each as `jkbalancer check` prints them: serve
+// logs the warnings of the configuration it starts with this way.
+func (s *Server) LogProblems(problems config.Problems) {
 	for _, p := range problems {
 		if p.Warning {
 			s.log.Warn("configuration warning", "problem", p.String())
@@ -82,6 +79,16 @@ func (s *Server) ReloadFrom(load func() (*config.Config, config.Problems)) error
 			s.log.Error("configuration error", "problem", p.String())
 		}
 	}
+}
+
+// ReloadFrom loads a configuration with load (config.Load of the sources
+// the server started from) and reloads it. A configuration with errors is
+// refused: every problem is logged as `jkbalancer check` prints it
+// (file:line), the running configuration keeps serving and the failure is
+// counted.
+func (s *Server) ReloadFrom(load func() (*config.Config, config.Problems)) error {
+	cfg, problems := load()
+	s.LogProblems(problems)
 	if cfg == nil {
 		s.stats.failed.Add(1)
 		err := fmt.Errorf("reload refused: %d configuration error(s); the running configuration keeps serving",

@@ -42,6 +42,9 @@ func (s *Server) acquire() *runtime {
 
 // release ends a request counted by acquire.
 func (rt *runtime) release() {
+	if rt.draining.Load() {
+		rt.drained.Add(1)
+	}
 	if rt.inflight.Add(-1) == 0 && rt.retiring.Load() {
 		select {
 		case rt.idle <- struct{}{}:

@@ -65,6 +65,10 @@ type runtime struct {
 	inflight atomic.Int64
 	retiring atomic.Bool
 	idle     chan struct{} // signalled when inflight drops to 0 while retiring
+	// draining is set when a SIGTERM drain starts; drained then counts
+	// the requests that finish, for the drain's log line.
+	draining atomic.Bool
+	drained  atomic.Int64
 	// before is closed once the runtime this one replaced is retired
 	// (nil: it replaced none).
 	before <-chan struct{}

@@ -216,7 +216,8 @@ func (s *Server) shutdown() {
 	s.reloadMu.Lock() // waits for a reload in progress; refuses later ones
 	s.closed = true
 	s.reloadMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout())
+	timeout := s.shutdownTimeout()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s.mu.Lock()
 	var fronts []*front
@@ -226,6 +227,7 @@ func (s *Server) shutdown() {
 		}
 	}
 	s.mu.Unlock()
+	drained := s.logDrain(len(fronts), timeout)
 	var wg sync.WaitGroup
 	for _, f := range fronts {
 		wg.Add(1)
@@ -238,7 +240,26 @@ func (s *Server) shutdown() {
 	}
 	wg.Wait()
 	s.waitBackground(ctx) // listeners a reload removed, runtimes it retired
+	drained(ctx)
 	s.Close()
+}
+
+// logDrain logs the start of a SIGTERM drain (docs/reload.md#sigterm)
+// and returns what logs its end: how many requests finished during it and
+// how many the timeout cut (still in flight when ctx ended).
+func (s *Server) logDrain(listeners int, timeout time.Duration) func(ctx context.Context) {
+	rt := s.rt.Load()
+	if rt == nil {
+		return func(context.Context) {}
+	}
+	rt.draining.Store(true)
+	start := s.now()
+	s.log.Info("drain started: listeners closing, in-flight requests finishing",
+		"listeners", listeners, "in_flight", rt.inflight.Load(), "shutdown_timeout", timeout.String())
+	return func(ctx context.Context) {
+		s.log.Info("drain finished", "finished", rt.drained.Load(), "cut", rt.inflight.Load(),
+			"timed_out", ctx.Err() != nil, "elapsed", s.now().Sub(start).Round(time.Millisecond).String()) // text in JSON too, not nanoseconds
+	}
 }
 
 // Close stops listening and releases the workers' pools and the logs.

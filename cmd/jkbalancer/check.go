@@ -53,10 +53,7 @@ type checkOptions struct {
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources, o checkOptions) error {
-	cfg, problems := config.Load(src)
-	if cfg != nil {
-		problems = append(problems, server.RiskWarnings(cfg)...)
-	}
+	cfg, problems := loadForCheck(src)
 	report := stdout
 	if o.json {
 		report = stderr
@@ -86,6 +83,32 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, src config.Sources,
 	fmt.Fprintf(report, "configuration OK: %d worker(s) listed, %d mount rule(s), %d warning(s)\n",
 		len(cfg.List), rules, len(problems.Warnings()))
 	return nil
+}
+
+// loadForCheck loads src and adds the risk warnings, also when there are
+// errors: check lists every problem at once, in file order (errors and
+// warnings mixed, by file and line), so that fixing the errors brings no
+// surprise. cfg is nil when there are errors.
+func loadForCheck(src config.Sources) (*config.Config, config.Problems) {
+	cfg, problems := config.LoadPartial(src)
+	if cfg == nil {
+		return nil, problems
+	}
+	seen := make(map[config.Problem]bool, len(problems))
+	for _, p := range problems {
+		seen[p] = true
+	}
+	for _, p := range server.RiskWarnings(cfg) {
+		if !seen[p] { // the mount checks run in Load and in the risks
+			seen[p] = true
+			problems = append(problems, p)
+		}
+	}
+	config.SortProblems(problems)
+	if len(problems.Errors()) > 0 {
+		return nil, problems
+	}
+	return cfg, problems
 }
 
 // runProbe is check --probe: the table (or JSON) of what every lb member

@@ -115,3 +115,37 @@ func TestCheckPOSTReplayCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckErrorsAndRisksTogether: the risk warnings (POST replay, here)
+// are listed with the errors, in file order, and the exit status stays 1.
+// check used to hide every risk warning while any error existed.
+func TestCheckErrorsAndRisksTogether(t *testing.T) {
+	wp := filepath.Join(t.TempDir(), "workers.properties")
+	props := "worker.list=solo,old\nworker.solo.host=127.0.0.1\nworker.solo.retries=3\n" +
+		"worker.old.type=ajp12\n"
+	if err := os.WriteFile(wp, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := newRootCommand()
+	c.SetOut(&out)
+	c.SetErr(&out)
+	c.SetArgs([]string{"check", "--workers", wp, "--mount", "/*=solo"})
+	err := c.Execute()
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("check with an error: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	risk := strings.Index(text, "worker solo may be sent to it up to 3 times")
+	bad := strings.Index(text, "ajp12 is obsolete")
+	if risk < 0 || bad < 0 {
+		t.Fatalf("check hides a problem (risk at %d, error at %d):\n%s", risk, bad, text)
+	}
+	if risk > bad { // line 3 before line 4
+		t.Errorf("problems not in file order:\n%s", text)
+	}
+	if !strings.Contains(text, "1 error(s), ") || strings.Contains(text, ", 0 warning(s)") {
+		t.Errorf("summary does not count the warnings:\n%s", text)
+	}
+}

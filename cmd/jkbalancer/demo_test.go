@@ -11,7 +11,7 @@ import (
 // hot standby taking over new sessions and node1's through its redirect.
 func TestDemoOnce(t *testing.T) {
 	var out strings.Builder
-	if err := runDemo(context.Background(), demoOptions{Listen: "127.0.0.1:0", Out: &out, Once: true}); err != nil {
+	if err := runDemo(context.Background(), demoOptions{Listen: "127.0.0.1:0", Admin: "off", Out: &out, Once: true}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{

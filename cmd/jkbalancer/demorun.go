@@ -20,6 +20,7 @@ import (
 // demoOptions configure runDemo.
 type demoOptions struct {
 	Listen string    // balancer address, e.g. 127.0.0.1:8080
+	Admin  string    // admin listener address ("off": none, "": config's default)
 	Out    io.Writer // where the walkthrough and instructions go
 	// Once runs the walkthrough (including the hot-standby failover) and
 	// returns instead of serving until ctx ends.
@@ -76,35 +77,61 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	if err := os.WriteFile(workersFile, []byte(text), 0o600); err != nil {
 		return err
 	}
-	cfg, problems := config.Load(config.Sources{WorkersFile: workersFile, Mounts: []string{"/*=lb", "/jk-status=jkstatus"}, Listen: []string{o.Listen}})
-	if cfg == nil {
-		return problems
+	fmt.Fprintf(o.Out, "members: node1 (lbfactor 1), node2 (lbfactor 5), standby (activation=D, redirect target)\n\n")
+	fmt.Fprintf(o.Out, "workers.properties used:\n\n%s\n", indent(text))
+	if !o.Once {
+		// The walkthrough runs on a balancer of its own, so the one the
+		// printed commands reach starts fresh: its first 12 new sessions
+		// show the 1:5 split, not a catch-up after the sticky requests.
+		if err := demoWalkthrough(ctx, o.Out, workersFile, "127.0.0.1:0", "off", members, false); err != nil {
+			return err
+		}
 	}
-	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.NewTextHandler(o.Out, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	srv, stop, err := startDemoServer(ctx, o.Out, workersFile, o.Listen, o.Admin)
 	if err != nil {
 		return err
 	}
-	if err := srv.Listen(); err != nil {
-		srv.Close()
-		return err
-	}
-	serveCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(serveCtx) }()
-	defer func() { stop(); <-done }()
-
+	defer stop()
 	base := "http://" + srv.Addrs()[0]
-	fmt.Fprintf(o.Out, "jkbalancer demo on %s\nmembers: node1 (lbfactor 1), node2 (lbfactor 5), standby (activation=D, redirect target)\n\n", base)
-	fmt.Fprintf(o.Out, "workers.properties used:\n\n%s\n", indent(text))
-	if err := walkthrough(o.Out, base, members, o.Once); err != nil {
-		return err
-	}
+	fmt.Fprintf(o.Out, "jkbalancer demo on %s\n\n", base)
 	if o.Once {
-		return nil
+		return walkthrough(o.Out, base, members, true)
 	}
 	printTryIt(o.Out, base, srv.AdminAddr())
 	<-ctx.Done()
 	return nil
+}
+
+// demoWalkthrough runs the walkthrough on a balancer of its own.
+func demoWalkthrough(ctx context.Context, out io.Writer, workersFile, listen, admin string,
+	members map[string]*ajptest.Server, failover bool) error {
+	srv, stop, err := startDemoServer(ctx, out, workersFile, listen, admin)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return walkthrough(out, "http://"+srv.Addrs()[0], members, failover)
+}
+
+// startDemoServer serves the demo configuration until stop is called.
+func startDemoServer(ctx context.Context, out io.Writer, workersFile, listen, admin string) (*server.Server, func(), error) {
+	cfg, problems := config.Load(config.Sources{WorkersFile: workersFile, Mounts: []string{"/*=lb", "/jk-status=jkstatus"},
+		Listen: []string{listen}, Admin: admin})
+	if cfg == nil {
+		return nil, nil, problems
+	}
+	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	serveCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(serveCtx) }()
+	return srv, func() { cancel(); <-done }, nil
 }
 
 func walkthrough(out io.Writer, base string, members map[string]*ajptest.Server, failover bool) error {
@@ -173,16 +200,16 @@ func routeFromBody(body string, status int) string {
 }
 
 func printTryIt(out io.Writer, base, admin string) {
-	fmt.Fprintf(out, `Try it (Ctrl-C stops the demo):
+	fmt.Fprintf(out, `Try it (Ctrl-C stops the demo), in this order:
+
+  # the 1:5 split of new sessions (no cookie: each request is a new session)
+  for i in $(seq 12); do curl -s %[1]s/ | grep route; done
 
   # a new session: note the Set-Cookie JSESSIONID=<id>.<route> and the route= line
   curl -si %[1]s/
 
   # stickiness: every request with node1's cookie goes to node1
   curl -s -b 'JSESSIONID=ABC.node1' %[1]s/ | grep route
-
-  # the 1:5 split of new sessions
-  for i in $(seq 12); do curl -s %[1]s/ | grep route; done
 
   # a cookie whose route matches no member is balanced normally
   curl -s -b 'JSESSIONID=ABC.nosuchnode' %[1]s/ | grep route
@@ -192,7 +219,7 @@ func printTryIt(out io.Writer, base, admin string) {
 `, base)
 	if admin != "" {
 		fmt.Fprintf(out, `
-  # Prometheus metrics, liveness and readiness on the admin listener
+  # Prometheus metrics, liveness and readiness on the admin listener (--admin)
   curl -s http://%[1]s/metrics | grep '^jkbalancer_member_requests_total'
   curl -s http://%[1]s/readyz
 `, admin)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -52,16 +53,16 @@ func runServe(cmd *cobra.Command, src config.Sources) error {
 // reloads on SIGHUP.
 func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) error {
 	cfg, problems := config.Load(src)
-	for _, p := range problems {
-		fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-	}
-	if cfg == nil {
+	if cfg == nil { // no configured log to write to: stderr, as check prints them
+		printProblems(cmd.ErrOrStderr(), problems)
 		return exitError{code: 1}
 	}
 	srv, err := server.New(cfg, server.Options{})
 	if err != nil {
+		printProblems(cmd.ErrOrStderr(), problems)
 		return err
 	}
+	srv.LogProblems(problems) // the warnings, through log.file and log.format (docs/reload.md#sigterm)
 	if err := srv.Listen(); err != nil {
 		srv.Close()
 		return err
@@ -70,6 +71,12 @@ func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) err
 	defer startConfigWatch(srv, src, cfg)()
 	defer onHangup(func() error { return reloadFrom(srv, src) })()
 	return srv.Serve(ctx)
+}
+
+func printProblems(w io.Writer, problems config.Problems) {
+	for _, p := range problems {
+		fmt.Fprintln(w, p.String())
+	}
 }
 
 // reloadFrom loads the sources serve started from again and hands the
