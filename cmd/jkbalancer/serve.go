@@ -26,7 +26,9 @@ func newServeCommand() *cobra.Command {
 			"configuration did not change keep their connections and their state, kept listeners\n" +
 			"keep their sockets, removed ones drain. A configuration with errors is refused: the\n" +
 			"errors are logged (file:line) and the running configuration keeps serving.\n" +
-			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload).",
+			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload).\n" +
+			"Under systemd socket activation (LISTEN_FDS, deploy/systemd/jkbalancer.socket) a listener\n" +
+			"serves the inherited socket of its address, so a restart refuses no connection.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd, f.sources())
@@ -52,8 +54,15 @@ func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) err
 	if cfg == nil {
 		return exitError{code: 1}
 	}
-	srv, err := server.New(cfg, server.Options{})
+	inherited, err := inheritedListeners()
 	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, server.Options{Inherited: inherited})
+	if err != nil {
+		for _, ln := range inherited {
+			ln.Close()
+		}
 		return err
 	}
 	if err := srv.Listen(); err != nil {

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+)
+
+// TestSameAddr: an inherited socket goes to the listener configured with
+// its address, written any of the ways jkbalancer.yaml allows.
+func TestSameAddr(t *testing.T) {
+	v4 := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	any4 := &net.TCPAddr{IP: net.IPv4zero, Port: 8080}
+	any6 := &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}
+	cases := []struct {
+		addr string
+		got  net.Addr
+		want bool
+	}{
+		{"127.0.0.1:8080", v4, true},
+		{"localhost:8080", v4, true},
+		{"127.0.0.1:http-alt", v4, true},
+		{"127.0.0.1:8081", v4, false},
+		{"127.0.0.2:8080", v4, false},
+		{":8080", v4, false}, // a wildcard listener is not a specific socket
+		{":8080", any4, true},
+		{":8080", any6, true},
+		{"0.0.0.0:8080", any6, true},
+		{"[::]:8080", any4, true},
+		{"[::1]:8080", v4, false},
+		{"127.0.0.1:8080", any4, false},
+		{"garbage", v4, false},
+		{"127.0.0.1:8080", &net.UnixAddr{Name: "/run/x", Net: "unix"}, false},
+	}
+	for _, c := range cases {
+		if got := sameAddr(c.addr, c.got); got != c.want {
+			t.Errorf("sameAddr(%q, %v) = %v, want %v", c.addr, c.got, got, c.want)
+		}
+	}
+}
+
+// TestInheritedTakeAndRest: each socket is taken once, by address; the
+// ones no listener took are closed with a warning naming them.
+func TestInheritedTakeAndRest(t *testing.T) {
+	a, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &inherited{lns: []net.Listener{a, b}}
+	if got := p.take(a.Addr().String()); got != a {
+		t.Fatalf("take(a) = %v", got)
+	}
+	if got := p.take(a.Addr().String()); got != nil {
+		t.Fatalf("a taken twice")
+	}
+	defer a.Close()
+	var buf bytes.Buffer
+	p.closeRest(slog.New(slog.NewTextHandler(&buf, nil)))
+	if !strings.Contains(buf.String(), "matches no configured listener") || !strings.Contains(buf.String(), b.Addr().String()) {
+		t.Errorf("no warning for the unmatched socket: %q", buf.String())
+	}
+	if _, err := b.Accept(); err == nil {
+		t.Error("the unmatched socket is still open")
+	}
+	if strings.Contains(buf.String(), a.Addr().String()) {
+		t.Error("the taken socket was warned about")
+	}
+	var nilPool *inherited
+	if nilPool.take("127.0.0.1:1") != nil {
+		t.Error("a nil pool gave a socket")
+	}
+	nilPool.closeRest(nil)
+}
