@@ -92,7 +92,7 @@ func (f *front) Accept() (net.Conn, error) {
 			return tls.Server(c, tl.base), nil
 		}
 		if gc, ok := c.(*limits.Conn); ok && gc.Strict() {
-			go f.h1.ServeConn(c)
+			f.h1.Go(c) // registered before the next Accept: a drain serves it
 			continue
 		}
 		return c, nil

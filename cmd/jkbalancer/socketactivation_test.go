@@ -25,16 +25,28 @@ import (
 // LISTEN_FDS/LISTEN_PID set, then starts a second process on the same
 // socket and sends the first SIGTERM, while clients open a new connection
 // for every request. Not one request may fail: no refused connection, no
-// reset, no error status.
+// reset, no error status. A slow request the first process accepted
+// before the SIGTERM finishes: the first process drains, it does not
+// exit under it.
 func TestSocketActivationHandover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
+	slowStarted, release := make(chan struct{}, 1), make(chan struct{})
 	member := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		if r.URI == "/app/slow" {
+			slowStarted <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		io.WriteString(w, "ok")
 	})
 	defer member.Close()
+	defer closeOnce(release)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,10 +74,27 @@ func TestSocketActivationHandover(t *testing.T) {
 	}
 	waitLong(t, "load is flowing", func() bool { return load.ok.Load() >= 20 })
 
+	slow := make(chan error, 1)
+	go func() { slow <- getOK("http://" + addr + "/app/slow") }()
+	select {
+	case <-slowStarted: // in flight on the first process: the second does not run yet
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow request did not reach the member within 30s")
+	}
+
 	second := startActivated(t, bin, cfg, sock)
 	waitLong(t, "the second process serves", second.isServing)
 	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	signalled := load.ok.Load()
+	waitLong(t, "requests served while the first drains", func() bool { return load.ok.Load() >= signalled+50 })
+	if first.exited() {
+		t.Fatal("the first process exited with a request in flight: no drain")
+	}
+	closeOnce(release)
+	if err := <-slow; err != nil {
+		t.Errorf("the request in flight at the SIGTERM: %v", err)
 	}
 	first.wait(t)
 	after := load.ok.Load()
@@ -160,6 +189,25 @@ func startActivated(t *testing.T, bin, cfg string, sock *os.File) *activated {
 }
 
 func (a *activated) isServing() bool { return a.serving.Load() }
+
+// exited reports whether the process ended (its exit stays for wait).
+func (a *activated) exited() bool {
+	select {
+	case err := <-a.done:
+		a.done <- err
+		return true
+	default:
+		return false
+	}
+}
+
+func closeOnce(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+}
 
 func (a *activated) logText() string {
 	a.logMu.Lock()
