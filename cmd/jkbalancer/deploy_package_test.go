@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -97,5 +98,52 @@ func TestPackageContents(t *testing.T) {
 	}
 	if !strings.Contains(readRepoFile(t, scripts[0]), "systemd-sysusers") {
 		t.Errorf("%s does not run systemd-sysusers", scripts[0])
+	}
+}
+
+// TestSocketUnitMatchesSample: every ListenStream of jkbalancer.socket is
+// a listener of the sample jkbalancer.yaml, written the way
+// docs/deploy.md#socket-activation matches them ("8080" is ":8080"), and
+// every sample listener has its socket: otherwise the shipped pair would
+// warn at start and refuse connections during a restart.
+func TestSocketUnitMatchesSample(t *testing.T) {
+	u := parseUnit(t, readRepoFile(t, "deploy/systemd/jkbalancer.socket"))
+	streams := u["Socket"]["ListenStream"]
+	if len(streams) == 0 {
+		t.Fatal("jkbalancer.socket has no ListenStream")
+	}
+	if u.last("Socket", "Service") != "jkbalancer.service" {
+		t.Errorf("jkbalancer.socket: Service=%q", u.last("Socket", "Service"))
+	}
+	cfg := loadDeployConfig(t, filepath.Join(repoRoot, "deploy/examples/jkbalancer.yaml"))
+	listeners := map[string]bool{}
+	for _, l := range cfg.Server.Listen {
+		listeners[l.Addr] = true
+	}
+	for _, s := range streams {
+		addr := s
+		if !strings.Contains(s, ":") {
+			addr = ":" + s // a port alone: every address
+		}
+		if !listeners[addr] {
+			t.Errorf("jkbalancer.socket: ListenStream=%s (%s) is no listener of the sample jkbalancer.yaml %v", s, addr, listeners)
+		}
+		delete(listeners, addr)
+	}
+	for addr := range listeners {
+		t.Errorf("sample listener %s has no ListenStream in jkbalancer.socket", addr)
+	}
+	if sa, err := exec.LookPath("systemd-analyze"); err == nil {
+		// the service next to it: verify loads the unit the socket starts
+		dir := t.TempDir()
+		unit := filepath.Join(dir, "jkbalancer.socket")
+		for _, name := range []string{"jkbalancer.socket", "jkbalancer.service"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(readRepoFile(t, "deploy/systemd/"+name)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := exec.Command(sa, "verify", "--man=no", unit).CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
+			t.Errorf("systemd-analyze verify jkbalancer.socket: %v\n%s", err, out)
+		}
 	}
 }
