@@ -13,10 +13,13 @@ read -r -a formats <<<"${formats[*]}"
 
 export GOARCH="${GOARCH:-$(go env GOARCH)}"
 if [ -z "${VERSION:-}" ]; then
-	VERSION="$(git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)"
-	VERSION="${VERSION#v}"
-	VERSION="${VERSION//-/.}"
-	case "$VERSION" in [0-9]*) ;; *) VERSION="0.0.0+git${VERSION}" ;; esac
+	# A release tag (v1.2.3, or v1.2.3-4-gHASH after it); without tags, 0.0.0+gitHASH.
+	if VERSION="$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null)"; then
+		VERSION="${VERSION#v}"
+	else
+		VERSION="0.0.0+git$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	fi
+	VERSION="${VERSION//-/.}" # dpkg: the last "-" starts the package revision
 fi
 export VERSION
 
@@ -26,11 +29,9 @@ CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o 
 # The hand-installed unit runs /usr/local/bin/jkbalancer; the package's, /usr/bin/jkbalancer.
 sed 's#/usr/local/bin/jkbalancer#/usr/bin/jkbalancer#g' deploy/systemd/jkbalancer.service >"$root/jkbalancer.service"
 
-# nfpm pinned: a released nfpm from PATH when it is this version, else go run.
+# nfpm pinned to one release; go run builds it once into the build cache.
 nfpm=(go run "github.com/goreleaser/nfpm/v2/cmd/nfpm@${NFPM_VERSION}")
-if command -v nfpm >/dev/null && nfpm --version 2>/dev/null | grep -q "${NFPM_VERSION#v}"; then
-	nfpm=(nfpm)
-fi
+rm -f dist/jkbalancer_*.deb dist/jkbalancer-*.rpm
 for f in "${formats[@]}"; do
 	"${nfpm[@]}" package --config deploy/package/nfpm.yaml --packager "$f" --target dist/
 done

@@ -13,7 +13,13 @@ fi
 trap 'dpkg -P jkbalancer >/dev/null 2>&1 || true' EXIT
 dpkg -i "$deb"
 /usr/bin/jkbalancer version
-/usr/bin/jkbalancer check --config /etc/jkbalancer/jkbalancer.yaml
+# The secret as /etc/jkbalancer/jkbalancer.env would give it to the service.
+if ! out=$(AJP_SECRET=ci-secret /usr/bin/jkbalancer check --config /etc/jkbalancer/jkbalancer.yaml 2>&1); then
+	echo "$out" >&2
+	echo "the installed check fails on the installed samples" >&2
+	exit 1
+fi
+echo "$out"
 for f in jkbalancer.yaml workers.properties uriworkermap.properties; do
 	grep -qx "/etc/jkbalancer/$f" /var/lib/dpkg/info/jkbalancer.conffiles ||
 		{ echo "/etc/jkbalancer/$f is not a conffile" >&2; exit 1; }
