@@ -2,10 +2,15 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // TestSameAddr: an inherited socket goes to the listener configured with
@@ -65,8 +70,9 @@ func TestInheritedTakeAndRest(t *testing.T) {
 	if !strings.Contains(buf.String(), "matches no configured listener") || !strings.Contains(buf.String(), b.Addr().String()) {
 		t.Errorf("no warning for the unmatched socket: %q", buf.String())
 	}
-	if _, err := b.Accept(); err == nil {
-		t.Error("the unmatched socket is still open")
+	b.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second)) // bounded if it is still open
+	if _, err := b.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the unmatched socket: %v, want closed", err)
 	}
 	if strings.Contains(buf.String(), a.Addr().String()) {
 		t.Error("the taken socket was warned about")
@@ -76,4 +82,42 @@ func TestInheritedTakeAndRest(t *testing.T) {
 		t.Error("a nil pool gave a socket")
 	}
 	nilPool.closeRest(nil)
+}
+
+// TestListenInherited: Listen serves an inherited socket on the listener
+// of its address, binds a listener no socket matches as usual, and
+// closes a socket no listener names with a warning.
+func TestListenInherited(t *testing.T) {
+	matched, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems := config.Load(config.Sources{Listen: []string{matched.Addr().String(), "127.0.0.1:0"}})
+	if cfg == nil {
+		t.Fatalf("config: %v", problems)
+	}
+	logBuf := new(syncBuf)
+	srv, _ := runServer(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(logBuf, nil)),
+		Inherited: []net.Listener{stray, matched}})
+	addrs := srv.Addrs()
+	if len(addrs) != 2 || addrs[0] != matched.Addr().String() || addrs[1] == stray.Addr().String() ||
+		strings.HasSuffix(addrs[1], ":0") {
+		t.Fatalf("listeners %v; want %s first (inherited), then a bound one", addrs, matched.Addr())
+	}
+	resp, err := http.Get("http://" + addrs[0] + "/")
+	if err != nil {
+		t.Fatalf("the inherited socket is not served: %v", err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(logBuf.String(), "matches no configured listener") || !strings.Contains(logBuf.String(), stray.Addr().String()) {
+		t.Errorf("no warning for the stray socket:\n%s", logBuf)
+	}
+	stray.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second)) // bounded if it is still open
+	if _, err := stray.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the stray socket: %v, want closed", err)
+	}
 }
