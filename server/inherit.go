@@ -10,7 +10,8 @@ import (
 // until Listen hands them to the configured listeners
 // (docs/deploy.md#socket-activation). A nil *inherited is an empty pool.
 type inherited struct {
-	lns []net.Listener // nil once taken or closed
+	lns   []net.Listener // nil once taken or closed
+	taken []string       // the addresses served from an inherited socket
 }
 
 // take removes and returns the inherited socket bound to the address a
@@ -23,18 +24,23 @@ func (p *inherited) take(addr string) net.Listener {
 	for i, ln := range p.lns {
 		if ln != nil && sameAddr(addr, ln.Addr()) {
 			p.lns[i] = nil
+			p.taken = append(p.taken, ln.Addr().String())
 			return ln
 		}
 	}
 	return nil
 }
 
-// closeRest closes the sockets no listener took, each with a warning on
-// log (nil: quietly, when Listen failed anyway). systemd keeps its own
-// copy open: closing ours refuses nobody.
+// closeRest logs which listeners serve inherited sockets and closes the
+// sockets no listener took, each with a warning (log nil: quietly, when
+// Listen failed anyway). systemd keeps its own copy open: closing ours
+// refuses nobody.
 func (p *inherited) closeRest(log *slog.Logger) {
 	if p == nil {
 		return
+	}
+	if log != nil && len(p.taken) > 0 {
+		log.Info("socket activation: serving inherited sockets", "listen", p.taken)
 	}
 	for i, ln := range p.lns {
 		if ln == nil {

@@ -74,8 +74,10 @@ func TestInheritedTakeAndRest(t *testing.T) {
 	if _, err := b.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("the unmatched socket: %v, want closed", err)
 	}
-	if strings.Contains(buf.String(), a.Addr().String()) {
-		t.Error("the taken socket was warned about")
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, a.Addr().String()) {
+			t.Errorf("the taken socket was warned about: %s", line)
+		}
 	}
 	var nilPool *inherited
 	if nilPool.take("127.0.0.1:1") != nil {
@@ -115,6 +117,9 @@ func TestListenInherited(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(logBuf.String(), "matches no configured listener") || !strings.Contains(logBuf.String(), stray.Addr().String()) {
 		t.Errorf("no warning for the stray socket:\n%s", logBuf)
+	}
+	if !strings.Contains(logBuf.String(), `msg="socket activation: serving inherited sockets" listen=[`+matched.Addr().String()+`]`) {
+		t.Errorf("no line naming the inherited socket served:\n%s", logBuf)
 	}
 	stray.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second)) // bounded if it is still open
 	if _, err := stray.Accept(); !errors.Is(err, net.ErrClosed) {
