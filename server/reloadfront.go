@@ -33,11 +33,13 @@ type front struct {
 	removed atomic.Bool
 }
 
-// bindFronts binds every listener of ls, or none.
-func bindFronts(ls []config.Listener, now time.Time) ([]*front, error) {
+// bindFronts binds every listener of ls, or none. A listener whose
+// address matches a socket in pool (socket activation, inherit.go) takes
+// that socket instead of binding.
+func bindFronts(ls []config.Listener, now time.Time, pool *inherited) ([]*front, error) {
 	var out []*front
 	for _, l := range ls {
-		f, err := bindFront(l, now)
+		f, err := bindFront(l, now, pool)
 		if err != nil {
 			closeFronts(out)
 			return nil, err
@@ -47,7 +49,7 @@ func bindFronts(ls []config.Listener, now time.Time) ([]*front, error) {
 	return out, nil
 }
 
-func bindFront(l config.Listener, now time.Time) (*front, error) {
+func bindFront(l config.Listener, now time.Time, pool *inherited) (*front, error) {
 	f := &front{addr: l.Addr}
 	if l.TLS != nil {
 		tl, err := newTLSListener(l, now)
@@ -55,6 +57,10 @@ func bindFront(l config.Listener, now time.Time) (*front, error) {
 			return nil, fmt.Errorf("listen %s: tls: %w", l.Addr, err)
 		}
 		f.tls.Store(tl)
+	}
+	if ln := pool.take(l.Addr); ln != nil {
+		f.ln = ln
+		return f, nil
 	}
 	ln, err := net.Listen("tcp", l.Addr)
 	if err != nil {
@@ -86,7 +92,7 @@ func (f *front) Accept() (net.Conn, error) {
 			return tls.Server(c, tl.base), nil
 		}
 		if gc, ok := c.(*limits.Conn); ok && gc.Strict() {
-			go f.h1.ServeConn(c)
+			f.h1.Go(c) // registered before the next Accept: a drain serves it
 			continue
 		}
 		return c, nil
@@ -178,7 +184,7 @@ func planFronts(cur []*front, ls []config.Listener, now time.Time) (*frontPlan, 
 			p.order = append(p.order, f)
 			continue
 		}
-		nf, err := bindFront(l, now)
+		nf, err := bindFront(l, now, nil)
 		if err != nil {
 			closeFronts(p.added)
 			return nil, err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,11 @@ type Options struct {
 	// Discover answers the DNS questions of lbs that discover their
 	// members (package discover); nil = net.DefaultResolver.
 	Discover DiscoverResolver
+	// Inherited are listening sockets passed by systemd's socket
+	// activation: Listen gives each to the configured listener of the
+	// same address and closes the rest with a warning
+	// (docs/deploy.md#socket-activation).
+	Inherited []net.Listener
 }
 
 // Server is one running jkbalancer. Create it with New, bind with Listen,
@@ -53,6 +59,7 @@ type Server struct {
 	listening bool       // Listen ran: a reload binds added addresses
 	serving   bool       // Serve ran: a reload serves added listeners
 	serveErr  chan error // a listener that failed (cap 1)
+	inherit   *inherited // socket activation's sockets, until Listen
 
 	// reload (reload.go): reloadMu serialises Reload, the mount file
 	// check and the start of a drain; closed (under reloadMu) refuses
@@ -71,7 +78,7 @@ type Server struct {
 
 // New builds the workers of cfg. Nothing listens yet.
 func New(cfg *config.Config, o Options) (*Server, error) {
-	s := &Server{now: o.Now, resolve: o.Resolve, log: o.Logger,
+	s := &Server{now: o.Now, resolve: o.Resolve, log: o.Logger, inherit: &inherited{lns: o.Inherited},
 		serveErr: make(chan error, 1), loopReset: make(chan struct{}, 1)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if s.now == nil {
@@ -125,10 +132,12 @@ func (s *Server) ErrorLog() *slog.Logger { return s.log }
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fronts, err := bindFronts(s.rt.Load().cfg.Server.Listen, s.now())
+	fronts, err := bindFronts(s.rt.Load().cfg.Server.Listen, s.now(), s.inherit)
 	if err != nil {
+		s.inherit.closeRest(nil)
 		return err
 	}
+	s.inherit.closeRest(s.log)
 	if err := s.admin.Listen(); err != nil {
 		for _, f := range fronts {
 			f.close()

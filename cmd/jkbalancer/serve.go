@@ -30,7 +30,9 @@ func newServeCommand() *cobra.Command {
 			"errors are logged (file:line) and the running configuration keeps serving.\n" +
 			"The mount file is also re-read when it changes (mount_file_reload, JkMountFileReload);\n" +
 			"with config_reload (--config-reload) every file is compared by content and a change\n" +
-			"reloads as SIGHUP does.",
+			"reloads as SIGHUP does. Under systemd socket activation (LISTEN_FDS,\n" +
+			"deploy/systemd/jkbalancer.socket) a listener serves the inherited socket of its address,\n" +
+			"so a restart refuses no connection.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src := f.sources()
@@ -57,8 +59,16 @@ func serveUntil(ctx context.Context, cmd *cobra.Command, src config.Sources) err
 		printProblems(cmd.ErrOrStderr(), problems)
 		return exitError{code: 1}
 	}
-	srv, err := server.New(cfg, server.Options{})
+	inherited, err := inheritedListeners()
 	if err != nil {
+		printProblems(cmd.ErrOrStderr(), problems)
+		return err
+	}
+	srv, err := server.New(cfg, server.Options{Inherited: inherited})
+	if err != nil {
+		for _, ln := range inherited {
+			ln.Close()
+		}
 		printProblems(cmd.ErrOrStderr(), problems)
 		return err
 	}

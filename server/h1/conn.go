@@ -13,11 +13,16 @@ import (
 	"time"
 )
 
-// A connection is idle while it waits for the first byte of a request
-// (Shutdown may close it then), active while a request is read and
-// answered, and closed once Shutdown or Close took it.
+// A connection is new until its first request arrives, idle while it
+// waits for the first byte of a later request (Shutdown may close it
+// then), active while a request is read and answered, and closed once
+// Shutdown or Close took it. Shutdown leaves a new connection alone: its
+// client connected to an open listener and is sending its first request
+// (closing it would reset a request the client had every reason to send;
+// ReadHeaderTimeout bounds a client that sends nothing), as net/http does.
 const (
-	stateIdle int32 = iota
+	stateNew int32 = iota
+	stateIdle
 	stateActive
 	stateClosed
 )
@@ -96,7 +101,7 @@ func (c *conn) awaitRequest() bool {
 			return false
 		}
 	}
-	if !c.state.CompareAndSwap(stateIdle, stateActive) {
+	if !c.state.CompareAndSwap(stateIdle, stateActive) && !c.state.CompareAndSwap(stateNew, stateActive) {
 		return false
 	}
 	switch {

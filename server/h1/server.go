@@ -79,6 +79,23 @@ func (s *Server) ServeConn(nc net.Conn) {
 	c.serve()
 }
 
+// Go serves nc in a goroutine of its own, like ServeConn, but registers
+// it before it returns: a connection accepted before Shutdown began is
+// served, never closed unanswered because its goroutine started late.
+func (s *Server) Go(nc net.Conn) {
+	c := newConn(s, nc)
+	if !s.track(c, true) {
+		nc.Close()
+		return
+	}
+	go s.serveTracked(c)
+}
+
+func (s *Server) serveTracked(c *conn) {
+	defer s.track(c, false)
+	c.serve()
+}
+
 func (s *Server) track(c *conn, add bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
