@@ -2,21 +2,26 @@ package server
 
 import (
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/worker"
 )
 
 // startMaintenance runs the server's periodic work until the returned
 // stop is called: mod_jk's maintenance every worker.maintain seconds (the
 // JkWatchdogInterval thread of httpd) and the mount file check every
 // mount_file_reload seconds (JkMountFileReload). A reload wakes it to
-// take the new intervals.
+// take the new intervals. Every worker.HistoryStep it samples the
+// members' numbers for the status page's sparklines.
 func (s *Server) startMaintenance() func() {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		var maint, mount ticker
+		var maint, mount, hist ticker
 		defer maint.stop()
 		defer mount.stop()
+		defer hist.stop()
+		hist.set(worker.HistoryStep)
 		for {
 			rt := s.rt.Load()
 			if rt == nil {
@@ -30,6 +35,8 @@ func (s *Server) startMaintenance() func() {
 			case <-s.loopReset:
 			case <-maint.c():
 				rt.maintain(s.now())
+			case <-hist.c():
+				rt.sample(s.now())
 			case <-mount.c():
 				_, _ = s.CheckMountFile() // logged there
 			}

@@ -255,6 +255,14 @@ func (rt *runtime) maintain(now time.Time) {
 	}
 }
 
+// sample records every instance's numbers in its history, for the status
+// page's sparklines (docs/metrics.md#sparklines).
+func (rt *runtime) sample(now time.Time) {
+	for _, m := range rt.members {
+		m.Metrics().Sample(now)
+	}
+}
+
 func (rt *runtime) close() { rt.closeMembers(nil) }
 
 // closeMembers stops the health checker and closes every member the

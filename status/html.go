@@ -69,6 +69,7 @@ type htmlLB struct {
 	AJPConf    bool
 	AJPHide    string
 	AllMembers *editAllSelect
+	Spark      []sparkRow  // the last 15 minutes (spark.go)
 	Doctor     []doctorRow // session-route problems (doctor.go)
 	Maps       htmlMaps
 }

@@ -186,6 +186,9 @@ func (rq *request) htmlLB(w *Worker, sub string) htmlLB {
 			hl.AllMembers = rq.allMembersSelect(w.Name)
 		}
 	}
+	if hl.ShowMemb {
+		hl.Spark = rq.htmlSpark(&v.Snap, sub)
+	}
 	hl.Doctor = rq.htmlDoctor(w.Name)
 	hl.Maps = rq.htmlMaps(w.Name, v.Maps)
 	return hl

@@ -15,7 +15,7 @@ func newPage() *template.Template {
 			}
 			return "degraded"
 		},
-	}).Parse(pageHead + pageDoctor + pageWorkers + pageForms + pageTail))
+	}).Parse(pageHead + pageDoctor + pageSpark + pageWorkers + pageForms + pageTail))
 }
 
 // pageStyle is the one inline stylesheet: readable on a phone (tables
@@ -82,7 +82,7 @@ const pageWorkers = `{{with .LBGroup}}<h2>Listing {{.Title}} ({{.Count}}) [<a hr
 <td><div class="acts">{{if .Edit}}<a href="{{.Edit}}">Edit</a>{{end}}{{with .Reset}}{{template "act" .}}{{end}}{{with .Recover}}{{template "act" .}}{{end}}{{range .Activate}}{{template "act" .}}{{end}}</div></td><td class="{{rateClass .V.Rate}}">{{.V.Activation}}</td><td class="{{rateClass .V.Rate}}">{{.V.State}}</td>{{with .V.Snap}}<td>{{.Distance}}</td><td>{{.LBFactor}}</td><td>{{.LBMult}}</td><td>{{.LBValue}}</td>{{end}}<td>{{.Acc}}</td><td>{{.Sess}}</td><td>{{.V.Snap.Errors}}</td><td>{{.V.C.ClientErrors}}</td><td>{{.V.C.ReplyTimeouts}}</td><td>{{.Wr}}</td><td>{{.Rd}}</td><td>{{.V.C.Busy}}</td><td>{{.V.C.MaxBusy}}</td><td>{{.V.Conn.Open}}</td><td>{{.V.Conn.MaxOpen}}</td><td>{{.V.Snap.Route}}</td><td>{{.V.Snap.Redirect}}</td><td>{{.V.Snap.Domain}}</td><td>{{.V.RsMin}}/{{.V.RsMax}}</td><td>{{.V.ResetAgo}}</td><td>{{.LE}}</td></tr>
 {{end}}</table></div>
 {{with .AllMembers}}<form method="get" action="{{.Action}}" class="bar">{{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{end}}<label>Edit this attribute for all members: <select name="att">{{range .Attrs}}<option value="{{.Value}}">{{.Label}}</option>{{end}}</select></label> <input type="submit" value="Go"></form>{{end}}{{end}}
-{{template "doctor" .Doctor}}{{template "maps" .Maps}}</section>
+{{template "spark" .Spark}}{{template "doctor" .Doctor}}{{template "maps" .Maps}}</section>
 {{end}}
 {{with .AJPGroup}}<h2>Listing {{.Title}} ({{.Count}}) [<a href="{{.Hide.URL}}">{{.Hide.Text}}</a>]</h2>{{end}}
 {{range .AJPs}}{{$w := .}}<section>

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,7 @@ type Metrics struct {
 	sent, received    atomic.Uint64
 	errors            [ClassCount]atomic.Uint64
 	firstByte, total  Histogram
+	hist              history // sampled by Sample, never written per request
 }
 
 // MetricsSnapshot is one read of a Metrics.
@@ -123,4 +125,111 @@ func (h *Histogram) Snapshot() HistogramSnapshot {
 	}
 	s.Sum = time.Duration(h.sum.Load())
 	return s
+}
+
+// HistoryStep is how often the server samples a Metrics for the status
+// page's sparklines; HistoryLen points of it cover the last 15 minutes
+// (docs/metrics.md#sparklines).
+const (
+	HistoryStep = 10 * time.Second
+	HistoryLen  = 90
+)
+
+// HistoryPoint is what a member did between two samples.
+type HistoryPoint struct {
+	At       time.Time     // the end of the interval (the sample)
+	Span     time.Duration // its length
+	Requests uint64        // requests handed to the member
+	Errors   uint64        // requests that failed, client errors excluded
+	P99      time.Duration // 99th percentile of the response time; 0 without requests
+}
+
+// history is a fixed ring of HistoryLen points: its size does not depend
+// on traffic, and requests never touch it.
+type history struct {
+	mu     sync.Mutex
+	last   MetricsSnapshot // the numbers at the last sample
+	lastAt time.Time
+	pts    [HistoryLen]HistoryPoint
+	next   int // where the next point goes
+	n      int // points held, <= HistoryLen
+}
+
+// Sample records what happened since the previous sample as one point of
+// the history. The first call (and a call after the clock went back) only
+// sets the baseline; a call less than HistoryStep/2 after the previous one
+// does nothing, so a second caller cannot squeeze the window.
+func (x *Metrics) Sample(now time.Time) {
+	s := x.Snapshot()
+	h := &x.hist
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.lastAt.IsZero() && !now.Before(h.lastAt) {
+		span := now.Sub(h.lastAt)
+		if span < HistoryStep/2 {
+			return
+		}
+		var d HistogramSnapshot
+		for i := range d.Counts {
+			d.Counts[i] = s.Total.Counts[i] - h.last.Total.Counts[i]
+		}
+		h.pts[h.next] = HistoryPoint{At: now, Span: span, Requests: s.Requests - h.last.Requests,
+			Errors: failures(&s) - failures(&h.last), P99: d.Quantile(0.99)}
+		h.next = (h.next + 1) % HistoryLen
+		h.n = min(h.n+1, HistoryLen)
+	}
+	h.last, h.lastAt = s, now
+}
+
+// History appends the points held, oldest first, to dst.
+func (x *Metrics) History(dst []HistoryPoint) []HistoryPoint {
+	h := &x.hist
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := h.n; i > 0; i-- {
+		dst = append(dst, h.pts[(h.next-i+HistoryLen)%HistoryLen])
+	}
+	return dst
+}
+
+// failures counts the failed requests of s that are the member's doing:
+// every class but the client's.
+func failures(s *MetricsSnapshot) uint64 {
+	var n uint64
+	for c, v := range s.Errors {
+		if Class(c) != ClassClient {
+			n += v
+		}
+	}
+	return n
+}
+
+// Quantile estimates the q-quantile (0 < q <= 1) of the durations counted,
+// as Prometheus' histogram_quantile does: linear within the bucket that
+// holds it, the largest finite bound for the last bucket; 0 when empty.
+func (h *HistogramSnapshot) Quantile(q float64) time.Duration {
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := q * float64(total)
+	var below uint64
+	for i, c := range h.Counts {
+		if i == len(latencyBounds) {
+			break
+		}
+		if float64(below+c) >= rank && c > 0 {
+			var lo time.Duration
+			if i > 0 {
+				lo = latencyBounds[i-1]
+			}
+			frac := (rank - float64(below)) / float64(c)
+			return lo + time.Duration(frac*float64(latencyBounds[i]-lo))
+		}
+		below += c
+	}
+	return latencyBounds[len(latencyBounds)-1]
 }
