@@ -1,7 +1,6 @@
 package balancer
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 	"github.com/jkbalancer/jkbalancer/worker"
 )
 
@@ -167,28 +167,11 @@ type harness struct {
 	clock  *clock
 	fakes  []*fake
 	byName map[string]*fake
-	logs   *syncBuffer
+	logs   *testutil.LockedBuffer
 
 	mu     sync.Mutex
 	trail  []string        // every Forward, in order
 	sleeps []time.Duration // every sleep between lb rounds
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newHarness(t testing.TB, cfg config.LB, defs ...mdef) *harness {
@@ -198,7 +181,7 @@ func newHarness(t testing.TB, cfg config.LB, defs ...mdef) *harness {
 
 func newHarnessPrev(t testing.TB, cfg config.LB, prev *harness, defs ...mdef) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newClock(), byName: map[string]*fake{}, logs: new(syncBuffer)}
+	h := &harness{t: t, clock: newClock(), byName: map[string]*fake{}, logs: new(testutil.LockedBuffer)}
 	spec := Spec{
 		Name: "lb", LB: &cfg, Maintain: 60 * time.Second, Now: h.clock.Now,
 		Sleep: func(ctx context.Context, d time.Duration) error {

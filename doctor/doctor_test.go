@@ -1,14 +1,14 @@
 package doctor
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 func TestReadSession(t *testing.T) {
@@ -83,28 +83,11 @@ func TestJudgeRoute(t *testing.T) {
 }
 
 // docLog is a doctor with a log in memory and a fixed clock.
-func docLog(spec Spec) (*Doctor, *lockedBuf) {
-	buf := new(lockedBuf)
+func docLog(spec Spec) (*Doctor, *testutil.LockedBuffer) {
+	buf := new(testutil.LockedBuffer)
 	spec.Logger = slog.New(slog.NewTextHandler(buf, nil))
 	spec.Now = func() time.Time { return time.Unix(1700000000, 0) }
 	return New(spec), buf
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func respHead(kv ...string) http.Header {

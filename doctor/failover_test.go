@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 func TestClassifyFailover(t *testing.T) {
@@ -54,7 +56,7 @@ func TestClassifyFailover(t *testing.T) {
 
 // failoverRig is an lb of three members with checks that send n1's
 // sessions to n2.
-func failoverRig(t *testing.T) (*Doctor, *lockedBuf, *LB, [3]*Member) {
+func failoverRig(t *testing.T) (*Doctor, *testutil.LockedBuffer, *LB, [3]*Member) {
 	t.Helper()
 	d, log := docLog(Spec{})
 	l := d.LB("lb", "JSESSIONID")

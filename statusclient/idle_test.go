@@ -1,31 +1,13 @@
 package statusclient
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the progress writer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The member takes requests for its first 32 readings (busy in the first
 // two, then only its request count moves: 30 readings, at least 75 ms,
@@ -50,7 +32,7 @@ func TestWaitIdleReturnsOnceTrafficStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // failsafe
 	defer cancel()
-	var progress syncBuffer
+	var progress testutil.LockedBuffer
 	busy := c.WaitIdle(ctx, []Target{tg}, "lb", "t1",
 		IdleOptions{Idle: 50 * time.Millisecond, Poll: 5 * time.Millisecond, Progress: &progress})
 	if len(busy) != 0 {

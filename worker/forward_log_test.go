@@ -1,17 +1,16 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // logLines returns the lines of log with message msg.
@@ -48,7 +47,7 @@ func TestForwardLogsRetryOnlyWhenOneFollows(t *testing.T) {
 			s := newSendScenario(c.stage)
 			s.fail()
 			a := workerSpec(t, "ajp13", newAJPFailMember(t, s), c.props...)
-			var buf lockedBuf
+			var buf testutil.LockedBuffer
 			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			m := NewMember(Spec{Name: "w", Attrs: a, Options: Options{Logger: log,
 				Sleep: func(context.Context, time.Duration) error { return nil }}})
@@ -76,23 +75,4 @@ func TestForwardLogsRetryOnlyWhenOneFollows(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedBuf is a log buffer that the member's goroutines and the test
-// share.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

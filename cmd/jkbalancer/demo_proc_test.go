@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,29 +8,12 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
-
-// lockedBuf collects a process's or goroutine's output while it runs.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // poll waits for cond, checking every 10 ms, for at most 60 s (a loaded
 // machine starting a process).
@@ -52,7 +34,7 @@ func poll(t *testing.T, what string, cond func() bool) {
 // the balancer had just served the walkthrough's sticky requests), and the
 // admin address printed is the one asked for and answers.
 func TestDemoPrintedCommandsInOrder(t *testing.T) {
-	out := new(lockedBuf)
+	out := new(testutil.LockedBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runDemo(ctx, demoOptions{Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", Out: out}) }()
@@ -111,7 +93,7 @@ func TestDemoChild(t *testing.T) {
 
 // startDemoProcess starts the demo in a process, directly or under sh
 // (parent), and waits until it serves. It returns the demo's pid.
-func startDemoProcess(t *testing.T, underShell bool) (*exec.Cmd, int, *lockedBuf) {
+func startDemoProcess(t *testing.T, underShell bool) (*exec.Cmd, int, *testutil.LockedBuffer) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -123,7 +105,7 @@ func startDemoProcess(t *testing.T, underShell bool) (*exec.Cmd, int, *lockedBuf
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "JKB_DEMO_CHILD=1")
-	out := new(lockedBuf)
+	out := new(testutil.LockedBuffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 5 * time.Second // the orphaned demo may hold the output pipe
 	if err := cmd.Start(); err != nil {

@@ -49,6 +49,8 @@ var allowedImports = map[string][]string{
 	// drives headless Chromium over the DevTools pipe for the status
 	// page's browser test; stdlib only, test machinery only
 	"internal/headless": {},
+	// small helpers several packages' tests share (a locked log buffer)
+	"internal/testutil": {},
 }
 
 var allowedThirdParty = map[string][]string{
@@ -63,9 +65,10 @@ var allowedThirdParty = map[string][]string{
 
 // testHelpers are the project packages that exist for tests: an
 // in-process AJP container (ajp/ajptest) and the differential harness's
-// dump member (internal/dumpmember), both importing only ajp. Any
+// dump member (internal/dumpmember), both importing only ajp, the
+// headless-browser driver and a few shared helpers (stdlib only). Any
 // package's _test.go files may import them.
-var testHelpers = []string{"ajp/ajptest", "internal/dumpmember", "internal/headless"}
+var testHelpers = []string{"ajp/ajptest", "internal/dumpmember", "internal/headless", "internal/testutil"}
 
 // testOnly are edges only a package's tests may take. server's tests
 // serve what `jkbalancer import` wrote (httpdimport), so the importer and
