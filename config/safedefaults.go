@@ -34,6 +34,7 @@ const (
 	SafeDefaultConnect   = "socket_connect_timeout"
 	SafeDefaultIdlePing  = "prepost_timeout"
 	SafeDefaultKeepalive = "socket_keepalive"
+	SafeDefaultHTTPIdle  = "connection_pool_timeout" // http members: idle connections are not reused
 )
 
 // applySafeDefaults sets the bounded defaults on a compiled member and
@@ -55,11 +56,18 @@ func applySafeDefaults(r attrReader, a *Member) {
 	}
 }
 
-// dropIdlePing removes the idle CPing default from a member that cannot
-// CPing (an http member).
-func dropIdlePing(a *Member) {
+// httpIdleDefault replaces the idle CPing default of an http member,
+// which cannot CPing, with its cheap equivalent: a pooled connection idle
+// longer than SafeIdlePingAfter is not reused but replaced by a fresh one
+// (one connect, the cost of a CPing), unless connection_pool_timeout (or
+// its old name cache_timeout) is set.
+func httpIdleDefault(r attrReader, a *Member) {
 	a.IdlePingAfter, a.IdlePingTimeout = 0, 0
 	a.SafeDefaults = slices.DeleteFunc(a.SafeDefaults, func(s string) bool { return s == SafeDefaultIdlePing })
+	if !r.has("connection_pool_timeout") && !r.has("cache_timeout") {
+		a.IdlePingAfter = SafeIdlePingAfter
+		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultHTTPIdle)
+	}
 }
 
 // IdlePingAfterDuration is how long a pooled connection may idle before

@@ -55,7 +55,14 @@ func TestSafeDefaultsTuned(t *testing.T) {
 		t.Errorf("tuned values changed: %+v", a)
 	}
 	h := loadMember(t, "worker.a.type=http\n")
-	if h.IdlePingAfter != 0 || slices.Contains(h.SafeDefaults, SafeDefaultIdlePing) || h.SocketConnectTimeout != SafeConnectTimeout {
+	if h.IdlePingAfter != SafeIdlePingAfter || h.IdlePingTimeout != 0 || h.SocketConnectTimeout != SafeConnectTimeout ||
+		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultHTTPIdle}) {
 		t.Errorf("http member: %+v", h)
+	}
+	for _, p := range []string{"connection_pool_timeout=0", "cache_timeout=0"} {
+		h = loadMember(t, "worker.a.type=http\nworker.a."+p+"\n")
+		if h.IdlePingAfter != 0 || slices.Contains(h.SafeDefaults, SafeDefaultHTTPIdle) {
+			t.Errorf("http member with %s: %+v", p, h)
+		}
 	}
 }
