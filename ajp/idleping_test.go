@@ -1,10 +1,7 @@
 package ajp_test
 
 import (
-	"io"
 	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,93 +9,19 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
 )
 
-// vanisher is a loopback TCP relay in front of a member that can forget
-// its connections the way a firewall forgets idle ones: after Vanish,
-// the bytes of every connection open so far go nowhere (no FIN, no RST),
-// while new connections pass.
-type vanisher struct {
-	ln    net.Listener
-	to    string
-	epoch atomic.Int64
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newVanisher(t *testing.T, to string) *vanisher {
+func newVanisher(t *testing.T, to string) *ajptest.Vanisher {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	v, err := ajptest.NewVanisher(to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &vanisher{ln: ln, to: to}
-	v.wg.Add(1)
-	go v.accept()
-	t.Cleanup(v.close)
+	t.Cleanup(v.Close)
 	return v
-}
-
-func (v *vanisher) Addr() string { return v.ln.Addr().String() }
-
-// Vanish makes every connection open now a black hole.
-func (v *vanisher) Vanish() { v.epoch.Add(1) }
-
-func (v *vanisher) accept() {
-	defer v.wg.Done()
-	for {
-		a, err := v.ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", v.to)
-		if err != nil {
-			a.Close()
-			continue
-		}
-		v.mu.Lock()
-		v.conns = append(v.conns, a, b)
-		v.mu.Unlock()
-		ep := v.epoch.Load()
-		v.wg.Add(2)
-		go v.pipe(a, b, ep)
-		go v.pipe(b, a, ep)
-	}
-}
-
-// pipe copies src to dst until src closes, dropping everything once the
-// connection's epoch has passed.
-func (v *vanisher) pipe(dst, src net.Conn, ep int64) {
-	defer v.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && v.epoch.Load() == ep {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF || v.epoch.Load() == ep {
-				dst.Close()
-			}
-			return
-		}
-	}
-}
-
-func (v *vanisher) close() {
-	v.ln.Close()
-	v.mu.Lock()
-	for _, c := range v.conns {
-		c.Close()
-	}
-	v.mu.Unlock()
-	v.wg.Wait()
 }
 
 // vanishedPool is a pool of one slot through a vanisher to s, with an
 // injected clock, and one connection idle in it.
-func vanishedPool(t *testing.T, s *ajptest.Server, cfg ajp.PoolConfig) (*ajp.Pool, *vanisher, *clock) {
+func vanishedPool(t *testing.T, s *ajptest.Server, cfg ajp.PoolConfig) (*ajp.Pool, *ajptest.Vanisher, *clock) {
 	t.Helper()
 	v := newVanisher(t, s.Addr())
 	clk := newClock()
@@ -120,8 +43,10 @@ func TestIdlePingSavesRequestOnVanishedConn(t *testing.T) {
 	v.Vanish()
 	clk.Advance(6 * time.Second)
 	c, _ := exchangeOnce(t, p)
-	if c.Reused() || s.Requests() != 2 || s.Connections() != 2 || s.Pings() != 0 {
-		t.Fatalf("reused %v requests %d connections %d pings %d", c.Reused(), s.Requests(), s.Connections(), s.Pings())
+	eventually(t, "the CPing reaches the black hole", func() bool { return v.Dropped() >= 5 })
+	if c.Reused() || s.Requests() != 2 || s.Connections() != 2 || s.Pings() != 0 || v.Dropped() != 5 {
+		t.Fatalf("reused %v requests %d connections %d pings %d dropped %d (want the 5-byte CPing only)",
+			c.Reused(), s.Requests(), s.Connections(), s.Pings(), v.Dropped())
 	}
 	if st := p.Stats(); st.Open != 1 || st.Idle != 1 || st.InUse != 0 || !p.Free() {
 		t.Fatalf("stats %+v free %v", st, p.Free())
@@ -142,8 +67,9 @@ func TestIdlePingModJKValues(t *testing.T) {
 	}
 	_, err = c.Exchange(get("/"), nil, &rec{}, safe)
 	p.Put(c, false)
-	if err == nil || !c.Reused() || s.Requests() != 1 {
-		t.Fatalf("err %v reused %v requests %d", err, c.Reused(), s.Requests())
+	eventually(t, "the request reaches the black hole", func() bool { return v.Dropped() > 5 })
+	if err == nil || !c.Reused() || s.Requests() != 1 || v.Dropped() <= 5 {
+		t.Fatalf("err %v reused %v requests %d dropped %d", err, c.Reused(), s.Requests(), v.Dropped())
 	}
 }
 
