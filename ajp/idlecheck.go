@@ -1,6 +1,10 @@
 package ajp
 
-import "net"
+import (
+	"context"
+	"net"
+	"time"
+)
 
 // IdleCheck is mod_jk's check of a pooled socket (docs/ajp13.md#connection-lifecycle) for the pools
 // of other protocols (HTTP members): whether an idle connection is still
@@ -14,3 +18,41 @@ func (c *IdleCheck) Init(nc net.Conn) { c.l.init(nc) }
 
 // Alive reports whether the idle connection can carry a request.
 func (c *IdleCheck) Alive() bool { return c.l.peekAlive() }
+
+// idleAlive is jkbalancer's idle CPing (docs/config.md#safe-defaults): a
+// pooled connection unused for longer than IdlePingAfter answers a CPing
+// within IdlePingTimeout before a request is written on it. A busy
+// connection is not pinged, so it costs nothing. c is out of the pool.
+func (p *Pool) idleAlive(c *Conn) bool {
+	if p.cfg.IdlePingAfter <= 0 || p.now().Sub(c.lastUsed) <= p.cfg.IdlePingAfter {
+		return true
+	}
+	return c.Ping(p.cfg.IdlePingTimeout) == nil
+}
+
+// dialFresh dials a new connection for a caller that holds a slot and
+// whose idle connection was just forgotten.
+func (p *Pool) dialFresh(ctx context.Context) (*Conn, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, p.closedErr()
+	}
+	p.inUse++
+	p.open++
+	p.maxOpen = max(p.maxOpen, p.open)
+	addr, gen := p.addr, p.gen
+	p.mu.Unlock()
+	return p.dial(ctx, addr, gen)
+}
+
+// KeepAliveConfig is the TCP keepalive of a member connection: off, the
+// OS's timing (idle 0, mod_jk's socket_keepalive=true), or probes after
+// idle, then every idle/3, 3 of them (jkbalancer's default,
+// docs/config.md#safe-defaults): a dead peer is noticed within 2*idle.
+func KeepAliveConfig(on bool, idle time.Duration) net.KeepAliveConfig {
+	if !on || idle <= 0 {
+		return net.KeepAliveConfig{Enable: on, Idle: -1, Interval: -1, Count: -1}
+	}
+	return net.KeepAliveConfig{Enable: true, Idle: idle, Interval: idle / 3, Count: 3}
+}

@@ -150,13 +150,14 @@ func (p *Pool) dial(ctx context.Context, addr string, gen uint64) (*Conn, error)
 
 // dialNet connects with mod_jk's socket options: TCP_NODELAY, SO_LINGER 0
 // (a close resets, so Tomcat sees aborts at once), SO_KEEPALIVE only when
-// configured and then with the OS's timing, and the socket buffers.
+// configured (with the OS's timing unless KeepAliveIdle is set), and the
+// socket buffers.
 func (p *Pool) dialNet(ctx context.Context, addr string) (net.Conn, error) {
 	d := net.Dialer{
 		Timeout:         p.cfg.ConnectTimeout,
 		LocalAddr:       p.local,
 		KeepAlive:       -1,
-		KeepAliveConfig: net.KeepAliveConfig{Enable: p.cfg.KeepAlive, Idle: -1, Interval: -1, Count: -1},
+		KeepAliveConfig: KeepAliveConfig(p.cfg.KeepAlive, p.cfg.KeepAliveIdle),
 	}
 	nc, err := d.DialContext(ctx, p.cfg.Network, addr)
 	if err != nil {

@@ -13,22 +13,25 @@ import (
 // (docs/config.md#backend-worker-keys, docs/compat.md#cping-and-timeouts,
 // docs/compat.md#connection-pool).
 type PoolConfig struct {
-	Network, Addr  string        // "tcp" ("" = "tcp"), "host:port"
-	Source         string        // local bind address, IP or IP:port ("" = any; unresolvable = ignored, like mod_jk)
-	Size, MinSize  int           // connection_pool_size (< 1: every Get fails, like mod_jk's 0), connection_pool_minsize
-	AcquireTimeout time.Duration // wait for a free slot (connection_acquire_timeout); <= 0: try once, don't wait
-	IdleTimeout    time.Duration // close idle conns unused this long in Maintain (connection_pool_timeout)
-	ConnectTimeout time.Duration // socket_connect_timeout; 0 = OS default
-	SocketTimeout  time.Duration // deadline on every single send/recv (socket_timeout)
-	KeepAlive      bool          // SO_KEEPALIVE with the OS's probe timing (socket_keepalive)
-	BufferSize     int           // SO_SNDBUF/SO_RCVBUF when > 0, raised to at least MaxPacketSize (socket_buffer)
-	ConnectPing    time.Duration // CPing timeout right after connect (ping_mode C / connect_timeout)
-	PrepostPing    time.Duration // CPing timeout before every request on a pooled conn (ping_mode P / prepost_timeout)
-	PingInterval   time.Duration // CPing idle conns unused this long in Maintain (connection_ping_interval)
-	PingTimeout    time.Duration // timeout of those interval pings (ping_timeout); 0 disables them
-	MaxPacketSize  int           // max_packet_size, 8192..65536 (0 = 8192)
-	DisableReuse   bool          // close every connection after its request (JkOptions +DisableReuse)
-	Now            func() time.Time
+	Network, Addr   string        // "tcp" ("" = "tcp"), "host:port"
+	Source          string        // local bind address, IP or IP:port ("" = any; unresolvable = ignored, like mod_jk)
+	Size, MinSize   int           // connection_pool_size (< 1: every Get fails, like mod_jk's 0), connection_pool_minsize
+	AcquireTimeout  time.Duration // wait for a free slot (connection_acquire_timeout); <= 0: try once, don't wait
+	IdleTimeout     time.Duration // close idle conns unused this long in Maintain (connection_pool_timeout)
+	ConnectTimeout  time.Duration // socket_connect_timeout; 0 = OS default
+	SocketTimeout   time.Duration // deadline on every single send/recv (socket_timeout)
+	KeepAlive       bool          // SO_KEEPALIVE (socket_keepalive)
+	KeepAliveIdle   time.Duration // idle before the first keepalive probe, then every third of it, 3 probes; 0 = the OS's timing
+	BufferSize      int           // SO_SNDBUF/SO_RCVBUF when > 0, raised to at least MaxPacketSize (socket_buffer)
+	ConnectPing     time.Duration // CPing timeout right after connect (ping_mode C / connect_timeout)
+	PrepostPing     time.Duration // CPing timeout before every request on a pooled conn (ping_mode P / prepost_timeout)
+	IdlePingAfter   time.Duration // without PrepostPing: CPing a pooled conn idle longer than this first (jkbalancer default); 0 = off
+	IdlePingTimeout time.Duration // timeout of that CPing
+	PingInterval    time.Duration // CPing idle conns unused this long in Maintain (connection_ping_interval)
+	PingTimeout     time.Duration // timeout of those interval pings (ping_timeout); 0 disables them
+	MaxPacketSize   int           // max_packet_size, 8192..65536 (0 = 8192)
+	DisableReuse    bool          // close every connection after its request (JkOptions +DisableReuse)
+	Now             func() time.Time
 }
 
 // PoolStats is a snapshot of a pool's connection counts.
@@ -183,7 +186,14 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 			continue
 		}
 		if p.cfg.PrepostPing <= 0 {
-			return c, nil
+			if p.idleAlive(c) {
+				return c, nil
+			}
+			// The idle CPing failed: a firewall forgot the connection or the
+			// member vanished. Nothing was written, so dial a fresh one rather
+			// than pay another timeout on an older idle connection.
+			p.forget(c)
+			return p.dialFresh(ctx)
 		}
 		err := c.Ping(p.cfg.PrepostPing)
 		if err == nil {

@@ -78,6 +78,7 @@ func compileAJP(r attrReader, typ string, pos Pos) *Member {
 	a.PingMode = props.NormalizePingMode(pm)
 	applyAJPAliases(r, a)
 	deriveAJP(r, a)
+	applySafeDefaults(r, a)
 	a.Route, a.Domain = deriveRoute(r, a.Domain)
 	a.Activation = readActivation(r)
 	a.FailOnStatus = readFailOnStatus(r)

@@ -113,6 +113,7 @@ var ajpOnly = []struct{ attr, why string }{
 // worker plus Member.HTTP.
 func compileHTTP(r attrReader, pos Pos) *Member {
 	a := compileAJP(r, TypeAJP13, pos)
+	httpIdleDefault(r, a)
 	h := &HTTPMember{ProbeTimeout: a.PingTimeout}
 	a.HTTP = h
 	readStrs(r, h, httpStrs)

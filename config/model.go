@@ -100,6 +100,15 @@ type Member struct {
 	SocketKeepalive      bool `json:"socket_keepalive"`
 	SocketBuffer         int  `json:"socket_buffer"` // bytes
 
+	// Safe defaults (config/safedefaults.go, docs/config.md#safe-defaults):
+	// the keys of SafeDefaults are at a jkbalancer default, not at a value
+	// the file set. IdlePingAfter 0 means no idle CPing; KeepaliveIdle 0
+	// means the OS's keepalive timing.
+	SafeDefaults    []string `json:"jkbalancer_defaults,omitempty"`
+	IdlePingAfter   int      `json:"idle_ping_after,omitempty"`   // s
+	IdlePingTimeout int      `json:"idle_ping_timeout,omitempty"` // ms
+	KeepaliveIdle   int      `json:"keepalive_idle,omitempty"`    // s
+
 	// PingMode is the normalised set of recognised letters, a subset of
 	// "CPI" in that order ("" = none; "A" expands to "CPI").
 	PingMode               string `json:"ping_mode"`

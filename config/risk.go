@@ -132,7 +132,12 @@ func (c *Config) ajpRisks(w *Worker, member bool, col *riskCollector) {
 		c.httpRisks(w, col)
 	} else if a.ConnectionPoolTimeout == 0 && (a.ConnectionPingInterval <= 0 || a.PingTimeout <= 0) {
 		pos, _ := c.propPos(w, "connection_pool_timeout")
-		col.Warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed, so connections Tomcat or a firewall dropped are found by failing requests; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode")
+		found := "so connections Tomcat or a firewall dropped are found by failing requests"
+		if a.IdlePingAfter > 0 {
+			// The idle CPing default (docs/config.md#safe-defaults) keeps requests off them.
+			found = "so connections Tomcat or a firewall dropped stay open until a request's CPing finds them"
+		}
+		col.Warnf(pos, w.Name, "connection_pool_timeout", "connection_pool_timeout=0 and ping_mode without I: idle backend connections are never closed or probed while idle, %s; set connection_pool_timeout to Tomcat's connectionTimeout (in seconds) or add I to ping_mode", found)
 	}
 	if a.ConnectionPoolSize <= 0 {
 		pos, _ := c.propPos(w, "connection_pool_size")

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -156,7 +157,7 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 		Timeout:         a.SocketConnectTimeoutDuration(),
 		LocalAddr:       t.local,
 		KeepAlive:       -1,
-		KeepAliveConfig: net.KeepAliveConfig{Enable: a.SocketKeepalive, Idle: -1, Interval: -1, Count: -1},
+		KeepAliveConfig: ajp.KeepAliveConfig(a.SocketKeepalive, a.KeepaliveIdleDuration()),
 	}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

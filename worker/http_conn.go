@@ -49,7 +49,7 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if (idleFor > 0 && time.Since(c.since) > idleFor) || !c.alive() {
+		if t.tooIdle(c, idleFor) || !c.alive() {
 			c.cc.Close()
 			continue
 		}
@@ -58,6 +58,18 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 		return c, nil
 	}
 	return t.dialConn(ctx)
+}
+
+// tooIdle reports whether c sat idle longer than connection_pool_timeout
+// or, by jkbalancer's default, longer than a firewall may be trusted to
+// keep it (docs/config.md#safe-defaults): such a connection is replaced by
+// a fresh one before any request is written on it.
+func (t *httpTransport) tooIdle(c *hconn, idleFor time.Duration) bool {
+	if idleFor <= 0 && t.m.spec.IdlePingAfter <= 0 {
+		return false
+	}
+	d := time.Since(c.since)
+	return (idleFor > 0 && d > idleFor) || (t.m.spec.IdlePingAfter > 0 && d > t.m.spec.IdlePingAfterDuration())
 }
 
 // alive is the pooled-socket check: the peer has not closed and sent
