@@ -115,15 +115,21 @@ func (im *importer) params(d *hDirective, args []string, keys []string, what str
 var importMemberKeys = []string{"route", "loadfactor", "lbset", "status", "retry", "redirect", "secret",
 	"timeout", "connectiontimeout", "ping", "max", "ttl", "acquire", "keepalive"}
 
-func (im *importer) balancerMember(d *hDirective) {
-	args := d.args
-	sect := d.in("proxy")
-	burl := ""
-	if sect != nil {
-		burl = sect.arg
-	} else if len(args) > 0 {
-		burl, args = args[0], args[1:]
+// proxyTarget returns the URL a BalancerMember or ProxySet applies to
+// (the enclosing <Proxy>'s, else its first argument) and the rest of its
+// arguments.
+func proxyTarget(d *hDirective) (url string, args []string) {
+	if sect := d.in("proxy"); sect != nil {
+		return sect.arg, d.args
 	}
+	if len(d.args) > 0 {
+		return d.args[0], d.args[1:]
+	}
+	return "", nil
+}
+
+func (im *importer) balancerMember(d *hDirective) {
+	burl, args := proxyTarget(d)
 	b, _, ok := im.balancer(burl)
 	if !ok {
 		im.leftover(d, "not a member of a balancer://NAME (a name of letters, digits, '_', '-', '.')")
@@ -148,13 +154,7 @@ var importBalancerKeys = []string{"lbmethod", "stickysession", "stickysessionsep
 	"timeout", "failonstatus", "forcerecovery"}
 
 func (im *importer) proxySet(d *hDirective) {
-	args := d.args
-	url := ""
-	if sect := d.in("proxy"); sect != nil {
-		url = sect.arg
-	} else if len(args) > 0 {
-		url, args = args[0], args[1:]
-	}
+	url, args := proxyTarget(d)
 	b, _, ok := im.balancer(url)
 	if !ok {
 		im.leftover(d, "ProxySet on a single worker URL: only balancer://NAME settings are carried over")
