@@ -2,14 +2,14 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/config")
@@ -117,24 +117,9 @@ func lines(ps Problems) string {
 	return b.String()
 }
 
-// checkGolden compares got with the file; an absent file means "empty".
+// checkGolden compares got with the golden file name, or rewrites it
+// with -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	want, err := os.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if *update {
-		if got == "" {
-			os.Remove(name)
-			return
-		}
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run go test ./config -run TestGolden -update to accept):\n--- want\n%s\n--- got\n%s", name, want, got)
-	}
+	testutil.Golden(t, name, got, *update, "go test ./config -run TestGolden -update")
 }

@@ -1,15 +1,14 @@
 package httpdimport
 
 import (
-	"errors"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/import")
@@ -81,23 +80,7 @@ func TestImportGolden(t *testing.T) {
 // with -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	want, err := os.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if *update {
-		if got == "" {
-			os.Remove(name)
-			return
-		}
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run go test ./httpdimport -run TestImportGolden -update to accept):\n--- want\n%s\n--- got\n%s", name, want, got)
-	}
+	testutil.Golden(t, name, got, *update, "go test ./httpdimport -run TestImportGolden -update")
 }
 
 func TestImportReadErrors(t *testing.T) {
