@@ -48,17 +48,7 @@ func TestSocketActivationHandover(t *testing.T) {
 	defer member.Close()
 	defer closeOnce(release)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := ln.(*net.TCPListener).File() // systemd's copy of the socket
-	ln.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	addr := ln.Addr().String()
+	sock, addr := heldSocket(t) // systemd's copy of the socket
 	cfg := writeActivationConfig(t, addr, member.Addr())
 
 	first := startActivated(t, bin, cfg, sock)
@@ -109,6 +99,24 @@ func TestSocketActivationHandover(t *testing.T) {
 	}
 	t.Logf("%d requests, none failed; the second process served %d after the first exited",
 		load.ok.Load(), load.ok.Load()-after)
+}
+
+// heldSocket is a listening loopback socket held as systemd holds the
+// socket unit's: as a file, closed when the test ends. Nothing accepts on
+// it until a process is started with it.
+func heldSocket(t *testing.T) (*os.File, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := ln.(*net.TCPListener).File()
+	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	return sock, ln.Addr().String()
 }
 
 func buildBinary(t *testing.T) string {

@@ -24,17 +24,7 @@ func TestSocketActivationRestart(t *testing.T) {
 		io.WriteString(w, "ok")
 	})
 	defer member.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := ln.(*net.TCPListener).File()
-	ln.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	addr := ln.Addr().String()
+	sock, addr := heldSocket(t) // systemd's copy of the socket
 	cfg := writeActivationConfig(t, addr, member.Addr())
 	url := "http://" + addr + "/app/x"
 
