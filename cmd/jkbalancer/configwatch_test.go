@@ -245,35 +245,7 @@ func TestServeConfigReload(t *testing.T) {
 	writeConfig(t, dir, logFile, "/a")
 	every := 20 * time.Millisecond
 	src := config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml"), ConfigReload: &every}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- serveUntil(ctx, newServeCommand(), src) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not return")
-		}
-	}()
-	var addr string
-	waitFor(t, "the server to start", func() bool {
-		b, _ := os.ReadFile(logFile)
-		_, rest, ok := strings.Cut(string(b), "listen=[")
-		addr, _, _ = strings.Cut(rest, "]")
-		return ok
-	})
-	status := func(path string) int {
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	status := serveInBackground(t, src, logFile)
 	if st := status("/a"); st != 200 {
 		t.Fatalf("/a: %d", st)
 	}

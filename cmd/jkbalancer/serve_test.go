@@ -54,40 +54,8 @@ func TestServeReloadsOnHangup(t *testing.T) {
 	write("workers.properties", workers)
 	write("uriworkermap.properties", "/a=jkstatus\n")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	cmd := newServeCommand()
-	go func() {
-		served <- serveUntil(ctx, cmd, config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml")})
-	}()
-	defer func() {
-		cancel()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not return")
-		}
-	}()
-
+	status := serveInBackground(t, config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml")}, logFile)
 	logHas := func(s string) bool { b, _ := os.ReadFile(logFile); return strings.Contains(string(b), s) }
-	var addr string
-	waitFor(t, "the server to start", func() bool {
-		b, _ := os.ReadFile(logFile)
-		_, rest, ok := strings.Cut(string(b), "listen=[")
-		addr, _, _ = strings.Cut(rest, "]")
-		return ok
-	})
-	status := func(path string) int {
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
 	// A response means Serve runs, so the SIGHUP handler is installed.
 	if st := status("/a"); st != 200 {
 		t.Fatalf("/a: %d", st)
@@ -128,4 +96,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// serveInBackground runs the serve path (serveUntil) with src until the
+// test ends, waits until it serves (its log file names the address,
+// "listen=[...]"), and returns a GET that gives the status of a path (0
+// when the request fails).
+func serveInBackground(t *testing.T, src config.Sources, logFile string) func(path string) int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serveUntil(ctx, newServeCommand(), src) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not return")
+		}
+	})
+	var addr string
+	waitFor(t, "the server to start", func() bool {
+		b, _ := os.ReadFile(logFile)
+		_, rest, ok := strings.Cut(string(b), "listen=[")
+		addr, _, _ = strings.Cut(rest, "]")
+		return ok
+	})
+	status := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	return status
 }
