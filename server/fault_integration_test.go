@@ -1,0 +1,190 @@
+//go:build integration
+
+// Real network faults on one member's loopback port (issue 17), measured
+// for jkbalancer (today's defaults) and httpd + mod_jk with the same
+// members and the same workers.properties. The numbers are logged as a
+// table ("FAULT ..." lines, go test -v); what holds today is asserted,
+// the issue's targets are asserted once the bounded defaults land.
+//
+// Run: go test -tags integration -count=1 -v -run TestFault ./server
+
+package server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+const faultPath = "/status.jsp?code=200"
+
+// faultStats is what a client saw during one phase.
+type faultStats struct {
+	ok, errs int
+	maxLat   time.Duration
+	elapsed  time.Duration
+	firstErr string
+}
+
+func (s *faultStats) add(o faultStats) {
+	s.ok += o.ok
+	s.errs += o.errs
+	s.maxLat = max(s.maxLat, o.maxLat)
+	if s.firstErr == "" {
+		s.firstErr = o.firstErr
+	}
+}
+
+func (s faultStats) rate() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(s.ok) / s.elapsed.Seconds()
+}
+
+// faultClient is a keep-alive client whose requests give up after timeout,
+// as a browser or a load balancer in front would.
+func faultClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+}
+
+// faultGet sends one GET and records its outcome in s.
+func faultGet(c *http.Client, addr string, s *faultStats) {
+	start := time.Now()
+	resp, err := c.Get("http://" + addr + faultPath)
+	if err == nil {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+	}
+	s.maxLat = max(s.maxLat, time.Since(start))
+	if err != nil {
+		s.errs++
+		if s.firstErr == "" {
+			s.firstErr = err.Error()
+		}
+		return
+	}
+	s.ok++
+}
+
+// faultSeq sends n sequential requests on one client.
+func faultSeq(c *http.Client, addr string, n int) faultStats {
+	var s faultStats
+	start := time.Now()
+	for range n {
+		faultGet(c, addr, &s)
+	}
+	s.elapsed = time.Since(start)
+	return s
+}
+
+// faultLoad runs clients concurrent keep-alive clients against addr for
+// dur (each bounded to 100000 requests) and waits for the requests in
+// flight, which give up after timeout.
+func faultLoad(addr string, clients int, dur, timeout time.Duration) faultStats {
+	var (
+		mu  sync.Mutex
+		all faultStats
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(dur)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := faultClient(timeout)
+			defer c.CloseIdleConnections()
+			var s faultStats
+			for i := 0; i < 100000 && time.Now().Before(deadline); i++ {
+				faultGet(c, addr, &s)
+			}
+			mu.Lock()
+			all.add(s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	all.elapsed = dur
+	return all
+}
+
+// faultFronts starts jkbalancer and httpd + mod_jk over tc1 and tc2 with
+// the same workers.properties (an lb of both, mod_jk's defaults).
+func faultFronts(t *testing.T) (tcs [2]*itTomcat, fronts []itFront) {
+	t.Helper()
+	itRequireFaultTools(t)
+	all := itTomcats(t)
+	tcs = [2]*itTomcat{all[0], all[1]}
+	spec := itSpec{workers: itPairWorkers(tcs), jkMounts: []string{"/* lb"}}
+	return tcs, []itFront{
+		{name: "jkbalancer", addr: itStartJKB(t, spec, "").addr},
+		{name: "mod_jk", addr: itStartHTTPD(t, spec).addr},
+	}
+}
+
+// faultRow logs one line of the results table.
+func faultRow(t *testing.T, fault, front string, s faultStats, extra string) {
+	t.Helper()
+	t.Logf("FAULT %-22s %-10s answered %4d  errors %3d  max latency %7v  %s%s", fault, front,
+		s.ok, s.errs, s.maxLat.Round(time.Millisecond), extra, faultErrNote(s))
+}
+
+func faultErrNote(s faultStats) string {
+	if s.firstErr == "" {
+		return ""
+	}
+	return " first error: " + s.firstErr
+}
+
+// Scenario 1: a stateful firewall forgets the member's idle connections
+// (conntrack entries deleted, nf_conntrack_tcp_loose=0, INVALID dropped):
+// no FIN, no RST, the next request on a pooled connection goes nowhere.
+func TestFaultForgottenIdleConnections(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	f := itNewFault(t, tcs[1].ajpPort)
+	f.strictConntrack()
+	for _, fr := range fronts {
+		c := faultClient(5 * time.Second)
+		// Warm up: both members get pooled connections; one keep-alive
+		// client, so mod_jk serves it from the same httpd thread (and pool).
+		warm := faultSeq(c, fr.addr, 10)
+		if warm.errs != 0 {
+			t.Fatalf("%s: %d of 10 requests failed before the fault: %s", fr.name, warm.errs, warm.firstErr)
+		}
+		n := f.forget()
+		s := faultSeq(c, fr.addr, 4)
+		c.CloseIdleConnections()
+		faultRow(t, "forgotten-idle", fr.name, s, fmt.Sprintf("(4 sequential, client timeout 5s, %d conntrack entries forgotten)  ", n))
+		// Target (issue 17, once the bounded defaults land): every
+		// request 200, none slower than 2 s.
+	}
+}
+
+// Scenario 2: the member is blackholed (every packet to and from its AJP
+// port dropped) under a bounded load of 8 clients.
+func TestFaultBlackholedMember(t *testing.T) {
+	const clients, before, during, timeout = 8, 3 * time.Second, 6 * time.Second, 10 * time.Second
+	tcs, fronts := faultFronts(t)
+	for _, fr := range fronts {
+		base := faultLoad(fr.addr, clients, before, timeout)
+		if base.errs != 0 || base.ok == 0 {
+			t.Fatalf("%s: before the fault %d answered, %d errors: %s", fr.name, base.ok, base.errs, base.firstErr)
+		}
+		f := itNewFault(t, tcs[1].ajpPort)
+		f.blackhole()
+		s := faultLoad(fr.addr, clients, during, timeout)
+		f.remove()
+		ratio := s.rate() / base.rate()
+		faultRow(t, "blackholed", fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
+			clients, during, timeout, base.rate(), s.rate(), 100*ratio))
+		// Target (issue 17): 0 client errors, at least 70% of the
+		// throughput before the fault.
+	}
+}
