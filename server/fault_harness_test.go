@@ -118,7 +118,8 @@ func (f *itFault) lossy(p float64) {
 // strictConntrack makes conntrack refuse to pick up connections it has no
 // entry for (nf_conntrack_tcp_loose=0) and drops the INVALID packets of
 // the port, as a stateful firewall does; the old sysctl value comes back
-// on cleanup.
+// on cleanup. Conntrack only tracks a network namespace's connections once
+// a rule uses it: open the connections to be forgotten after this call.
 func (f *itFault) strictConntrack() {
 	f.t.Helper()
 	old, err := os.ReadFile(itLooseSysctl)
