@@ -13,6 +13,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -167,26 +168,111 @@ func TestFaultForgottenIdleConnections(t *testing.T) {
 	}
 }
 
-// Scenario 2: the member is blackholed (every packet to and from its AJP
-// port dropped) under a bounded load of 8 clients.
-func TestFaultBlackholedMember(t *testing.T) {
-	// The client gives up after 2 s (wrk's default), well inside the window,
-	// so a client stuck on the faulty member comes back and counts.
-	const clients, before, during, timeout = 8, 3 * time.Second, 8 * time.Second, 2 * time.Second
-	tcs, fronts := faultFronts(t)
+// faultLoadRun measures each front under a bounded load before and while
+// the fault is on: inject starts it and returns its undo.
+type faultLoadRun struct {
+	name                    string
+	clients                 int
+	before, during, timeout time.Duration
+}
+
+func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) {
+	t.Helper()
 	for _, fr := range fronts {
-		base := faultLoad(fr.addr, clients, before, timeout)
+		base := faultLoad(fr.addr, r.clients, r.before, r.timeout)
 		if base.errs != 0 || base.ok == 0 {
 			t.Fatalf("%s: before the fault %d answered, %d errors: %s", fr.name, base.ok, base.errs, base.firstErr)
 		}
+		undo := inject()
+		s := faultLoad(fr.addr, r.clients, r.during, r.timeout)
+		undo()
+		ratio := s.rate() / base.rate()
+		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
+			r.clients, r.during, r.timeout, base.rate(), s.rate(), 100*ratio))
+	}
+}
+
+// Scenario 2: the member is blackholed (every packet to and from its AJP
+// port dropped) under a bounded load of 8 clients. The client gives up
+// after 2 s (wrk's default), well inside the window, so a client stuck on
+// the faulty member comes back and counts.
+// Target (issue 17): 0 client errors, at least 70% of the throughput
+// before the fault.
+func TestFaultBlackholedMember(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	r := faultLoadRun{name: "blackholed", clients: 8, before: 3 * time.Second, during: 8 * time.Second, timeout: 2 * time.Second}
+	r.run(t, fronts, func() func() {
 		f := itNewFault(t, tcs[1].ajpPort)
 		f.blackhole()
-		s := faultLoad(fr.addr, clients, during, timeout)
-		f.remove()
-		ratio := s.rate() / base.rate()
-		faultRow(t, "blackholed", fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
-			clients, during, timeout, base.rate(), s.rate(), 100*ratio))
-		// Target (issue 17): 0 client errors, at least 70% of the
-		// throughput before the fault.
+		return f.remove
+	})
+}
+
+// Scenario 3: 30% of the packets to and from the member dropped at random.
+// Target (issue 17): every request answered; the client waits up to 15 s,
+// TCP retransmits lost segments.
+func TestFaultPacketLoss(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	r := faultLoadRun{name: "loss-30%", clients: 4, before: 2 * time.Second, during: 6 * time.Second, timeout: 15 * time.Second}
+	r.run(t, fronts, func() func() {
+		f := itNewFault(t, tcs[1].ajpPort)
+		f.lossy(0.3)
+		return f.remove
+	})
+}
+
+// Scenario 4: member tc2 is replaced by a listener that accepts
+// connections and never reads nor answers (a wedged JVM whose acceptor
+// still runs). No iptables needed.
+func TestFaultAcceptsNeverAnswers(t *testing.T) {
+	all := itTomcats(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held, never read, closed at cleanup
+			mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			ln.Close()
+			<-done
+			mu.Lock()
+			for _, c := range conns {
+				c.Close()
+			}
+			mu.Unlock()
+		})
+	}
+	t.Cleanup(release)
+	mute := &itTomcat{name: "tc2", ajpPort: ln.Addr().(*net.TCPAddr).Port}
+	spec := itSpec{workers: itPairWorkers([2]*itTomcat{all[0], mute}), jkMounts: []string{"/* lb"}}
+	fronts := []itFront{
+		{name: "jkbalancer", addr: itStartJKB(t, spec, "").addr},
+		{name: "mod_jk", addr: itStartHTTPD(t, spec).addr},
+	}
+	// Cleanups run last first: release the held connections before the
+	// fronts stop, so that their requests in flight end at once.
+	t.Cleanup(release)
+	for _, fr := range fronts {
+		r := faultLoadRun{name: "accepts-never-answers", clients: 8, timeout: 2 * time.Second}
+		s := faultLoad(fr.addr, r.clients, 8*time.Second, r.timeout)
+		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients 8s from the start, timeout %v; %.0f req/s)  ",
+			r.clients, r.timeout, s.rate()))
 	}
 }
