@@ -7,7 +7,8 @@
 // undone by t.Cleanup and, should the test binary die first, by the
 // harness reaper, which runs the undo script written next to the reap
 // files. The tests skip when not root or when iptables or conntrack is
-// missing, unless CI is set (then they fail).
+// missing, unless CI is set (then they fail). Scenarios and today's results:
+// docs/testing.md#network-faults-on-loopback.
 
 package server
 
