@@ -116,16 +116,40 @@ func faultLoad(addr string, clients int, dur, timeout time.Duration) faultStats 
 	return all
 }
 
+// faultTuning is what a careful operator adds to the member template:
+// bounded connect, CPing before a request on a connection idle for a
+// while and on connect, a reply timeout, TCP keepalive.
+const faultTuning = `worker.template.socket_connect_timeout=1000
+worker.template.ping_mode=A
+worker.template.ping_timeout=1000
+worker.template.connection_ping_interval=2
+worker.template.reply_timeout=3000
+worker.template.socket_keepalive=true
+`
+
+// faultTuned names the tuned jkbalancer front: with faultTuning it meets
+// issue 17's targets today, which its tests assert (the default fronts
+// are measured and logged only, until the bounded defaults land).
+const faultTuned = "jkb-tuned"
+
 // faultFronts starts jkbalancer and httpd + mod_jk over tc1 and tc2 with
-// the same workers.properties (an lb of both, mod_jk's defaults).
+// the same workers.properties (an lb of both, mod_jk's defaults), and a
+// jkbalancer with faultTuning.
 func faultFronts(t *testing.T) (tcs [2]*itTomcat, fronts []itFront) {
 	t.Helper()
 	itRequireFaultTools(t)
 	all := itTomcats(t)
 	tcs = [2]*itTomcat{all[0], all[1]}
+	return tcs, faultFrontsFor(t, tcs)
+}
+
+func faultFrontsFor(t *testing.T, tcs [2]*itTomcat) []itFront {
+	t.Helper()
 	spec := itSpec{workers: itPairWorkers(tcs), jkMounts: []string{"/* lb"}}
-	return tcs, []itFront{
+	tuned := itSpec{workers: itPairWorkers(tcs) + faultTuning, jkMounts: spec.jkMounts}
+	return []itFront{
 		{name: "jkbalancer", addr: itStartJKB(t, spec, "").addr},
+		{name: faultTuned, addr: itStartJKB(t, tuned, "").addr},
 		{name: "mod_jk", addr: itStartHTTPD(t, spec).addr},
 	}
 }
@@ -163,6 +187,9 @@ func TestFaultForgottenIdleConnections(t *testing.T) {
 		s := faultSeq(c, fr.addr, 4)
 		c.CloseIdleConnections()
 		faultRow(t, "forgotten-idle", fr.name, s, fmt.Sprintf("(4 sequential, client timeout 5s, %d conntrack entries forgotten)  ", n))
+		if fr.name == faultTuned && (s.errs != 0 || s.maxLat > 2*time.Second) {
+			t.Errorf("%s: %d errors, slowest %v; want every request answered within 2 s", fr.name, s.errs, s.maxLat)
+		}
 		// Target (issue 17, once the bounded defaults land): every
 		// request 200, none slower than 2 s.
 	}
@@ -189,6 +216,9 @@ func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) 
 		ratio := s.rate() / base.rate()
 		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
 			r.clients, r.during, r.timeout, base.rate(), s.rate(), 100*ratio))
+		if fr.name == faultTuned && s.errs != 0 {
+			t.Errorf("%s under %s: %d client errors (%s), want 0", fr.name, r.name, s.errs, s.firstErr)
+		}
 	}
 }
 
@@ -261,11 +291,7 @@ func TestFaultAcceptsNeverAnswers(t *testing.T) {
 	}
 	t.Cleanup(release)
 	mute := &itTomcat{name: "tc2", ajpPort: ln.Addr().(*net.TCPAddr).Port}
-	spec := itSpec{workers: itPairWorkers([2]*itTomcat{all[0], mute}), jkMounts: []string{"/* lb"}}
-	fronts := []itFront{
-		{name: "jkbalancer", addr: itStartJKB(t, spec, "").addr},
-		{name: "mod_jk", addr: itStartHTTPD(t, spec).addr},
-	}
+	fronts := faultFrontsFor(t, [2]*itTomcat{all[0], mute})
 	// Cleanups run last first: release the held connections before the
 	// fronts stop, so that their requests in flight end at once.
 	t.Cleanup(release)
