@@ -122,13 +122,16 @@ func itStopAll() {
 }
 
 // itStartReaper starts a detached shell that waits for this process to end
-// and then kills every pid listed in $itBase/reap and removes $itBase.
+// and then runs the fault undo scripts in $itBase/undo (iptables rules,
+// see fault_harness_test.go), kills every pid listed in $itBase/reap and
+// removes $itBase.
 // Normally stopEverything kills the reaper first; it only acts when the
 // test binary died without cleaning up.
 func itStartReaper() {
 	script := `p=$1; d=$2
 while kill -0 "$p" 2>/dev/null; do sleep 1; done
 sleep 2
+for f in "$d"/undo/*.sh; do [ -f "$f" ] && sh "$f"; done
 for sig in TERM TERM KILL; do
   for f in "$d"/reap/* "$d"/tc*/pid; do [ -f "$f" ] && kill -$sig "$(cat "$f")" 2>/dev/null; done
   sleep 3

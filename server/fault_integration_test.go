@@ -1,0 +1,304 @@
+//go:build integration
+
+// Real network faults on one member's loopback port (issue 17), measured
+// for jkbalancer (today's defaults) and httpd + mod_jk with the same
+// members and the same workers.properties. The numbers are logged as a
+// table ("FAULT ..." lines, go test -v); what holds today is asserted,
+// the issue's targets are asserted once the bounded defaults land.
+//
+// Run: go test -tags integration -count=1 -v -run TestFault ./server
+
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+const faultPath = "/status.jsp?code=200"
+
+// faultStats is what a client saw during one phase.
+type faultStats struct {
+	ok, errs int
+	maxLat   time.Duration
+	elapsed  time.Duration
+	firstErr string
+}
+
+func (s *faultStats) add(o faultStats) {
+	s.ok += o.ok
+	s.errs += o.errs
+	s.maxLat = max(s.maxLat, o.maxLat)
+	if s.firstErr == "" {
+		s.firstErr = o.firstErr
+	}
+}
+
+func (s faultStats) rate() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(s.ok) / s.elapsed.Seconds()
+}
+
+// faultClient is a keep-alive client whose requests give up after timeout,
+// as a browser or a load balancer in front would.
+func faultClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+}
+
+// faultGet sends one GET and records its outcome in s.
+func faultGet(c *http.Client, addr string, s *faultStats) {
+	start := time.Now()
+	resp, err := c.Get("http://" + addr + faultPath)
+	if err == nil {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+	}
+	s.maxLat = max(s.maxLat, time.Since(start))
+	if err != nil {
+		s.errs++
+		if s.firstErr == "" {
+			s.firstErr = err.Error()
+		}
+		return
+	}
+	s.ok++
+}
+
+// faultSeq sends n sequential requests on one client.
+func faultSeq(c *http.Client, addr string, n int) faultStats {
+	var s faultStats
+	start := time.Now()
+	for range n {
+		faultGet(c, addr, &s)
+	}
+	s.elapsed = time.Since(start)
+	return s
+}
+
+// faultLoad runs clients concurrent keep-alive clients against addr for
+// dur (each bounded to 100000 requests) and waits for the requests in
+// flight, which give up after timeout.
+func faultLoad(addr string, clients int, dur, timeout time.Duration) faultStats {
+	var (
+		mu  sync.Mutex
+		all faultStats
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(dur)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := faultClient(timeout)
+			defer c.CloseIdleConnections()
+			var s faultStats
+			for i := 0; i < 100000 && time.Now().Before(deadline); i++ {
+				faultGet(c, addr, &s)
+			}
+			mu.Lock()
+			all.add(s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	all.elapsed = dur
+	return all
+}
+
+// faultTuning is what a careful operator adds to the member template:
+// bounded connect, CPing before a request on a connection idle for a
+// while and on connect, a reply timeout, TCP keepalive.
+const faultTuning = `worker.template.socket_connect_timeout=1000
+worker.template.ping_mode=A
+worker.template.ping_timeout=1000
+worker.template.connection_ping_interval=2
+worker.template.reply_timeout=3000
+worker.template.socket_keepalive=true
+`
+
+// faultTuned names the tuned jkbalancer front: with faultTuning it meets
+// issue 17's targets today, which its tests assert (the default fronts
+// are measured and logged only, until the bounded defaults land).
+const faultTuned = "jkb-tuned"
+
+// faultFronts starts jkbalancer and httpd + mod_jk over tc1 and tc2 with
+// the same workers.properties (an lb of both, mod_jk's defaults), and a
+// jkbalancer with faultTuning.
+func faultFronts(t *testing.T) (tcs [2]*itTomcat, fronts []itFront) {
+	t.Helper()
+	itRequireFaultTools(t)
+	all := itTomcats(t)
+	tcs = [2]*itTomcat{all[0], all[1]}
+	return tcs, faultFrontsFor(t, tcs)
+}
+
+func faultFrontsFor(t *testing.T, tcs [2]*itTomcat) []itFront {
+	t.Helper()
+	spec := itSpec{workers: itPairWorkers(tcs), jkMounts: []string{"/* lb"}}
+	tuned := itSpec{workers: itPairWorkers(tcs) + faultTuning, jkMounts: spec.jkMounts}
+	return []itFront{
+		{name: "jkbalancer", addr: itStartJKB(t, spec, "").addr},
+		{name: faultTuned, addr: itStartJKB(t, tuned, "").addr},
+		{name: "mod_jk", addr: itStartHTTPD(t, spec).addr},
+	}
+}
+
+// faultRow logs one line of the results table.
+func faultRow(t *testing.T, fault, front string, s faultStats, extra string) {
+	t.Helper()
+	t.Logf("FAULT %-22s %-10s answered %4d  errors %3d  max latency %7v  %s%s", fault, front,
+		s.ok, s.errs, s.maxLat.Round(time.Millisecond), extra, faultErrNote(s))
+}
+
+func faultErrNote(s faultStats) string {
+	if s.firstErr == "" {
+		return ""
+	}
+	return " first error: " + s.firstErr
+}
+
+// Scenario 1: a stateful firewall forgets the member's idle connections
+// (conntrack entries deleted, nf_conntrack_tcp_loose=0, INVALID dropped):
+// no FIN, no RST, the next request on a pooled connection goes nowhere.
+func TestFaultForgottenIdleConnections(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	f := itNewFault(t, tcs[1].ajpPort)
+	f.strictConntrack()
+	for _, fr := range fronts {
+		c := faultClient(5 * time.Second)
+		// Warm up: both members get pooled connections; one keep-alive
+		// client, so mod_jk serves it from the same httpd thread (and pool).
+		warm := faultSeq(c, fr.addr, 10)
+		if warm.errs != 0 {
+			t.Fatalf("%s: %d of 10 requests failed before the fault: %s", fr.name, warm.errs, warm.firstErr)
+		}
+		n := f.forget()
+		s := faultSeq(c, fr.addr, 4)
+		c.CloseIdleConnections()
+		faultRow(t, "forgotten-idle", fr.name, s, fmt.Sprintf("(4 sequential, client timeout 5s, %d conntrack entries forgotten)  ", n))
+		if fr.name == faultTuned && (s.errs != 0 || s.maxLat > 2*time.Second) {
+			t.Errorf("%s: %d errors, slowest %v; want every request answered within 2 s", fr.name, s.errs, s.maxLat)
+		}
+		// Target (issue 17, once the bounded defaults land): every
+		// request 200, none slower than 2 s.
+	}
+}
+
+// faultLoadRun measures each front under a bounded load before and while
+// the fault is on: inject starts it and returns its undo.
+type faultLoadRun struct {
+	name                    string
+	clients                 int
+	before, during, timeout time.Duration
+}
+
+func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) {
+	t.Helper()
+	for _, fr := range fronts {
+		base := faultLoad(fr.addr, r.clients, r.before, r.timeout)
+		if base.errs != 0 || base.ok == 0 {
+			t.Fatalf("%s: before the fault %d answered, %d errors: %s", fr.name, base.ok, base.errs, base.firstErr)
+		}
+		undo := inject()
+		s := faultLoad(fr.addr, r.clients, r.during, r.timeout)
+		undo()
+		ratio := s.rate() / base.rate()
+		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
+			r.clients, r.during, r.timeout, base.rate(), s.rate(), 100*ratio))
+		if fr.name == faultTuned && s.errs != 0 {
+			t.Errorf("%s under %s: %d client errors (%s), want 0", fr.name, r.name, s.errs, s.firstErr)
+		}
+	}
+}
+
+// Scenario 2: the member is blackholed (every packet to and from its AJP
+// port dropped) under a bounded load of 8 clients. The client gives up
+// after 2 s (wrk's default), well inside the window, so a client stuck on
+// the faulty member comes back and counts.
+// Target (issue 17): 0 client errors, at least 70% of the throughput
+// before the fault.
+func TestFaultBlackholedMember(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	r := faultLoadRun{name: "blackholed", clients: 8, before: 3 * time.Second, during: 8 * time.Second, timeout: 2 * time.Second}
+	r.run(t, fronts, func() func() {
+		f := itNewFault(t, tcs[1].ajpPort)
+		f.blackhole()
+		return f.remove
+	})
+}
+
+// Scenario 3: 30% of the packets to and from the member dropped at random.
+// Target (issue 17): every request answered; the client waits up to 15 s,
+// TCP retransmits lost segments.
+func TestFaultPacketLoss(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	r := faultLoadRun{name: "loss-30%", clients: 4, before: 2 * time.Second, during: 6 * time.Second, timeout: 15 * time.Second}
+	r.run(t, fronts, func() func() {
+		f := itNewFault(t, tcs[1].ajpPort)
+		f.lossy(0.3)
+		return f.remove
+	})
+}
+
+// Scenario 4: member tc2 is replaced by a listener that accepts
+// connections and never reads nor answers (a wedged JVM whose acceptor
+// still runs). No iptables needed.
+func TestFaultAcceptsNeverAnswers(t *testing.T) {
+	all := itTomcats(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held, never read, closed at cleanup
+			mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			ln.Close()
+			<-done
+			mu.Lock()
+			for _, c := range conns {
+				c.Close()
+			}
+			mu.Unlock()
+		})
+	}
+	t.Cleanup(release)
+	mute := &itTomcat{name: "tc2", ajpPort: ln.Addr().(*net.TCPAddr).Port}
+	fronts := faultFrontsFor(t, [2]*itTomcat{all[0], mute})
+	// Cleanups run last first: release the held connections before the
+	// fronts stop, so that their requests in flight end at once.
+	t.Cleanup(release)
+	for _, fr := range fronts {
+		r := faultLoadRun{name: "accepts-never-answers", clients: 8, timeout: 2 * time.Second}
+		s := faultLoad(fr.addr, r.clients, 8*time.Second, r.timeout)
+		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients 8s from the start, timeout %v; %.0f req/s)  ",
+			r.clients, r.timeout, s.rate()))
+	}
+}
