@@ -3,29 +3,10 @@ package server
 import (
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
-
-// syncBuffer is a stderr that concurrent writers can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLogsOnAFullDisk: with the error log and the request log on a disk
 // that refuses every write (/dev/full: ENOSPC), every error log line
@@ -36,7 +17,7 @@ func TestLogsOnAFullDisk(t *testing.T) {
 		t.Skip("no /dev/full")
 	}
 	for _, reqFile := range []string{"/dev/full", ""} { // its own file; the error log's
-		var stderr syncBuffer
+		var stderr syncBuf
 		lf, err := openLogs(&config.Log{File: "/dev/full", RequestFile: reqFile}, nil, &stderr)
 		if err != nil {
 			t.Fatal(err)
