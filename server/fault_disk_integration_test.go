@@ -257,7 +257,7 @@ func diskModJKLogs(dir string) string {
 			if strings.Contains(strings.ToLower(l), "no space left") {
 				n++
 				if first == "" {
-					first = name + ": " + l[:min(len(l), 160)]
+					first = name + ": ..." + l[max(0, len(l)-100):] // the end says why
 				}
 			}
 		}
