@@ -58,7 +58,7 @@ func openLogs(cfg *config.Log, given *slog.Logger, stderr io.Writer) (*logFiles,
 		}
 		lf.closers = append(lf.closers, f)
 		g := accesslog.NewGuarded(cfg.File, f)
-		g.OnChange = errorFileChange(NewLogger(cfg, stderr), NewLogger(cfg, f))
+		g.OnChange = errorFileChange(NewLogger(cfg, stderr), NewLogger(cfg, f), cfg.RequestFile == "")
 		errW, shared = fallbackWriter{g, stderr}, g
 	}
 	if lf.errorLog == nil {
@@ -95,11 +95,15 @@ func (w fallbackWriter) Write(p []byte) (int, error) {
 // errorFileChange reports the error log file's changes on stderr, and
 // its recovery in the file too, through loggers of their own: the error
 // log's handler is busy writing the line that caused the change.
-func errorFileChange(stderr, file *slog.Logger) func(accesslog.Change) {
+// With requests set the request lines share the file: those are lost.
+func errorFileChange(stderr, file *slog.Logger, requests bool) func(accesslog.Change) {
+	fail := "the error log file cannot be written; its lines go to stderr until it can"
+	if requests {
+		fail += " (the request lines it also holds are lost)"
+	}
 	return func(c accesslog.Change) {
 		if c.Err != nil {
-			stderr.Error("the error log file cannot be written; its lines go to stderr until it can",
-				"file", c.File, "err", c.Err)
+			stderr.Error(fail, "file", c.File, "err", c.Err)
 			return
 		}
 		msg := "the error log file can be written again"

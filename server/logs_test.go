@@ -37,6 +37,9 @@ func TestLogsOnAFullDisk(t *testing.T) {
 		if n := strings.Count(out, "the error log file cannot be written"); n != 1 {
 			t.Errorf("request_file %q: %d notices about the error log file, want 1:\n%s", reqFile, n, out)
 		}
+		if lost := strings.Contains(out, "request lines it also holds are lost"); lost != (reqFile == "") {
+			t.Errorf("request_file %q: the notice says request lines are lost: %v:\n%s", reqFile, lost, out)
+		}
 		want := 0
 		if reqFile != "" {
 			want = 1
