@@ -23,9 +23,10 @@ type Guarded struct {
 	// writer's goroutine.
 	OnChange func(Change)
 
-	failing bool
-	torn    bool  // the last failed write wrote part of its line
-	lost    int64 // failed writes since the writes began to fail
+	failing  bool
+	torn     bool   // the last failed write wrote part of its line
+	lost     int64  // failed writes since the writes began to fail
+	failures uint64 // failed writes since the start
 }
 
 // Change is a Guarded file's writes beginning to fail (Err set) or
@@ -50,6 +51,7 @@ func (g *Guarded) Write(p []byte) (int, error) {
 	switch {
 	case err != nil:
 		g.lost++
+		g.failures++
 		g.torn = g.torn || (n > 0 && n < len(p))
 		if !g.failing {
 			g.failing = true
@@ -75,4 +77,15 @@ func (g *Guarded) writeLocked(p []byte) (int, error) {
 		g.torn = false
 	}
 	return g.w.Write(p)
+}
+
+// Stats says whether the writes fail now and how many failed since the
+// start (for /metrics). A nil *Guarded has none.
+func (g *Guarded) Stats() (failing bool, failures uint64) {
+	if g == nil {
+		return false, 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.failing, g.failures
 }

@@ -16,6 +16,8 @@ type logFiles struct {
 	errorLog   *slog.Logger
 	requestLog io.Writer
 	closers    []io.Closer
+	// The files, for /metrics (nil when not configured).
+	errorFile, requestFile *accesslog.Guarded
 }
 
 // LevelTrace is mod_jk's trace level, below debug.
@@ -59,7 +61,7 @@ func openLogs(cfg *config.Log, given *slog.Logger, stderr io.Writer) (*logFiles,
 		lf.closers = append(lf.closers, f)
 		g := accesslog.NewGuarded(cfg.File, f)
 		g.OnChange = errorFileChange(NewLogger(cfg, stderr), NewLogger(cfg, f), cfg.RequestFile == "")
-		errW, shared = fallbackWriter{g, stderr}, g
+		errW, shared, lf.errorFile = fallbackWriter{g, stderr}, g, g
 	}
 	if lf.errorLog == nil {
 		lf.errorLog = NewLogger(cfg, errW)
@@ -73,6 +75,7 @@ func openLogs(cfg *config.Log, given *slog.Logger, stderr io.Writer) (*logFiles,
 	}
 	if c != nil {
 		lf.closers = append(lf.closers, c)
+		lf.requestFile, _ = w.(*accesslog.Guarded)
 	}
 	lf.requestLog = w
 	return lf, nil

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,6 +51,43 @@ func TestLogsOnAFullDisk(t *testing.T) {
 		}
 		if !strings.Contains(out, "file=/dev/full") || !strings.Contains(out, "no space left on device") {
 			t.Errorf("request_file %q: the notice names neither the file nor the error:\n%s", reqFile, out)
+		}
+	}
+}
+
+// TestLogFileMetrics: /metrics shows a log file whose writes fail
+// (/dev/full) and counts the lines, for an alert beyond the one line.
+func TestLogFileMetrics(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := t.TempDir()
+	files := map[string]string{"workers.properties": "worker.list=s\nworker.s.type=status\n",
+		"jkbalancer.yaml": "listen: [\"127.0.0.1:0\"]\nworkers_file: " + dir + "/workers.properties\nmounts: [\"/*=s\"]\n" +
+			"log: {file: /dev/full, request_format: combined, request_file: " + dir + "/req.log}\n" + adminYAML}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, problems := config.Load(config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml")})
+	if cfg == nil {
+		t.Fatal(problems)
+	}
+	srv, _ := runServer(t, cfg, Options{Stderr: io.Discard})
+	for range 3 {
+		srv.ErrorLog().Warn("a line the full disk refuses")
+	}
+	m := scrapeMetrics(t, srv.AdminAddr())
+	for _, c := range []struct {
+		name, file string
+		want       float64
+	}{
+		{"jkbalancer_file_write_failing", "error_log", 1}, {"jkbalancer_log_write_failures_total", "error_log", 3},
+		{"jkbalancer_file_write_failing", "request_log", 0}, {"jkbalancer_log_write_failures_total", "request_log", 0},
+	} {
+		if got := m.get(c.name, "file", c.file); got < c.want || (c.want == 0 && got != 0) {
+			t.Errorf("%s{file=%q} = %v, want %v", c.name, c.file, got, c.want)
 		}
 	}
 }

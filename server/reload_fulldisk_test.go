@@ -20,7 +20,7 @@ func TestStateFileRefusedEditSurvivesReloadAndIsWrittenLater(t *testing.T) {
 	defer t1.Close()
 	defer t2.Close()
 	yaml := "listen: [\"127.0.0.1:0\"]\nworkers_file: $DIR/workers.properties\nmounts: [\"/*=lb\", \"/jk-status=jkstatus\"]\n" +
-		"state_file: $DIR/state/state.json\n"
+		"state_file: $DIR/state/state.json\n" + adminYAML
 	status := "worker.list=jkstatus\nworker.jkstatus.type=status\n"
 	ms := []*ajptest.Server{t1, t2}
 	r := startReloadRig(t, map[string]string{"jkbalancer.yaml": yaml, "workers.properties": lbWorkers(ms, status)})
@@ -35,6 +35,9 @@ func TestStateFileRefusedEditSurvivesReloadAndIsWrittenLater(t *testing.T) {
 		t.Errorf("with t2 disabled: %v", got)
 	}
 
+	if v := scrapeMetrics(t, r.srv.AdminAddr()).get("jkbalancer_file_write_failing", "file", "state_file"); v != 1 {
+		t.Errorf("/metrics: state_file failing %v while it lacks the edits, want 1", v)
+	}
 	state := filepath.Join(r.dir, "state", "state.json")
 	if err := os.Mkdir(filepath.Dir(state), 0o700); err != nil {
 		t.Fatal(err)
@@ -43,6 +46,9 @@ func TestStateFileRefusedEditSurvivesReloadAndIsWrittenLater(t *testing.T) {
 	data, err := os.ReadFile(state)
 	if err != nil || !strings.Contains(string(data), `"value": "5"`) || !strings.Contains(string(data), `"value": "DIS"`) {
 		t.Fatalf("state file once writable: %v\n%s", err, data)
+	}
+	if v := scrapeMetrics(t, r.srv.AdminAddr()).get("jkbalancer_file_write_failing", "file", "state_file"); v != 0 {
+		t.Errorf("/metrics: state_file failing %v once written, want 0", v)
 	}
 	log := r.log.String()
 	if n := strings.Count(log, "the state file cannot be written"); n != 1 {
