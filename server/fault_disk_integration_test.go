@@ -223,21 +223,23 @@ func TestFaultFullDisk(t *testing.T) {
 	disk := diskTmpfs(t, "1m")
 	errLog, reqLog, state := filepath.Join(disk, "error.log"), filepath.Join(disk, "access.log"), filepath.Join(disk, "state.json")
 	spec := itSpec{workers: itPairWorkers([2]*itTomcat{all[0], all[1]}), jkMounts: itPairMounts}
-	yaml := fmt.Sprintf("admin: {listen: \"\"}\nstate_file: %s\nlog:\n  file: %s\n  request_format: combined\n  request_file: %s\n",
+	yaml := fmt.Sprintf("admin: {listen: 127.0.0.1:0}\nstate_file: %s\nlog:\n  file: %s\n  request_format: combined\n  request_file: %s\n",
 		state, errLog, reqLog)
 	cfg := diskConfig(t, spec, yaml)
 	stderr := new(syncBuf)
-	addr, stop := diskRunJKB(t, cfg, stderr)
-	fr := diskFront{name: "jkbalancer", addr: addr, accessLog: reqLog}
+	srv, stop := diskRunJKB(t, cfg, stderr)
+	fr := diskFront{name: "jkbalancer", addr: srv.Addrs()[0], accessLog: reqLog}
 	diskScenario(t, fr, disk, func() string {
 		diskWantOldState(t, state)
+		diskWantFailing(t, srv, 1)
 		return diskJKBFull(t, stderr.String(), errLog)
 	}, func() string {
+		defer diskWantFailing(t, srv, 0)
 		return diskJKBBack(t, stderr.String(), errLog, state)
 	})
 	stop()
-	addr2, _ := diskRunJKB(t, cfg, stderr)
-	diskWantEdits(t, http.DefaultClient, "jkbalancer after a restart", addr2)
+	srv2, _ := diskRunJKB(t, cfg, stderr)
+	diskWantEdits(t, http.DefaultClient, "jkbalancer after a restart", srv2.Addrs()[0])
 
 	h := itStartHTTPD(t, itSpec{workers: spec.workers, jkMounts: spec.jkMounts, logDir: diskTmpfs(t, "1m")})
 	hfr := diskFront{name: "mod_jk", addr: h.addr, accessLog: filepath.Join(h.logDir, "access.log")}
@@ -275,6 +277,18 @@ func diskWantOldState(t *testing.T, state string) {
 	if err != nil || json.Unmarshal(b, &v) != nil || !strings.Contains(string(b), `"value": "2"`) ||
 		strings.Contains(string(b), `"DIS"`) {
 		t.Errorf("the state file on the full disk is not the one before it filled (%v):\n%s", err, b)
+	}
+}
+
+// diskWantFailing checks /metrics: jkbalancer_file_write_failing is want
+// for each of the three files.
+func diskWantFailing(t *testing.T, srv *Server, want float64) {
+	t.Helper()
+	m := scrapeMetrics(t, srv.AdminAddr())
+	for _, f := range []string{"request_log", "error_log", "state_file"} {
+		if got := m.get("jkbalancer_file_write_failing", "file", f); got != want {
+			t.Errorf("/metrics: jkbalancer_file_write_failing{file=%q} = %v, want %v", f, got, want)
+		}
 	}
 }
 
@@ -339,9 +353,8 @@ func diskConfig(t *testing.T, spec itSpec, yaml string) *config.Config {
 }
 
 // diskRunJKB serves cfg with its own error log (log.file) and stderr,
-// and returns its address and what stops it (also run at cleanup).
-func diskRunJKB(t *testing.T, cfg *config.Config, stderr io.Writer) (string, func()) {
+// and returns it and what stops it (also run at cleanup).
+func diskRunJKB(t *testing.T, cfg *config.Config, stderr io.Writer) (*Server, func()) {
 	t.Helper()
-	srv, stop := runServer(t, cfg, Options{Stderr: stderr})
-	return srv.Addrs()[0], stop
+	return runServer(t, cfg, Options{Stderr: stderr})
 }
