@@ -8,11 +8,12 @@ import (
 )
 
 // Output opens where request log lines go: the file at path (log.
-// request_file), or, when path is "", fallback, the error log's writer,
-// as mod_jk writes them to JkLogFile when there is no JkRequestLogFile.
-// Either way whole lines are serialised across concurrent requests. The
-// closer is nil when no file was opened.
-func Output(path string, fallback io.Writer) (io.Writer, io.Closer, error) {
+// request_file), Guarded, its changes reported to onChange; or, when path
+// is "", fallback, the error log's file, as mod_jk writes them to
+// JkLogFile when there is no JkRequestLogFile. Either way whole lines are
+// serialised across concurrent requests. The closer is nil when no file
+// was opened.
+func Output(path string, fallback io.Writer, onChange func(Change)) (io.Writer, io.Closer, error) {
 	if path == "" {
 		return &lockedWriter{w: fallback}, nil, nil
 	}
@@ -20,7 +21,9 @@ func Output(path string, fallback io.Writer) (io.Writer, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &lockedWriter{w: f}, f, nil
+	g := NewGuarded(path, f)
+	g.OnChange = onChange
+	return g, f, nil
 }
 
 // OpenAppend opens a log file for appending, creating it (mode 0640)

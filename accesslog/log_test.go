@@ -98,7 +98,7 @@ func TestWriterHeaderSent(t *testing.T) {
 // without one they go to the fallback writer.
 func TestOutputFile(t *testing.T) {
 	var fallback strings.Builder
-	w, c, err := Output("", &fallback)
+	w, c, err := Output("", &fallback, nil)
 	if err != nil || c != nil {
 		t.Fatalf("Output without a file: closer %v err %v", c, err)
 	}
@@ -108,14 +108,14 @@ func TestOutputFile(t *testing.T) {
 	}
 	path := t.TempDir() + "/req.log"
 	for _, line := range []string{"one\n", "two\n"} {
-		w, c, err := Output(path, &fallback)
+		w, c, err := Output(path, &fallback, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = w.Write([]byte(line))
 		c.Close()
 	}
-	if _, _, err := Output(t.TempDir()+"/no/such/dir/x.log", nil); err == nil || !strings.Contains(err.Error(), "open log file") {
+	if _, _, err := Output(t.TempDir()+"/no/such/dir/x.log", nil, nil); err == nil || !strings.Contains(err.Error(), "open log file") {
 		t.Errorf("a file that cannot be opened: %v", err)
 	}
 	checkFile(t, path, "one\ntwo\n")

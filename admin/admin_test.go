@@ -26,6 +26,7 @@ type fakeSource struct {
 	ready   bool
 	why     string
 	reloads ReloadStats
+	files   []FileStats
 	disc    prometheus.Collector // nil: a fresh counter
 }
 
@@ -47,6 +48,8 @@ func (f *fakeSource) setReady(ok bool, why string) {
 }
 
 func (f *fakeSource) Reloads() ReloadStats { return f.reloads }
+
+func (f *fakeSource) Files() []FileStats { return f.files }
 
 func (f *fakeSource) Discovery() prometheus.Collector {
 	if f.disc == nil {
@@ -127,11 +130,12 @@ func TestReadyzStates(t *testing.T) {
 }
 
 // TestMetricsRegistry: /metrics exports what newRegistry registers, read
-// from the source at each scrape: the reload counters, discovery's
-// collector, the process and Go runtime.
+// from the source at each scrape: the reload counters, the files' write
+// failures, discovery's collector, the process and Go runtime.
 func TestMetricsRegistry(t *testing.T) {
 	last := time.Unix(1_700_000_000, 0)
-	src := &fakeSource{reloads: ReloadStats{Reloads: 3, Failed: 1, MountReloads: 2, LastReload: last}}
+	src := &fakeSource{reloads: ReloadStats{Reloads: 3, Failed: 1, MountReloads: 2, LastReload: last},
+		files: []FileStats{{Name: "request_log", Failing: true, Log: true, Failures: 7}, {Name: "state_file", Failing: true}}}
 	l := newListener(t, adminConfig, src)
 	code, body := httpStatus(t, "http://"+l.Addr()+"/metrics")
 	if code != 200 {
@@ -144,12 +148,18 @@ func TestMetricsRegistry(t *testing.T) {
 		`jkbalancer_reloads_total{kind="mount_file",result="failed"} 0`,
 		"jkbalancer_last_reload_success_timestamp_seconds 1.7e+09",
 		"jkbalancer_discover_lookups_total 0",
+		`jkbalancer_file_write_failing{file="request_log"} 1`,
+		`jkbalancer_file_write_failing{file="state_file"} 1`,
+		`jkbalancer_log_write_failures_total{file="request_log"} 7`,
 		"go_goroutines ",
 		"process_start_time_seconds ",
 	} {
 		if !strings.Contains(body, want+"\n") && !strings.Contains(body, "\n"+want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	if strings.Contains(body, `jkbalancer_log_write_failures_total{file="state_file"}`) {
+		t.Error("/metrics counts log lines of the state file")
 	}
 }
 

@@ -30,6 +30,9 @@ type Source interface {
 	SessionFailovers() []doctor.FailoverCount
 	// Reloads counts the reloads since start.
 	Reloads() ReloadStats
+	// Files are the files the server writes and whether they can be
+	// written (a full disk).
+	Files() []FileStats
 	// Discovery exports member discovery from DNS. Its numbers stay with
 	// discovery, which owns them; admin only registers it.
 	Discovery() prometheus.Collector
@@ -62,6 +65,8 @@ func newRegistry(src Source) (*prometheus.Registry, error) {
 		status.NewFailoverCollector(src.SessionFailovers),
 		// jkbalancer_reloads_total, jkbalancer_last_reload_success_timestamp_seconds.
 		newReloadCollector(src.Reloads),
+		// jkbalancer_file_write_failing, jkbalancer_log_write_failures_total: a full disk.
+		newFileCollector(src.Files),
 		// jkbalancer_discover_*: lbs whose members come from DNS.
 		src.Discovery(),
 		// process_* and go_*: the process and the Go runtime.

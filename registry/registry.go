@@ -50,6 +50,7 @@ type Registry struct {
 	counters map[string]*worker.Counters
 	metrics  map[Instance]*worker.Metrics
 	edits    *status.Store // without a state file; nil until first used
+	file     *status.Store // the last build's state file store
 	doc      *doctor.Doctor
 }
 
@@ -129,9 +130,26 @@ func (r *Registry) Metrics(in Instance) *worker.Metrics {
 // Edits returns the store of status worker edits for a build: the state
 // file at path, read again for every build as at a start, or without one
 // the registry's memory store.
+//
+// A state file that lacks an edit (its disk was full: docs/hardening.md#a-full-disk)
+// is not read again: the last build's store, which holds the edit, serves
+// the next build too and keeps trying to write it.
 func (r *Registry) Edits(path string) (*status.Store, error) {
 	if path != "" {
-		return status.OpenStore(path, r.log)
+		r.mu.Lock()
+		last := r.file
+		r.mu.Unlock()
+		if last.Retry(); last.Path() == path && last.Unsaved() {
+			last.BeginBuild()
+			return last, nil
+		}
+		st, err := status.OpenStore(path, r.log)
+		if err == nil {
+			r.mu.Lock()
+			r.file = st
+			r.mu.Unlock()
+		}
+		return st, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/admin"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/discover"
@@ -28,6 +29,23 @@ func (a adminSource) Findings() []doctor.Finding { return a.s.Findings() }
 func (a adminSource) SessionFailovers() []doctor.FailoverCount { return a.s.SessionFailovers() }
 
 func (a adminSource) Reloads() admin.ReloadStats { return admin.ReloadStats(a.s.ReloadStats()) }
+
+func (a adminSource) Files() []admin.FileStats {
+	var out []admin.FileStats
+	for _, f := range []struct {
+		name string
+		g    *accesslog.Guarded
+	}{{"request_log", a.s.logs.requestFile}, {"error_log", a.s.logs.errorFile}} {
+		if f.g != nil {
+			failing, n := f.g.Stats()
+			out = append(out, admin.FileStats{Name: f.name, Failing: failing, Log: true, Failures: n})
+		}
+	}
+	if rt := a.s.rt.Load(); rt != nil && rt.store.Path() != "" {
+		out = append(out, admin.FileStats{Name: "state_file", Failing: rt.store.Unsaved()})
+	}
+	return out
+}
 
 func (a adminSource) Discovery() prometheus.Collector { return discover.NewCollector(a.s.disc) }
 

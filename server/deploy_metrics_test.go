@@ -42,7 +42,10 @@ func exportedFamilies(t *testing.T) map[string]*family {
 	defer t1.Close()
 	workers := "worker.list=lb\nworker.t1.host=127.0.0.1\nworker.t1.port=" + portOf(t1) +
 		"\nworker.t1.route=t1\nworker.lb.type=lb\nworker.lb.balance_workers=t1\n"
-	ts := startServer(t, map[string]string{"workers.properties": workers, "jkbalancer.yaml": adminYAML}, "/app/*=lb")
+	// A request log file: jkbalancer_file_write_failing and
+	// jkbalancer_log_write_failures_total list the configured files.
+	yaml := adminYAML + "log: {request_format: combined, request_file: " + t.TempDir() + "/req.log}\n"
+	ts := startServer(t, map[string]string{"workers.properties": workers, "jkbalancer.yaml": yaml}, "/app/*=lb")
 	get(t, ts.base+"/app/x", "Cookie: JSESSIONID=abc.t1")
 	resp, err := http.Get("http://" + ts.srv.AdminAddr() + "/metrics")
 	if err != nil {

@@ -520,7 +520,7 @@ const itHTTPDConf = `ServerRoot /etc/apache2
 ServerName localhost
 Listen 127.0.0.1:{{PORT}}
 PidFile {{DIR}}/httpd.pid
-ErrorLog {{DIR}}/error.log
+ErrorLog {{LOGDIR}}/error.log
 DefaultRuntimeDir {{DIR}}
 Mutex file:{{DIR}} default
 LogLevel warn
@@ -539,8 +539,8 @@ KeepAlive On
 MaxKeepAliveRequests 0
 DocumentRoot {{DIR}}/htdocs
 JkWorkersFile {{DIR}}/workers.properties
-JkLogFile {{DIR}}/mod_jk.log
-JkLogLevel {{JKLOG}}
+JkLogFile {{LOGDIR}}/mod_jk.log
+{{REQLOG}}JkLogLevel {{JKLOG}}
 JkShmFile {{DIR}}/jk-runtime-status
 JkWatchdogInterval 60
 {{MOUNTS}}
@@ -548,10 +548,11 @@ JkWatchdogInterval 60
 
 // itHTTPD is one running httpd + mod_jk.
 type itHTTPD struct {
-	dir  string
-	conf string
-	addr string
-	pid  int
+	dir    string
+	logDir string // error.log, mod_jk.log (and access.log with itSpec.logDir)
+	conf   string
+	addr   string
+	pid    int
 }
 
 // itSpec says what an httpd + mod_jk (and the matching jkbalancer)
@@ -560,6 +561,10 @@ type itSpec struct {
 	workers   string   // workers.properties text
 	jkMounts  []string // "PATTERN WORKER" pairs: JkMount for httpd, --mount for jkbalancer
 	mountFile string   // uriworkermap.properties text ("" = none): JkMountFile / MountFile
+	// logDir, when set, holds httpd's error.log and mod_jk.log instead of
+	// its directory, and an access.log (CustomLog) and mod_jk's request
+	// log lines too (the full-disk test puts it on a tmpfs).
+	logDir string
 }
 
 func (s itSpec) mounts() []string {
@@ -602,12 +607,18 @@ func itStartHTTPD(t testing.TB, spec itSpec) *itHTTPD {
 	if v := os.Getenv("JKB_IT_JKLOG"); v != "" {
 		jklog = v
 	}
-	h := &itHTTPD{dir: dir, conf: filepath.Join(dir, "httpd.conf")}
+	h := &itHTTPD{dir: dir, logDir: dir, conf: filepath.Join(dir, "httpd.conf")}
+	reqLog := ""
+	if spec.logDir != "" {
+		h.logDir = spec.logDir
+		reqLog = "CustomLog " + spec.logDir + "/access.log \"%h %t \\\"%r\\\" %>s %b\"\nJkRequestLogFormat \"%w %V %T %U%q\"\n"
+	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port := itFreePort(t)
 		conf := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{DIR}}", dir, "{{USER}}", user,
-			"{{MODS}}", itApacheModules, "{{JKLOG}}", jklog, "{{MOUNTS}}", strings.Join(mounts, "\n")).Replace(itHTTPDConf)
+			"{{MODS}}", itApacheModules, "{{JKLOG}}", jklog, "{{MOUNTS}}", strings.Join(mounts, "\n"),
+			"{{LOGDIR}}", h.logDir, "{{REQLOG}}", reqLog).Replace(itHTTPDConf)
 		if err := os.WriteFile(h.conf, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -625,7 +636,7 @@ func itStartHTTPD(t testing.TB, spec itSpec) *itHTTPD {
 func (h *itHTTPD) start() error {
 	cmd := exec.Command(itApacheBin(), "-f", h.conf, "-k", "start")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apache2 -k start: %v: %s\n%s", err, out, itTail(filepath.Join(h.dir, "error.log"), 20))
+		return fmt.Errorf("apache2 -k start: %v: %s\n%s", err, out, itTail(filepath.Join(h.logDir, "error.log"), 20))
 	}
 	pidFile := filepath.Join(h.dir, "httpd.pid")
 	ok := itWaitFor(15*time.Second, func() bool {
@@ -641,7 +652,7 @@ func (h *itHTTPD) start() error {
 	}
 	if !ok {
 		return fmt.Errorf("httpd did not listen on %s within 15 s\n%s\n%s", h.addr,
-			itTail(filepath.Join(h.dir, "error.log"), 20), itTail(filepath.Join(h.dir, "mod_jk.log"), 20))
+			itTail(filepath.Join(h.logDir, "error.log"), 20), itTail(filepath.Join(h.logDir, "mod_jk.log"), 20))
 	}
 	return nil
 }
@@ -672,7 +683,7 @@ func (h *itHTTPD) stop(t testing.TB) {
 }
 
 func (h *itHTTPD) logs() string {
-	return itTail(filepath.Join(h.dir, "mod_jk.log"), 30) + "\n" + itTail(filepath.Join(h.dir, "error.log"), 10)
+	return itTail(filepath.Join(h.logDir, "mod_jk.log"), 30) + "\n" + itTail(filepath.Join(h.logDir, "error.log"), 10)
 }
 
 // ---------------------------------------------------------------- jkbalancer

@@ -37,6 +37,7 @@ func (s *Server) startMaintenance() func() {
 				rt.maintain(s.now())
 			case <-hist.c():
 				rt.sample(s.now())
+				rt.store.Retry() // a state file a full disk refused (docs/hardening.md#a-full-disk)
 			case <-mount.c():
 				_, _ = s.CheckMountFile() // logged there
 			}

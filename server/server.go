@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,9 @@ type Options struct {
 	// same address and closes the rest with a warning
 	// (docs/deploy.md#socket-activation).
 	Inherited []net.Listener
+	// Stderr is the error log without log.file, and its fallback while
+	// log.file cannot be written; nil = os.Stderr.
+	Stderr io.Writer
 }
 
 // Server is one running jkbalancer. Create it with New, bind with Listen,
@@ -87,7 +92,11 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	if s.resolve == nil {
 		s.resolve = resolveHost
 	}
-	logs, err := openLogs(&cfg.Server.Log, s.log)
+	stderr := o.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	logs, err := openLogs(&cfg.Server.Log, s.log, stderr)
 	if err != nil {
 		return nil, err
 	}

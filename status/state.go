@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 
@@ -51,6 +50,10 @@ type Store struct {
 	// the next build (BeginBuild): an edit made on the running generation
 	// meanwhile still finds its compiled value.
 	prev map[stateKey]string
+	// The file's writes (state_write.go): dirty while the file lacks an
+	// edit (its last write failed), failing reported once per failure.
+	dirty, failing bool
+	create         func(dir, pattern string) (tempFile, error) // nil = os.CreateTemp
 }
 
 type stateFile struct {
@@ -245,8 +248,9 @@ func (s *Store) Attrs(worker string, c *config.Member) *config.Member {
 	return s.apply(stateKey{scope: scopeAJP, worker: worker}, c, func() any { cp := *c; return &cp }).(*config.Member)
 }
 
-// recordEdit saves one successful edit and rewrites the file. An edit back to
-// the compiled value removes the entry. For scopeLB, worker is ""; for
+// recordEdit saves one successful edit and rewrites the file (a file that
+// cannot be written is retried: state_write.go). An edit back to the
+// compiled value removes the entry. For scopeLB, worker is ""; for
 // scopeMember, lb and worker name the member; for scopeAJP, worker names
 // the AJP worker (lb is ignored).
 func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) error {
@@ -275,50 +279,7 @@ func (s *Store) recordEdit(sc scope, lb, worker string, a *attr, value string) e
 		m[a.Name] = entry{Value: value, Config: base}
 	}
 	s.used[k] = true
-	return s.saveLocked()
-}
-
-// saveLocked writes the state atomically: a temporary file in the same
-// directory (mode 0600), fsync, rename over the old file, fsync of the
-// directory.
-func (s *Store) saveLocked() error {
-	s.pruneLocked()
-	if s.path == "" {
-		return nil // a memory store
-	}
-	data, err := json.MarshalIndent(&s.st, "", "  ")
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(s.path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("state file: %w", err)
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	s.saveLocked() // a failure is logged once there, and retried
 	return nil
 }
 
@@ -377,4 +338,52 @@ func (s *Store) eachEntryLocked(f func(k stateKey, drop func())) {
 			f(stateKey{scope: scopeAJP, worker: w, attr: attr}, func() { delete(e, attr) })
 		}
 	}
+}
+
+// The memory Store: what a server without a state file keeps its status
+// edits in, so they survive a reload (docs/design.md#how-reload-state-flows)
+// under the same rule as the state file's: the files win for an attribute
+// they changed.
+
+// NewMemoryStore returns a Store that keeps the edits in memory only, for
+// a server without a state file: it is used for every build of the
+// configuration (BeginBuild), and DropUnused forgets the edits of workers
+// a build no longer has, so members that come and go do not grow it.
+func NewMemoryStore(log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{log: log, base: make(map[stateKey]string), used: make(map[stateKey]bool)}
+	s.st.Version = stateVersion
+	return s
+}
+
+// BeginBuild prepares a memory store for the next build of the
+// configuration: the hooks (LB, Member, Attrs) record what that build
+// uses.
+func (s *Store) BeginBuild() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prev, s.base, s.used = s.base, make(map[stateKey]string), make(map[stateKey]bool)
+}
+
+// DropUnused forgets the entries the last build did not use (their lb,
+// member or worker is gone) and what the build before it compiled. Call it
+// once that build serves.
+func (s *Store) DropUnused() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eachEntryLocked(func(k stateKey, drop func()) {
+		if !s.used[k] {
+			drop()
+		}
+	})
+	s.prev = nil
+	s.pruneLocked()
 }

@@ -317,7 +317,7 @@ func (rq *request) changed(s scope, lb, member string, a *attr, from, to string)
 	rq.h.log.Info("status worker changed an attribute", "lb", lb, "worker", member,
 		"attribute", a.Name, "from", from, "to", to, "user", rq.user)
 	if err := rq.h.spec.Store.recordEdit(s, lb, member, a, to); err != nil {
-		rq.h.log.Error("status worker could not write the state file; the change is applied but will not survive a restart",
+		rq.h.log.Error("status worker could not record the change; it is applied but will not survive a restart",
 			"err", err)
 	}
 }
