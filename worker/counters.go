@@ -1,8 +1,12 @@
 package worker
 
 import (
+	"math"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // Counters are the per-AJP-worker numbers mod_jk keeps in shared memory
@@ -143,3 +147,154 @@ func (c *Counters) ResetKeepingErrors(now time.Time) {
 	c.maxBusy.Store(c.busy.Load())
 	c.lastReset.Store(now.UnixNano())
 }
+
+// stallRing is how many recent times to the first reply byte a member
+// keeps for its stall threshold.
+const stallRing = 64
+
+// stallWatch notices a member whose requests all stall
+// (docs/config.md#safe-defaults): requests wait for their first reply byte
+// far longer than the member's recent replies took. Lock-free: each field
+// has one kind of writer, and an ordinary request costs a few atomic
+// operations and one ring store. Times are nanoseconds since base on the
+// member's clock (Options.Now).
+type stallWatch struct {
+	base time.Time // set once by NewMember
+	// awaiting counts attempts waiting for their first reply byte.
+	awaiting atomic.Int64
+	// lastProgress is when a reply's first byte (or a GET_BODY_CHUNK)
+	// last arrived, or when awaiting went from 0 to 1.
+	lastProgress atomic.Int64
+	next         atomic.Uint32
+	ring         [stallRing]atomic.Uint32 // µs to the first byte, 0 = empty
+	// marked: the member was found stalling and that was logged and
+	// counted; cleared (and logged) when it recovers.
+	marked atomic.Bool
+}
+
+// enter counts an attempt that starts waiting at now.
+func (s *stallWatch) enter(now int64) {
+	if s.awaiting.Add(1) == 1 {
+		s.lastProgress.Store(now)
+	}
+}
+
+// replied ends the wait of an attempt that started at from: the member
+// answered. sample says whether the wait goes into the ring (a reply's
+// first byte) or only counts as progress (the member asked for body).
+// It reports whether the member was marked stalling until now.
+func (s *stallWatch) replied(now, from int64, sample bool) (recovered bool) {
+	s.awaiting.Add(-1)
+	s.lastProgress.Store(now)
+	if sample {
+		us := min(max((now-from)/1000, 1), math.MaxUint32)
+		s.ring[s.next.Add(1)%stallRing].Store(uint32(us))
+	}
+	return s.marked.Load() && s.marked.CompareAndSwap(true, false)
+}
+
+// gaveUp ends the wait of an attempt that failed before any reply byte:
+// no progress.
+func (s *stallWatch) gaveUp() { s.awaiting.Add(-1) }
+
+// stalled reports whether at least two attempts wait and nothing came
+// back for longer than max(minWait, factor x p99 of the recent times to
+// the first byte). The p99 is only computed when the wait already
+// exceeds minWait. minWait <= 0 is never stalled (mod_jk).
+func (s *stallWatch) stalled(now int64, minWait time.Duration, factor int) bool {
+	if minWait <= 0 || s.awaiting.Load() < 2 {
+		return false
+	}
+	idle := now - s.lastProgress.Load()
+	if idle <= int64(minWait) {
+		return false
+	}
+	return idle > int64(factor)*s.p99()*int64(time.Microsecond)
+}
+
+// p99 is the 99th percentile of the ring, in µs (0 when empty). It
+// sorts a copy on the stack: no allocation.
+func (s *stallWatch) p99() int64 {
+	var v [stallRing]uint32
+	n := 0
+	for i := range s.ring {
+		if x := s.ring[i].Load(); x != 0 {
+			v[n] = x
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	slices.Sort(v[:n])
+	return int64(v[(n*99+99)/100-1])
+}
+
+// stallWait is the attempt of a request that waits for its member's first
+// reply byte (Request.wait); m is nil when none waits.
+type stallWait struct {
+	m    *Member
+	from int64
+}
+
+// reply ends the wait: the member sent a reply's first byte (sample) or
+// asked for body.
+func (w *stallWait) reply(sample bool) {
+	m := w.m
+	if m == nil {
+		return
+	}
+	w.m = nil
+	if m.stall.replied(m.clock(), w.from, sample) {
+		m.log.Info("worker no longer stalls: a reply arrived")
+	}
+}
+
+// clock is the member's time for its stall watch.
+func (m *Member) clock() int64 { return int64(m.opts.Now().Sub(m.stall.base)) }
+
+// startWait counts the attempt the request is about to make as waiting
+// for its first reply byte, unless stall detection is off (stall_min=0).
+func (m *Member) startWait(req *Request, a *config.Member) {
+	if a.StallMin <= 0 {
+		return
+	}
+	now := m.clock()
+	m.stall.enter(now)
+	req.wait = stallWait{m: m, from: now}
+}
+
+// endWait ends the attempt's wait when no reply byte came.
+func (m *Member) endWait(req *Request) {
+	if req.wait.m != nil {
+		req.wait.m.stall.gaveUp()
+		req.wait.m = nil
+	}
+}
+
+// Stalled reports whether the member's requests all stall: at least two
+// wait for their first reply byte and nothing came back for longer than
+// stall_min and stall_factor times the p99 of its recent times to the
+// first byte (docs/config.md#safe-defaults). The lb then gives it new
+// non-sticky requests only when no other member can take them. Nothing in
+// flight is touched. The start and the end of a stall are logged once
+// and counted (Metrics, Stalling).
+func (m *Member) Stalled() bool {
+	a := m.cfg()
+	s := &m.stall
+	st := a.StallMin > 0 && s.awaiting.Load() >= 2 && s.stalled(m.clock(), a.StallMinDuration(), a.StallFactor)
+	if st != s.marked.Load() && s.marked.CompareAndSwap(!st, st) {
+		if st {
+			m.metrics.stalls.Add(1)
+			m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+
+				"new requests go to other members", "awaiting", s.awaiting.Load())
+		} else {
+			m.log.Info("worker no longer stalls")
+		}
+	}
+	return st
+}
+
+// Stalling reports whether the member was last found stalling (the
+// status and metrics gauge); Stalled decides.
+func (m *Member) Stalling() bool { return m.stall.marked.Load() }
