@@ -1,0 +1,275 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
+)
+
+const sec = int64(time.Second)
+
+// TestStallWatchThreshold: two waiting attempts and no progress for longer
+// than stall_min is a stall when the ring is empty; one waiting attempt
+// never is, and stall_min 0 switches the watch off.
+func TestStallWatchThreshold(t *testing.T) {
+	var s stallWatch
+	minWait := 2 * time.Second
+	s.enter(0)
+	if s.stalled(100*sec, minWait, 10) {
+		t.Fatal("one attempt waiting 100 s: stalled; a single slow request must never count")
+	}
+	s.enter(sec) // awaiting 0 -> 1 set the progress time; this one does not
+	if s.stalled(2*sec, minWait, 10) {
+		t.Fatal("waited exactly stall_min: stalled")
+	}
+	if !s.stalled(2*sec+1, minWait, 10) {
+		t.Fatal("two waiting past stall_min with no reply history: not stalled")
+	}
+	if s.stalled(100*sec, 0, 10) {
+		t.Fatal("stall_min 0 (off): stalled")
+	}
+	// The first reply byte is progress: the wait starts again.
+	if s.replied(3*sec, 0, true) {
+		t.Fatal("replied reported a recovery that was never marked")
+	}
+	s.enter(3 * sec)
+	if s.stalled(4*sec, minWait, 10) {
+		t.Fatal("stalled 1 s after a reply")
+	}
+}
+
+// TestStallWatchSlowButHealthy: a member whose replies consistently take
+// 3 s is not stalled with two requests waiting 4 s (threshold 10 x 3 s),
+// only well past that.
+func TestStallWatchSlowButHealthy(t *testing.T) {
+	var s stallWatch
+	now := int64(0)
+	for range stallRing + 5 {
+		s.enter(now)
+		if s.stalled(now+3*sec, 2*time.Second, 10) {
+			t.Fatal("one request in flight at 3 s: stalled")
+		}
+		now += 3 * sec
+		s.replied(now, now-3*sec, true)
+	}
+	if p := s.p99(); p != 3e6 {
+		t.Fatalf("p99 = %d µs, want 3e6", p)
+	}
+	s.enter(now)
+	s.enter(now)
+	if s.stalled(now+4*sec, 2*time.Second, 10) {
+		t.Fatal("replies at 3 s, two waiting 4 s: stalled (threshold is 30 s)")
+	}
+	if !s.stalled(now+31*sec, 2*time.Second, 10) {
+		t.Fatal("two waiting 31 s with replies at 3 s: not stalled")
+	}
+}
+
+// TestStallWatchP99: one slow reply in the ring raises the threshold (the
+// p99 of 64 samples is the largest); fast replies leave it at stall_min.
+func TestStallWatchP99(t *testing.T) {
+	var s stallWatch
+	for range stallRing {
+		s.replied(0, -int64(time.Millisecond), true)
+	}
+	s.awaiting.Store(2)
+	if !s.stalled(2*sec+1, 2*time.Second, 10) {
+		t.Fatal("replies at 1 ms: the threshold is not stall_min")
+	}
+	s.replied(0, -sec, true)
+	s.awaiting.Store(2)
+	if p := s.p99(); p != 1e6 {
+		t.Fatalf("p99 = %d µs after one 1 s reply, want 1e6", p)
+	}
+	if s.stalled(9*sec, 2*time.Second, 10) || !s.stalled(10*sec+1, 2*time.Second, 10) {
+		t.Fatal("one reply at 1 s: the threshold is not 10 s")
+	}
+}
+
+// gatedMember is an AJP member whose handler waits for release (after
+// reading the body when read is set), on an injected clock, logging into
+// logs.
+type gatedMember struct {
+	m       *Member
+	s       *ajptest.Server
+	clk     *atomic.Int64
+	release chan struct{}
+	readAll atomic.Int64 // handlers that read their whole body
+	logs    *testutil.LockedBuffer
+}
+
+func newGatedMember(t *testing.T, read bool, props ...string) *gatedMember {
+	t.Helper()
+	g := &gatedMember{clk: new(atomic.Int64), release: make(chan struct{}), logs: new(testutil.LockedBuffer)}
+	g.s = ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
+		if read {
+			io.Copy(io.Discard, r.Body)
+			g.readAll.Add(1)
+		}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+		}
+	})
+	t.Cleanup(g.s.Close)
+	base := time.Now()
+	g.m = NewMember(Spec{Name: "w", Attrs: ajpSpec(t, g.s.Addr(), props...), Options: Options{
+		Logger: slog.New(slog.NewTextHandler(g.logs, nil)),
+		Sleep:  func(context.Context, time.Duration) error { return nil },
+		Now:    func() time.Time { return base.Add(time.Duration(g.clk.Load())) }}})
+	t.Cleanup(g.m.Close)
+	return g
+}
+
+// start sends n requests in the background; their errors and statuses
+// come back on the channel.
+func (g *gatedMember) start(t *testing.T, n int, method, body string) chan string {
+	done := make(chan string, n)
+	for range n {
+		go func() {
+			rec := httptest.NewRecorder()
+			var r io.Reader
+			if body != "" {
+				r = strings.NewReader(body)
+			}
+			_, err := g.m.Forward(rec, toRequest(t, httptest.NewRequest(method, "/", r), 8192), &Attempt{})
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- strconv.Itoa(rec.Code)
+		}()
+	}
+	return done
+}
+
+// waitFor polls cond (a failsafe, not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestMemberStallsAndRecovers: a member that reads requests and never
+// answers is found stalling once two requests waited past stall_min; that
+// is logged and counted once, nothing in flight is cut, and the first
+// reply ends it (logged once).
+func TestMemberStallsAndRecovers(t *testing.T) {
+	g := newGatedMember(t, false)
+	done := g.start(t, 2, "GET", "")
+	waitFor(t, "two requests at the member", func() bool { return g.s.Requests() == 2 && g.m.stall.awaiting.Load() == 2 })
+	if g.m.Stalled() {
+		t.Fatal("stalled before stall_min passed")
+	}
+	g.clk.Add(int64(2500 * time.Millisecond))
+	for range 3 {
+		if !g.m.Stalled() || !g.m.Stalling() {
+			t.Fatal("two requests waiting 2.5 s, no reply history: not stalled")
+		}
+	}
+	if n := strings.Count(g.logs.String(), "worker stalls"); n != 1 {
+		t.Fatalf("%d stall lines, want 1:\n%s", n, g.logs.String())
+	}
+	if n := g.m.Metrics().Snapshot().Stalls; n != 1 {
+		t.Fatalf("Stalls = %d, want 1", n)
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("a request in flight ended while the member stalled: %s", r)
+	default:
+	}
+	close(g.release)
+	for range 2 {
+		if r := <-done; r != "200" {
+			t.Fatalf("request in flight after the release: %s, want 200", r)
+		}
+	}
+	if g.m.Stalling() || g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
+		t.Fatalf("after the replies: stalling %v awaiting %d", g.m.Stalling(), g.m.stall.awaiting.Load())
+	}
+	if n := strings.Count(g.logs.String(), "worker no longer stalls"); n != 1 {
+		t.Fatalf("%d recovery lines, want 1:\n%s", n, g.logs.String())
+	}
+}
+
+// TestStallOff: stall_min=0 (mod_jk) never finds a stall and counts
+// nothing.
+func TestStallOff(t *testing.T) {
+	g := newGatedMember(t, false, "stall_min=0")
+	done := g.start(t, 2, "GET", "")
+	waitFor(t, "two requests at the member", func() bool { return g.s.Requests() == 2 })
+	g.clk.Add(int64(time.Hour))
+	if g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
+		t.Fatalf("stall_min=0: stalled %v, awaiting %d", g.m.Stalled(), g.m.stall.awaiting.Load())
+	}
+	close(g.release)
+	<-done
+	<-done
+}
+
+// TestStallBodyRequestIsProgress: a member that asks for the request body
+// (GET_BODY_CHUNK) is working on the request: two uploads it is still
+// processing are not a stall.
+func TestStallBodyRequestIsProgress(t *testing.T) {
+	g := newGatedMember(t, true)
+	done := g.start(t, 2, "POST", "order=42")
+	// The handler's read ends only after the GET_BODY_CHUNK was answered.
+	waitFor(t, "two bodies read", func() bool { return g.readAll.Load() == 2 })
+	g.clk.Add(int64(time.Minute))
+	if g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
+		t.Fatalf("member reading the bodies: stalled %v, awaiting %d", g.m.Stalled(), g.m.stall.awaiting.Load())
+	}
+	close(g.release)
+	for range 2 {
+		if r := <-done; r != "200" {
+			t.Fatalf("upload: %s", r)
+		}
+	}
+}
+
+// TestStallFailedAttemptEndsWait: an attempt that fails without a reply
+// byte stops waiting (no progress); the count returns to zero.
+func TestStallFailedAttemptEndsWait(t *testing.T) {
+	g := newGatedMember(t, false, "retries=1")
+	done := g.start(t, 1, "GET", "")
+	waitFor(t, "the request at the member", func() bool { return g.m.stall.awaiting.Load() == 1 })
+	g.s.Close() // the member goes away: the attempt fails
+	if r := <-done; r == "200" {
+		t.Fatal("request to a closed member answered")
+	}
+	if n := g.m.stall.awaiting.Load(); n != 0 {
+		t.Fatalf("awaiting = %d after a failed attempt", n)
+	}
+}
+
+// TestStallNoAllocation: the watch adds no allocation to a request.
+func TestStallNoAllocation(t *testing.T) {
+	var s stallWatch
+	s.awaiting.Store(1)
+	n := testing.AllocsPerRun(100, func() {
+		s.enter(0)
+		s.stalled(3*sec, 2*time.Second, 10) // p99 computed
+		s.replied(sec, 0, true)
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per request", n)
+	}
+	var w stallWait
+	if testing.AllocsPerRun(100, func() { w.reply(true) }) != 0 {
+		t.Fatal("stallWait.reply allocates")
+	}
+}
