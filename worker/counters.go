@@ -163,18 +163,25 @@ type stallWatch struct {
 	// awaiting counts attempts waiting for their first reply byte.
 	awaiting atomic.Int64
 	// lastProgress is when a reply's first byte (or a GET_BODY_CHUNK)
-	// last arrived, or when awaiting went from 0 to 1.
+	// last arrived, or when awaiting went from 0 to 1 after a reply: an
+	// idle member is not late.
 	lastProgress atomic.Int64
-	next         atomic.Uint32
-	ring         [stallRing]atomic.Uint32 // µs to the first byte, 0 = empty
+	// quiet: the last attempt to end did so without a reply byte (the
+	// client left, a timeout, a failure). The next wait then does not
+	// restart the clock: a member whose stuck requests were given up
+	// showed no sign of life.
+	quiet atomic.Bool
+	next  atomic.Uint32
+	ring  [stallRing]atomic.Uint32 // µs to the first byte, 0 = empty
 	// marked: the member was found stalling and that was logged and
-	// counted; cleared (and logged) when it recovers.
+	// counted; cleared (and logged) at its next reply byte only, so the
+	// log and the gauge do not flap while requests come and go.
 	marked atomic.Bool
 }
 
 // enter counts an attempt that starts waiting at now.
 func (s *stallWatch) enter(now int64) {
-	if s.awaiting.Add(1) == 1 {
+	if s.awaiting.Add(1) == 1 && !s.quiet.Load() {
 		s.lastProgress.Store(now)
 	}
 }
@@ -186,6 +193,9 @@ func (s *stallWatch) enter(now int64) {
 func (s *stallWatch) replied(now, from int64, sample bool) (recovered bool) {
 	s.awaiting.Add(-1)
 	s.lastProgress.Store(now)
+	if s.quiet.Load() {
+		s.quiet.Store(false)
+	}
 	if sample {
 		us := min(max((now-from)/1000, 1), math.MaxUint32)
 		s.ring[s.next.Add(1)%stallRing].Store(uint32(us))
@@ -195,7 +205,10 @@ func (s *stallWatch) replied(now, from int64, sample bool) (recovered bool) {
 
 // gaveUp ends the wait of an attempt that failed before any reply byte:
 // no progress.
-func (s *stallWatch) gaveUp() { s.awaiting.Add(-1) }
+func (s *stallWatch) gaveUp() {
+	s.quiet.Store(true)
+	s.awaiting.Add(-1)
+}
 
 // stalled reports whether at least two attempts wait and nothing came
 // back for longer than max(minWait, factor x p99 of the recent times to
@@ -277,24 +290,22 @@ func (m *Member) endWait(req *Request) {
 // stall_min and stall_factor times the p99 of its recent times to the
 // first byte (docs/config.md#safe-defaults). The lb then gives it new
 // non-sticky requests only when no other member can take them. Nothing in
-// flight is touched. The start and the end of a stall are logged once
-// and counted (Metrics, Stalling).
+// flight is touched. While fewer than two wait it is not stalled, so it
+// gets requests again and can show that it answers. The start of a stall
+// is logged and counted once (Metrics, Stalling); its end, at the next
+// reply byte (stallWait.reply).
 func (m *Member) Stalled() bool {
 	a := m.cfg()
 	s := &m.stall
 	st := a.StallMin > 0 && s.awaiting.Load() >= 2 && s.stalled(m.clock(), a.StallMinDuration(), a.StallFactor)
-	if st != s.marked.Load() && s.marked.CompareAndSwap(!st, st) {
-		if st {
-			m.metrics.stalls.Add(1)
-			m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+
-				"new requests go to other members", "awaiting", s.awaiting.Load())
-		} else {
-			m.log.Info("worker no longer stalls")
-		}
+	if st && !s.marked.Load() && s.marked.CompareAndSwap(false, true) {
+		m.metrics.stalls.Add(1)
+		m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+
+			"new requests go to other members", "awaiting", s.awaiting.Load())
 	}
 	return st
 }
 
-// Stalling reports whether the member was last found stalling (the
-// status and metrics gauge); Stalled decides.
+// Stalling reports whether the member was found stalling and has not
+// replied since (the metrics gauge); Stalled decides the routing.
 func (m *Member) Stalling() bool { return m.stall.marked.Load() }

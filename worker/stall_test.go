@@ -47,6 +47,33 @@ func TestStallWatchThreshold(t *testing.T) {
 	}
 }
 
+// TestStallWatchGivenUpIsNoProgress: attempts that end without a reply
+// byte (the client left, a timeout) do not restart the clock for the
+// next ones; a reply does.
+func TestStallWatchGivenUpIsNoProgress(t *testing.T) {
+	var s stallWatch
+	minWait := 2 * time.Second
+	s.enter(0)
+	s.enter(0)
+	s.gaveUp()
+	s.gaveUp()
+	s.enter(5 * sec)
+	if s.stalled(5*sec, minWait, 10) {
+		t.Fatal("one attempt waiting: stalled")
+	}
+	s.enter(5 * sec)
+	if !s.stalled(5*sec, minWait, 10) {
+		t.Fatal("no reply for 5 s, the earlier attempts given up: not stalled (they restarted the clock)")
+	}
+	s.replied(6*sec, 5*sec, true)
+	s.replied(6*sec, 5*sec, true)
+	s.enter(100 * sec)
+	s.enter(100 * sec)
+	if s.stalled(101*sec, minWait, 10) {
+		t.Fatal("an idle member that last replied is stalled 1 s into its next requests")
+	}
+}
+
 // TestStallWatchSlowButHealthy: a member whose replies consistently take
 // 3 s is not stalled with two requests waiting 4 s (threshold 10 x 3 s),
 // only well past that.
@@ -271,5 +298,43 @@ func TestStallNoAllocation(t *testing.T) {
 	var w stallWait
 	if testing.AllocsPerRun(100, func() { w.reply(true) }) != 0 {
 		t.Fatal("stallWait.reply allocates")
+	}
+}
+
+// TestStallMarkedUntilReply: a stall ends at the member's next reply
+// byte, not when its stuck requests are given up: no second pair of log
+// lines while requests come and go. While fewer than two wait, the member
+// is not avoided, so it can show that it answers.
+func TestStallMarkedUntilReply(t *testing.T) {
+	g := newGatedMember(t, false, "retries=1")
+	done := g.start(t, 2, "GET", "")
+	waitFor(t, "two requests at the member", func() bool { return g.m.stall.awaiting.Load() == 2 })
+	g.clk.Add(int64(2500 * time.Millisecond))
+	if !g.m.Stalled() {
+		t.Fatal("not stalled")
+	}
+	g.s.Close() // the stuck requests fail: given up, no reply
+	for range 2 {
+		if r := <-done; r == "200" {
+			t.Fatal("a request to the closed member was answered")
+		}
+	}
+	if g.m.Stalled() || !g.m.Stalling() {
+		t.Fatalf("after the stuck requests failed: Stalled %v (want false: let a request through), Stalling %v (want true)",
+			g.m.Stalled(), g.m.Stalling())
+	}
+	close(g.release)
+	if err := g.s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-g.start(t, 1, "GET", ""); r != "200" {
+		t.Fatalf("request after the restart: %s", r)
+	}
+	if g.m.Stalling() {
+		t.Fatal("still marked stalling after a reply")
+	}
+	logs := g.logs.String()
+	if strings.Count(logs, "worker stalls") != 1 || strings.Count(logs, "worker no longer stalls") != 1 {
+		t.Fatalf("want one stall line and one recovery line:\n%s", logs)
 	}
 }
