@@ -30,7 +30,7 @@ func newScratch(n int) *scratch {
 // staller is the optional Member method of the stall watch
 // (*worker.Member.Stalled, docs/config.md#safe-defaults).
 type staller interface {
-	Stalled() bool
+	Stalled(now time.Time) bool
 }
 
 // run is the state of one pass through Serve.
@@ -169,11 +169,15 @@ func (lb *LB) begin(r *run, req *worker.Request, sc *scratch) {
 
 // stalled asks each member whether it stalls, outside the lock (the
 // member may log). It returns into, filled, or nil when none stalls: the
-// common case costs one atomic load per member.
+// common case costs one clock read and a few atomic loads per member.
 func (lb *LB) stalled(into []bool) []bool {
 	found := false
+	var now time.Time
 	for i, rec := range lb.t.recs {
-		into[i] = rec.stall != nil && rec.stall.Stalled()
+		if rec.stall != nil && now.IsZero() {
+			now = lb.now()
+		}
+		into[i] = rec.stall != nil && rec.stall.Stalled(now)
 		found = found || into[i]
 	}
 	if !found {

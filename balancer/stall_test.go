@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/worker"
 )
@@ -11,7 +12,7 @@ import (
 // stallFlag is a member's stall watch, set by hand.
 type stallFlag struct{ atomic.Bool }
 
-func (s *stallFlag) Stalled() bool { return s.Load() }
+func (s *stallFlag) Stalled(time.Time) bool { return s.Load() }
 
 // stallFlags gives every member of h a stall watch the test sets.
 func stallFlags(h *harness) map[string]*stallFlag {

@@ -294,10 +294,14 @@ func (m *Member) endWait(req *Request) {
 // gets requests again and can show that it answers. The start of a stall
 // is logged and counted once (Metrics, Stalling); its end, at the next
 // reply byte (stallWait.reply).
-func (m *Member) Stalled() bool {
+//
+// now is the time on the member's clock (Options.Now): the lb reads its
+// clock once for all its members.
+func (m *Member) Stalled(now time.Time) bool {
 	a := m.cfg()
 	s := &m.stall
-	st := a.StallMin > 0 && s.awaiting.Load() >= 2 && s.stalled(m.clock(), a.StallMinDuration(), a.StallFactor)
+	st := a.StallMin > 0 && s.awaiting.Load() >= 2 &&
+		s.stalled(int64(now.Sub(s.base)), a.StallMinDuration(), a.StallFactor)
 	if st && !s.marked.Load() && s.marked.CompareAndSwap(false, true) {
 		m.metrics.stalls.Add(1)
 		m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+

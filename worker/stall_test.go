@@ -157,6 +157,9 @@ func newGatedMember(t *testing.T, read bool, props ...string) *gatedMember {
 	return g
 }
 
+// now is the member's clock.
+func (g *gatedMember) now() time.Time { return g.m.opts.Now() }
+
 // start sends n requests in the background; their errors and statuses
 // come back on the channel.
 func (g *gatedMember) start(t *testing.T, n int, method, body string) chan string {
@@ -199,12 +202,12 @@ func TestMemberStallsAndRecovers(t *testing.T) {
 	g := newGatedMember(t, false)
 	done := g.start(t, 2, "GET", "")
 	waitFor(t, "two requests at the member", func() bool { return g.s.Requests() == 2 && g.m.stall.awaiting.Load() == 2 })
-	if g.m.Stalled() {
+	if g.m.Stalled(g.now()) {
 		t.Fatal("stalled before stall_min passed")
 	}
 	g.clk.Add(int64(2500 * time.Millisecond))
 	for range 3 {
-		if !g.m.Stalled() || !g.m.Stalling() {
+		if !g.m.Stalled(g.now()) || !g.m.Stalling() {
 			t.Fatal("two requests waiting 2.5 s, no reply history: not stalled")
 		}
 	}
@@ -225,7 +228,7 @@ func TestMemberStallsAndRecovers(t *testing.T) {
 			t.Fatalf("request in flight after the release: %s, want 200", r)
 		}
 	}
-	if g.m.Stalling() || g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
+	if g.m.Stalling() || g.m.Stalled(g.now()) || g.m.stall.awaiting.Load() != 0 {
 		t.Fatalf("after the replies: stalling %v awaiting %d", g.m.Stalling(), g.m.stall.awaiting.Load())
 	}
 	if n := strings.Count(g.logs.String(), "worker no longer stalls"); n != 1 {
@@ -240,8 +243,8 @@ func TestStallOff(t *testing.T) {
 	done := g.start(t, 2, "GET", "")
 	waitFor(t, "two requests at the member", func() bool { return g.s.Requests() == 2 })
 	g.clk.Add(int64(time.Hour))
-	if g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
-		t.Fatalf("stall_min=0: stalled %v, awaiting %d", g.m.Stalled(), g.m.stall.awaiting.Load())
+	if g.m.Stalled(g.now()) || g.m.stall.awaiting.Load() != 0 {
+		t.Fatalf("stall_min=0: stalled %v, awaiting %d", g.m.Stalled(g.now()), g.m.stall.awaiting.Load())
 	}
 	close(g.release)
 	<-done
@@ -257,8 +260,8 @@ func TestStallBodyRequestIsProgress(t *testing.T) {
 	// The handler's read ends only after the GET_BODY_CHUNK was answered.
 	waitFor(t, "two bodies read", func() bool { return g.readAll.Load() == 2 })
 	g.clk.Add(int64(time.Minute))
-	if g.m.Stalled() || g.m.stall.awaiting.Load() != 0 {
-		t.Fatalf("member reading the bodies: stalled %v, awaiting %d", g.m.Stalled(), g.m.stall.awaiting.Load())
+	if g.m.Stalled(g.now()) || g.m.stall.awaiting.Load() != 0 {
+		t.Fatalf("member reading the bodies: stalled %v, awaiting %d", g.m.Stalled(g.now()), g.m.stall.awaiting.Load())
 	}
 	close(g.release)
 	for range 2 {
@@ -310,7 +313,7 @@ func TestStallMarkedUntilReply(t *testing.T) {
 	done := g.start(t, 2, "GET", "")
 	waitFor(t, "two requests at the member", func() bool { return g.m.stall.awaiting.Load() == 2 })
 	g.clk.Add(int64(2500 * time.Millisecond))
-	if !g.m.Stalled() {
+	if !g.m.Stalled(g.now()) {
 		t.Fatal("not stalled")
 	}
 	g.s.Close() // the stuck requests fail: given up, no reply
@@ -319,9 +322,9 @@ func TestStallMarkedUntilReply(t *testing.T) {
 			t.Fatal("a request to the closed member was answered")
 		}
 	}
-	if g.m.Stalled() || !g.m.Stalling() {
+	if g.m.Stalled(g.now()) || !g.m.Stalling() {
 		t.Fatalf("after the stuck requests failed: Stalled %v (want false: let a request through), Stalling %v (want true)",
-			g.m.Stalled(), g.m.Stalling())
+			g.m.Stalled(g.now()), g.m.Stalling())
 	}
 	close(g.release)
 	if err := g.s.Restart(); err != nil {
