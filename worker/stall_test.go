@@ -341,3 +341,29 @@ func TestStallMarkedUntilReply(t *testing.T) {
 		t.Fatalf("want one stall line and one recovery line:\n%s", logs)
 	}
 }
+
+// BenchmarkStalled is the lb's per-member check at the start of a
+// request: "idle" is the common case, "late" the worst one (the p99 of a
+// full ring is computed).
+func BenchmarkStalled(b *testing.B) {
+	m := NewMember(Spec{Name: "w", Attrs: workerSpec(b, "ajp13", "127.0.0.1:9")})
+	defer m.Close()
+	for i := range stallRing {
+		m.stall.ring[i].Store(uint32(1000 + i))
+	}
+	now := m.stall.base
+	b.Run("idle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			m.Stalled(now)
+		}
+	})
+	m.stall.awaiting.Store(2)
+	late := now.Add(3 * time.Second)
+	b.Run("late", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			m.Stalled(late)
+		}
+	})
+}
