@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -366,4 +367,48 @@ func BenchmarkStalled(b *testing.B) {
 			m.Stalled(late)
 		}
 	})
+}
+
+// TestHTTPMemberStallsAndRecovers: the same watch for an http member: two
+// requests without a response head past stall_min are a stall, and the
+// first response head ends it.
+func TestHTTPMemberStallsAndRecovers(t *testing.T) {
+	release := make(chan struct{})
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var clk atomic.Int64
+	base := time.Now()
+	m := NewMember(Spec{Name: "w", Attrs: workerSpec(t, "http", srv.Listener.Addr().String()), Options: Options{
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		Now:   func() time.Time { return base.Add(time.Duration(clk.Load())) }}})
+	t.Cleanup(m.Close)
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			rec := httptest.NewRecorder()
+			m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/", nil), 8192), &Attempt{})
+			done <- rec.Code
+		}()
+	}
+	waitFor(t, "two requests at the member", func() bool { return got.Load() == 2 && m.stall.awaiting.Load() == 2 })
+	clk.Add(int64(2500 * time.Millisecond))
+	if !m.Stalled(m.opts.Now()) {
+		t.Fatal("http member with two requests waiting 2.5 s: not stalled")
+	}
+	close(release)
+	for range 2 {
+		if code := <-done; code != 200 {
+			t.Fatalf("request in flight: %d, want 200", code)
+		}
+	}
+	if m.Stalling() || m.stall.awaiting.Load() != 0 {
+		t.Fatalf("after the replies: stalling %v, awaiting %d", m.Stalling(), m.stall.awaiting.Load())
+	}
 }
