@@ -263,6 +263,14 @@ func (w *stallWait) reply(sample bool) {
 	}
 }
 
+// Progress implements ajp.ProgressWriter: the member asked for request
+// body, so it is alive and working on the request (stall watch).
+func (r *responder) Progress() {
+	if r.wait != nil {
+		r.wait.reply(false)
+	}
+}
+
 // clock is the member's time for its stall watch.
 func (m *Member) clock() int64 { return int64(m.opts.Now().Sub(m.stall.base)) }
 

@@ -245,14 +245,6 @@ func (r *responder) stamp() {
 	}
 }
 
-// Progress implements ajp.ProgressWriter: the member asked for request
-// body, so it is alive and working on the request (stall watch).
-func (r *responder) Progress() {
-	if r.wait != nil {
-		r.wait.reply(false)
-	}
-}
-
 // refuse applies fail_on_status: an error means nothing of this response
 // may reach the client, so the lb can still fail over.
 func (r *responder) refuse(status int) error {
