@@ -191,7 +191,7 @@ func (t *table) byDomain(routeOrDomain string, states []State, q *query) int {
 //
 // Better than mod_jk: a stalled member (query.stalled) is chosen only
 // when no other usable member is left, like a member at busy_limit that
-// still takes a request rather than failing it (docs/config.md#safe-defaults).
+// still takes a request rather than failing it (docs/config.md#stall-detection).
 func (t *table) byValue(states []State, q *query) int {
 	if q.stalled != nil {
 		if i := t.byValueOf(states, q, q.stalled); i >= 0 {

@@ -28,7 +28,7 @@ func newScratch(n int) *scratch {
 }
 
 // staller is the optional Member method of the stall watch
-// (*worker.Member.Stalled, docs/config.md#safe-defaults).
+// (*worker.Member.Stalled, docs/config.md#stall-detection).
 type staller interface {
 	Stalled(now time.Time) bool
 }

@@ -109,7 +109,7 @@ type Member struct {
 	IdlePingTimeout int      `json:"idle_ping_timeout,omitempty"` // ms
 	KeepaliveIdle   int      `json:"keepalive_idle,omitempty"`    // s
 	// StallMin (ms, 0 = off) and StallFactor: stall detection
-	// (docs/config.md#safe-defaults), jkbalancer extensions.
+	// (docs/config.md#stall-detection), jkbalancer extensions.
 	StallMin    int `json:"stall_min"`
 	StallFactor int `json:"stall_factor"`
 

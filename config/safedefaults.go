@@ -82,7 +82,7 @@ func (a *Member) IdlePingTimeoutDuration() time.Duration { return ms(a.IdlePingT
 // probe; 0 means the OS's timing (mod_jk with socket_keepalive=true).
 func (a *Member) KeepaliveIdleDuration() time.Duration { return sec(a.KeepaliveIdle) }
 
-// Stall detection (docs/config.md#safe-defaults): a member whose requests
+// Stall detection (docs/config.md#stall-detection): a member whose requests
 // all wait for their first reply byte far longer than its recent replies
 // took gets no new non-sticky requests while that lasts. jkbalancer
 // extensions: mod_jk has no such keys and keeps choosing the member.

@@ -153,7 +153,7 @@ func (c *Counters) ResetKeepingErrors(now time.Time) {
 const stallRing = 64
 
 // stallWatch notices a member whose requests all stall
-// (docs/config.md#safe-defaults): requests wait for their first reply byte
+// (docs/config.md#stall-detection): requests wait for their first reply byte
 // far longer than the member's recent replies took. Lock-free: each field
 // has one kind of writer, and an ordinary request costs a few atomic
 // operations and one ring store. Times are nanoseconds since base on the
@@ -296,7 +296,7 @@ func (m *Member) endWait(req *Request) {
 // Stalled reports whether the member's requests all stall: at least two
 // wait for their first reply byte and nothing came back for longer than
 // stall_min and stall_factor times the p99 of its recent times to the
-// first byte (docs/config.md#safe-defaults). The lb then gives it new
+// first byte (docs/config.md#stall-detection). The lb then gives it new
 // non-sticky requests only when no other member can take them. Nothing in
 // flight is touched. While fewer than two wait it is not stalled, so it
 // gets requests again and can show that it answers. The start of a stall
