@@ -270,6 +270,9 @@ func (c *Conn) answerGetBody(x *exchange, p []byte) error {
 	// The member reads the body: it has the request (Result.Replied),
 	// as mod_jk's ajp_get_reply makes it unrecoverable here.
 	x.res.Replied = true
+	if pw, ok := x.w.(ProgressWriter); ok {
+		pw.Progress()
+	}
 	// Tomcat asks for its own P-6; never send more than ours.
 	pkt, err := x.dataPacket(c.wbuf[:0], min(want, c.psize-6))
 	if err != nil {

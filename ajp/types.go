@@ -93,6 +93,13 @@ type ReasonWriter interface {
 	SetReason(reason string)
 }
 
+// ProgressWriter is an optional ResponseWriter method: the exchange calls
+// Progress when the backend asks for request body (GET_BODY_CHUNK), a sign
+// that it is alive and working on the request before any reply byte.
+type ProgressWriter interface {
+	Progress()
+}
+
 // Result describes one exchange, successful or not.
 type Result struct {
 	Status       int

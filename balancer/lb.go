@@ -116,6 +116,9 @@ type record struct {
 	name string
 	m    Member
 	c    *worker.Counters
+	// stall is the member's stall watch (service.go), nil when it has
+	// none (test fakes).
+	stall staller
 
 	// Attributes (runtime-editable), guarded by LB.mu.
 	route, domain, redirect string
@@ -219,6 +222,7 @@ func (lb *LB) addMembers(members []MemberSpec) error {
 		if r.c == nil {
 			return fmt.Errorf("member %q: no counters", ms.Name)
 		}
+		r.stall, _ = ms.Member.(staller)
 		if r.route == "" {
 			r.route = ms.Name // mod_jk: route defaults to the worker name
 		}

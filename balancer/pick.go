@@ -26,6 +26,9 @@ type query struct {
 	force     bool   // sticky_session_force
 	stateless bool   // rule extension stateless
 	over      []override
+	// stalled marks the members whose requests all stall (nil: none);
+	// byValue takes one only when no other member is usable.
+	stalled []bool
 }
 
 // choice is the result of one pick.
@@ -185,14 +188,28 @@ func (t *table) byDomain(routeOrDomain string, states []State, q *query) int {
 // distance, or the same distance and a strictly smaller lb_value (that
 // test is skipped for stateless requests). next_offset follows every
 // change of candidate, which turns ties into round robin.
+//
+// Better than mod_jk: a stalled member (query.stalled) is chosen only
+// when no other usable member is left, like a member at busy_limit that
+// still takes a request rather than failing it (docs/config.md#stall-detection).
 func (t *table) byValue(states []State, q *query) int {
+	if q.stalled != nil {
+		if i := t.byValueOf(states, q, q.stalled); i >= 0 {
+			return i
+		}
+	}
+	return t.byValueOf(states, q, nil)
+}
+
+// byValueOf is byValue over the members not marked in skip (nil: all).
+func (t *table) byValueOf(states []State, q *query, skip []bool) int {
 	n := len(t.recs)
 	cand, dist, min := -1, 0, uint64(0)
 	offset := *t.next // the loop moves t.next; the scan range must not move
 	for j := offset; j < n+offset; j++ {
 		i := j % n
 		r := t.recs[i]
-		if !usable(states[i], t.activation(i, q)) {
+		if !usable(states[i], t.activation(i, q)) || (skip != nil && skip[i]) {
 			continue
 		}
 		if cand < 0 || r.distance < dist || (!q.stateless && r.value < min && r.distance == dist) {

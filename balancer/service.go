@@ -17,13 +17,20 @@ var errNoMember = errors.New("no member available (all stopped, disabled, busy o
 // scratch holds one request's buffers; LB.scratch pools them so the
 // request path does not allocate.
 type scratch struct {
-	states []State    // mod_jk's per-request copy of the shared states
-	over   []override // per-request activations, when the rule sets any
-	at     worker.Attempt
+	states  []State    // mod_jk's per-request copy of the shared states
+	over    []override // per-request activations, when the rule sets any
+	stalled []bool     // members found stalling (query.stalled)
+	at      worker.Attempt
 }
 
 func newScratch(n int) *scratch {
-	return &scratch{states: make([]State, n), over: make([]override, n)}
+	return &scratch{states: make([]State, n), over: make([]override, n), stalled: make([]bool, n)}
+}
+
+// staller is the optional Member method of the stall watch
+// (*worker.Member.Stalled, docs/config.md#stall-detection).
+type staller interface {
+	Stalled(now time.Time) bool
 }
 
 // run is the state of one pass through Serve.
@@ -66,7 +73,7 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 	defer lb.scratch.Put(sc)
 	r := run{states: sc.states, at: &sc.at, secure: req.Secure}
 	lb.sh.met.requests.Add(1)
-	lb.begin(&r, req, sc.over)
+	lb.begin(&r, req, sc)
 	ctx := context.Background()
 	if req.HTTP != nil {
 		ctx = req.HTTP.Context()
@@ -140,10 +147,10 @@ func (lb *LB) Serve(w http.ResponseWriter, req *worker.Request) error {
 // begin prepares a request: rule extensions, the settings and states it
 // starts from (clearing OK/BUSY where a slot is free again, as mod_jk
 // checks busy_limit and ajp_has_endpoint), and the session id.
-func (lb *LB) begin(r *run, req *worker.Request, over []override) {
+func (lb *LB) begin(r *run, req *worker.Request, sc *scratch) {
 	ext := req.Ext()
 	r.cookieOn = ext.SetSessionCookie
-	r.q = query{stateless: ext.Stateless, over: lb.overrides(over, ext)}
+	r.q = query{stateless: ext.Stateless, over: lb.overrides(sc.over, ext), stalled: lb.stalled(sc.stalled)}
 	lb.mu.Lock()
 	r.set = lb.set
 	for i, rec := range lb.t.recs {
@@ -158,6 +165,25 @@ func (lb *LB) begin(r *run, req *worker.Request, over []override) {
 		r.q.sid = sessionID(req, r.path, r.cookie)
 		r.check = lb.doc != nil
 	}
+}
+
+// stalled asks each member whether it stalls, outside the lock (the
+// member may log). It returns into, filled, or nil when none stalls: the
+// common case costs one clock read and a few atomic loads per member.
+func (lb *LB) stalled(into []bool) []bool {
+	found := false
+	var now time.Time
+	for i, rec := range lb.t.recs {
+		if rec.stall != nil && now.IsZero() {
+			now = lb.now()
+		}
+		into[i] = rec.stall != nil && rec.stall.Stalled(now)
+		found = found || into[i]
+	}
+	if !found {
+		return nil
+	}
+	return into
 }
 
 // nextRound sleeps retry_interval, then re-reads the settings and the

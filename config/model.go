@@ -108,6 +108,10 @@ type Member struct {
 	IdlePingAfter   int      `json:"idle_ping_after,omitempty"`   // s
 	IdlePingTimeout int      `json:"idle_ping_timeout,omitempty"` // ms
 	KeepaliveIdle   int      `json:"keepalive_idle,omitempty"`    // s
+	// StallMin (ms, 0 = off) and StallFactor: stall detection
+	// (docs/config.md#stall-detection), jkbalancer extensions.
+	StallMin    int `json:"stall_min"`
+	StallFactor int `json:"stall_factor"`
 
 	// PingMode is the normalised set of recognised letters, a subset of
 	// "CPI" in that order ("" = none; "A" expands to "CPI").

@@ -54,6 +54,7 @@ func applySafeDefaults(r attrReader, a *Member) {
 		a.KeepaliveIdle = SafeKeepaliveIdle
 		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultKeepalive)
 	}
+	readStall(r, a)
 }
 
 // httpIdleDefault replaces the idle CPing default of an http member,
@@ -80,3 +81,44 @@ func (a *Member) IdlePingTimeoutDuration() time.Duration { return ms(a.IdlePingT
 // KeepaliveIdleDuration is the idle time before the first TCP keepalive
 // probe; 0 means the OS's timing (mod_jk with socket_keepalive=true).
 func (a *Member) KeepaliveIdleDuration() time.Duration { return sec(a.KeepaliveIdle) }
+
+// Stall detection (docs/config.md#stall-detection): a member whose requests
+// all wait for their first reply byte far longer than its recent replies
+// took gets no new non-sticky requests while that lasts. jkbalancer
+// extensions: mod_jk has no such keys and keeps choosing the member.
+const (
+	// SafeStallMin is stall_min's default (ms): no member is called
+	// stalled before its oldest awaited reply is this late.
+	SafeStallMin = 2000
+	// DefaultStallFactor is stall_factor's default: the wait must also
+	// exceed this many times the p99 of the member's recent times to the
+	// first reply byte.
+	DefaultStallFactor = 10
+	// maxStallFactor bounds stall_factor so the threshold cannot overflow.
+	maxStallFactor = 1000
+	// SafeDefaultStall names the stall detection in Member.SafeDefaults.
+	SafeDefaultStall = "stall_min"
+)
+
+// readStall reads stall_min and stall_factor. stall_min=0 switches the
+// detection off (mod_jk's behaviour); unset, it is SafeStallMin.
+func readStall(r attrReader, a *Member) {
+	v, ok := r.int("stall_min", SafeStallMin)
+	if !ok {
+		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultStall)
+	}
+	if v < 0 {
+		r.c.Warnf(r.pos("stall_min", Pos{}), r.name, "stall_min", "%d is negative; 0 (no stall detection, as mod_jk) is used", v)
+		v = 0
+	}
+	a.StallMin = v
+	f, _ := r.int("stall_factor", DefaultStallFactor)
+	if f < 1 || f > maxStallFactor {
+		r.c.Warnf(r.pos("stall_factor", Pos{}), r.name, "stall_factor", "%d is not in [1, %d]; %d is used", f, maxStallFactor, DefaultStallFactor)
+		f = DefaultStallFactor
+	}
+	a.StallFactor = f
+}
+
+// StallMinDuration is stall_min; 0 means no stall detection (mod_jk).
+func (a *Member) StallMinDuration() time.Duration { return ms(a.StallMin) }

@@ -25,7 +25,7 @@ func TestSafeDefaultsUnset(t *testing.T) {
 		a.IdlePingAfter != SafeIdlePingAfter || a.IdlePingTimeout != SafeIdlePingTimeout || a.PrepostTimeout != 0 {
 		t.Errorf("defaults not applied: %+v", a)
 	}
-	want := []string{SafeDefaultConnect, SafeDefaultIdlePing, SafeDefaultKeepalive}
+	want := []string{SafeDefaultConnect, SafeDefaultIdlePing, SafeDefaultKeepalive, SafeDefaultStall}
 	if !slices.Equal(a.SafeDefaults, want) {
 		t.Errorf("SafeDefaults = %v, want %v", a.SafeDefaults, want)
 	}
@@ -35,12 +35,12 @@ func TestSafeDefaultsUnset(t *testing.T) {
 // mod_jk's behaviour: no bounded default is applied.
 func TestSafeDefaultsExplicitModJK(t *testing.T) {
 	for _, tc := range []struct{ name, props string }{
-		{"explicit", "worker.a.socket_connect_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=false\n"},
-		{"socket_timeout", "worker.a.socket_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=0\n"},
+		{"explicit", "worker.a.socket_connect_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=false\nworker.a.stall_min=0\n"},
+		{"socket_timeout", "worker.a.socket_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=0\nworker.a.stall_min=0\n"},
 	} {
 		a := loadMember(t, tc.props)
 		if a.SocketConnectTimeout != 0 || a.SocketKeepalive || a.KeepaliveIdle != 0 || a.IdlePingAfter != 0 ||
-			a.IdlePingTimeout != 0 || len(a.SafeDefaults) != 0 {
+			a.IdlePingTimeout != 0 || a.StallMin != 0 || len(a.SafeDefaults) != 0 {
 			t.Errorf("%s: a default overrode an explicit value: %+v", tc.name, a)
 		}
 	}
@@ -49,20 +49,44 @@ func TestSafeDefaultsExplicitModJK(t *testing.T) {
 // TestSafeDefaultsTuned: tuned values are kept, and ping_mode P (a CPing
 // before every request) leaves no room for the idle CPing.
 func TestSafeDefaultsTuned(t *testing.T) {
-	a := loadMember(t, "worker.a.socket_timeout=7\nworker.a.ping_mode=P\nworker.a.socket_keepalive=true\n")
+	a := loadMember(t, "worker.a.socket_timeout=7\nworker.a.ping_mode=P\nworker.a.socket_keepalive=true\nworker.a.stall_min=5000\n")
 	if a.SocketConnectTimeout != 7000 || a.PrepostTimeout != 10000 || a.IdlePingAfter != 0 || a.KeepaliveIdle != 0 ||
-		len(a.SafeDefaults) != 0 {
+		a.StallMin != 5000 || a.StallFactor != DefaultStallFactor || len(a.SafeDefaults) != 0 {
 		t.Errorf("tuned values changed: %+v", a)
 	}
 	h := loadMember(t, "worker.a.type=http\n")
 	if h.IdlePingAfter != SafeIdlePingAfter || h.IdlePingTimeout != 0 || h.SocketConnectTimeout != SafeConnectTimeout ||
-		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultHTTPIdle}) {
+		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultStall, SafeDefaultHTTPIdle}) {
 		t.Errorf("http member: %+v", h)
 	}
 	for _, p := range []string{"connection_pool_timeout=0", "cache_timeout=0"} {
 		h = loadMember(t, "worker.a.type=http\nworker.a."+p+"\n")
 		if h.IdlePingAfter != 0 || slices.Contains(h.SafeDefaults, SafeDefaultHTTPIdle) {
 			t.Errorf("http member with %s: %+v", p, h)
+		}
+	}
+}
+
+// TestStallKeys: stall_min defaults to SafeStallMin (named in
+// SafeDefaults), 0 switches the detection off, and out-of-range values
+// fall back with a warning instead of failing the load.
+func TestStallKeys(t *testing.T) {
+	for _, tc := range []struct {
+		props       string
+		min, factor int
+		named       bool
+	}{
+		{"", SafeStallMin, DefaultStallFactor, true},
+		{"worker.a.stall_min=0\n", 0, DefaultStallFactor, false},
+		{"worker.a.stall_min=2000\n", 2000, DefaultStallFactor, false},
+		{"worker.a.stall_min=-5\nworker.a.stall_factor=3\n", 0, 3, false},
+		{"worker.a.stall_factor=0\n", SafeStallMin, DefaultStallFactor, true},
+		{"worker.a.stall_factor=99999999\n", SafeStallMin, DefaultStallFactor, true},
+	} {
+		a := loadMember(t, tc.props)
+		if a.StallMin != tc.min || a.StallFactor != tc.factor || slices.Contains(a.SafeDefaults, SafeDefaultStall) != tc.named {
+			t.Errorf("%q: stall_min %d stall_factor %d defaults %v, want %d %d named=%v",
+				tc.props, a.StallMin, a.StallFactor, a.SafeDefaults, tc.min, tc.factor, tc.named)
 		}
 	}
 }

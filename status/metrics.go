@@ -26,6 +26,7 @@ type Collector struct {
 	// lb members only
 	state, activation, lbValue, lbFactor, distance *prometheus.Desc
 	stickyHits, stickyMisses, failovers            *prometheus.Desc
+	stalled, stalls                                *prometheus.Desc
 	// workers used directly only
 	directState *prometheus.Desc
 }
@@ -74,6 +75,9 @@ func NewCollector(workers func() []Worker) *Collector {
 	c.stickyHits = m("sticky_hits_total", "Requests whose session route named the member and that it was given.")
 	c.stickyMisses = m("sticky_misses_total", "Requests whose session route named the member but that went elsewhere or failed.")
 	c.failovers = m("failovers_total", "Requests that failed on the member, after which the lb looked for another one.")
+	c.stalled = m("stalled", "1 while the member's requests all stall (no reply byte for far longer than its recent replies took): "+
+		"new non-sticky requests go to other members (stall_min).")
+	c.stalls = m("stalls_total", "Times the member was found stalling.")
 	c.directState = prometheus.NewDesc("jkbalancer_worker_state",
 		"1 for the worker's current state (OK/IDLE, OK, ERR), 0 for the others.", []string{"worker", "state"}, nil)
 	return c
@@ -104,7 +108,7 @@ func newBackendDescs(prefix string, labels ...string) backendDescs {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.lb.requests, c.lb.errors, c.lb.mismatches, c.lb.busy, c.lb.maxBusy,
 		c.state, c.activation, c.lbValue, c.lbFactor, c.distance, c.stickyHits, c.stickyMisses, c.failovers,
-		c.directState} {
+		c.stalled, c.stalls, c.directState} {
 		ch <- d
 	}
 	for _, b := range []*backendDescs{&c.member, &c.direct} {
@@ -166,7 +170,17 @@ func (c *Collector) collectMember(ch chan<- prometheus.Metric, lb string, ms *ba
 	counter(ch, c.failovers, mm.Failovers, lb, name)
 	if b, ok := ms.Member.(backend); ok {
 		c.collectBackend(ch, &c.member, b, lb, name)
+		counter(ch, c.stalls, b.Metrics().Snapshot().Stalls, lb, name)
 	}
+	if s, ok := ms.Member.(stalling); ok {
+		gauge(ch, c.stalled, oneIf(s.Stalling()), lb, name)
+	}
+}
+
+// stalling is the member's stall watch as the collector reads it
+// (*worker.Member).
+type stalling interface {
+	Stalling() bool
 }
 
 // backend is what the collector reads from a member (*worker.Member).

@@ -1,8 +1,12 @@
 package worker
 
 import (
+	"math"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // Counters are the per-AJP-worker numbers mod_jk keeps in shared memory
@@ -143,3 +147,177 @@ func (c *Counters) ResetKeepingErrors(now time.Time) {
 	c.maxBusy.Store(c.busy.Load())
 	c.lastReset.Store(now.UnixNano())
 }
+
+// stallRing is how many recent times to the first reply byte a member
+// keeps for its stall threshold.
+const stallRing = 64
+
+// stallWatch notices a member whose requests all stall
+// (docs/config.md#stall-detection): requests wait for their first reply byte
+// far longer than the member's recent replies took. Lock-free: each field
+// has one kind of writer, and an ordinary request costs a few atomic
+// operations and one ring store. Times are nanoseconds since base on the
+// member's clock (Options.Now).
+type stallWatch struct {
+	base time.Time // set once by NewMember
+	// awaiting counts attempts waiting for their first reply byte.
+	awaiting atomic.Int64
+	// lastProgress is when a reply's first byte (or a GET_BODY_CHUNK)
+	// last arrived, or when awaiting went from 0 to 1 after a reply: an
+	// idle member is not late.
+	lastProgress atomic.Int64
+	// quiet: the last attempt to end did so without a reply byte (the
+	// client left, a timeout, a failure). The next wait then does not
+	// restart the clock: a member whose stuck requests were given up
+	// showed no sign of life.
+	quiet atomic.Bool
+	next  atomic.Uint32
+	ring  [stallRing]atomic.Uint32 // µs to the first byte, 0 = empty
+	// marked: the member was found stalling and that was logged and
+	// counted; cleared (and logged) at its next reply byte only, so the
+	// log and the gauge do not flap while requests come and go.
+	marked atomic.Bool
+}
+
+// enter counts an attempt that starts waiting at now.
+func (s *stallWatch) enter(now int64) {
+	if s.awaiting.Add(1) == 1 && !s.quiet.Load() {
+		s.lastProgress.Store(now)
+	}
+}
+
+// replied ends the wait of an attempt that started at from: the member
+// answered. sample says whether the wait goes into the ring (a reply's
+// first byte) or only counts as progress (the member asked for body).
+// It reports whether the member was marked stalling until now.
+func (s *stallWatch) replied(now, from int64, sample bool) (recovered bool) {
+	s.awaiting.Add(-1)
+	s.lastProgress.Store(now)
+	if s.quiet.Load() {
+		s.quiet.Store(false)
+	}
+	if sample {
+		us := min(max((now-from)/1000, 1), math.MaxUint32)
+		s.ring[s.next.Add(1)%stallRing].Store(uint32(us))
+	}
+	return s.marked.Load() && s.marked.CompareAndSwap(true, false)
+}
+
+// gaveUp ends the wait of an attempt that failed before any reply byte:
+// no progress.
+func (s *stallWatch) gaveUp() {
+	s.quiet.Store(true)
+	s.awaiting.Add(-1)
+}
+
+// stalled reports whether at least two attempts wait and nothing came
+// back for longer than max(minWait, factor x p99 of the recent times to
+// the first byte). The p99 is only computed when the wait already
+// exceeds minWait. minWait <= 0 is never stalled (mod_jk).
+func (s *stallWatch) stalled(now int64, minWait time.Duration, factor int) bool {
+	if minWait <= 0 || s.awaiting.Load() < 2 {
+		return false
+	}
+	idle := now - s.lastProgress.Load()
+	if idle <= int64(minWait) {
+		return false
+	}
+	return idle > int64(factor)*s.p99()*int64(time.Microsecond)
+}
+
+// p99 is the 99th percentile of the ring, in µs (0 when empty). It
+// sorts a copy on the stack: no allocation.
+func (s *stallWatch) p99() int64 {
+	var v [stallRing]uint32
+	n := 0
+	for i := range s.ring {
+		if x := s.ring[i].Load(); x != 0 {
+			v[n] = x
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	slices.Sort(v[:n])
+	return int64(v[(n*99+99)/100-1])
+}
+
+// stallWait is the attempt of a request that waits for its member's first
+// reply byte (Request.wait); m is nil when none waits.
+type stallWait struct {
+	m    *Member
+	from int64
+}
+
+// reply ends the wait: the member sent a reply's first byte (sample) or
+// asked for body.
+func (w *stallWait) reply(sample bool) {
+	m := w.m
+	if m == nil {
+		return
+	}
+	w.m = nil
+	if m.stall.replied(m.clock(), w.from, sample) {
+		m.log.Info("worker no longer stalls: a reply arrived")
+	}
+}
+
+// Progress implements ajp.ProgressWriter: the member asked for request
+// body, so it is alive and working on the request (stall watch).
+func (r *responder) Progress() {
+	if r.wait != nil {
+		r.wait.reply(false)
+	}
+}
+
+// clock is the member's time for its stall watch.
+func (m *Member) clock() int64 { return int64(m.opts.Now().Sub(m.stall.base)) }
+
+// startWait counts the attempt the request is about to make as waiting
+// for its first reply byte, unless stall detection is off (stall_min=0).
+func (m *Member) startWait(req *Request, a *config.Member) {
+	if a.StallMin <= 0 {
+		return
+	}
+	now := m.clock()
+	m.stall.enter(now)
+	req.wait = stallWait{m: m, from: now}
+}
+
+// endWait ends the attempt's wait when no reply byte came.
+func (m *Member) endWait(req *Request) {
+	if req.wait.m != nil {
+		req.wait.m.stall.gaveUp()
+		req.wait.m = nil
+	}
+}
+
+// Stalled reports whether the member's requests all stall: at least two
+// wait for their first reply byte and nothing came back for longer than
+// stall_min and stall_factor times the p99 of its recent times to the
+// first byte (docs/config.md#stall-detection). The lb then gives it new
+// non-sticky requests only when no other member can take them. Nothing in
+// flight is touched. While fewer than two wait it is not stalled, so it
+// gets requests again and can show that it answers. The start of a stall
+// is logged and counted once (Metrics, Stalling); its end, at the next
+// reply byte (stallWait.reply).
+//
+// now is the time on the member's clock (Options.Now): the lb reads its
+// clock once for all its members.
+func (m *Member) Stalled(now time.Time) bool {
+	a := m.cfg()
+	s := &m.stall
+	st := a.StallMin > 0 && s.awaiting.Load() >= 2 &&
+		s.stalled(int64(now.Sub(s.base)), a.StallMinDuration(), a.StallFactor)
+	if st && !s.marked.Load() && s.marked.CompareAndSwap(false, true) {
+		m.metrics.stalls.Add(1)
+		m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+
+			"new requests go to other members", "awaiting", s.awaiting.Load())
+	}
+	return st
+}
+
+// Stalling reports whether the member was found stalling and has not
+// replied since (the metrics gauge); Stalled decides the routing.
+func (m *Member) Stalling() bool { return m.stall.marked.Load() }

@@ -68,6 +68,8 @@ type Member struct {
 	// (edit.go); editMu serialises the edits.
 	live   atomic.Pointer[config.Member]
 	editMu sync.Mutex
+	// stall notices requests that all stall (counters.go).
+	stall stallWatch
 	// beforeSend, set by tests only, sees each connection just before the
 	// request is written on it: how a test has the member close a pooled
 	// connection after the liveness check passed, the race a restart
@@ -139,6 +141,7 @@ func NewMember(s Spec) *Member {
 		log:      o.Logger.With("worker", s.Name),
 	}
 	m.live.Store(a)
+	m.stall.base = o.Now()
 	m.tr = newTransport(m, addr)
 	return m
 }
@@ -221,7 +224,9 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			x.retries.Add(1)
 		}
 		tries++
+		m.startWait(req, a)
 		res, err := m.tr.attempt(ctx, w, req, at)
+		m.endWait(req)
 		out.Status = res.Status
 		out.Sent += res.Sent
 		out.Received += res.Received

@@ -25,7 +25,8 @@ type Metrics struct {
 	sent, received    atomic.Uint64
 	errors            [ClassCount]atomic.Uint64
 	firstByte, total  Histogram
-	hist              history // sampled by Sample, never written per request
+	stalls            atomic.Uint64 // stall episodes (Member.Stalled)
+	hist              history       // sampled by Sample, never written per request
 }
 
 // MetricsSnapshot is one read of a Metrics.
@@ -44,6 +45,9 @@ type MetricsSnapshot struct {
 	// its response head arrived; Total until the response was complete (or
 	// the request failed).
 	FirstByte, Total HistogramSnapshot
+	// Stalls counts the times the member was found stalling
+	// (Member.Stalled).
+	Stalls uint64
 }
 
 // Snapshot reads the numbers. Each value is read atomically, the set is
@@ -53,7 +57,7 @@ func (x *Metrics) Snapshot() MetricsSnapshot {
 	s := MetricsSnapshot{
 		Requests: x.requests.Load(), Retries: x.retries.Load(),
 		Sent: x.sent.Load(), Received: x.received.Load(),
-		FirstByte: x.firstByte.Snapshot(), Total: x.total.Snapshot(),
+		FirstByte: x.firstByte.Snapshot(), Total: x.total.Snapshot(), Stalls: x.stalls.Load(),
 	}
 	for i := range x.errors {
 		s.Errors[i] = x.errors[i].Load()

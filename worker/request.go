@@ -54,6 +54,9 @@ type Request struct {
 	// headAt is when the member's response head arrived, stamped by the
 	// responder, for the time-to-first-byte histogram (metrics.go).
 	headAt time.Time
+	// wait is the attempt waiting for its member's first reply byte, for
+	// the member's stall watch (counters.go).
+	wait stallWait
 }
 
 // FieldNames is the client's spelling and order of a request's header

@@ -32,6 +32,7 @@ type responder struct {
 	fail      []int
 	setCookie string
 	headAt    *time.Time           // Request.headAt: stamped when the head arrives
+	wait      *stallWait           // Request.wait: ended by the first reply byte
 	check     *doctor.SessionCheck // the session-route doctor's, or nil
 	// useServerErrors is the use_server_errors rule extension: a backend
 	// status at or above it is replaced by jkbalancer's own error page.
@@ -96,7 +97,7 @@ func getResponder(w http.ResponseWriter, req *Request, at *Attempt, m *Member) *
 	r := responderPool.Get().(*responder)
 	*r = responder{held: r.held[:0], names: r.names[:0], left: -1, w: w, fail: m.failOnStatus(req), setCookie: at.SetCookie,
 		useServerErrors: req.Ext().UseServerErrors, head: req.HTTP.Method == http.MethodHead, headAt: &req.headAt,
-		log: m.log, uri: req.HTTP.RequestURI, hw: findHeadWriter(w)}
+		wait: &req.wait, log: m.log, uri: req.HTTP.RequestURI, hw: findHeadWriter(w)}
 	if at.Check.M != nil {
 		r.check = &at.Check
 	}
@@ -236,6 +237,9 @@ func lowerMediaType(v string) string {
 // stamp records when the member's response head arrived, once per
 // Forward (metrics.go).
 func (r *responder) stamp() {
+	if r.wait != nil {
+		r.wait.reply(true)
+	}
 	if r.headAt != nil && r.headAt.IsZero() {
 		*r.headAt = time.Now()
 	}
