@@ -108,6 +108,10 @@ type Member struct {
 	IdlePingAfter   int      `json:"idle_ping_after,omitempty"`   // s
 	IdlePingTimeout int      `json:"idle_ping_timeout,omitempty"` // ms
 	KeepaliveIdle   int      `json:"keepalive_idle,omitempty"`    // s
+	// PathCheckInterval: while a reply is late, how often the kernel is
+	// asked whether the request's bytes were acknowledged (ajp pathcheck,
+	// docs/config.md#safe-defaults); 0 = never (mod_jk).
+	PathCheckInterval int `json:"path_check_interval,omitempty"` // ms
 
 	// PingMode is the normalised set of recognised letters, a subset of
 	// "CPI" in that order ("" = none; "A" expands to "CPI").

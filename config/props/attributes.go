@@ -53,6 +53,8 @@ var Attributes = map[string]AttrInfo{
 	"method": {}, "lock": {}, "lb_retries": {}, "recover_time": {}, "error_escalation_time": {},
 	"max_reply_timeouts": {}, "session_cookie": {}, "session_path": {}, "set_session_cookie": {},
 	"session_cookie_path": {},
+	// the dead-path check (jkbalancer extension, config/safedefaults.go)
+	"path_check_interval": {},
 	// lb members from DNS (jkbalancer extension, config/discover.go)
 	"discover": {}, "discover_interval": {}, "discover_template": {},
 	// status (docs/config.md#status-worker-keys)
