@@ -108,7 +108,7 @@ func TestPathDeadKeepsWaitingWhenNotResendable(t *testing.T) {
 	p := newPool(t, s, ajp.PoolConfig{PathCheckInterval: 5 * time.Millisecond, PathCheck: probe.check})
 	c := twoConns(t, p)
 	go func() {
-		for probe.calls.Load() == 0 { // bounded by the exchange's reply timeout
+		for deadline := time.Now().Add(30 * time.Second); probe.calls.Load() == 0 && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
 		close(release)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -30,6 +31,10 @@ type Options struct {
 	// Sleep waits between per-worker retries (retry_interval); nil sleeps
 	// on a timer and gives up when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// PathCheck answers the dead-path check of AJP members
+	// (path_check_interval); nil asks the kernel (netpath.Check). Tests
+	// inject one: a path whose kernel never acknowledges needs iptables.
+	PathCheck ajp.PathCheckFunc
 }
 
 // Spec describes one member instance.
