@@ -16,7 +16,8 @@ import (
 func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 	props := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=a,b\n" +
 		"worker.a.host=127.0.0.1\nworker.b.host=127.0.0.1\nworker.b.port=8010\n" +
-		"worker.b.socket_connect_timeout=0\nworker.b.prepost_timeout=0\nworker.b.socket_keepalive=false\n"
+		"worker.b.socket_connect_timeout=0\nworker.b.prepost_timeout=0\nworker.b.socket_keepalive=false\n" +
+		"worker.b.path_check_interval=0\n"
 	wf := filepath.Join(t.TempDir(), "workers.properties")
 	if err := os.WriteFile(wf, []byte(props), 0o600); err != nil {
 		t.Fatal(err)
@@ -35,6 +36,7 @@ func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 		KeepaliveIdle  int      `json:"keepalive_idle"`
 		IdlePingAfter  int      `json:"idle_ping_after"`
 		IdlePingTO     int      `json:"idle_ping_timeout"`
+		PathCheck      int      `json:"path_check_interval"`
 		Defaults       []string `json:"jkbalancer_defaults"`
 	}
 	var doc struct{ Workers map[string]member }
@@ -43,10 +45,12 @@ func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 	}
 	a, b := doc.Workers["a"], doc.Workers["b"]
 	if a.ConnectTimeout != 3000 || !a.Keepalive || a.KeepaliveIdle != 30 || a.IdlePingAfter != 5 || a.IdlePingTO != 1000 ||
-		!slices.Equal(a.Defaults, []string{"socket_connect_timeout", "prepost_timeout", "socket_keepalive"}) {
+		a.PathCheck != 500 ||
+		!slices.Equal(a.Defaults, []string{"socket_connect_timeout", "prepost_timeout", "socket_keepalive", "path_check_interval"}) {
 		t.Errorf("untuned member: %+v", a)
 	}
-	if b.ConnectTimeout != 0 || b.Keepalive || b.KeepaliveIdle != 0 || b.IdlePingAfter != 0 || len(b.Defaults) != 0 {
+	if b.ConnectTimeout != 0 || b.Keepalive || b.KeepaliveIdle != 0 || b.IdlePingAfter != 0 || b.PathCheck != 0 ||
+		len(b.Defaults) != 0 {
 		t.Errorf("member with mod_jk's values: %+v", b)
 	}
 }
