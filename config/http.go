@@ -107,7 +107,6 @@ var ajpOnly = []struct{ attr, why string }{
 	{"connect_timeout", "there is no CPing over HTTP; socket_connect_timeout bounds the connect"},
 	{"prepost_timeout", "there is no CPing over HTTP; the HTTP client drops keep-alive connections the member closed before reusing them"},
 	{"connection_ping_interval", "idle HTTP connections are not probed; connection_pool_timeout closes them"},
-	{"path_check_interval", "the dead-path check applies to AJP members only so far"},
 }
 
 // compileHTTP builds an http worker: the member attributes of an ajp13

@@ -72,11 +72,8 @@ func applySafeDefaults(r attrReader, a *Member) {
 // (one connect, the cost of a CPing), unless connection_pool_timeout (or
 // its old name cache_timeout) is set.
 func httpIdleDefault(r attrReader, a *Member) {
-	// The path check is AJP's so far: http members wait as before.
-	a.IdlePingAfter, a.IdlePingTimeout, a.PathCheckInterval = 0, 0, 0
-	a.SafeDefaults = slices.DeleteFunc(a.SafeDefaults, func(s string) bool {
-		return s == SafeDefaultIdlePing || s == SafeDefaultPathCheck
-	})
+	a.IdlePingAfter, a.IdlePingTimeout = 0, 0
+	a.SafeDefaults = slices.DeleteFunc(a.SafeDefaults, func(s string) bool { return s == SafeDefaultIdlePing })
 	if !r.has("connection_pool_timeout") && !r.has("cache_timeout") {
 		a.IdlePingAfter = SafeIdlePingAfter
 		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultHTTPIdle)

@@ -59,10 +59,9 @@ func TestSafeDefaultsTuned(t *testing.T) {
 		t.Errorf("tuned values changed: %+v", a)
 	}
 	h := loadMember(t, "worker.a.type=http\n")
-	// The path check is AJP's so far: not applied, not listed.
 	if h.IdlePingAfter != SafeIdlePingAfter || h.IdlePingTimeout != 0 || h.SocketConnectTimeout != SafeConnectTimeout ||
-		h.PathCheckInterval != 0 ||
-		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultHTTPIdle}) {
+		h.PathCheckInterval != SafePathCheckInterval ||
+		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultPathCheck, SafeDefaultHTTPIdle}) {
 		t.Errorf("http member: %+v", h)
 	}
 	for _, p := range []string{"connection_pool_timeout=0", "cache_timeout=0"} {
