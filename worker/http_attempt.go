@@ -68,7 +68,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	}
 	c.cc.replyTO = m.replyTimeout(req)
 	if every := m.spec.PathCheckIntervalDuration(); every > 0 {
-		c.cc.armPath(every, m.mayResend(PhaseAfterSend, false, false, req.HTTP.Method))
+		c.cc.armPath(every, m.mayAbort(req, at))
 	}
 	resp, err := roundTrip(c, req, body, length)
 	if err != nil {

@@ -183,7 +183,7 @@ func (m *Member) Close() { m.tr.close() }
 // Serve forwards a request to this worker used directly (not as an lb
 // member): mod_jk's plain ajp13 worker. It returns the classified error.
 func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
-	_, err := m.Forward(w, req, &Attempt{Activation: config.Active})
+	_, err := m.Forward(w, req, &Attempt{Activation: config.Active, direct: true})
 	if we, ok := err.(*Error); ok && we.Class == ClassReplyTimeout { // Forward returns *Error or nil
 		// Under an lb the lb counts reply timeouts (it decides ERR from
 		// them); used directly, the worker counts its own for the status
@@ -226,6 +226,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			x.retries.Add(1)
 		}
 		tries++
+		at.last = i+1 == a.Retries
 		res, err := m.tr.attempt(ctx, w, req, at)
 		out.Status = res.Status
 		out.Sent += res.Sent

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,5 +211,30 @@ func TestHTTPPathCheckLeavesBodyUnbounded(t *testing.T) {
 	rec := httptest.NewRecorder()
 	if _, err := m.Forward(rec, newReq("GET", "/", ""), &Attempt{}); err != nil || rec.Body.String() != "body" {
 		t.Fatalf("%v, body %q", err, rec.Body.String())
+	}
+}
+
+// TestPathDeadDirectLastSendWaits: a worker used on its own (no lb to
+// fail over to) gives up a send on a dead path only when a retry
+// follows; its last send waits, as in mod_jk, and is answered when the
+// reply comes. Checked: with mayAbort ignoring the last send, Serve fails.
+func TestPathDeadDirectLastSendWaits(t *testing.T) {
+	for _, typ := range pathTypes {
+		for _, retries := range []int32{1, 2} {
+			d := newDeadPath(t, typ, retries, "retries="+strconv.Itoa(int(retries)))
+			go func() {
+				for deadline := time.Now().Add(30 * time.Second); d.dead.Load() < retries && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+				close(d.release)
+			}()
+			rec := httptest.NewRecorder()
+			if err := d.m.Serve(rec, newReq("GET", "/", "")); err != nil || rec.Code != 200 {
+				t.Fatalf("%s retries=%d: %v %d", typ, retries, err, rec.Code)
+			}
+			if d.got.Load() != retries {
+				t.Errorf("%s retries=%d: %d sends", typ, retries, d.got.Load())
+			}
+		}
 	}
 }
