@@ -38,6 +38,22 @@ func newDeadPathMember(t *testing.T, hang int32, props ...string) *deadPathMembe
 // against ajptest, or "http", against an httptest server.
 func newDeadPath(t *testing.T, typ string, hang int32, props ...string) *deadPathMember {
 	d := &deadPathMember{release: make(chan struct{})}
+	return d.start(t, typ, hang, d.fakeCheck, props...)
+}
+
+// fakeCheck says Dead for each request once the member has it.
+func (d *deadPathMember) fakeCheck(net.Conn) netpath.State {
+	d.checks.Add(1)
+	if d.got.Load() <= d.dead.Load() {
+		return netpath.Unacked
+	}
+	d.dead.Add(1)
+	return netpath.Dead
+}
+
+// start starts the member's server and builds the member, with check as
+// its path check (nil: the kernel's).
+func (d *deadPathMember) start(t *testing.T, typ string, hang int32, check ajp.PathCheckFunc, props ...string) *deadPathMember {
 	wait := func(done <-chan struct{}) bool {
 		if d.got.Add(1) > hang {
 			return true
@@ -71,15 +87,8 @@ func newDeadPath(t *testing.T, typ string, hang int32, props ...string) *deadPat
 	}
 	props = append([]string{"path_check_interval=5", "reply_timeout=30000"}, props...)
 	d.m = NewMember(Spec{Name: "w", Attrs: workerSpec(t, typ, addr, props...), Options: Options{
-		Sleep: func(context.Context, time.Duration) error { return nil },
-		PathCheck: func(net.Conn) netpath.State {
-			d.checks.Add(1)
-			if d.got.Load() <= d.dead.Load() {
-				return netpath.Unacked
-			}
-			d.dead.Add(1)
-			return netpath.Dead
-		}}})
+		Sleep:     func(context.Context, time.Duration) error { return nil },
+		PathCheck: check}})
 	t.Cleanup(d.m.Close)
 	return d
 }
