@@ -2,6 +2,7 @@ package ajp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/ajp/ajptest"
@@ -10,8 +11,14 @@ import (
 // BenchmarkExchangeGET is a pooled GET over loopback against ajptest. The
 // allocations include the in-process container's own (it decodes every
 // request into a fresh ajp.Request); BenchmarkExchangeCanned has the
-// client's alone.
+// client's alone. The path check (pathcheck.go) must add no allocation:
+// compare the two.
 func BenchmarkExchangeGET(b *testing.B) {
+	b.Run("path-check-off", func(b *testing.B) { benchExchangeGET(b, 0) })
+	b.Run("path-check-500ms", func(b *testing.B) { benchExchangeGET(b, 500*time.Millisecond) })
+}
+
+func benchExchangeGET(b *testing.B, pathCheck time.Duration) {
 	body := make([]byte, 64)
 	s := ajptest.NewServer(func(w *ajptest.ResponseWriter, r *ajptest.Request) {
 		w.SendHeaders(200, ajp.Header{Name: "Content-Type", Value: "text/plain"},
@@ -20,17 +27,18 @@ func BenchmarkExchangeGET(b *testing.B) {
 		w.End(true)
 	})
 	defer s.Close()
-	p := ajp.NewPool(ajp.PoolConfig{Addr: s.Addr(), Size: 1})
+	p := ajp.NewPool(ajp.PoolConfig{Addr: s.Addr(), Size: 1, PathCheckInterval: pathCheck})
 	defer p.Close()
 	req := get("/bench")
 	var w discard
+	opt := ajp.ExchangeOptions{MayAbort: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := p.Get(bg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := c.Exchange(req, nil, &w, nil)
+		res, err := c.Exchange(req, nil, &w, &opt)
 		p.Put(c, err == nil && res.Reuse)
 		if err != nil {
 			b.Fatal(err)

@@ -42,6 +42,11 @@ type Conn struct {
 
 	live liveness // platform state for Alive
 
+	// The path check of the first reply packet (pathcheck.go), set by the
+	// pool: how often, and the kernel's answer.
+	pathEvery time.Duration
+	pathCheck PathCheckFunc
+
 	// Pool bookkeeping, guarded by the pool's mutex.
 	pool     *Pool
 	gen      uint64 // pool address generation this conn was dialed for

@@ -18,6 +18,11 @@ type ExchangeOptions struct {
 	// FlushPackets flushes the client after every body chunk (JkOptions
 	// +FlushPackets); FlushHeader right after the headers (+FlushHeader).
 	FlushPackets, FlushHeader bool
+	// MayAbort: the request may be sent again should it fail after it was
+	// written, before the reply (recovery_options, method). Only then does
+	// the path check end the wait for a reply on a dead path
+	// (pathcheck.go); otherwise it waits as mod_jk does.
+	MayAbort bool
 }
 
 // exchange is the state of one request/response on a Conn. It lives in
@@ -116,8 +121,15 @@ func (c *Conn) send(x *exchange) error {
 // receive reads packets until END_RESPONSE. GET_BODY_CHUNK may come at
 // any time before it, also after SEND_HEADERS (docs/ajp13.md#response-packets).
 func (c *Conn) receive(x *exchange) error {
-	for {
-		p, k, err := c.readPacket(x.readTO)
+	for first := true; ; first = false {
+		var p []byte
+		var k Kind
+		var err error
+		if first {
+			p, k, err = c.readReply(x)
+		} else {
+			p, k, err = c.readPacket(x.readTO)
+		}
 		x.res.Received += int64(c.lastRead)
 		if err != nil {
 			if errors.Is(err, io.EOF) {

@@ -131,8 +131,10 @@ func (p *Pool) dial(ctx context.Context, addr string, gen uint64) (*Conn, error)
 		p.mu.Unlock()
 		return nil, err
 	}
+	p.suspect.Store(false)
 	c := NewConn(nc, p.psize)
 	c.socketTimeout = p.cfg.SocketTimeout
+	p.initPathCheck(c)
 	c.pool, c.gen, c.out = p, gen, true
 	c.lastUsed = p.now()
 	// A completed connect proves nothing: the kernel accepts for a hung or
@@ -154,7 +156,7 @@ func (p *Pool) dial(ctx context.Context, addr string, gen uint64) (*Conn, error)
 // socket buffers.
 func (p *Pool) dialNet(ctx context.Context, addr string) (net.Conn, error) {
 	d := net.Dialer{
-		Timeout:         p.cfg.ConnectTimeout,
+		Timeout:         p.connectTimeout(),
 		LocalAddr:       p.local,
 		KeepAlive:       -1,
 		KeepAliveConfig: KeepAliveConfig(p.cfg.KeepAlive, p.cfg.KeepAliveIdle),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,7 +32,12 @@ type PoolConfig struct {
 	PingTimeout     time.Duration // timeout of those interval pings (ping_timeout); 0 disables them
 	MaxPacketSize   int           // max_packet_size, 8192..65536 (0 = 8192)
 	DisableReuse    bool          // close every connection after its request (JkOptions +DisableReuse)
-	Now             func() time.Time
+	// PathCheckInterval: while the first reply packet is late, ask the
+	// kernel this often whether the request's bytes were acknowledged
+	// (path_check_interval, pathcheck.go); 0 = off, mod_jk's wait.
+	PathCheckInterval time.Duration
+	PathCheck         PathCheckFunc // nil = netpath.Check; tests inject one
+	Now               func() time.Time
 }
 
 // PoolStats is a snapshot of a pool's connection counts.
@@ -58,6 +64,9 @@ type Pool struct {
 	// sleeps 100 ms at a time) and no timer unless the pool is full.
 	slots chan struct{}
 	done  chan struct{} // closed by Close, wakes waiting Gets
+	// suspect: a connection's path was found dead and no connect has
+	// succeeded since (pathcheck.go).
+	suspect atomic.Bool
 
 	mu      sync.Mutex // guards the fields below
 	addr    string

@@ -154,11 +154,12 @@ const (
 	KindHeadRejected                 // ResponseWriter.WriteHead refused the status
 	KindNoSlot                       // no free pool slot within the acquire timeout
 	KindClosed                       // the pool was closed
+	KindPathDead                     // the request's bytes were retransmitted without an acknowledgement (pathcheck.go)
 )
 
 func (k Kind) String() string {
 	names := [...]string{"", "io", "timeout", "protocol", "invalid", "too-large",
-		"client-read", "client-write", "head-rejected", "no-slot", "closed"}
+		"client-read", "client-write", "head-rejected", "no-slot", "closed", "path-dead"}
 	if int(k) < len(names) {
 		return names[k]
 	}

@@ -47,6 +47,7 @@ var ajpInts = []intField[Member]{
 	{"max_packet_size", minPacketSize, func(a *Member) *int { return &a.MaxPacketSize }},
 	{"lbfactor", 1, func(a *Member) *int { return &a.LBFactor }},
 	{"distance", 0, func(a *Member) *int { return &a.Distance }},
+	{"path_check_interval", 0, func(a *Member) *int { return &a.PathCheckInterval }},
 }
 
 var ajpBools = []boolField[Member]{

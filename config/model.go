@@ -112,6 +112,10 @@ type Member struct {
 	// (docs/config.md#stall-detection), jkbalancer extensions.
 	StallMin    int `json:"stall_min"`
 	StallFactor int `json:"stall_factor"`
+	// PathCheckInterval: while a reply is late, how often the kernel is
+	// asked whether the request's bytes were acknowledged (ajp pathcheck,
+	// docs/config.md#safe-defaults); 0 = never (mod_jk).
+	PathCheckInterval int `json:"path_check_interval,omitempty"` // ms
 
 	// PingMode is the normalised set of recognised letters, a subset of
 	// "CPI" in that order ("" = none; "A" expands to "CPI").

@@ -26,6 +26,11 @@ const (
 	SafeKeepaliveIdle     = 30 // s
 	SafeKeepaliveInterval = 10 // s
 	SafeKeepaliveCount    = 3
+	// SafePathCheckInterval: while the first reply packet of a request is
+	// late, the kernel is asked this often whether the request's bytes
+	// were acknowledged, and a request that may be sent again is given up
+	// when they were retransmitted in vain (mod_jk: waits).
+	SafePathCheckInterval = 500 // ms
 )
 
 // Names of the safe defaults in Member.SafeDefaults, as `check --json`
@@ -35,6 +40,7 @@ const (
 	SafeDefaultIdlePing  = "prepost_timeout"
 	SafeDefaultKeepalive = "socket_keepalive"
 	SafeDefaultHTTPIdle  = "connection_pool_timeout" // http members: idle connections are not reused
+	SafeDefaultPathCheck = "path_check_interval"     // jkbalancer's own key; 0 is mod_jk's behaviour
 )
 
 // applySafeDefaults sets the bounded defaults on a compiled member and
@@ -55,6 +61,10 @@ func applySafeDefaults(r attrReader, a *Member) {
 		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultKeepalive)
 	}
 	readStall(r, a)
+	if !r.has("path_check_interval") {
+		a.PathCheckInterval = SafePathCheckInterval
+		a.SafeDefaults = append(a.SafeDefaults, SafeDefaultPathCheck)
+	}
 }
 
 // httpIdleDefault replaces the idle CPing default of an http member,
@@ -77,6 +87,10 @@ func (a *Member) IdlePingAfterDuration() time.Duration { return sec(a.IdlePingAf
 
 // IdlePingTimeoutDuration is the timeout of that CPing.
 func (a *Member) IdlePingTimeoutDuration() time.Duration { return ms(a.IdlePingTimeout) }
+
+// PathCheckIntervalDuration is how often a late reply's path is checked;
+// 0 means never (mod_jk).
+func (a *Member) PathCheckIntervalDuration() time.Duration { return ms(a.PathCheckInterval) }
 
 // KeepaliveIdleDuration is the idle time before the first TCP keepalive
 // probe; 0 means the OS's timing (mod_jk with socket_keepalive=true).

@@ -22,10 +22,11 @@ func loadMember(t *testing.T, props string) *Member {
 func TestSafeDefaultsUnset(t *testing.T) {
 	a := loadMember(t, "worker.a.host=127.0.0.1\n")
 	if a.SocketConnectTimeout != SafeConnectTimeout || !a.SocketKeepalive || a.KeepaliveIdle != SafeKeepaliveIdle ||
-		a.IdlePingAfter != SafeIdlePingAfter || a.IdlePingTimeout != SafeIdlePingTimeout || a.PrepostTimeout != 0 {
+		a.IdlePingAfter != SafeIdlePingAfter || a.IdlePingTimeout != SafeIdlePingTimeout || a.PrepostTimeout != 0 ||
+		a.PathCheckInterval != SafePathCheckInterval {
 		t.Errorf("defaults not applied: %+v", a)
 	}
-	want := []string{SafeDefaultConnect, SafeDefaultIdlePing, SafeDefaultKeepalive, SafeDefaultStall}
+	want := []string{SafeDefaultConnect, SafeDefaultIdlePing, SafeDefaultKeepalive, SafeDefaultStall, SafeDefaultPathCheck}
 	if !slices.Equal(a.SafeDefaults, want) {
 		t.Errorf("SafeDefaults = %v, want %v", a.SafeDefaults, want)
 	}
@@ -35,12 +36,14 @@ func TestSafeDefaultsUnset(t *testing.T) {
 // mod_jk's behaviour: no bounded default is applied.
 func TestSafeDefaultsExplicitModJK(t *testing.T) {
 	for _, tc := range []struct{ name, props string }{
-		{"explicit", "worker.a.socket_connect_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=false\nworker.a.stall_min=0\n"},
-		{"socket_timeout", "worker.a.socket_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=0\nworker.a.stall_min=0\n"},
+		{"explicit", "worker.a.socket_connect_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=false\n" +
+			"worker.a.stall_min=0\nworker.a.path_check_interval=0\n"},
+		{"socket_timeout", "worker.a.socket_timeout=0\nworker.a.prepost_timeout=0\nworker.a.socket_keepalive=0\n" +
+			"worker.a.stall_min=0\nworker.a.path_check_interval=0\n"},
 	} {
 		a := loadMember(t, tc.props)
 		if a.SocketConnectTimeout != 0 || a.SocketKeepalive || a.KeepaliveIdle != 0 || a.IdlePingAfter != 0 ||
-			a.IdlePingTimeout != 0 || a.StallMin != 0 || len(a.SafeDefaults) != 0 {
+			a.IdlePingTimeout != 0 || a.StallMin != 0 || a.PathCheckInterval != 0 || len(a.SafeDefaults) != 0 {
 			t.Errorf("%s: a default overrode an explicit value: %+v", tc.name, a)
 		}
 	}
@@ -49,14 +52,16 @@ func TestSafeDefaultsExplicitModJK(t *testing.T) {
 // TestSafeDefaultsTuned: tuned values are kept, and ping_mode P (a CPing
 // before every request) leaves no room for the idle CPing.
 func TestSafeDefaultsTuned(t *testing.T) {
-	a := loadMember(t, "worker.a.socket_timeout=7\nworker.a.ping_mode=P\nworker.a.socket_keepalive=true\nworker.a.stall_min=5000\n")
+	a := loadMember(t, "worker.a.socket_timeout=7\nworker.a.ping_mode=P\nworker.a.socket_keepalive=true\n"+
+		"worker.a.stall_min=5000\nworker.a.path_check_interval=200\n")
 	if a.SocketConnectTimeout != 7000 || a.PrepostTimeout != 10000 || a.IdlePingAfter != 0 || a.KeepaliveIdle != 0 ||
-		a.StallMin != 5000 || a.StallFactor != DefaultStallFactor || len(a.SafeDefaults) != 0 {
+		a.StallMin != 5000 || a.StallFactor != DefaultStallFactor || a.PathCheckInterval != 200 || len(a.SafeDefaults) != 0 {
 		t.Errorf("tuned values changed: %+v", a)
 	}
 	h := loadMember(t, "worker.a.type=http\n")
 	if h.IdlePingAfter != SafeIdlePingAfter || h.IdlePingTimeout != 0 || h.SocketConnectTimeout != SafeConnectTimeout ||
-		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultStall, SafeDefaultHTTPIdle}) {
+		h.PathCheckInterval != SafePathCheckInterval ||
+		!slices.Equal(h.SafeDefaults, []string{SafeDefaultConnect, SafeDefaultKeepalive, SafeDefaultStall, SafeDefaultPathCheck, SafeDefaultHTTPIdle}) {
 		t.Errorf("http member: %+v", h)
 	}
 	for _, p := range []string{"connection_pool_timeout=0", "cache_timeout=0"} {

@@ -54,6 +54,9 @@ func poolConfig(a *config.Member, addr string, o Options) ajp.PoolConfig {
 		MaxPacketSize:   a.MaxPacketSize,
 		DisableReuse:    o.DisableReuse,
 		Now:             o.Now,
+
+		PathCheckInterval: a.PathCheckIntervalDuration(),
+		PathCheck:         o.PathCheck,
 	}
 }
 

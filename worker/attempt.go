@@ -105,6 +105,11 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 		ReplyTimeout: m.replyTimeout(req),
 		FlushPackets: m.opts.FlushPackets,
 		FlushHeader:  m.opts.FlushHeader,
+		// The path check may end the wait for a reply on a dead path only
+		// when the rules would send the request again after it failed
+		// there: never more sends than they allow, and a request that may
+		// not be resent waits as in mod_jk (docs/config.md#safe-defaults).
+		MayAbort: m.mayAbort(req, at),
 	}
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {

@@ -36,6 +36,9 @@ type httpTransport struct {
 	// for one up to connection_acquire_timeout.
 	slots chan struct{}
 	open  atomic.Int64 // connections open (dialed, not yet closed)
+	// suspect: a connection's path was found dead and no connect has
+	// succeeded since (http_conn.go).
+	suspect atomic.Bool
 
 	mu     sync.Mutex
 	idle   []*hconn            // kept-alive connections, newest last
@@ -153,8 +156,9 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 		return nil, &dialError{t.initErr}
 	}
 	a := t.m.spec
+	timeout := t.connectTimeout()
 	d := net.Dialer{
-		Timeout:         a.SocketConnectTimeoutDuration(),
+		Timeout:         timeout,
 		LocalAddr:       t.local,
 		KeepAlive:       -1,
 		KeepAliveConfig: ajp.KeepAliveConfig(a.SocketKeepalive, a.KeepaliveIdleDuration()),
@@ -171,11 +175,12 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 		}
 	}
 	if t.tlsConf == nil {
+		t.suspect.Store(false)
 		return t.count(nc), nil
 	}
-	if d := a.SocketConnectTimeoutDuration(); d > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	conf := t.tlsConf
@@ -189,6 +194,7 @@ func (t *httpTransport) connect(ctx context.Context, addr string) (*countedConn,
 		nc.Close()
 		return nil, &dialError{fmt.Errorf("tls handshake: %w", err)}
 	}
+	t.suspect.Store(false)
 	return t.count(tc), nil
 }
 
@@ -264,6 +270,10 @@ type countedConn struct {
 	written  atomic.Int64
 	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
 	once     sync.Once
+	// The dead-path check of the next read (http_conn.go), armed by
+	// the request's goroutine for the wait for the response head.
+	pathEvery time.Duration
+	pathAbort bool
 }
 
 func (t *httpTransport) count(nc net.Conn) *countedConn {
@@ -272,6 +282,9 @@ func (t *httpTransport) count(nc net.Conn) *countedConn {
 }
 
 func (c *countedConn) Read(p []byte) (int, error) {
+	if c.pathEvery > 0 {
+		return c.readChecked(p)
+	}
 	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(d))
 		c.rdl = true

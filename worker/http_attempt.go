@@ -67,6 +67,9 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 		m.beforeSend(c.reused, c.cc)
 	}
 	c.cc.replyTO = m.replyTimeout(req)
+	if every := m.spec.PathCheckIntervalDuration(); every > 0 {
+		c.cc.armPath(every, m.mayAbort(req, at))
+	}
 	resp, err := roundTrip(c, req, body, length)
 	if err != nil {
 		e, again = t.classifyTrip(err, req, c, w0, body)
@@ -93,6 +96,9 @@ func (e *writeError) Unwrap() error { return e.err }
 // 413, say) is still taken; the connection is then not used again.
 func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberResponse, error) {
 	werr := writeRequest(c.bw, req, body, length)
+	if streamed, _ := body.result(); streamed {
+		c.cc.pathAbort = false // body beyond the kept part went out: never resent
+	}
 	if werr != nil {
 		if _, clientErr := body.result(); clientErr != nil {
 			return nil, clientErr

@@ -3,10 +3,15 @@ package worker
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/netpath"
 )
 
 // hconn is one HTTP/1.1 connection to a member. The request's own
@@ -96,6 +101,7 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 // it otherwise.
 func (t *httpTransport) putConn(c *hconn, reusable bool) {
 	c.cc.replyTO = 0
+	c.cc.pathEvery = 0
 	if !reusable || t.m.opts.DisableReuse || c.addr != t.to.Load().addr {
 		c.cc.Close()
 		return
@@ -170,4 +176,105 @@ func (c *hconn) release() bool {
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil
 	return true
+}
+
+// The dead-path check of http members, as for AJP members (ajp's
+// pathcheck.go, docs/config.md#safe-defaults): while the response head is
+// late, the kernel is asked every path_check_interval whether the member's
+// kernel acknowledged the request. A dead path closes the idle
+// connections and bounds the next connects by ajp.SuspectConnectTimeout
+// until one succeeds; the wait ends only for a request the rules would
+// send again.
+
+var errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+
+const (
+	httpPathRecheck   = 100 * time.Millisecond // while bytes are outstanding, not yet proven lost
+	maxHTTPPathChecks = 1000                   // then the wait goes on unchecked, as mod_jk's
+)
+
+// armPath makes the connection's next read, the wait for the response
+// head, check the path every every; mayAbort says whether a dead path may
+// end it. putConn disarms it.
+func (c *countedConn) armPath(every time.Duration, mayAbort bool) {
+	c.pathEvery, c.pathAbort = every, mayAbort
+}
+
+// readChecked is Read for the armed read: it returns every check interval
+// to ask the kernel, within the read's own timeout.
+func (c *countedConn) readChecked(p []byte) (int, error) {
+	d := shorterPositive(c.timeout, c.replyTO)
+	every, start := c.pathEvery, time.Now()
+	c.pathEvery = 0
+	for range maxHTTPPathChecks {
+		wait, last := every, false
+		if d > 0 {
+			if left := d - time.Since(start); left <= wait {
+				wait, last = max(left, time.Nanosecond), true
+			}
+		}
+		c.Conn.SetReadDeadline(time.Now().Add(wait))
+		c.rdl = true
+		n, err := c.Conn.Read(p)
+		c.read.Add(int64(n))
+		if n > 0 || last || !errors.Is(err, os.ErrDeadlineExceeded) {
+			if d <= 0 {
+				c.clearReadDeadline() // the body's reads have no deadline
+			}
+			return n, err
+		}
+		switch c.t.pathState(c.Conn) {
+		case netpath.Dead:
+			c.t.pathDead()
+			if c.pathAbort {
+				return 0, errPathDead
+			}
+			return c.readRest(p, d, start)
+		case netpath.Unacked:
+			every = min(every, httpPathRecheck)
+		}
+	}
+	return c.readRest(p, d, start)
+}
+
+// readRest waits unchecked for what is left of the timeout d (0 = none).
+func (c *countedConn) readRest(p []byte, d time.Duration, start time.Time) (int, error) {
+	dl := time.Time{}
+	if d > 0 {
+		dl = start.Add(d)
+	}
+	c.Conn.SetReadDeadline(dl)
+	c.rdl = d > 0
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// pathState asks the kernel (or the test's Options.PathCheck) about the
+// TCP connection under nc.
+func (t *httpTransport) pathState(nc net.Conn) netpath.State {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if f := t.m.opts.PathCheck; f != nil {
+		return f(nc)
+	}
+	return netpath.Check(nc)
+}
+
+// pathDead: a firewall that forgot one connection forgot them all, and a
+// dead path kills them all.
+func (t *httpTransport) pathDead() {
+	t.suspect.Store(true)
+	t.closeIdle(0)
+}
+
+// connectTimeout is socket_connect_timeout, or at most
+// ajp.SuspectConnectTimeout while the path is suspect.
+func (t *httpTransport) connectTimeout() time.Duration {
+	d := t.m.spec.SocketConnectTimeoutDuration()
+	if t.suspect.Load() && (d <= 0 || d > ajp.SuspectConnectTimeout) {
+		d = ajp.SuspectConnectTimeout
+	}
+	return d
 }

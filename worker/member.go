@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 )
 
@@ -30,6 +31,10 @@ type Options struct {
 	// Sleep waits between per-worker retries (retry_interval); nil sleeps
 	// on a timer and gives up when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// PathCheck answers the dead-path check of AJP members
+	// (path_check_interval); nil asks the kernel (netpath.Check). Tests
+	// inject one: a path whose kernel never acknowledges needs iptables.
+	PathCheck ajp.PathCheckFunc
 }
 
 // Spec describes one member instance.
@@ -181,7 +186,7 @@ func (m *Member) Close() { m.tr.close() }
 // Serve forwards a request to this worker used directly (not as an lb
 // member): mod_jk's plain ajp13 worker. It returns the classified error.
 func (m *Member) Serve(w http.ResponseWriter, req *Request) error {
-	_, err := m.Forward(w, req, &Attempt{Activation: config.Active})
+	_, err := m.Forward(w, req, &Attempt{Activation: config.Active, direct: true})
 	if we, ok := err.(*Error); ok && we.Class == ClassReplyTimeout { // Forward returns *Error or nil
 		// Under an lb the lb counts reply timeouts (it decides ERR from
 		// them); used directly, the worker counts its own for the status
@@ -224,6 +229,7 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 			x.retries.Add(1)
 		}
 		tries++
+		at.last = i+1 == a.Retries
 		m.startWait(req, a)
 		res, err := m.tr.attempt(ctx, w, req, at)
 		m.endWait(req)

@@ -112,6 +112,14 @@ func replayAfterSend(a *config.Member, method string) bool {
 	return false
 }
 
+// mayAbort says whether the dead-path check may give up a send that is
+// waiting for its reply: only when the rules would send the request
+// again, and something can follow (another retry, or an lb to fail over
+// to); otherwise it waits as in mod_jk.
+func (m *Member) mayAbort(req *Request, at *Attempt) bool {
+	return !(at.direct && at.last) && m.mayResend(PhaseAfterSend, false, false, req.HTTP.Method)
+}
+
 // replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
 // disables) over the worker's reply_timeout (docs/config.md#backend-worker-keys,
 // docs/compat.md#rule-extensions).

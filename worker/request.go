@@ -148,6 +148,12 @@ type Attempt struct {
 	// Check asks the member to look at the session its response hands out
 	// (the session-route doctor, package doctor); zero for no check.
 	Check doctor.SessionCheck
+
+	// direct: the worker is used on its own (Member.Serve), with no lb to
+	// fail over to; last: Forward's send is the last retries allow. Then
+	// nothing follows a send given up on a dead path, and it is not given
+	// up (docs/config.md#safe-defaults).
+	direct, last bool
 }
 
 // Outcome reports what one Forward call moved, for lb accounting (method

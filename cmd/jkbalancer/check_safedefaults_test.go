@@ -17,7 +17,8 @@ func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 	props := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=a,b\n" +
 		"worker.a.host=127.0.0.1\nworker.b.host=127.0.0.1\nworker.b.port=8010\n" +
 		"worker.b.socket_connect_timeout=0\nworker.b.prepost_timeout=0\nworker.b.socket_keepalive=false\n" +
-		"worker.b.stall_min=0\n"
+		"worker.b.stall_min=0\n" +
+		"worker.b.path_check_interval=0\n"
 	wf := filepath.Join(t.TempDir(), "workers.properties")
 	if err := os.WriteFile(wf, []byte(props), 0o600); err != nil {
 		t.Fatal(err)
@@ -38,6 +39,7 @@ func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 		IdlePingTO     int      `json:"idle_ping_timeout"`
 		StallMin       int      `json:"stall_min"`
 		StallFactor    int      `json:"stall_factor"`
+		PathCheck      int      `json:"path_check_interval"`
 		Defaults       []string `json:"jkbalancer_defaults"`
 	}
 	var doc struct{ Workers map[string]member }
@@ -46,12 +48,12 @@ func TestCheckJSONShowsSafeDefaults(t *testing.T) {
 	}
 	a, b := doc.Workers["a"], doc.Workers["b"]
 	if a.ConnectTimeout != 3000 || !a.Keepalive || a.KeepaliveIdle != 30 || a.IdlePingAfter != 5 || a.IdlePingTO != 1000 ||
-		a.StallMin != 2000 || a.StallFactor != 10 ||
-		!slices.Equal(a.Defaults, []string{"socket_connect_timeout", "prepost_timeout", "socket_keepalive", "stall_min"}) {
+		a.StallMin != 2000 || a.StallFactor != 10 || a.PathCheck != 500 ||
+		!slices.Equal(a.Defaults, []string{"socket_connect_timeout", "prepost_timeout", "socket_keepalive", "stall_min", "path_check_interval"}) {
 		t.Errorf("untuned member: %+v", a)
 	}
 	if b.ConnectTimeout != 0 || b.Keepalive || b.KeepaliveIdle != 0 || b.IdlePingAfter != 0 || b.StallMin != 0 ||
-		b.StallFactor != 10 || len(b.Defaults) != 0 {
+		b.StallFactor != 10 || b.PathCheck != 0 || len(b.Defaults) != 0 {
 		t.Errorf("member with mod_jk's values: %+v", b)
 	}
 }

@@ -55,6 +55,8 @@ var Attributes = map[string]AttrInfo{
 	"session_cookie_path": {},
 	// stall detection (jkbalancer extension, config/safedefaults.go)
 	"stall_min": {}, "stall_factor": {},
+	// the dead-path check (jkbalancer extension, config/safedefaults.go)
+	"path_check_interval": {},
 	// lb members from DNS (jkbalancer extension, config/discover.go)
 	"discover": {}, "discover_interval": {}, "discover_template": {},
 	// status (docs/config.md#status-worker-keys)

@@ -1,0 +1,125 @@
+package ajp
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/netpath"
+)
+
+// The path check (docs/config.md#safe-defaults): while the first reply
+// packet of an exchange is late, the kernel is asked whether the request's
+// bytes reached the member's kernel. A slow but healthy member acknowledges
+// them at once and is waited for as long as reply_timeout and
+// socket_timeout allow; bytes retransmitted without an answer prove the
+// path dead (a firewall forgot the connection, the host vanished), and a
+// request that may be sent again is given up at once rather than after
+// the client's patience.
+const (
+	// SuspectConnectTimeout bounds the connects of a pool whose path was
+	// just found dead, until one succeeds: on a working path the SYN-ACK
+	// is back in well under a millisecond on a LAN, and 1 s is the SYN's
+	// first retransmission timeout, so a connect still pending then says
+	// the path is still dead. Other connects keep the configured timeout:
+	// an overloaded Tomcat's full accept queue drops SYNs and needs it.
+	SuspectConnectTimeout = time.Second
+	// pathRecheck is the wait before the next check while the request's
+	// bytes are outstanding but not yet proven lost (the kernel's
+	// retransmissions on loopback come at about 0.2 s and 0.6 s).
+	pathRecheck = 100 * time.Millisecond
+	// maxPathChecks bounds the checks of one reply wait; after them the
+	// wait goes on unchecked, as mod_jk's.
+	maxPathChecks = 1000
+)
+
+var errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+
+// readReply reads the first packet of the reply. Without a path check, or
+// when the packet is already buffered, it is readPacket: the fast path
+// arms no extra deadline. Otherwise the read returns every check interval
+// to ask the kernel; a dead path ends the exchange with KindPathDead when
+// the caller may send the request again (ExchangeOptions.MayAbort) and
+// nothing of the body was streamed, and otherwise only tells the pool.
+func (c *Conn) readReply(x *exchange) ([]byte, Kind, error) {
+	if c.pathEvery <= 0 || c.pathCheck == nil || c.br.Buffered() >= headerLen {
+		return c.readPacket(x.readTO)
+	}
+	start := time.Now()
+	every := c.pathEvery
+	for range maxPathChecks {
+		wait, last := every, false
+		if x.readTO > 0 {
+			if left := x.readTO - time.Since(start); left <= wait {
+				wait, last = max(left, time.Nanosecond), true
+			}
+		}
+		p, k, err := c.readPacket(wait)
+		if last || k != KindTimeout {
+			return p, k, err
+		}
+		switch c.pathCheck(c.nc) {
+		case netpath.Dead:
+			if c.pool != nil {
+				c.pool.pathDead()
+			}
+			if x.opt.MayAbort && !x.res.BodyStreamed {
+				return nil, KindPathDead, errPathDead
+			}
+			return c.readPacket(leftOf(x.readTO, start))
+		case netpath.Unacked:
+			every = min(c.pathEvery, pathRecheck)
+		default:
+			every = c.pathEvery
+		}
+	}
+	return c.readPacket(leftOf(x.readTO, start))
+}
+
+// leftOf is what remains of the per-packet timeout d (0 = none) since
+// start, at least a nanosecond so that a spent timeout still fires.
+func leftOf(d time.Duration, start time.Time) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return max(d-time.Since(start), time.Nanosecond)
+}
+
+// pathDead is told by a connection that its path is dead: a firewall that
+// forgot one connection forgot them all, and a dead path kills them all,
+// so the idle connections are closed, and the next connects are bounded
+// by SuspectConnectTimeout until one succeeds.
+func (p *Pool) pathDead() {
+	p.suspect.Store(true)
+	p.CloseIdle()
+}
+
+// connectTimeout is the timeout of the next connect: the configured one,
+// or at most SuspectConnectTimeout while the path is suspect.
+func (p *Pool) connectTimeout() time.Duration {
+	t := p.cfg.ConnectTimeout
+	if p.suspect.Load() && (t <= 0 || t > SuspectConnectTimeout) {
+		t = SuspectConnectTimeout
+	}
+	return t
+}
+
+// Suspect reports whether the pool's path was found dead and no connect
+// succeeded since.
+func (p *Pool) Suspect() bool { return p.suspect.Load() }
+
+// initPathCheck gives a pooled connection the pool's path check.
+func (p *Pool) initPathCheck(c *Conn) {
+	if p.cfg.PathCheckInterval <= 0 {
+		return
+	}
+	c.pathEvery = p.cfg.PathCheckInterval
+	c.pathCheck = p.cfg.PathCheck
+	if c.pathCheck == nil {
+		c.pathCheck = netpath.Check
+	}
+}
+
+// PathCheckFunc reports what the kernel says about a connection's sent
+// bytes; netpath.Check unless a test injects another.
+type PathCheckFunc = func(net.Conn) netpath.State
