@@ -19,11 +19,16 @@ import (
 const (
 	// SuspectConnectTimeout bounds the connects of a pool whose path was
 	// just found dead, until one succeeds: on a working path the SYN-ACK
-	// is back in well under a millisecond on a LAN, and 1 s is the SYN's
-	// first retransmission timeout, so a connect still pending then says
-	// the path is still dead. Other connects keep the configured timeout:
-	// an overloaded Tomcat's full accept queue drops SYNs and needs it.
-	SuspectConnectTimeout = time.Second
+	// is back within one round trip (well under a millisecond on a LAN, a
+	// few hundred on the longest WAN path anyone runs AJP over), so a
+	// connect still pending after 500 ms, right after the kernel proved
+	// packets lost, says the path is still dead. It is the last step
+	// before a blackholed member's request fails over, so it decides
+	// whether that request beats a 2 s client timeout
+	// (docs/config.md#safe-defaults). Other connects keep the configured
+	// timeout: an overloaded Tomcat's full accept queue drops SYNs and
+	// needs it.
+	SuspectConnectTimeout = 500 * time.Millisecond
 	// pathRecheck is the wait before the next check while the request's
 	// bytes are outstanding but not yet proven lost (the kernel's
 	// retransmissions on loopback come at about 0.2 s and 0.6 s).

@@ -1,10 +1,12 @@
 //go:build integration
 
 // Real network faults on one member's loopback port (issue 17), measured
-// for jkbalancer (today's defaults) and httpd + mod_jk with the same
-// members and the same workers.properties. The numbers are logged as a
-// table ("FAULT ..." lines, go test -v); what holds today is asserted,
-// the issue's targets are asserted once the bounded defaults land.
+// for jkbalancer with mod_jk's settings (so jkbalancer's safe defaults,
+// docs/config.md#safe-defaults), jkbalancer tuned, and httpd + mod_jk with
+// the same members and the same workers.properties. The numbers are
+// logged as a table ("FAULT ..." lines, go test -v); both jkbalancer
+// fronts are held to issue 17's targets, mod_jk is measured only
+// (docs/testing.md#network-faults-on-loopback).
 //
 // Run: go test -tags integration -count=1 -v -run TestFault ./server
 
@@ -127,10 +129,12 @@ worker.template.reply_timeout=3000
 worker.template.socket_keepalive=true
 `
 
-// faultTuned names the tuned jkbalancer front: with faultTuning it meets
-// issue 17's targets today, which its tests assert (the default fronts
-// are measured and logged only, until the bounded defaults land).
+// faultTuned names the tuned jkbalancer front (faultTuning).
 const faultTuned = "jkb-tuned"
+
+// faultHeld reports whether a front is held to issue 17's targets: both
+// jkbalancer fronts are; httpd + mod_jk is the comparison.
+func faultHeld(front string) bool { return front != "mod_jk" }
 
 // faultFronts starts jkbalancer and httpd + mod_jk over tc1 and tc2 with
 // the same workers.properties (an lb of both, mod_jk's defaults), and a
@@ -187,20 +191,27 @@ func TestFaultForgottenIdleConnections(t *testing.T) {
 		s := faultSeq(c, fr.addr, 4)
 		c.CloseIdleConnections()
 		faultRow(t, "forgotten-idle", fr.name, s, fmt.Sprintf("(4 sequential, client timeout 5s, %d conntrack entries forgotten)  ", n))
-		if fr.name == faultTuned && (s.errs != 0 || s.maxLat > 2*time.Second) {
+		// Target (issue 17): every request 200, none slower than 2 s.
+		if faultHeld(fr.name) && (s.errs != 0 || s.maxLat > 2*time.Second) {
 			t.Errorf("%s: %d errors, slowest %v; want every request answered within 2 s", fr.name, s.errs, s.maxLat)
 		}
-		// Target (issue 17, once the bounded defaults land): every
-		// request 200, none slower than 2 s.
 	}
 }
 
 // faultLoadRun measures each front under a bounded load before and while
-// the fault is on: inject starts it and returns its undo.
+// the fault is on: inject starts it and returns its undo. With midLoad the
+// fault starts a quarter into the loaded phase, while requests are in
+// flight on the member, instead of between the two phases.
 type faultLoadRun struct {
 	name                    string
 	clients                 int
 	before, during, timeout time.Duration
+	midLoad                 bool
+	// minRatio is the share of the throughput before the fault a held
+	// front keeps (0: not asserted); every held front has 0 errors
+	// unless errsLogged.
+	minRatio   float64
+	errsLogged bool
 }
 
 func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) {
@@ -210,16 +221,36 @@ func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) 
 		if base.errs != 0 || base.ok == 0 {
 			t.Fatalf("%s: before the fault %d answered, %d errors: %s", fr.name, base.ok, base.errs, base.firstErr)
 		}
-		undo := inject()
-		s := faultLoad(fr.addr, r.clients, r.during, r.timeout)
-		undo()
+		s := r.faulted(fr.addr, inject)
 		ratio := s.rate() / base.rate()
 		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients %v, timeout %v; %.0f req/s before, %.0f during: %.0f%%)  ",
 			r.clients, r.during, r.timeout, base.rate(), s.rate(), 100*ratio))
-		if fr.name == faultTuned && s.errs != 0 {
+		if !faultHeld(fr.name) {
+			continue
+		}
+		if !r.errsLogged && s.errs != 0 {
 			t.Errorf("%s under %s: %d client errors (%s), want 0", fr.name, r.name, s.errs, s.firstErr)
 		}
+		if ratio < r.minRatio {
+			t.Errorf("%s under %s: %.0f%% of the throughput before the fault, want at least %.0f%%", fr.name, r.name, 100*ratio, 100*r.minRatio)
+		}
 	}
+}
+
+// faulted runs the loaded phase with the fault on.
+func (r faultLoadRun) faulted(addr string, inject func() func()) faultStats {
+	if !r.midLoad {
+		undo := inject()
+		defer undo()
+		return faultLoad(addr, r.clients, r.during, r.timeout)
+	}
+	done := make(chan faultStats, 1)
+	go func() { done <- faultLoad(addr, r.clients, r.during, r.timeout) }()
+	// Not a timing assertion: only where in the phase the fault starts.
+	time.Sleep(r.during / 4)
+	undo := inject()
+	defer undo()
+	return <-done
 }
 
 // Scenario 2: the member is blackholed (every packet to and from its AJP
@@ -230,7 +261,24 @@ func (r faultLoadRun) run(t *testing.T, fronts []itFront, inject func() func()) 
 // before the fault.
 func TestFaultBlackholedMember(t *testing.T) {
 	tcs, fronts := faultFronts(t)
-	r := faultLoadRun{name: "blackholed", clients: 8, before: 3 * time.Second, during: 8 * time.Second, timeout: 2 * time.Second}
+	r := faultLoadRun{name: "blackholed", clients: 8, before: 3 * time.Second, during: 8 * time.Second,
+		timeout: 2 * time.Second, minRatio: 0.7}
+	r.run(t, fronts, func() func() {
+		f := itNewFault(t, tcs[1].ajpPort)
+		f.blackhole()
+		return f.remove
+	})
+}
+
+// Scenario 2b: the same blackhole, starting while requests are in flight
+// on the member. A request whose answer the blackhole swallows after the
+// member got it cannot be told from a slow one (no unacknowledged data on
+// jkbalancer's side), so its client times out: the errors are logged, the
+// throughput is held to the same 70% (docs/testing.md#network-faults-on-loopback).
+func TestFaultBlackholedMidLoad(t *testing.T) {
+	tcs, fronts := faultFronts(t)
+	r := faultLoadRun{name: "blackholed-mid-load", clients: 8, before: 3 * time.Second, during: 8 * time.Second,
+		timeout: 2 * time.Second, midLoad: true, minRatio: 0.7, errsLogged: true}
 	r.run(t, fronts, func() func() {
 		f := itNewFault(t, tcs[1].ajpPort)
 		f.blackhole()
@@ -300,5 +348,21 @@ func TestFaultAcceptsNeverAnswers(t *testing.T) {
 		s := faultLoad(fr.addr, r.clients, 8*time.Second, r.timeout)
 		faultRow(t, r.name, fr.name, s, fmt.Sprintf("(%d clients 8s from the start, timeout %v; %.0f req/s)  ",
 			r.clients, r.timeout, s.rate()))
+		switch fr.name {
+		case faultTuned:
+			// A CPing on connect finds the mute member at once.
+			if s.errs != 0 {
+				t.Errorf("%s: %d client errors (%s), want 0", fr.name, s.errs, s.firstErr)
+			}
+		case "jkbalancer":
+			// Stall detection (docs/config.md#stall-detection) moves new
+			// requests away after stall_min; what was already waiting on
+			// the mute member times out at the client: about one request
+			// per client, never the steady stream mod_jk keeps sending.
+			if s.errs > 2*r.clients || s.ok < 100*s.errs {
+				t.Errorf("%s: %d answered, %d client errors; want at most %d errors and 100 answers per error",
+					fr.name, s.ok, s.errs, 2*r.clients)
+			}
+		}
 	}
 }
