@@ -23,6 +23,11 @@ type ExchangeOptions struct {
 	// the path check end the wait for a reply on a dead path
 	// (pathcheck.go); otherwise it waits as mod_jk does.
 	MayAbort bool
+	// Late, when set, is asked at each path check of a wait that is
+	// not over yet: true ends a wait that MayAbort allows, as a dead path
+	// does (a reply far later than plausible on a member whose path just
+	// lost a request: docs/config.md#safe-defaults). It must not block.
+	Late func(waited time.Duration) bool
 }
 
 // exchange is the state of one request/response on a Conn. It lives in

@@ -38,7 +38,10 @@ const (
 	maxPathChecks = 1000
 )
 
-var errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+var (
+	errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+	errPathLate = errors.New("no reply for far longer than the member's replies take, on a path that lost a request")
+)
 
 // readReply reads the first packet of the reply. Without a path check, or
 // when the packet is already buffered, it is readPacket: the fast path
@@ -77,6 +80,9 @@ func (c *Conn) readReply(x *exchange) ([]byte, Kind, error) {
 		default:
 			every = c.pathEvery
 		}
+		if late := x.opt.Late; late != nil && x.opt.MayAbort && !x.res.BodyStreamed && late(time.Since(start)) {
+			return nil, KindPathDead, errPathLate
+		}
 	}
 	return c.readPacket(leftOf(x.readTO, start))
 }
@@ -97,6 +103,9 @@ func leftOf(d time.Duration, start time.Time) time.Duration {
 func (p *Pool) pathDead() {
 	p.suspect.Store(true)
 	p.CloseIdle()
+	if f := p.cfg.OnPathDead; f != nil {
+		f()
+	}
 }
 
 // connectTimeout is the timeout of the next connect: the configured one,

@@ -37,7 +37,10 @@ type PoolConfig struct {
 	// (path_check_interval, pathcheck.go); 0 = off, mod_jk's wait.
 	PathCheckInterval time.Duration
 	PathCheck         PathCheckFunc // nil = netpath.Check; tests inject one
-	Now               func() time.Time
+	// OnPathDead, when set, is told of every dead-path verdict on one of
+	// the pool's connections (the member then counts as lossy).
+	OnPathDead func()
+	Now        func() time.Time
 }
 
 // PoolStats is a snapshot of a pool's connection counts.

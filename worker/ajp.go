@@ -16,7 +16,9 @@ type ajpTransport struct {
 // newAJPTransport builds the member's (lazy) pool; nothing is dialed
 // until the first request.
 func newAJPTransport(m *Member, addr string) *ajpTransport {
-	return &ajpTransport{m: m, pool: ajp.NewPool(poolConfig(m.spec, addr, m.opts))}
+	cfg := poolConfig(m.spec, addr, m.opts)
+	cfg.OnPathDead = m.notePathDead
+	return &ajpTransport{m: m, pool: ajp.NewPool(cfg)}
 }
 
 func (t *ajpTransport) free() bool   { return t.pool.Free() }

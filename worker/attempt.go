@@ -110,6 +110,7 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 		// there: never more sends than they allow, and a request that may
 		// not be resent waits as in mod_jk (docs/config.md#safe-defaults).
 		MayAbort: m.mayAbort(req, at),
+		Late:     m.late,
 	}
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {

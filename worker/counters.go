@@ -177,6 +177,19 @@ type stallWatch struct {
 	// counted; cleared (and logged) at its next reply byte only, so the
 	// log and the gauge do not flap while requests come and go.
 	marked atomic.Bool
+	// lostAt is when the path check last proved a request of this member
+	// lost in the network (a dead-path verdict), 0 = never.
+	lostAt atomic.Int64
+}
+
+// lossyFor is how long after a dead-path verdict a member counts as
+// lossy (docs/config.md#lossy-members).
+const lossyFor = 10 * time.Second
+
+// lossy reports whether a dead-path verdict came within lossyFor of now.
+func (s *stallWatch) lossy(now int64) bool {
+	at := s.lostAt.Load()
+	return at != 0 && now-at <= int64(lossyFor)
 }
 
 // enter counts an attempt that starts waiting at now.
@@ -303,19 +316,51 @@ func (m *Member) endWait(req *Request) {
 // is logged and counted once (Metrics, Stalling); its end, at the next
 // reply byte (stallWait.reply).
 //
+// A lossy member (a dead-path verdict within lossyFor,
+// docs/config.md#lossy-members) is skipped the same way.
+//
 // now is the time on the member's clock (Options.Now): the lb reads its
 // clock once for all its members.
 func (m *Member) Stalled(now time.Time) bool {
 	a := m.cfg()
 	s := &m.stall
+	at := int64(now.Sub(s.base))
+	if s.lossy(at) {
+		return true
+	}
 	st := a.StallMin > 0 && s.awaiting.Load() >= 2 &&
-		s.stalled(int64(now.Sub(s.base)), a.StallMinDuration(), a.StallFactor)
+		s.stalled(at, a.StallMinDuration(), a.StallFactor)
 	if st && !s.marked.Load() && s.marked.CompareAndSwap(false, true) {
 		m.metrics.stalls.Add(1)
 		m.log.Warn("worker stalls: requests wait for a first reply byte far longer than its recent replies took; "+
 			"new requests go to other members", "awaiting", s.awaiting.Load())
 	}
 	return st
+}
+
+// notePathDead records a dead-path verdict on one of the member's
+// connections (the path check of docs/config.md#safe-defaults): for
+// lossyFor the member is lossy (docs/config.md#lossy-members). The start
+// of a lossy spell is logged once.
+func (m *Member) notePathDead() {
+	now := max(m.clock(), 1)
+	if prev := m.stall.lostAt.Swap(now); prev == 0 || now-prev > int64(lossyFor) {
+		m.log.Warn("worker's network path lost a request (its kernel did not acknowledge it): "+
+			"new requests without a session go to other members for a while", "for", lossyFor)
+	}
+}
+
+// lateOnLossyPath is ExchangeOptions.Late: on a lossy member, a request
+// with no reply byte for longer than the stall threshold (stall_min and
+// stall_factor times the p99 of its recent replies) has most likely lost
+// its answer in the network, so one the rules would send again is given
+// up (docs/config.md#lossy-members). Off with stall_min=0.
+func (m *Member) lateOnLossyPath(waited time.Duration) bool {
+	a := m.cfg()
+	if a.StallMin <= 0 || waited <= a.StallMinDuration() || !m.stall.lossy(m.clock()) {
+		return false
+	}
+	return int64(waited) > int64(a.StallFactor)*m.stall.p99()*int64(time.Microsecond)
 }
 
 // Stalling reports whether the member was found stalling and has not

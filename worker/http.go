@@ -274,6 +274,7 @@ type countedConn struct {
 	// the request's goroutine for the wait for the response head.
 	pathEvery time.Duration
 	pathAbort bool
+	pathLate  func(waited time.Duration) bool // Member.late
 }
 
 func (t *httpTransport) count(nc net.Conn) *countedConn {

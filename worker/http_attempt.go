@@ -68,7 +68,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	}
 	c.cc.replyTO = m.replyTimeout(req)
 	if every := m.spec.PathCheckIntervalDuration(); every > 0 {
-		c.cc.armPath(every, m.mayAbort(req, at))
+		c.cc.armPath(every, m.mayAbort(req, at), m.late)
 	}
 	resp, err := roundTrip(c, req, body, length)
 	if err != nil {

@@ -186,7 +186,10 @@ func (c *hconn) release() bool {
 // until one succeeds; the wait ends only for a request the rules would
 // send again.
 
-var errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+var (
+	errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+	errPathLate = errors.New("no reply for far longer than the member's replies take, on a path that lost a request")
+)
 
 const (
 	httpPathRecheck   = 100 * time.Millisecond // while bytes are outstanding, not yet proven lost
@@ -196,8 +199,8 @@ const (
 // armPath makes the connection's next read, the wait for the response
 // head, check the path every every; mayAbort says whether a dead path may
 // end it. putConn disarms it.
-func (c *countedConn) armPath(every time.Duration, mayAbort bool) {
-	c.pathEvery, c.pathAbort = every, mayAbort
+func (c *countedConn) armPath(every time.Duration, mayAbort bool, late func(time.Duration) bool) {
+	c.pathEvery, c.pathAbort, c.pathLate = every, mayAbort, late
 }
 
 // readChecked is Read for the armed read: it returns every check interval
@@ -233,6 +236,9 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		case netpath.Unacked:
 			every = min(every, httpPathRecheck)
 		}
+		if c.pathAbort && c.pathLate != nil && c.pathLate(time.Since(start)) {
+			return 0, errPathLate
+		}
 	}
 	return c.readRest(p, d, start)
 }
@@ -267,6 +273,7 @@ func (t *httpTransport) pathState(nc net.Conn) netpath.State {
 func (t *httpTransport) pathDead() {
 	t.suspect.Store(true)
 	t.closeIdle(0)
+	t.m.notePathDead()
 }
 
 // connectTimeout is socket_connect_timeout, or at most

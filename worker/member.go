@@ -75,6 +75,8 @@ type Member struct {
 	editMu sync.Mutex
 	// stall notices requests that all stall (counters.go).
 	stall stallWatch
+	// late is lateOnLossyPath, made once in NewMember.
+	late func(waited time.Duration) bool
 	// beforeSend, set by tests only, sees each connection just before the
 	// request is written on it: how a test has the member close a pooled
 	// connection after the liveness check passed, the race a restart
@@ -147,6 +149,7 @@ func NewMember(s Spec) *Member {
 	}
 	m.live.Store(a)
 	m.stall.base = o.Now()
+	m.late = m.lateOnLossyPath // made once: the request path copies it without allocating
 	m.tr = newTransport(m, addr)
 	return m
 }

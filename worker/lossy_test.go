@@ -1,0 +1,113 @@
+package worker
+
+import (
+	"context"
+	"net"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/netpath"
+)
+
+// newLossyPath is a member whose first hang requests get no reply (until
+// release), whose path check always finds the request acknowledged (the
+// answer, not the request, is what the network loses), and whose stall
+// threshold is 50 ms.
+func newLossyPath(t *testing.T, typ string, hang int32, props ...string) *deadPathMember {
+	d := &deadPathMember{release: make(chan struct{})}
+	check := func(net.Conn) netpath.State { d.checks.Add(1); return netpath.Acked }
+	return d.start(t, typ, hang, check, append([]string{"stall_min=50"}, props...)...)
+}
+
+// TestLossyMemberLateGETResent: on a member whose path just lost a
+// request (a dead-path verdict), a GET with no reply for longer than the
+// stall threshold is given up and sent again (docs/config.md#lossy-members).
+// Checked: with Late left out of the exchange options (attempt.go,
+// http_attempt.go) the GET waits for its reply timeout (30 s).
+func TestLossyMemberLateGETResent(t *testing.T) {
+	for _, typ := range pathTypes {
+		t.Run(typ, func(t *testing.T) {
+			d := newLossyPath(t, typ, 1)
+			defer close(d.release)
+			d.m.notePathDead()
+			rec := httptest.NewRecorder()
+			_, err := d.m.Forward(rec, newReq("GET", "/", ""), &Attempt{})
+			if err != nil || rec.Code != 200 || d.got.Load() != 2 {
+				t.Fatalf("GET on a lossy member: %v %d, %d sends; want 200 after 2", err, rec.Code, d.got.Load())
+			}
+		})
+	}
+}
+
+// lateKept sends a request that gets no reply until the path was checked
+// often enough to cover the 50 ms threshold 4 times over, then releases
+// it: it must be answered by its first send.
+func lateKept(t *testing.T, d *deadPathMember, method, body string) {
+	t.Helper()
+	go func() {
+		for deadline := time.Now().Add(30 * time.Second); d.checks.Load() < 40 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		close(d.release)
+	}()
+	rec := httptest.NewRecorder()
+	_, err := d.m.Forward(rec, newReq(method, "/", body), &Attempt{})
+	if err != nil || rec.Code != 200 || d.got.Load() != 1 {
+		t.Errorf("%s: %v %d after %d sends; want 200 after 1", method, err, rec.Code, d.got.Load())
+	}
+}
+
+// TestLateOnHealthyPathNotCut: without a dead-path verdict a late reply is
+// a slow member, never cut. Checked: with lossy() always true it is resent.
+func TestLateOnHealthyPathNotCut(t *testing.T) {
+	for _, typ := range pathTypes {
+		t.Run(typ, func(t *testing.T) { lateKept(t, newLossyPath(t, typ, 1), "GET", "") })
+	}
+}
+
+// TestLossyMemberKeepsPOST: with recovery_options=1 a POST the member got
+// is never sent again, lossy member or not: it waits, as in mod_jk.
+func TestLossyMemberKeepsPOST(t *testing.T) {
+	for _, typ := range pathTypes {
+		t.Run(typ, func(t *testing.T) {
+			d := newLossyPath(t, typ, 1, "recovery_options=1")
+			d.m.notePathDead()
+			lateKept(t, d, "POST", "order=42")
+		})
+	}
+}
+
+// TestLossyStallOff: stall_min=0 (mod_jk) cuts nothing on a lossy member.
+func TestLossyStallOff(t *testing.T) {
+	d := newLossyPath(t, "ajp13", 1, "stall_min=0")
+	d.m.notePathDead()
+	lateKept(t, d, "GET", "")
+}
+
+// TestLossySpell: a dead-path verdict makes the member lossy for lossyFor
+// on its clock: the lb skips it for new requests without a session
+// (Stalled), then takes it back.
+func TestLossySpell(t *testing.T) {
+	var clk atomic.Int64
+	base := time.Now()
+	m := NewMember(Spec{Name: "w", Attrs: workerSpec(t, "ajp13", "127.0.0.1:1"), Options: Options{
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		Now:   func() time.Time { return base.Add(time.Duration(clk.Load())) }}})
+	t.Cleanup(m.Close)
+	at := func() time.Time { return base.Add(time.Duration(clk.Load())) }
+	if m.Stalled(at()) {
+		t.Fatal("a fresh member is stalled")
+	}
+	clk.Add(int64(time.Second))
+	m.notePathDead()
+	clk.Add(int64(lossyFor - time.Millisecond))
+	if !m.Stalled(at()) {
+		t.Errorf("not skipped %v after a dead-path verdict", lossyFor-time.Millisecond)
+	}
+	clk.Add(int64(2 * time.Millisecond))
+	if m.Stalled(at()) {
+		t.Errorf("still skipped %v after the verdict", lossyFor+time.Millisecond)
+	}
+}
