@@ -271,7 +271,12 @@ func (w *stallWait) reply(sample bool) {
 		return
 	}
 	w.m = nil
-	if m.stall.replied(m.clock(), w.from, sample) {
+	now := m.clock()
+	// A reply on a lossy path took as long as the retransmissions made
+	// it: kept out of the ring, so that the threshold a late request on
+	// that path is measured against is the member's own pace
+	// (docs/config.md#lossy-members).
+	if m.stall.replied(now, w.from, sample && !m.stall.lossy(now)) {
 		m.log.Info("worker no longer stalls: a reply arrived")
 	}
 }

@@ -111,3 +111,32 @@ func TestLossySpell(t *testing.T) {
 		t.Errorf("still skipped %v after the verdict", lossyFor+time.Millisecond)
 	}
 }
+
+// TestLossyRepliesNotSampled: a reply that took seconds of retransmissions
+// on a lossy path stays out of the ring, so the threshold of the late
+// requests on that path stays the member's own pace. Checked: sampled
+// anyway, the p99 becomes 5 s (and the threshold 50 s).
+func TestLossyRepliesNotSampled(t *testing.T) {
+	var clk atomic.Int64
+	base := time.Now()
+	m := NewMember(Spec{Name: "w", Attrs: workerSpec(t, "ajp13", "127.0.0.1:1"), Options: Options{
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		Now:   func() time.Time { return base.Add(time.Duration(clk.Load())) }}})
+	t.Cleanup(m.Close)
+	reply := func() {
+		w := stallWait{m: m, from: m.clock()}
+		m.stall.enter(w.from)
+		clk.Add(int64(5 * time.Second))
+		w.reply(true)
+	}
+	m.notePathDead()
+	reply()
+	if p := m.stall.p99(); p != 0 {
+		t.Errorf("a reply on a lossy path was sampled: p99 %d µs", p)
+	}
+	clk.Add(int64(lossyFor))
+	reply()
+	if p := m.stall.p99(); p != 5e6 {
+		t.Errorf("p99 %d µs after a 5 s reply on a sound path, want 5e6", p)
+	}
+}
