@@ -238,9 +238,12 @@ func (s *stallWatch) stalled(now int64, minWait time.Duration, factor int) bool 
 	return idle > int64(factor)*s.p99()*int64(time.Microsecond)
 }
 
-// p99 is the 99th percentile of the ring, in µs (0 when empty). It
+// p99 is the 99th percentile of the ring, in µs (0 when empty).
+func (s *stallWatch) p99() int64 { return s.percentile(99) }
+
+// percentile is the q-th percentile of the ring, in µs (0 when empty). It
 // sorts a copy on the stack: no allocation.
-func (s *stallWatch) p99() int64 {
+func (s *stallWatch) percentile(q int) int64 {
 	var v [stallRing]uint32
 	n := 0
 	for i := range s.ring {
@@ -253,7 +256,7 @@ func (s *stallWatch) p99() int64 {
 		return 0
 	}
 	slices.Sort(v[:n])
-	return int64(v[(n*99+99)/100-1])
+	return int64(v[(n*q+99)/100-1])
 }
 
 // stallWait is the attempt of a request that waits for its member's first
@@ -356,16 +359,20 @@ func (m *Member) notePathDead() {
 }
 
 // lateOnLossyPath is ExchangeOptions.Late: on a lossy member, a request
-// with no reply byte for longer than the stall threshold (stall_min and
-// stall_factor times the p99 of its recent replies) has most likely lost
-// its answer in the network, so one the rules would send again is given
-// up (docs/config.md#lossy-members). Off with stall_min=0.
+// with no reply byte for longer than stall_min and stall_factor times the
+// median of its recent replies has most likely lost its answer in the
+// network, so one the rules would send again is given up
+// (docs/config.md#lossy-members). The median, not the p99 of a stall:
+// the replies that came in between the first lost packets and the first
+// verdict took as long as the retransmissions made them, and a few of
+// them are enough to make the p99 of 64 as slow as the network. Off with
+// stall_min=0.
 func (m *Member) lateOnLossyPath(waited time.Duration) bool {
 	a := m.cfg()
 	if a.StallMin <= 0 || waited <= a.StallMinDuration() || !m.stall.lossy(m.clock()) {
 		return false
 	}
-	return int64(waited) > int64(a.StallFactor)*m.stall.p99()*int64(time.Microsecond)
+	return int64(waited) > int64(a.StallFactor)*m.stall.percentile(50)*int64(time.Microsecond)
 }
 
 // Stalling reports whether the member was found stalling and has not
