@@ -42,6 +42,7 @@ type backendDescs struct {
 	requests, errors, retries, sent, received *prometheus.Desc
 	busy, maxBusy, replyTimeouts              *prometheus.Desc
 	firstByte, total, conns, connsMax         *prometheus.Desc
+	deadPaths                                 *prometheus.Desc
 }
 
 // NewCollector builds a collector over the workers the function returns at
@@ -101,6 +102,8 @@ func newBackendDescs(prefix string, labels ...string) backendDescs {
 		total:         d("response_seconds", "Time from handing a request to the backend until the response was complete or failed."),
 		conns:         d("connections", "Backend connections by state (idle, in_use).", "state"),
 		connsMax:      d("connections_max", "The connection pool's size (connection_pool_size)."),
+		deadPaths: d("dead_paths_total", "Requests the path check found lost in the network: their bytes retransmitted "+
+			"without an acknowledgement (path_check_interval)."),
 	}
 }
 
@@ -113,7 +116,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, b := range []*backendDescs{&c.member, &c.direct} {
 		for _, d := range []*prometheus.Desc{b.requests, b.errors, b.retries, b.sent, b.received, b.busy,
-			b.maxBusy, b.replyTimeouts, b.firstByte, b.total, b.conns, b.connsMax} {
+			b.maxBusy, b.replyTimeouts, b.firstByte, b.total, b.conns, b.connsMax, b.deadPaths} {
 			ch <- d
 		}
 	}
@@ -211,6 +214,7 @@ func (c *Collector) collectBackend(ch chan<- prometheus.Metric, d *backendDescs,
 	gauge(ch, d.conns, float64(cs.Idle), append(labels, "idle")...)
 	gauge(ch, d.conns, float64(cs.InUse), append(labels, "in_use")...)
 	gauge(ch, d.connsMax, float64(cs.MaxOpen), labels...)
+	counter(ch, d.deadPaths, s.DeadPaths, labels...)
 }
 
 // histogram exports a worker.Histogram with cumulative buckets.

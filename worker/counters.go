@@ -351,6 +351,7 @@ func (m *Member) Stalled(now time.Time) bool {
 // lossyFor the member is lossy (docs/config.md#lossy-members). The start
 // of a lossy spell is logged once.
 func (m *Member) notePathDead() {
+	m.metrics.deadPaths.Add(1)
 	now := max(m.clock(), 1)
 	if prev := m.stall.lostAt.Swap(now); prev == 0 || now-prev > int64(lossyFor) {
 		m.log.Warn("worker's network path lost a request (its kernel did not acknowledge it): "+

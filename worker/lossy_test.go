@@ -102,6 +102,9 @@ func TestLossySpell(t *testing.T) {
 	}
 	clk.Add(int64(time.Second))
 	m.notePathDead()
+	if n := m.Metrics().Snapshot().DeadPaths; n != 1 {
+		t.Errorf("DeadPaths %d after one verdict, want 1 (jkbalancer_member_dead_paths_total)", n)
+	}
 	clk.Add(int64(lossyFor - time.Millisecond))
 	if !m.Stalled(at()) {
 		t.Errorf("not skipped %v after a dead-path verdict", lossyFor-time.Millisecond)

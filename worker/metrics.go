@@ -26,6 +26,7 @@ type Metrics struct {
 	errors            [ClassCount]atomic.Uint64
 	firstByte, total  Histogram
 	stalls            atomic.Uint64 // stall episodes (Member.Stalled)
+	deadPaths         atomic.Uint64 // dead-path verdicts (Member.notePathDead)
 	hist              history       // sampled by Sample, never written per request
 }
 
@@ -48,6 +49,9 @@ type MetricsSnapshot struct {
 	// Stalls counts the times the member was found stalling
 	// (Member.Stalled).
 	Stalls uint64
+	// DeadPaths counts the path check's dead-path verdicts on the
+	// member's connections (docs/config.md#lossy-members).
+	DeadPaths uint64
 }
 
 // Snapshot reads the numbers. Each value is read atomically, the set is
@@ -58,6 +62,7 @@ func (x *Metrics) Snapshot() MetricsSnapshot {
 		Requests: x.requests.Load(), Retries: x.retries.Load(),
 		Sent: x.sent.Load(), Received: x.received.Load(),
 		FirstByte: x.firstByte.Snapshot(), Total: x.total.Snapshot(), Stalls: x.stalls.Load(),
+		DeadPaths: x.deadPaths.Load(),
 	}
 	for i := range x.errors {
 		s.Errors[i] = x.errors[i].Load()
