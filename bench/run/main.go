@@ -62,8 +62,8 @@ func main() {
 	flag.DurationVar(&o.d, "d", 4*time.Second, "duration of one wrk run")
 	flag.IntVar(&o.rounds, "rounds", 5, "rounds per case: every target started afresh and run once per round; the table shows medians")
 	runs := flag.Int("runs", 0, "old name of -rounds")
-	flag.BoolVar(&o.perf, "perf", true, "count system calls per request with perf stat (needs root)")
-	flag.BoolVar(&o.breakdown, "breakdown", false, "also count the common system calls one by one and print them per request")
+	flag.StringVar(&o.syscalls, "syscalls", "perf", `count system calls per request with "perf" stat (needs root), "strace" -c (where perf cannot attach; slows the proxies several times: only the calls per request are meaningful then) or "off"`)
+	flag.BoolVar(&o.breakdown, "breakdown", false, "also count the common system calls one by one and print them per request (strace always does)")
 	caseRE := flag.String("cases", "", "only cases matching this regexp")
 	targetRE := flag.String("targets", "", "only targets matching this regexp (anchors always run)")
 	idle := flag.Int("idle", 1000, "idle keep-alive connections for the memory check (0 = skip)")
@@ -83,11 +83,18 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList) er
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk is not installed (apt-get install wrk)")
 	}
-	if o.perf {
+	switch o.syscalls {
+	case "perf":
 		if err := perfOK(); err != nil {
-			return fmt.Errorf("%v; run as root or with -perf=false", err)
+			return fmt.Errorf("%v; run as root, or with -syscalls strace or off", err)
 		}
 		raiseFileLimit() // perf opens one descriptor per thread and event
+	case "strace":
+		o.breakdown = true
+		fmt.Fprintln(os.Stderr, "bench: strace slows every proxy several times: read only the system calls per request")
+	case "off":
+	default:
+		return fmt.Errorf("-syscalls %q: want perf, strace or off", o.syscalls)
 	}
 	root, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 type opts struct {
 	d         time.Duration
 	rounds    int
-	perf      bool // count system calls with perf stat
-	breakdown bool // and one counter per common system call
+	syscalls  string // count system calls with "perf" stat, "strace" -c or not ("off")
+	breakdown bool   // and one perf counter per common system call
 }
 
 // membersName labels the row of wrk straight at the members: the ceiling
@@ -91,13 +91,13 @@ func stickyMember(cookie string) int {
 // run) and, with perf, its system calls; CPU and calls are divided by the
 // requests wrk made.
 func (e *env) sample(pids func() []int, o opts, drive func() (result, error)) (result, error) {
-	var sc *sysCounter
-	if o.perf {
+	var sc counter
+	if o.syscalls != "off" {
 		var err error
 		// A process that exits between listing and attaching fails the
 		// attach: list again.
 		for try := 0; try < 3; try++ {
-			if sc, err = startSysCount(pids(), o.breakdown, e.dir); err == nil {
+			if sc, err = startCounter(o.syscalls, pids(), o.breakdown, e.dir); err == nil {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)

@@ -17,6 +17,7 @@ import (
 // keeps.
 func printIdle(e *env, n int, d time.Duration) {
 	fmt.Printf("\n## Memory: %d idle keep-alive client connections\n\n", n)
+	fmt.Printf("RSS of the process tree; in brackets its anonymous part (heap, stacks: what GOGC and GOMEMLIMIT act on), the rest is mapped files such as the binary.\n\n")
 	fmt.Printf("| proxy | RSS fresh | with %d idle | after load | with %d idle after load |\n|---|---:|---:|---:|---:|\n", n, n)
 	load := benchCase{name: "memory", path: "/b?size=64", conns: 256}
 	for _, t := range e.targets {
@@ -32,24 +33,32 @@ func printIdle(e *env, n int, d time.Duration) {
 		time.Sleep(time.Second) // let closed connections go before sampling
 		after, idleAfter, open2 := idleRSS(t.port, root, n)
 		t.stop()
-		fmt.Printf("| %s | %s | %s (%d open) | %s | %s (%d open) |\n", t.name, mib(fresh), mib(idleFresh), open1, mib(after), mib(idleAfter), open2)
+		fmt.Printf("| %s | %s | %s, %d open | %s | %s, %d open |\n", t.name, fresh, idleFresh, open1, after, idleAfter, open2)
 	}
 }
 
 // idleRSS samples the tree's RSS at rest, opens n idle clients, samples
 // it again and closes them.
-func idleRSS(port, root, n int) (rest, idle, open int) {
-	rest = rssKiB(root)
+func idleRSS(port, root, n int) (rest, idle string, open int) {
+	rest = rssAnon(root)
 	conns := openIdle(port, n)
 	time.Sleep(500 * time.Millisecond) // let the proxy settle before sampling
-	idle = rssKiB(root)
+	idle = rssAnon(root)
 	for _, c := range conns {
 		c.Close()
 	}
 	return rest, idle, len(conns)
 }
 
-func mib(kib int) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+// rssAnon is "RSS (anonymous part)" of root's process tree.
+func rssAnon(root int) string {
+	var rss, anon int
+	for _, p := range tree(root) {
+		rss += statusField(p, "VmRSS:")
+		anon += statusField(p, "RssAnon:")
+	}
+	return fmt.Sprintf("%.1f MiB (%.1f)", float64(rss)/1024, float64(anon)/1024)
+}
 
 func openIdle(port, n int) []net.Conn {
 	var conns []net.Conn

@@ -31,6 +31,22 @@ var breakdownCalls = []string{
 	"clock_gettime", "gettimeofday", "getrusage", "timer_settime", "rt_sigprocmask", "gettid",
 }
 
+// counter counts the system calls of a process tree over a run.
+type counter interface {
+	stop() (total float64, by map[string]float64, err error)
+}
+
+// startCounter starts the counter -syscalls names: perf, strace or none.
+func startCounter(how string, pids []int, breakdown bool, dir string) (counter, error) {
+	switch how {
+	case "perf":
+		return startSysCount(pids, breakdown, dir)
+	case "strace":
+		return startStrace(pids, dir)
+	}
+	return nil, nil
+}
+
 // sysCounter is one perf stat attached to a process tree.
 type sysCounter struct {
 	cmd      *exec.Cmd

@@ -89,3 +89,21 @@ func TestByCall(t *testing.T) {
 		t.Errorf("byCall = %q, want %q", got, want)
 	}
 }
+
+func TestParseStrace(t *testing.T) {
+	out := `% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 51.29    0.003963        1981         2         1 wait4
+ 11.34    0.000876          13        67        27 read
+  3.31    0.000256           4        55           write
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.007727          20       124        28 total
+`
+	got, err := parseStrace(bufio.NewScanner(strings.NewReader(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["wait4"] != 2 || got["read"] != 67 || got["write"] != 55 || len(got) != 3 {
+		t.Errorf("parseStrace = %v", got)
+	}
+}

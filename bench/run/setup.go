@@ -133,7 +133,8 @@ func (e *env) jkbTarget(typ string, envs []string) *target {
 			return err
 		}
 		port := freePort()
-		p, err := startEnv(file, e.dir, envs, e.bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port))
+		p, err := startEnv(file, e.dir, envs, e.bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port),
+			"--admin", "off") // the default admin port may be someone else's on a shared machine
 		if err != nil {
 			return err
 		}
