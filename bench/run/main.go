@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -68,18 +69,19 @@ func main() {
 	targetRE := flag.String("targets", "", "only targets matching this regexp (anchors always run)")
 	idle := flag.Int("idle", 1000, "idle keep-alive connections for the memory check (0 = skip)")
 	flag.Var(&variants, "jkenv", "also run jkbalancer with these environment variables, e.g. 'GOGC=50 GOMEMLIMIT=32MiB' (repeatable)")
+	jsonFile := flag.String("json", "", "also write every run's figures (not only the medians) to this file")
 	flag.BoolVar(&keepDir, "keep", false, "keep the working directory (configs and logs) and print its path")
 	flag.Parse()
 	if *runs > 0 {
 		o.rounds = *runs
 	}
-	if err := run(o, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle, variants); err != nil {
+	if err := run(o, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle, variants, *jsonFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList) error {
+func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, jsonFile string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk is not installed (apt-get install wrk)")
 	}
@@ -123,8 +125,15 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList) er
 	}
 	e.addTargets(targetRE, variants)
 	fmt.Printf("# jkbalancer load run (%s runs, medians of %d rounds, every proxy started afresh for each run, wrk -t1)\n\n", o.d, o.rounds)
+	fmt.Printf("%d CPUs, load average %s at the start", runtime.NumCPU(), loadAvg())
 	table := measure(e, o, caseRE)
+	fmt.Printf(", %s at the end (above the CPU count the machine was busy).\n\n", loadAvg())
 	printTable(e, table)
+	if jsonFile != "" {
+		if err := writeJSON(jsonFile, e, table); err != nil {
+			return err
+		}
+	}
 	if o.breakdown {
 		printBreakdown(e, table)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,28 @@ func TestParseStrace(t *testing.T) {
 	}
 	if got["wait4"] != 2 || got["read"] != 67 || got["write"] != 55 || len(got) != 3 {
 		t.Errorf("parseStrace = %v", got)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	e := &env{targets: []*target{{name: "jkbalancer-http"}}}
+	table := map[string]map[string][]result{cases[0].name: {
+		"jkbalancer-http": {{rps: 1, sys: 7}, {rps: 2, sys: 8, sysBy: map[string]float64{"read": 4}}},
+		membersName:       {{rps: 3, sys: -1}},
+	}}
+	file := t.TempDir() + "/runs.json"
+	if err := writeJSON(file, e, table); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []runRecord
+	if err := json.Unmarshal(b, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0].Proxy != membersName || recs[2].Run != 1 || recs[2].SyscallsBy["read"] != 4 {
+		t.Errorf("writeJSON wrote %+v, want every run, the members first", recs)
 	}
 }
