@@ -26,17 +26,22 @@ const membersName = "members alone"
 // from one round to the next so no target always runs first or last; the
 // members-alone run takes its turn among them.
 func measure(e *env, o opts, caseRE *regexp.Regexp) map[string]map[string][]result {
+	return rotate(e.targets, o.rounds, caseRE, func(c benchCase, t *target) (result, error) { return e.runOne(c, t, o) })
+}
+
+// rotate is measure's schedule, with the run itself passed in.
+func rotate(targets []*target, rounds int, caseRE *regexp.Regexp, run func(benchCase, *target) (result, error)) map[string]map[string][]result {
 	table := map[string]map[string][]result{}
-	order := append([]*target{{name: membersName, kind: "member"}}, e.targets...)
+	order := append([]*target{{name: membersName, kind: "member"}}, targets...)
 	for _, c := range cases {
 		if !caseRE.MatchString(c.name) {
 			continue
 		}
 		table[c.name] = map[string][]result{}
-		for r := 0; r < o.rounds; r++ {
+		for r := 0; r < rounds; r++ {
 			for i := range order {
 				t := order[(i+r)%len(order)]
-				res, err := e.runOne(c, t, o)
+				res, err := run(c, t)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, t.name, err)
 					continue

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +132,28 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if len(recs) != 3 || recs[0].Proxy != membersName || recs[2].Run != 1 || recs[2].SyscallsBy["read"] != 4 {
 		t.Errorf("writeJSON wrote %+v, want every run, the members first", recs)
+	}
+}
+
+// TestRotate checks the schedule: every target and the members alone run
+// once per round, no target runs first in two rounds in a row, and a
+// failed run is left out rather than counted.
+func TestRotate(t *testing.T) {
+	targets := []*target{{name: "a"}, {name: "b"}}
+	var order []string
+	table := rotate(targets, 3, regexp.MustCompile("^64 B, 32 conns$"), func(c benchCase, tg *target) (result, error) {
+		order = append(order, tg.name)
+		if tg.name == "b" && len(order) == 7 {
+			return result{}, errors.New("did not start")
+		}
+		return result{rps: float64(len(order))}, nil
+	})
+	want := []string{membersName, "a", "b", "a", "b", membersName, "b", membersName, "a"}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Errorf("run order %q, want %q", order, want)
+	}
+	rows := table["64 B, 32 conns"]
+	if len(table) != 1 || len(rows[membersName]) != 3 || len(rows["a"]) != 3 || len(rows["b"]) != 2 {
+		t.Errorf("table %v, want 3 runs each but b's failed one", rows)
 	}
 }
