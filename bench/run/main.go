@@ -1,12 +1,15 @@
 // Command run is jkbalancer's load harness: it starts two members of our
 // own (bench/member, AJP and HTTP), jkbalancer in front of them over AJP
 // and over HTTP, and — when installed — httpd + mod_jk, httpd
-// mod_proxy_balancer (ajp and http) and HAProxy, all on loopback; drives
-// each with wrk in alternating runs; and prints one markdown table with
-// requests/s, p50 and p99 latency and peak RSS, each also as a ratio to
-// httpd + mod_jk (AJP) or HAProxy (HTTP).
+// mod_proxy_balancer (ajp and http) and HAProxy, all on loopback. In each
+// round it starts every proxy afresh, drives it once with wrk and stops
+// it, rotating the order, with wrk straight at the members as the
+// ceiling; and prints one markdown table of medians over the rounds:
+// requests/s, p50 and p99 latency, CPU µs and system calls per request
+// and peak RSS, as ratios to httpd + mod_jk (AJP) or HAProxy (HTTP) too;
+// then the memory with idle clients (docs/performance.md#how-to-measure).
 //
-//	go run ./bench/run [-d 10s] [-runs 2] [-cases REGEXP] [-targets REGEXP]
+//	go run ./bench/run [-d 4s] [-rounds 5] [-cases REGEXP] [-targets REGEXP] [-breakdown] [-jkenv 'GOGC=50']
 //
 // Figures are only comparable within one run on one machine: quote the
 // ratios, not the absolute numbers.
