@@ -51,6 +51,15 @@ var cases = []benchCase{
 	{name: "64 B, new conn per request, 32", path: "/b?size=64", conns: 32, newConn: true},
 }
 
+// strList collects a repeated flag.
+type strList []string
+
+func (l *strList) String() string { return fmt.Sprint(*l) }
+func (l *strList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
 // envList collects repeated -jkenv flags.
 type envList [][]string
 
@@ -71,6 +80,8 @@ func main() {
 	caseRE := flag.String("cases", "", "only cases matching this regexp")
 	targetRE := flag.String("targets", "", "only targets matching this regexp (anchors always run)")
 	idle := flag.Int("idle", 1000, "idle keep-alive connections for the memory check (0 = skip)")
+	var bins strList
+	flag.Var(&bins, "jkbin", "also run this jkbalancer, LABEL=PATH: a binary or a checkout to build it in, e.g. 'evloop=/work/wt/evloop' (repeatable)")
 	flag.Var(&variants, "jkenv", "also run jkbalancer with these environment variables, e.g. 'GOGC=50 GOMEMLIMIT=32MiB' (repeatable)")
 	jsonFile := flag.String("json", "", "also write every run's figures (not only the medians) to this file")
 	flag.BoolVar(&keepDir, "keep", false, "keep the working directory (configs and logs) and print its path")
@@ -78,13 +89,13 @@ func main() {
 	if *runs > 0 {
 		o.rounds = *runs
 	}
-	if err := run(o, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle, variants, *jsonFile); err != nil {
+	if err := run(o, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle, variants, bins, *jsonFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, jsonFile string) error {
+func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, bins strList, jsonFile string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk is not installed (apt-get install wrk)")
 	}
@@ -123,10 +134,22 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, js
 	}
 	e := &env{dir: dir, bin: jkb}
 	defer e.close()
+	var others [][2]string // label, binary
+	for _, b := range bins {
+		label, path, ok := strings.Cut(b, "=")
+		if !ok || label == "" {
+			return fmt.Errorf("-jkbin %q: want LABEL=PATH", b)
+		}
+		bin, err := otherBin(dir, label, path)
+		if err != nil {
+			return err
+		}
+		others = append(others, [2]string{label, bin})
+	}
 	if err := e.startMembers(member); err != nil {
 		return err
 	}
-	e.addTargets(targetRE, variants)
+	e.addTargets(targetRE, variants, others)
 	fmt.Printf("# jkbalancer load run (%s runs, medians of %d rounds, every proxy started afresh for each run, wrk -t1)\n\n", o.d, o.rounds)
 	fmt.Printf("%d CPUs, load average %s at the start", runtime.NumCPU(), loadAvg())
 	table := measure(e, o, caseRE)
@@ -148,10 +171,13 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, js
 
 // addTargets lists every target that is installed and starts; one that
 // does not start is reported and left out. Anchors always run.
-func (e *env) addTargets(targetRE *regexp.Regexp, variants envList) {
-	all := []*target{e.jkbTarget("ajp13", nil), e.jkbTarget("http", nil)}
+func (e *env) addTargets(targetRE *regexp.Regexp, variants envList, others [][2]string) {
+	all := []*target{e.jkbTarget("ajp13", "", "", nil), e.jkbTarget("http", "", "", nil)}
+	for _, o := range others {
+		all = append(all, e.jkbTarget("ajp13", o[0], o[1], nil), e.jkbTarget("http", o[0], o[1], nil))
+	}
 	for _, v := range variants {
-		all = append(all, e.jkbTarget("ajp13", v), e.jkbTarget("http", v))
+		all = append(all, e.jkbTarget("ajp13", "", "", v), e.jkbTarget("http", "", "", v))
 	}
 	all = append(all,
 		e.httpdTarget("httpd+mod_jk", "ajp", e.modJKConf),

@@ -60,6 +60,23 @@ func (e *env) close() {
 	}
 }
 
+// otherBin is the jkbalancer binary -jkbin names: an executable, or a
+// checkout (a worktree of another branch) to build it from.
+func otherBin(dir, label, path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return path, nil
+	}
+	out := filepath.Join(dir, "jkbalancer-"+strings.ReplaceAll(label, "/", "-"))
+	if b, err := exec.Command("go", "build", "-C", path, "-o", out, "./cmd/jkbalancer").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build in %s: %v: %s", path, err, b)
+	}
+	return out, nil
+}
+
 // build compiles jkbalancer and the member into dir.
 func build(dir string) (jkb, member string, err error) {
 	jkb, member = filepath.Join(dir, "jkbalancer"), filepath.Join(dir, "member")
@@ -116,24 +133,30 @@ worker.lb.sticky_session=1
 }
 
 // jkbTarget is jkbalancer in front of the members over typ ("ajp13" or
-// "http"), with extra environment variables (GOGC=50, GOMEMLIMIT=32MiB)
-// when envs is not empty.
-func (e *env) jkbTarget(typ string, envs []string) *target {
+// "http"): the binary bin (the one built from this checkout when empty,
+// else labelled label) with extra environment variables (GOGC=50,
+// GOMEMLIMIT=32MiB) when envs is not empty.
+func (e *env) jkbTarget(typ, label, bin string, envs []string) *target {
 	name, kind, ports := "jkbalancer-ajp", "ajp", e.ajpPorts
 	if typ == "http" {
 		name, kind, ports = "jkbalancer-http", "http", e.hPorts
 	}
+	if bin == "" {
+		bin = e.bin
+	} else {
+		name += " " + label
+	}
 	if len(envs) > 0 {
 		name += " " + strings.Join(envs, " ")
 	}
-	file := strings.NewReplacer(" ", "_", "=", "-").Replace(name)
+	file := strings.NewReplacer(" ", "_", "=", "-", "/", "-").Replace(name)
 	return &target{name: name, kind: kind, launch: func(t *target) error {
 		wp := filepath.Join(e.dir, file+".properties")
 		if err := os.WriteFile(wp, []byte(e.workersProperties(typ, ports)), 0o600); err != nil {
 			return err
 		}
 		port := freePort()
-		p, err := startEnv(file, e.dir, envs, e.bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port),
+		p, err := startEnv(file, e.dir, envs, bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port),
 			"--admin", "off") // the default admin port may be someone else's on a shared machine
 		if err != nil {
 			return err
