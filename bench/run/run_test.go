@@ -157,3 +157,16 @@ func TestRotate(t *testing.T) {
 		t.Errorf("table %v, want 3 runs each but b's failed one", rows)
 	}
 }
+
+func TestOtherBin(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := otherBin(t.TempDir(), "x", exe); err != nil || got != exe {
+		t.Errorf("otherBin(binary) = %q, %v; want the binary itself", got, err)
+	}
+	if _, err := otherBin(t.TempDir(), "x", "/nonexistent/jkbalancer"); err == nil {
+		t.Error("otherBin accepted a path that does not exist")
+	}
+}
