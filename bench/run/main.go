@@ -1,12 +1,15 @@
 // Command run is jkbalancer's load harness: it starts two members of our
 // own (bench/member, AJP and HTTP), jkbalancer in front of them over AJP
 // and over HTTP, and — when installed — httpd + mod_jk, httpd
-// mod_proxy_balancer (ajp and http) and HAProxy, all on loopback; drives
-// each with wrk in alternating runs; and prints one markdown table with
-// requests/s, p50 and p99 latency and peak RSS, each also as a ratio to
-// httpd + mod_jk (AJP) or HAProxy (HTTP).
+// mod_proxy_balancer (ajp and http) and HAProxy, all on loopback. In each
+// round it starts every proxy afresh, drives it once with wrk and stops
+// it, rotating the order, with wrk straight at the members as the
+// ceiling; and prints one markdown table of medians over the rounds:
+// requests/s, p50 and p99 latency, CPU µs and system calls per request
+// and peak RSS, as ratios to httpd + mod_jk (AJP) or HAProxy (HTTP) too;
+// then the memory with idle clients (docs/performance.md#how-to-measure).
 //
-//	go run ./bench/run [-d 10s] [-runs 2] [-cases REGEXP] [-targets REGEXP]
+//	go run ./bench/run [-d 4s] [-rounds 5] [-cases REGEXP] [-targets REGEXP] [-breakdown] [-jkenv 'GOGC=50']
 //
 // Figures are only comparable within one run on one machine: quote the
 // ratios, not the absolute numbers.
@@ -15,11 +18,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -48,23 +51,66 @@ var cases = []benchCase{
 	{name: "64 B, new conn per request, 32", path: "/b?size=64", conns: 32, newConn: true},
 }
 
+// strList collects a repeated flag.
+type strList []string
+
+func (l *strList) String() string { return fmt.Sprint(*l) }
+func (l *strList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// envList collects repeated -jkenv flags.
+type envList [][]string
+
+func (l *envList) String() string { return fmt.Sprint(*l) }
+func (l *envList) Set(v string) error {
+	*l = append(*l, strings.Fields(v))
+	return nil
+}
+
 func main() {
-	d := flag.Duration("d", 10*time.Second, "duration of one wrk run")
-	runs := flag.Int("runs", 2, "alternating runs per case and target")
+	var o opts
+	var variants envList
+	flag.DurationVar(&o.d, "d", 4*time.Second, "duration of one wrk run")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds per case: every target started afresh and run once per round; the table shows medians")
+	runs := flag.Int("runs", 0, "old name of -rounds")
+	flag.StringVar(&o.syscalls, "syscalls", "perf", `count system calls per request with "perf" stat (needs root), "strace" -c (where perf cannot attach; slows the proxies several times: only the calls per request are meaningful then) or "off"`)
+	flag.BoolVar(&o.breakdown, "breakdown", false, "also count the common system calls one by one and print them per request (strace always does)")
 	caseRE := flag.String("cases", "", "only cases matching this regexp")
 	targetRE := flag.String("targets", "", "only targets matching this regexp (anchors always run)")
 	idle := flag.Int("idle", 1000, "idle keep-alive connections for the memory check (0 = skip)")
+	var bins strList
+	flag.Var(&bins, "jkbin", "also run this jkbalancer, LABEL=PATH: a binary or a checkout to build it in, e.g. 'evloop=/work/wt/evloop' (repeatable)")
+	flag.Var(&variants, "jkenv", "also run jkbalancer with these environment variables, e.g. 'GOGC=50 GOMEMLIMIT=32MiB' (repeatable)")
+	jsonFile := flag.String("json", "", "also write every run's figures (not only the medians) to this file")
 	flag.BoolVar(&keepDir, "keep", false, "keep the working directory (configs and logs) and print its path")
 	flag.Parse()
-	if err := run(*d, *runs, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle); err != nil {
+	if *runs > 0 {
+		o.rounds = *runs
+	}
+	if err := run(o, regexp.MustCompile(*caseRE), regexp.MustCompile(*targetRE), *idle, variants, bins, *jsonFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, runs int, caseRE, targetRE *regexp.Regexp, idle int) error {
+func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, bins strList, jsonFile string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk is not installed (apt-get install wrk)")
+	}
+	switch o.syscalls {
+	case "perf":
+		if err := perfOK(); err != nil {
+			return fmt.Errorf("%v; run as root, or with -syscalls strace or off", err)
+		}
+		raiseFileLimit() // perf opens one descriptor per thread and event
+	case "strace":
+		o.breakdown = true
+		fmt.Fprintln(os.Stderr, "bench: strace slows every proxy several times: read only the system calls per request")
+	case "off":
+	default:
+		return fmt.Errorf("-syscalls %q: want perf, strace or off", o.syscalls)
 	}
 	root, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -88,97 +134,99 @@ func run(d time.Duration, runs int, caseRE, targetRE *regexp.Regexp, idle int) e
 	}
 	e := &env{dir: dir, bin: jkb}
 	defer e.close()
+	var others [][2]string // label, binary
+	for _, b := range bins {
+		label, path, ok := strings.Cut(b, "=")
+		if !ok || label == "" {
+			return fmt.Errorf("-jkbin %q: want LABEL=PATH", b)
+		}
+		bin, err := otherBin(dir, label, path)
+		if err != nil {
+			return err
+		}
+		others = append(others, [2]string{label, bin})
+	}
 	if err := e.startMembers(member); err != nil {
 		return err
 	}
-	e.startAll(targetRE)
-	fmt.Printf("# jkbalancer load run (%s x %d alternating runs per case, wrk -t1)\n\n", d, runs)
-	table := measure(e, d, runs, caseRE)
+	e.addTargets(targetRE, variants, others)
+	fmt.Printf("# jkbalancer load run (%s runs, medians of %d rounds, every proxy started afresh for each run, wrk -t1)\n\n", o.d, o.rounds)
+	fmt.Printf("%d CPUs, load average %s at the start", runtime.NumCPU(), loadAvg())
+	table := measure(e, o, caseRE)
+	fmt.Printf(", %s at the end (above the CPU count the machine was busy).\n\n", loadAvg())
 	printTable(e, table)
+	if jsonFile != "" {
+		if err := writeJSON(jsonFile, e, table); err != nil {
+			return err
+		}
+	}
+	if o.breakdown {
+		printBreakdown(e, table)
+	}
 	if idle > 0 {
-		printIdle(e, idle)
+		printIdle(e, idle, o.d)
 	}
 	return nil
 }
 
-// startAll starts every target that is installed; a missing anchor is
-// reported and left out.
-func (e *env) startAll(targetRE *regexp.Regexp) {
-	try := func(name string, f func() error) {
-		if !targetRE.MatchString(name) && !strings.HasPrefix(name, "httpd+mod_jk") && name != "haproxy" {
-			return
-		}
-		if err := f(); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s left out: %v\n", name, err)
-		}
+// addTargets lists every target that is installed and starts; one that
+// does not start is reported and left out. Anchors always run.
+func (e *env) addTargets(targetRE *regexp.Regexp, variants envList, others [][2]string) {
+	all := []*target{e.jkbTarget("ajp13", "", "", nil), e.jkbTarget("http", "", "", nil)}
+	for _, o := range others {
+		all = append(all, e.jkbTarget("ajp13", o[0], o[1], nil), e.jkbTarget("http", o[0], o[1], nil))
 	}
-	try("jkbalancer-ajp", func() error { return e.startJKB("jkbalancer-ajp", "ajp13", e.ajpPorts) })
-	try("jkbalancer-http", func() error { return e.startJKB("jkbalancer-http", "http", e.hPorts) })
-	try("httpd+mod_jk", e.startModJK)
-	try("httpd+proxy_ajp", func() error { return e.startProxyBalancer("ajp", e.ajpPorts) })
-	try("httpd+proxy_http", func() error { return e.startProxyBalancer("http", e.hPorts) })
-	try("haproxy", e.startHAProxy)
-}
-
-// measure runs every case on every target, rotating the target order from
-// one run to the next so no target always runs first or last.
-func measure(e *env, d time.Duration, runs int, caseRE *regexp.Regexp) map[string]map[string][]result {
-	table := map[string]map[string][]result{}
-	for _, c := range cases {
-		if !caseRE.MatchString(c.name) {
+	for _, v := range variants {
+		all = append(all, e.jkbTarget("ajp13", "", "", v), e.jkbTarget("http", "", "", v))
+	}
+	all = append(all,
+		e.httpdTarget("httpd+mod_jk", "ajp", e.modJKConf),
+		e.httpdTarget("httpd+proxy_ajp", "ajp", func() (string, error) { return e.proxyBalancerConf("ajp", e.ajpPorts) }),
+		e.httpdTarget("httpd+proxy_http", "http", func() (string, error) { return e.proxyBalancerConf("http", e.hPorts) }),
+		&target{name: "haproxy", kind: "http", anchor: true, launch: e.startHAProxy})
+	for _, t := range all {
+		if !targetRE.MatchString(t.name) && !t.anchor {
 			continue
 		}
-		table[c.name] = map[string][]result{}
-		for r := 0; r < runs; r++ {
-			for i := range e.targets {
-				t := e.targets[(i+r)%len(e.targets)]
-				res, err := runWrk(c, "http://"+addr(t.port), d, t.proc, e.dir)
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "bench: %s on %s: %v\n", c.name, t.name, err)
-					continue
-				}
-				table[c.name][t.name] = append(table[c.name][t.name], res)
-			}
+		if err := t.start(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s left out: %v\n", t.name, err)
+			continue
 		}
+		t.stop()
+		e.targets = append(e.targets, t)
 	}
-	return table
-}
-
-// mean averages the runs; peak RSS is the highest seen.
-func mean(rs []result) result {
-	var m result
-	for _, r := range rs {
-		m.rps += r.rps / float64(len(rs))
-		m.p50 += r.p50 / time.Duration(len(rs))
-		m.p99 += r.p99 / time.Duration(len(rs))
-		m.errors += r.errors
-		m.peakKiB = max(m.peakKiB, r.peakKiB)
-	}
-	return m
 }
 
 func printTable(e *env, table map[string]map[string][]result) {
-	fmt.Println("| case | proxy | req/s | × anchor | p50 | p99 | × anchor | peak RSS | × anchor | errors |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| case | proxy | req/s | × anchor | × members | p50 | p99 | × anchor | CPU µs/req | syscalls/req | peak RSS | × anchor | errors |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cases {
 		rows, ok := table[c.name]
 		if !ok {
 			continue
 		}
-		for _, t := range e.targets {
+		ceil := median(rows[membersName])
+		for _, t := range append([]*target{{name: membersName}}, e.targets...) {
 			rs := rows[t.name]
 			if len(rs) == 0 {
 				continue
 			}
-			m := mean(rs)
-			a := mean(rows[e.anchorFor(t.kind)])
-			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %s | %.1f MiB | %s | %d |\n",
-				c.name, t.name, m.rps, ratio(m.rps, a.rps), fmtDur(m.p50), fmtDur(m.p99),
-				ratio(float64(m.p99), float64(a.p99)), float64(m.peakKiB)/1024,
+			m := median(rs)
+			a := median(rows[e.anchorFor(t.kind)])
+			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %s | %s | %.1f | %s | %.1f MiB | %s | %d |\n",
+				c.name, t.name, m.rps, ratio(m.rps, a.rps), ratio(m.rps, ceil.rps), fmtDur(m.p50), fmtDur(m.p99),
+				ratio(float64(m.p99), float64(a.p99)), m.cpuUS, fmtSys(m.sys), float64(m.peakKiB)/1024,
 				ratio(float64(m.peakKiB), float64(a.peakKiB)), m.errors)
 		}
 	}
-	fmt.Println("\nAnchors: httpd + mod_jk for AJP rows, HAProxy for HTTP rows. × anchor above 1 is better for req/s, below 1 is better for p99 and RSS.")
+	fmt.Println("\nAnchors: httpd + mod_jk for AJP rows, HAProxy for HTTP rows. × anchor above 1 is better for req/s, below 1 is better for p99 and RSS. × members: req/s against wrk straight at the members (the ceiling). CPU µs and system calls are the proxy's whole process tree's (for \"members alone\": the two members'), divided by the requests wrk made.")
+}
+
+func fmtSys(v float64) string {
+	if v < 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 func (e *env) anchorFor(kind string) string {
@@ -195,40 +243,4 @@ func ratio(v, anchor float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f", v/anchor)
-}
-
-// printIdle opens n keep-alive connections to each target, sends one
-// request on each, leaves them idle and reports the RSS that costs.
-func printIdle(e *env, n int) {
-	fmt.Printf("\n## %d idle keep-alive client connections\n\n| proxy | RSS before | RSS with %d idle | \n|---|---:|---:|\n", n, n)
-	for _, t := range e.targets {
-		before := rssKiB(t.proc.rootPID())
-		conns := openIdle(t.port, n)
-		time.Sleep(500 * time.Millisecond) // let the proxy settle before sampling
-		with := rssKiB(t.proc.rootPID())
-		for _, c := range conns {
-			c.Close()
-		}
-		fmt.Printf("| %s | %.1f MiB | %.1f MiB (%d open) |\n", t.name, float64(before)/1024, float64(with)/1024, len(conns))
-	}
-}
-
-func openIdle(port, n int) []net.Conn {
-	var conns []net.Conn
-	buf := make([]byte, 4096)
-	for i := 0; i < n; i++ {
-		c, err := net.DialTimeout("tcp", addr(port), 2*time.Second)
-		if err != nil {
-			break
-		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprintf(c, "GET /b?size=64 HTTP/1.1\r\nHost: localhost\r\n\r\n")
-		if _, err := c.Read(buf); err != nil {
-			c.Close()
-			break
-		}
-		c.SetDeadline(time.Time{})
-		conns = append(conns, c)
-	}
-	return conns
 }

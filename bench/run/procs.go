@@ -21,9 +21,13 @@ type proc struct {
 	pid  int // the daemon's pid when it forks itself (httpd, haproxy -D)
 }
 
+// stop ends the process and, for a daemon, waits (bounded) until it and
+// its children are gone, so the next fresh start finds no leftovers.
 func (p *proc) stop() {
 	if p.pid > 0 {
+		pids := tree(p.pid)
 		syscall.Kill(p.pid, syscall.SIGTERM)
+		waitGone(pids, 10*time.Second)
 	}
 	if p.cmd != nil && p.cmd.Process != nil {
 		p.cmd.Process.Signal(syscall.SIGTERM)
@@ -61,8 +65,54 @@ func waitPort(port int, within time.Duration) error {
 	return fmt.Errorf("nothing listens on port %d after %v", port, within)
 }
 
+// waitGone waits until none of pids exists any more, then kills what is
+// left after within.
+func waitGone(pids []int, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for _, pid := range pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// settle waits until the process tree under root has had the same
+// processes for quiet, or within has passed.
+func settle(root int, quiet, within time.Duration) {
+	deadline := time.Now().Add(within)
+	last, since := fmt.Sprint(tree(root)), time.Now()
+	for time.Now().Before(deadline) && time.Since(since) < quiet {
+		time.Sleep(50 * time.Millisecond)
+		if now := fmt.Sprint(tree(root)); now != last {
+			last, since = now, time.Now()
+		}
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := statFields(string(b))
+	return len(f) > 0 && f[0] != "Z"
+}
+
 func start(name, dir string, args ...string) (*proc, error) {
+	return startEnv(name, dir, nil, args...)
+}
+
+// startEnv starts a process with extra environment variables.
+func startEnv(name, dir string, env []string, args ...string) (*proc, error) {
 	cmd := exec.Command(args[0], args[1:]...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	log, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
@@ -77,6 +127,7 @@ func start(name, dir string, args ...string) (*proc, error) {
 // startDaemon runs a command that forks into the background and writes
 // its pid to pidFile (httpd -k start, haproxy -D).
 func startDaemon(name, pidFile string, port int, args ...string) (*proc, error) {
+	os.Remove(pidFile) // a stale one would name the last run's instance
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %s", name, err, out)

@@ -6,16 +6,39 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// target is one proxy under test.
+// target is one proxy under test. It is started afresh for every run
+// (launch sets port and proc) and stopped after it.
 type target struct {
 	name   string // table label
 	kind   string // "ajp" or "http": which anchor it is compared with
 	anchor bool   // httpd + mod_jk for ajp, HAProxy for http
+	launch func(t *target) error
 	port   int
 	proc   *proc
+}
+
+// start launches a fresh instance of t and waits until its process tree
+// has settled (httpd starts its children after it listens), so that
+// measuring attaches to every process.
+func (t *target) start() error {
+	t.port, t.proc = 0, nil
+	if err := t.launch(t); err != nil {
+		return err
+	}
+	settle(t.proc.rootPID(), 300*time.Millisecond, 5*time.Second)
+	return nil
+}
+
+// stop stops t's instance and waits until its processes are gone.
+func (t *target) stop() {
+	if t.proc != nil {
+		t.proc.stop()
+		t.proc = nil
+	}
 }
 
 // env is the running set: two members and every proxy in front of them.
@@ -30,13 +53,28 @@ type env struct {
 
 func (e *env) close() {
 	for _, t := range e.targets {
-		if t.proc != nil {
-			t.proc.stop()
-		}
+		t.stop()
 	}
 	for _, m := range e.members {
 		m.stop()
 	}
+}
+
+// otherBin is the jkbalancer binary -jkbin names: an executable, or a
+// checkout (a worktree of another branch) to build it from.
+func otherBin(dir, label, path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return path, nil
+	}
+	out := filepath.Join(dir, "jkbalancer-"+strings.ReplaceAll(label, "/", "-"))
+	if b, err := exec.Command("go", "build", "-C", path, "-o", out, "./cmd/jkbalancer").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build in %s: %v: %s", path, err, b)
+	}
+	return out, nil
 }
 
 // build compiles jkbalancer and the member into dir.
@@ -94,26 +132,42 @@ worker.lb.sticky_session=1
 `, typ, extra, ports[0], ports[1])
 }
 
-func (e *env) startJKB(name, typ string, ports [2]int) error {
-	wp := filepath.Join(e.dir, name+".properties")
-	if err := os.WriteFile(wp, []byte(e.workersProperties(typ, ports)), 0o600); err != nil {
-		return err
-	}
-	port := freePort()
-	p, err := start(name, e.dir, e.bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port))
-	if err != nil {
-		return err
-	}
-	if err := waitPort(port, 10*time.Second); err != nil {
-		p.stop()
-		return err
-	}
-	kind := "ajp"
+// jkbTarget is jkbalancer in front of the members over typ ("ajp13" or
+// "http"): the binary bin (the one built from this checkout when empty,
+// else labelled label) with extra environment variables (GOGC=50,
+// GOMEMLIMIT=32MiB) when envs is not empty.
+func (e *env) jkbTarget(typ, label, bin string, envs []string) *target {
+	name, kind, ports := "jkbalancer-ajp", "ajp", e.ajpPorts
 	if typ == "http" {
-		kind = "http"
+		name, kind, ports = "jkbalancer-http", "http", e.hPorts
 	}
-	e.targets = append(e.targets, &target{name: name, kind: kind, port: port, proc: p})
-	return nil
+	if bin == "" {
+		bin = e.bin
+	} else {
+		name += " " + label
+	}
+	if len(envs) > 0 {
+		name += " " + strings.Join(envs, " ")
+	}
+	file := strings.NewReplacer(" ", "_", "=", "-", "/", "-").Replace(name)
+	return &target{name: name, kind: kind, launch: func(t *target) error {
+		wp := filepath.Join(e.dir, file+".properties")
+		if err := os.WriteFile(wp, []byte(e.workersProperties(typ, ports)), 0o600); err != nil {
+			return err
+		}
+		port := freePort()
+		p, err := startEnv(file, e.dir, envs, bin, "serve", "--workers", wp, "--mount", "/*=lb", "--listen", addr(port),
+			"--admin", "off") // the default admin port may be someone else's on a shared machine
+		if err != nil {
+			return err
+		}
+		if err := waitPort(port, 10*time.Second); err != nil {
+			p.stop()
+			return err
+		}
+		t.port, t.proc = port, p
+		return nil
+	}}
 }
 
 // httpdCommon is the MPM setup of the rig's httpd anchors: event MPM,
@@ -136,11 +190,21 @@ KeepAlive On
 MaxKeepAliveRequests 0
 `
 
-func (e *env) startHTTPD(name, kind, body string) error {
+func (e *env) httpdTarget(name, kind string, body func() (string, error)) *target {
+	return &target{name: name, kind: kind, anchor: name == "httpd+mod_jk", launch: func(t *target) error {
+		b, err := body()
+		if err != nil {
+			return err
+		}
+		return e.startHTTPD(t, b)
+	}}
+}
+
+func (e *env) startHTTPD(t *target, body string) error {
 	if _, err := exec.LookPath("apache2"); err != nil {
 		return fmt.Errorf("apache2 not installed")
 	}
-	port := freePort()
+	name, port := t.name, freePort()
 	pid := filepath.Join(e.dir, name+".pid")
 	conf := fmt.Sprintf(httpdCommon, port, pid, filepath.Join(e.dir, name+".error.log")) + body
 	cf := filepath.Join(e.dir, name+".conf")
@@ -152,31 +216,31 @@ func (e *env) startHTTPD(name, kind, body string) error {
 	if err != nil {
 		return err
 	}
-	e.targets = append(e.targets, &target{name: name, kind: kind, port: port, proc: p, anchor: name == "httpd+mod_jk"})
+	t.port, t.proc = port, p
 	return nil
 }
 
-func (e *env) startModJK() error {
+func (e *env) modJKConf() (string, error) {
 	if _, err := os.Stat("/usr/lib/apache2/modules/mod_jk.so"); err != nil {
-		return fmt.Errorf("mod_jk not installed")
+		return "", fmt.Errorf("mod_jk not installed")
 	}
 	wp := filepath.Join(e.dir, "modjk.properties")
 	if err := os.WriteFile(wp, []byte(e.workersProperties("ajp13", e.ajpPorts)), 0o644); err != nil {
-		return err
+		return "", err
 	}
-	return e.startHTTPD("httpd+mod_jk", "ajp", fmt.Sprintf(`LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so
+	return fmt.Sprintf(`LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so
 JkWorkersFile %s
 JkLogFile %s
 JkLogLevel error
 JkShmFile %s
 JkWatchdogInterval 60
 JkMount /* lb
-`, wp, filepath.Join(e.dir, "mod_jk.log"), filepath.Join(e.dir, "jk-shm")))
+`, wp, filepath.Join(e.dir, "mod_jk.log"), filepath.Join(e.dir, "jk-shm")), nil
 }
 
-func (e *env) startProxyBalancer(kind string, ports [2]int) error {
+func (e *env) proxyBalancerConf(kind string, ports [2]int) (string, error) {
 	scheme := map[string]string{"ajp": "ajp", "http": "http"}[kind]
-	return e.startHTTPD("httpd+proxy_"+kind, kind, fmt.Sprintf(`LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+	return fmt.Sprintf(`LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
 LoadModule proxy_ajp_module /usr/lib/apache2/modules/mod_proxy_ajp.so
 LoadModule proxy_balancer_module /usr/lib/apache2/modules/mod_proxy_balancer.so
@@ -187,12 +251,12 @@ LoadModule lbmethod_byrequests_module /usr/lib/apache2/modules/mod_lbmethod_byre
     BalancerMember %[1]s://127.0.0.1:%[3]d route=t2 loadfactor=1 retry=10
 </Proxy>
 ProxyPass / balancer://c/ stickysession=JSESSIONID|jsessionid
-`, scheme, ports[0], ports[1]))
+`, scheme, ports[0], ports[1]), nil
 }
 
 // startHAProxy is the HTTP anchor: round robin, and route stickiness on
 // the JSESSIONID suffix like the others.
-func (e *env) startHAProxy() error {
+func (e *env) startHAProxy(t *target) error {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		return fmt.Errorf("haproxy not installed")
 	}
@@ -228,6 +292,6 @@ backend be
 	if err != nil {
 		return err
 	}
-	e.targets = append(e.targets, &target{name: "haproxy", kind: "http", port: port, proc: p, anchor: true})
+	t.port, t.proc = port, p
 	return nil
 }

@@ -12,25 +12,31 @@ import (
 	"time"
 )
 
-// result is one wrk run.
+// result is one wrk run (several wrk at once add up: req/s, requests and
+// errors are summed, p50 and p99 are the highest).
 type result struct {
 	rps      float64
+	requests int
 	p50, p99 time.Duration
 	errors   int // non-2xx/3xx responses and socket errors
 	peakKiB  int
+	cpuUS    float64            // CPU µs of the process tree per request
+	sys      float64            // system calls per request (-1: not counted)
+	sysBy    map[string]float64 // per call and request, with -breakdown
 }
 
 var (
 	reRPS    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reReqs   = regexp.MustCompile(`(\d+) requests in `)
 	reLat    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)`)
 	reNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 	reSock   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-// runWrk drives url with wrk for d and samples the RSS of target's
-// process tree every 100 ms.
-func runWrk(c benchCase, url string, d time.Duration, target *proc, dir string) (result, error) {
-	args := []string{"-t1", "-c" + strconv.Itoa(c.conns), "-d" + d.String(), "--latency"}
+// wrkArgs is the wrk command line for one case against url with conns
+// connections.
+func wrkArgs(c benchCase, url string, conns int, d time.Duration, dir string) ([]string, error) {
+	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + d.String(), "--latency"}
 	if c.cookie != "" {
 		args = append(args, "-H", "Cookie: "+c.cookie)
 	}
@@ -41,41 +47,46 @@ func runWrk(c benchCase, url string, d time.Duration, target *proc, dir string) 
 		script := filepath.Join(dir, fmt.Sprintf("post%d.lua", c.postBytes))
 		lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = string.rep(\"a\", %d)\nwrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n", c.postBytes)
 		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
-			return result{}, err
+			return nil, err
 		}
 		args = append(args, "-s", script)
 	}
-	args = append(args, url+c.path)
+	return append(args, url+c.path), nil
+}
 
-	var peak int
-	var mu sync.Mutex
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				r := rssKiB(target.rootPID())
-				mu.Lock()
-				peak = max(peak, r)
-				mu.Unlock()
-			}
+// runWrk drives the urls at once, one wrk each with the matching share of
+// connections, and adds up their results.
+func runWrk(c benchCase, urls []string, conns []int, d time.Duration, dir string) (result, error) {
+	outs := make([][]byte, len(urls))
+	errs := make([]error, len(urls))
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		args, err := wrkArgs(c, u, conns[i], d, dir)
+		if err != nil {
+			return result{}, err
 		}
-	}()
-	out, err := exec.Command("wrk", args...).CombinedOutput()
-	close(stop)
-	<-sampled
-	if err != nil {
-		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = exec.Command("wrk", args...).CombinedOutput()
+		}()
 	}
-	res, perr := parseWrk(string(out))
-	res.peakKiB = peak
-	return res, perr
+	wg.Wait()
+	var sum result
+	for i := range urls {
+		if errs[i] != nil {
+			return result{}, fmt.Errorf("wrk: %v: %s", errs[i], outs[i])
+		}
+		r, err := parseWrk(string(outs[i]))
+		if err != nil {
+			return result{}, err
+		}
+		sum.rps += r.rps
+		sum.requests += r.requests
+		sum.errors += r.errors
+		sum.p50, sum.p99 = max(sum.p50, r.p50), max(sum.p99, r.p99)
+	}
+	return sum, nil
 }
 
 func parseWrk(out string) (result, error) {
@@ -85,6 +96,9 @@ func parseWrk(out string) (result, error) {
 		return r, fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
 	}
 	r.rps, _ = strconv.ParseFloat(m[1], 64)
+	if m := reReqs.FindStringSubmatch(out); m != nil {
+		r.requests, _ = strconv.Atoi(m[1])
+	}
 	for _, l := range reLat.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(l[2], 64)
 		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[l[3]]
