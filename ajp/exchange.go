@@ -23,11 +23,31 @@ type ExchangeOptions struct {
 	// the path check end the wait for a reply on a dead path
 	// (pathcheck.go); otherwise it waits as mod_jk does.
 	MayAbort bool
-	// Late, when set, is asked at each path check of a wait that is
-	// not over yet: true ends a wait that MayAbort allows, as a dead path
-	// does (a reply far later than plausible on a member whose path just
-	// lost a request: docs/config.md#safe-defaults). It must not block.
-	Late func(waited time.Duration) bool
+	// MayAbortAfterHead is MayAbort once the reply's head arrived: the
+	// wait for the rest may be ended too while nothing reached the
+	// client (the ResponseWriter reports Committed) and the member is
+	// lossy.
+	MayAbortAfterHead bool
+	// Watch, when set, is the member's view of its path
+	// (docs/config.md#lossy-members).
+	Watch PathWatch
+}
+
+// PathWatch is what the exchange asks the member about its network path
+// while a reply is late. Neither method may block.
+type PathWatch interface {
+	// Lossy: the path lost a request lately.
+	Lossy() bool
+	// Late: a reply waited for that long is later than plausible on a
+	// lossy path; the wait ends as on a dead path, where allowed.
+	Late(waited time.Duration) bool
+}
+
+// CommitReporter is an optional ResponseWriter method: whether the client
+// may have seen a byte of the answer. A writer without it counts as
+// committed.
+type CommitReporter interface {
+	Committed() bool
 }
 
 // exchange is the state of one request/response on a Conn. It lives in
@@ -130,9 +150,12 @@ func (c *Conn) receive(x *exchange) error {
 		var p []byte
 		var k Kind
 		var err error
-		if first {
-			p, k, err = c.readReply(x)
-		} else {
+		switch {
+		case first:
+			p, k, err = c.readChecked(x, x.opt.MayAbort)
+		case c.restAbortable(x):
+			p, k, err = c.readChecked(x, true)
+		default:
 			p, k, err = c.readPacket(x.readTO)
 		}
 		x.res.Received += int64(c.lastRead)

@@ -49,8 +49,8 @@ var (
 // to ask the kernel; a dead path ends the exchange with KindPathDead when
 // the caller may send the request again (ExchangeOptions.MayAbort) and
 // nothing of the body was streamed, and otherwise only tells the pool.
-func (c *Conn) readReply(x *exchange) ([]byte, Kind, error) {
-	if c.pathEvery <= 0 || c.pathCheck == nil || c.br.Buffered() >= headerLen {
+func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
+	if c.pathEvery <= 0 || c.pathCheck == nil || c.br.Buffered()-c.pending >= headerLen {
 		return c.readPacket(x.readTO)
 	}
 	start := time.Now()
@@ -71,20 +71,40 @@ func (c *Conn) readReply(x *exchange) ([]byte, Kind, error) {
 			if c.pool != nil {
 				c.pool.pathDead()
 			}
-			if x.opt.MayAbort && !x.res.BodyStreamed {
+			if may && !x.res.BodyStreamed {
 				return nil, KindPathDead, errPathDead
 			}
 			return c.readPacket(leftOf(x.readTO, start))
+		case netpath.Losing:
+			if c.pool != nil {
+				c.pool.pathLosing()
+			}
+			every = min(c.pathEvery, pathRecheck)
 		case netpath.Unacked:
 			every = min(c.pathEvery, pathRecheck)
 		default:
 			every = c.pathEvery
 		}
-		if late := x.opt.Late; late != nil && x.opt.MayAbort && !x.res.BodyStreamed && late(time.Since(start)) {
+		if w := x.opt.Watch; w != nil && may && !x.res.BodyStreamed && w.Late(time.Since(start)) {
 			return nil, KindPathDead, errPathLate
 		}
 	}
 	return c.readPacket(leftOf(x.readTO, start))
+}
+
+// restAbortable reports whether the wait for a packet after the reply's
+// first is checked too: only on a lossy member, while nothing reached the
+// client and the rules allow a resend after the head. An answer split in
+// two segments whose second the network keeps losing waits otherwise as
+// long as TCP retransmits it (docs/config.md#lossy-members); everywhere
+// else the later reads arm no extra deadline.
+func (c *Conn) restAbortable(x *exchange) bool {
+	if c.pathEvery <= 0 || c.pathCheck == nil || !x.opt.MayAbortAfterHead || x.res.BodyStreamed ||
+		x.opt.Watch == nil || c.br.Buffered()-c.pending >= headerLen {
+		return false
+	}
+	cr, ok := x.w.(CommitReporter)
+	return ok && !cr.Committed() && x.opt.Watch.Lossy()
 }
 
 // leftOf is what remains of the per-packet timeout d (0 = none) since
@@ -104,6 +124,15 @@ func (p *Pool) pathDead() {
 	p.suspect.Store(true)
 	p.CloseIdle()
 	if f := p.cfg.OnPathDead; f != nil {
+		f()
+	}
+}
+
+// pathLosing is told by a connection whose request is being retransmitted
+// without an acknowledgement yet: the path loses packets, the member is
+// lossy (docs/config.md#lossy-members), but nothing is proven dead.
+func (p *Pool) pathLosing() {
+	if f := p.cfg.OnPathLoss; f != nil {
 		f()
 	}
 }

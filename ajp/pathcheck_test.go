@@ -134,7 +134,7 @@ func TestPathDeadKeepsWaitingWhenNotResendable(t *testing.T) {
 func TestPathCheckSlowHealthyMember(t *testing.T) {
 	s, release, _ := hangServer(t)
 	var calls atomic.Int32
-	var states [4]atomic.Int32
+	var states [5]atomic.Int32
 	check := func(nc net.Conn) netpath.State {
 		st := netpath.Check(nc)
 		states[st].Add(1)

@@ -40,6 +40,9 @@ type PoolConfig struct {
 	// OnPathDead, when set, is told of every dead-path verdict on one of
 	// the pool's connections (the member then counts as lossy).
 	OnPathDead func()
+	// OnPathLoss, when set, is told when a request's bytes are being
+	// retransmitted, not yet acknowledged (netpath.Losing).
+	OnPathLoss func()
 	Now        func() time.Time
 }
 

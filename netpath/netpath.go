@@ -17,9 +17,14 @@ const (
 	// is unanswered; the path carried the request, whatever the member
 	// does with it.
 	Acked
-	// Unacked: sent data waits for its acknowledgement, retransmitted
-	// fewer than DeadRetransmits times so far: ask again soon.
+	// Unacked: sent data waits for its acknowledgement, not retransmitted
+	// yet: ask again soon.
 	Unacked
+	// Losing: sent data was retransmitted (or probed) at least once, fewer
+	// than DeadRetransmits times, and is still not acknowledged: the
+	// network lost it and its first retransmission, or is losing them
+	// now. Not proof of a dead path yet; evidence of a lossy one.
+	Losing
 	// Dead: sent data was retransmitted DeadRetransmits times or more
 	// without an acknowledgement: the peer's kernel does not answer.
 	Dead
@@ -39,6 +44,8 @@ func (s State) String() string {
 		return "unacked"
 	case Dead:
 		return "dead"
+	case Losing:
+		return "losing"
 	}
 	return "unknown"
 }
@@ -56,12 +63,14 @@ func classify(unacked uint32, retransmits, probes uint8) State {
 	switch {
 	case unacked > 0 && retransmits >= DeadRetransmits:
 		return Dead
+	case unacked > 0 && retransmits > 0:
+		return Losing
 	case unacked > 0:
 		return Unacked
 	case probes >= DeadRetransmits:
 		return Dead
 	case probes > 0:
-		return Unacked
+		return Losing
 	}
 	return Acked
 }

@@ -16,10 +16,10 @@ func TestClassify(t *testing.T) {
 		{0, 0, 0, Acked},
 		{0, 5, 0, Acked}, // an acknowledgement came: the path works
 		{1, 0, 0, Unacked},
-		{3, 1, 0, Unacked},
+		{3, 1, 0, Losing},
 		{1, DeadRetransmits, 0, Dead},
 		{7, 9, 0, Dead},
-		{0, 0, 1, Unacked}, // dropped on this host: probed once
+		{0, 0, 1, Losing}, // dropped on this host: probed once
 		{0, 0, DeadRetransmits, Dead},
 	} {
 		if got := classify(c.unacked, c.retransmits, c.probe); got != c.want {

@@ -17,7 +17,7 @@ type ajpTransport struct {
 // until the first request.
 func newAJPTransport(m *Member, addr string) *ajpTransport {
 	cfg := poolConfig(m.spec, addr, m.opts)
-	cfg.OnPathDead = m.notePathDead
+	cfg.OnPathDead, cfg.OnPathLoss = m.notePathDead, m.notePathLoss
 	return &ajpTransport{m: m, pool: ajp.NewPool(cfg)}
 }
 

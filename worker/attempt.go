@@ -109,8 +109,9 @@ func (t *ajpTransport) exchange(conn *ajp.Conn, w http.ResponseWriter, req *Requ
 		// when the rules would send the request again after it failed
 		// there: never more sends than they allow, and a request that may
 		// not be resent waits as in mod_jk (docs/config.md#safe-defaults).
-		MayAbort: m.mayAbort(req, at),
-		Late:     m.late,
+		MayAbort:          m.mayAbort(req, at),
+		MayAbortAfterHead: m.mayAbortAfterHead(req, at),
+		Watch:             m,
 	}
 	res, err := conn.Exchange(areq, req.Body, rw, &opt)
 	if err == nil {

@@ -292,6 +292,10 @@ func (r *responder) Progress() {
 	}
 }
 
+// Committed implements ajp.CommitReporter: the lossy-path check may end
+// a wait after the head only while the client saw nothing.
+func (r *responder) Committed() bool { return r.committed }
+
 // clock is the member's time for its stall watch.
 func (m *Member) clock() int64 { return int64(m.opts.Now().Sub(m.stall.base)) }
 
@@ -352,6 +356,12 @@ func (m *Member) Stalled(now time.Time) bool {
 // of a lossy spell is logged once.
 func (m *Member) notePathDead() {
 	m.metrics.deadPaths.Add(1)
+	m.notePathLoss()
+}
+
+// notePathLoss marks the member lossy: a request's bytes to it were lost
+// and retransmitted, or proven lost (notePathDead).
+func (m *Member) notePathLoss() {
 	now := max(m.clock(), 1)
 	if prev := m.stall.lostAt.Swap(now); prev == 0 || now-prev > int64(lossyFor) {
 		m.log.Warn("worker's network path lost a request (its kernel did not acknowledge it): "+
@@ -359,22 +369,26 @@ func (m *Member) notePathDead() {
 	}
 }
 
-// lateOnLossyPath is ExchangeOptions.Late: on a lossy member, a request
-// with no reply byte for longer than stall_min and stall_factor times the
-// median of its recent replies has most likely lost its answer in the
+// Late implements ajp.PathWatch: on a lossy member, a request with no
+// reply byte for longer than stall_min and stall_factor times the first
+// quartile of its recent replies has most likely lost its answer in the
 // network, so one the rules would send again is given up
-// (docs/config.md#lossy-members). The median, not the p99 of a stall:
-// the replies that came in between the first lost packets and the first
-// verdict took as long as the retransmissions made them, and a few of
-// them are enough to make the p99 of 64 as slow as the network. Off with
-// stall_min=0.
-func (m *Member) lateOnLossyPath(waited time.Duration) bool {
+// (docs/config.md#lossy-members). The first quartile, not the p99 of a
+// stall: the replies that came in between the first lost packets and the
+// first verdict took as long as the retransmissions made them, and under
+// 30% loss half of them do; the quicker quarter is the member's own pace.
+// Off with stall_min=0.
+func (m *Member) Late(waited time.Duration) bool {
 	a := m.cfg()
 	if a.StallMin <= 0 || waited <= a.StallMinDuration() || !m.stall.lossy(m.clock()) {
 		return false
 	}
-	return int64(waited) > int64(a.StallFactor)*m.stall.percentile(50)*int64(time.Microsecond)
+	return int64(waited) > int64(a.StallFactor)*m.stall.percentile(25)*int64(time.Microsecond)
 }
+
+// Lossy implements ajp.PathWatch: a dead-path verdict came within
+// lossyFor (docs/config.md#lossy-members).
+func (m *Member) Lossy() bool { return m.stall.lossy(m.clock()) }
 
 // Stalling reports whether the member was found stalling and has not
 // replied since (the metrics gauge); Stalled decides the routing.

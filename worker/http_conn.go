@@ -233,6 +233,9 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 				return 0, errPathDead
 			}
 			return c.readRest(p, d, start)
+		case netpath.Losing:
+			c.t.m.notePathLoss()
+			every = min(every, httpPathRecheck)
 		case netpath.Unacked:
 			every = min(every, httpPathRecheck)
 		}

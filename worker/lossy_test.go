@@ -143,3 +143,32 @@ func TestLossyRepliesNotSampled(t *testing.T) {
 		t.Errorf("p99 %d µs after a 5 s reply on a sound path, want 5e6", p)
 	}
 }
+
+// TestLosingMakesLossy: a request whose bytes are being retransmitted
+// (netpath.Losing) makes its member lossy before any path is proven dead:
+// no dead path counted, no connect bounded, nothing cut. Checked: with
+// Losing handled as Unacked the member is not lossy.
+func TestLosingMakesLossy(t *testing.T) {
+	for _, typ := range pathTypes {
+		t.Run(typ, func(t *testing.T) {
+			d := &deadPathMember{release: make(chan struct{})}
+			check := func(net.Conn) netpath.State { d.checks.Add(1); return netpath.Losing }
+			d.start(t, typ, 1, check, "stall_min=0")
+			go func() {
+				for deadline := time.Now().Add(30 * time.Second); d.checks.Load() < 3 && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+				close(d.release)
+			}()
+			rec := httptest.NewRecorder()
+			_, err := d.m.Forward(rec, newReq("GET", "/", ""), &Attempt{})
+			if err != nil || rec.Code != 200 || d.got.Load() != 1 {
+				t.Fatalf("%v %d after %d sends; want 200 after 1", err, rec.Code, d.got.Load())
+			}
+			if !d.m.Lossy() || d.m.Metrics().Snapshot().DeadPaths != 0 || d.suspect() {
+				t.Errorf("lossy %v, dead paths %d, suspect %v; want true, 0, false",
+					d.m.Lossy(), d.m.Metrics().Snapshot().DeadPaths, d.suspect())
+			}
+		})
+	}
+}

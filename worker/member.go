@@ -75,7 +75,7 @@ type Member struct {
 	editMu sync.Mutex
 	// stall notices requests that all stall (counters.go).
 	stall stallWatch
-	// late is lateOnLossyPath, made once in NewMember.
+	// late is Late, made once in NewMember (http members' path check).
 	late func(waited time.Duration) bool
 	// beforeSend, set by tests only, sees each connection just before the
 	// request is written on it: how a test has the member close a pooled
@@ -149,7 +149,7 @@ func NewMember(s Spec) *Member {
 	}
 	m.live.Store(a)
 	m.stall.base = o.Now()
-	m.late = m.lateOnLossyPath // made once: the request path copies it without allocating
+	m.late = m.Late // made once: the request path copies it without allocating
 	m.tr = newTransport(m, addr)
 	return m
 }

@@ -120,6 +120,12 @@ func (m *Member) mayAbort(req *Request, at *Attempt) bool {
 	return !(at.direct && at.last) && m.mayResend(PhaseAfterSend, false, false, req.HTTP.Method)
 }
 
+// mayAbortAfterHead is mayAbort once the head arrived, before anything
+// reached the client (recovery_options bit 2 forbids it).
+func (m *Member) mayAbortAfterHead(req *Request, at *Attempt) bool {
+	return !(at.direct && at.last) && m.mayResend(PhaseAfterHead, false, false, req.HTTP.Method)
+}
+
 // replyTimeout applies the rule extension reply_timeout (>= 0 wins, 0
 // disables) over the worker's reply_timeout (docs/config.md#backend-worker-keys,
 // docs/compat.md#rule-extensions).
