@@ -272,13 +272,19 @@ func (t *httpTransport) count(nc net.Conn) *countedConn {
 }
 
 func (c *countedConn) Read(p []byte) (int, error) {
+	c.armRead()
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// armRead bounds the next wait for the member by socket_timeout, or
+// reply_timeout when it is shorter.
+func (c *countedConn) armRead() {
 	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(d))
 		c.rdl = true
 	}
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
 }
 
 // clearReadDeadline drops a read deadline the last request left: it may

@@ -73,6 +73,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 		return out, e, again
 	}
 	out.Status = resp.status
+	resp.cc = c.cc
 	if resp.status == http.StatusSwitchingProtocols {
 		relayed = true
 		return out, t.relay(w, req, resp, c), false

@@ -27,8 +27,10 @@ type memberResponse struct {
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
 	framed  bool        // a 204 or 304 that frames a body all the same
-	// br is what the head and the body are read from.
+	// br is what the head and the body are read from, cc the connection
+	// beneath it.
 	br *bufio.Reader
+	cc *countedConn
 }
 
 // errMemberHead is a response head the member got wrong.

@@ -23,7 +23,7 @@ var allowedImports = map[string][]string{
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
 	"balancer":     {"worker", "sticky", "config", "doctor", "editable"},
-	"worker":       {"ajp", "config", "doctor", "editable"},
+	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice"},
 	"editable":     {"config"}, // the table of attributes the status worker edits,
 	"doctor":       {},         // the session-route doctor: below worker, which runs its check
 	"probe":        {"config", "worker", "doctor"},
@@ -51,6 +51,8 @@ var allowedImports = map[string][]string{
 	"internal/headless": {},
 	// small helpers several packages' tests share (a locked log buffer)
 	"internal/testutil": {},
+	// splice(2) between two sockets, for worker's large bodies; stdlib only
+	"internal/splice": {},
 }
 
 var allowedThirdParty = map[string][]string{
