@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -264,6 +265,17 @@ type countedConn struct {
 	written  atomic.Int64
 	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
 	once     sync.Once
+	raw      syscall.RawConn // the TCP socket's, once asked for (rawConn)
+}
+
+// rawConn returns the raw plain-TCP socket for splice, nil over TLS.
+func (c *countedConn) rawConn() syscall.RawConn {
+	if c.raw == nil {
+		if tc, ok := c.Conn.(*net.TCPConn); ok {
+			c.raw, _ = tc.SyscallConn()
+		}
+	}
+	return c.raw
 }
 
 func (t *httpTransport) count(nc net.Conn) *countedConn {

@@ -329,8 +329,9 @@ func (r *responder) spliceable(resp *memberResponse) (io.ReaderFrom, bool) {
 // spliceBody hands the rest of the body to the client's writer as a
 // memberBody, and sorts its failure out as copyBody does.
 func (r *responder) spliceBody(rf io.ReaderFrom, resp *memberResponse) (clientErr, backendErr error) {
-	src := memberBody{fixed: &resp.fixed, cc: resp.cc}
-	n, err := rf.ReadFrom(&src)
+	src := &resp.rest // part of resp: no allocation of its own
+	*src = memberBody{fixed: &resp.fixed, cc: resp.cc}
+	n, err := rf.ReadFrom(src)
 	r.left -= n
 	switch {
 	case src.err != nil:
@@ -367,11 +368,8 @@ func (b *memberBody) Read(p []byte) (int, error) {
 func (b *memberBody) WriteToSocket(dst io.Writer, max int64) (int64, error) {
 	want := min(max, b.fixed.left)
 	sc, ok := dst.(syscall.Conn)
-	src, _ := b.cc.Conn.(*net.TCPConn)
-	if ok && src != nil && want > 0 {
-		draw, derr := sc.SyscallConn()
-		sraw, serr := src.SyscallConn()
-		if derr == nil && serr == nil {
+	if sraw := b.cc.rawConn(); ok && sraw != nil && want > 0 {
+		if draw, err := sc.SyscallConn(); err == nil {
 			read, written, rerr, werr := splice.Copy(draw, sraw, want, b.cc.armRead)
 			if rerr != splice.ErrUnsupported {
 				b.cc.read.Add(read)

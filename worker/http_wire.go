@@ -29,8 +29,9 @@ type memberResponse struct {
 	framed  bool        // a 204 or 304 that frames a body all the same
 	// br is what the head and the body are read from, cc the connection
 	// beneath it.
-	br *bufio.Reader
-	cc *countedConn
+	br   *bufio.Reader
+	cc   *countedConn
+	rest memberBody // what the kernel moves (spliceBody)
 }
 
 // errMemberHead is a response head the member got wrong.

@@ -61,63 +61,71 @@ func Copy(dst, src syscall.RawConn, n int64, arm func()) (read, written int64, r
 // drain moves what src has, up to max bytes, into the empty pipe; 0
 // bytes and no error is the end of src.
 func drain(p *pipe, src syscall.RawConn, max int) (int, error) {
-	var in int
-	var serr error
-	err := src.Read(func(fd uintptr) bool {
-		for {
-			k, e := syscall.Splice(int(fd), nil, p.w, nil, max, spliceMove|spliceNonblock)
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait until src is readable (or its deadline)
-			}
-			in, serr = int(k), e
-			return true
-		}
-	})
-	p.data += in
+	p.max, p.n, p.err = max, 0, nil
+	err := src.Read(p.drainFn)
+	p.data += p.n
 	if err == nil {
-		err = serr
+		err = p.err
 	}
-	return in, err
+	return p.n, err
+}
+
+func (p *pipe) drainOnce(fd uintptr) bool {
+	for {
+		k, e := syscall.Splice(int(fd), nil, p.w, nil, p.max, spliceMove|spliceNonblock)
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait until src is readable (or its deadline)
+		}
+		p.n, p.err = int(k), e
+		return true
+	}
 }
 
 // pump moves the in bytes in the pipe to dst.
 func pump(p *pipe, dst syscall.RawConn, in int) (int, error) {
-	out := 0
-	var serr error
-	err := dst.Write(func(fd uintptr) bool {
-		for out < in {
-			k, e := syscall.Splice(p.r, nil, int(fd), nil, in-out, spliceMove|spliceNonblock)
-			if k > 0 {
-				out += int(k)
-				continue
-			}
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait until dst takes more (or its deadline)
-			case nil:
-				e = io.ErrNoProgress // the pipe is ours: this does not happen
-			}
-			serr = e
-			return true
-		}
-		return true
-	})
-	p.data -= out
+	p.max, p.n, p.err = in, 0, nil
+	err := dst.Write(p.pumpFn)
+	p.data -= p.n
 	if err == nil {
-		err = serr
+		err = p.err
 	}
-	return out, err
+	return p.n, err
 }
 
-// pipe is one pipe's two ends and what sits in it.
+func (p *pipe) pumpOnce(fd uintptr) bool {
+	for p.n < p.max {
+		k, e := syscall.Splice(p.r, nil, int(fd), nil, p.max-p.n, spliceMove|spliceNonblock)
+		if k > 0 {
+			p.n += int(k)
+			continue
+		}
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait until dst takes more (or its deadline)
+		case nil:
+			e = io.ErrNoProgress // the pipe is ours: this does not happen
+		}
+		p.err = e
+		return true
+	}
+	return true
+}
+
+// pipe is one pipe's two ends, what sits in it, and the state of the
+// splice call in progress (the callbacks are made once per pipe, not
+// per call).
 type pipe struct {
 	r, w    int
 	data    int
+	max, n  int   // the call's limit and what it moved
+	err     error // the call's error
+	drainFn func(uintptr) bool
+	pumpFn  func(uintptr) bool
 	cleanup runtime.Cleanup
 }
 
@@ -131,6 +139,7 @@ var pipes = sync.Pool{New: func() any {
 	}
 	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), fSetPipeSize, pipeSize) // best effort
 	p := &pipe{r: fds[0], w: fds[1]}
+	p.drainFn, p.pumpFn = p.drainOnce, p.pumpOnce
 	p.cleanup = runtime.AddCleanup(p, closePipe, fds)
 	return p
 }}
