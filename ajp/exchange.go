@@ -34,6 +34,7 @@ type exchange struct {
 	sent   int64         // body bytes sent in this exchange
 	eof    bool          // the client body of unknown length is exhausted
 	head   bool          // SEND_HEADERS seen
+	bodyIn int           // response body bytes received: past largeRead, the buffers grow
 }
 
 // Exchange sends req and its body and streams the response to w until
@@ -117,6 +118,10 @@ func (c *Conn) send(x *exchange) error {
 // any time before it, also after SEND_HEADERS (docs/ajp13.md#response-packets).
 func (c *Conn) receive(x *exchange) error {
 	for {
+		if x.bodyIn >= largeRead {
+			c.discard()
+			c.grow()
+		}
 		p, k, err := c.readPacket(x.readTO)
 		x.res.Received += int64(c.lastRead)
 		if err != nil {
@@ -127,6 +132,7 @@ func (c *Conn) receive(x *exchange) error {
 		}
 		switch msgType(p[0]) {
 		case typeSendBodyChunk:
+			x.bodyIn += len(p)
 			err = c.bodyChunk(x, p)
 		case typeSendHeaders:
 			err = c.headers(x, p)
