@@ -151,15 +151,28 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 				return rw.spliceBody(rf, resp)
 			}
 		}
-		n, rerr := resp.body.Read(buf)
-		if n > 0 {
-			if _, err := rw.Write(buf[:n]); err != nil {
+		var p []byte
+		var rerr error
+		// What the head's read brought of the body is written from the
+		// read buffer itself, not copied into buf first.
+		inPlace := resp.body == &resp.fixed && resp.br.Buffered() > 0
+		if inPlace {
+			p = resp.fixed.buffered(resp.br)
+		} else {
+			n, err := resp.body.Read(buf)
+			p, rerr = buf[:n], err
+		}
+		if len(p) > 0 {
+			if _, err := rw.Write(p); err != nil {
 				return err, nil
 			}
 			if flush {
 				if err := rw.Flush(); err != nil {
 					return err, nil
 				}
+			}
+			if inPlace && resp.fixed.consume(resp.br, len(p)) {
+				rerr = io.EOF
 			}
 		}
 		if rerr == io.EOF {

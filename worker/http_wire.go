@@ -323,6 +323,20 @@ func (b *lengthBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// buffered returns the body bytes already in br (b's reader), without
+// copying them; consume takes n of them once they are written, and
+// reports whether that ended the body.
+func (b *lengthBody) buffered(br *bufio.Reader) []byte {
+	p, _ := br.Peek(int(min(int64(br.Buffered()), b.left)))
+	return p
+}
+
+func (b *lengthBody) consume(br *bufio.Reader, n int) bool {
+	br.Discard(n)
+	b.left -= int64(n)
+	return b.left == 0
+}
+
 // chunkedBody reads a chunked body and then its trailers.
 type chunkedBody struct {
 	br   *bufio.Reader
