@@ -1,6 +1,7 @@
 package ajp
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type exchange struct {
 	eof    bool          // the client body of unknown length is exhausted
 	head   bool          // SEND_HEADERS seen
 	bodyIn int           // response body bytes received: past largeRead, the buffers grow
+	ahead  *bufio.Reader // a large request body's read-ahead (readAhead)
 }
 
 // Exchange sends req and its body and streams the response to w until
@@ -69,6 +71,7 @@ func (c *Conn) Exchange(req *Request, body *Body, w ResponseWriter, opt *Exchang
 		err = c.receive(x)
 	}
 	c.release()
+	x.endAhead()
 	res := x.res
 	*x = exchange{} // drop the references to the caller's request
 	if err != nil {
