@@ -99,7 +99,7 @@ func TestLargeRequestBodyWritesLarge(t *testing.T) {
 	req := toRequest(t, httptest.NewRequest("POST", "/up", bytes.NewReader(body)), 8192)
 	var cw countWriter
 	hb, length := newHTTPBody(req)
-	if err := writeRequest(bufio.NewWriterSize(&cw, memberWriteBuf), req, hb, length); err != nil {
+	if err := writeRequest(bufio.NewWriterSize(&cw, memberWriteBuf), nil, req, hb, length); err != nil {
 		t.Fatal(err)
 	}
 	if cw.bytes < len(body) || cw.writes > 40 {

@@ -290,6 +290,16 @@ func (c *countedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// armReadAt is armRead for splice.Copy.
+func (c *countedConn) armReadAt(int64) { c.armRead() }
+
+// armWrite bounds the next wait to send by socket_timeout, as Write does.
+func (c *countedConn) armWrite() {
+	if c.timeout > 0 && !c.noExpire.Load() {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	}
+}
+
 // armRead bounds the next wait for the member by socket_timeout, or
 // reply_timeout when it is shorter.
 func (c *countedConn) armRead() {

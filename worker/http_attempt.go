@@ -96,7 +96,7 @@ func (e *writeError) Unwrap() error { return e.err }
 // fails, a response the member sent before it stopped reading (an early
 // 413, say) is still taken; the connection is then not used again.
 func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberResponse, error) {
-	werr := writeRequest(c.bw, req, body, length)
+	werr := writeRequest(c.bw, c.cc, req, body, length)
 	if werr != nil {
 		if _, clientErr := body.result(); clientErr != nil {
 			return nil, clientErr
@@ -114,10 +114,16 @@ func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberRes
 }
 
 // writeRequest writes the head and the body, chunked when its length is
-// unknown, and flushes.
-func writeRequest(bw *bufio.Writer, req *Request, body *httpBody, length int64) error {
+// unknown, and flushes. A large body with a length may go from the
+// client's socket to cc's in the kernel (httpBody.splice); cc nil: never.
+func writeRequest(bw *bufio.Writer, cc *countedConn, req *Request, body *httpBody, length int64) error {
 	if err := writeHead(bw, req, length); err != nil {
 		return err
+	}
+	if body != nil && length >= 0 && cc != nil {
+		if err := body.splice(bw, cc); err != nil {
+			return err
+		}
 	}
 	if body != nil {
 		var dst io.Writer = bw

@@ -383,7 +383,7 @@ func (b *memberBody) WriteToSocket(dst io.Writer, max int64) (int64, error) {
 	sc, ok := dst.(syscall.Conn)
 	if sraw := b.cc.rawConn(); ok && sraw != nil && want > 0 {
 		if draw, err := sc.SyscallConn(); err == nil {
-			read, written, rerr, werr := splice.Copy(draw, sraw, want, b.cc.armRead)
+			read, written, rerr, werr := splice.Copy(draw, sraw, want, b.cc.armReadAt, nil)
 			if rerr != splice.ErrUnsupported {
 				b.cc.read.Add(read)
 				b.fixed.left -= read

@@ -22,21 +22,26 @@ func Available() bool { return true }
 
 // Copy moves up to n bytes from src to dst and returns how many it read
 // from src and wrote to dst (they differ only after a failed write).
-// arm, when not nil, is called before each wait for src, as before each
-// read of a copy through a buffer: the caller's read deadline then bounds
-// each wait, not the whole transfer. A src that ends before n bytes is a
-// readErr of io.ErrUnexpectedEOF. A failure to read is readErr, to write
-// writeErr; ErrUnsupported (as readErr) means nothing was moved and the
-// caller should copy instead.
-func Copy(dst, src syscall.RawConn, n int64, arm func()) (read, written int64, readErr, writeErr error) {
+// arm, when not nil, is called before each wait for src with what was
+// read so far, as before each read of a copy through a buffer: the
+// caller's read deadline then bounds each wait, not the whole transfer.
+// armDst, when not nil, is called before bytes go to dst and again
+// whenever dst took some and must be waited for: a write deadline it
+// sets bounds each wait without progress. A src that ends before n
+// bytes is a readErr of io.ErrUnexpectedEOF. A failure to read is
+// readErr, to write writeErr; ErrUnsupported (as readErr) means nothing
+// was moved and the caller should copy instead.
+func Copy(dst, src syscall.RawConn, n int64, arm func(read int64), armDst func()) (read, written int64, readErr, writeErr error) {
 	p := getPipe()
 	if p == nil {
 		return 0, 0, ErrUnsupported, nil
 	}
 	defer putPipe(p)
+	p.armDst = armDst
+	defer func() { p.armDst = nil }()
 	for written < n {
 		if arm != nil {
-			arm()
+			arm(read)
 		}
 		in, err := drain(p, src, int(min(n-read, pipeSize)))
 		if err == syscall.EINVAL && read == 0 {
@@ -48,6 +53,9 @@ func Copy(dst, src syscall.RawConn, n int64, arm func()) (read, written int64, r
 		}
 		if in == 0 {
 			return read, written, io.ErrUnexpectedEOF, nil
+		}
+		if armDst != nil {
+			armDst()
 		}
 		out, err := pump(p, dst, in)
 		written += int64(out)
@@ -96,6 +104,7 @@ func pump(p *pipe, dst syscall.RawConn, in int) (int, error) {
 }
 
 func (p *pipe) pumpOnce(fd uintptr) bool {
+	armed := p.n
 	for p.n < p.max {
 		k, e := syscall.Splice(p.r, nil, int(fd), nil, p.max-p.n, spliceMove|spliceNonblock)
 		if k > 0 {
@@ -106,6 +115,9 @@ func (p *pipe) pumpOnce(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if p.armDst != nil && p.n > armed {
+				p.armDst() // it took some: a fresh bound for the next wait
+			}
 			return false // wait until dst takes more (or its deadline)
 		case nil:
 			e = io.ErrNoProgress // the pipe is ours: this does not happen
@@ -124,6 +136,7 @@ type pipe struct {
 	data    int
 	max, n  int   // the call's limit and what it moved
 	err     error // the call's error
+	armDst  func()
 	drainFn func(uintptr) bool
 	pumpFn  func(uintptr) bool
 	cleanup runtime.Cleanup

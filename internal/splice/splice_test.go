@@ -65,7 +65,7 @@ func TestCopy(t *testing.T) {
 	go func() { in.Write(body); in.Write([]byte("beyond")) }()
 	got := make(chan []byte, 1)
 	go func() { b, _ := io.ReadAll(out); got <- b }()
-	read, written, rerr, werr := Copy(raw(t, dst), raw(t, src), int64(len(body)), nil)
+	read, written, rerr, werr := Copy(raw(t, dst), raw(t, src), int64(len(body)), nil, nil)
 	dst.Close()
 	if rerr != nil || werr != nil || read != int64(len(body)) || written != read {
 		t.Fatalf("Copy = %d, %d, %v, %v; want %d moved", read, written, rerr, werr, len(body))
@@ -95,12 +95,12 @@ func TestCopyArmsEachWait(t *testing.T) {
 		}
 	}()
 	go io.Copy(io.Discard, out)
-	read, _, rerr, werr := Copy(raw(t, dst), raw(t, src), pieces*size, func() {
+	read, _, rerr, werr := Copy(raw(t, dst), raw(t, src), pieces*size, func(int64) {
 		select {
 		case armed <- struct{}{}:
 		default: // a piece that came in two parts
 		}
-	})
+	}, nil)
 	if rerr != nil || werr != nil || read != pieces*size {
 		t.Fatalf("Copy = %d, %v, %v; want %d read", read, rerr, werr, pieces*size)
 	}
@@ -110,7 +110,7 @@ func TestCopyArmsEachWait(t *testing.T) {
 func TestCopyDeadline(t *testing.T) {
 	skipUnlessAvailable(t)
 	_, src, dst, _ := setup(t)
-	_, _, rerr, werr := Copy(raw(t, dst), raw(t, src), 100, func() { src.SetReadDeadline(time.Now().Add(-time.Second)) })
+	_, _, rerr, werr := Copy(raw(t, dst), raw(t, src), 100, func(int64) { src.SetReadDeadline(time.Now().Add(-time.Second)) }, nil)
 	if !errors.Is(rerr, os.ErrDeadlineExceeded) || werr != nil {
 		t.Fatalf("Copy errors = %v, %v; want the deadline as a read error", rerr, werr)
 	}
@@ -124,7 +124,7 @@ func TestCopyShortSource(t *testing.T) {
 	go func() { in.Write(make([]byte, 1000)); in.Close() }()
 	got := make(chan int, 1)
 	go func() { b, _ := io.ReadAll(out); got <- len(b) }()
-	read, written, rerr, werr := Copy(raw(t, dst), raw(t, src), 5000, nil)
+	read, written, rerr, werr := Copy(raw(t, dst), raw(t, src), 5000, nil, nil)
 	dst.Close()
 	if rerr != io.ErrUnexpectedEOF || werr != nil || read != 1000 || written != 1000 {
 		t.Fatalf("Copy = %d, %d, %v, %v; want 1000 moved, then io.ErrUnexpectedEOF", read, written, rerr, werr)
@@ -142,8 +142,25 @@ func TestCopyWriteFails(t *testing.T) {
 	out.SetLinger(0)
 	out.Close() // a reset: writes to dst fail
 	go in.Write(make([]byte, 8<<20))
-	_, _, rerr, werr := Copy(raw(t, dst), raw(t, src), 8<<20, nil)
+	_, _, rerr, werr := Copy(raw(t, dst), raw(t, src), 8<<20, nil, nil)
 	if rerr != nil || werr == nil {
 		t.Fatalf("Copy errors = %v, %v; want a write error", rerr, werr)
+	}
+}
+
+// TestCopyArmsDestination: armDst is called before bytes go to dst, so a
+// write deadline it sets bounds the wait for dst: a deadline already
+// past is a write error, not the source's.
+func TestCopyArmsDestination(t *testing.T) {
+	skipUnlessAvailable(t)
+	in, src, dst, _ := setup(t)
+	go in.Write(make([]byte, 100))
+	armed := 0
+	read, written, rerr, werr := Copy(raw(t, dst), raw(t, src), 100, nil, func() {
+		armed++
+		dst.SetWriteDeadline(time.Now().Add(-time.Second))
+	})
+	if armed == 0 || !errors.Is(werr, os.ErrDeadlineExceeded) || rerr != nil || read != 100 || written != 0 {
+		t.Fatalf("Copy = %d, %d, %v, %v after %d arms; want the write deadline as a write error", read, written, rerr, werr, armed)
 	}
 }
