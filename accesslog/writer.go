@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -63,3 +64,24 @@ func (lw *Writer) Flush() {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (lw *Writer) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
+
+// ReadFrom passes a body source on to the writer beneath, which may move
+// its bytes without copying them (docs/performance.md#large-bodies), and
+// counts them as Write does.
+func (lw *Writer) ReadFrom(src io.Reader) (int64, error) {
+	if !lw.wroteHeader {
+		lw.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := lw.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(writerOnly{lw.ResponseWriter}, src)
+	}
+	lw.bytes += n
+	return n, err
+}
+
+// writerOnly hides ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }

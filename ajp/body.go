@@ -1,8 +1,10 @@
 package ajp
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // errBodyShort reports a client body that ended before its Content-Length.
@@ -65,7 +67,11 @@ func (x *exchange) readRest(p []byte) (int, error) {
 		return 0, nil
 	}
 	x.res.BodyStreamed = true
-	n, err := io.ReadFull(b.Rest, p)
+	src := b.Rest
+	if x.ahead != nil || (b.ContentLength < 0 || b.ContentLength-int64(len(b.Kept)) >= largeRead) {
+		src = x.readAhead()
+	}
+	n, err := io.ReadFull(src, p)
 	switch {
 	case err == nil:
 		return n, nil
@@ -77,4 +83,33 @@ func (x *exchange) readRest(p []byte) (int, error) {
 		return n, nil
 	}
 	return n, err
+}
+
+// aheadPool holds the read-ahead buffers of large request bodies.
+var aheadPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, largeRead) }}
+
+// readAhead returns the body's rest behind a largeRead buffer: a body of
+// 64 KiB or more (or of unknown length) is read from the client in reads
+// of up to 64 KiB, not one per packet Tomcat asks for
+// (docs/performance.md#large-bodies). A read returns what the client has
+// sent, so nothing waits longer than reading the packet itself would;
+// what is read ahead is streamed (BodyStreamed), and endExchange gives
+// the buffer back.
+func (x *exchange) readAhead() io.Reader {
+	if x.ahead == nil {
+		x.ahead = aheadPool.Get().(*bufio.Reader)
+		x.ahead.Reset(x.body.Rest)
+	}
+	return x.ahead
+}
+
+// endAhead gives the read-ahead buffer back; what it still holds was the
+// client's and is dropped with the exchange, like the rest of a body the
+// member never asked for.
+func (x *exchange) endAhead() {
+	if x.ahead != nil {
+		x.ahead.Reset(nil)
+		aheadPool.Put(x.ahead)
+		x.ahead = nil
+	}
 }

@@ -18,6 +18,66 @@ type bufferSet struct {
 	br   *bufio.Reader // 2 packets: a packet and the next one's head
 	wbuf []byte        // 2 packets: FORWARD_REQUEST and the first body packet
 	held []byte        // body held back for one larger client write; made on first use
+	// While a large response is read (grow), br and held are large's,
+	// and the set's own are kept here.
+	large     *largeBufs
+	small     *bufio.Reader
+	smallHeld []byte
+}
+
+// largeRead is the read buffer of a large response (grow): a read
+// syscall per 64 KiB, several packets of the default 8 KiB, and client
+// writes as large (hold), instead of a read and a write per 16 KiB
+// (docs/performance.md#large-bodies). Only a response past that many
+// body bytes takes one, so that small responses keep their small buffers
+// under high concurrency.
+const largeRead = 64 << 10
+
+// largeBufs are the read and hold buffers of a large response.
+type largeBufs struct {
+	br   *bufio.Reader
+	held []byte
+}
+
+var largePool = sync.Pool{New: func() any {
+	return &largeBufs{br: bufio.NewReaderSize(nil, largeRead), held: make([]byte, 0, largeRead)}
+}}
+
+// grow moves the rest of a large response onto largeRead buffers, at a
+// packet boundary (nothing pending): what the set's reader still holds
+// is read first, through it, then the socket, which its Read reads into
+// the large buffer directly. Held body bytes move along.
+func (c *Conn) grow() {
+	if c.large != nil || c.br.Size() >= largeRead || c.pending > 0 {
+		return
+	}
+	l := largePool.Get().(*largeBufs)
+	l.br.Reset(c.br)
+	held := c.held
+	c.large, c.small, c.smallHeld = l, c.br, held[:0]
+	c.br, c.held = l.br, append(l.held[:0], held...)
+}
+
+// shrink gives the large buffers back (their bytes are all consumed).
+func (c *Conn) shrink() {
+	if c.large == nil {
+		return
+	}
+	c.large.br.Reset(nil)
+	c.large.held = c.held[:0]
+	largePool.Put(c.large)
+	c.br, c.held = c.small, c.smallHeld
+	c.large, c.small, c.smallHeld = nil, nil, nil
+}
+
+// buffered is what the read buffers hold: a grown reader's and the set's
+// own beneath it.
+func (c *Conn) buffered() int {
+	n := c.br.Buffered()
+	if c.small != nil {
+		n += c.small.Buffered()
+	}
+	return n
 }
 
 // bufferPools maps a packet size to the *sync.Pool of its bufferSets.
@@ -50,9 +110,10 @@ func (c *Conn) release() {
 		return
 	}
 	c.discard()
-	if c.br.Buffered() > 0 {
+	if c.buffered() > 0 {
 		return
 	}
+	c.shrink()
 	c.br.Reset(nil) // no reference to the socket from the pool
 	c.held = c.held[:0]
 	c.bufs.Put(c.bufferSet)
@@ -64,5 +125,5 @@ func (c *Conn) unread() int {
 	if c.bufferSet == nil {
 		return 0
 	}
-	return c.br.Buffered()
+	return c.buffered()
 }

@@ -1,6 +1,7 @@
 package ajp
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,8 @@ type exchange struct {
 	sent   int64         // body bytes sent in this exchange
 	eof    bool          // the client body of unknown length is exhausted
 	head   bool          // SEND_HEADERS seen
+	bodyIn int           // response body bytes received: past largeRead, the buffers grow
+	ahead  *bufio.Reader // a large request body's read-ahead (readAhead)
 }
 
 // Exchange sends req and its body and streams the response to w until
@@ -98,6 +101,7 @@ func (c *Conn) Exchange(req *Request, body *Body, w ResponseWriter, opt *Exchang
 		err = c.receive(x)
 	}
 	c.release()
+	x.endAhead()
 	res := x.res
 	*x = exchange{} // drop the references to the caller's request
 	if err != nil {
@@ -147,6 +151,10 @@ func (c *Conn) send(x *exchange) error {
 // any time before it, also after SEND_HEADERS (docs/ajp13.md#response-packets).
 func (c *Conn) receive(x *exchange) error {
 	for first := true; ; first = false {
+		if x.bodyIn >= largeRead {
+			c.discard()
+			c.grow()
+		}
 		var p []byte
 		var k Kind
 		var err error
@@ -167,6 +175,7 @@ func (c *Conn) receive(x *exchange) error {
 		}
 		switch msgType(p[0]) {
 		case typeSendBodyChunk:
+			x.bodyIn += len(p)
 			err = c.bodyChunk(x, p)
 		case typeSendHeaders:
 			err = c.headers(x, p)

@@ -54,15 +54,7 @@ func (b *BodyTimeout) Guard(w http.ResponseWriter, r *http.Request, idle time.Du
 // Read reads the body under the deadline; a deadline that ran out is
 // errBodyTimeout.
 func (b *BodyTimeout) Read(p []byte) (int, error) {
-	now := b.now()
-	deadline := now.Add(b.idle)
-	if b.minRate > 0 {
-		earned := b.start.Add(b.idle + time.Duration(b.n/b.minRate)*time.Second)
-		if earned.Before(deadline) {
-			deadline = earned
-		}
-	}
-	if err := b.dl.SetReadDeadline(deadline); err != nil {
+	if err := b.arm(b.n); err != nil {
 		return 0, err
 	}
 	n, err := b.rc.Read(p)
@@ -71,6 +63,46 @@ func (b *BodyTimeout) Read(p []byte) (int, error) {
 		err = errBodyTimeout
 	}
 	return n, err
+}
+
+// arm sets the deadline of the next wait for the body, got bytes into it.
+func (b *BodyTimeout) arm(got int64) error {
+	deadline := b.now().Add(b.idle)
+	if b.minRate > 0 {
+		earned := b.start.Add(b.idle + time.Duration(got/b.minRate)*time.Second)
+		if earned.Before(deadline) {
+			deadline = earned
+		}
+	}
+	return b.dl.SetReadDeadline(deadline)
+}
+
+// splicer is a body that can move itself to a member's socket
+// (server/h1's, docs/performance.md#large-bodies).
+type splicer interface {
+	SpliceTo(dst io.Writer, max int64, arm func(read int64), armDst func()) (n int64, readErr, writeErr error)
+}
+
+// SpliceTo passes a splice of the body on to the body beneath, with the
+// deadline Read would set before each of its waits; it returns 0 and no
+// error when that body cannot splice.
+func (b *BodyTimeout) SpliceTo(dst io.Writer, max int64, arm func(read int64), armDst func()) (n int64, readErr, writeErr error) {
+	s, ok := b.rc.(splicer)
+	if !ok {
+		return 0, nil, nil
+	}
+	got := b.n
+	n, readErr, writeErr = s.SpliceTo(dst, max, func(read int64) {
+		b.arm(got + read)
+		if arm != nil {
+			arm(read)
+		}
+	}, armDst)
+	b.n += n
+	if readErr != nil && errors.Is(readErr, os.ErrDeadlineExceeded) {
+		readErr = errBodyTimeout
+	}
+	return n, readErr, writeErr
 }
 
 // Close closes the body.

@@ -94,14 +94,17 @@ func (s *Server) route(rt *runtime, w http.ResponseWriter, r *http.Request, rq *
 		// refuses it already; this is for the other front ends.
 		return nil, http.StatusBadRequest
 	}
-	if _, _, ok := hostName(r.Host); !ok {
+	var ok bool
+	if rq.host, rq.hostPort, ok = hostName(r.Host); !ok {
 		// httpd's fix_hostname: "a..b", "x.:" and the like are 400.
 		s.log.Info("Host refused", "host", r.Host)
 		return nil, http.StatusBadRequest
 	}
 	if r.URL.Host != "" && r.RequestURI != "" && r.RequestURI[0] != '/' {
 		r.Host = absoluteHost(r.URL.Host) // as httpd rewrites Host for an absolute-form target
+		rq.host, rq.hostPort, _ = hostName(r.Host)
 	}
+	rq.hostParsed = true // fill's serverNameOf reads it
 	raw := rawPath(r)
 	if raw == "*" {
 		// "OPTIONS *" is never mapped; httpd answers it itself, a bare

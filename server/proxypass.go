@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strings"
 
@@ -61,6 +62,15 @@ func (rw *reverseWriter) Write(p []byte) (int, error) {
 		rw.WriteHeader(http.StatusOK)
 	}
 	return rw.Writer.Write(p)
+}
+
+// ReadFrom is Write's counterpart for a body source (the embedded
+// Writer's would skip the head's rewrite).
+func (rw *reverseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !rw.Writer.HeaderSent() {
+		rw.WriteHeader(http.StatusOK)
+	}
+	return rw.Writer.ReadFrom(src)
 }
 
 // rewriteHead applies ProxyPassReverse and ProxyPassReverseCookiePath to

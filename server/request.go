@@ -26,6 +26,10 @@ type request struct {
 	kept    []byte
 
 	bodyTimeout limits.BodyTimeout // limits.read_body_timeout
+	// host and hostPort are r.Host as hostName read it, once route did
+	// (hostParsed): fill does not read it again.
+	host, hostPort string
+	hostParsed     bool
 }
 
 var requestPool = sync.Pool{New: func() any {
@@ -69,7 +73,10 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 		a.RemoteAddr, a.RemotePort = localIP, "0"
 	}
 	a.LocalAddr, rq.LocalPort = localIP, localPort
-	a.ServerName, a.ServerPort = serverNamePort(r, srv, localIP, localPort)
+	if !rq.hostParsed {
+		rq.host, rq.hostPort, _ = hostName(r.Host) // route refused a Host httpd refuses
+	}
+	a.ServerName, a.ServerPort = serverNameOf(rq.host, rq.hostPort, r.TLS != nil, srv, localIP, localPort)
 
 	if f := h1.RequestFields(r); f != nil {
 		rq.Fields = f // nil stays a nil interface
@@ -182,6 +189,11 @@ func listedIn(connection []string, name string) bool {
 // the configured ServerName's port, else the scheme's default port.
 func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort string) (string, int) {
 	host, port, _ := hostName(r.Host) // route refused a Host httpd refuses
+	return serverNameOf(host, port, r.TLS != nil, srv, localIP, localPort)
+}
+
+// serverNameOf is serverNamePort for a Host hostName already read.
+func serverNameOf(host, port string, secure bool, srv *config.Server, localIP, localPort string) (string, int) {
 	if host == "" {
 		host, port = srv.ServerName, ""
 		if h, p, ok := splitHostPort(srv.ServerName); ok {
@@ -201,7 +213,7 @@ func serverNamePort(r *http.Request, srv *config.Server, localIP, localPort stri
 			return host, n
 		}
 	}
-	if r.TLS != nil {
+	if secure {
 		return host, 443
 	}
 	return host, 80

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
@@ -275,6 +276,17 @@ type countedConn struct {
 	pathEvery time.Duration
 	pathAbort bool
 	pathLate  func(waited time.Duration) bool // Member.late
+	raw       syscall.RawConn                 // the TCP socket's, once asked for (rawConn)
+}
+
+// rawConn returns the raw plain-TCP socket for splice, nil over TLS.
+func (c *countedConn) rawConn() syscall.RawConn {
+	if c.raw == nil {
+		if tc, ok := c.Conn.(*net.TCPConn); ok {
+			c.raw, _ = tc.SyscallConn()
+		}
+	}
+	return c.raw
 }
 
 func (t *httpTransport) count(nc net.Conn) *countedConn {
@@ -286,13 +298,29 @@ func (c *countedConn) Read(p []byte) (int, error) {
 	if c.pathEvery > 0 {
 		return c.readChecked(p)
 	}
+	c.armRead()
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// armReadAt is armRead for splice.Copy.
+func (c *countedConn) armReadAt(int64) { c.armRead() }
+
+// armWrite bounds the next wait to send by socket_timeout, as Write does.
+func (c *countedConn) armWrite() {
+	if c.timeout > 0 && !c.noExpire.Load() {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	}
+}
+
+// armRead bounds the next wait for the member by socket_timeout, or
+// reply_timeout when it is shorter.
+func (c *countedConn) armRead() {
 	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(d))
 		c.rdl = true
 	}
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
 }
 
 // clearReadDeadline drops a read deadline the last request left: it may

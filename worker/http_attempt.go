@@ -76,6 +76,7 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 		return out, e, again
 	}
 	out.Status = resp.status
+	resp.cc = c.cc
 	if resp.status == http.StatusSwitchingProtocols {
 		relayed = true
 		return out, t.relay(w, req, resp, c), false
@@ -84,6 +85,9 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	keep = e == nil && !resp.close
 	return out, e, false
 }
+
+// writerOnly hides a writer's ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }
 
 // writeError is a failure to send the request.
 type writeError struct{ err error }
@@ -95,7 +99,7 @@ func (e *writeError) Unwrap() error { return e.err }
 // fails, a response the member sent before it stopped reading (an early
 // 413, say) is still taken; the connection is then not used again.
 func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberResponse, error) {
-	werr := writeRequest(c.bw, req, body, length)
+	werr := writeRequest(c.bw, c.cc, req, body, length)
 	if streamed, _ := body.result(); streamed {
 		c.cc.pathAbort = false // body beyond the kept part went out: never resent
 	}
@@ -116,10 +120,16 @@ func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberRes
 }
 
 // writeRequest writes the head and the body, chunked when its length is
-// unknown, and flushes.
-func writeRequest(bw *bufio.Writer, req *Request, body *httpBody, length int64) error {
+// unknown, and flushes. A large body with a length may go from the
+// client's socket to cc's in the kernel (httpBody.splice); cc nil: never.
+func writeRequest(bw *bufio.Writer, cc *countedConn, req *Request, body *httpBody, length int64) error {
 	if err := writeHead(bw, req, length); err != nil {
 		return err
+	}
+	if body != nil && length >= 0 && cc != nil {
+		if err := body.splice(bw, cc); err != nil {
+			return err
+		}
 	}
 	if body != nil {
 		var dst io.Writer = bw
@@ -128,8 +138,12 @@ func writeRequest(bw *bufio.Writer, req *Request, body *httpBody, length int64) 
 			chunked = httputil.NewChunkedWriter(bw)
 			dst = chunked
 		}
+		// Through the 32 KiB copy buffer, not bw's ReadFrom: that reads
+		// and writes in pieces of bw's size (8 KiB), four times the
+		// syscalls for a large body; a piece larger than bw goes to the
+		// socket directly.
 		bufp := copyBufPool.Get().(*[]byte)
-		_, err := io.CopyBuffer(dst, body, *bufp)
+		_, err := io.CopyBuffer(writerOnly{dst}, body, *bufp)
 		copyBufPool.Put(bufp)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 )
@@ -226,3 +228,54 @@ func (h *httpBody) result() (streamed bool, clientErr error) {
 	}
 	return h.streamed, h.clientErr
 }
+
+// bodySplicer is a client body that can move itself to a member's
+// socket in the kernel (server/h1's, through limits' deadline).
+type bodySplicer interface {
+	SpliceTo(dst io.Writer, max int64, arm func(read int64), armDst func()) (n int64, readErr, writeErr error)
+}
+
+// splice sends the kept part through bw and, when at least spliceMin of
+// the rest is left and the client's body can move itself, has the kernel
+// move the rest to the member (docs/performance.md#large-bodies), each
+// wait for the member bounded by socket_timeout as a write is. What it
+// leaves (nothing it could move, or a rest it could not) the caller
+// copies. A client failure is recorded as Read records it.
+func (h *httpBody) splice(bw *bufio.Writer, cc *countedConn) error {
+	b := h.b
+	sp, ok := b.Rest.(bodySplicer)
+	if !ok || cc.rawConn() == nil || b.ContentLength-max(h.sent, int64(len(b.Kept))) < spliceMin {
+		return nil
+	}
+	if h.sent < int64(len(b.Kept)) {
+		bw.Write(b.Kept[h.sent:])
+		h.sent = int64(len(b.Kept))
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	h.streamed = true
+	dst := memberSink{cc: cc}
+	n, rerr, werr := sp.SpliceTo(&dst, b.ContentLength-h.sent, nil, cc.armWrite)
+	cc.written.Add(n - dst.wrote) // what went past Write
+	h.sent += n
+	if rerr != nil {
+		return h.fail(rerr)
+	}
+	return werr
+}
+
+// memberSink is the member's socket for bodySplicer: Write counts and
+// bounds as the connection's, SyscallConn is the plain TCP socket's.
+type memberSink struct {
+	cc    *countedConn
+	wrote int64
+}
+
+func (s *memberSink) Write(p []byte) (int, error) {
+	n, err := s.cc.Write(p)
+	s.wrote += int64(n)
+	return n, err
+}
+
+func (s *memberSink) SyscallConn() (syscall.RawConn, error) { return s.cc.rawConn(), nil }

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"github.com/jkbalancer/jkbalancer/internal/splice"
 )
 
 // copyBufPool holds the buffers response bodies are copied through.
@@ -142,15 +146,33 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 	defer copyBufPool.Put(bufp)
 	buf := *bufp
 	for {
-		n, rerr := resp.body.Read(buf)
-		if n > 0 {
-			if _, err := rw.Write(buf[:n]); err != nil {
+		if !flush {
+			if rf, ok := rw.spliceable(resp); ok {
+				return rw.spliceBody(rf, resp)
+			}
+		}
+		var p []byte
+		var rerr error
+		// What the head's read brought of the body is written from the
+		// read buffer itself, not copied into buf first.
+		inPlace := resp.body == &resp.fixed && resp.br.Buffered() > 0
+		if inPlace {
+			p = resp.fixed.buffered(resp.br)
+		} else {
+			n, err := resp.body.Read(buf)
+			p, rerr = buf[:n], err
+		}
+		if len(p) > 0 {
+			if _, err := rw.Write(p); err != nil {
 				return err, nil
 			}
 			if flush {
 				if err := rw.Flush(); err != nil {
 					return err, nil
 				}
+			}
+			if inPlace && resp.fixed.consume(resp.br, len(p)) {
+				rerr = io.EOF
 			}
 		}
 		if rerr == io.EOF {
@@ -293,4 +315,85 @@ func (t *httpTransport) ownURL(v string) (string, bool) {
 		return "", false
 	}
 	return tail, true
+}
+
+// spliceMin is the least body left for the kernel to move it: less comes
+// in one read through the buffer anyway.
+const spliceMin = memberReadBuf
+
+// spliceable reports the plain case the kernel can move from the member's
+// socket to the client's (docs/performance.md#large-bodies): a body of a
+// known length, of which at least spliceMin is still in the member's
+// socket (nothing in the read buffer), the head already out with that
+// length unchanged, passed on as it is, and a client writer that takes a
+// body source (io.ReaderFrom). Anything else is copied.
+func (r *responder) spliceable(resp *memberResponse) (io.ReaderFrom, bool) {
+	if !splice.Available() || resp.body != &resp.fixed || resp.cc == nil || resp.fixed.left < spliceMin ||
+		resp.br.Buffered() > 0 || !r.committed || r.discard || r.head || !bodyAllowed(r.status) || r.left != resp.fixed.left {
+		return nil, false
+	}
+	if _, ok := resp.cc.Conn.(*net.TCPConn); !ok {
+		return nil, false // https: the bytes must pass through TLS
+	}
+	rf, ok := r.w.(io.ReaderFrom)
+	return rf, ok
+}
+
+// spliceBody hands the rest of the body to the client's writer as a
+// memberBody, and sorts its failure out as copyBody does.
+func (r *responder) spliceBody(rf io.ReaderFrom, resp *memberResponse) (clientErr, backendErr error) {
+	src := &resp.rest // part of resp: no allocation of its own
+	*src = memberBody{fixed: &resp.fixed, cc: resp.cc}
+	n, err := rf.ReadFrom(src)
+	r.left -= n
+	switch {
+	case src.err != nil:
+		return nil, src.err
+	case err != nil:
+		return err, nil
+	case resp.fixed.left > 0:
+		// The client's writer took less than the length: it is not ours
+		// to cut, but the connection is not in step any more.
+		return io.ErrShortWrite, nil
+	}
+	return nil, nil
+}
+
+// memberBody is the rest of a member's body of known length, on a plain
+// TCP connection. Read reads it as copyBody would; WriteToSocket (the
+// plain-HTTP front end's h1.SocketSource) has the kernel move it onto
+// the client's socket, each wait for the member bounded as a read's, its
+// bytes counted as a read's.
+type memberBody struct {
+	fixed *lengthBody
+	cc    *countedConn
+	err   error // the member's side failed
+}
+
+func (b *memberBody) Read(p []byte) (int, error) {
+	n, err := b.fixed.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *memberBody) WriteToSocket(dst io.Writer, max int64) (int64, error) {
+	want := min(max, b.fixed.left)
+	sc, ok := dst.(syscall.Conn)
+	if sraw := b.cc.rawConn(); ok && sraw != nil && want > 0 {
+		if draw, err := sc.SyscallConn(); err == nil {
+			read, written, rerr, werr := splice.Copy(draw, sraw, want, b.cc.armReadAt, nil)
+			if rerr != splice.ErrUnsupported {
+				b.cc.read.Add(read)
+				b.fixed.left -= read
+				if rerr != nil {
+					b.err = rerr
+					return written, rerr
+				}
+				return written, werr
+			}
+		}
+	}
+	return io.Copy(dst, io.LimitReader(b, want)) // no splice here: through a buffer
 }

@@ -27,8 +27,11 @@ type memberResponse struct {
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
 	framed  bool        // a 204 or 304 that frames a body all the same
-	// br is what the head and the body are read from.
-	br *bufio.Reader
+	// br is what the head and the body are read from, cc the connection
+	// beneath it.
+	br   *bufio.Reader
+	cc   *countedConn
+	rest memberBody // what the kernel moves (spliceBody)
 }
 
 // errMemberHead is a response head the member got wrong.
@@ -318,6 +321,20 @@ func (b *lengthBody) Read(p []byte) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// buffered returns the body bytes already in br (b's reader), without
+// copying them; consume takes n of them once they are written, and
+// reports whether that ended the body.
+func (b *lengthBody) buffered(br *bufio.Reader) []byte {
+	p, _ := br.Peek(int(min(int64(br.Buffered()), b.left)))
+	return p
+}
+
+func (b *lengthBody) consume(br *bufio.Reader, n int) bool {
+	br.Discard(n)
+	b.left -= int64(n)
+	return b.left == 0
 }
 
 // chunkedBody reads a chunked body and then its trailers.

@@ -16,14 +16,14 @@ var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest", "statusclient"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
-	"server/h1":    {}, // server's own HTTP/1 front end: stdlib only, like ajp
-	"accesslog":    {}, // the request log: fed an Entry by server, stdlib only
-	"limits":       {}, // the front end's limits; server says which configuration applies
+	"server/h1":    {"internal/splice"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
+	"accesslog":    {},                  // the request log: fed an Entry by server, stdlib only
+	"limits":       {},                  // the front end's limits; server says which configuration applies
 	"status":       {"balancer", "worker", "config", "doctor", "editable"},
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
 	"balancer":     {"worker", "sticky", "config", "doctor", "editable"},
-	"worker":       {"ajp", "config", "doctor", "editable", "netpath"},
+	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice", "netpath"},
 	"editable":     {"config"}, // the table of attributes the status worker edits,
 	"doctor":       {},         // the session-route doctor: below worker, which runs its check
 	"probe":        {"config", "worker", "doctor"},
@@ -52,6 +52,8 @@ var allowedImports = map[string][]string{
 	"internal/headless": {},
 	// small helpers several packages' tests share (a locked log buffer)
 	"internal/testutil": {},
+	// splice(2) between two sockets, for worker's large bodies; stdlib only
+	"internal/splice": {},
 }
 
 var allowedThirdParty = map[string][]string{

@@ -67,14 +67,32 @@ func (w *response) SetFieldName(key, name string) {
 		return // the first spelling and place of a repeated field are kept
 	}
 	w.names = append(w.names, key, name)
+	if w.namedSet != nil {
+		w.namedSet[key] = struct{}{}
+	}
 }
+
+// namedScan is how many named fields named looks through one by one:
+// most heads have fewer. Past it a set answers, so that a member's head
+// of thousands of fields costs time in proportion, not its square.
+const namedScan = 16
 
 // named reports whether SetFieldName gave key a place.
 func (w *response) named(key string) bool {
-	for i := 0; i < len(w.names); i += 2 {
-		if w.names[i] == key {
-			return true
+	if len(w.names) <= 2*namedScan {
+		for i := 0; i < len(w.names); i += 2 {
+			if w.names[i] == key {
+				return true
+			}
+		}
+		return false
+	}
+	if w.namedSet == nil {
+		w.namedSet = make(map[string]struct{}, len(w.names))
+		for i := 0; i < len(w.names); i += 2 {
+			w.namedSet[w.names[i]] = struct{}{}
 		}
 	}
-	return false
+	_, ok := w.namedSet[key]
+	return ok
 }

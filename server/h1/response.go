@@ -35,9 +35,10 @@ type response struct {
 	chunked    bool
 	closeAfter bool
 	err        error
-	reason     string   // the final status line's reason phrase, when reasonSet
-	reasonSet  bool     // SetReason gave one (maybe empty); else the standard phrase
-	names      []string // pairs of canonical key and the spelling to write it with
+	reason     string              // the final status line's reason phrase, when reasonSet
+	reasonSet  bool                // SetReason gave one (maybe empty); else the standard phrase
+	names      []string            // pairs of canonical key and the spelling to write it with
+	namedSet   map[string]struct{} // the keys in names, once there are many (named)
 }
 
 func (c *conn) newResponse(r *http.Request) *response {
