@@ -76,6 +76,9 @@ func TestHungMemberIsNotRetried(t *testing.T) {
 	if we.Class != ClassConnect || !we.Unreachable || !we.Recoverable {
 		t.Fatalf("class=%s unreachable=%v recoverable=%v", we.Class, we.Unreachable, we.Recoverable)
 	}
+	// The 50 ms ping timeout may pass before a loaded machine ran the
+	// member's count of the CPing it already has: wait for it (bounded).
+	waitFor(t, "the member to count the CPing", func() bool { return be.Pings() >= 1 })
 	if sleeps.Load() != 0 || be.Pings() != 1 {
 		t.Fatalf("retried a hung member: sleeps=%d pings=%d", sleeps.Load(), be.Pings())
 	}
@@ -96,6 +99,7 @@ func TestReplyTimeoutIsNotRetriedOnTheSameMember(t *testing.T) {
 	if we := classOf(t, err); we.Class != ClassReplyTimeout || !we.Recoverable {
 		t.Fatalf("class=%s recoverable=%v", we.Class, we.Recoverable)
 	}
+	waitFor(t, "the member to count the request", func() bool { return be.Requests() >= 1 })
 	if sleeps.Load() != 0 || be.Requests() != 1 {
 		t.Fatalf("retried on the same member: sleeps=%d requests=%d", sleeps.Load(), be.Requests())
 	}
