@@ -14,6 +14,7 @@ import (
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/internal/splice"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // sockWriter is a client ResponseWriter whose body goes onto a real TCP
@@ -42,32 +43,12 @@ func (w *sockWriter) ReadFrom(src io.Reader) (int64, error) {
 	return n, err
 }
 
-// tcpPair returns both ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
-
 // forwardToSocket forwards GET / through m to a sockWriter and returns
 // the Forward's outcome, what the client's socket received, and the bytes
 // the member's body source put on it itself.
 func forwardToSocket(t *testing.T, m *Member) (Outcome, error, []byte, int64) {
 	t.Helper()
-	near, far := tcpPair(t)
+	near, far := testutil.TCPPair(t)
 	got := make(chan []byte, 1)
 	go func() { b, _ := io.ReadAll(far); got <- b }()
 	w := &sockWriter{rec: httptest.NewRecorder(), c: near}
@@ -200,9 +181,9 @@ func TestSpliceRequestBody(t *testing.T) {
 		return true
 	})
 	m := newHTTPMember(t, httpSpec(t, hb.ln.Addr().String()))
-	clientEnd, proxyEnd := tcpPair(t)
+	clientEnd, proxyEnd := testutil.TCPPair(t)
 	go clientEnd.Write(body[8192:])
-	rest := &splicingRest{src: proxyEnd.(*net.TCPConn)}
+	rest := &splicingRest{src: proxyEnd}
 	req := toRequest(t, httptest.NewRequest("POST", "/up", nil), 8192)
 	req.Body = &ajp.Body{ContentLength: int64(len(body)), Kept: body[:8192], Rest: rest}
 	rec := httptest.NewRecorder()

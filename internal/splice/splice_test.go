@@ -9,27 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// pair returns both ends of a loopback TCP connection.
-func pair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
-}
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
+)
 
 func raw(t *testing.T, c syscall.Conn) syscall.RawConn {
 	t.Helper()
@@ -44,8 +26,8 @@ func raw(t *testing.T, c syscall.Conn) syscall.RawConn {
 // destination sockets, and the reader of the destination, with a safety
 // deadline so that a broken Copy fails instead of hanging.
 func setup(t *testing.T) (in, src, dst, out *net.TCPConn) {
-	in, src = pair(t)
-	dst, out = pair(t)
+	in, src = testutil.TCPPair(t)
+	dst, out = testutil.TCPPair(t)
 	for _, c := range []*net.TCPConn{in, src, dst, out} {
 		c.SetDeadline(time.Now().Add(20 * time.Second))
 	}

@@ -13,27 +13,8 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/internal/splice"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
-
-// tcpPair returns both ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
-}
 
 type bodySplicer interface {
 	SpliceTo(dst io.Writer, max int64, arm func(read int64), armDst func()) (int64, error, error)
@@ -48,7 +29,7 @@ func TestBodySpliceTo(t *testing.T) {
 	if !splice.Available() {
 		t.Skip("no splice(2) here")
 	}
-	near, far := tcpPair(t)
+	near, far := testutil.TCPPair(t)
 	got := make(chan []byte, 1)
 	type result struct {
 		n          int64
@@ -98,7 +79,7 @@ func TestBodySpliceTo(t *testing.T) {
 	}
 
 	// A client that sends part of the body and closes.
-	near2, far2 := tcpPair(t)
+	near2, far2 := testutil.TCPPair(t)
 	go io.Copy(io.Discard, far2)
 	addr2, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, rerr, werr := r.Body.(bodySplicer).SpliceTo(near2, r.ContentLength, nil, nil)
