@@ -38,9 +38,11 @@ const (
 	maxPathChecks = 1000
 )
 
+// ErrPathDead and ErrPathLate end a wait the path check gave up on, for
+// AJP here and for http members in worker.
 var (
-	errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
-	errPathLate = errors.New("no reply for far longer than the member's replies take, on a path that lost a request")
+	ErrPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
+	ErrPathLate = errors.New("no reply for far longer than the member's replies take, on a path that lost a request")
 )
 
 // readReply reads the first packet of the reply. Without a path check, or
@@ -72,7 +74,7 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 				c.pool.pathDead()
 			}
 			if may && !x.res.BodyStreamed {
-				return nil, KindPathDead, errPathDead
+				return nil, KindPathDead, ErrPathDead
 			}
 			return c.readPacket(leftOf(x.readTO, start))
 		case netpath.Losing:
@@ -86,7 +88,7 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 			every = c.pathEvery
 		}
 		if w := x.opt.Watch; w != nil && may && !x.res.BodyStreamed && w.Late(time.Since(start)) {
-			return nil, KindPathDead, errPathLate
+			return nil, KindPathDead, ErrPathLate
 		}
 	}
 	return c.readPacket(leftOf(x.readTO, start))
@@ -140,9 +142,14 @@ func (p *Pool) pathLosing() {
 // connectTimeout is the timeout of the next connect: the configured one,
 // or at most SuspectConnectTimeout while the path is suspect.
 func (p *Pool) connectTimeout() time.Duration {
-	t := p.cfg.ConnectTimeout
-	if p.suspect.Load() && (t <= 0 || t > SuspectConnectTimeout) {
-		t = SuspectConnectTimeout
+	return SuspectBound(p.cfg.ConnectTimeout, p.suspect.Load())
+}
+
+// SuspectBound is connect timeout t (0 = none), bounded by
+// SuspectConnectTimeout while the path is suspect.
+func SuspectBound(t time.Duration, suspect bool) time.Duration {
+	if suspect && (t <= 0 || t > SuspectConnectTimeout) {
+		return SuspectConnectTimeout
 	}
 	return t
 }

@@ -186,11 +186,6 @@ func (c *hconn) release() bool {
 // until one succeeds; the wait ends only for a request the rules would
 // send again.
 
-var (
-	errPathDead = errors.New("the member's kernel does not acknowledge the request: the network path is dead")
-	errPathLate = errors.New("no reply for far longer than the member's replies take, on a path that lost a request")
-)
-
 const (
 	httpPathRecheck   = 100 * time.Millisecond // while bytes are outstanding, not yet proven lost
 	maxHTTPPathChecks = 1000                   // then the wait goes on unchecked, as mod_jk's
@@ -230,7 +225,7 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		case netpath.Dead:
 			c.t.pathDead()
 			if c.pathAbort {
-				return 0, errPathDead
+				return 0, ajp.ErrPathDead
 			}
 			return c.readRest(p, d, start)
 		case netpath.Losing:
@@ -240,7 +235,7 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 			every = min(every, httpPathRecheck)
 		}
 		if c.pathAbort && c.pathLate != nil && c.pathLate(time.Since(start)) {
-			return 0, errPathLate
+			return 0, ajp.ErrPathLate
 		}
 	}
 	return c.readRest(p, d, start)
@@ -282,9 +277,5 @@ func (t *httpTransport) pathDead() {
 // connectTimeout is socket_connect_timeout, or at most
 // ajp.SuspectConnectTimeout while the path is suspect.
 func (t *httpTransport) connectTimeout() time.Duration {
-	d := t.m.spec.SocketConnectTimeoutDuration()
-	if t.suspect.Load() && (d <= 0 || d > ajp.SuspectConnectTimeout) {
-		d = ajp.SuspectConnectTimeout
-	}
-	return d
+	return ajp.SuspectBound(t.m.spec.SocketConnectTimeoutDuration(), t.suspect.Load())
 }
