@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 func TestClassify(t *testing.T) {
@@ -32,21 +34,7 @@ func TestClassify(t *testing.T) {
 // written is Acked (on Linux; Unknown elsewhere), and a connection
 // without a socket is Unknown.
 func TestCheckLoopback(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	c, s := testutil.TCPPair(t)
 	if _, err := c.Write([]byte("GET / HTTP/1.0\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
