@@ -16,7 +16,7 @@ var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest", "statusclient"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
-	"server/h1":    {"internal/splice"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
+	"server/h1":    {"internal/splice", "internal/sendwait"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
 	"accesslog":    {},                  // the request log: fed an Entry by server, stdlib only
 	"limits":       {},                  // the front end's limits; server says which configuration applies
 	"status":       {"balancer", "worker", "config", "doctor", "editable"},
@@ -54,6 +54,8 @@ var allowedImports = map[string][]string{
 	"internal/testutil": {},
 	// splice(2) between two sockets, for worker's large bodies; stdlib only
 	"internal/splice": {},
+	// a write and the wait for the answer in one step; stdlib only
+	"internal/sendwait": {},
 }
 
 var allowedThirdParty = map[string][]string{

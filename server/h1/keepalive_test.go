@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"bufio"
 	"io"
 	"net/http"
 	"strconv"
@@ -75,5 +76,32 @@ func TestUnansweredContinueEndsTheConnection(t *testing.T) {
 		if !c.kept && (strings.Contains(first, "chunked") || !strings.HasSuffix(out, "\r\n\r\nab")) {
 			t.Errorf("%q: the body is not unframed up to the close:\n%s", c.req, out)
 		}
+	}
+}
+
+// TestIdleConnectionsHoldNoReadBuffer: a kept connection waits for its
+// next request without a read buffer (it gets one when the request
+// arrives), so clients that stay connected and idle share a few buffers
+// instead of holding 4 KiB each (docs/performance.md#send-and-wait).
+func TestIdleConnectionsHoldNoReadBuffer(t *testing.T) {
+	addr, s := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	const n = 50
+	for range n {
+		c := dial(t, addr) // kept open, idle, until the test ends
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		r, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(r.Body)
+	}
+	// Each connection's response goes out before its client connects the
+	// next: an idle connection's buffer is there for the next one. The
+	// race detector's sync.Pool drops a quarter of what it is given back,
+	// hence the margin.
+	if made := s.made.Load(); made > n*3/4 {
+		t.Errorf("%d read buffers for %d idle connections, want them shared", made, n)
 	}
 }

@@ -21,6 +21,7 @@
 package h1
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
 	"net"
@@ -54,6 +55,8 @@ type Server struct {
 	conns    map[*conn]struct{}
 	shutdown atomic.Bool // set by Shutdown and Close: no connection is taken on
 	bufs     sync.Pool   // *buffers, held only while a response is written
+	readers  sync.Pool   // *bufio.Reader, not held while a connection waits idle
+	made     atomic.Int64 // read buffers allocated (readers' misses)
 	date     atomic.Pointer[dateLine]
 	kaOnce   sync.Once
 	ka       []byte // keepAliveFields
@@ -208,4 +211,22 @@ func (s *Server) getBuffers() *buffers {
 		return b
 	}
 	return &buffers{held: make([]byte, 0, heldMax), out: make([]byte, 0, outMax)}
+}
+
+// getReader returns a 4 KiB read buffer for nc.
+func (s *Server) getReader(nc net.Conn) *bufio.Reader {
+	if r, ok := s.readers.Get().(*bufio.Reader); ok {
+		r.Reset(nc)
+		return r
+	}
+	s.made.Add(1)
+	return bufio.NewReaderSize(nc, 4096)
+}
+
+// putReader takes back a read buffer with nothing buffered (nil: none).
+func (s *Server) putReader(r *bufio.Reader) {
+	if r != nil && r.Buffered() == 0 {
+		r.Reset(nil)
+		s.readers.Put(r)
+	}
 }
