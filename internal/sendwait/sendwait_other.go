@@ -4,11 +4,14 @@ package sendwait
 
 import "syscall"
 
-// Sender is not available here: Send always reports ErrNotSent.
+// Sender is not available here: Send reports ErrNotSent, Wait false.
 type Sender struct{}
 
 // New returns nil.
-func New(syscall.RawConn, func() bool) *Sender { return nil }
+func New(syscall.RawConn) *Sender { return nil }
 
 // Send reports ErrNotSent.
 func (s *Sender) Send([]byte) (int, error) { return 0, ErrNotSent }
+
+// Wait reports false.
+func (s *Sender) Wait() bool { return false }

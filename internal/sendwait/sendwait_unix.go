@@ -8,33 +8,32 @@ import (
 )
 
 // A Sender belongs to one socket and is used by one goroutine at a time.
-// Its callback is made once, so a Send allocates nothing.
+// Its callback is made once, so Send and Wait allocate nothing.
 type Sender struct {
-	rc   syscall.RawConn
-	fn   func(fd uintptr) bool
-	wait func() bool
+	rc syscall.RawConn
+	fn func(fd uintptr) bool
 
 	p      []byte
 	n      int
 	err    error
 	called bool
+	buf    [1]byte
 }
 
-// New returns a Sender for rc (nil when rc is nil). wait, when not nil,
-// runs after everything was written and before the wait: false skips the
-// wait (a connection that is shutting down).
-func New(rc syscall.RawConn, wait func() bool) *Sender {
+// New returns a Sender for rc (nil when rc is nil).
+func New(rc syscall.RawConn) *Sender {
 	if rc == nil {
 		return nil
 	}
-	s := &Sender{rc: rc, wait: wait}
+	s := &Sender{rc: rc}
 	s.fn = s.step
 	return s
 }
 
-// Send writes p and, once all of it is written, waits until the socket
-// is readable or its read deadline passes. It returns how much of p was
-// written and why not all of it: ErrNotSent, ErrWouldBlock, or the
+// Send checks that nothing waits to be read (ErrNotIdle otherwise), writes
+// p and, once all of it is written, waits until the socket is readable
+// or its read deadline passes. It returns how much of p was written and
+// why not all of it: ErrNotIdle, ErrNotSent, ErrWouldBlock, or the
 // write's error (an *os.SyscallError). The end of the wait is not
 // reported: a passed deadline or a close shows at the next read, as it
 // would have without the wait.
@@ -52,15 +51,32 @@ func (s *Sender) Send(p []byte) (int, error) {
 	return n, werr
 }
 
-// step runs inside RawConn.Read: the first call writes, and returns
-// false (wait for readability) when everything went out; the call after
-// the wake-up ends the wait. A wake-up without data costs the caller's
-// read one EAGAIN, as before.
+// Wait returns once the socket is readable (or closed, or its read
+// deadline passed), holding no buffer meanwhile. It reports false when
+// the runtime refused the wait (closed, deadline passed).
+func (s *Sender) Wait() bool {
+	if s == nil {
+		return false
+	}
+	s.p, s.n, s.err, s.called = nil, 0, nil, false
+	err := s.rc.Read(s.fn)
+	s.err = nil
+	return s.called || err == nil
+}
+
+// step runs inside RawConn.Read: the first call looks at the receive
+// queue, writes, and returns false (wait for readability) when the queue
+// was empty and everything went out; the call after the wake-up ends the
+// wait. A wake-up without data costs the caller's read one EAGAIN.
 func (s *Sender) step(fd uintptr) bool {
 	if s.called {
 		return true
 	}
 	s.called = true
+	if !s.empty(fd) {
+		s.err = ErrNotIdle
+		return true
+	}
 	for s.n < len(s.p) {
 		m, err := syscall.Write(int(fd), s.p[s.n:])
 		if m > 0 {
@@ -79,5 +95,21 @@ func (s *Sender) step(fd uintptr) bool {
 			return true
 		}
 	}
-	return s.wait != nil && !s.wait()
+	return false
+}
+
+// empty peeks at the receive queue without waiting: true when nothing is
+// there and the peer has not closed (EAGAIN), false for a byte, EOF or an
+// error.
+func (s *Sender) empty(fd uintptr) bool {
+	for {
+		_, _, err := syscall.Recvfrom(int(fd), s.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return true
+		}
+		return false
+	}
 }

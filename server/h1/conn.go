@@ -53,10 +53,10 @@ type conn struct {
 	deadline bool // a read deadline may be set on nc
 	hijacked bool
 	first    bool // the first request: its wait is bounded by ReadHeaderTimeout
-	// send writes a kept connection's last response bytes and waits for
-	// the next request in one step (docs/performance.md#send-and-wait);
-	// nil when the socket has no raw handle (tests' pipes).
-	send  *sendwait.Sender
+	// wait lets a kept connection wait for its next request without a
+	// read buffer (docs/performance.md#send-and-wait); nil when the
+	// socket has no raw handle (tests' pipes).
+	wait  *sendwait.Sender
 	armed bool // idle set the wait's deadline: awaitRequest keeps it
 }
 
@@ -67,7 +67,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	if sc, ok := c.wr.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
-			c.send = sendwait.New(rc, c.goIdle)
+			c.wait = sendwait.New(rc)
 		}
 	}
 	return c
@@ -88,7 +88,6 @@ func (c *conn) serve() {
 	defer func() {
 		cancel()
 		if !c.hijacked {
-			c.resp.sendHeld() // a response finish held back for idle
 			c.nc.Close()
 			c.srv.putReader(c.br)
 		}
@@ -100,45 +99,25 @@ func (c *conn) serve() {
 	}
 }
 
-// idle turns the connection idle after a response. When finish held the
-// response's last bytes back, they go out now together with the wait for
-// the next request (sendwait), so the read that follows finds the request
-// instead of nothing; the wait is bounded by IdleTimeout like the read it
-// replaces, and holds no read buffer (1,000 idle clients, 1,000 fewer
-// 4 KiB buffers).
+// idle turns the connection idle after a response and, with nothing of
+// a next request read yet, waits for one without a read buffer: 1,000
+// idle clients hold 1,000 fewer 4 KiB buffers. The wait is bounded by
+// IdleTimeout like the read it precedes; Shutdown may close the
+// connection meanwhile, which ends it.
 func (c *conn) idle() bool {
-	w := &c.resp
-	if !w.hold {
-		return c.state.CompareAndSwap(stateActive, stateIdle)
+	if !c.state.CompareAndSwap(stateActive, stateIdle) {
+		return false
 	}
-	w.hold = false
+	if c.wait == nil || c.br.Buffered() > 0 {
+		return true
+	}
 	c.setReadDeadline(c.srv.IdleTimeout)
 	c.armed = true
 	c.srv.putReader(c.br)
 	c.br = nil
-	n, err := c.send.Send(w.out)
+	c.wait.Wait()
 	c.br = c.srv.getReader(c.nc)
-	switch {
-	case err == sendwait.ErrNotSent || err == sendwait.ErrWouldBlock:
-		if _, err := c.raw().Write(w.out[n:]); err != nil {
-			w.fail(err)
-		}
-	case err != nil:
-		w.fail(err)
-	}
-	w.release()
-	if w.err != nil || c.srv.shutdown.Load() {
-		return false
-	}
-	// goIdle ran inside Send unless the write did not complete.
-	return c.state.Load() == stateIdle || c.state.CompareAndSwap(stateActive, stateIdle)
-}
-
-// goIdle runs inside Send once the response is written: the connection is
-// idle from then on (Shutdown may close it while it waits); a Shutdown
-// already under way skips the wait.
-func (c *conn) goIdle() bool {
-	return c.state.CompareAndSwap(stateActive, stateIdle) && !c.srv.shutdown.Load()
+	return true
 }
 
 // awaitRequest waits for the next request's first byte: up to IdleTimeout

@@ -34,7 +34,6 @@ type response struct {
 	written    int64 // body bytes passed on after the head
 	chunked    bool
 	closeAfter bool
-	hold       bool // finish left out's bytes to conn.idle
 	err        error
 	reason     string              // the final status line's reason phrase, when reasonSet
 	reasonSet  bool                // SetReason gave one (maybe empty); else the standard phrase
@@ -324,34 +323,9 @@ func (w *response) finish() bool {
 	if w.cl >= 0 && w.written < w.cl && w.req.Method != http.MethodHead && bodyAllowed(w.status) {
 		w.closeAfter = true // a short body: the client must not wait for the rest
 	}
-	if w.holdable() {
-		w.hold = true // conn.idle sends it with the wait for the next request
-		return true
-	}
 	w.flush()
 	w.release()
 	return !w.closeAfter && w.err == nil
-}
-
-// holdable reports whether finish may leave the response's last bytes to
-// conn.idle: on a kept connection with nothing of a next request read
-// yet (pipelined bytes are served at once), and only when there are bytes
-// to send: the wait must start before the write that prompts the next
-// request, or its arrival could go unseen
-// (docs/performance.md#send-and-wait).
-func (w *response) holdable() bool {
-	return w.c.send != nil && !w.closeAfter && w.err == nil && w.buffers != nil && len(w.out) > 0 &&
-		w.c.br.Buffered() == 0 && !w.c.srv.shutdown.Load()
-}
-
-// sendHeld writes a response finish held back when the connection ends
-// instead of going idle (Shutdown).
-func (w *response) sendHeld() {
-	if w.hold {
-		w.hold = false
-		w.flush()
-		w.release()
-	}
 }
 
 // appendTrailers writes the trailers the handler set: those the Trailer

@@ -53,9 +53,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
-	shutdown atomic.Bool // set by Shutdown and Close: no connection is taken on
-	bufs     sync.Pool   // *buffers, held only while a response is written
-	readers  sync.Pool   // *bufio.Reader, not held while a connection waits idle
+	shutdown atomic.Bool  // set by Shutdown and Close: no connection is taken on
+	bufs     sync.Pool    // *buffers, held only while a response is written
+	readers  sync.Pool    // *bufio.Reader, not held while a connection waits idle
 	made     atomic.Int64 // read buffers allocated (readers' misses)
 	date     atomic.Pointer[dateLine]
 	kaOnce   sync.Once
