@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jkbalancer/jkbalancer/internal/sendwait"
+
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -277,6 +279,18 @@ type countedConn struct {
 	pathAbort bool
 	pathLate  func(waited time.Duration) bool // Member.late
 	raw       syscall.RawConn                 // the TCP socket's, once asked for (rawConn)
+	// The request's first write and the wait for the response
+	// (http_conn.go, docs/performance.md#send-and-wait), set by the
+	// request's goroutine: check makes the first write look at a pooled
+	// socket first, fuse makes the request's only write wait for the
+	// response; armed says the first read's deadline is already set.
+	sender    *sendwait.Sender
+	idleCheck func() bool // the pooled-socket look, for a first write that is not fused
+	check     bool
+	fuse      bool
+	armed     bool
+	armedAt   time.Time
+	armedLast bool
 }
 
 // rawConn returns the raw plain-TCP socket for splice, nil over TLS.
@@ -291,14 +305,19 @@ func (c *countedConn) rawConn() syscall.RawConn {
 
 func (t *httpTransport) count(nc net.Conn) *countedConn {
 	t.open.Add(1)
-	return &countedConn{Conn: nc, t: t, timeout: t.m.spec.SocketTimeoutDuration()}
+	c := &countedConn{Conn: nc, t: t, timeout: t.m.spec.SocketTimeoutDuration()}
+	c.sender = sendwait.New(c.rawConn())
+	return c
 }
 
 func (c *countedConn) Read(p []byte) (int, error) {
 	if c.pathEvery > 0 {
 		return c.readChecked(p)
 	}
-	c.armRead()
+	if !c.armed {
+		c.armRead()
+	}
+	c.armed = false
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
 	return n, err
@@ -334,6 +353,13 @@ func (c *countedConn) clearReadDeadline() {
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {
+	if c.check || c.fuse {
+		return c.writeFirst(p)
+	}
+	return c.write(p)
+}
+
+func (c *countedConn) write(p []byte) (int, error) {
 	if c.timeout > 0 && !c.noExpire.Load() {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	}

@@ -123,6 +123,11 @@ func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberRes
 // unknown, and flushes. A large body with a length may go from the
 // client's socket to cc's in the kernel (httpBody.splice); cc nil: never.
 func writeRequest(bw *bufio.Writer, cc *countedConn, req *Request, body *httpBody, length int64) error {
+	var w0 int64
+	if cc != nil {
+		w0 = cc.written.Load()
+		defer func() { cc.check, cc.fuse = false, false }()
+	}
 	if err := writeHead(bw, req, length); err != nil {
 		return err
 	}
@@ -152,6 +157,9 @@ func writeRequest(bw *bufio.Writer, cc *countedConn, req *Request, body *httpBod
 			chunked.Close()
 			bw.WriteString("\r\n")
 		}
+	}
+	if cc != nil && cc.written.Load() == w0 {
+		cc.fuse = true // the whole request in one write: sent with the wait for the response
 	}
 	return bw.Flush()
 }

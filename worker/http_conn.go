@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jkbalancer/jkbalancer/ajp"
+	"github.com/jkbalancer/jkbalancer/internal/sendwait"
 	"github.com/jkbalancer/jkbalancer/netpath"
 )
 
@@ -79,9 +80,16 @@ func (t *httpTransport) tooIdle(c *hconn, idleFor time.Duration) bool {
 
 // alive is the pooled-socket check: the peer has not closed and sent
 // nothing. Bytes already buffered cannot be left: putConn closes a
-// connection whose buffers are not empty.
+// connection whose buffers are not empty. On a plain TCP socket the look
+// is left to the request's first write, which makes it together with the
+// wait for the response when the request goes out in one write
+// (countedConn.writeFirst).
 func (c *hconn) alive() bool {
 	c.cc.clearReadDeadline()
+	if c.cc.sender != nil && !c.cc.noExpire.Load() {
+		c.cc.check = true
+		return true
+	}
 	return c.idle.Alive()
 }
 
@@ -93,6 +101,7 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 	}
 	c := &hconn{cc: cc, addr: d.addr}
 	c.idle.Init(cc.Conn)
+	cc.idleCheck = c.idle.Alive
 	c.lease()
 	return c, nil
 }
@@ -199,20 +208,25 @@ func (c *countedConn) armPath(every time.Duration, mayAbort bool, late func(time
 }
 
 // readChecked is Read for the armed read: it returns every check interval
-// to ask the kernel, within the read's own timeout.
+// to ask the kernel, within the read's own timeout. Its first wait may
+// have been made by writeFirst, with the deadline set here otherwise.
 func (c *countedConn) readChecked(p []byte) (int, error) {
 	d := shorterPositive(c.timeout, c.replyTO)
-	every, start := c.pathEvery, time.Now()
-	c.pathEvery = 0
+	every, start, armed := c.pathEvery, time.Now(), c.armed
+	if armed {
+		start = c.armedAt
+	}
+	c.pathEvery, c.armed = 0, false
 	for range maxHTTPPathChecks {
-		wait, last := every, false
-		if d > 0 {
-			if left := d - time.Since(start); left <= wait {
-				wait, last = max(left, time.Nanosecond), true
-			}
+		var last bool
+		if armed {
+			last, armed = c.armedLast, false
+		} else {
+			var wait time.Duration
+			wait, last = pathWait(d, every, start)
+			c.Conn.SetReadDeadline(time.Now().Add(wait))
+			c.rdl = true
 		}
-		c.Conn.SetReadDeadline(time.Now().Add(wait))
-		c.rdl = true
 		n, err := c.Conn.Read(p)
 		c.read.Add(int64(n))
 		if n > 0 || last || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -239,6 +253,79 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		}
 	}
 	return c.readRest(p, d, start)
+}
+
+// pathWait is the next wait of a checked read that started at start:
+// the check interval, or what is left of the timeout d (last).
+func pathWait(d, every time.Duration, start time.Time) (wait time.Duration, last bool) {
+	if d > 0 {
+		if left := d - time.Since(start); left <= every {
+			return max(left, time.Nanosecond), true
+		}
+	}
+	return every, false
+}
+
+// writeFirst is the first write of a request on a pooled connection
+// (check), or the request's only write (fuse), or both. A fused write is
+// sendwait.Send: the look at the pooled socket, the write and the wait for
+// the response in one step, so the first read finds the response
+// (docs/performance.md#send-and-wait). It is fused only when nothing of the
+// request went out before: a member cannot answer what it has not
+// received, so nothing the wait should see can have come earlier. The
+// wait is the first read's, with its deadline (armFirstRead).
+func (c *countedConn) writeFirst(p []byte) (int, error) {
+	check, fuse := c.check, c.fuse
+	c.check, c.fuse = false, false
+	if fuse && c.sender != nil && !c.noExpire.Load() {
+		c.armFirstRead()
+		n, err := c.sender.Send(p)
+		c.written.Add(int64(n))
+		switch err {
+		case nil:
+			return n, nil
+		case sendwait.ErrNotIdle:
+			c.armed = false
+			return 0, errNotIdle
+		case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
+			c.armed = false
+			if n == 0 && check && c.idleCheck != nil && !c.idleCheck() {
+				return 0, errNotIdle
+			}
+			m, err := c.write(p[n:])
+			return n + m, err
+		}
+		c.armed = false
+		return n, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	if check && c.idleCheck != nil && !c.idleCheck() {
+		return 0, errNotIdle
+	}
+	return c.write(p)
+}
+
+// errNotIdle: the pooled connection was closed by the member, or holds
+// bytes nobody asked for; nothing was written, so the request goes to
+// another connection (attempt).
+var errNotIdle = errors.New("pooled connection closed by the member or holding unread bytes")
+
+// armFirstRead sets the deadline of the response's first read, as Read or
+// readChecked would set it, for the wait writeFirst makes before it.
+func (c *countedConn) armFirstRead() {
+	d := shorterPositive(c.timeout, c.replyTO)
+	switch {
+	case c.pathEvery > 0:
+		c.armedAt = time.Now()
+		var wait time.Duration
+		wait, c.armedLast = pathWait(d, c.pathEvery, c.armedAt)
+		c.Conn.SetReadDeadline(c.armedAt.Add(wait))
+		c.rdl = true
+	case d > 0:
+		c.armRead()
+	default:
+		c.clearReadDeadline()
+	}
+	c.armed = true
 }
 
 // readRest waits unchecked for what is left of the timeout d (0 = none).
