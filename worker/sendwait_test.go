@@ -61,7 +61,7 @@ func TestRequestSentWithTheWaitForTheResponse(t *testing.T) {
 // ordinary one and the read that follows finds what is there.
 func TestRequestInSeveralWritesIsNotWaitedFor(t *testing.T) {
 	cc, member := memberConn(t)
-	cc.timeout = 5 * time.Second // a wrong wait ends, and fails below
+	cc.timeout = 5 * time.Second                   // a wrong wait ends, and fails below
 	big := strings.Repeat("x", memberWriteBuf+100) // its tail waits in the write buffer for the last write
 	r := httptest.NewRequest("POST", "/upload", strings.NewReader(big))
 	req := toRequest(t, r, 8192)
