@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/sendwait"
 )
 
 // Conn is one backend connection. It carries one exchange at a time (AJP
@@ -42,6 +44,16 @@ type Conn struct {
 
 	live liveness // platform state for Alive
 
+	// The request's write with the wait for the reply (sendfirst.go,
+	// docs/performance.md#send-and-wait): the look at a pooled socket
+	// left to it (check), and the first reply packet's deadline it set
+	// (armed).
+	sw        *sendwait.Sender
+	check     bool
+	armed     bool
+	armedLast bool
+	armedAt   time.Time
+
 	// The path check of the first reply packet (pathcheck.go), set by the
 	// pool: how often, and the kernel's answer.
 	pathEvery time.Duration
@@ -68,6 +80,7 @@ func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 		psize: p,
 	}
 	c.live.init(nc)
+	c.sw = sendwait.New(rawConn(nc))
 	return c
 }
 
@@ -189,9 +202,12 @@ func (c *Conn) discard() {
 func (c *Conn) readPacket(d time.Duration) ([]byte, Kind, error) {
 	c.discard()
 	c.lastRead = 0
-	armed := false
+	armed, pre := false, c.armed
+	c.armed = false
 	if c.br.Buffered() < headerLen {
-		c.setReadDeadline(d)
+		if !pre {
+			c.setReadDeadline(d) // else sendFirst set it for its wait
+		}
 		armed = true
 	}
 	h, err := c.br.Peek(headerLen)

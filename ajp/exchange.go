@@ -138,7 +138,7 @@ func (c *Conn) send(x *exchange) error {
 		}
 		b = b[:len(b)+len(pkt)]
 	}
-	n, k, err := c.write(b, 0)
+	n, k, err := c.sendFirst(x, b)
 	x.res.Sent += int64(n)
 	if err != nil {
 		return c.fail(x, k, err)

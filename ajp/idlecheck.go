@@ -24,10 +24,15 @@ func (c *IdleCheck) Alive() bool { return c.l.peekAlive() }
 // within IdlePingTimeout before a request is written on it. A busy
 // connection is not pinged, so it costs nothing. c is out of the pool.
 func (p *Pool) idleAlive(c *Conn) bool {
-	if p.cfg.IdlePingAfter <= 0 || p.now().Sub(c.lastUsed) <= p.cfg.IdlePingAfter {
+	if !p.idlePingDue(c) {
 		return true
 	}
 	return c.Ping(p.cfg.IdlePingTimeout) == nil
+}
+
+// idlePingDue reports whether c sat idle long enough for the idle CPing.
+func (p *Pool) idlePingDue(c *Conn) bool {
+	return p.cfg.IdlePingAfter > 0 && p.now().Sub(c.lastUsed) > p.cfg.IdlePingAfter
 }
 
 // dialFresh dials a new connection for a caller that holds a slot and

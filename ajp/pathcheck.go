@@ -55,14 +55,18 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 	if c.pathEvery <= 0 || c.pathCheck == nil || c.br.Buffered()-c.pending >= headerLen {
 		return c.readPacket(x.readTO)
 	}
-	start := time.Now()
+	start, armed := time.Now(), c.armed
+	if armed {
+		start = c.armedAt
+	}
 	every := c.pathEvery
 	for range maxPathChecks {
-		wait, last := every, false
-		if x.readTO > 0 {
-			if left := x.readTO - time.Since(start); left <= wait {
-				wait, last = max(left, time.Nanosecond), true
-			}
+		var wait time.Duration
+		var last bool
+		if armed {
+			last, armed = c.armedLast, false // readPacket keeps sendFirst's deadline
+		} else {
+			wait, last = pathWait(x.readTO, every, start)
 		}
 		p, k, err := c.readPacket(wait)
 		if last || k != KindTimeout {
@@ -92,6 +96,17 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 		}
 	}
 	return c.readPacket(leftOf(x.readTO, start))
+}
+
+// pathWait is the next wait of a checked read that started at start:
+// the check interval, or what is left of the timeout d (last).
+func pathWait(d, every time.Duration, start time.Time) (wait time.Duration, last bool) {
+	if d > 0 {
+		if left := d - time.Since(start); left <= every {
+			return max(left, time.Nanosecond), true
+		}
+	}
+	return every, false
 }
 
 // restAbortable reports whether the wait for a packet after the reply's

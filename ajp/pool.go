@@ -114,11 +114,21 @@ func NewPool(cfg PoolConfig) *Pool {
 // Errors are *Error: KindNoSlot when no slot freed up in time,
 // KindClosed after Close, and StageConnect/StagePing failures of a new
 // connection (KindIO or KindTimeout).
-func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+func (p *Pool) Get(ctx context.Context) (*Conn, error) { return p.get(ctx, false) }
+
+// GetForExchange is Get for a caller that sends a request at once: on a
+// plain TCP socket with no CPing due, the liveness check is left to the
+// exchange, which makes it together with the write and the wait for the
+// reply (docs/performance.md#send-and-wait). A stale connection then fails
+// the exchange at StageSend with KindIO and nothing written, Reused: the
+// caller takes another, as Get would have.
+func (p *Pool) GetForExchange(ctx context.Context) (*Conn, error) { return p.get(ctx, true) }
+
+func (p *Pool) get(ctx context.Context, deferCheck bool) (*Conn, error) {
 	if err := p.acquire(ctx); err != nil {
 		return nil, err
 	}
-	c, err := p.conn(ctx)
+	c, err := p.conn(ctx, deferCheck)
 	if err != nil {
 		p.release()
 		return nil, err
@@ -170,7 +180,7 @@ func ctxKind(err error) Kind {
 }
 
 // conn finds or dials a connection for a caller that holds a slot.
-func (p *Pool) conn(ctx context.Context) (*Conn, error) {
+func (p *Pool) conn(ctx context.Context, deferCheck bool) (*Conn, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -193,6 +203,9 @@ func (p *Pool) conn(ctx context.Context) (*Conn, error) {
 		c.reused = true
 		c.pingSent, c.pingRecv = 0, 0 // interval pings while idle are not this request's
 		p.mu.Unlock()
+		if deferCheck && p.cfg.PrepostPing <= 0 && !p.idlePingDue(c) && c.deferCheck() {
+			return c, nil
+		}
 		if !c.Alive() {
 			// Stale (peer closed, junk pending): drop it quietly and try
 			// the next one, like mod_jk (docs/compat.md#cping-and-timeouts,

@@ -32,7 +32,7 @@ func (t *ajpTransport) send(ctx context.Context, w http.ResponseWriter, req *Req
 	m := t.m
 	var total ajp.Result
 	for stale := 0; stale <= m.spec.ConnectionPoolSize; stale++ {
-		conn, err := t.pool.Get(ctx)
+		conn, err := t.pool.GetForExchange(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				// The client went away while we waited for a connection:

@@ -23,14 +23,14 @@ var allowedImports = map[string][]string{
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
 	"balancer":     {"worker", "sticky", "config", "doctor", "editable"},
-	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice", "netpath"},
+	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice", "netpath", "internal/sendwait"},
 	"editable":     {"config"}, // the table of attributes the status worker edits,
 	"doctor":       {},         // the session-route doctor: below worker, which runs its check
 	"probe":        {"config", "worker", "doctor"},
 	"discover":     {"config"},
 	"sticky":       {},
 	"statusclient": {}, // mod_jk's status-worker HTTP API, for drain and activate: stdlib only
-	"ajp":          {"netpath"},
+	"ajp":          {"netpath", "internal/sendwait"},
 	"netpath":      {}, // TCP_INFO of a member connection: stdlib only, below ajp
 	"ajp/ajptest":  {"ajp"},
 	"config":       {"config/proxy", "config/mount", "config/props", "config/diag"},

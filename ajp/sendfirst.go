@@ -1,0 +1,75 @@
+package ajp
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/sendwait"
+)
+
+// errNotIdle: the pooled connection was closed by the member, or holds
+// bytes nobody asked for; nothing was written.
+var errNotIdle = errors.New("pooled connection closed by the member or holding unread bytes")
+
+// deferCheck leaves the pooled-socket look to the next send, which makes
+// it together with the write and the wait for the reply; false when it
+// cannot (no raw socket) or the connection is already known stale.
+func (c *Conn) deferCheck() bool {
+	if c.sw == nil || c.closed || c.unread() > 0 {
+		return false
+	}
+	c.check = true
+	return true
+}
+
+// sendFirst writes the FORWARD_REQUEST (with the first body packet): on a
+// plain TCP socket inside the wait for the reply (sendwait.Send), so the
+// first read finds the reply instead of nothing
+// (docs/performance.md#send-and-wait). The request is one write that no
+// earlier write of this exchange preceded, so nothing the wait must see
+// can have come before it; the look at the socket made first is the
+// pooled connection's liveness check (mod_jk's jk_is_socket_connected)
+// when Get left it (check). A stale connection is KindIO with nothing
+// written, which the caller treats as a stale pooled connection.
+func (c *Conn) sendFirst(x *exchange, b []byte) (int, Kind, error) {
+	check := c.check
+	c.check = false
+	if c.sw == nil {
+		return c.write(b, 0)
+	}
+	c.setWriteDeadline(0) // a write deadline has nothing to bound: the write never blocks
+	c.armFirst(x)
+	n, err := c.sw.Send(b)
+	switch err {
+	case nil:
+		return n, 0, nil
+	case sendwait.ErrNotIdle:
+		c.armed = false
+		return 0, KindIO, errNotIdle
+	case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
+		c.armed = false
+		if n == 0 && check && !c.live.alive(c) {
+			return 0, KindIO, errNotIdle
+		}
+		m, k, err := c.write(b[n:], 0)
+		return n + m, k, err
+	}
+	c.armed = false
+	return n, KindIO, &net.OpError{Op: "write", Net: "tcp", Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err}
+}
+
+// armFirst sets the deadline of the reply's first packet as receive's
+// first read would (readChecked, readPacket), for the wait before it.
+func (c *Conn) armFirst(x *exchange) {
+	if c.pathEvery > 0 && c.pathCheck != nil {
+		c.armedAt = time.Now()
+		var wait time.Duration
+		wait, c.armedLast = pathWait(x.readTO, c.pathEvery, c.armedAt)
+		c.nc.SetReadDeadline(c.armedAt.Add(wait))
+		c.rdl = true
+	} else {
+		c.setReadDeadline(x.readTO)
+	}
+	c.armed = true
+}
