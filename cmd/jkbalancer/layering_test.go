@@ -17,8 +17,8 @@ var allowedImports = map[string][]string{
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
 	"server/h1":    {"internal/splice", "internal/sendwait"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
-	"accesslog":    {},                  // the request log: fed an Entry by server, stdlib only
-	"limits":       {},                  // the front end's limits; server says which configuration applies
+	"accesslog":    {},                                       // the request log: fed an Entry by server, stdlib only
+	"limits":       {},                                       // the front end's limits; server says which configuration applies
 	"status":       {"balancer", "worker", "config", "doctor", "editable"},
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
