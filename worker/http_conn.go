@@ -31,11 +31,16 @@ type hconn struct {
 	reused bool      // it carried a request before this one
 }
 
-// Buffer sizes of a member connection: responses are read in 32 KiB
-// pieces, as net/http's ReadBufferSize was set before; requests are
-// mostly a head.
+// Buffer sizes of a member connection (docs/performance.md#memory). The
+// read buffer holds the response head and what came with it: 8 KiB, the
+// longest header line httpd's mod_proxy_http takes (ResponseFieldSize),
+// so that 256 busy connections hold 2 MiB, not the 8 of 32 KiB buffers.
+// A body beyond it is read straight into the 32 KiB copy buffer, a head
+// line beyond it into a reader grown to memberLineMax (readLine).
+// Requests are mostly a head.
 const (
-	memberReadBuf  = 32 << 10
+	memberReadBuf  = 8 << 10
+	memberLineMax  = 32 << 10
 	memberWriteBuf = 8 << 10
 )
 
@@ -167,8 +172,8 @@ func (c *hconn) release() bool {
 	if c.br == nil {
 		return true
 	}
-	if c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
-		return false
+	if c.br.Buffered() > 0 || c.bw.Buffered() > 0 || c.br.Size() != memberReadBuf {
+		return false // grown for a long line, its first buffer may hold bytes too
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)

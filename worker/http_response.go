@@ -142,9 +142,14 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 	if resp.body == nil {
 		return nil, nil
 	}
-	bufp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bufp)
-	buf := *bufp
+	// The copy buffer is taken only for a body beyond what the head's
+	// read brought: a small response needs none.
+	var bufp *[]byte
+	defer func() {
+		if bufp != nil {
+			copyBufPool.Put(bufp)
+		}
+	}()
 	for {
 		if !flush {
 			if rf, ok := rw.spliceable(resp); ok {
@@ -159,8 +164,11 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 		if inPlace {
 			p = resp.fixed.buffered(resp.br)
 		} else {
-			n, err := resp.body.Read(buf)
-			p, rerr = buf[:n], err
+			if bufp == nil {
+				bufp = copyBufPool.Get().(*[]byte)
+			}
+			n, err := resp.body.Read(*bufp)
+			p, rerr = (*bufp)[:n], err
 		}
 		if len(p) > 0 {
 			if _, err := rw.Write(p); err != nil {
@@ -318,8 +326,8 @@ func (t *httpTransport) ownURL(v string) (string, bool) {
 }
 
 // spliceMin is the least body left for the kernel to move it: less comes
-// in one read through the buffer anyway.
-const spliceMin = memberReadBuf
+// in one read through the copy buffer anyway.
+const spliceMin = 32 << 10
 
 // spliceable reports the plain case the kernel can move from the member's
 // socket to the client's (docs/performance.md#large-bodies): a body of a

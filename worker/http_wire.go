@@ -78,9 +78,15 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 }
 
 // readLine returns one line without its CRLF (or bare LF), charged to
-// budget. A line longer than the read buffer is refused.
+// budget. A line longer than the read buffer grows it to memberLineMax
+// (the connection is then not used again: hconn.release); a longer one
+// is refused.
 func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull && br.Size() < memberLineMax {
+		grow(br, line)
+		line, err = br.ReadSlice('\n')
+	}
 	if err == bufio.ErrBufferFull {
 		return nil, &errMemberHead{"header line longer than the read buffer"}
 	}
@@ -95,6 +101,16 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 		line = line[:n-1]
 	}
 	return line, nil
+}
+
+// grow gives br, in place, a buffer of memberLineMax that reads the
+// start of the line ReadSlice gave up on (held, which br counts as read),
+// then through a copy of br as it was: what it holds, then the socket.
+func grow(br *bufio.Reader, held []byte) {
+	inner := new(bufio.Reader)
+	*inner = *br
+	start := bytes.NewReader(bytes.Clone(held))
+	*br = *bufio.NewReaderSize(io.MultiReader(start, inner), memberLineMax)
 }
 
 // readFields reads header (or trailer) fields up to the empty line.
