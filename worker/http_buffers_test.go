@@ -2,8 +2,12 @@ package worker
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -32,7 +36,7 @@ func TestReadResponseLongLine(t *testing.T) {
 	if rest, _ := io.ReadAll(br); string(rest) != "HTTP/1.1 next" {
 		t.Fatalf("after the body: %q", rest)
 	}
-	c := &hconn{br: br, bw: bufio.NewWriterSize(nil, memberWriteBuf)}
+	c := &hconn{br: br, bw: bufio.NewWriterSize(nil, memberWriteBuf), readers: &memberReaders}
 	if c.release() {
 		t.Fatal("a connection whose reader grew went back to the pool")
 	}
@@ -45,15 +49,50 @@ func TestReadResponseLongLine(t *testing.T) {
 	}
 }
 
-// TestPooledReaderSizes: a connection leases the 8 KiB reader and gives
-// it back; a response head with a 64-byte body needs no copy buffer.
-func TestPooledReaderSizes(t *testing.T) {
-	c := &hconn{cc: &countedConn{}}
-	c.lease()
-	if c.br.Size() != memberReadBuf || c.bw.Size() != memberWriteBuf {
-		t.Fatalf("leased %d/%d, want %d/%d", c.br.Size(), c.bw.Size(), memberReadBuf, memberWriteBuf)
+// TestReadBufferFollowsResponses: a member's connections lease the 8 KiB
+// read buffer while its bodies come with the head's read; a body beyond
+// it (16 KiB here) gives the next largeLeases connections the 32 KiB one,
+// so that such bodies keep one read and one write
+// (docs/performance.md#memory); then the small one again. Each goes back
+// to its own pool.
+func TestReadBufferFollowsResponses(t *testing.T) {
+	big := strings.Repeat("b", 16<<10)
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		b := "ok"
+		if r.URL.Path == "/big" {
+			b = big
+		}
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(b))+"\r\n\r\n"+b)
+		return true
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
+	tr := m.tr.(*httpTransport)
+	leased := func() int {
+		t.Helper()
+		c, err := tr.getConn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.putConn(c, true)
+		return c.br.Size()
 	}
-	if !c.release() || c.br != nil {
-		t.Fatal("release kept the buffers")
+	getOK(t, m, "/")
+	if n := leased(); n != memberReadBuf {
+		t.Fatalf("after a small response: leased %d, want %d", n, memberReadBuf)
+	}
+	rec := httptest.NewRecorder()
+	if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/big", nil), 8192), &Attempt{}); err != nil || rec.Body.String() != big {
+		t.Fatalf("GET /big: %v, %d bytes", err, rec.Body.Len())
+	}
+	for i := range largeLeases {
+		if n := leased(); n != memberLargeBuf {
+			t.Fatalf("lease %d after a 16 KiB body: %d, want %d", i, n, memberLargeBuf)
+		}
+	}
+	if n := leased(); n != memberReadBuf {
+		t.Fatalf("after %d leases: %d, want %d again", largeLeases, n, memberReadBuf)
+	}
+	if s := tr.stats(); s.Idle != 1 {
+		t.Fatalf("the connection left the pool: %+v", s)
 	}
 }

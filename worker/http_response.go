@@ -49,6 +49,9 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		}
 	}
 	clientErr, backendErr := copyBody(rw, resp, m.opts.FlushPackets || streams(resp))
+	if resp.outgrew {
+		t.outgrown()
+	}
 	switch {
 	case clientErr != nil || (backendErr != nil && req.HTTP.Context().Err() != nil):
 		return &Error{Member: m.name, Class: ClassClient, HeadSent: rw.committed, Status: resp.status,
@@ -153,6 +156,7 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 	for {
 		if !flush {
 			if rf, ok := rw.spliceable(resp); ok {
+				resp.outgrew = true
 				return rw.spliceBody(rf, resp)
 			}
 		}
@@ -166,6 +170,7 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 		} else {
 			if bufp == nil {
 				bufp = copyBufPool.Get().(*[]byte)
+				resp.outgrew = true
 			}
 			n, err := resp.body.Read(*bufp)
 			p, rerr = (*bufp)[:n], err

@@ -26,6 +26,7 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
+	outgrew bool        // the body took reads beyond the head's (copyBody)
 	framed  bool        // a 204 or 304 that frames a body all the same
 	// br is what the head and the body are read from, cc the connection
 	// beneath it.
