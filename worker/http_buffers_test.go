@@ -96,3 +96,30 @@ func TestReadBufferFollowsResponses(t *testing.T) {
 		t.Fatalf("the connection left the pool: %+v", s)
 	}
 }
+
+// TestLongHeaderLineThroughMember: a member's 20 KiB header line reaches
+// the client through a real connection, which is then closed rather than
+// pooled with its grown reader; the next request dials a new one.
+func TestLongHeaderLineThroughMember(t *testing.T) {
+	long := strings.Repeat("v", 20<<10)
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		if r.URL.Path == "/long" {
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nX-Long: "+long+"\r\nContent-Length: 2\r\n\r\nok")
+			return true
+		}
+		return ok200(w)
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
+	rec := httptest.NewRecorder()
+	if _, err := m.Forward(rec, toRequest(t, httptest.NewRequest("GET", "/long", nil), 8192), &Attempt{}); err != nil ||
+		rec.Code != 200 || rec.Header().Get("X-Long") != long || rec.Body.String() != "ok" {
+		t.Fatalf("GET /long: %v %d, X-Long %d bytes, body %q", err, rec.Code, len(rec.Header().Get("X-Long")), rec.Body.String())
+	}
+	if s := m.tr.(*httpTransport).stats(); s.Idle != 0 {
+		t.Fatalf("the grown connection was pooled: %+v", s)
+	}
+	getOK(t, m, "/")
+	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
+		t.Fatalf("member saw %q; want the second request on a new connection", seen)
+	}
+}
