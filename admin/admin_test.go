@@ -28,6 +28,7 @@ type fakeSource struct {
 	reloads ReloadStats
 	files   []FileStats
 	disc    prometheus.Collector // nil: a fresh counter
+	mem     uint64
 }
 
 func (f *fakeSource) Workers() []status.Worker   { return nil }
@@ -50,6 +51,8 @@ func (f *fakeSource) setReady(ok bool, why string) {
 func (f *fakeSource) Reloads() ReloadStats { return f.reloads }
 
 func (f *fakeSource) Files() []FileStats { return f.files }
+
+func (f *fakeSource) MemoryReleases() uint64 { return f.mem }
 
 func (f *fakeSource) Discovery() prometheus.Collector {
 	if f.disc == nil {
@@ -131,11 +134,13 @@ func TestReadyzStates(t *testing.T) {
 
 // TestMetricsRegistry: /metrics exports what newRegistry registers, read
 // from the source at each scrape: the reload counters, the files' write
-// failures, discovery's collector, the process and Go runtime.
+// failures, the memory releases, discovery's collector, the process and
+// Go runtime.
 func TestMetricsRegistry(t *testing.T) {
 	last := time.Unix(1_700_000_000, 0)
 	src := &fakeSource{reloads: ReloadStats{Reloads: 3, Failed: 1, MountReloads: 2, LastReload: last},
-		files: []FileStats{{Name: "request_log", Failing: true, Log: true, Failures: 7}, {Name: "state_file", Failing: true}}}
+		files: []FileStats{{Name: "request_log", Failing: true, Log: true, Failures: 7}, {Name: "state_file", Failing: true}},
+		mem:   5}
 	l := newListener(t, adminConfig, src)
 	code, body := httpStatus(t, "http://"+l.Addr()+"/metrics")
 	if code != 200 {
@@ -148,6 +153,7 @@ func TestMetricsRegistry(t *testing.T) {
 		`jkbalancer_reloads_total{kind="mount_file",result="failed"} 0`,
 		"jkbalancer_last_reload_success_timestamp_seconds 1.7e+09",
 		"jkbalancer_discover_lookups_total 0",
+		"jkbalancer_memory_releases_total 5",
 		`jkbalancer_file_write_failing{file="request_log"} 1`,
 		`jkbalancer_file_write_failing{file="state_file"} 1`,
 		`jkbalancer_log_write_failures_total{file="request_log"} 7`,

@@ -33,6 +33,9 @@ type Source interface {
 	// Files are the files the server writes and whether they can be
 	// written (a full disk).
 	Files() []FileStats
+	// MemoryReleases counts the times the server returned memory to the
+	// OS once quiet after a peak (docs/performance.md#memory).
+	MemoryReleases() uint64
 	// Discovery exports member discovery from DNS. Its numbers stay with
 	// discovery, which owns them; admin only registers it.
 	Discovery() prometheus.Collector
@@ -67,6 +70,10 @@ func newRegistry(src Source) (*prometheus.Registry, error) {
 		newReloadCollector(src.Reloads),
 		// jkbalancer_file_write_failing, jkbalancer_log_write_failures_total: a full disk.
 		newFileCollector(src.Files),
+		// jkbalancer_memory_releases_total: memory returned once quiet.
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jkbalancer_memory_releases_total",
+			Help: "Times the server returned its free memory to the OS once no request had started for a second after a peak (off when GOGC or GOMEMLIMIT is set)."},
+			func() float64 { return float64(src.MemoryReleases()) }),
 		// jkbalancer_discover_*: lbs whose members come from DNS.
 		src.Discovery(),
 		// process_* and go_*: the process and the Go runtime.

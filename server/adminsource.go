@@ -47,6 +47,8 @@ func (a adminSource) Files() []admin.FileStats {
 	return out
 }
 
+func (a adminSource) MemoryReleases() uint64 { return a.s.mem.count.Load() }
+
 func (a adminSource) Discovery() prometheus.Collector { return discover.NewCollector(a.s.disc) }
 
 // initAdmin prepares the admin listener and its registry in New.

@@ -22,6 +22,7 @@ const maxAcquire = 4
 // race with a reload: a retiring runtime that saw no request in flight
 // after the swap can no longer gain one that uses it.
 func (s *Server) acquire() *runtime {
+	s.mem.started.Add(1) // the server is not quiet (memRelease)
 	var rt *runtime
 	for i := 0; i < maxAcquire; i++ {
 		rt = s.rt.Load()

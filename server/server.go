@@ -58,6 +58,7 @@ type Server struct {
 	admin   *admin.Listener     // /metrics, /healthz, /readyz (adminsource.go)
 	lim     limitState          // connection cap, rate limiter (limits.go)
 	disc    *discover.Discovery // lb members from DNS (discovery.go)
+	mem     *memRelease         // memory back to the OS when quiet (reloadloop.go)
 
 	mu        sync.Mutex // guards fronts, listening and serving
 	fronts    []*front   // the client listeners, in configuration order
@@ -84,7 +85,7 @@ type Server struct {
 // New builds the workers of cfg. Nothing listens yet.
 func New(cfg *config.Config, o Options) (*Server, error) {
 	s := &Server{now: o.Now, resolve: o.Resolve, log: o.Logger, inherit: &inherited{lns: o.Inherited},
-		serveErr: make(chan error, 1), loopReset: make(chan struct{}, 1)}
+		serveErr: make(chan error, 1), loopReset: make(chan struct{}, 1), mem: newMemRelease(os.Getenv)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if s.now == nil {
 		s.now = time.Now

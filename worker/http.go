@@ -42,6 +42,10 @@ type httpTransport struct {
 	// suspect: a connection's path was found dead and no connect has
 	// succeeded since (http_conn.go).
 	suspect atomic.Bool
+	// large counts the next connections that lease the large read
+	// buffer: the member's responses outgrew the small one lately
+	// (http_conn.go, readerFor).
+	large atomic.Int32
 
 	mu     sync.Mutex
 	idle   []*hconn            // kept-alive connections, newest last

@@ -24,20 +24,31 @@ type hconn struct {
 	cc *countedConn
 	// br and bw are leased while the connection carries a request and nil
 	// while it sits in the pool (lease, release).
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	idle   ajp.IdleCheck
-	addr   string    // the address dialed: a status edit may move the member
-	since  time.Time // when it was last put back
-	reused bool      // it carried a request before this one
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	readers *sync.Pool // br's
+	idle    ajp.IdleCheck
+	addr    string    // the address dialed: a status edit may move the member
+	since   time.Time // when it was last put back
+	reused  bool      // it carried a request before this one
 }
 
-// Buffer sizes of a member connection: responses are read in 32 KiB
-// pieces, as net/http's ReadBufferSize was set before; requests are
-// mostly a head.
+// Buffer sizes of a member connection (docs/performance.md#memory). The
+// read buffer holds the response head and what came with it: 8 KiB, the
+// longest header line httpd's mod_proxy_http takes (ResponseFieldSize),
+// so that 256 busy connections hold 2 MiB, not the 8 of 32 KiB buffers.
+// A body beyond it is read straight into the 32 KiB copy buffer, a head
+// line beyond it into a reader grown to memberLineMax (readLine). But a
+// body of 16 KiB would then take two reads and two writes where one did:
+// once a response outgrew the small buffer, the member's next
+// largeLeases connections read into memberLargeBuf (readerFor).
+// Requests are mostly a head.
 const (
-	memberReadBuf  = 32 << 10
+	memberReadBuf  = 8 << 10
+	memberLargeBuf = 32 << 10
+	memberLineMax  = 32 << 10
 	memberWriteBuf = 8 << 10
+	largeLeases    = 64
 )
 
 // getConn returns an idle connection that is still open, newest first, or
@@ -60,7 +71,7 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 			continue
 		}
 		c.reused = true
-		c.lease()
+		c.lease(t.readerFor())
 		return c, nil
 	}
 	return t.dialConn(ctx)
@@ -102,7 +113,7 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 	c := &hconn{cc: cc, addr: d.addr}
 	c.idle.Init(cc.Conn)
 	cc.idleCheck = c.idle.Alive
-	c.lease()
+	c.lease(t.readerFor())
 	return c, nil
 }
 
@@ -156,18 +167,48 @@ func (t *httpTransport) closeIdle(maxIdle time.Duration) {
 // connection was most of the heap after a load run (ajp/buffers.go has
 // the same for AJP connections).
 var (
-	memberReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, memberReadBuf) }}
-	memberWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, memberWriteBuf) }}
+	memberReaders      = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, memberReadBuf) }}
+	memberLargeReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, memberLargeBuf) }}
+	memberWriters      = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, memberWriteBuf) }}
 )
 
-// lease gives c its buffers for a request.
-func (c *hconn) lease() {
+// readerFor is the pool of the read buffer the next connection leases:
+// the large one while the member's responses outgrow the small one
+// (outgrown), else the small one.
+func (t *httpTransport) readerFor() *sync.Pool {
+	for {
+		n := t.large.Load()
+		if n <= 0 {
+			return &memberReaders
+		}
+		if t.large.CompareAndSwap(n, n-1) {
+			return &memberLargeReaders
+		}
+	}
+}
+
+// outgrown notes a response whose body outgrew what the head's read
+// brought.
+func (t *httpTransport) outgrown() { t.large.Store(largeLeases) }
+
+// lease gives c its buffers for a request, the read buffer from readers.
+func (c *hconn) lease(readers *sync.Pool) {
 	if c.br == nil {
-		c.br = memberReaders.Get().(*bufio.Reader)
+		c.readers = readers
+		c.br = readers.Get().(*bufio.Reader)
 		c.br.Reset(c.cc)
 		c.bw = memberWriters.Get().(*bufio.Writer)
 		c.bw.Reset(c.cc)
 	}
+}
+
+// grown reports a read buffer readLine grew for a long line.
+func (c *hconn) grown() bool {
+	want := memberReadBuf
+	if c.readers == &memberLargeReaders {
+		want = memberLargeBuf
+	}
+	return c.br.Size() != want
 }
 
 // release gives the buffers back when c goes idle. It reports false when
@@ -176,12 +217,12 @@ func (c *hconn) release() bool {
 	if c.br == nil {
 		return true
 	}
-	if c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
-		return false
+	if c.br.Buffered() > 0 || c.bw.Buffered() > 0 || c.grown() {
+		return false // grown for a long line, its first buffer may hold bytes too
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
-	memberReaders.Put(c.br)
+	c.readers.Put(c.br)
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil
 	return true

@@ -49,6 +49,9 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 		}
 	}
 	clientErr, backendErr := copyBody(rw, resp, m.opts.FlushPackets || streams(resp))
+	if resp.outgrew {
+		t.outgrown()
+	}
 	switch {
 	case clientErr != nil || (backendErr != nil && req.HTTP.Context().Err() != nil):
 		return &Error{Member: m.name, Class: ClassClient, HeadSent: rw.committed, Status: resp.status,
@@ -142,12 +145,18 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 	if resp.body == nil {
 		return nil, nil
 	}
-	bufp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bufp)
-	buf := *bufp
+	// The copy buffer is taken only for a body beyond what the head's
+	// read brought: a small response needs none.
+	var bufp *[]byte
+	defer func() {
+		if bufp != nil {
+			copyBufPool.Put(bufp)
+		}
+	}()
 	for {
 		if !flush {
 			if rf, ok := rw.spliceable(resp); ok {
+				resp.outgrew = true
 				return rw.spliceBody(rf, resp)
 			}
 		}
@@ -159,8 +168,12 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 		if inPlace {
 			p = resp.fixed.buffered(resp.br)
 		} else {
-			n, err := resp.body.Read(buf)
-			p, rerr = buf[:n], err
+			if bufp == nil {
+				bufp = copyBufPool.Get().(*[]byte)
+				resp.outgrew = true
+			}
+			n, err := resp.body.Read(*bufp)
+			p, rerr = (*bufp)[:n], err
 		}
 		if len(p) > 0 {
 			if _, err := rw.Write(p); err != nil {
@@ -318,8 +331,8 @@ func (t *httpTransport) ownURL(v string) (string, bool) {
 }
 
 // spliceMin is the least body left for the kernel to move it: less comes
-// in one read through the buffer anyway.
-const spliceMin = memberReadBuf
+// in one read through the copy buffer anyway.
+const spliceMin = 32 << 10
 
 // spliceable reports the plain case the kernel can move from the member's
 // socket to the client's (docs/performance.md#large-bodies): a body of a

@@ -26,6 +26,7 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
+	outgrew bool        // the body took reads beyond the head's (copyBody)
 	framed  bool        // a 204 or 304 that frames a body all the same
 	// br is what the head and the body are read from, cc the connection
 	// beneath it.
@@ -78,9 +79,15 @@ func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
 }
 
 // readLine returns one line without its CRLF (or bare LF), charged to
-// budget. A line longer than the read buffer is refused.
+// budget. A line longer than the read buffer grows it to memberLineMax
+// (the connection is then not used again: hconn.release); a longer one
+// is refused.
 func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull && br.Size() < memberLineMax {
+		grow(br, line)
+		line, err = br.ReadSlice('\n')
+	}
 	if err == bufio.ErrBufferFull {
 		return nil, &errMemberHead{"header line longer than the read buffer"}
 	}
@@ -95,6 +102,16 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 		line = line[:n-1]
 	}
 	return line, nil
+}
+
+// grow gives br, in place, a buffer of memberLineMax that reads the
+// start of the line ReadSlice gave up on (held, which br counts as read),
+// then through a copy of br as it was: what it holds, then the socket.
+func grow(br *bufio.Reader, held []byte) {
+	inner := new(bufio.Reader)
+	*inner = *br
+	start := bytes.NewReader(bytes.Clone(held))
+	*br = *bufio.NewReaderSize(io.MultiReader(start, inner), memberLineMax)
 }
 
 // readFields reads header (or trailer) fields up to the empty line.

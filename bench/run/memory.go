@@ -30,7 +30,10 @@ func printIdle(e *env, n int, d time.Duration) {
 		if _, err := runWrk(load, []string{"http://" + addr(t.port)}, []int{load.conns}, d, e.dir); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: memory load on %s: %v\n", t.name, err)
 		}
-		time.Sleep(time.Second) // let closed connections go before sampling
+		// Let closed connections go, and jkbalancer notice it is quiet
+		// (1 s without a request, checked every 250 ms) and return its
+		// memory (docs/performance.md#memory), before sampling "at rest".
+		time.Sleep(4 * time.Second) // with a margin for a busy machine
 		after, idleAfter, open2 := idleRSS(t.port, root, n)
 		t.stop()
 		fmt.Printf("| %s | %s | %s, %d open | %s | %s, %d open |\n", t.name, fresh, idleFresh, open1, after, idleAfter, open2)
