@@ -29,6 +29,9 @@ type hconn struct {
 	addr   string    // the address dialed: a status edit may move the member
 	since  time.Time // when it was last put back
 	reused bool      // it carried a request before this one
+	// resp is the response being read, kept with its header map for the
+	// next one (memberResponse.read).
+	resp memberResponse
 }
 
 // Buffer sizes of a member connection: responses are read in 32 KiB
@@ -172,6 +175,7 @@ func (c *hconn) release() bool {
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
+	c.resp = memberResponse{header: c.resp.header} // only the map is worth keeping
 	memberReaders.Put(c.br)
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil
