@@ -47,9 +47,9 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 			add(name, JoinValues(values)) // X-Forwarded-For goes below, with the client appended
 		}
 	})
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
+	client := req.ClientIP
+	if client == "" {
+		client = clientIP(r.RemoteAddr)
 	}
 	// Appended like mod_proxy: whatever came before is kept for a trusted
 	// proxy in front; the last entry is jkbalancer's own and the only one
@@ -78,6 +78,16 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 			add("Upgrade", v)
 		}
 	}
+}
+
+// clientIP is the host part of a client address, the whole address when
+// it has no port.
+func clientIP(remoteAddr string) string {
+	client, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return client
 }
 
 // addTLSHeaders passes the facts of the client's TLS connection, the ones

@@ -428,3 +428,19 @@ func forwarded(req *Request) http.Header {
 	forwardHeaders(req, func(name, value string) { h[name] = append(h[name], value) })
 	return h
 }
+
+// TestForwardedForUsesClientIP: X-Forwarded-For takes the client address
+// the server split once for the connection (Request.ClientIP), and splits
+// RemoteAddr itself only without one.
+func TestForwardedForUsesClientIP(t *testing.T) {
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.RemoteAddr = "192.0.2.7:4711"
+	req := &Request{HTTP: r}
+	if got := forwarded(req).Get("X-Forwarded-For"); got != "192.0.2.7" {
+		t.Errorf("without ClientIP: %q, want 192.0.2.7", got)
+	}
+	req.ClientIP = "198.51.100.1" // not RemoteAddr's, to see which one is used
+	if got := forwarded(req).Get("X-Forwarded-For"); got != "198.51.100.1" {
+		t.Errorf("with ClientIP: %q, want 198.51.100.1", got)
+	}
+}
