@@ -444,3 +444,23 @@ func TestForwardedForUsesClientIP(t *testing.T) {
 		t.Errorf("with ClientIP: %q, want 198.51.100.1", got)
 	}
 }
+
+// TestStallWatchSharesHeadClock: with the member's clock being time.Now,
+// the stall watch's reply time and the time-to-first-byte stamp are one
+// clock read (responder.stamp), and the wait starts at Forward's own start.
+func TestStallWatchSharesHeadClock(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer s.Close()
+	m := NewMember(Spec{Name: "w", Attrs: httpSpec(t, backendAddr(s), "stall_min=2000")})
+	defer m.Close()
+	req := toRequest(t, httptest.NewRequest("GET", "/x", nil), 8192)
+	if _, err := m.Forward(&discardWriter{h: http.Header{}}, req, &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if req.headAt.IsZero() {
+		t.Fatal("no head stamp")
+	}
+	if got, want := m.stall.lastProgress.Load(), int64(req.headAt.Sub(m.stall.base)); got != want {
+		t.Errorf("stall watch's reply at %d, head stamped at %d: two clock reads", got, want)
+	}
+}
