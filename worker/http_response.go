@@ -142,9 +142,14 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 	if resp.body == nil {
 		return nil, nil
 	}
-	bufp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bufp)
-	buf := *bufp
+	// The copy buffer is taken only for a body the head's read did not
+	// bring whole: a small one is written from the read buffer.
+	var bufp *[]byte
+	defer func() {
+		if bufp != nil {
+			copyBufPool.Put(bufp)
+		}
+	}()
 	for {
 		if !flush {
 			if rf, ok := rw.spliceable(resp); ok {
@@ -159,8 +164,11 @@ func copyBody(rw *responder, resp *memberResponse, flush bool) (clientErr, backe
 		if inPlace {
 			p = resp.fixed.buffered(resp.br)
 		} else {
-			n, err := resp.body.Read(buf)
-			p, rerr = buf[:n], err
+			if bufp == nil {
+				bufp = copyBufPool.Get().(*[]byte)
+			}
+			n, err := resp.body.Read(*bufp)
+			p, rerr = (*bufp)[:n], err
 		}
 		if len(p) > 0 {
 			if _, err := rw.Write(p); err != nil {

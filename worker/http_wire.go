@@ -158,7 +158,7 @@ func readFields(br *bufio.Reader, budget *int, names *[]string, h http.Header) (
 		if colon <= 0 || !isToken(line[:colon]) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
-		v := bytes.Trim(line[colon+1:], " \t")
+		v := trimOWS(line[colon+1:])
 		f := field{name: memberFields[string(line[:colon])]}
 		if f.name == "" {
 			f.nameAt = len(text)
@@ -214,24 +214,6 @@ func btoi(b bool) int {
 	return 0
 }
 
-// appendCanonical appends the canonical form of the field name b (a
-// token) to dst, as textproto.CanonicalMIMEHeaderKey spells it: upper
-// case at the start and after each hyphen, lower case elsewhere.
-func appendCanonical(dst, b []byte) []byte {
-	upper := true
-	for _, c := range b {
-		switch {
-		case upper && 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		case !upper && 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-		upper = c == '-'
-	}
-	return dst
-}
-
 // memberFields interns common response field names; it is never written
 // after initialisation.
 var memberFields = func() map[string]string {
@@ -243,16 +225,6 @@ var memberFields = func() map[string]string {
 	}
 	return m
 }()
-
-// isToken reports an RFC 9110 token: visible ASCII without separators.
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
 
 // parseStatusLine parses "HTTP/1.x NNN reason".
 func parseStatusLine(b []byte) (status int, http10 bool, err error) {
