@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/limits"
@@ -19,7 +20,8 @@ import (
 // buffers it points into.
 type request struct {
 	worker.Request
-	match   string // the normalised path (%U)
+	lw      accesslog.Writer // the client's writer, wrapped for the request log
+	match   string           // the normalised path (%U)
 	body    ajp.Body
 	rev     reverseWriter // proxy_pass reverse rewriting (server/proxypass.go)
 	headers []ajp.Header

@@ -25,6 +25,7 @@ type hconn struct {
 	// while it sits in the pool (lease, release).
 	br     *bufio.Reader
 	bw     *bufio.Writer
+	bufs   *memberBufs // what br and bw were leased as
 	idle   ajp.IdleCheck
 	addr   string    // the address dialed: a status edit may move the member
 	since  time.Time // when it was last put back
@@ -149,17 +150,23 @@ func (t *httpTransport) closeIdle(maxIdle time.Duration) {
 // (connection_pool_size per member), and 40 KiB each for every idle
 // connection was most of the heap after a load run (ajp/buffers.go has
 // the same for AJP connections).
-var (
-	memberReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, memberReadBuf) }}
-	memberWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, memberWriteBuf) }}
-)
+// The reader and the writer are leased together: one pool round trip per
+// request, not two.
+type memberBufs struct {
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+var memberBufPool = sync.Pool{New: func() any {
+	return &memberBufs{br: bufio.NewReaderSize(nil, memberReadBuf), bw: bufio.NewWriterSize(nil, memberWriteBuf)}
+}}
 
 // lease gives c its buffers for a request.
 func (c *hconn) lease() {
 	if c.br == nil {
-		c.br = memberReaders.Get().(*bufio.Reader)
+		c.bufs = memberBufPool.Get().(*memberBufs)
+		c.br, c.bw = c.bufs.br, c.bufs.bw
 		c.br.Reset(c.cc)
-		c.bw = memberWriters.Get().(*bufio.Writer)
 		c.bw.Reset(c.cc)
 	}
 }
@@ -176,9 +183,8 @@ func (c *hconn) release() bool {
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
 	c.resp = memberResponse{header: c.resp.header} // only the map is worth keeping
-	memberReaders.Put(c.br)
-	memberWriters.Put(c.bw)
-	c.br, c.bw = nil, nil
+	memberBufPool.Put(c.bufs)
+	c.br, c.bw, c.bufs = nil, nil, nil
 	return true
 }
 
