@@ -72,7 +72,8 @@ const maxKeptFields = 32
 
 // read is readResponse into resp, which a member connection keeps for
 // its next response (hconn.resp): resp and its header map are reused, so
-// that a response head costs the two allocations of readFields.
+// that a response head costs the two allocations of readFields
+// (docs/performance.md#per-request-work-in-go).
 func (resp *memberResponse) read(br *bufio.Reader, method string) error {
 	keep := resp.header
 	if len(keep) > maxKeptFields {

@@ -164,7 +164,8 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 // origin-form target: a path of bytes that need neither unescaping nor
 // escaping (so Path is the path itself and RawPath empty) and a query
 // without control bytes. It reports false for anything else, which
-// url.ParseRequestURI then parses (and refuses as it would).
+// url.ParseRequestURI then parses (and refuses as it would)
+// (docs/performance.md#per-request-work-in-go).
 func parseOrigin(u *url.URL, target string) bool {
 	if len(target) == 0 || target[0] != '/' {
 		return false
