@@ -182,7 +182,8 @@ func (c *hconn) release() bool {
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
-	c.resp = memberResponse{header: c.resp.header} // only the map is worth keeping
+	clear(c.resp.header) // nothing of the last response is held while idle
+	c.resp = memberResponse{header: c.resp.header}
 	memberBufPool.Put(c.bufs)
 	c.br, c.bw, c.bufs = nil, nil, nil
 	return true
