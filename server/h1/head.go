@@ -24,8 +24,9 @@ func (c *conn) newRequest() *http.Request {
 	c.req = *c.tmpl
 	c.req.Header = h
 	c.req.RemoteAddr = c.remote
+	// The last request's values and names stay in the arrays: the next
+	// one reuses those it repeats (field).
 	c.vals = c.vals[:0]
-	clear(c.fields.list)
 	c.fields.list = c.fields.list[:0]
 	return &c.req
 }
@@ -216,11 +217,11 @@ func (c *conn) field(h http.Header, line []byte) string {
 			return "a control character in a header field value"
 		}
 	}
-	key := canonicalKey(line[:colon])
+	key := canonicalKey(line[:colon], c.fields.nextKey())
 	// A kept connection's requests mostly repeat their fields' values
-	// (Host, User-Agent, Accept, Cookie): the previous request's string
-	// at the same place, still in vals' array, is reused when it is the
-	// same.
+	// (Host, User-Agent, Accept, Cookie) and names: the previous
+	// request's string at the same place, still in vals' array (for a
+	// name: in the field list's), is reused when it is the same.
 	if n := len(c.vals); n < cap(c.vals) && c.vals[:n+1][n] == string(value) {
 		c.vals = c.vals[:n+1]
 	} else {

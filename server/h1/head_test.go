@@ -85,3 +85,46 @@ func TestKeptConnectionHeadAllocs(t *testing.T) {
 		t.Fatalf("status %d, Cookie %q", status, r.Header.Get("Cookie"))
 	}
 }
+
+// TestKeptConnectionBrowserHeadAllocs: a browser's repeated head, with
+// names that are not common ones and names in lower case, allocates
+// nothing from its second request on, and the names come out right also
+// when the next request has other fields in other places.
+func TestKeptConnectionBrowserHeadAllocs(t *testing.T) {
+	const head = "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"131\"\r\n" +
+		"sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: \"Linux\"\r\nUpgrade-Insecure-Requests: 1\r\nUser-Agent: Mozilla/5.0\r\n" +
+		"Sec-Fetch-User: ?1\r\nX-Custom-Thing: 1\r\naccept-language: en\r\n\r\n"
+	sr := strings.NewReader(head)
+	c := &conn{srv: &Server{}, br: bufio.NewReader(sr), tmpl: (&http.Request{}).WithContext(context.Background())}
+	read := func(text string) *http.Request {
+		sr.Reset(text)
+		c.br.Reset(sr)
+		r := c.newRequest()
+		if status, reason := c.readHead(r); status != 0 {
+			t.Fatal(status, reason)
+		}
+		return r
+	}
+	names := func() string {
+		var b strings.Builder
+		for i := range c.fields.Len() {
+			key, name := c.fields.At(i)
+			b.WriteString(key + "=" + name + " ")
+		}
+		return b.String()
+	}
+	read(head)
+	want := names()
+	if n := testing.AllocsPerRun(100, func() { read(head) }); n != 0 {
+		t.Errorf("%v allocations per repeated browser head, want 0", n)
+	}
+	if got := names(); got != want || !strings.Contains(got, "Sec-Ch-Ua-Mobile=sec-ch-ua-mobile ") {
+		t.Errorf("names %q, first time %q", got, want)
+	}
+	// Other fields in the places of the last ones: their own names.
+	r := read("GET / HTTP/1.1\r\nHost: example.com\r\nSEC-CH-UA: x\r\nX-Other: 2\r\nsec-ch-ua-mobile: ?1\r\n\r\n")
+	if got := names(); got != "Host=Host Sec-Ch-Ua=SEC-CH-UA X-Other=X-Other Sec-Ch-Ua-Mobile=sec-ch-ua-mobile " ||
+		r.Header.Get("X-Other") != "2" || r.Header.Get("Sec-Ch-Ua-Mobile") != "?1" {
+		t.Errorf("names %q, header %v", got, r.Header)
+	}
+}
