@@ -178,7 +178,7 @@ func skipRequestHeader(name string) bool {
 // the Connection header (those headers are hop-by-hop too).
 func listedIn(connection []string, name string) bool {
 	for _, v := range connection {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
 			if strings.EqualFold(strings.TrimSpace(tok), name) {
 				return true
 			}

@@ -141,7 +141,7 @@ func forgeable(name string) bool {
 // says keep-alive or close.
 func listedIn(connection []string, name string) bool {
 	for _, v := range connection {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
 			if strings.EqualFold(strings.TrimSpace(tok), name) {
 				return true
 			}
@@ -159,7 +159,7 @@ func isUpgrade(r *http.Request) bool {
 		return false
 	}
 	for _, v := range up {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") {
 			if p := strings.TrimSpace(tok); p != "" && !strings.EqualFold(p, "h2c") {
 				return true
 			}

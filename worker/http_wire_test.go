@@ -219,3 +219,18 @@ func TestMemberResponseReuseAllocs(t *testing.T) {
 		t.Errorf("%v allocations per response head, want 2", n)
 	}
 }
+
+// TestListedInAllocs: a member's Connection field is checked against
+// every field of its response (Tomcat sends "Connection: keep-alive"),
+// and a client's against every forwarded field: no allocation.
+func TestListedInAllocs(t *testing.T) {
+	conn := []string{"keep-alive, X-Hop", " upgrade "}
+	for name, want := range map[string]bool{"X-Hop": true, "Upgrade": true, "Keep-Alive": true, "Accept": false, "X": false} {
+		if got := listedIn(conn, name); got != want {
+			t.Errorf("listedIn(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { listedIn(conn, "Accept") }); n != 0 {
+		t.Errorf("%v allocations per check, want 0", n)
+	}
+}
