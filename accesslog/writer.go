@@ -28,6 +28,12 @@ func Get(w http.ResponseWriter, start time.Time) *Writer {
 	return lw
 }
 
+// Reset makes lw, a Writer the caller keeps (in its own pooled request
+// state, say), wrap w for a request that started at start, as Get does.
+func (lw *Writer) Reset(w http.ResponseWriter, start time.Time) {
+	*lw = Writer{ResponseWriter: w, start: start}
+}
+
 // Put returns lw to the pool; lw must not be used afterwards.
 func Put(lw *Writer) {
 	*lw = Writer{}

@@ -79,9 +79,10 @@ func (m *cannedMember) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	buf := make([]byte, 65536)
+	cping := []byte{'A', 'B', 0, 1, 9}
 	for {
-		var h [4]byte
-		if _, err := io.ReadFull(r, h[:]); err != nil {
+		h := buf[:4] // the header, read before the payload overwrites it
+		if _, err := io.ReadFull(r, h); err != nil {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(h[2:]))
@@ -90,7 +91,7 @@ func (m *cannedMember) serve(c net.Conn) {
 		}
 		switch {
 		case n == 1 && buf[0] == 10: // CPing
-			c.Write([]byte{'A', 'B', 0, 1, 9})
+			c.Write(cping)
 		case n > 0 && buf[0] == 2:
 			if _, err := c.Write(m.reply); err != nil {
 				return

@@ -19,10 +19,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rt.release()
-	lw := accesslog.Get(w, s.now())
-	defer accesslog.Put(lw)
 	rq := getRequest()
 	defer putRequest(rq)
+	lw := &rq.lw // pooled with rq: one pool round trip per request, not two
+	lw.Reset(w, s.now())
 	rq.HTTP = r
 	if status := s.admit(rt, w, r, rq); status != 0 { // limits.go: 414, 429
 		worker.WriteErrorPage(lw, status)

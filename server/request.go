@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jkbalancer/jkbalancer/accesslog"
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
 	"github.com/jkbalancer/jkbalancer/limits"
@@ -19,7 +20,8 @@ import (
 // buffers it points into.
 type request struct {
 	worker.Request
-	match   string // the normalised path (%U)
+	lw      accesslog.Writer // the client's writer, wrapped for the request log
+	match   string           // the normalised path (%U)
 	body    ajp.Body
 	rev     reverseWriter // proxy_pass reverse rewriting (server/proxypass.go)
 	headers []ajp.Header
@@ -65,9 +67,11 @@ func (rq *request) fill(r *http.Request, p paths, rule *config.Mount, srv *confi
 	a.IsSSL = r.TLS != nil
 	a.SSLKeySize = -1
 
-	remoteIP, remotePort := splitAddr(r.RemoteAddr)
-	localIP, localPort := localAddr(r)
+	ca := connAddrOf(r)
+	remoteIP, remotePort := ca.remote(r.RemoteAddr)
+	localIP, localPort := ca.local(r)
 	a.RemoteAddr, a.RemotePort = remoteIP, remotePort
+	rq.ClientIP = remoteIP
 	if srv.Options.ForwardLocalAddress {
 		// JkOptions +ForwardLocalAddress: the proxy's own address, port "0".
 		a.RemoteAddr, a.RemotePort = localIP, "0"
@@ -174,7 +178,7 @@ func skipRequestHeader(name string) bool {
 // the Connection header (those headers are hop-by-hop too).
 func listedIn(connection []string, name string) bool {
 	for _, v := range connection {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
 			if strings.EqualFold(strings.TrimSpace(tok), name) {
 				return true
 			}
@@ -238,30 +242,55 @@ func splitAddr(addr string) (string, string) {
 	return h, p
 }
 
-// localAddr is the IP and port the client connected to, "" when the
-// request came from no connection.
-func localAddr(r *http.Request) (string, string) {
-	ctx := r.Context()
-	if a, ok := ctx.Value(connAddrKey{}).(*connAddr); ok {
-		return a.ip, a.port
-	}
-	if a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return splitAddr(a.String())
-	}
-	return "", ""
-}
-
 // connAddrKey keys a connection's connAddr in its context.
 type connAddrKey struct{}
 
-// connAddr is a connection's local address as text, made once: every
-// request forwards it (AJP local_addr, server port) and net.Addr.String
-// allocates.
-type connAddr struct{ ip, port string }
+// connAddr is a connection's addresses as text, split once: every
+// request forwards them (AJP remote_addr and local_addr, X-Forwarded-For,
+// the server port), and net.Addr.String allocates.
+type connAddr struct {
+	ip, port string // local
+	// The remote address, split at the connection's first request (the
+	// front end knows it as text; an HTTP/2 connection's streams may
+	// come concurrently).
+	once              sync.Once
+	raddr, rip, rport string
+}
 
 func newConnAddr(a net.Addr) *connAddr {
 	ip, port := splitAddr(a.String())
 	return &connAddr{ip: ip, port: port}
+}
+
+// connAddrOf returns r's connection's connAddr, nil when it has none.
+func connAddrOf(r *http.Request) *connAddr {
+	a, _ := r.Context().Value(connAddrKey{}).(*connAddr)
+	return a
+}
+
+// remote returns the IP and port of the client's address raddr (the
+// request's RemoteAddr), split once per connection.
+func (a *connAddr) remote(raddr string) (string, string) {
+	if a == nil {
+		return splitAddr(raddr)
+	}
+	a.once.Do(func() { a.raddr = raddr; a.rip, a.rport = splitAddr(raddr) })
+	if raddr != a.raddr {
+		return splitAddr(raddr) // changed by a handler in front: not the connection's
+	}
+	return a.rip, a.rport
+}
+
+// local returns the IP and port the client connected to, "" when the
+// request came from no connection.
+func (a *connAddr) local(r *http.Request) (string, string) {
+	if a != nil {
+		return a.ip, a.port
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return splitAddr(la.String())
+	}
+	return "", ""
 }
 
 // fillTLS passes the facts of the client's TLS connection the way mod_jk

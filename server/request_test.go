@@ -2,8 +2,11 @@ package server
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/jkbalancer/jkbalancer/config"
 )
@@ -56,5 +59,44 @@ func TestServerNamePortWithoutPortAllocatesNothing(t *testing.T) {
 	srv := &config.Server{}
 	if n := testing.AllocsPerRun(100, func() { serverNamePort(r, srv, "10.0.0.7", "9009") }); n != 0 {
 		t.Errorf("%v allocations per request", n)
+	}
+}
+
+// TestConnAddrSplitsRemoteOnce: a connection's remote address is split at
+// its first request, and later requests get the same strings back (they
+// point into the first request's RemoteAddr), unless a handler in front
+// changed RemoteAddr.
+func TestConnAddrSplitsRemoteOnce(t *testing.T) {
+	a := newConnAddr(&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 8009})
+	first := "192.0.2.7:4711"
+	ip, port := a.remote(first)
+	if ip != "192.0.2.7" || port != "4711" {
+		t.Fatalf("%q %q", ip, port)
+	}
+	again := strings.Clone(first)
+	ip2, port2 := a.remote(again)
+	if ip2 != ip || port2 != port || unsafe.StringData(ip2) != unsafe.StringData(first) {
+		t.Errorf("second request: %q %q, split again instead of reused", ip2, port2)
+	}
+	if ip, port := a.remote("[2001:db8::1]:7"); ip != "2001:db8::1" || port != "7" {
+		t.Errorf("a changed RemoteAddr: %q %q", ip, port)
+	}
+	if ip, port := (*connAddr)(nil).remote("203.0.113.5:80"); ip != "203.0.113.5" || port != "80" {
+		t.Errorf("no connection: %q %q", ip, port)
+	}
+}
+
+// TestListedInAllocs: the Connection tokens are checked for every
+// forwarded field of every request (a browser sends "Connection:
+// keep-alive" each time), so the check allocates nothing.
+func TestListedInAllocs(t *testing.T) {
+	conn := []string{"keep-alive, X-Hop", " upgrade "}
+	for name, want := range map[string]bool{"X-Hop": true, "Upgrade": true, "Keep-Alive": true, "Accept": false, "X": false} {
+		if got := listedIn(conn, name); got != want {
+			t.Errorf("listedIn(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { listedIn(conn, "Accept") }); n != 0 {
+		t.Errorf("%v allocations per check, want 0", n)
 	}
 }

@@ -268,13 +268,17 @@ type stallWait struct {
 
 // reply ends the wait: the member sent a reply's first byte (sample) or
 // asked for body.
-func (w *stallWait) reply(sample bool) {
+func (w *stallWait) reply(sample bool) { w.replyAt(sample, time.Time{}) }
+
+// replyAt is reply at t, a time.Now the caller read anyway (zero: read
+// the member's clock).
+func (w *stallWait) replyAt(sample bool, t time.Time) {
 	m := w.m
 	if m == nil {
 		return
 	}
 	w.m = nil
-	now := m.clock()
+	now := m.clockAt(t)
 	// A reply on a lossy path took as long as the retransmissions made
 	// it: kept out of the ring, so that the threshold a late request on
 	// that path is measured against is the member's own pace
@@ -299,13 +303,24 @@ func (r *responder) Committed() bool { return r.committed }
 // clock is the member's time for its stall watch.
 func (m *Member) clock() int64 { return int64(m.opts.Now().Sub(m.stall.base)) }
 
+// clockAt is clock for a time.Now t the request path read anyway, so
+// that it is not read again: only when the member's clock is time.Now
+// (Options.Now unset) and t is not zero, else clock.
+func (m *Member) clockAt(t time.Time) int64 {
+	if m.realClock && !t.IsZero() {
+		return int64(t.Sub(m.stall.base))
+	}
+	return m.clock()
+}
+
 // startWait counts the attempt the request is about to make as waiting
-// for its first reply byte, unless stall detection is off (stall_min=0).
-func (m *Member) startWait(req *Request, a *config.Member) {
+// for its first reply byte, unless stall detection is off (stall_min=0);
+// t is when, if the caller knows (else zero).
+func (m *Member) startWait(req *Request, a *config.Member, t time.Time) {
 	if a.StallMin <= 0 {
 		return
 	}
-	now := m.clock()
+	now := m.clockAt(t)
 	m.stall.enter(now)
 	req.wait = stallWait{m: m, from: now}
 }

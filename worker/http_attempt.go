@@ -108,7 +108,7 @@ func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberRes
 			return nil, clientErr
 		}
 	}
-	resp, err := readResponse(c.br, req.HTTP.Method)
+	resp, err := c.readResponse(req.HTTP.Method)
 	switch {
 	case werr == nil:
 		return resp, err

@@ -31,6 +31,9 @@ type hconn struct {
 	addr    string    // the address dialed: a status edit may move the member
 	since   time.Time // when it was last put back
 	reused  bool      // it carried a request before this one
+	// resp is the response being read, kept with its header map for the
+	// next one (memberResponse.read).
+	resp memberResponse
 }
 
 // Buffer sizes of a member connection (docs/performance.md#memory). The
@@ -196,8 +199,8 @@ func (c *hconn) lease(readers *sync.Pool) {
 	if c.br == nil {
 		c.readers = readers
 		c.br = readers.Get().(*bufio.Reader)
-		c.br.Reset(c.cc)
 		c.bw = memberWriters.Get().(*bufio.Writer)
+		c.br.Reset(c.cc)
 		c.bw.Reset(c.cc)
 	}
 }
@@ -222,6 +225,8 @@ func (c *hconn) release() bool {
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
+	clear(c.resp.header) // nothing of the last response is held while idle
+	c.resp = memberResponse{header: c.resp.header}
 	c.readers.Put(c.br)
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil

@@ -53,7 +53,7 @@ func writeHead(bw *bufio.Writer, req *Request, length int64) error {
 // writeValue writes a header value with any CR or LF turned into a blank,
 // as net/http does: a value can never start another header.
 func writeValue(bw *bufio.Writer, v string) {
-	if strings.ContainsAny(v, "\r\n") {
+	if strings.IndexByte(v, '\r') >= 0 || strings.IndexByte(v, '\n') >= 0 { // not ContainsAny: its set costs more than the bytes
 		v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
 	}
 	bw.WriteString(v)
@@ -86,4 +86,44 @@ func lacksBody(method string) bool {
 		return true
 	}
 	return false
+}
+
+// isToken reports an RFC 9110 token: visible ASCII without separators.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS drops the blanks and tabs around a field value (bytes.Trim
+// with a cutset builds a set on every call).
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// appendCanonical appends the canonical form of the field name b (a
+// token) to dst, as textproto.CanonicalMIMEHeaderKey spells it: upper
+// case at the start and after each hyphen, lower case elsewhere.
+func appendCanonical(dst, b []byte) []byte {
+	upper := true
+	for _, c := range b {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
 }

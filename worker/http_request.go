@@ -47,9 +47,9 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 			add(name, JoinValues(values)) // X-Forwarded-For goes below, with the client appended
 		}
 	})
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
+	client := req.ClientIP
+	if client == "" {
+		client = clientIP(r.RemoteAddr)
 	}
 	// Appended like mod_proxy: whatever came before is kept for a trusted
 	// proxy in front; the last entry is jkbalancer's own and the only one
@@ -78,6 +78,16 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 			add("Upgrade", v)
 		}
 	}
+}
+
+// clientIP is the host part of a client address, the whole address when
+// it has no port.
+func clientIP(remoteAddr string) string {
+	client, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return client
 }
 
 // addTLSHeaders passes the facts of the client's TLS connection, the ones
@@ -131,7 +141,7 @@ func forgeable(name string) bool {
 // says keep-alive or close.
 func listedIn(connection []string, name string) bool {
 	for _, v := range connection {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
 			if strings.EqualFold(strings.TrimSpace(tok), name) {
 				return true
 			}
@@ -149,7 +159,7 @@ func isUpgrade(r *http.Request) bool {
 		return false
 	}
 	for _, v := range up {
-		for _, tok := range strings.Split(v, ",") {
+		for tok := range strings.SplitSeq(v, ",") {
 			if p := strings.TrimSpace(tok); p != "" && !strings.EqualFold(p, "h2c") {
 				return true
 			}

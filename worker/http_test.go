@@ -428,3 +428,39 @@ func forwarded(req *Request) http.Header {
 	forwardHeaders(req, func(name, value string) { h[name] = append(h[name], value) })
 	return h
 }
+
+// TestForwardedForUsesClientIP: X-Forwarded-For takes the client address
+// the server split once for the connection (Request.ClientIP), and splits
+// RemoteAddr itself only without one.
+func TestForwardedForUsesClientIP(t *testing.T) {
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.RemoteAddr = "192.0.2.7:4711"
+	req := &Request{HTTP: r}
+	if got := forwarded(req).Get("X-Forwarded-For"); got != "192.0.2.7" {
+		t.Errorf("without ClientIP: %q, want 192.0.2.7", got)
+	}
+	req.ClientIP = "198.51.100.1" // not RemoteAddr's, to see which one is used
+	if got := forwarded(req).Get("X-Forwarded-For"); got != "198.51.100.1" {
+		t.Errorf("with ClientIP: %q, want 198.51.100.1", got)
+	}
+}
+
+// TestStallWatchSharesHeadClock: with the member's clock being time.Now,
+// the stall watch's reply time and the time-to-first-byte stamp are one
+// clock read (responder.stamp), and the wait starts at Forward's own start.
+func TestStallWatchSharesHeadClock(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer s.Close()
+	m := NewMember(Spec{Name: "w", Attrs: httpSpec(t, backendAddr(s), "stall_min=2000")})
+	defer m.Close()
+	req := toRequest(t, httptest.NewRequest("GET", "/x", nil), 8192)
+	if _, err := m.Forward(&discardWriter{h: http.Header{}}, req, &Attempt{}); err != nil {
+		t.Fatal(err)
+	}
+	if req.headAt.IsZero() {
+		t.Fatal("no head stamp")
+	}
+	if got, want := m.stall.lastProgress.Load(), int64(req.headAt.Sub(m.stall.base)); got != want {
+		t.Errorf("stall watch's reply at %d, head stamped at %d: two clock reads", got, want)
+	}
+}

@@ -52,30 +52,58 @@ const (
 // readResponse reads the final response head for a request of method,
 // skipping interim 1xx responses other than 101, and frames the body.
 func readResponse(br *bufio.Reader, method string) (*memberResponse, error) {
+	resp := new(memberResponse)
+	if err := resp.read(br, method); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// readResponse is readResponse into the connection's own memberResponse.
+func (c *hconn) readResponse(method string) (*memberResponse, error) {
+	if err := c.resp.read(c.br, method); err != nil {
+		return nil, err
+	}
+	return &c.resp, nil
+}
+
+// maxKeptFields bounds the header map a connection keeps for its next
+// response: a member's head of thousands of fields is not held on to.
+const maxKeptFields = 32
+
+// read is readResponse into resp, which a member connection keeps for
+// its next response (hconn.resp): resp and its header map are reused, so
+// that a response head costs the two allocations of readFields
+// (docs/performance.md#per-request-work-in-go).
+func (resp *memberResponse) read(br *bufio.Reader, method string) error {
+	keep := resp.header
+	if len(keep) > maxKeptFields {
+		keep = nil
+	}
 	budget := maxMemberHead
 	for range maxInterim {
 		line, err := readLine(br, &budget)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		status, http10, err := parseStatusLine(line)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		reason := statusReason(line, status)
 		var names []string
-		h, err := readFields(br, &budget, &names)
+		h, err := readFields(br, &budget, &names, keep)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		resp := &memberResponse{status: status, reason: reason, header: h, names: names, br: br}
+		*resp = memberResponse{status: status, reason: reason, header: h, names: names, br: br}
 		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
-		return resp, resp.frame(br, method)
+		return resp.frame(br, method)
 	}
-	return nil, &errMemberHead{"too many interim responses"}
+	return &errMemberHead{"too many interim responses"}
 }
 
 // readLine returns one line without its CRLF (or bare LF), charged to
@@ -114,22 +142,28 @@ func grow(br *bufio.Reader, held []byte) {
 	*br = *bufio.NewReaderSize(io.MultiReader(start, inner), memberLineMax)
 }
 
-// readFields reads header (or trailer) fields up to the empty line.
-// Folded lines and names that are not tokens are refused, as net/http
-// does. All values share one string and one slice array, and common
-// names are not copied: a response head costs a handful of allocations,
-// not three per field. names, if not nil, gets a pair (canonical key, the
-// member's spelling) for every field, first occurrences in the member's
-// order: httpd keeps both (apr tables). The pairs share the values'
-// array, so they cost no allocation of their own.
-func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, error) {
+// readFields reads header (or trailer) fields up to the empty line into
+// h (cleared first; nil: a new map). Folded lines and names that are not
+// tokens are refused, as net/http does. All values, and the names that
+// are not common ones, share one string, and the values one slice array:
+// a response head costs two allocations, not three per field. names, if
+// not nil, gets a pair (canonical key, the member's spelling) for every
+// field, first occurrences in the member's order: httpd keeps both (apr
+// tables). The pairs share the values' array, so they cost no allocation
+// of their own.
+func readFields(br *bufio.Reader, budget *int, names *[]string, h http.Header) (http.Header, error) {
+	// A field's value is text[start:end]. name is a common name
+	// (memberFields) or, when "", the canonical name is text[nameAt:] up
+	// to spelledAt (when spelled: the member's own spelling follows) or
+	// start.
 	type field struct {
-		name, spelling string // spelling: "" when the member sent name
-		start, end     int
+		name                          string
+		start, end, nameAt, spelledAt int
+		spelled                       bool
 	}
 	var fieldSpace [16]field
-	var valueSpace [512]byte
-	fields, values := fieldSpace[:0], valueSpace[:0]
+	var textSpace [512]byte
+	fields, text := fieldSpace[:0], textSpace[:0]
 	for {
 		line, err := readLine(br, budget)
 		if err != nil {
@@ -142,34 +176,50 @@ func readFields(br *bufio.Reader, budget *int, names *[]string) (http.Header, er
 		if colon <= 0 || !isToken(line[:colon]) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
-		v := bytes.Trim(line[colon+1:], " \t")
-		f := field{name: fieldName(line[:colon]), start: len(values), end: len(values) + len(v)}
-		if names != nil && string(line[:colon]) != f.name {
-			f.spelling = string(line[:colon])
+		v := trimOWS(line[colon+1:])
+		f := field{name: memberFields[string(line[:colon])]}
+		if f.name == "" {
+			f.nameAt = len(text)
+			text = appendCanonical(text, line[:colon])
+			if names != nil && string(line[:colon]) != string(text[f.nameAt:]) {
+				f.spelled, f.spelledAt = true, len(text)
+				text = append(text, line[:colon]...)
+			}
 		}
+		f.start = len(text)
+		text = append(text, v...)
+		f.end = len(text)
 		fields = append(fields, f)
-		values = append(values, v...)
 	}
-	all := string(values)
+	all := string(text)
 	n := len(fields)
 	shared := make([]string, n, n+2*n*btoi(names != nil))
 	if names != nil {
 		*names = shared[n:n] // capacity for a pair per field
 	}
-	h := make(http.Header, n)
+	if h == nil {
+		h = make(http.Header, n)
+	} else {
+		clear(h)
+	}
 	for i, f := range fields {
 		shared[i] = all[f.start:f.end]
-		if prior, ok := h[f.name]; ok {
-			h[f.name] = append(prior, shared[i])
+		name, spelling := f.name, f.name
+		switch {
+		case name != "":
+		case f.spelled:
+			name, spelling = all[f.nameAt:f.spelledAt], all[f.spelledAt:f.start]
+		default:
+			name = all[f.nameAt:f.start]
+			spelling = name
+		}
+		if prior, ok := h[name]; ok {
+			h[name] = append(prior, shared[i])
 			continue
 		}
-		h[f.name] = shared[i : i+1 : i+1] // an append copies
+		h[name] = shared[i : i+1 : i+1] // an append copies
 		if names != nil {
-			spelling := f.spelling
-			if spelling == "" {
-				spelling = f.name
-			}
-			*names = append(*names, f.name, spelling)
+			*names = append(*names, name, spelling)
 		}
 	}
 	return h, nil
@@ -180,16 +230,6 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// fieldName is the canonical form of a field name. The names members
-// send on nearly every response come from memberFields (a lookup with
-// string(b) as the key does not allocate).
-func fieldName(b []byte) string {
-	if s, ok := memberFields[string(b)]; ok {
-		return s
-	}
-	return textproto.CanonicalMIMEHeaderKey(string(b))
 }
 
 // memberFields interns common response field names; it is never written
@@ -203,16 +243,6 @@ var memberFields = func() map[string]string {
 	}
 	return m
 }()
-
-// isToken reports an RFC 9110 token: visible ASCII without separators.
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
 
 // parseStatusLine parses "HTTP/1.x NNN reason".
 func parseStatusLine(b []byte) (status int, http10 bool, err error) {
@@ -292,7 +322,9 @@ func (resp *memberResponse) frame(br *bufio.Reader, method string) error {
 func parseLength(values []string) (int64, error) {
 	var n int64 = -1
 	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
+		for more := true; more; {
+			var part string
+			part, v, more = strings.Cut(v, ",")
 			m, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
 			if err != nil || m < 0 || (n >= 0 && m != n) {
 				return 0, &errMemberHead{fmt.Sprintf("Content-Length %q", values)}
@@ -385,7 +417,7 @@ func (b *chunkedBody) readTrailers() error {
 		return nil
 	}
 	budget := maxMemberHead
-	fields, err := readFields(b.br, &budget, nil)
+	fields, err := readFields(b.br, &budget, nil, nil)
 	if err != nil {
 		return err
 	}

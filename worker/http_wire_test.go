@@ -169,7 +169,7 @@ func TestReadFieldsMatchesTextproto(t *testing.T) {
 		many.String(),
 	} {
 		budget := 1 << 20
-		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), &budget, nil)
+		got, err := readFields(bufio.NewReader(strings.NewReader(head+"\r\n")), &budget, nil, nil)
 		if err != nil {
 			t.Fatalf("%q: %v", head, err)
 		}
@@ -188,5 +188,49 @@ func TestReadFieldsMatchesTextproto(t *testing.T) {
 				t.Errorf("%q: appending to one field changed %s: %v", head, name, got[name])
 			}
 		}
+	}
+}
+
+// TestMemberResponseReuseAllocs: a response head read into a connection's
+// kept memberResponse costs the values' string and slice array, nothing
+// per field: names that are not common ones and the member's own
+// spelling come out of the same string, the header map is reused, and a
+// list of lengths is parsed without a split.
+func TestMemberResponseReuseAllocs(t *testing.T) {
+	const raw = "HTTP/1.1 200 OK\r\nX-Route: t1\r\ncontent-type: text/plain\r\nSet-Cookie: a=1\r\n" +
+		"x-powered-BY: Servlet/6.0\r\nContent-Length: 2, 2\r\n\r\nok"
+	sr := strings.NewReader(raw)
+	br := bufio.NewReaderSize(sr, 4096)
+	var resp memberResponse
+	read := func() {
+		sr.Reset(raw)
+		br.Reset(sr)
+		if err := resp.read(br, "GET"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	want := []string{"X-Route", "X-Route", "Content-Type", "content-type", "Set-Cookie", "Set-Cookie",
+		"X-Powered-By", "x-powered-BY", "Content-Length", "Content-Length"}
+	if !reflect.DeepEqual(resp.names, want) || resp.header.Get("X-Powered-By") != "Servlet/6.0" || resp.length != 2 {
+		t.Fatalf("names %q, header %v, length %d", resp.names, resp.header, resp.length)
+	}
+	if n := testing.AllocsPerRun(100, read); n != 2 {
+		t.Errorf("%v allocations per response head, want 2", n)
+	}
+}
+
+// TestListedInAllocs: a member's Connection field is checked against
+// every field of its response (Tomcat sends "Connection: keep-alive"),
+// and a client's against every forwarded field: no allocation.
+func TestListedInAllocs(t *testing.T) {
+	conn := []string{"keep-alive, X-Hop", " upgrade "}
+	for name, want := range map[string]bool{"X-Hop": true, "Upgrade": true, "Keep-Alive": true, "Accept": false, "X": false} {
+		if got := listedIn(conn, name); got != want {
+			t.Errorf("listedIn(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { listedIn(conn, "Accept") }); n != 0 {
+		t.Errorf("%v allocations per check, want 0", n)
 	}
 }

@@ -75,6 +75,9 @@ type Member struct {
 	editMu sync.Mutex
 	// stall notices requests that all stall (counters.go).
 	stall stallWatch
+	// realClock: Options.Now is time.Now, so a time the request path
+	// read for its metrics serves the stall watch too (clockAt).
+	realClock bool
 	// late is Late, made once in NewMember (http members' path check).
 	late func(waited time.Duration) bool
 	// beforeSend, set by tests only, sees each connection just before the
@@ -117,6 +120,7 @@ func NewMember(s Spec) *Member {
 		addr = a.Address()
 	}
 	o := s.Options
+	realClock := o.Now == nil
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -139,13 +143,14 @@ func NewMember(s Spec) *Member {
 		x = new(Metrics)
 	}
 	m := &Member{
-		name:     s.Name,
-		spec:     a,
-		counters: c,
-		metrics:  x,
-		secret:   secret,
-		opts:     o,
-		log:      o.Logger.With("worker", s.Name),
+		name:      s.Name,
+		spec:      a,
+		counters:  c,
+		metrics:   x,
+		secret:    secret,
+		opts:      o,
+		log:       o.Logger.With("worker", s.Name),
+		realClock: realClock,
 	}
 	m.live.Store(a)
 	m.stall.base = o.Now()
@@ -233,7 +238,11 @@ func (m *Member) Forward(w http.ResponseWriter, req *Request, at *Attempt) (Outc
 		}
 		tries++
 		at.last = i+1 == a.Retries
-		m.startWait(req, a)
+		from := start // the first attempt starts now; a retry reads the clock
+		if i > 0 {
+			from = time.Time{}
+		}
+		m.startWait(req, a, from)
 		res, err := m.tr.attempt(ctx, w, req, at)
 		m.endWait(req)
 		out.Status = res.Status

@@ -38,6 +38,11 @@ type Request struct {
 	// headers. Shared by every request of the connection: read-only.
 	TLS *TLSInfo
 
+	// ClientIP is the client's address without its port, as the server
+	// split it once for its connection (X-Forwarded-For); "" = split
+	// HTTP.RemoteAddr.
+	ClientIP string
+
 	// LocalPort is the port the client connected to ("" when unknown),
 	// for the X-Forwarded-Port an HTTP member gets. The server knows it
 	// per connection.

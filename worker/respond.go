@@ -237,11 +237,16 @@ func lowerMediaType(v string) string {
 // stamp records when the member's response head arrived, once per
 // Forward (metrics.go).
 func (r *responder) stamp() {
-	if r.wait != nil {
-		r.wait.reply(true)
+	head := r.headAt != nil && r.headAt.IsZero()
+	if r.wait == nil && !head {
+		return
 	}
-	if r.headAt != nil && r.headAt.IsZero() {
-		*r.headAt = time.Now()
+	now := time.Now() // one read for both
+	if r.wait != nil {
+		r.wait.replyAt(true, now)
+	}
+	if head {
+		*r.headAt = now
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -44,7 +45,9 @@ type conn struct {
 
 	tmpl     *http.Request // carries the connection's context
 	req      http.Request
-	vals     []string // backing store of the request's header values
+	vals     []string // backing store of the request's header values (head.go: reused when equal)
+	target   string   // the last request target, reused by the next when equal
+	url      url.URL  // r.URL of an origin-form target (parseOrigin)
 	fields   Fields   // the client's spelling and order of the field names
 	chunked  []string // r.TransferEncoding of a chunked request
 	resp     response

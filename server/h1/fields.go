@@ -22,13 +22,29 @@ func (f *Fields) Len() int { return len(f.list) / 2 }
 func (f *Fields) At(i int) (key, name string) { return f.list[2*i], f.list[2*i+1] }
 
 // add records a field name at its first occurrence. Only a spelling
-// other than the canonical one costs an allocation.
+// other than the canonical one costs an allocation, and not when the
+// connection's last request had it at the same place (browsers send
+// sec-ch-ua and the like in lower case on every request): the list's
+// array still holds the last request's pairs (conn.newRequest).
 func (f *Fields) add(key string, name []byte) {
 	spelled := key
 	if string(name) != key {
-		spelled = string(name)
+		if n := len(f.list); n+2 <= cap(f.list) && f.list[:n+2][n+1] == string(name) {
+			spelled = f.list[:n+2][n+1]
+		} else {
+			spelled = string(name)
+		}
 	}
 	f.list = append(f.list, key, spelled)
+}
+
+// nextKey is the key the connection's last request had where the next
+// add goes, "" if none.
+func (f *Fields) nextKey() string {
+	if n := len(f.list); n < cap(f.list) {
+		return f.list[:n+1][n]
+	}
+	return ""
 }
 
 // fieldsKey keys a connection's *Fields in its context.

@@ -24,8 +24,9 @@ func (c *conn) newRequest() *http.Request {
 	c.req = *c.tmpl
 	c.req.Header = h
 	c.req.RemoteAddr = c.remote
+	// The last request's values and names stay in the arrays: the next
+	// one reuses those it repeats (field).
 	c.vals = c.vals[:0]
-	clear(c.fields.list)
 	c.fields.list = c.fields.list[:0]
 	return &c.req
 }
@@ -136,20 +137,64 @@ func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 		// instead of passing a mangled path to mod_jk.
 		return http.StatusBadRequest, "a fragment in the request target"
 	}
-	r.RequestURI = string(target)
+	// A client on a kept connection often asks for the same target again
+	// (polling, health checks, a load generator): its string is reused.
+	if string(target) != c.target {
+		c.target = string(target)
+	}
+	r.RequestURI = c.target
 	var err error
-	if r.Method == http.MethodConnect && target[0] != '/' {
+	switch {
+	case r.Method == http.MethodConnect && target[0] != '/':
 		// An authority (CONNECT host:port), as net/http reads it.
 		if r.URL, err = url.Parse("http://" + r.RequestURI); err == nil {
 			r.URL.Scheme = ""
 		}
-	} else {
+	case parseOrigin(&c.url, r.RequestURI):
+		r.URL = &c.url
+	default:
 		r.URL, err = url.ParseRequestURI(r.RequestURI)
 	}
 	if err != nil {
 		return http.StatusBadRequest, "malformed request target"
 	}
 	return 0, ""
+}
+
+// parseOrigin is url.ParseRequestURI, without allocating, for the common
+// origin-form target: a path of bytes that need neither unescaping nor
+// escaping (so Path is the path itself and RawPath empty) and a query
+// without control bytes. It reports false for anything else, which
+// url.ParseRequestURI then parses (and refuses as it would)
+// (docs/performance.md#per-request-work-in-go).
+func parseOrigin(u *url.URL, target string) bool {
+	if len(target) == 0 || target[0] != '/' {
+		return false
+	}
+	path, query, hasQuery := strings.Cut(target, "?")
+	for i := 0; i < len(path); i++ {
+		if !plainPathByte(path[i]) {
+			return false
+		}
+	}
+	for i := 0; i < len(query); i++ {
+		if c := query[i]; c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	*u = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return true
+}
+
+// plainPathByte reports a byte url.URL keeps as it is in a path: letters,
+// digits, the unreserved marks and the reserved characters other than
+// '?' (net/url's encodePath).
+func plainPathByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-_.~/$&+,:;=@", c) >= 0
 }
 
 // field adds one header field line to h, or says why it is refused.
@@ -172,8 +217,16 @@ func (c *conn) field(h http.Header, line []byte) string {
 			return "a control character in a header field value"
 		}
 	}
-	key := canonicalKey(line[:colon])
-	c.vals = append(c.vals, string(value))
+	key := canonicalKey(line[:colon], c.fields.nextKey())
+	// A kept connection's requests mostly repeat their fields' values
+	// (Host, User-Agent, Accept, Cookie) and names: the previous
+	// request's string at the same place, still in vals' array (for a
+	// name: in the field list's), is reused when it is the same.
+	if n := len(c.vals); n < cap(c.vals) && c.vals[:n+1][n] == string(value) {
+		c.vals = c.vals[:n+1]
+	} else {
+		c.vals = append(c.vals, string(value))
+	}
 	if old := h[key]; old != nil {
 		h[key] = append(old, c.vals[len(c.vals)-1])
 	} else {

@@ -27,8 +27,9 @@ func trimOWS(b []byte) []byte {
 }
 
 // canonicalKey is textproto.CanonicalMIMEHeaderKey for a token, without
-// allocating for the fields most requests carry.
-func canonicalKey(name []byte) string {
+// allocating for the fields most requests carry, nor for one that is
+// prev (the key the connection's last request had at the same place).
+func canonicalKey(name []byte, prev string) string {
 	var buf [48]byte
 	if len(name) > len(buf) {
 		return textproto.CanonicalMIMEHeaderKey(string(name))
@@ -47,6 +48,9 @@ func canonicalKey(name []byte) string {
 	k := buf[:len(name)]
 	if s, ok := commonKeys[string(k)]; ok {
 		return s
+	}
+	if string(k) == prev {
+		return prev
 	}
 	return string(k)
 }
