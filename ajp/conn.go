@@ -42,8 +42,6 @@ type Conn struct {
 	pingSent, pingRecv int64
 	x                  exchange // state of the current exchange, kept here to avoid allocating it
 
-	live liveness // platform state for Alive
-
 	// The request's write with the wait for the reply (sendfirst.go,
 	// docs/performance.md#send-and-wait): the look at a pooled socket
 	// left to it (check), and the first reply packet's deadline it set
@@ -79,7 +77,6 @@ func NewConn(nc net.Conn, maxPacketSize int) *Conn {
 		hdrs:  make([]Header, 0, 16),
 		psize: p,
 	}
-	c.live.init(nc)
 	c.sw = sendwait.New(rawConn(nc))
 	return c
 }
@@ -111,7 +108,7 @@ func (c *Conn) Alive() bool {
 	// connection sat in the pool; the runtime would then refuse the peek
 	// before it reaches the socket.
 	c.setReadDeadline(0)
-	return c.live.alive(c)
+	return c.sw.Idle()
 }
 
 // Ping sends a CPing and waits up to timeout (0: SocketTimeout, or no

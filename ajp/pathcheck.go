@@ -66,7 +66,7 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 		if armed {
 			last, armed = c.armedLast, false // readPacket keeps sendFirst's deadline
 		} else {
-			wait, last = pathWait(x.readTO, every, start)
+			wait, last = PathWait(x.readTO, every, start)
 		}
 		p, k, err := c.readPacket(wait)
 		if last || k != KindTimeout {
@@ -98,9 +98,10 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 	return c.readPacket(leftOf(x.readTO, start))
 }
 
-// pathWait is the next wait of a checked read that started at start:
-// the check interval, or what is left of the timeout d (last).
-func pathWait(d, every time.Duration, start time.Time) (wait time.Duration, last bool) {
+// PathWait is the next wait of a checked read that started at start:
+// the check interval every, or what is left of the timeout d (last);
+// HTTP members' checked reads use it too.
+func PathWait(d, every time.Duration, start time.Time) (wait time.Duration, last bool) {
 	if d > 0 {
 		if left := d - time.Since(start); left <= every {
 			return max(left, time.Nanosecond), true

@@ -8,9 +8,10 @@ import (
 	"github.com/jkbalancer/jkbalancer/internal/sendwait"
 )
 
-// errNotIdle: the pooled connection was closed by the member, or holds
-// bytes nobody asked for; nothing was written.
-var errNotIdle = errors.New("pooled connection closed by the member or holding unread bytes")
+// ErrNotIdle: the pooled connection was closed by the member, or holds
+// bytes nobody asked for; nothing was written, so the request can go to
+// another connection.
+var ErrNotIdle = errors.New("pooled connection closed by the member or holding unread bytes")
 
 // deferCheck leaves the pooled-socket look to the next send, which makes
 // it together with the write and the wait for the reply; false when it
@@ -46,11 +47,11 @@ func (c *Conn) sendFirst(x *exchange, b []byte) (int, Kind, error) {
 		return n, 0, nil
 	case sendwait.ErrNotIdle:
 		c.armed = false
-		return 0, KindIO, errNotIdle
+		return 0, KindIO, ErrNotIdle
 	case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
 		c.armed = false
-		if n == 0 && check && !c.live.alive(c) {
-			return 0, KindIO, errNotIdle
+		if err == sendwait.ErrNotSent && check && !c.sw.Idle() {
+			return 0, KindIO, ErrNotIdle // the look Send did not get to make
 		}
 		m, k, err := c.write(b[n:], 0)
 		return n + m, k, err
@@ -65,7 +66,7 @@ func (c *Conn) armFirst(x *exchange) {
 	if c.pathEvery > 0 && c.pathCheck != nil {
 		c.armedAt = time.Now()
 		var wait time.Duration
-		wait, c.armedLast = pathWait(x.readTO, c.pathEvery, c.armedAt)
+		wait, c.armedLast = PathWait(x.readTO, c.pathEvery, c.armedAt)
 		c.nc.SetReadDeadline(c.armedAt.Add(wait))
 		c.rdl = true
 	} else {

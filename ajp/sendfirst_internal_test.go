@@ -53,7 +53,7 @@ func TestSendFirstWaitsForTheReply(t *testing.T) {
 		t.Fatal("the close did not arrive")
 	}
 	n, k, err := c.sendFirst(x, []byte{0x12, 0x34, 0, 1, 10})
-	if n != 0 || k != KindIO || err != errNotIdle {
-		t.Fatalf("on a closed pooled connection: %d, %v, %v; want 0, KindIO, errNotIdle", n, k, err)
+	if n != 0 || k != KindIO || err != ErrNotIdle {
+		t.Fatalf("on a closed pooled connection: %d, %v, %v; want 0, KindIO, ErrNotIdle", n, k, err)
 	}
 }

@@ -288,8 +288,7 @@ type countedConn struct {
 	// request's goroutine: check makes the first write look at a pooled
 	// socket first, fuse makes the request's only write wait for the
 	// response; armed says the first read's deadline is already set.
-	sender    *sendwait.Sender
-	idleCheck func() bool // the pooled-socket look, for a first write that is not fused
+	sender    *sendwait.Sender // nil over TLS: no look, no wait
 	check     bool
 	fuse      bool
 	armed     bool

@@ -27,10 +27,9 @@ type hconn struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	readers *sync.Pool // br's
-	idle    ajp.IdleCheck
-	addr    string    // the address dialed: a status edit may move the member
-	since   time.Time // when it was last put back
-	reused  bool      // it carried a request before this one
+	addr    string     // the address dialed: a status edit may move the member
+	since   time.Time  // when it was last put back
+	reused  bool       // it carried a request before this one
 	// resp is the response being read, kept with its header map for the
 	// next one (memberResponse.read).
 	resp memberResponse
@@ -104,7 +103,7 @@ func (c *hconn) alive() bool {
 		c.cc.check = true
 		return true
 	}
-	return c.idle.Alive()
+	return c.cc.sender.Idle()
 }
 
 func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
@@ -114,8 +113,6 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 		return nil, err
 	}
 	c := &hconn{cc: cc, addr: d.addr}
-	c.idle.Init(cc.Conn)
-	cc.idleCheck = c.idle.Alive
 	c.lease(t.readerFor())
 	return c, nil
 }
@@ -269,7 +266,7 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 			last, armed = c.armedLast, false
 		} else {
 			var wait time.Duration
-			wait, last = pathWait(d, every, start)
+			wait, last = ajp.PathWait(d, every, start)
 			c.Conn.SetReadDeadline(time.Now().Add(wait))
 			c.rdl = true
 		}
@@ -301,17 +298,6 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 	return c.readRest(p, d, start)
 }
 
-// pathWait is the next wait of a checked read that started at start:
-// the check interval, or what is left of the timeout d (last).
-func pathWait(d, every time.Duration, start time.Time) (wait time.Duration, last bool) {
-	if d > 0 {
-		if left := d - time.Since(start); left <= every {
-			return max(left, time.Nanosecond), true
-		}
-	}
-	return every, false
-}
-
 // writeFirst is the first write of a request on a pooled connection
 // (check), or the request's only write (fuse), or both. A fused write is
 // sendwait.Send: the look at the pooled socket, the write and the wait for
@@ -332,11 +318,11 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 			return n, nil
 		case sendwait.ErrNotIdle:
 			c.armed = false
-			return 0, errNotIdle
+			return 0, ajp.ErrNotIdle
 		case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
 			c.armed = false
-			if n == 0 && check && c.idleCheck != nil && !c.idleCheck() {
-				return 0, errNotIdle
+			if err == sendwait.ErrNotSent && check && !c.sender.Idle() {
+				return 0, ajp.ErrNotIdle // the look Send did not get to make
 			}
 			m, err := c.write(p[n:])
 			return n + m, err
@@ -344,16 +330,11 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 		c.armed = false
 		return n, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
-	if check && c.idleCheck != nil && !c.idleCheck() {
-		return 0, errNotIdle
+	if check && !c.sender.Idle() {
+		return 0, ajp.ErrNotIdle
 	}
 	return c.write(p)
 }
-
-// errNotIdle: the pooled connection was closed by the member, or holds
-// bytes nobody asked for; nothing was written, so the request goes to
-// another connection (attempt).
-var errNotIdle = errors.New("pooled connection closed by the member or holding unread bytes")
 
 // armFirstRead sets the deadline of the response's first read, as Read or
 // readChecked would set it, for the wait writeFirst makes before it.
@@ -363,7 +344,7 @@ func (c *countedConn) armFirstRead() {
 	case c.pathEvery > 0:
 		c.armedAt = time.Now()
 		var wait time.Duration
-		wait, c.armedLast = pathWait(d, c.pathEvery, c.armedAt)
+		wait, c.armedLast = ajp.PathWait(d, c.pathEvery, c.armedAt)
 		c.Conn.SetReadDeadline(c.armedAt.Add(wait))
 		c.rdl = true
 	case d > 0:

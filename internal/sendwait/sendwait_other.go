@@ -13,5 +13,8 @@ func New(syscall.RawConn) *Sender { return nil }
 // Send reports ErrNotSent.
 func (s *Sender) Send([]byte) (int, error) { return 0, ErrNotSent }
 
+// Idle reports true: no look is possible here.
+func (s *Sender) Idle() bool { return true }
+
 // Wait reports false.
 func (s *Sender) Wait() bool { return false }

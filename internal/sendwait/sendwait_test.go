@@ -118,11 +118,17 @@ func TestSendRefusesAConnectionThatIsNotIdle(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := testutil.TCPPair(t)
+			if !sender(t, a).Idle() {
+				t.Fatal("a fresh connection is not idle")
+			}
 			tc.peer(b)
 			// What the peer did reaches a's receive queue before a's
 			// own read of it returns; the peek then sees it.
 			if !sender(t, a).Wait() {
 				t.Fatal("Wait refused")
+			}
+			if sender(t, a).Idle() {
+				t.Fatal("Idle: true")
 			}
 			if n, err := sender(t, a).Send([]byte("GET / HTTP/1.1\r\n\r\n")); n != 0 || err != ErrNotIdle {
 				t.Fatalf("Send = %d, %v; want 0, ErrNotIdle", n, err)

@@ -17,6 +17,7 @@ type Sender struct {
 	n      int
 	err    error
 	called bool
+	look   bool // Idle: the look alone
 	buf    [1]byte
 }
 
@@ -51,6 +52,21 @@ func (s *Sender) Send(p []byte) (int, error) {
 	return n, werr
 }
 
+// Idle is the look alone, the pooled-socket check mod_jk makes
+// (docs/ajp13.md#connection-lifecycle): true when nothing waits to be
+// read and the peer has not closed. A nil Sender (no raw socket) reports
+// true: a stale connection then shows at its first use.
+func (s *Sender) Idle() bool {
+	if s == nil {
+		return true
+	}
+	s.p, s.err, s.called, s.look = nil, nil, false, true
+	err := s.rc.Read(s.fn)
+	idle := err == nil && s.err == nil
+	s.err, s.look = nil, false
+	return idle
+}
+
 // Wait returns once the socket is readable (or closed, or its read
 // deadline passed), holding no buffer meanwhile. It reports false when
 // the runtime refused the wait (closed, deadline passed).
@@ -75,6 +91,9 @@ func (s *Sender) step(fd uintptr) bool {
 	s.called = true
 	if !s.empty(fd) {
 		s.err = ErrNotIdle
+		return true
+	}
+	if s.look {
 		return true
 	}
 	for s.n < len(s.p) {
