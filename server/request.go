@@ -139,7 +139,7 @@ func appendHeaders(dst []ajp.Header, rq *request) []ajp.Header {
 		dst = append(dst, ajp.Header{Name: "Host", Value: r.Host})
 	}
 	rq.EachField(func(key, name string, values []string) {
-		if !skipRequestHeader(key) && !listedIn(connTokens, key) {
+		if !skipRequestHeader(key) && !worker.ListedIn(connTokens, key) {
 			dst = append(dst, ajp.Header{Name: name, Value: worker.JoinValues(values)})
 		}
 	})
@@ -170,19 +170,6 @@ func skipRequestHeader(name string) bool {
 	case "Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "Te",
 		"Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Http2-Settings":
 		return true
-	}
-	return false
-}
-
-// listedIn reports whether name is one of the comma-separated tokens of
-// the Connection header (those headers are hop-by-hop too).
-func listedIn(connection []string, name string) bool {
-	for _, v := range connection {
-		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
-			if strings.EqualFold(strings.TrimSpace(tok), name) {
-				return true
-			}
-		}
 	}
 	return false
 }

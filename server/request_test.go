@@ -85,18 +85,3 @@ func TestConnAddrSplitsRemoteOnce(t *testing.T) {
 		t.Errorf("no connection: %q %q", ip, port)
 	}
 }
-
-// TestListedInAllocs: the Connection tokens are checked for every
-// forwarded field of every request (a browser sends "Connection:
-// keep-alive" each time), so the check allocates nothing.
-func TestListedInAllocs(t *testing.T) {
-	conn := []string{"keep-alive, X-Hop", " upgrade "}
-	for name, want := range map[string]bool{"X-Hop": true, "Upgrade": true, "Keep-Alive": true, "Accept": false, "X": false} {
-		if got := listedIn(conn, name); got != want {
-			t.Errorf("listedIn(%q) = %v, want %v", name, got, want)
-		}
-	}
-	if n := testing.AllocsPerRun(100, func() { listedIn(conn, "Accept") }); n != 0 {
-		t.Errorf("%v allocations per check, want 0", n)
-	}
-}

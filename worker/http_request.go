@@ -43,7 +43,7 @@ func forwardHeaders(req *Request, add func(name, value string)) {
 	// As httpd hands mod_proxy its merged headers_in: one line per name,
 	// in the client's order and spelling.
 	req.EachField(func(key, name string, values []string) {
-		if !skipForwardHeader(key) && !listedIn(conn, key) && key != hdrForwardedFor {
+		if !skipForwardHeader(key) && !ListedIn(conn, key) && key != hdrForwardedFor {
 			add(name, JoinValues(values)) // X-Forwarded-For goes below, with the client appended
 		}
 	})
@@ -136,10 +136,11 @@ func forgeable(name string) bool {
 	return strings.HasPrefix(n, "x-ssl-") || (strings.HasPrefix(n, "x-forwarded-") && n != "x-forwarded-for")
 }
 
-// listedIn reports whether name is one of the comma-separated tokens of
+// ListedIn reports whether name is one of the comma-separated tokens of
 // a header's values: the Connection header names hop-by-hop headers, and
-// says keep-alive or close.
-func listedIn(connection []string, name string) bool {
+// says keep-alive or close. server uses it for the request's
+// Connection tokens too. It allocates nothing: it runs for every field.
+func ListedIn(connection []string, name string) bool {
 	for _, v := range connection {
 		for tok := range strings.SplitSeq(v, ",") { // not Split: a slice per call, per field
 			if strings.EqualFold(strings.TrimSpace(tok), name) {
@@ -155,7 +156,7 @@ func listedIn(connection []string, name string) bool {
 // RFC allows, and the request is served like any other.
 func isUpgrade(r *http.Request) bool {
 	up := r.Header["Upgrade"]
-	if len(up) == 0 || !listedIn(r.Header["Connection"], "Upgrade") {
+	if len(up) == 0 || !ListedIn(r.Header["Connection"], "Upgrade") {
 		return false
 	}
 	for _, v := range up {

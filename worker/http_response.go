@@ -228,7 +228,7 @@ func (r *responder) writeHTTPHead(status int, src, trailer http.Header, fix func
 func copyEndToEnd(dst, src http.Header) (nul string) {
 	conn := src["Connection"]
 	for name, values := range src {
-		if !isHopByHop(name) && !listedIn(conn, name) {
+		if !isHopByHop(name) && !ListedIn(conn, name) {
 			for i, v := range values {
 				if values[i] = fieldValue(v); values[i] != v {
 					nul = name

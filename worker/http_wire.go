@@ -100,7 +100,7 @@ func (resp *memberResponse) read(br *bufio.Reader, method string) error {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
 		*resp = memberResponse{status: status, reason: reason, header: h, names: names, br: br}
-		resp.close = http10 && !listedIn(h["Connection"], "keep-alive") || listedIn(h["Connection"], "close")
+		resp.close = http10 && !ListedIn(h["Connection"], "keep-alive") || ListedIn(h["Connection"], "close")
 		return resp.frame(br, method)
 	}
 	return &errMemberHead{"too many interim responses"}

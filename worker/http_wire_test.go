@@ -226,11 +226,11 @@ func TestMemberResponseReuseAllocs(t *testing.T) {
 func TestListedInAllocs(t *testing.T) {
 	conn := []string{"keep-alive, X-Hop", " upgrade "}
 	for name, want := range map[string]bool{"X-Hop": true, "Upgrade": true, "Keep-Alive": true, "Accept": false, "X": false} {
-		if got := listedIn(conn, name); got != want {
-			t.Errorf("listedIn(%q) = %v, want %v", name, got, want)
+		if got := ListedIn(conn, name); got != want {
+			t.Errorf("ListedIn(%q) = %v, want %v", name, got, want)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { listedIn(conn, "Accept") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { ListedIn(conn, "Accept") }); n != 0 {
 		t.Errorf("%v allocations per check, want 0", n)
 	}
 }
