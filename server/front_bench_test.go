@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // cannedHTTPMember is a keep-alive HTTP/1.1 member that answers every
@@ -21,39 +22,10 @@ import (
 // counts jkbalancer's allocations only.
 func cannedHTTPMember(tb testing.TB, route string, body int, extra string) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	reply := fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nSet-Cookie: JSESSIONID=S0123456789.%s; Path=/\r\nX-Route: %s\r\n"+
 		"Content-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n", route, route, body, extra)
 	reply = append(reply, bytes.Repeat([]byte{'a'}, body)...)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					// Requests without a body end with an empty line.
-					line, err := br.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if len(bytes.TrimSpace(line)) == 0 {
-						if _, err := c.Write(reply); err != nil {
-							return
-						}
-					}
-				}
-			}()
-		}
-	}()
-	tb.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
+	return testutil.CannedHTTP(tb, reply)
 }
 
 // benchmarkFrontLB measures keep-alive GETs of 64 bytes through a real

@@ -4,45 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http/httptest"
 	"strconv"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // cannedLarge is cannedHTTP for a body of size bytes, with its length.
 func cannedLarge(b *testing.B, size int) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	reply := append([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "+
 		strconv.Itoa(size)+"\r\n\r\n"), make([]byte, size)...)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if len(bytes.TrimSpace(line)) == 0 {
-						if _, err := c.Write(reply); err != nil {
-							return
-						}
-					}
-				}
-			}()
-		}
-	}()
-	b.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
+	return testutil.CannedHTTP(b, reply)
 }
 
 // BenchmarkHTTPForward1MiB is one GET through an http member answering
@@ -53,21 +26,7 @@ func BenchmarkHTTPForward1MiB(b *testing.B) {
 	const size = 1 << 20
 	m := NewMember(Spec{Name: "w", Attrs: httpSpec(b, cannedLarge(b, size))})
 	defer m.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	near, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer near.Close()
-	far, err := ln.Accept()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer far.Close()
+	near, far := testutil.TCPPair(b)
 	go io.Copy(io.Discard, far)
 	req := toRequest(b, httptest.NewRequest("GET", "/big", nil), 8192)
 	w := &sockWriter{rec: httptest.NewRecorder(), c: near}

@@ -1,12 +1,11 @@
 package worker
 
 import (
-	"bufio"
-	"bytes"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // discardWriter is a ResponseWriter that keeps nothing.
@@ -20,37 +19,8 @@ func (d *discardWriter) WriteHeader(int)             {}
 // with the same bytes and allocates nothing per request, so the benchmark
 // counts jkbalancer's allocations only.
 func cannedHTTP(b *testing.B, body int) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	reply := append([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n\r\n"), make([]byte, body)...)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					// Requests without a body end with an empty line.
-					line, err := br.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if len(bytes.TrimSpace(line)) == 0 {
-						if _, err := c.Write(reply); err != nil {
-							return
-						}
-					}
-				}
-			}()
-		}
-	}()
-	b.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
+	return testutil.CannedHTTP(b, reply)
 }
 
 // BenchmarkHTTPForward is one GET through an http member (request
