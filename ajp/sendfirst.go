@@ -39,24 +39,22 @@ func (c *Conn) sendFirst(x *exchange, b []byte) (int, Kind, error) {
 	if c.sw == nil {
 		return c.write(b, 0)
 	}
-	c.setWriteDeadline(0) // a write deadline has nothing to bound: the write never blocks
-	c.armFirst(x)
+	c.armFirst(x) // Send's write never blocks: no write deadline to set
 	n, err := c.sw.Send(b)
-	switch err {
-	case nil:
+	if err == nil {
 		return n, 0, nil
+	}
+	c.armed = false // no wait was made: the first read arms its own
+	switch err {
 	case sendwait.ErrNotIdle:
-		c.armed = false
 		return 0, KindIO, ErrNotIdle
 	case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
-		c.armed = false
 		if err == sendwait.ErrNotSent && check && !c.sw.Idle() {
 			return 0, KindIO, ErrNotIdle // the look Send did not get to make
 		}
 		m, k, err := c.write(b[n:], 0)
 		return n + m, k, err
 	}
-	c.armed = false
 	return n, KindIO, &net.OpError{Op: "write", Net: "tcp", Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: err}
 }
 

@@ -313,21 +313,20 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 		c.armFirstRead()
 		n, err := c.sender.Send(p)
 		c.written.Add(int64(n))
-		switch err {
-		case nil:
+		if err == nil {
 			return n, nil
+		}
+		c.armed = false // no wait was made: the first read arms its own
+		switch err {
 		case sendwait.ErrNotIdle:
-			c.armed = false
 			return 0, ajp.ErrNotIdle
 		case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
-			c.armed = false
 			if err == sendwait.ErrNotSent && check && !c.sender.Idle() {
 				return 0, ajp.ErrNotIdle // the look Send did not get to make
 			}
 			m, err := c.write(p[n:])
 			return n + m, err
 		}
-		c.armed = false
 		return n, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
 	if check && !c.sender.Idle() {
