@@ -59,8 +59,7 @@ type conn struct {
 	// wait lets a kept connection wait for its next request without a
 	// read buffer (docs/performance.md#send-and-wait); nil when the
 	// socket has no raw handle (tests' pipes).
-	wait  *sendwait.Sender
-	armed bool // idle set the wait's deadline: awaitRequest keeps it
+	wait *sendwait.Sender
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -111,33 +110,28 @@ func (c *conn) idle() bool {
 	if !c.state.CompareAndSwap(stateActive, stateIdle) {
 		return false
 	}
-	if c.wait == nil || c.br.Buffered() > 0 {
-		return true
+	if c.br.Buffered() > 0 {
+		return true // pipelined: awaitRequest bounds its head
 	}
-	c.setReadDeadline(c.srv.IdleTimeout)
-	c.armed = true
-	c.srv.putReader(c.br)
-	c.br = nil
-	c.wait.Wait()
-	c.br = c.srv.getReader(c.nc)
+	c.setReadDeadline(c.srv.IdleTimeout) // the wait here, or in awaitRequest's read
+	if c.wait != nil {
+		c.srv.putReader(c.br)
+		c.br = nil
+		c.wait.Wait()
+		c.br = c.srv.getReader(c.nc)
+	}
 	return true
 }
 
 // awaitRequest waits for the next request's first byte: up to IdleTimeout
-// on a kept connection, up to ReadHeaderTimeout on a new one (a client
+// on a kept connection (idle sets that bound), up to ReadHeaderTimeout on a new one (a client
 // that connects and says nothing is a slow head). Then the head has
 // ReadHeaderTimeout, unless it is already buffered whole.
 func (c *conn) awaitRequest() bool {
 	s := c.srv
-	armed := c.armed
-	c.armed = false
 	if c.br.Buffered() == 0 {
-		wait := s.IdleTimeout
 		if c.first {
-			wait = s.ReadHeaderTimeout
-		}
-		if !armed {
-			c.setReadDeadline(wait)
+			c.setReadDeadline(s.ReadHeaderTimeout) // a kept connection's wait was bounded by idle
 		}
 		if _, err := c.br.Peek(1); err != nil {
 			return false

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestErrorStatusesEndTheConnection: after 400, 408, 411, 413, 414, 500,
@@ -103,5 +104,29 @@ func TestIdleConnectionsHoldNoReadBuffer(t *testing.T) {
 	// hence the margin.
 	if made := s.made.Load(); made > n*3/4 {
 		t.Errorf("%d read buffers for %d idle connections, want them shared", made, n)
+	}
+}
+
+// TestIdleTimeoutEndsAKeptConnection: a kept connection that sends
+// nothing more is closed after IdleTimeout, also while it waits without
+// a read buffer, and a new one that sends nothing after ReadHeaderTimeout.
+func TestIdleTimeoutEndsAKeptConnection(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), func(s *Server) { s.IdleTimeout, s.ReadHeaderTimeout = 50*time.Millisecond, 50*time.Millisecond })
+	kept := dial(t, addr) // dial bounds the client's reads by 5 s
+	io.WriteString(kept, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(kept)
+	r, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(r.Body)
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("the idle kept connection: %v, want EOF from the server", err)
+	}
+	silent := dial(t, addr)
+	if _, err := silent.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the silent new connection: %v, want EOF from the server", err)
 	}
 }
