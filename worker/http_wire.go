@@ -12,6 +12,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/internal/token"
 )
 
 // memberResponse is the head of a member's response and its body, framed
@@ -173,14 +175,14 @@ func readFields(br *bufio.Reader, budget *int, names *[]string, h http.Header) (
 			break
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) {
+		if colon <= 0 || !token.Is(line[:colon]) {
 			return nil, &errMemberHead{fmt.Sprintf("header line %q", line)}
 		}
-		v := trimOWS(line[colon+1:])
+		v := token.TrimOWS(line[colon+1:])
 		f := field{name: memberFields[string(line[:colon])]}
 		if f.name == "" {
 			f.nameAt = len(text)
-			text = appendCanonical(text, line[:colon])
+			text = token.AppendCanonical(text, line[:colon])
 			if names != nil && string(line[:colon]) != string(text[f.nameAt:]) {
 				f.spelled, f.spelledAt = true, len(text)
 				text = append(text, line[:colon]...)

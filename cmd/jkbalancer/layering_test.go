@@ -16,14 +16,14 @@ var allowedImports = map[string][]string{
 	"cmd/jkbalancer": {"server", "config", "probe", "httpdimport", "ajp/ajptest", "statusclient"},
 	"server": {"config", "ajp", "worker", "accesslog", "admin", "sticky", "balancer", "health", "status", "server/h1",
 		"registry", "doctor", "probe", "discover", "limits"},
-	"server/h1":    {"internal/splice", "internal/sendwait"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
-	"accesslog":    {},                                       // the request log: fed an Entry by server, stdlib only
-	"limits":       {},                                       // the front end's limits; server says which configuration applies
+	"server/h1":    {"internal/splice", "internal/sendwait", "internal/token"}, // server's own HTTP/1 front end: stdlib only, like ajp, and splice(2)
+	"accesslog":    {},                                                         // the request log: fed an Entry by server, stdlib only
+	"limits":       {},                                                         // the front end's limits; server says which configuration applies
 	"status":       {"balancer", "worker", "config", "doctor", "editable"},
 	"health":       {"worker", "ajp", "config"},
 	"registry":     {"balancer", "status", "worker", "config", "doctor"}, // what survives a reload, one per server
 	"balancer":     {"worker", "sticky", "config", "doctor", "editable"},
-	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice", "netpath", "internal/sendwait"},
+	"worker":       {"ajp", "config", "doctor", "editable", "internal/splice", "netpath", "internal/sendwait", "internal/token"},
 	"editable":     {"config"}, // the table of attributes the status worker edits,
 	"doctor":       {},         // the session-route doctor: below worker, which runs its check
 	"probe":        {"config", "worker", "doctor"},
@@ -56,6 +56,8 @@ var allowedImports = map[string][]string{
 	"internal/splice": {},
 	// a write and the wait for the answer in one step; stdlib only
 	"internal/sendwait": {},
+	// the token, blank and field-name spelling rules both HTTP/1 parsers share; stdlib only
+	"internal/token": {},
 }
 
 var allowedThirdParty = map[string][]string{

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+
+	"github.com/jkbalancer/jkbalancer/internal/token"
 )
 
 // ErrChunked ends a chunked request body whose framing is malformed; the
@@ -156,7 +158,7 @@ func (b *body) sizeLine() (int64, error) {
 	if i == 0 {
 		return 0, ErrChunked
 	}
-	rest := trimOWS(line[i:])
+	rest := token.TrimOWS(line[i:])
 	if len(rest) > 0 && rest[0] != ';' {
 		return 0, ErrChunked
 	}

@@ -8,6 +8,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/internal/token"
 )
 
 // errTooLarge is a head over the limit: 431.
@@ -106,7 +108,7 @@ func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
 // requestLine parses "METHOD target HTTP/1.x" the way net/http splits it.
 func (c *conn) requestLine(r *http.Request, line []byte) (int, string) {
 	method, rest, ok1 := bytes.Cut(line, []byte(" "))
-	if !isToken(method) {
+	if !token.Is(method) {
 		return http.StatusBadRequest, "invalid method"
 	}
 	// The method is known from here on, so a refusal of a HEAD request
@@ -208,10 +210,10 @@ func (c *conn) field(h http.Header, line []byte) string {
 		return "a bare CR inside a line (RFC 9112 2.2)"
 	}
 	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 || !isToken(line[:colon]) {
+	if colon <= 0 || !token.Is(line[:colon]) {
 		return "a malformed header field name"
 	}
-	value := trimOWS(line[colon+1:])
+	value := token.TrimOWS(line[colon+1:])
 	for _, b := range value {
 		if b < ' ' && b != '\t' || b == 0x7f {
 			return "a control character in a header field value"

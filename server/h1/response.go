@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/token"
 )
 
 // heldMax is how much body a response holds back before its head goes
@@ -222,7 +224,7 @@ func (w *response) appendRest(final bool) {
 
 // appendKey writes every value of the field of canonical key k as name.
 func (w *response) appendKey(k, name string, final, noBody bool) {
-	if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !isToken(k) {
+	if final && w.framingField(k, noBody) || strings.HasPrefix(k, http.TrailerPrefix) || !token.Is(k) {
 		return
 	}
 	for _, v := range w.h[k] {
@@ -340,7 +342,7 @@ func (w *response) appendTrailers() {
 		}
 	}
 	for k, vs := range w.h {
-		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && isToken(name) {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && token.Is(name) {
 			for _, v := range vs {
 				w.appendField(name, v)
 			}

@@ -4,27 +4,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"github.com/jkbalancer/jkbalancer/internal/token"
 )
-
-// isToken reports an RFC 9110 token (a method or a field name).
-func isToken[T string | []byte](b T) bool {
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
 
 // canonicalKey is textproto.CanonicalMIMEHeaderKey for a token, without
 // allocating for the fields most requests carry, nor for one that is
@@ -34,18 +16,7 @@ func canonicalKey(name []byte, prev string) string {
 	if len(name) > len(buf) {
 		return textproto.CanonicalMIMEHeaderKey(string(name))
 	}
-	upper := true
-	for i, c := range name {
-		switch {
-		case upper && 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		case !upper && 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-		upper = c == '-'
-	}
-	k := buf[:len(name)]
+	k := token.AppendCanonical(buf[:0], name)
 	if s, ok := commonKeys[string(k)]; ok {
 		return s
 	}
