@@ -53,7 +53,8 @@ type conn struct {
 	resp     response
 	names    [32]string // first backing store of resp.names: a member's head names every field
 	body     body
-	deadline bool // a read deadline may be set on nc
+	readDL   time.Time // the read deadline set on nc; zero: none
+	idleDL   bool      // readDL bounds a kept connection's wait (armIdle), which the next may keep
 	hijacked bool
 	first    bool // the first request: its wait is bounded by ReadHeaderTimeout
 	// wait lets a kept connection wait for its next request without a
@@ -113,7 +114,7 @@ func (c *conn) idle() bool {
 	if c.br.Buffered() > 0 {
 		return true // pipelined: awaitRequest bounds its head
 	}
-	c.setReadDeadline(c.srv.IdleTimeout) // the wait here, or in awaitRequest's read
+	c.armIdle() // the wait here, or in awaitRequest's read
 	if c.wait != nil {
 		c.srv.putReader(c.br)
 		c.br = nil
@@ -140,10 +141,15 @@ func (c *conn) awaitRequest() bool {
 	if !c.state.CompareAndSwap(stateIdle, stateActive) && !c.state.CompareAndSwap(stateNew, stateActive) {
 		return false
 	}
-	switch {
-	case c.first:
+	if c.first {
 		c.first = false // the deadline set above covers the head too
-	case s.ReadHeaderTimeout > 0 && !headBuffered(c.br):
+		return true
+	}
+	switch whole := headBuffered(c.br); {
+	case whole && c.idleDL:
+		// No read of the head waits: the idle wait's deadline stays for
+		// the next idle to keep (serveOne lifts it before a body read).
+	case !whole && s.ReadHeaderTimeout > 0:
 		c.setReadDeadline(s.ReadHeaderTimeout)
 	default:
 		c.setReadDeadline(0)
@@ -154,15 +160,35 @@ func (c *conn) awaitRequest() bool {
 // setReadDeadline bounds the next reads by d from now; 0 lifts a bound
 // that may be set.
 func (c *conn) setReadDeadline(d time.Duration) {
+	c.idleDL = false
 	switch {
 	case d > 0:
-		c.nc.SetReadDeadline(time.Now().Add(d))
-		c.deadline = true
-	case c.deadline:
-		c.nc.SetReadDeadline(time.Time{})
-		c.deadline = false
+		c.readDL = time.Now().Add(d)
+		c.nc.SetReadDeadline(c.readDL)
+	case !c.readDL.IsZero():
+		c.readDL = time.Time{}
+		c.nc.SetReadDeadline(c.readDL)
 	}
 }
+
+// armIdle bounds a kept connection's wait for its next request by
+// IdleTimeout. The deadline the last wait set is kept while it has all
+// but idleSlack of IdleTimeout left, so a busy connection resets its
+// timer about once per idleSlack instead of twice per request, and an
+// idle one is closed at most idleSlack early
+// (docs/performance.md#per-request-work-in-go).
+func (c *conn) armIdle() {
+	t := c.srv.IdleTimeout
+	if t > 0 && c.idleDL && time.Until(c.readDL) >= t-idleSlack(t) {
+		return
+	}
+	c.setReadDeadline(t)
+	c.idleDL = t > 0
+}
+
+// idleSlack is how much earlier than IdleTimeout t a kept wait may end:
+// a sixteenth of it, at most a second.
+func idleSlack(t time.Duration) time.Duration { return min(t/16, time.Second) }
 
 // headBuffered reports a whole request head already in br.
 func headBuffered(br *bufio.Reader) bool {
@@ -186,7 +212,9 @@ func (c *conn) serveOne() (keep bool) {
 		}
 		return false
 	}
-	c.setReadDeadline(0)
+	if !c.idleDL || c.body.active {
+		c.setReadDeadline(0) // a body's reads have their own bounds, not the idle wait's
+	}
 	w := c.newResponse(r)
 	if e := r.Header["Expect"]; e != nil && !hasToken(e, "100-continue") {
 		c.srv.refused(c.remote, http.StatusExpectationFailed, "an expectation other than 100-continue")

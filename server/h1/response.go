@@ -390,6 +390,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if w.err != nil {
 		return nil, nil, w.err
 	}
+	c.setReadDeadline(0) // the idle wait's deadline may still be set (armIdle)
 	c.hijacked = true
 	c.state.Store(stateClosed)
 	c.srv.track(c, false)
@@ -398,7 +399,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // SetReadDeadline bounds the handler's body reads (limits.read_body_timeout).
 func (w *response) SetReadDeadline(t time.Time) error {
-	w.c.deadline = true
+	w.c.readDL, w.c.idleDL = t, false
 	return w.c.nc.SetReadDeadline(t)
 }
 
