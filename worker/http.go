@@ -269,10 +269,15 @@ func (t *httpTransport) close() {
 // shorter, to every read (mod_jk: the wait for each packet).
 type countedConn struct {
 	net.Conn
-	t        *httpTransport
-	timeout  time.Duration
-	replyTO  time.Duration // set per request by its goroutine
-	rdl      bool          // a read deadline is set (only the owner touches it)
+	t       *httpTransport
+	timeout time.Duration
+	replyTO time.Duration // set per request by its goroutine
+	rdl     bool          // a read deadline is set (only the owner touches it)
+	// rdlKept: the deadline set is the path check's (rdlAt) and stays
+	// after the response head for the next request's wait to keep
+	// (armFirstRead); any other read lifts it first (liftKept).
+	rdlKept  bool
+	rdlAt    time.Time
 	read     atomic.Int64
 	written  atomic.Int64
 	noExpire atomic.Bool // upgraded: idle periods are the protocol's business
@@ -341,7 +346,18 @@ func (c *countedConn) armWrite() {
 func (c *countedConn) armRead() {
 	if d := shorterPositive(c.timeout, c.replyTO); d > 0 && !c.noExpire.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(d))
-		c.rdl = true
+		c.rdl, c.rdlKept, c.rdlAt = true, false, time.Time{}
+		return
+	}
+	c.liftKept()
+}
+
+// liftKept lifts a path-check deadline left in place for the next
+// request (rdlKept) before a read that must not be bounded by it: a
+// body's, or a look at a pooled socket.
+func (c *countedConn) liftKept() {
+	if c.rdlKept {
+		c.clearReadDeadline()
 	}
 }
 
@@ -353,6 +369,7 @@ func (c *countedConn) clearReadDeadline() {
 		c.Conn.SetReadDeadline(time.Time{})
 		c.rdl = false
 	}
+	c.rdlKept, c.rdlAt = false, time.Time{}
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {

@@ -98,11 +98,11 @@ func (t *httpTransport) tooIdle(c *hconn, idleFor time.Duration) bool {
 // wait for the response when the request goes out in one write
 // (countedConn.writeFirst).
 func (c *hconn) alive() bool {
-	c.cc.clearReadDeadline()
 	if c.cc.sender != nil && !c.cc.noExpire.Load() {
-		c.cc.check = true
+		c.cc.check = true // writeFirst settles the read deadline before its look
 		return true
 	}
+	c.cc.clearReadDeadline()
 	return c.cc.sender.Idle()
 }
 
@@ -267,15 +267,19 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		} else {
 			var wait time.Duration
 			wait, last = ajp.PathWait(d, every, start)
-			c.Conn.SetReadDeadline(time.Now().Add(wait))
-			c.rdl = true
+			c.rdlAt = time.Now().Add(wait)
+			c.Conn.SetReadDeadline(c.rdlAt)
+			c.rdl, c.rdlKept = true, false
+			if last {
+				c.rdlAt = time.Time{} // a timeout, kept by no one
+			}
 		}
 		n, err := c.Conn.Read(p)
 		c.read.Add(int64(n))
 		if n > 0 || last || !errors.Is(err, os.ErrDeadlineExceeded) {
-			if d <= 0 {
-				c.clearReadDeadline() // the body's reads have no deadline
-			}
+			// The body's reads have no deadline: the path check's stays
+			// for the next request to keep, lifted before any other read.
+			c.rdlKept = d <= 0 && c.rdl && !c.rdlAt.IsZero()
 			return n, err
 		}
 		switch c.t.pathState(c.Conn) {
@@ -321,7 +325,7 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 		case sendwait.ErrNotIdle:
 			return 0, ajp.ErrNotIdle
 		case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
-			if err == sendwait.ErrNotSent && check && !c.sender.Idle() {
+			if err == sendwait.ErrNotSent && check && !c.idle() {
 				return 0, ajp.ErrNotIdle // the look Send did not get to make
 			}
 			m, err := c.write(p[n:])
@@ -329,10 +333,17 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 		}
 		return n, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
-	if check && !c.sender.Idle() {
+	if check && !c.idle() {
 		return 0, ajp.ErrNotIdle
 	}
 	return c.write(p)
+}
+
+// idle is the look at a pooled socket on its own, with no deadline left
+// from the last request in its way.
+func (c *countedConn) idle() bool {
+	c.clearReadDeadline()
+	return c.sender.Idle()
 }
 
 // armFirstRead sets the deadline of the response's first read, as Read or
@@ -344,14 +355,37 @@ func (c *countedConn) armFirstRead() {
 		c.armedAt = time.Now()
 		var wait time.Duration
 		wait, c.armedLast = ajp.PathWait(d, c.pathEvery, c.armedAt)
-		c.Conn.SetReadDeadline(c.armedAt.Add(wait))
+		if c.keepCheck(wait) {
+			break
+		}
+		c.rdlAt = c.armedAt.Add(wait)
+		c.Conn.SetReadDeadline(c.rdlAt)
 		c.rdl = true
+		if c.armedLast {
+			c.rdlAt = time.Time{} // a timeout, kept by no one
+		}
 	case d > 0:
 		c.armRead()
 	default:
 		c.clearReadDeadline()
 	}
 	c.armed = true
+}
+
+// keepCheck reports whether the path-check deadline the last response
+// left (rdlKept) can serve as this wait's, so that a busy connection does
+// not change its runtime timer twice per request
+// (docs/performance.md#per-request-work-in-go). It can while it comes no
+// sooner than an eighth of the wait early: the first check then runs a
+// little early, which costs one look at the kernel. A wait that ends in
+// a timeout (armedLast) is never shortened.
+func (c *countedConn) keepCheck(wait time.Duration) bool {
+	kept := c.rdlKept && !c.armedLast
+	if left := c.rdlAt.Sub(c.armedAt); left < wait-wait/8 || left > wait {
+		kept = false
+	}
+	c.rdlKept = false // kept, or replaced by the caller
+	return kept
 }
 
 // readRest waits unchecked for what is left of the timeout d (0 = none).
@@ -361,7 +395,7 @@ func (c *countedConn) readRest(p []byte, d time.Duration, start time.Time) (int,
 		dl = start.Add(d)
 	}
 	c.Conn.SetReadDeadline(dl)
-	c.rdl = d > 0
+	c.rdl, c.rdlKept, c.rdlAt = d > 0, false, time.Time{}
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
 	return n, err

@@ -53,6 +53,7 @@ func (t *httpTransport) relay(w http.ResponseWriter, req *Request, resp *memberR
 	// upgraded connection may idle as long as its protocol likes.
 	conn.SetDeadline(time.Time{})
 	c.cc.noExpire.Store(true)
+	c.cc.clearReadDeadline() // and forgets a path check's kept for a next request
 	c.cc.Conn.SetDeadline(time.Time{})
 	if err := writeSwitch(brw, resp); err != nil {
 		r.close()
