@@ -255,9 +255,9 @@ func (c *countedConn) armPath(every time.Duration, mayAbort bool, late func(time
 // have been made by writeFirst, with the deadline set here otherwise.
 func (c *countedConn) readChecked(p []byte) (int, error) {
 	d := shorterPositive(c.timeout, c.replyTO)
-	every, start, armed := c.pathEvery, time.Now(), c.armed
-	if armed {
-		start = c.armedAt
+	every, start, armed := c.pathEvery, c.armedAt, c.armed
+	if !armed {
+		start = time.Now()
 	}
 	c.pathEvery, c.armed = 0, false
 	for range maxHTTPPathChecks {
