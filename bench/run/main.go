@@ -155,6 +155,7 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, bi
 	table := measure(e, o, caseRE)
 	fmt.Printf(", %s at the end (above the CPU count the machine was busy).\n\n", loadAvg())
 	printTable(e, table)
+	printBudget(e, table, runtime.NumCPU())
 	if jsonFile != "" {
 		if err := writeJSON(jsonFile, e, table); err != nil {
 			return err
