@@ -47,16 +47,26 @@ func budgetSum(r result, membersRow bool) float64 {
 	return r.userUS + r.kernelUS + othersUS(r)
 }
 
+// busyShare is the share of the machine's time a run must account for
+// (sum ÷ machine) before goalLine warns that other work competed with it.
+const busyShare = 0.9
+
 // goalLine says what CPU per request proxy p may use for g against the
-// anchor a, and what p and a use.
+// anchor a, and what p and a use; with a warning when the anchor's run
+// left much of the machine's time unaccounted: other work then slowed the
+// anchor, and a budget taken from its req/s is too generous.
 func goalLine(caseName string, g goal, anchor string, ncpu int, a, p result) string {
 	m := machineUS(ncpu, a.rps)
+	warn := ""
+	if share := budgetSum(a, false) / m; m > 0 && share < busyShare {
+		warn = fmt.Sprintf(" Careful: %s's run accounts for only %.0f%% of the machine's time, other work competed with it, so this budget is too generous.", anchor, 100*share)
+	}
 	return fmt.Sprintf("- %s: for %g× %s's req/s (%.0f → %.0f) %s may use at most %.1f µs/req "+
 		"(%s's machine %.1f µs/req / %g = %.1f, minus members %.1f + wrk %.1f + idle %.1f measured with %s); "+
-		"it uses %.1f (kernel %.1f), %s %.1f (kernel %.1f).",
+		"it uses %.1f (kernel %.1f), %s %.1f (kernel %.1f).%s",
 		caseName, g.ratio, anchor, a.rps, a.rps*g.ratio, g.proxy, allowedUS(ncpu, a.rps, g.ratio, p),
 		anchor, m, g.ratio, m/g.ratio, p.memberUS, p.wrkUS, max(p.idleUS, 0), g.proxy,
-		p.userUS+p.kernelUS, p.kernelUS, anchor, a.userUS+a.kernelUS, a.kernelUS)
+		p.userUS+p.kernelUS, p.kernelUS, anchor, a.userUS+a.kernelUS, a.kernelUS, warn)
 }
 
 // printBudget prints the CPU budget table and, per case, a goal line for

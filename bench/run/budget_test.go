@@ -57,7 +57,8 @@ func TestBudgetSum(t *testing.T) {
 }
 
 func TestGoalLine(t *testing.T) {
-	anchor := result{rps: 20000, userUS: 11, kernelUS: 26}
+	// HAProxy's run accounts for all of the machine's 100 µs per request.
+	anchor := result{rps: 20000, userUS: 11, kernelUS: 26, memberUS: 40, wrkUS: 20, idleUS: 3}
 	p := result{rps: 21000, userUS: 23, kernelUS: 24, memberUS: 30, wrkUS: 20, idleUS: 5}
 	got := goalLine("64 B, 32 conns", goal{proxy: "jkbalancer-http", kind: "http", ratio: 1.25}, "haproxy", 2, anchor, p)
 	for _, want := range []string{
@@ -69,5 +70,14 @@ func TestGoalLine(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("goalLine = %q, want it to contain %q", got, want)
 		}
+	}
+	if strings.Contains(got, "Careful") {
+		t.Errorf("goalLine = %q, warns about an anchor run that accounts for all of the machine", got)
+	}
+	// 20 µs per request went to other work: 80% accounted for.
+	anchor.memberUS = 20
+	got = goalLine("64 B, 32 conns", goal{proxy: "jkbalancer-http", kind: "http", ratio: 1.25}, "haproxy", 2, anchor, p)
+	if want := "Careful: haproxy's run accounts for only 80% of the machine's time"; !strings.Contains(got, want) {
+		t.Errorf("goalLine = %q, want it to contain %q", got, want)
 	}
 }
