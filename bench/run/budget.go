@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// The CPU budget per request (docs/performance.md#how-to-measure): on a
+// The CPU budget per request (docs/performance.md#cpu-budget-per-request): on a
 // saturated machine, where wrk, the members and the proxy share the CPUs,
 // req/s is about CPUs / (proxy + members + wrk + idle µs per request), so
 // the CPU a proxy may use for a req/s target follows from the others'.
