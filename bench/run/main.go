@@ -7,7 +7,11 @@
 // ceiling; and prints one markdown table of medians over the rounds:
 // requests/s, p50 and p99 latency, CPU µs and system calls per request
 // and peak RSS, as ratios to httpd + mod_jk (AJP) or HAProxy (HTTP) too;
-// then the memory with idle clients (docs/performance.md#how-to-measure).
+// then the CPU budget per request (the machine's time per request split
+// into the proxy's user and kernel CPU, the members', wrk's and idle time)
+// with the CPU a proxy may use for issue 18's req/s ratios
+// (docs/performance.md#cpu-budget-per-request); then the memory with idle
+// clients (docs/performance.md#how-to-measure).
 //
 //	go run ./bench/run [-d 4s] [-rounds 5] [-cases REGEXP] [-targets REGEXP] [-breakdown] [-jkenv 'GOGC=50']
 //
@@ -155,6 +159,7 @@ func run(o opts, caseRE, targetRE *regexp.Regexp, idle int, variants envList, bi
 	table := measure(e, o, caseRE)
 	fmt.Printf(", %s at the end (above the CPU count the machine was busy).\n\n", loadAvg())
 	printTable(e, table)
+	printBudget(e, table, runtime.NumCPU())
 	if jsonFile != "" {
 		if err := writeJSON(jsonFile, e, table); err != nil {
 			return err

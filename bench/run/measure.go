@@ -92,9 +92,10 @@ func stickyMember(cookie string) int {
 }
 
 // sample runs drive while measuring the process tree pids() returns: peak
-// RSS every 100 ms, CPU time (utime+stime of every process, delta over the
-// run) and, with perf, its system calls; CPU and calls are divided by the
-// requests wrk made.
+// RSS every 100 ms, CPU time (user and kernel of every process, delta over
+// the run) and, with perf, its system calls; besides, the members' CPU time
+// and the machine's idle time (/proc/stat) over the same window. CPU, idle
+// time and calls are divided by the requests wrk made.
 func (e *env) sample(pids func() []int, o opts, drive func() (result, error)) (result, error) {
 	var sc counter
 	if o.syscalls != "off" {
@@ -139,9 +140,13 @@ func (e *env) sample(pids func() []int, o opts, drive func() (result, error)) (r
 			}
 		}
 	}()
-	t0 := cpuTicks(pids())
+	var members []int
+	for _, m := range e.members {
+		members = append(members, m.rootPID()) // no children of their own
+	}
+	i0, m0, t0 := idleTicks(), cpuTicks(members), cpuTicks(pids())
 	res, err := drive()
-	t1 := cpuTicks(pids())
+	t1, m1, i1 := cpuTicks(pids()), cpuTicks(members), idleTicks()
 	close(stop)
 	<-sampled
 	res.sys = -1
@@ -163,8 +168,17 @@ func (e *env) sample(pids func() []int, o opts, drive func() (result, error)) (r
 	if err != nil {
 		return result{}, err
 	}
-	if res.requests > 0 {
-		res.cpuUS = float64(t1-t0) * (1e6 / clkTck) / float64(res.requests)
+	res.idleUS = -1
+	if n := float64(res.requests); n > 0 {
+		us := func(ticks int64) float64 { return float64(ticks) * (1e6 / clkTck) / n }
+		d := t1.sub(t0)
+		res.userUS, res.kernelUS = us(d.user), us(d.kernel)
+		res.cpuUS = res.userUS + res.kernelUS
+		dm := m1.sub(m0)
+		res.memberUS = us(dm.user + dm.kernel)
+		if i0 >= 0 && i1 >= 0 {
+			res.idleUS = us(i1 - i0)
+		}
 	}
 	res.peakKiB = peak
 	return res, nil
@@ -194,6 +208,11 @@ func median(rs []result) result {
 	m.p99 = time.Duration(pick(func(r result) float64 { return float64(r.p99) }))
 	m.peakKiB = int(pick(func(r result) float64 { return float64(r.peakKiB) }))
 	m.cpuUS = pick(func(r result) float64 { return r.cpuUS })
+	m.userUS = pick(func(r result) float64 { return r.userUS })
+	m.kernelUS = pick(func(r result) float64 { return r.kernelUS })
+	m.memberUS = pick(func(r result) float64 { return r.memberUS })
+	m.wrkUS = pick(func(r result) float64 { return r.wrkUS })
+	m.idleUS = pick(func(r result) float64 { return r.idleUS })
 	m.sys = pick(func(r result) float64 { return r.sys })
 	for _, r := range rs {
 		m.errors += r.errors

@@ -19,6 +19,11 @@ type runRecord struct {
 	Errors     int                `json:"errors"`
 	PeakKiB    int                `json:"peak_rss_kib"`
 	CPUus      float64            `json:"cpu_us_per_req"`
+	UserUS     float64            `json:"user_us_per_req"`
+	KernelUS   float64            `json:"kernel_us_per_req"`
+	MembersUS  float64            `json:"members_cpu_us_per_req"`
+	WrkUS      float64            `json:"wrk_cpu_us_per_req"`
+	IdleUS     float64            `json:"idle_us_per_req"`  // -1: unknown
 	Syscalls   float64            `json:"syscalls_per_req"` // -1: not counted
 	SyscallsBy map[string]float64 `json:"syscalls_per_req_by_call,omitempty"`
 }
@@ -31,7 +36,8 @@ func writeJSON(file string, e *env, table map[string]map[string][]result) error 
 			for i, r := range table[c.name][t.name] {
 				recs = append(recs, runRecord{Case: c.name, Proxy: t.name, Run: i, RPS: r.rps, Requests: r.requests,
 					P50us: r.p50.Microseconds(), P99us: r.p99.Microseconds(), Errors: r.errors, PeakKiB: r.peakKiB,
-					CPUus: r.cpuUS, Syscalls: r.sys, SyscallsBy: r.sysBy})
+					CPUus: r.cpuUS, UserUS: r.userUS, KernelUS: r.kernelUS, MembersUS: r.memberUS, WrkUS: r.wrkUS,
+					IdleUS: r.idleUS, Syscalls: r.sys, SyscallsBy: r.sysBy})
 			}
 		}
 	}

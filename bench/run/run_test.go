@@ -35,8 +35,11 @@ func TestStatTicks(t *testing.T) {
 	// utime 100, stime 20, cutime 3, cstime 4 (fields 14-17); the command
 	// name holds a space and a parenthesis.
 	stat := "4242 (we(ird name) S 1 4242 4242 0 -1 4194560 500 0 0 0 100 20 3 4 20 0 5 0 123 456 789"
-	if got := statTicks(stat); got != 127 {
-		t.Errorf("statTicks = %d, want 127", got)
+	if got := statTicks(stat); got != (cpuTime{user: 103, kernel: 24}) {
+		t.Errorf("statTicks = %+v, want user 103 (utime+cutime), kernel 24 (stime+cstime)", got)
+	}
+	if got := statTicks("4242 (short) S 1 2"); got != (cpuTime{}) {
+		t.Errorf("statTicks of a short line = %+v, want zero", got)
 	}
 	if f := statFields(stat); f[0] != "S" || f[1] != "1" {
 		t.Errorf("statFields = %q, want state S and ppid 1 first", f[:2])
@@ -70,9 +73,16 @@ func TestMedian(t *testing.T) {
 		{rps: 1000, p99: 100 * time.Millisecond, cpuUS: 1000, sys: 100, sysBy: map[string]float64{"read": 50}},
 		{rps: 0, p99: 0, cpuUS: 0, sys: 0, sysBy: map[string]float64{"read": 0}},
 	}
+	for i := range rs { // the budget figures: 2, 4, 6, 8, 10 times i+1 shuffled
+		k := float64([]int{3, 1, 2, 5, 4}[i])
+		rs[i].userUS, rs[i].kernelUS, rs[i].memberUS, rs[i].wrkUS, rs[i].idleUS = 2*k, 4*k, 6*k, 8*k, 10*k
+	}
 	m := median(rs)
 	if m.rps != 20 || m.p99 != 5*time.Millisecond || m.cpuUS != 20 || m.sys != 7 || m.sysBy["read"] != 3 || m.errors != 3 {
 		t.Errorf("median = %+v, want the middle of every figure and the errors summed", m)
+	}
+	if m.userUS != 6 || m.kernelUS != 12 || m.memberUS != 18 || m.wrkUS != 24 || m.idleUS != 30 {
+		t.Errorf("median budget = user %v kernel %v members %v wrk %v idle %v, want 6 12 18 24 30", m.userUS, m.kernelUS, m.memberUS, m.wrkUS, m.idleUS)
 	}
 	if m := median(rs[:2]); m.rps != 20 {
 		t.Errorf("median of two = %v, want their mean 20", m.rps)
@@ -115,7 +125,7 @@ func TestParseStrace(t *testing.T) {
 func TestWriteJSON(t *testing.T) {
 	e := &env{targets: []*target{{name: "jkbalancer-http"}}}
 	table := map[string]map[string][]result{cases[0].name: {
-		"jkbalancer-http": {{rps: 1, sys: 7}, {rps: 2, sys: 8, sysBy: map[string]float64{"read": 4}}},
+		"jkbalancer-http": {{rps: 1, sys: 7}, {rps: 2, sys: 8, sysBy: map[string]float64{"read": 4}, userUS: 1, kernelUS: 2, memberUS: 3, wrkUS: 4, idleUS: 5}},
 		membersName:       {{rps: 3, sys: -1}},
 	}}
 	file := t.TempDir() + "/runs.json"
@@ -132,6 +142,9 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if len(recs) != 3 || recs[0].Proxy != membersName || recs[2].Run != 1 || recs[2].SyscallsBy["read"] != 4 {
 		t.Errorf("writeJSON wrote %+v, want every run, the members first", recs)
+	}
+	if r := recs[len(recs)-1]; r.UserUS != 1 || r.KernelUS != 2 || r.MembersUS != 3 || r.WrkUS != 4 || r.IdleUS != 5 {
+		t.Errorf("writeJSON wrote the budget %+v, want user 1 kernel 2 members 3 wrk 4 idle 5", r)
 	}
 }
 

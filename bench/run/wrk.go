@@ -21,6 +21,11 @@ type result struct {
 	errors   int // non-2xx/3xx responses and socket errors
 	peakKiB  int
 	cpuUS    float64            // CPU µs of the process tree per request
+	userUS   float64            // its user part (utime+cutime)
+	kernelUS float64            // its kernel part (stime+cstime)
+	memberUS float64            // CPU µs of the two members per request
+	wrkUS    float64            // CPU µs of wrk itself per request
+	idleUS   float64            // idle µs of the machine (all CPUs) per request; -1: unknown
 	sys      float64            // system calls per request (-1: not counted)
 	sysBy    map[string]float64 // per call and request, with -breakdown
 }
@@ -55,10 +60,12 @@ func wrkArgs(c benchCase, url string, conns int, d time.Duration, dir string) ([
 }
 
 // runWrk drives the urls at once, one wrk each with the matching share of
-// connections, and adds up their results.
+// connections, and adds up their results, wrk's own CPU time (its rusage
+// once it has exited) included.
 func runWrk(c benchCase, urls []string, conns []int, d time.Duration, dir string) (result, error) {
 	outs := make([][]byte, len(urls))
 	errs := make([]error, len(urls))
+	cpu := make([]time.Duration, len(urls))
 	var wg sync.WaitGroup
 	for i, u := range urls {
 		args, err := wrkArgs(c, u, conns[i], d, dir)
@@ -68,11 +75,16 @@ func runWrk(c benchCase, urls []string, conns []int, d time.Duration, dir string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i], errs[i] = exec.Command("wrk", args...).CombinedOutput()
+			cmd := exec.Command("wrk", args...)
+			outs[i], errs[i] = cmd.CombinedOutput()
+			if ps := cmd.ProcessState; ps != nil {
+				cpu[i] = ps.UserTime() + ps.SystemTime()
+			}
 		}()
 	}
 	wg.Wait()
 	var sum result
+	var wrkCPU time.Duration
 	for i := range urls {
 		if errs[i] != nil {
 			return result{}, fmt.Errorf("wrk: %v: %s", errs[i], outs[i])
@@ -85,6 +97,10 @@ func runWrk(c benchCase, urls []string, conns []int, d time.Duration, dir string
 		sum.requests += r.requests
 		sum.errors += r.errors
 		sum.p50, sum.p99 = max(sum.p50, r.p50), max(sum.p99, r.p99)
+		wrkCPU += cpu[i]
+	}
+	if sum.requests > 0 {
+		sum.wrkUS = float64(wrkCPU.Microseconds()) / float64(sum.requests)
 	}
 	return sum, nil
 }
