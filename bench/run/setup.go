@@ -255,7 +255,12 @@ ProxyPass / balancer://c/ stickysession=JSESSIONID|jsessionid
 }
 
 // startHAProxy is the HTTP anchor: round robin, and route stickiness on
-// the JSESSIONID suffix like the others.
+// the JSESSIONID suffix like the others. One thread: on the 2-core
+// machine, where wrk and the members take the other core's worth, a
+// second thread made HAProxy slower (17-18k against 17-22k req/s at 32
+// connections, 12-13k against 16-18k at 256) and the members costlier
+// behind it, and the anchor is HAProxy at its best
+// (docs/performance.md#the-haproxy-anchor).
 func (e *env) startHAProxy(t *target) error {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		return fmt.Errorf("haproxy not installed")
@@ -264,7 +269,7 @@ func (e *env) startHAProxy(t *target) error {
 	pid := filepath.Join(e.dir, "haproxy.pid")
 	cfg := fmt.Sprintf(`global
     maxconn 8000
-    nbthread 2
+    nbthread 1
 defaults
     mode http
     timeout connect 2s
