@@ -118,9 +118,11 @@ func PathWait(d, every time.Duration, start time.Time) (wait time.Duration, last
 // lossy is not asked here but at each check (PathWatch.Late): the first
 // requests that meet a lossy path get their head before any verdict, and
 // a wait that was not checked from its start could not be cut when the
-// verdict comes. The check costs a read deadline only when the packet is
-// not buffered yet (the read blocks anyway); a committed answer, or one
-// the rules keep, arms none.
+// verdict comes. The check sets a read deadline only when the packet is
+// not buffered yet (the read blocks anyway), where the unchecked read
+// lifted the one the first packet's wait left: as many deadline changes
+// per exchange as before. A committed answer, or one the rules keep, is
+// read unchecked.
 func (c *Conn) restAbortable(x *exchange) bool {
 	if c.pathEvery <= 0 || c.pathCheck == nil || !x.opt.MayAbortAfterHead || x.res.BodyStreamed ||
 		x.opt.Watch == nil || c.br.Buffered()-c.pending >= headerLen {
