@@ -26,8 +26,8 @@ type ExchangeOptions struct {
 	MayAbort bool
 	// MayAbortAfterHead is MayAbort once the reply's head arrived: the
 	// wait for the rest may be ended too while nothing reached the
-	// client (the ResponseWriter reports Committed) and the member is
-	// lossy.
+	// client (the ResponseWriter reports Committed), when Watch finds it
+	// late.
 	MayAbortAfterHead bool
 	// Watch, when set, is the member's view of its path
 	// (docs/config.md#lossy-members).
@@ -35,12 +35,11 @@ type ExchangeOptions struct {
 }
 
 // PathWatch is what the exchange asks the member about its network path
-// while a reply is late. Neither method may block.
+// while a reply is late. It may not block.
 type PathWatch interface {
-	// Lossy: the path lost a request lately.
-	Lossy() bool
 	// Late: a reply waited for that long is later than plausible on a
-	// lossy path; the wait ends as on a dead path, where allowed.
+	// path that lost a request lately (the member is lossy); the wait
+	// ends as on a dead path, where allowed.
 	Late(waited time.Duration) bool
 }
 

@@ -111,18 +111,25 @@ func PathWait(d, every time.Duration, start time.Time) (wait time.Duration, last
 }
 
 // restAbortable reports whether the wait for a packet after the reply's
-// first is checked too: only on a lossy member, while nothing reached the
-// client and the rules allow a resend after the head. An answer split in
-// two segments whose second the network keeps losing waits otherwise as
-// long as TCP retransmits it (docs/config.md#lossy-members); everywhere
-// else the later reads arm no extra deadline.
+// first is checked too: while nothing reached the client and the rules
+// allow a resend after the head. An answer split in two segments whose
+// second the network keeps losing waits otherwise as long as TCP
+// retransmits it (docs/config.md#lossy-members). Whether the member is
+// lossy is not asked here but at each check (PathWatch.Late): the first
+// requests that meet a lossy path get their head before any verdict, and
+// a wait that was not checked from its start could not be cut when the
+// verdict comes. The check sets a read deadline only when the packet is
+// not buffered yet (the read blocks anyway), where the unchecked read
+// lifted the one the first packet's wait left: as many deadline changes
+// per exchange as before. A committed answer, or one the rules keep, is
+// read unchecked.
 func (c *Conn) restAbortable(x *exchange) bool {
 	if c.pathEvery <= 0 || c.pathCheck == nil || !x.opt.MayAbortAfterHead || x.res.BodyStreamed ||
 		x.opt.Watch == nil || c.br.Buffered()-c.pending >= headerLen {
 		return false
 	}
 	cr, ok := x.w.(CommitReporter)
-	return ok && !cr.Committed() && x.opt.Watch.Lossy()
+	return ok && !cr.Committed()
 }
 
 // leftOf is what remains of the per-packet timeout d (0 = none) since

@@ -192,6 +192,14 @@ func (s *stallWatch) lossy(now int64) bool {
 	return at != 0 && now-at <= int64(lossyFor)
 }
 
+// lossyDuring reports whether the member was lossy at some moment of a
+// wait that lasted waited until now: a verdict came during it, or within
+// lossyFor before it began.
+func (s *stallWatch) lossyDuring(now int64, waited time.Duration) bool {
+	at := s.lostAt.Load()
+	return at != 0 && now-int64(waited)-at <= int64(lossyFor)
+}
+
 // enter counts an attempt that starts waiting at now.
 func (s *stallWatch) enter(now int64) {
 	if s.awaiting.Add(1) == 1 && !s.quiet.Load() {
@@ -392,17 +400,20 @@ func (m *Member) notePathLoss() {
 // stall: the replies that came in between the first lost packets and the
 // first verdict took as long as the retransmissions made them, and under
 // 30% loss half of them do; the quicker quarter is the member's own pace.
-// Off with stall_min=0.
+// Lossy means lossy at some moment of this wait, not only now: the spell
+// ends 10 s after the last verdict because the lb sends the member
+// nothing new, not because the path healed, and a wait that began late in
+// it would otherwise outlast it uncut. Off with stall_min=0.
 func (m *Member) Late(waited time.Duration) bool {
 	a := m.cfg()
-	if a.StallMin <= 0 || waited <= a.StallMinDuration() || !m.stall.lossy(m.clock()) {
+	if a.StallMin <= 0 || waited <= a.StallMinDuration() || !m.stall.lossyDuring(m.clock(), waited) {
 		return false
 	}
 	return int64(waited) > int64(a.StallFactor)*m.stall.percentile(25)*int64(time.Microsecond)
 }
 
-// Lossy implements ajp.PathWatch: a dead-path verdict came within
-// lossyFor (docs/config.md#lossy-members).
+// Lossy reports whether a dead-path verdict came within lossyFor
+// (docs/config.md#lossy-members).
 func (m *Member) Lossy() bool { return m.stall.lossy(m.clock()) }
 
 // Stalling reports whether the member was found stalling and has not

@@ -172,3 +172,38 @@ func TestLosingMakesLossy(t *testing.T) {
 		})
 	}
 }
+
+// TestLateAfterSpellEnded: a wait during which the member was lossy is
+// late past the threshold even once the spell is over (10 s after the
+// last verdict, because the lb sent the member nothing new): it began in
+// the spell, or the spell began during it. A wait that began after the
+// spell ended is never late. On the member's clock, no sleep. Checked:
+// with Late asking lossy(now), the first case is not late.
+func TestLateAfterSpellEnded(t *testing.T) {
+	var clk atomic.Int64
+	base := time.Now()
+	m := NewMember(Spec{Name: "w", Attrs: workerSpec(t, "ajp13", "127.0.0.1:1", "stall_min=2000"), Options: Options{
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		Now:   func() time.Time { return base.Add(time.Duration(clk.Load())) }}})
+	t.Cleanup(m.Close)
+	clk.Add(int64(time.Second))
+	m.notePathLoss()
+	clk.Add(int64(lossyFor - time.Second)) // the spell has 1 s left
+	if !m.Late(3 * time.Second) {
+		t.Error("a 3 s wait in a lossy spell is not late")
+	}
+	clk.Add(int64(2 * time.Second)) // the spell ended 1 s ago
+	if m.Lossy() {
+		t.Fatal("still lossy after the spell")
+	}
+	if !m.Late(3 * time.Second) {
+		t.Error("a 3 s wait that began in the spell is not late once the spell is over")
+	}
+	if m.Late(time.Second) {
+		t.Error("a 1 s wait, within stall_min, that began after the spell is late")
+	}
+	clk.Add(int64(5 * time.Second))
+	if m.Late(3 * time.Second) {
+		t.Error("a 3 s wait that began 3 s after the spell ended is late")
+	}
+}
