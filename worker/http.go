@@ -15,6 +15,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/config"
+	"github.com/jkbalancer/jkbalancer/netpath"
 )
 
 // httpTransport reaches an HTTP/1.1 member (type=http) through a pool of
@@ -287,7 +288,12 @@ type countedConn struct {
 	pathEvery time.Duration
 	pathAbort bool
 	pathLate  func(waited time.Duration) bool // Member.late
-	raw       syscall.RawConn                 // the TCP socket's, once asked for (rawConn)
+	// restEvery checks the reads after the first as well while answer,
+	// the responder (nil until it has the head), has committed nothing
+	// (readRestChecked); 0: they are not, the rules keep the answer.
+	restEvery time.Duration
+	answer    *responder
+	raw       syscall.RawConn // the TCP socket's, once asked for (rawConn)
 	// The request's first write and the wait for the response
 	// (http_conn.go, docs/performance.md#send-and-wait), set by the
 	// request's goroutine: check makes the first write look at a pooled
@@ -321,6 +327,9 @@ func (t *httpTransport) count(nc net.Conn) *countedConn {
 func (c *countedConn) Read(p []byte) (int, error) {
 	if c.pathEvery > 0 {
 		return c.readChecked(p)
+	}
+	if c.restEvery > 0 && !c.committed() {
+		return c.readRestChecked(p)
 	}
 	if !c.armed {
 		c.armRead()
@@ -400,4 +409,24 @@ func shorterPositive(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// pathState asks the kernel (or the test's Options.PathCheck) about the
+// TCP connection under nc.
+func (t *httpTransport) pathState(nc net.Conn) netpath.State {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if f := t.m.opts.PathCheck; f != nil {
+		return f(nc)
+	}
+	return netpath.Check(nc)
+}
+
+// pathDead: a firewall that forgot one connection forgot them all, and a
+// dead path kills them all.
+func (t *httpTransport) pathDead() {
+	t.suspect.Store(true)
+	t.closeIdle(0)
+	t.m.notePathDead()
 }

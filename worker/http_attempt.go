@@ -77,6 +77,9 @@ func (t *httpTransport) once(ctx context.Context, w http.ResponseWriter, req *Re
 	}
 	out.Status = resp.status
 	resp.cc = c.cc
+	if c.cc.restEvery > 0 && (resp.status == http.StatusSwitchingProtocols || !m.mayAbortAfterHead(req, at)) {
+		c.cc.restEvery = 0 // the rules keep an answer whose head came: its rest is read unchecked
+	}
 	if resp.status == http.StatusSwitchingProtocols {
 		relayed = true
 		return out, t.relay(w, req, resp, c), false
@@ -101,7 +104,7 @@ func (e *writeError) Unwrap() error { return e.err }
 func roundTrip(c *hconn, req *Request, body *httpBody, length int64) (*memberResponse, error) {
 	werr := writeRequest(c.bw, c.cc, req, body, length)
 	if streamed, _ := body.result(); streamed {
-		c.cc.pathAbort = false // body beyond the kept part went out: never resent
+		c.cc.pathAbort, c.cc.restEvery = false, 0 // body beyond the kept part went out: never resent
 	}
 	if werr != nil {
 		if _, clientErr := body.result(); clientErr != nil {

@@ -3,7 +3,6 @@ package worker
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -121,7 +120,7 @@ func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
 // it otherwise.
 func (t *httpTransport) putConn(c *hconn, reusable bool) {
 	c.cc.replyTO = 0
-	c.cc.pathEvery = 0
+	c.cc.pathEvery, c.cc.restEvery, c.cc.answer = 0, 0, nil
 	if !reusable || t.m.opts.DisableReuse || c.addr != t.to.Load().addr {
 		c.cc.Close()
 		return
@@ -245,21 +244,53 @@ const (
 
 // armPath makes the connection's next read, the wait for the response
 // head, check the path every every; mayAbort says whether a dead path may
-// end it. putConn disarms it.
+// end it. The reads after it are checked too while they may be cut
+// (readRestChecked). putConn disarms both.
 func (c *countedConn) armPath(every time.Duration, mayAbort bool, late func(time.Duration) bool) {
-	c.pathEvery, c.pathAbort, c.pathLate = every, mayAbort, late
+	c.pathEvery, c.pathAbort, c.pathLate, c.restEvery = every, mayAbort, late, 0
+	if mayAbort {
+		c.restEvery = every
+	}
 }
 
 // readChecked is Read for the armed read: it returns every check interval
 // to ask the kernel, within the read's own timeout. Its first wait may
 // have been made by writeFirst, with the deadline set here otherwise.
 func (c *countedConn) readChecked(p []byte) (int, error) {
-	d := shorterPositive(c.timeout, c.replyTO)
 	every, start, armed := c.pathEvery, c.armedAt, c.armed
 	if !armed {
 		start = time.Now()
 	}
 	c.pathEvery, c.armed = 0, false
+	return c.checkedRead(p, every, start, armed, c.pathAbort)
+}
+
+// readRestChecked is Read for a read after the first while nothing of the
+// answer reached the client (answer, the responder, not committed) and
+// the rules allow a resend (restEvery): checked as the first, and cut on
+// a dead path or once Member.Late finds the wait late, so that the rest
+// of a head, or a body kept back, whose segment the network keeps losing
+// is sent again instead of waiting for the member's retransmissions
+// (docs/config.md#lossy-members). Its first wait keeps the deadline the
+// last checked wait left when that comes within the check interval: no
+// more deadline changes than the unchecked read, which lifted it.
+func (c *countedConn) readRestChecked(p []byte) (int, error) {
+	now := time.Now()
+	wait, last := ajp.PathWait(shorterPositive(c.timeout, c.replyTO), c.restEvery, now)
+	kept := c.rdl && !last && c.rdlAt.After(now) && !c.rdlAt.After(now.Add(wait))
+	c.armedLast = false
+	return c.checkedRead(p, c.restEvery, now, kept, true)
+}
+
+// committed reports whether the client may have seen a byte of the
+// answer; before the responder has it, nothing reached the client.
+func (c *countedConn) committed() bool { return c.answer != nil && c.answer.committed }
+
+// checkedRead waits for p in checks of every since start; armed: the
+// first wait's deadline is set already. abort says whether a dead path
+// or a late wait may end it.
+func (c *countedConn) checkedRead(p []byte, every time.Duration, start time.Time, armed, abort bool) (int, error) {
+	d := shorterPositive(c.timeout, c.replyTO)
 	for range maxHTTPPathChecks {
 		var last bool
 		if armed {
@@ -285,7 +316,7 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		switch c.t.pathState(c.Conn) {
 		case netpath.Dead:
 			c.t.pathDead()
-			if c.pathAbort {
+			if abort {
 				return 0, ajp.ErrPathDead
 			}
 			return c.readRest(p, d, start)
@@ -295,7 +326,7 @@ func (c *countedConn) readChecked(p []byte) (int, error) {
 		case netpath.Unacked:
 			every = min(every, httpPathRecheck)
 		}
-		if c.pathAbort && c.pathLate != nil && c.pathLate(time.Since(start)) {
+		if abort && c.pathLate != nil && c.pathLate(time.Since(start)) {
 			return 0, ajp.ErrPathLate
 		}
 	}
@@ -399,26 +430,6 @@ func (c *countedConn) readRest(p []byte, d time.Duration, start time.Time) (int,
 	n, err := c.Conn.Read(p)
 	c.read.Add(int64(n))
 	return n, err
-}
-
-// pathState asks the kernel (or the test's Options.PathCheck) about the
-// TCP connection under nc.
-func (t *httpTransport) pathState(nc net.Conn) netpath.State {
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	if f := t.m.opts.PathCheck; f != nil {
-		return f(nc)
-	}
-	return netpath.Check(nc)
-}
-
-// pathDead: a firewall that forgot one connection forgot them all, and a
-// dead path kills them all.
-func (t *httpTransport) pathDead() {
-	t.suspect.Store(true)
-	t.closeIdle(0)
-	t.m.notePathDead()
 }
 
 // connectTimeout is socket_connect_timeout, or at most

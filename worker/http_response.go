@@ -48,7 +48,13 @@ func (t *httpTransport) respond(w http.ResponseWriter, req *Request, at *Attempt
 			return &Error{Member: m.name, Class: ClassClient, HeadSent: true, Status: resp.status, Err: err}
 		}
 	}
+	if resp.cc != nil {
+		resp.cc.answer = rw // the body's reads are checked while it commits nothing
+	}
 	clientErr, backendErr := copyBody(rw, resp, m.opts.FlushPackets || streams(resp))
+	if resp.cc != nil {
+		resp.cc.answer, resp.cc.restEvery = nil, 0
+	}
 	if resp.outgrew {
 		t.outgrown()
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jkbalancer/jkbalancer/ajp"
 	"github.com/jkbalancer/jkbalancer/internal/token"
 )
 
@@ -432,7 +433,9 @@ func (b *chunkedBody) readTrailers() error {
 	return nil
 }
 
+// isNetErr reports a failure of the connection, not of the member's
+// framing; a wait the path check cut is one (docs/config.md#lossy-members).
 func isNetErr(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne)
+	return errors.As(err, &ne) || errors.Is(err, ajp.ErrPathDead) || errors.Is(err, ajp.ErrPathLate)
 }
