@@ -7,6 +7,8 @@
 // JKB_SOAK_DUMP_AFTER (default 8 s), to see what it waits on.
 //
 // Run: go test -tags 'integration losssoak' -count=1 -v -run TestLossSoak ./server
+// JKB_SOAK_HTTP=1 balances over the Tomcats' HTTP connectors instead
+// (type=http members), with the loss on tc2's HTTP port.
 
 package server
 
@@ -45,10 +47,14 @@ func TestLossSoak(t *testing.T) {
 	os.MkdirAll(out, 0o755)
 	var dumps atomic.Int32
 	for round := range rounds {
-		spec := itSpec{workers: itPairWorkers(tcs), jkMounts: []string{"/* lb"}}
+		workers, port := itPairWorkers(tcs), tcs[1].ajpPort
+		if os.Getenv("JKB_SOAK_HTTP") == "1" {
+			workers, port = soakHTTPWorkers(tcs), tcs[1].httpPort
+		}
+		spec := itSpec{workers: workers, jkMounts: []string{"/* lb"}}
 		j := itStartJKB(t, spec, "")
 		base := faultLoad(j.addr, clients, time.Second, 15*time.Second)
-		f := itNewFault(t, tcs[1].ajpPort)
+		f := itNewFault(t, port)
 		f.lossy(0.3)
 		var (
 			mu  sync.Mutex
@@ -98,4 +104,19 @@ func TestLossSoak(t *testing.T) {
 			t.Errorf("round %d: %d errors", round, sum.errs)
 		}
 	}
+}
+
+// soakHTTPWorkers is itPairWorkers over the Tomcats' HTTP connectors.
+func soakHTTPWorkers(tcs [2]*itTomcat) string {
+	return fmt.Sprintf(`worker.list=lb
+worker.template.type=http
+worker.template.host=127.0.0.1
+worker.%s.reference=worker.template
+worker.%s.port=%d
+worker.%s.reference=worker.template
+worker.%s.port=%d
+worker.lb.type=lb
+worker.lb.sticky_session=true
+worker.lb.balance_workers=%s,%s
+`, tcs[0].name, tcs[0].name, tcs[0].httpPort, tcs[1].name, tcs[1].name, tcs[1].httpPort, tcs[0].name, tcs[1].name)
 }
