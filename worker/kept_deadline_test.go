@@ -61,8 +61,18 @@ func recordedMemberConn(t *testing.T) (*countedConn, *rdConn, *bufio.ReadWriter)
 // transport does; then it puts the connection back as putConn does.
 func exchangeOn(t *testing.T, cc *countedConn, member *bufio.ReadWriter, every time.Duration, answer string) *memberResponse {
 	t.Helper()
-	cc.check = true // alive(), for a pooled connection
 	cc.armPath(every, false, nil)
+	resp := sendGET(t, cc, member, answer)
+	cc.replyTO, cc.pathEvery = 0, 0 // putConn
+	return resp
+}
+
+// sendGET writes a GET on cc, armed by the caller, as a pooled
+// connection's request goes (check: alive() passed), has the member
+// answer with answer, and reads the response head.
+func sendGET(t *testing.T, cc *countedConn, member *bufio.ReadWriter, answer string) *memberResponse {
+	t.Helper()
+	cc.check = true
 	req := toRequest(t, httptest.NewRequest("GET", "/x", nil), 8192)
 	body, length := newHTTPBody(req)
 	done := make(chan error, 1)
@@ -79,7 +89,6 @@ func exchangeOn(t *testing.T, cc *countedConn, member *bufio.ReadWriter, every t
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc.replyTO, cc.pathEvery = 0, 0 // putConn
 	return resp
 }
 

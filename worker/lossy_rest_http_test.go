@@ -234,24 +234,8 @@ func TestPathCutChunkIsNoMalformedBody(t *testing.T) {
 // client already has the head.
 func exchangeSplitOn(t *testing.T, cc *countedConn, rc *rdConn, member *bufio.ReadWriter, every time.Duration, committed bool) (int, time.Time) {
 	t.Helper()
-	cc.check = true // alive(), for a pooled connection
 	cc.armPath(every, true, func(time.Duration) bool { return false })
-	req := toRequest(t, httptest.NewRequest("GET", "/x", nil), 8192)
-	body, length := newHTTPBody(req)
-	done := make(chan error, 1)
-	go func() { done <- writeRequest(bufio.NewWriterSize(cc, memberWriteBuf), cc, req, body, length) }()
-	if _, err := http.ReadRequest(member.Reader); err != nil {
-		t.Fatal(err)
-	}
-	member.WriteString(headOfShort)
-	member.Flush()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	resp, err := readResponse(bufio.NewReader(cc), "GET")
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := sendGET(t, cc, member, headOfShort)
 	cc.answer = &responder{committed: committed}
 	before, reads := rc.state()
 	member.WriteString("ok") // after the head was read: the body's read reaches the socket
