@@ -40,7 +40,13 @@ func (c *Conn) sendFirst(x *exchange, b []byte) (int, Kind, error) {
 		return c.write(b, 0)
 	}
 	c.armFirst(x) // Send's write never blocks: no write deadline to set
-	n, err := c.sw.Send(b)
+	var n int
+	var err error
+	if check {
+		n, err = c.sw.SendPooled(b)
+	} else {
+		n, err = c.sw.Send(b)
+	}
 	if err == nil {
 		return n, 0, nil
 	}
@@ -49,9 +55,6 @@ func (c *Conn) sendFirst(x *exchange, b []byte) (int, Kind, error) {
 	case sendwait.ErrNotIdle:
 		return 0, KindIO, ErrNotIdle
 	case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
-		if err == sendwait.ErrNotSent && check && !c.sw.Idle() {
-			return 0, KindIO, ErrNotIdle // the look Send did not get to make
-		}
 		m, k, err := c.write(b[n:], 0)
 		return n + m, k, err
 	}

@@ -346,7 +346,13 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 	c.check, c.fuse = false, false
 	if fuse && c.sender != nil && !c.noExpire.Load() {
 		c.armFirstRead()
-		n, err := c.sender.Send(p)
+		var n int
+		var err error
+		if check {
+			n, err = c.sender.SendPooled(p)
+		} else {
+			n, err = c.sender.Send(p)
+		}
 		c.written.Add(int64(n))
 		if err == nil {
 			return n, nil
@@ -356,9 +362,6 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 		case sendwait.ErrNotIdle:
 			return 0, ajp.ErrNotIdle
 		case sendwait.ErrNotSent, sendwait.ErrWouldBlock:
-			if err == sendwait.ErrNotSent && check && !c.idle() {
-				return 0, ajp.ErrNotIdle // the look Send did not get to make
-			}
 			m, err := c.write(p[n:])
 			return n + m, err
 		}

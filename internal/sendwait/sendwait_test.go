@@ -105,6 +105,24 @@ func TestSendNotSentAfterTheDeadline(t *testing.T) {
 	}
 }
 
+// SendPooled: a pooled connection whose send the runtime refuses before
+// the look (its socket closed) is not idle; Send leaves it to the caller.
+func TestSendPooledRefusedIsNotIdle(t *testing.T) {
+	a, _ := testutil.TCPPair(t)
+	s := sender(t, a)
+	a.Close()
+	if n, err := s.Send([]byte("ping")); n != 0 || err != ErrNotSent {
+		t.Fatalf("Send = %d, %v; want 0, ErrNotSent", n, err)
+	}
+	if n, err := s.SendPooled([]byte("ping")); n != 0 || err != ErrNotIdle {
+		t.Fatalf("SendPooled = %d, %v; want 0, ErrNotIdle", n, err)
+	}
+	var nilSender *Sender
+	if _, err := nilSender.SendPooled([]byte("x")); err != ErrNotSent {
+		t.Fatalf("nil Sender: %v, want ErrNotSent", err)
+	}
+}
+
 // Send looks before it writes: a connection whose peer closed it, or
 // sent bytes nobody asked for, is not idle, and nothing is written on it
 // (the pooled connection's liveness check).

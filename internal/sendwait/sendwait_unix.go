@@ -52,6 +52,19 @@ func (s *Sender) Send(p []byte) (int, error) {
 	return n, werr
 }
 
+// SendPooled is Send for a connection that may have sat in a pool, whose
+// look is its liveness check: a send the runtime refused before the look
+// (the socket closed) reports ErrNotIdle, as a look of its own would be
+// refused the same way. The callers arm the read deadline afresh just
+// before, so a passed deadline cannot be the refusal.
+func (s *Sender) SendPooled(p []byte) (int, error) {
+	n, err := s.Send(p)
+	if err == ErrNotSent && s != nil {
+		return 0, ErrNotIdle
+	}
+	return n, err
+}
+
 // Idle is the look alone, the pooled-socket check mod_jk makes
 // (docs/ajp13.md#connection-lifecycle): true when nothing waits to be
 // read and the peer has not closed. A nil Sender (no raw socket) reports
