@@ -55,9 +55,9 @@ func (c *Conn) readChecked(x *exchange, may bool) ([]byte, Kind, error) {
 	if c.pathEvery <= 0 || c.pathCheck == nil || c.br.Buffered()-c.pending >= headerLen {
 		return c.readPacket(x.readTO)
 	}
-	start, armed := time.Now(), c.armed
-	if armed {
-		start = c.armedAt
+	start, armed := c.armedAt, c.armed
+	if !armed {
+		start = time.Now() // sendFirst read the clock for an armed wait
 	}
 	every := c.pathEvery
 	for range maxPathChecks {
