@@ -54,18 +54,7 @@ func benchmarkFrontLBWith(b *testing.B, typ, fields, memberFields string) {
 	if err := os.WriteFile(path, w.Bytes(), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cfg, problems := config.Load(config.Sources{WorkersFile: path, Mounts: []string{"/*=lb"}, Listen: []string{"127.0.0.1:0"}})
-	if cfg == nil {
-		b.Fatal(problems)
-	}
-	srv, stop := runServer(b, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	defer stop()
-	c, err := net.Dial("tcp", srv.Addrs()[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	br := bufio.NewReader(c)
+	c, br := benchClient(b, config.Sources{WorkersFile: path, Mounts: []string{"/*=lb"}, Listen: []string{"127.0.0.1:0"}})
 	req := []byte("GET /b?size=64 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" + fields + "\r\n")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -76,6 +65,24 @@ func benchmarkFrontLBWith(b *testing.B, typ, fields, memberFields string) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchClient serves the configuration src loads (a listener on
+// loopback, no log) and returns a client's connection to it; both end
+// with b.
+func benchClient(b *testing.B, src config.Sources) (net.Conn, *bufio.Reader) {
+	b.Helper()
+	cfg, problems := config.Load(src)
+	if cfg == nil {
+		b.Fatal(problems)
+	}
+	srv, _ := runServer(b, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := net.Dial("tcp", srv.Addrs()[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() }) // before runServer's stop
+	return c, bufio.NewReader(c)
 }
 
 // readCanned reads one response of status 200 with a Content-Length,
