@@ -31,8 +31,7 @@ func TestLogLine(t *testing.T) {
 	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	r := httptest.NewRequest(http.MethodGet, "/app/x?a=1", nil)
-	w := Get(httptest.NewRecorder(), start)
-	defer Put(w)
+	w := newWriter(httptest.NewRecorder(), start)
 	w.WriteHeader(http.StatusCreated)
 	if _, err := w.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
@@ -56,8 +55,7 @@ func TestLogCombined(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/x", nil)
 	r.RemoteAddr = "192.0.2.1:1234"
 	r.Header.Set("User-Agent", "curl")
-	w := Get(httptest.NewRecorder(), time.Time{})
-	defer Put(w)
+	w := newWriter(httptest.NewRecorder(), time.Time{})
 	l.Write(w, &Entry{Request: r, Worker: "lb"}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	want := `192.0.2.1 - - [02/Jan/2026:03:04:05 +0000] "GET /x HTTP/1.1" - - "-" "curl"` + "\n"
 	if got := out.String(); got != want {
@@ -71,16 +69,14 @@ func TestLogOff(t *testing.T) {
 	if l != nil || err != nil {
 		t.Fatalf("New(\"\") = %v, %v; want nil, nil", l, err)
 	}
-	w := Get(httptest.NewRecorder(), time.Time{})
-	defer Put(w)
+	w := newWriter(httptest.NewRecorder(), time.Time{})
 	l.Write(w, &Entry{Request: httptest.NewRequest(http.MethodGet, "/", nil)}, time.Time{})
 }
 
 // TestWriterHeaderSent: an interim (1xx) status is not the response's
 // status; the first final one is, and later ones do not change it.
 func TestWriterHeaderSent(t *testing.T) {
-	w := Get(sink{http.Header{}}, time.Time{})
-	defer Put(w)
+	w := newWriter(sink{http.Header{}}, time.Time{})
 	w.WriteHeader(http.StatusContinue)
 	if w.HeaderSent() || w.status != http.StatusContinue {
 		t.Fatalf("after 100: sent=%v status=%d", w.HeaderSent(), w.status)

@@ -3,14 +3,13 @@ package accesslog
 import (
 	"io"
 	"net/http"
-	"sync"
 	"time"
 )
 
 // Writer wraps the client's ResponseWriter to learn what the request log
-// needs: status, body bytes, and whether headers went out. Get one per
-// request from Get and hand it back with Put: it is pooled, as the
-// request path allocates nothing per request it can avoid.
+// needs: status, body bytes, and whether headers went out. The caller
+// keeps one in its own pooled request state and Resets it per request:
+// the request path allocates nothing per request it can avoid.
 type Writer struct {
 	http.ResponseWriter
 	start       time.Time
@@ -19,25 +18,10 @@ type Writer struct {
 	wroteHeader bool
 }
 
-var writerPool = sync.Pool{New: func() any { return new(Writer) }}
-
-// Get wraps w for a request that started at start.
-func Get(w http.ResponseWriter, start time.Time) *Writer {
-	lw := writerPool.Get().(*Writer)
-	*lw = Writer{ResponseWriter: w, start: start}
-	return lw
-}
-
-// Reset makes lw, a Writer the caller keeps (in its own pooled request
-// state, say), wrap w for a request that started at start, as Get does.
+// Reset makes lw wrap w for a request that started at start, nothing of
+// its last request left.
 func (lw *Writer) Reset(w http.ResponseWriter, start time.Time) {
 	*lw = Writer{ResponseWriter: w, start: start}
-}
-
-// Put returns lw to the pool; lw must not be used afterwards.
-func Put(lw *Writer) {
-	*lw = Writer{}
-	writerPool.Put(lw)
 }
 
 // HeaderSent reports whether a final (non-1xx) status went out: after

@@ -1,13 +1,21 @@
 package accesslog
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 )
 
+// newWriter is a Writer for one request.
+func newWriter(w http.ResponseWriter, start time.Time) *Writer {
+	lw := new(Writer)
+	lw.Reset(w, start)
+	return lw
+}
+
 // TestWriterReset: a Writer kept in the caller's pooled state starts each
-// request as a fresh one from Get does, nothing of the last request left.
+// request as a fresh one, nothing of the last request left.
 func TestWriterReset(t *testing.T) {
 	var lw Writer
 	t0 := time.Unix(1000, 0)

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,18 +27,7 @@ func benchmarkFront(b *testing.B, limits string) {
 	}
 	write("workers.properties", fmt.Sprintf("worker.list=w\nworker.w.host=127.0.0.1\nworker.w.port=%s\n", port))
 	write("jkbalancer.yaml", "admin: {listen: \"\"}\nworkers_file: workers.properties\nmounts: [\"/*=w\"]\n"+limits)
-	cfg, problems := config.Load(config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml"), Listen: []string{"127.0.0.1:0"}})
-	if cfg == nil {
-		b.Fatal(problems)
-	}
-	srv, stop := runServer(b, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	defer stop()
-	c, err := net.Dial("tcp", srv.Addrs()[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	br := bufio.NewReader(c)
+	c, br := benchClient(b, config.Sources{ConfigFile: filepath.Join(dir, "jkbalancer.yaml"), Listen: []string{"127.0.0.1:0"}})
 	req := []byte("GET /app/items/list.jsp?page=2 HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench/1\r\nAccept: */*\r\n\r\n")
 	b.ReportAllocs()
 	b.ResetTimer()

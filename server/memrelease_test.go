@@ -1,9 +1,16 @@
 package server
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/config"
 )
 
 // fakeMem is a memRelease over a fake runtime: held is what the runtime
@@ -131,4 +138,61 @@ func TestMemReleaseCountsRequests(t *testing.T) {
 		t.Fatalf("held %d before the release, %d after", held, after)
 	}
 	_ = garbage
+}
+
+// TestMemReleaseRunsInTheMaintenanceLoop: the server's maintenance loop
+// looks every memQuietStep and releases once the server is quiet after a
+// peak, and /metrics' source counts it (a fake runtime, a fake clock the
+// test moves on while it waits).
+func TestMemReleaseRunsInTheMaintenanceLoop(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "workers.properties")
+	if err := os.WriteFile(wf, []byte("worker.list=jkstatus\nworker.jkstatus.type=status\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems := config.Load(config.Sources{WorkersFile: wf, Mounts: []string{"/jkstatus=jkstatus"}, Listen: []string{"127.0.0.1:0"}})
+	if cfg == nil {
+		t.Fatal(problems)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Unix(1_700_000_000, 0).UnixNano())
+	srv, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Set before Serve starts the loop: on whatever GOGC the test runs with.
+	freed := make(chan struct{}, 1)
+	srv.mem.on, srv.mem.base = true, 0
+	srv.mem.held = func() uint64 { return memPeak }
+	srv.mem.free = func() { freed <- struct{}{} }
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }() // also when Fatal ends it
+
+	resp, err := http.Get("http://" + srv.Addrs()[0] + "/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for waited := time.Duration(0); ; waited += memQuietStep {
+		select {
+		case <-freed:
+		case <-time.After(memQuietStep): // pacing the fake clock, not an assertion
+			if waited > 10*time.Second {
+				t.Fatal("no release after the request, with the clock moved on")
+			}
+			clock.Add(int64(memQuiet))
+			continue
+		}
+		break
+	}
+	cancel()
+	<-done // the loop has ended: its count is final
+	if n := (adminSource{srv}).MemoryReleases(); n != 1 {
+		t.Errorf("/metrics' source counts %d releases, want 1", n)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jkbalancer/jkbalancer/internal/testutil"
 )
 
 // TestConnectAndBadHostRefusedLikeHTTPD: httpd answers CONNECT (with a
@@ -79,37 +81,23 @@ func rawHTTPMember(t *testing.T) string {
 // per connection (at most 100 lines, within 5 s), byte for byte including
 // its final blank line, hands it to answer and closes the connection.
 func rawHeadServer(t *testing.T, answer func(c net.Conn, head string)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
+	t.Helper()
+	return testutil.ServeConns(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		var head strings.Builder
+		for i := 0; i < 100; i++ {
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				var head strings.Builder
-				for i := 0; i < 100; i++ {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					head.WriteString(line)
-					if line == "\r\n" {
-						break
-					}
-				}
-				answer(c, head.String())
-			}()
+			head.WriteString(line)
+			if line == "\r\n" {
+				break
+			}
 		}
-	}()
-	return ln.Addr().String()
+		answer(c, head.String())
+	})
 }
 
 // TestRepeatedRequestFieldsJoinedInTheClientsSpelling: httpd merges a
