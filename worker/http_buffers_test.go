@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,5 +122,43 @@ func TestLongHeaderLineThroughMember(t *testing.T) {
 	getOK(t, m, "/")
 	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
 		t.Fatalf("member saw %q; want the second request on a new connection", seen)
+	}
+}
+
+// TestLargeHeaderMapNotKept: a connection reuses its last response's
+// header map for the next response, but not one that held more than
+// maxKeptFields fields: a map does not shrink when cleared, so a member's
+// head of many fields would otherwise stay held by the pooled connection.
+func TestLargeHeaderMapNotKept(t *testing.T) {
+	head := func(fields int) string {
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 200 OK\r\n")
+		for i := range fields {
+			b.WriteString("X-F" + strconv.Itoa(i) + ": v\r\n")
+		}
+		return b.String() + "Content-Length: 0\r\n\r\n"
+	}
+	for _, tc := range []struct {
+		fields int
+		kept   bool
+	}{{maxKeptFields - 1, true}, {maxKeptFields + 10, false}} {
+		c := &hconn{}
+		var first http.Header
+		for i, raw := range []string{head(tc.fields), head(2)} {
+			c.lease(&memberReaders)
+			c.br.Reset(strings.NewReader(raw))
+			resp, err := c.readResponse("GET")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = resp.header
+			} else if same := reflect.ValueOf(resp.header).UnsafePointer() == reflect.ValueOf(first).UnsafePointer(); same != tc.kept {
+				t.Fatalf("after a head of %d fields, the next response reused its map: %v, want %v", tc.fields+1, same, tc.kept)
+			}
+			if !c.release() {
+				t.Fatal("release kept the buffers")
+			}
+		}
 	}
 }

@@ -221,8 +221,14 @@ func (c *hconn) release() bool {
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
-	clear(c.resp.header) // nothing of the last response is held while idle
-	c.resp = memberResponse{header: c.resp.header}
+	// Nothing of the last response is held while idle, nor a header map
+	// grown large: a map does not shrink when cleared.
+	h := c.resp.header
+	if len(h) > maxKeptFields {
+		h = nil
+	}
+	clear(h)
+	c.resp = memberResponse{header: h}
 	c.readers.Put(c.br)
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil

@@ -71,7 +71,8 @@ func (c *hconn) readResponse(method string) (*memberResponse, error) {
 }
 
 // maxKeptFields bounds the header map a connection keeps for its next
-// response: a member's head of thousands of fields is not held on to.
+// response (hconn.release): a member's head of thousands of fields is not
+// held on to.
 const maxKeptFields = 32
 
 // read is readResponse into resp, which a member connection keeps for
@@ -80,9 +81,6 @@ const maxKeptFields = 32
 // (docs/performance.md#per-request-work-in-go).
 func (resp *memberResponse) read(br *bufio.Reader, method string) error {
 	keep := resp.header
-	if len(keep) > maxKeptFields {
-		keep = nil
-	}
 	budget := maxMemberHead
 	for range maxInterim {
 		line, err := readLine(br, &budget)
