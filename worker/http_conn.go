@@ -67,10 +67,11 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if t.tooIdle(c, idleFor) || !c.alive() {
+		if t.tooIdle(c, idleFor) {
 			c.cc.Close()
 			continue
 		}
+		c.lookOnUse()
 		c.reused = true
 		c.lease(t.readerFor())
 		return c, nil
@@ -90,19 +91,21 @@ func (t *httpTransport) tooIdle(c *hconn, idleFor time.Duration) bool {
 	return (idleFor > 0 && d > idleFor) || (t.m.spec.IdlePingAfter > 0 && d > t.m.spec.IdlePingAfterDuration())
 }
 
-// alive is the pooled-socket check: the peer has not closed and sent
-// nothing. Bytes already buffered cannot be left: putConn closes a
-// connection whose buffers are not empty. On a plain TCP socket the look
-// is left to the request's first write, which makes it together with the
-// wait for the response when the request goes out in one write
-// (countedConn.writeFirst).
-func (c *hconn) alive() bool {
-	if c.cc.sender != nil && !c.cc.noExpire.Load() {
-		c.cc.check = true // writeFirst settles the read deadline before its look
-		return true
+// lookOnUse leaves the pooled-socket check (the peer has not closed and
+// sent nothing) to the request's first write, which makes it together
+// with the wait for the response when the request goes out in one write
+// (countedConn.writeFirst); a stale one is given up there for another
+// (attempt). Bytes already buffered cannot be left: putConn
+// closes a connection whose buffers are not empty. Over TLS no look can
+// be made (no raw socket, sendwait.Sender nil): a stale connection shows
+// at its first use. An upgraded connection, whose deadlines are the
+// protocol's (noExpire), never comes back to the pool.
+func (c *hconn) lookOnUse() {
+	if c.cc.sender == nil {
+		c.cc.clearReadDeadline()
+		return
 	}
-	c.cc.clearReadDeadline()
-	return c.cc.sender.Idle()
+	c.cc.check = true // writeFirst settles the read deadline before its look
 }
 
 func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {

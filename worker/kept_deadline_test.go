@@ -68,7 +68,7 @@ func exchangeOn(t *testing.T, cc *countedConn, member *bufio.ReadWriter, every t
 }
 
 // sendGET writes a GET on cc, armed by the caller, as a pooled
-// connection's request goes (check: alive() passed), has the member
+// connection's request goes (check: lookOnUse), has the member
 // answer with answer, and reads the response head.
 func sendGET(t *testing.T, cc *countedConn, member *bufio.ReadWriter, answer string) *memberResponse {
 	t.Helper()
@@ -139,7 +139,7 @@ func TestKeptPathCheckDeadlineBoundsNoOtherRead(t *testing.T) {
 	// the connection is idle (the sleep only lets it pass).
 	exchangeOn(t, cc, member, time.Millisecond, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	time.Sleep(20 * time.Millisecond)
-	cc.check = true // alive(); the request goes out in an ordinary write
+	cc.check = true // lookOnUse; the request goes out in an ordinary write
 	if _, err := cc.Write([]byte("GET /y HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 		t.Fatalf("a pooled connection refused after a kept deadline passed: %v", err)
 	}
