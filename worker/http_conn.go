@@ -307,12 +307,7 @@ func (c *countedConn) checkedRead(p []byte, every time.Duration, start time.Time
 		} else {
 			var wait time.Duration
 			wait, last = ajp.PathWait(d, every, start)
-			c.rdlAt = time.Now().Add(wait)
-			c.Conn.SetReadDeadline(c.rdlAt)
-			c.rdl, c.rdlKept = true, false
-			if last {
-				c.rdlAt = time.Time{} // a timeout, kept by no one
-			}
+			c.setCheckDeadline(time.Now().Add(wait), last)
 		}
 		n, err := c.Conn.Read(p)
 		c.read.Add(int64(n))
@@ -398,18 +393,24 @@ func (c *countedConn) armFirstRead() {
 		if c.keepCheck(wait) {
 			break
 		}
-		c.rdlAt = c.armedAt.Add(wait)
-		c.Conn.SetReadDeadline(c.rdlAt)
-		c.rdl = true
-		if c.armedLast {
-			c.rdlAt = time.Time{} // a timeout, kept by no one
-		}
+		c.setCheckDeadline(c.armedAt.Add(wait), c.armedLast)
 	case d > 0:
 		c.armRead()
 	default:
 		c.clearReadDeadline()
 	}
 	c.armed = true
+}
+
+// setCheckDeadline sets the deadline of a checked wait, at: one the next
+// request may keep (rdlAt), unless the wait is the last, which ends in a
+// timeout kept by no one.
+func (c *countedConn) setCheckDeadline(at time.Time, last bool) {
+	c.Conn.SetReadDeadline(at)
+	c.rdl, c.rdlKept, c.rdlAt = true, false, at
+	if last {
+		c.rdlAt = time.Time{}
+	}
 }
 
 // keepCheck reports whether the path-check deadline the last response
