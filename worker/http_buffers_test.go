@@ -162,3 +162,22 @@ func TestLargeHeaderMapNotKept(t *testing.T) {
 		}
 	}
 }
+
+// TestLongHeadLinesKeepConnections: a member whose every head has a line
+// over the small read buffer (a long cookie, say) costs one connection,
+// whose reader grew, not one per request: a head that outgrew the small
+// buffer gives the next connections the large one, as a body does.
+func TestLongHeadLinesKeepConnections(t *testing.T) {
+	long := strings.Repeat("v", memberReadBuf+1024)
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nSet-Cookie: "+long+"\r\nContent-Length: 2\r\n\r\nok")
+		return true
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
+	for range 3 {
+		getOK(t, m, "/")
+	}
+	if seen := be.log(); len(seen) != 3 || !strings.HasPrefix(seen[1], "1/0 ") || !strings.HasPrefix(seen[2], "1/1 ") {
+		t.Fatalf("member saw %q; want the first connection closed, the second kept", seen)
+	}
+}

@@ -189,7 +189,7 @@ func (t *httpTransport) readerFor() *sync.Pool {
 	}
 }
 
-// outgrown notes a response whose body outgrew what the head's read
+// outgrown notes a response whose head or body outgrew what one read
 // brought.
 func (t *httpTransport) outgrown() { t.large.Store(largeLeases) }
 
