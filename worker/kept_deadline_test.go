@@ -12,6 +12,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/internal/sendwait"
 	"github.com/jkbalancer/jkbalancer/internal/testutil"
+	"github.com/jkbalancer/jkbalancer/netpath"
 )
 
 // rdConn records the read deadlines set on a member connection and the
@@ -45,11 +46,14 @@ func (c *rdConn) state() (int, []time.Time) {
 	return c.sets, append([]time.Time(nil), c.reads...)
 }
 
-// recordedMemberConn is memberConn with the deadlines recorded.
+// recordedMemberConn is memberConn with the deadlines recorded. A check
+// that comes due before the answer (a busy machine) finds the path
+// healthy and waits on.
 func recordedMemberConn(t *testing.T) (*countedConn, *rdConn, *bufio.ReadWriter) {
 	a, b := testutil.TCPPair(t)
 	rc := &rdConn{Conn: a}
-	cc := &countedConn{Conn: rc}
+	healthy := &Member{opts: Options{PathCheck: func(net.Conn) netpath.State { return netpath.Acked }}}
+	cc := &countedConn{Conn: rc, t: &httpTransport{m: healthy}}
 	cc.raw, _ = a.SyscallConn()
 	cc.sender = sendwait.New(cc.raw)
 	return cc, rc, bufio.NewReadWriter(bufio.NewReader(b), bufio.NewWriter(b))
