@@ -412,10 +412,6 @@ func (m *Member) Late(waited time.Duration) bool {
 	return int64(waited) > int64(a.StallFactor)*m.stall.percentile(25)*int64(time.Microsecond)
 }
 
-// Lossy reports whether a dead-path verdict came within lossyFor
-// (docs/config.md#lossy-members).
-func (m *Member) Lossy() bool { return m.stall.lossy(m.clock()) }
-
 // Stalling reports whether the member was found stalling and has not
 // replied since (the metrics gauge); Stalled decides the routing.
 func (m *Member) Stalling() bool { return m.stall.marked.Load() }

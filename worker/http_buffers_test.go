@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,5 +122,62 @@ func TestLongHeaderLineThroughMember(t *testing.T) {
 	getOK(t, m, "/")
 	if seen := be.log(); len(seen) != 2 || !strings.HasPrefix(seen[1], "1/0 ") {
 		t.Fatalf("member saw %q; want the second request on a new connection", seen)
+	}
+}
+
+// TestLargeHeaderMapNotKept: a connection reuses its last response's
+// header map for the next response, but not one that held more than
+// maxKeptFields fields: a map does not shrink when cleared, so a member's
+// head of many fields would otherwise stay held by the pooled connection.
+func TestLargeHeaderMapNotKept(t *testing.T) {
+	head := func(fields int) string {
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 200 OK\r\n")
+		for i := range fields {
+			b.WriteString("X-F" + strconv.Itoa(i) + ": v\r\n")
+		}
+		return b.String() + "Content-Length: 0\r\n\r\n"
+	}
+	for _, tc := range []struct {
+		fields int
+		kept   bool
+	}{{maxKeptFields - 1, true}, {maxKeptFields + 10, false}} {
+		c := &hconn{}
+		var first http.Header
+		for i, raw := range []string{head(tc.fields), head(2)} {
+			c.lease(&memberReaders)
+			c.br.Reset(strings.NewReader(raw))
+			resp, err := c.readResponse("GET")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = resp.header
+			} else if same := reflect.ValueOf(resp.header).UnsafePointer() == reflect.ValueOf(first).UnsafePointer(); same != tc.kept {
+				t.Fatalf("after a head of %d fields, the next response reused its map: %v, want %v", tc.fields+1, same, tc.kept)
+			}
+			if !c.release() {
+				t.Fatal("release kept the buffers")
+			}
+		}
+	}
+}
+
+// TestLongHeadLinesKeepConnections: a member whose every head has a line
+// over the small read buffer (a long cookie, say) costs one connection,
+// whose reader grew, not one per request: a head that outgrew the small
+// buffer gives the next connections the large one, as a body does.
+func TestLongHeadLinesKeepConnections(t *testing.T) {
+	long := strings.Repeat("v", memberReadBuf+1024)
+	be := newRawBackend(t, func(conn, n int, r *http.Request, body string, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nSet-Cookie: "+long+"\r\nContent-Length: 2\r\n\r\nok")
+		return true
+	})
+	m := newHTTPMember(t, httpSpec(t, be.ln.Addr().String()))
+	for range 3 {
+		getOK(t, m, "/")
+	}
+	if seen := be.log(); len(seen) != 3 || !strings.HasPrefix(seen[1], "1/0 ") || !strings.HasPrefix(seen[2], "1/1 ") {
+		t.Fatalf("member saw %q; want the first connection closed, the second kept", seen)
 	}
 }

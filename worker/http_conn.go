@@ -67,10 +67,11 @@ func (t *httpTransport) getConn(ctx context.Context) (*hconn, error) {
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if t.tooIdle(c, idleFor) || !c.alive() {
+		if t.tooIdle(c, idleFor) {
 			c.cc.Close()
 			continue
 		}
+		c.lookOnUse()
 		c.reused = true
 		c.lease(t.readerFor())
 		return c, nil
@@ -90,19 +91,21 @@ func (t *httpTransport) tooIdle(c *hconn, idleFor time.Duration) bool {
 	return (idleFor > 0 && d > idleFor) || (t.m.spec.IdlePingAfter > 0 && d > t.m.spec.IdlePingAfterDuration())
 }
 
-// alive is the pooled-socket check: the peer has not closed and sent
-// nothing. Bytes already buffered cannot be left: putConn closes a
-// connection whose buffers are not empty. On a plain TCP socket the look
-// is left to the request's first write, which makes it together with the
-// wait for the response when the request goes out in one write
-// (countedConn.writeFirst).
-func (c *hconn) alive() bool {
-	if c.cc.sender != nil && !c.cc.noExpire.Load() {
-		c.cc.check = true // writeFirst settles the read deadline before its look
-		return true
+// lookOnUse leaves the pooled-socket check (the peer has not closed and
+// sent nothing) to the request's first write, which makes it together
+// with the wait for the response when the request goes out in one write
+// (countedConn.writeFirst); a stale one is given up there for another
+// (attempt). Bytes already buffered cannot be left: putConn
+// closes a connection whose buffers are not empty. Over TLS no look can
+// be made (no raw socket, sendwait.Sender nil): a stale connection shows
+// at its first use. An upgraded connection, whose deadlines are the
+// protocol's (noExpire), never comes back to the pool.
+func (c *hconn) lookOnUse() {
+	if c.cc.sender == nil {
+		c.cc.clearReadDeadline()
+		return
 	}
-	c.cc.clearReadDeadline()
-	return c.cc.sender.Idle()
+	c.cc.check = true // writeFirst settles the read deadline before its look
 }
 
 func (t *httpTransport) dialConn(ctx context.Context) (*hconn, error) {
@@ -186,7 +189,7 @@ func (t *httpTransport) readerFor() *sync.Pool {
 	}
 }
 
-// outgrown notes a response whose body outgrew what the head's read
+// outgrown notes a response whose head or body outgrew what one read
 // brought.
 func (t *httpTransport) outgrown() { t.large.Store(largeLeases) }
 
@@ -221,8 +224,14 @@ func (c *hconn) release() bool {
 	}
 	c.br.Reset(nil)
 	c.bw.Reset(nil)
-	clear(c.resp.header) // nothing of the last response is held while idle
-	c.resp = memberResponse{header: c.resp.header}
+	// Nothing of the last response is held while idle, nor a header map
+	// grown large: a map does not shrink when cleared.
+	h := c.resp.header
+	if len(h) > maxKeptFields {
+		h = nil
+	}
+	clear(h)
+	c.resp = memberResponse{header: h}
 	c.readers.Put(c.br)
 	memberWriters.Put(c.bw)
 	c.br, c.bw = nil, nil
@@ -298,12 +307,7 @@ func (c *countedConn) checkedRead(p []byte, every time.Duration, start time.Time
 		} else {
 			var wait time.Duration
 			wait, last = ajp.PathWait(d, every, start)
-			c.rdlAt = time.Now().Add(wait)
-			c.Conn.SetReadDeadline(c.rdlAt)
-			c.rdl, c.rdlKept = true, false
-			if last {
-				c.rdlAt = time.Time{} // a timeout, kept by no one
-			}
+			c.setCheckDeadline(time.Now().Add(wait), last)
 		}
 		n, err := c.Conn.Read(p)
 		c.read.Add(int64(n))
@@ -392,18 +396,24 @@ func (c *countedConn) armFirstRead() {
 		if c.keepCheck(wait) {
 			break
 		}
-		c.rdlAt = c.armedAt.Add(wait)
-		c.Conn.SetReadDeadline(c.rdlAt)
-		c.rdl = true
-		if c.armedLast {
-			c.rdlAt = time.Time{} // a timeout, kept by no one
-		}
+		c.setCheckDeadline(c.armedAt.Add(wait), c.armedLast)
 	case d > 0:
 		c.armRead()
 	default:
 		c.clearReadDeadline()
 	}
 	c.armed = true
+}
+
+// setCheckDeadline sets the deadline of a checked wait, at: one the next
+// request may keep (rdlAt), unless the wait is the last, which ends in a
+// timeout kept by no one.
+func (c *countedConn) setCheckDeadline(at time.Time, last bool) {
+	c.Conn.SetReadDeadline(at)
+	c.rdl, c.rdlKept, c.rdlAt = true, false, at
+	if last {
+		c.rdlAt = time.Time{}
+	}
 }
 
 // keepCheck reports whether the path-check deadline the last response

@@ -15,8 +15,11 @@ import (
 	"github.com/jkbalancer/jkbalancer/internal/splice"
 )
 
-// copyBufPool holds the buffers response bodies are copied through.
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// copyBufPool holds the buffers response bodies are copied through, of
+// copyBuf bytes.
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
+
+const copyBuf = 32 << 10
 
 // respond carries the member's response to the client through the
 // responder (fail_on_status, use_server_errors, set_session_cookie, the
@@ -338,7 +341,7 @@ func (t *httpTransport) ownURL(v string) (string, bool) {
 
 // spliceMin is the least body left for the kernel to move it: less comes
 // in one read through the copy buffer anyway.
-const spliceMin = 32 << 10
+const spliceMin = copyBuf
 
 // spliceable reports the plain case the kernel can move from the member's
 // socket to the client's (docs/performance.md#large-bodies): a body of a

@@ -29,7 +29,7 @@ type memberResponse struct {
 	body    io.Reader   // nil: no body
 	fixed   lengthBody  // body's storage when it has a length
 	close   bool        // the connection cannot carry another request
-	outgrew bool        // the body took reads beyond the head's (copyBody)
+	outgrew bool        // the head or body took reads beyond the first (read, copyBody)
 	framed  bool        // a 204 or 304 that frames a body all the same
 	// br is what the head and the body are read from, cc the connection
 	// beneath it.
@@ -71,7 +71,8 @@ func (c *hconn) readResponse(method string) (*memberResponse, error) {
 }
 
 // maxKeptFields bounds the header map a connection keeps for its next
-// response: a member's head of thousands of fields is not held on to.
+// response (hconn.release): a member's head of thousands of fields is not
+// held on to.
 const maxKeptFields = 32
 
 // read is readResponse into resp, which a member connection keeps for
@@ -80,9 +81,6 @@ const maxKeptFields = 32
 // (docs/performance.md#per-request-work-in-go).
 func (resp *memberResponse) read(br *bufio.Reader, method string) error {
 	keep := resp.header
-	if len(keep) > maxKeptFields {
-		keep = nil
-	}
 	budget := maxMemberHead
 	for range maxInterim {
 		line, err := readLine(br, &budget)
@@ -102,7 +100,12 @@ func (resp *memberResponse) read(br *bufio.Reader, method string) error {
 		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		*resp = memberResponse{status: status, reason: reason, header: h, names: names, br: br}
+		// A head over the small read buffer took more than one read, as a
+		// body beyond it does: the next connections lease the large one
+		// (readerFor), so that a member whose heads all carry a long line
+		// does not cost a connection per request (hconn.release).
+		*resp = memberResponse{status: status, reason: reason, header: h, names: names, br: br,
+			outgrew: maxMemberHead-budget > memberReadBuf}
 		resp.close = http10 && !ListedIn(h["Connection"], "keep-alive") || ListedIn(h["Connection"], "close")
 		return resp.frame(br, method)
 	}

@@ -120,10 +120,13 @@ func TestReadResponseShortBody(t *testing.T) {
 
 // The request head: the URI byte for byte, Host kept, a length for a
 // POST without a body, chunked for an unknown length, no CR or LF
-// smuggled in through a value.
+// smuggled in through a value, a bare one neither. Checked: with either
+// of writeValue's two tests dropped, red.
 func TestWriteHead(t *testing.T) {
 	r := httptest.NewRequest("POST", "http://shop.example/a%2Fb?x=1", nil)
 	r.Header.Set("X-Note", "one\r\nInjected: yes")
+	r.Header.Set("X-Lf", "two\nBareLF: yes")
+	r.Header.Set("X-Cr", "three\rBareCR: yes")
 	req := toRequest(t, r, 0)
 	req.Forward.URI, req.Forward.QueryString, req.Forward.HasQuery = "/a%2Fb", "x=1", true
 	for _, tc := range []struct {
@@ -139,7 +142,7 @@ func TestWriteHead(t *testing.T) {
 		head := buf.String()
 		if !strings.HasPrefix(head, "POST /a%2Fb?x=1 HTTP/1.1\r\nHost: shop.example\r\n") ||
 			!strings.Contains(head, tc.want) || !strings.HasSuffix(head, "\r\n\r\n") ||
-			strings.Contains(head, "\nInjected") {
+			strings.Contains(head, "\nInjected") || strings.Contains(head, "\nBareLF") || strings.Contains(head, "\rBareCR") {
 			t.Fatalf("length %d: head\n%s", tc.length, head)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jkbalancer/jkbalancer/internal/sendwait"
 	"github.com/jkbalancer/jkbalancer/internal/testutil"
+	"github.com/jkbalancer/jkbalancer/netpath"
 )
 
 // rdConn records the read deadlines set on a member connection and the
@@ -45,11 +46,14 @@ func (c *rdConn) state() (int, []time.Time) {
 	return c.sets, append([]time.Time(nil), c.reads...)
 }
 
-// recordedMemberConn is memberConn with the deadlines recorded.
+// recordedMemberConn is memberConn with the deadlines recorded. A check
+// that comes due before the answer (a busy machine) finds the path
+// healthy and waits on.
 func recordedMemberConn(t *testing.T) (*countedConn, *rdConn, *bufio.ReadWriter) {
 	a, b := testutil.TCPPair(t)
 	rc := &rdConn{Conn: a}
-	cc := &countedConn{Conn: rc}
+	healthy := &Member{opts: Options{PathCheck: func(net.Conn) netpath.State { return netpath.Acked }}}
+	cc := &countedConn{Conn: rc, t: &httpTransport{m: healthy}}
 	cc.raw, _ = a.SyscallConn()
 	cc.sender = sendwait.New(cc.raw)
 	return cc, rc, bufio.NewReadWriter(bufio.NewReader(b), bufio.NewWriter(b))
@@ -68,7 +72,7 @@ func exchangeOn(t *testing.T, cc *countedConn, member *bufio.ReadWriter, every t
 }
 
 // sendGET writes a GET on cc, armed by the caller, as a pooled
-// connection's request goes (check: alive() passed), has the member
+// connection's request goes (check: lookOnUse), has the member
 // answer with answer, and reads the response head.
 func sendGET(t *testing.T, cc *countedConn, member *bufio.ReadWriter, answer string) *memberResponse {
 	t.Helper()
@@ -139,7 +143,7 @@ func TestKeptPathCheckDeadlineBoundsNoOtherRead(t *testing.T) {
 	// the connection is idle (the sleep only lets it pass).
 	exchangeOn(t, cc, member, time.Millisecond, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	time.Sleep(20 * time.Millisecond)
-	cc.check = true // alive(); the request goes out in an ordinary write
+	cc.check = true // lookOnUse; the request goes out in an ordinary write
 	if _, err := cc.Write([]byte("GET /y HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 		t.Fatalf("a pooled connection refused after a kept deadline passed: %v", err)
 	}

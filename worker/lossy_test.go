@@ -165,9 +165,9 @@ func TestLosingMakesLossy(t *testing.T) {
 			if err != nil || rec.Code != 200 || d.got.Load() != 1 {
 				t.Fatalf("%v %d after %d sends; want 200 after 1", err, rec.Code, d.got.Load())
 			}
-			if !d.m.Lossy() || d.m.Metrics().Snapshot().DeadPaths != 0 || d.suspect() {
+			if !d.m.stall.lossy(d.m.clock()) || d.m.Metrics().Snapshot().DeadPaths != 0 || d.suspect() {
 				t.Errorf("lossy %v, dead paths %d, suspect %v; want true, 0, false",
-					d.m.Lossy(), d.m.Metrics().Snapshot().DeadPaths, d.suspect())
+					d.m.stall.lossy(d.m.clock()), d.m.Metrics().Snapshot().DeadPaths, d.suspect())
 			}
 		})
 	}
@@ -193,7 +193,7 @@ func TestLateAfterSpellEnded(t *testing.T) {
 		t.Error("a 3 s wait in a lossy spell is not late")
 	}
 	clk.Add(int64(2 * time.Second)) // the spell ended 1 s ago
-	if m.Lossy() {
+	if m.stall.lossy(m.clock()) {
 		t.Fatal("still lossy after the spell")
 	}
 	if !m.Late(3 * time.Second) {

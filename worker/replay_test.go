@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,28 +184,33 @@ func (h *httpRestartMember) restart() {
 // connections sit in the pool (it closed them while idle). With retries=1
 // the next POST still succeeds, reaches the member once, and spends no
 // retry: the liveness check drops the stale connections, like mod_jk's
-// jk_is_socket_connected in ajp_send_request.
+// jk_is_socket_connected in ajp_send_request. Both for a POST that goes
+// out in one write (an http member looks with the wait for the response,
+// sendwait.Send) and for one larger than the write buffer, whose first
+// write looks on its own (countedConn.writeFirst's check).
 func TestRestartLeavesStalePoolNoRetrySpent(t *testing.T) {
 	for _, k := range memberKinds {
-		t.Run(k.name, func(t *testing.T) {
-			s := newSendScenario(failCloseAfterRead)
-			be := newRestartMember(t, k.name, s)
-			m := noSleepMember(t, k.spec(t, be.addr, "retries=1"))
-			warmPool(t, k, m, s, 4)
-			s.fail() // stop holding
-			be.restart()
-			before := be.seen()
-			w := httptest.NewRecorder()
-			if _, err := m.Forward(w, k.newReq(t, http.MethodPost, "order=42"), &Attempt{}); err != nil || w.Code != 200 {
-				t.Fatalf("after the restart: err=%v code=%d", err, w.Code)
-			}
-			if got := be.seen() - before; got != 1 {
-				t.Errorf("the member received the POST %d times, want 1", got)
-			}
-			if r := m.Metrics().Snapshot().Retries; r != 0 {
-				t.Errorf("%d retries spent on stale connections, want 0", r)
-			}
-		})
+		for _, body := range []string{"order=42", "order=" + strings.Repeat("4", memberWriteBuf-100)} {
+			t.Run(k.name+"/"+strconv.Itoa(len(body)), func(t *testing.T) {
+				s := newSendScenario(failCloseAfterRead)
+				be := newRestartMember(t, k.name, s)
+				m := noSleepMember(t, k.spec(t, be.addr, "retries=1"))
+				warmPool(t, k, m, s, 4)
+				s.fail() // stop holding
+				be.restart()
+				before := be.seen()
+				w := httptest.NewRecorder()
+				if _, err := m.Forward(w, k.newReq(t, http.MethodPost, body), &Attempt{}); err != nil || w.Code != 200 {
+					t.Fatalf("after the restart: err=%v code=%d", err, w.Code)
+				}
+				if got := be.seen() - before; got != 1 {
+					t.Errorf("the member received the POST %d times, want 1", got)
+				}
+				if r := m.Metrics().Snapshot().Retries; r != 0 {
+					t.Errorf("%d retries spent on stale connections, want 0", r)
+				}
+			})
+		}
 	}
 }
 
