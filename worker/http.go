@@ -370,6 +370,13 @@ func (c *countedConn) liftKept() {
 	}
 }
 
+// idle is the look at a pooled socket on its own, with no deadline left
+// from the last request in its way.
+func (c *countedConn) idle() bool {
+	c.clearReadDeadline()
+	return c.sender.Idle()
+}
+
 // clearReadDeadline drops a read deadline the last request left: it may
 // have passed while the connection sat idle, and the runtime would then
 // refuse the pooled-socket peek before it reaches the socket.

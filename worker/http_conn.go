@@ -377,13 +377,6 @@ func (c *countedConn) writeFirst(p []byte) (int, error) {
 	return c.write(p)
 }
 
-// idle is the look at a pooled socket on its own, with no deadline left
-// from the last request in its way.
-func (c *countedConn) idle() bool {
-	c.clearReadDeadline()
-	return c.sender.Idle()
-}
-
 // armFirstRead sets the deadline of the response's first read, as Read or
 // readChecked would set it, for the wait writeFirst makes before it.
 func (c *countedConn) armFirstRead() {
